@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Runs every compiled uvu test file (dist/test/**\/*.test.js) in its own process with a
+ * time limit, then prints, last, one line: `N passed, N failed, N skipped` counting
+ * test cases. A file that crashes or runs past its limit counts as one failure on top
+ * of what it reported. Usage: node scripts/run-tests.js [filter...]
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const TEST_DIR = path.join(ROOT, 'dist', 'test');
+const FILE_TIMEOUT_MS = Number(process.env.BASTION_TEST_FILE_TIMEOUT_MS || 240_000);
+
+function findTests(dir) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findTests(p));
+    else if (entry.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], {
+      cwd: ROOT,
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, timedOut });
+    });
+  });
+}
+
+function sumField(out, label) {
+  let total = 0;
+  const re = new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'gm');
+  for (const m of out.matchAll(re)) total += Number(m[1]);
+  return total;
+}
+
+async function main() {
+  const filters = process.argv.slice(2);
+  const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  if (files.length === 0) {
+    console.error(`no test files found under ${path.relative(ROOT, TEST_DIR)}; run \`npm run build\` first`);
+  }
+  let passed = 0, failed = 0, skipped = 0;
+  for (const file of files) {
+    const rel = path.relative(ROOT, file);
+    console.log(`\n# ${rel}`);
+    const started = Date.now();
+    const { code, out, timedOut } = await runFile(file);
+    const total = sumField(out, 'Total');
+    const p = sumField(out, 'Passed');
+    const s = sumField(out, 'Skipped');
+    passed += p;
+    skipped += s;
+    let f = Math.max(0, total - p - s);
+    if (timedOut) { console.log(`# ${rel}: killed after ${FILE_TIMEOUT_MS} ms`); f += 1; }
+    else if (code !== 0 && f === 0) { console.log(`# ${rel}: exited with code ${code}`); f += 1; }
+    failed += f;
+    console.log(`# ${rel}: ${p} passed, ${f} failed, ${s} skipped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  if (files.length === 0) failed += 1;
+  console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main();

@@ -1,0 +1,84 @@
+/**
+ * Bastion's typed errors. Every error has a stable `code`, passes `cause` through, and
+ * answers `instanceof` across `node:vm` realms (a `Symbol.for` marker rather than the
+ * prototype chain, because a workflow sandbox has its own `Error`).
+ *
+ * The classes are generated from {@link ERROR_CODES}, which is also the source of
+ * `docs/errors.md` (`node scripts/gen-error-docs.js`).
+ */
+
+/** The area an error belongs to; each area has its own subclass. */
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli';
+
+interface ErrorCodeInfo {
+  readonly area: ErrorArea;
+  /** One sentence for docs/errors.md: when it happens and what to do. */
+  readonly doc: string;
+}
+
+/** Every error code Bastion raises, with its area and a sentence for the docs. */
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION: { area: 'config', doc: 'An option has the wrong type or form; the message names it and the expected form.' },
+  ERR_CONFLICTING_OPTIONS: { area: 'config', doc: 'Two options cannot be used together; the message names both.' },
+  ERR_CONNECT_FAILED: { area: 'connection', doc: 'The first call to the server failed; the message gives the address, whether TLS was on, and the cause.' },
+  ERR_CONNECTION_CLOSED: { area: 'connection', doc: 'A call was made on a connection after `close()`.' },
+  ERR_TLS_CONFIG: { area: 'connection', doc: 'A TLS input (certificate, key or CA) could not be read or parsed; the message names the option.' },
+  ERR_SERVER_START: { area: 'server', doc: 'The development server could not start (port in use, unreadable certificate, database error).' },
+  ERR_SERVER_STORE: { area: 'server', doc: 'The development server database could not be opened or has an unknown schema.' },
+  ERR_ILLEGAL_STATE: { area: 'state', doc: 'A method was called in a state that does not allow it; the message names the state.' },
+  ERR_CLI_USAGE: { area: 'cli', doc: 'A command-line flag is unknown, missing a value, or malformed.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+const BASTION_ERROR = Symbol.for('bastion.error');
+const AREA = Symbol.for('bastion.error.area');
+
+/** Base class of every Bastion error. */
+export class BastionError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, BASTION_ERROR, { value: true });
+    Object.defineProperty(this, AREA, { value: ERROR_CODES[code].area });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BASTION_ERROR] === true;
+  }
+}
+
+type AreaErrorClass = new (code: ErrorCode, message: string, options?: { cause?: unknown }) => BastionError;
+
+function defineAreaError(area: ErrorArea, className: string): AreaErrorClass {
+  const cls = {
+    [className]: class extends BastionError {
+      static override [Symbol.hasInstance](value: unknown): boolean {
+        return BastionError[Symbol.hasInstance](value) && (value as Record<symbol, unknown>)[AREA] === area;
+      }
+    },
+  }[className]!;
+  return cls;
+}
+
+/** Invalid or conflicting options. */
+export const ConfigError = defineAreaError('config', 'ConfigError');
+/** Connecting to, or calling, a Temporal server failed. */
+export const ConnectionError = defineAreaError('connection', 'ConnectionError');
+/** The development server failed to start or to persist. */
+export const ServerError = defineAreaError('server', 'ServerError');
+/** A method was called in a state that does not allow it. */
+export const IllegalStateError = defineAreaError('state', 'IllegalStateError');
+/** A command-line usage error. */
+export const CliError = defineAreaError('cli', 'CliError');
+
+/** Shorthand for the most common error: an option of the wrong form. */
+export function invalidOption(option: string, problem: string): BastionError {
+  return new ConfigError('ERR_INVALID_OPTION', `\`${option}\` ${problem}`);
+}

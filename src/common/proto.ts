@@ -93,3 +93,14 @@ export function msFromProto(value: { seconds?: unknown; nanos?: number | null } 
 export function durationFromMs(ms: number): { seconds: number; nanos: number } {
   return timestampFromMs(ms);
 }
+
+/** Each method of a service with its static request and response classes. */
+export function serviceMethods(serviceName: string): Array<{ name: string; path: string; requestClass: unknown; responseClass: unknown }> {
+  const service = root.lookupService(serviceName);
+  return service.methodsArray.map((m) => ({
+    name: m.name,
+    path: `/${serviceName}/${m.name}`,
+    requestClass: staticClass(service, m.requestType),
+    responseClass: staticClass(service, m.responseType),
+  }));
+}

@@ -1,0 +1,62 @@
+/** `bastion server start-dev`: the embedded development server, as `temporal server start-dev`. */
+import { CliError } from '../common/errors';
+import { DevServer, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
+import type { LogLevel } from '../server/logger';
+import { parseFlags } from './args';
+
+export const START_DEV_HELP = `Usage: bastion server start-dev [flags]
+
+Starts Bastion's embedded Temporal-compatible development server (development and CI only;
+production runs on Temporal Server or Temporal Cloud).
+
+Flags:
+  --ip IP                 address to listen on (default 127.0.0.1)
+  --port PORT             port to listen on (default 7233; 0 = any free port)
+  --db-filename FILE      keep state in this SQLite file (default: in memory)
+  --namespace NS          create this namespace too (repeatable; "default" always exists)
+  --tls-cert FILE         serve TLS with this certificate chain (needs --tls-key)
+  --tls-key FILE          private key of --tls-cert
+  --tls-client-ca FILE    require client certificates issued by a CA in this bundle (mTLS)
+  --log-level LEVEL       debug | info | warn | error | off (default warn)
+  --blob-size-limit BYTES largest payload blob accepted (default 2097152)
+`;
+
+export async function startDev(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(START_DEV_HELP);
+    return 0;
+  }
+  const f = parseFlags(argv, {
+    ip: { value: true }, port: { value: true }, 'db-filename': { value: true }, namespace: { value: true, repeatable: true },
+    'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-client-ca': { value: true }, 'log-level': { value: true },
+    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true },
+  }, 'server start-dev');
+  const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
+  const level = (f['log-level'] as string | undefined) ?? 'warn';
+  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level)) throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
+  if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
+  if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
+  const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
+  const server = await DevServer.start({
+    ip: f.ip as string | undefined,
+    port,
+    dbFilename: f['db-filename'] as string | undefined,
+    namespaces: (f.namespace as string[] | undefined) ?? [],
+    tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined,
+    logLevel: level as LogLevel,
+    blobSizeLimitBytes: blob,
+  });
+  process.stdout.write(`bastion dev server listening on ${server.address}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`received ${signal}, closing the dev server\n`);
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      server.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,183 @@
+/**
+ * The embedded development server: Temporal's WorkflowService over grpc-js, with
+ * optional TLS / mutual TLS and optional SQLite persistence. For development and CI;
+ * production runs on Temporal Server or Temporal Cloud.
+ */
+import * as fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError, ServerError, invalidOption } from '../common/errors';
+import { HEALTH_SERVICE_NAME, serviceMethods } from '../common/proto';
+import { Engine } from './engine';
+import { registerRunHooks } from './run-timers';
+import { workflowServiceFor } from './service';
+import { MemoryStore, type Store } from './store/store';
+import { SqliteStore } from './store/sqlite-store';
+import { consoleLogger, type Logger, type LogLevel } from './logger';
+import { rejectAllQueries } from './queries';
+import { unavailable } from './service-error';
+
+registerRunHooks();
+
+/** @default '127.0.0.1' */
+export const DEFAULT_DEV_SERVER_IP = '127.0.0.1';
+/** @default 7233 */
+export const DEFAULT_DEV_SERVER_PORT = 7233;
+/** Temporal's `limit.blobSize.error`. @default 2 MiB */
+export const DEFAULT_BLOB_SIZE_LIMIT_BYTES = 2 * 1024 * 1024;
+/** Largest gRPC message accepted (Temporal's is 4 MB). @default 4 MiB */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** PEM text or bytes, or a path to a PEM file. */
+export type PemSource = string | Buffer;
+
+export interface DevServerTlsOptions {
+  /** Server certificate chain (PEM or file path). */
+  cert: PemSource;
+  /** Server private key (PEM or file path). */
+  key: PemSource;
+  /** CA bundle that client certificates must chain to; makes mTLS mandatory. May hold several CAs. */
+  clientCa?: PemSource;
+}
+
+export interface DevServerOptions {
+  /** @default '127.0.0.1' */
+  ip?: string;
+  /** 0 picks a free port. @default 0 from `DevServer.start`, 7233 from the CLI */
+  port?: number;
+  /** SQLite file for durable state; in memory when absent. */
+  dbFilename?: string;
+  /** Namespaces to create besides `default`. */
+  namespaces?: string[];
+  tls?: DevServerTlsOptions;
+  /** @default 'warn' */
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** @default 2 MiB */
+  blobSizeLimitBytes?: number;
+}
+
+interface CompiledOptions {
+  ip: string;
+  port: number;
+  dbFilename?: string;
+  namespaces: string[];
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  logger: Logger;
+  blobSizeLimitBytes: number;
+}
+
+function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
+  let bytes: Buffer;
+  if (Buffer.isBuffer(source)) bytes = source;
+  else if (typeof source === 'string' && source.includes('-----BEGIN')) bytes = Buffer.from(source);
+  else if (typeof source === 'string' && source.length > 0) {
+    try {
+      bytes = fs.readFileSync(source);
+    } catch (err) {
+      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass PEM text or a readable file path.`, { cause: err });
+    }
+  } else throw invalidOption(option, 'must be PEM text, a Buffer, or a file path.');
+  const text = bytes.toString();
+  const ok = kind === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/.test(text) : /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/.test(text);
+  if (!ok) throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` does not hold a PEM ${kind.toLowerCase()} (no "-----BEGIN ${kind}-----" block).`);
+  return bytes;
+}
+
+function compile(o: DevServerOptions): CompiledOptions {
+  const ip = o.ip ?? DEFAULT_DEV_SERVER_IP;
+  if (typeof ip !== 'string' || ip.length === 0) throw invalidOption('ip', 'must be an IP address such as 127.0.0.1.');
+  const port = o.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be an integer from 0 to 65535, got ${String(port)}.`);
+  const namespaces = o.namespaces ?? [];
+  for (const ns of namespaces) if (typeof ns !== 'string' || !ns) throw invalidOption('namespaces', 'must be a list of non-empty names.');
+  const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
+  if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
+  let tls: CompiledOptions['tls'];
+  if (o.tls) {
+    if (!o.tls.cert || !o.tls.key) throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`tls.cert` and `tls.key` go together: pass both (CLI: --tls-cert and --tls-key).');
+    tls = {
+      cert: readPem(o.tls.cert, 'tls.cert', 'CERTIFICATE'),
+      key: readPem(o.tls.key, 'tls.key', 'PRIVATE KEY'),
+      clientCa: o.tls.clientCa ? readPem(o.tls.clientCa, 'tls.clientCa', 'CERTIFICATE') : undefined,
+    };
+  }
+  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob };
+}
+
+export class DevServer {
+  private closing?: Promise<void>;
+
+  private constructor(
+    /** `host:port` to connect to. */
+    readonly address: string,
+    readonly port: number,
+    readonly tls: boolean,
+    private readonly server: grpc.Server,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Starts a dev server; resolves once it listens. @throws ServerError ERR_SERVER_START */
+  static async start(options: DevServerOptions = {}): Promise<DevServer> {
+    const o = compile(options);
+    const store: Store = o.dbFilename ? new SqliteStore(o.dbFilename) : new MemoryStore();
+    const engine = new Engine({ store, namespaces: o.namespaces, blobSizeLimitBytes: o.blobSizeLimitBytes, logger: o.logger });
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': 128 * 1024 * 1024,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    const svc = workflowServiceFor(engine);
+    server.addService(svc.definition, svc.implementation);
+    addHealthService(server);
+    const creds = o.tls
+      ? grpc.ServerCredentials.createSsl(o.tls.clientCa ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], !!o.tls.clientCa)
+      : grpc.ServerCredentials.createInsecure();
+    const host = o.ip.includes(':') ? `[${o.ip}]` : o.ip;
+    let port: number;
+    try {
+      port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+    } catch (err) {
+      engine.close();
+      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
+    }
+    o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, db: o.dbFilename ?? ':memory:' });
+    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine);
+  }
+
+  /** Stops the server: answers waiting polls, closes connections and the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      rejectAllQueries(this.engine, unavailable('the Bastion dev server is shutting down'));
+      this.engine.close();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          this.server.forceShutdown();
+          resolve();
+        }, 2000);
+        this.server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function addHealthService(server: grpc.Server): void {
+  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
+  for (const m of serviceMethods(HEALTH_SERVICE_NAME)) {
+    if (m.name !== 'Check') continue;
+    const res = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
+    definition[m.name] = {
+      path: m.path, requestStream: false, responseStream: false,
+      requestDeserialize: (b: Buffer) => b, requestSerialize: (b: Buffer) => b,
+      responseSerialize: (o: object) => Buffer.from(res.encode(o).finish()), responseDeserialize: (b: Buffer) => b,
+    };
+  }
+  server.addService(definition, { Check: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }) });
+}

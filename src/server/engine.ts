@@ -1,0 +1,289 @@
+/**
+ * The dev server's engine: the registries of namespaces and runs, the one way state
+ * changes (`mutate`: run a change, then persist every touched run in one transaction,
+ * re-derive its timers, and only then dispatch tasks and wake long polls), and the
+ * lookups the RPC handlers share. Feature logic lives beside it, one file per concept.
+ */
+import { randomUUID } from 'node:crypto';
+import { encodeJson, HistoryEventType, type JsonEvent, type NewEvent } from './json-proto';
+import { Matching, type QueueKind, type TaskRef, type PollRequestInfo } from './matching';
+import { TimerSet } from './timer-set';
+import { invalidArgument, notFound } from './service-error';
+import type { ExecutionState } from './state';
+import { isOpen } from './state';
+import type { NamespaceRecord, Store } from './store/store';
+import type { Logger } from './logger';
+
+export interface EngineOptions {
+  store: Store;
+  namespaces: string[];
+  blobSizeLimitBytes: number;
+  logger: Logger;
+}
+
+export type TimerHandler = (engine: Engine, exec: ExecutionState, key: string) => void;
+export type TaskStartHandler = (engine: Engine, kind: QueueKind, task: TaskRef, poll: PollRequestInfo) => object | null;
+
+/** Registered by feature modules so the engine core does not import them (no cycles). */
+export const hooks: {
+  timers: (exec: ExecutionState) => Map<string, number>;
+  onTimer: TimerHandler;
+  startTask: TaskStartHandler;
+  recover: (engine: Engine, exec: ExecutionState) => void;
+} = {
+  timers: () => new Map(),
+  onTimer: () => undefined,
+  startTask: () => null,
+  recover: () => undefined,
+};
+
+export class Engine {
+  readonly namespaces = new Map<string, NamespaceRecord>();
+  readonly executions = new Map<string, ExecutionState>();
+  readonly histories = new Map<string, JsonEvent[]>();
+  readonly currentRuns = new Map<string, string>();
+  readonly matching: Matching;
+  readonly timers: TimerSet;
+  readonly blobSizeLimitBytes: number;
+  readonly logger: Logger;
+  private readonly store: Store;
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private depth = 0;
+  private dirtyRuns = new Set<string>();
+  private dirtyNamespaces = new Set<string>();
+  private dirtyCurrent = new Set<string>();
+  private persistedEvents = new Map<string, number>();
+  private afterCommit: Array<() => void> = [];
+  private taskCounter = 1;
+  closed = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.blobSizeLimitBytes = options.blobSizeLimitBytes;
+    this.logger = options.logger;
+    this.matching = new Matching((kind, task, poll) => this.mutate(() => hooks.startTask(this, kind, task, poll)));
+    this.timers = new TimerSet((runId, key) => {
+      if (this.closed) return;
+      const exec = this.executions.get(runId);
+      if (!exec) return;
+      try {
+        this.mutate(() => hooks.onTimer(this, exec, key));
+      } catch (err) {
+        this.logger.error('timer handler failed', { runId, key, error: (err as Error).message });
+      }
+    });
+    this.load(options.namespaces);
+  }
+
+  private load(extraNamespaces: string[]): void {
+    const snapshot = this.store.load();
+    for (const ns of snapshot.namespaces) this.namespaces.set(ns.name, ns);
+    for (const { state, events } of snapshot.executions) {
+      this.executions.set(state.runId, state);
+      this.histories.set(state.runId, events);
+      this.persistedEvents.set(state.runId, events.length);
+    }
+    for (const c of snapshot.currentRuns) this.currentRuns.set(`${c.namespace}\u0000${c.workflowId}`, c.runId);
+    this.mutate(() => {
+      for (const name of ['default', ...extraNamespaces]) {
+        if (!this.namespaces.has(name)) this.putNamespace({ name, id: randomUUID(), description: '', ownerEmail: '', retentionMs: 24 * 3600_000, data: {} });
+      }
+      for (const exec of this.executions.values()) {
+        if (isOpen(exec)) {
+          hooks.recover(this, exec);
+          this.touch(exec);
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs a state change. Nested calls join the outer one; the outermost persists every
+   * touched run in one transaction, then re-derives timers, then runs deferred actions
+   * (task dispatch, waking long polls), so nothing outside sees unpersisted state.
+   */
+  mutate<T>(fn: () => T): T {
+    this.depth++;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.depth--;
+    }
+    if (this.depth === 0) this.commit();
+    return result;
+  }
+
+  private commit(): void {
+    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.afterCommit.length > 0) {
+      const runs = [...this.dirtyRuns];
+      this.dirtyRuns.clear();
+      const batch = {
+        namespaces: [...this.dirtyNamespaces].map((n) => this.namespaces.get(n)!),
+        executions: runs.map((runId) => {
+          const state = this.executions.get(runId)!;
+          const events = this.histories.get(runId)!;
+          const from = this.persistedEvents.get(runId) ?? 0;
+          this.persistedEvents.set(runId, events.length);
+          return { state, newEvents: events.slice(from) };
+        }),
+        currentRuns: [...this.dirtyCurrent].map((key) => {
+          const [namespace, workflowId] = key.split('\u0000') as [string, string];
+          return { namespace, workflowId, runId: this.currentRuns.get(key)! };
+        }),
+      };
+      this.dirtyNamespaces.clear();
+      this.dirtyCurrent.clear();
+      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length) this.store.save(batch);
+      for (const runId of runs) {
+        const exec = this.executions.get(runId)!;
+        if (this.closed) continue;
+        if (isOpen(exec)) this.timers.sync(runId, hooks.timers(exec));
+        else this.timers.clear(runId);
+      }
+      const actions = this.afterCommit;
+      this.afterCommit = [];
+      this.depth++;
+      try {
+        for (const action of actions) {
+          try {
+            action();
+          } catch (err) {
+            this.logger.error('deferred action failed', { error: (err as Error).message });
+          }
+        }
+      } finally {
+        this.depth--;
+      }
+    }
+  }
+
+  /** Marks a run changed: it is persisted and its timers re-derived at commit. */
+  touch(exec: ExecutionState): void {
+    this.dirtyRuns.add(exec.runId);
+  }
+
+  defer(action: () => void): void {
+    this.afterCommit.push(action);
+  }
+
+  putNamespace(ns: NamespaceRecord): void {
+    this.namespaces.set(ns.name, ns);
+    this.dirtyNamespaces.add(ns.name);
+  }
+
+  addExecution(exec: ExecutionState): void {
+    this.executions.set(exec.runId, exec);
+    this.histories.set(exec.runId, []);
+    this.setCurrentRun(exec.namespace, exec.workflowId, exec.runId);
+    this.touch(exec);
+  }
+
+  setCurrentRun(namespace: string, workflowId: string, runId: string): void {
+    const key = `${namespace}\u0000${workflowId}`;
+    this.currentRuns.set(key, runId);
+    this.dirtyCurrent.add(key);
+  }
+
+  /** Writes an event to a run's history now (not buffered) and returns it. */
+  appendEvent(exec: ExecutionState, event: NewEvent): JsonEvent {
+    const full = { eventId: exec.nextEventId++, ...event, taskId: this.taskCounter++ } as unknown as JsonEvent;
+    this.histories.get(exec.runId)!.push(full);
+    exec.historySizeBytes += encodeJson(HistoryEventType, full).length;
+    this.touch(exec);
+    this.wake(exec.runId);
+    return full;
+  }
+
+  history(runId: string): JsonEvent[] {
+    return this.histories.get(runId) ?? [];
+  }
+
+  // ---- lookups ------------------------------------------------------------------
+
+  /** The namespace record, or NOT_FOUND / INVALID_ARGUMENT naming the field. */
+  namespace(name: string | undefined | null, field = 'namespace'): NamespaceRecord {
+    if (!name) throw invalidArgument(`\`${field}\` is required: pass the namespace name, e.g. "default".`);
+    const ns = this.namespaces.get(name);
+    if (!ns) throw notFound(`Namespace ${name} is not found.`, { typeName: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure', value: { namespace: name } });
+    return ns;
+  }
+
+  /** A run by id, or the current run of a workflow id. */
+  findRun(namespace: string, workflowId: string | undefined | null, runId?: string | null): ExecutionState | undefined {
+    if (runId) {
+      const exec = this.executions.get(runId);
+      if (exec && exec.namespace === namespace && (!workflowId || exec.workflowId === workflowId)) return exec;
+      return undefined;
+    }
+    if (!workflowId) return undefined;
+    const current = this.currentRuns.get(`${namespace}\u0000${workflowId}`);
+    return current ? this.executions.get(current) : undefined;
+  }
+
+  /** Like findRun, but NOT_FOUND when missing, with Temporal's message. */
+  requireRun(namespace: string, execution: { workflowId?: string | null; runId?: string | null } | undefined | null): ExecutionState {
+    const workflowId = execution?.workflowId;
+    if (!workflowId) throw invalidArgument('`execution.workflowId` is required.');
+    const exec = this.findRun(namespace, workflowId, execution?.runId);
+    if (!exec) {
+      throw notFound(`workflow execution not found for workflow ID "${workflowId}"${execution?.runId ? ` and run ID "${execution.runId}"` : ''}`, {
+        typeName: 'temporal.api.errordetails.v1.NotFoundFailure',
+        value: { currentCluster: 'active', activeCluster: 'active' },
+      });
+    }
+    return exec;
+  }
+
+  /** Like requireRun, but the run must still be open. */
+  requireOpenRun(namespace: string, execution: { workflowId?: string | null; runId?: string | null } | undefined | null): ExecutionState {
+    const exec = this.requireRun(namespace, execution);
+    if (!isOpen(exec)) throw notFound('workflow execution already completed', { typeName: 'temporal.api.errordetails.v1.NotFoundFailure', value: { currentCluster: 'active', activeCluster: 'active' } });
+    return exec;
+  }
+
+  // ---- long-poll listeners ------------------------------------------------------
+
+  /** Calls `fn` once, after the next event of the run is committed. Returns an unsubscribe. */
+  onNextEvent(runId: string, fn: () => void): () => void {
+    let set = this.listeners.get(runId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(runId, set);
+    }
+    set.add(fn);
+    return () => {
+      set!.delete(fn);
+      if (set!.size === 0) this.listeners.delete(runId);
+    };
+  }
+
+  private wake(runId: string): void {
+    const set = this.listeners.get(runId);
+    if (!set) return;
+    this.listeners.delete(runId);
+    this.defer(() => {
+      for (const fn of set) fn();
+    });
+  }
+
+  /** Wakes every long poll (used at close). */
+  wakeAll(): void {
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    for (const set of all) for (const fn of set) fn();
+  }
+
+  dispatch(namespace: string, kind: QueueKind, queue: string, task: TaskRef): void {
+    this.defer(() => this.matching.addTask(namespace, kind, queue, task));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.clearAll();
+    this.matching.close();
+    this.wakeAll();
+    this.store.close();
+  }
+}

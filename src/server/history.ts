@@ -1,0 +1,30 @@
+/** Building history events in JSON form. */
+import { temporal, timestampFromMs } from '../common/proto';
+import type { JsonEvent, NewEvent } from './json-proto';
+
+export const EventType = temporal.api.enums.v1.EventType;
+
+const attrKeyCache = new Map<number, string>();
+
+/** `EVENT_TYPE_TIMER_FIRED` → `timerFiredEventAttributes`. */
+export function attributesKey(eventType: number): string {
+  let key = attrKeyCache.get(eventType);
+  if (!key) {
+    const name = (EventType as unknown as Record<number, string>)[eventType];
+    if (!name) throw new Error(`unknown event type ${eventType}`);
+    const words = name.replace(/^EVENT_TYPE_/, '').toLowerCase().split('_');
+    key = words[0] + words.slice(1).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + 'EventAttributes';
+    attrKeyCache.set(eventType, key);
+  }
+  return key;
+}
+
+/** An event without its id (assigned when it is written). */
+export function makeEvent(eventType: number, attributes: object, timeMs = Date.now()): NewEvent {
+  return { eventType, eventTime: timestampFromMs(timeMs), [attributesKey(eventType)]: attributes };
+}
+
+/** The attributes object of an event. */
+export function attrs(event: { eventType: number } & Record<string, any>): Record<string, any> {
+  return event[attributesKey(event.eventType)] ?? {};
+}

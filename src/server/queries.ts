@@ -1,0 +1,107 @@
+/**
+ * Queries: QueryWorkflow hands a query task to a worker (on the run's sticky queue when
+ * it has one, else the normal queue with the full history) and waits for
+ * RespondQueryTaskCompleted. Queries are not persisted: a restart drops them and the
+ * caller sees an error, as with a lost connection.
+ */
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Engine } from './engine';
+import type { PollRequestInfo, TaskRef } from './matching';
+import { decodeToken, encodeToken, Enums, checkBlobSize, ts } from './common';
+import { ServiceError, failedPrecondition, invalidArgument, notFound } from './service-error';
+import { isOpen, type ExecutionState } from './state';
+
+interface PendingQuery {
+  id: string;
+  runId: string;
+  query: Record<string, any>;
+  resolve(result: object): void;
+  reject(err: Error): void;
+  taken: boolean;
+}
+
+const pending = new WeakMap<Engine, Map<string, PendingQuery>>();
+
+function queriesOf(engine: Engine): Map<string, PendingQuery> {
+  let m = pending.get(engine);
+  if (!m) {
+    m = new Map();
+    pending.set(engine, m);
+  }
+  return m;
+}
+
+export function queryWorkflow(engine: Engine, req: Record<string, any>, onCancel: (cb: () => void) => void, timeoutMs: number): Promise<object> {
+  engine.namespace(req.namespace);
+  const exec = engine.requireRun(req.namespace, req.execution);
+  if (!req.query?.queryType) throw invalidArgument('`query.queryType` is required.');
+  checkBlobSize(engine.blobSizeLimitBytes, 'query.queryArgs', req.query.queryArgs);
+  const R = Enums.QueryRejectCondition;
+  if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_OPEN && !isOpen(exec)) return Promise.resolve({ queryRejected: { status: exec.status } });
+  if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && !isOpen(exec) && exec.status !== Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+    return Promise.resolve({ queryRejected: { status: exec.status } });
+  }
+  if (isOpen(exec) && exec.lastCompletedStartedEventId === 0) {
+    throw failedPrecondition('The workflow has not completed its first workflow task yet, so it cannot answer queries; retry shortly (is a worker polling its task queue?).');
+  }
+  const id = randomUUID();
+  return new Promise<object>((resolve, reject) => {
+    const q: PendingQuery = { id, runId: exec.runId, query: req.query, resolve, reject, taken: false };
+    const all = queriesOf(engine);
+    all.set(id, q);
+    const timer = setTimeout(() => {
+      all.delete(id);
+      reject(new ServiceError(grpc.status.DEADLINE_EXCEEDED, `No worker answered query "${req.query.queryType}" in time; is a worker polling task queue "${exec.taskQueue}"?`));
+    }, timeoutMs);
+    const settle = () => clearTimeout(timer);
+    q.resolve = (r) => { settle(); all.delete(id); resolve(r); };
+    q.reject = (e) => { settle(); all.delete(id); reject(e); };
+    onCancel(() => { settle(); all.delete(id); });
+    const queue = isOpen(exec) && exec.sticky ? exec.sticky.queue : exec.taskQueue;
+    engine.mutate(() => engine.dispatch(exec.namespace, 'workflow', queue, { type: 'query', runId: exec.runId, scheduledEventId: 0, attempt: 0, queryId: id }));
+  });
+}
+
+/** Hands a query task to a poller; null when nobody waits for it any more. */
+export function startQueryTask(engine: Engine, exec: ExecutionState, task: TaskRef, poll: PollRequestInfo): object | null {
+  const q = queriesOf(engine).get(task.queryId!);
+  if (!q || q.taken) return null;
+  q.taken = true;
+  const all = engine.history(exec.runId);
+  const sticky = isOpen(exec) && exec.sticky?.queue === poll.queue;
+  const events = sticky ? all.slice(exec.lastCompletedStartedEventId) : all.slice();
+  return {
+    taskToken: encodeToken({ k: 'q', n: exec.namespace, w: exec.workflowId, r: exec.runId, s: 0, a: 0, q: q.id }),
+    workflowExecution: { workflowId: exec.workflowId, runId: exec.runId },
+    workflowType: { name: exec.workflowType },
+    previousStartedEventId: exec.lastCompletedStartedEventId,
+    startedEventId: exec.lastCompletedStartedEventId,
+    attempt: 1,
+    history: { events },
+    query: q.query,
+    workflowExecutionTaskQueue: { name: exec.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    scheduledTime: ts(Date.now()),
+    startedTime: ts(Date.now()),
+  };
+}
+
+export function respondQueryTaskCompleted(engine: Engine, req: Record<string, any>): object {
+  const t = decodeToken(req.taskToken, 'q');
+  const q = queriesOf(engine).get(t.q ?? '');
+  if (!q) throw notFound('Query task not found: the query was answered already, or its caller gave up.');
+  if (req.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {
+    q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, req.errorMessage || 'query failed', {
+      typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+      value: req.failure ? { failure: req.failure } : {},
+    }));
+  } else {
+    q.resolve({ queryResult: req.queryResult });
+  }
+  return {};
+}
+
+/** Fails every waiting query (server shutting down). */
+export function rejectAllQueries(engine: Engine, err: Error): void {
+  for (const q of [...queriesOf(engine).values()]) q.reject(err);
+}

@@ -1,0 +1,261 @@
+/**
+ * The WorkflowService as grpc-js handlers: each request is decoded into JSON form,
+ * passed to the engine inside one `mutate`, and errors become gRPC statuses with
+ * Temporal's codes. Methods the dev server does not implement answer UNIMPLEMENTED
+ * with the method's name (docs/dev-server.md lists them).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
+import type { Engine } from './engine';
+import { toJsonForm } from './json-proto';
+import { ServiceError, invalidArgument, alreadyExists } from './service-error';
+import { Enums, requireId } from './common';
+import {
+  startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
+  requestCancelWorkflowExecution, terminateWorkflowExecution, describeWorkflowExecution,
+} from './workflow-api';
+import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, moveToNormalQueue } from './workflow-tasks';
+import { completeActivity, failActivity, cancelActivity, heartbeat } from './activities';
+import { queryWorkflow, respondQueryTaskCompleted } from './queries';
+import { getWorkflowExecutionHistory } from './history-read';
+import { listWorkflowExecutions, countWorkflowExecutions } from './visibility';
+import { randomUUID } from 'node:crypto';
+import type { QueueKind } from './matching';
+
+export const SERVER_VERSION = '1.27.0';
+/** Longest a long poll is held before answering "nothing yet". */
+export const MAX_LONG_POLL_MS = 60_000;
+
+export interface CallContext {
+  /** How long a long poll may be held, from the caller's deadline. */
+  holdMs: number;
+  onCancel(cb: () => void): void;
+  peer: string;
+}
+
+type Handler = (engine: Engine, req: Record<string, any>, ctx: CallContext) => object | Promise<object>;
+
+const sync = (fn: (engine: Engine, req: Record<string, any>) => object): Handler => (engine, req) => engine.mutate(() => fn(engine, req));
+
+function namespaceInfo(engine: Engine, name: string): object {
+  const ns = engine.namespace(name);
+  return {
+    namespaceInfo: {
+      name: ns.name,
+      state: Enums.NamespaceState.NAMESPACE_STATE_REGISTERED,
+      description: ns.description,
+      ownerEmail: ns.ownerEmail,
+      data: ns.data,
+      id: ns.id,
+      capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false },
+      supportsSchedules: false,
+    },
+    config: {
+      workflowExecutionRetentionTtl: { seconds: Math.floor(ns.retentionMs / 1000), nanos: 0 },
+      historyArchivalState: Enums.ArchivalState.ARCHIVAL_STATE_DISABLED,
+      visibilityArchivalState: Enums.ArchivalState.ARCHIVAL_STATE_DISABLED,
+    },
+    replicationConfig: { activeClusterName: 'active', clusters: [{ clusterName: 'active' }], state: Enums.ReplicationState.REPLICATION_STATE_NORMAL },
+    failoverVersion: 0,
+    isGlobalNamespace: false,
+  };
+}
+
+function pollHandler(kind: QueueKind): Handler {
+  return async (engine, req, ctx) => {
+    engine.namespace(req.namespace);
+    const queue = requireId(req.taskQueue?.name, 'taskQueue.name');
+    const response = await engine.matching.poll(kind, { identity: req.identity || ctx.peer, queue, namespace: req.namespace, raw: req }, ctx.holdMs, ctx.onCancel);
+    return response ?? {};
+  };
+}
+
+function shutdownWorker(engine: Engine, req: Record<string, any>): object {
+  engine.namespace(req.namespace);
+  const sticky = req.stickyTaskQueue;
+  if (!sticky) return {};
+  for (const task of engine.matching.drain(req.namespace, 'workflow', sticky)) {
+    const exec = engine.executions.get(task.runId);
+    if (!exec) continue;
+    if (task.type === 'query') {
+      engine.dispatch(exec.namespace, 'workflow', exec.taskQueue, task);
+    }
+  }
+  for (const exec of engine.executions.values()) {
+    if (exec.namespace !== req.namespace || exec.sticky?.queue !== sticky) continue;
+    if (exec.wft && !exec.wft.startedEventId && exec.wft.sticky) moveToNormalQueue(engine, exec);
+    else {
+      exec.sticky = undefined;
+      engine.touch(exec);
+    }
+  }
+  return {};
+}
+
+const HANDLERS: Record<string, Handler> = {
+  GetSystemInfo: () => ({
+    serverVersion: SERVER_VERSION,
+    capabilities: {
+      signalAndQueryHeader: true,
+      internalErrorDifferentiation: true,
+      activityFailureIncludeHeartbeat: true,
+      supportsSchedules: false,
+      encodedFailureAttributes: true,
+      buildIdBasedVersioning: false,
+      upsertMemo: true,
+      eagerWorkflowStart: false,
+      sdkMetadata: true,
+      countGroupByExecutionStatus: false,
+      nexus: false,
+    },
+  }),
+  GetClusterInfo: () => ({
+    supportedClients: {},
+    serverVersion: SERVER_VERSION,
+    clusterId: 'bastion-dev-server',
+    clusterName: 'active',
+    historyShardCount: 1,
+    persistenceStore: 'bastion',
+    visibilityStore: 'bastion',
+  }),
+  RegisterNamespace: sync((engine, req) => {
+    const name = requireId(req.namespace, 'namespace', 255);
+    if (engine.namespaces.has(name)) throw alreadyExists(`Namespace ${name} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
+    const retentionSeconds = Number(req.workflowExecutionRetentionPeriod?.seconds ?? 24 * 3600);
+    engine.putNamespace({ name, id: randomUUID(), description: req.description ?? '', ownerEmail: req.ownerEmail ?? '', retentionMs: retentionSeconds * 1000, data: req.data ?? {} });
+    return {};
+  }),
+  DescribeNamespace: (engine, req) => {
+    if (!req.namespace && req.id) {
+      const ns = [...engine.namespaces.values()].find((n) => n.id === req.id);
+      return namespaceInfo(engine, ns?.name ?? req.id);
+    }
+    return namespaceInfo(engine, req.namespace);
+  },
+  ListNamespaces: (engine) => ({ namespaces: [...engine.namespaces.keys()].sort().map((n) => namespaceInfo(engine, n)) }),
+  StartWorkflowExecution: sync(startWorkflowExecution),
+  SignalWorkflowExecution: sync(signalWorkflowExecution),
+  SignalWithStartWorkflowExecution: sync(signalWithStartWorkflowExecution),
+  RequestCancelWorkflowExecution: sync(requestCancelWorkflowExecution),
+  TerminateWorkflowExecution: sync(terminateWorkflowExecution),
+  DescribeWorkflowExecution: (engine, req) => describeWorkflowExecution(engine, req),
+  GetWorkflowExecutionHistory: (engine, req, ctx) => getWorkflowExecutionHistory(engine, req, ctx.holdMs, ctx.onCancel),
+  ListWorkflowExecutions: (engine, req) => listWorkflowExecutions(engine, req),
+  CountWorkflowExecutions: (engine, req) => countWorkflowExecutions(engine, req),
+  QueryWorkflow: (engine, req, ctx) => queryWorkflow(engine, req, ctx.onCancel, Math.max(1000, ctx.holdMs)),
+  RespondQueryTaskCompleted: (engine, req) => respondQueryTaskCompleted(engine, req),
+  PollWorkflowTaskQueue: pollHandler('workflow'),
+  RespondWorkflowTaskCompleted: sync(respondWorkflowTaskCompleted),
+  RespondWorkflowTaskFailed: sync(respondWorkflowTaskFailed),
+  PollActivityTaskQueue: pollHandler('activity'),
+  RecordActivityTaskHeartbeat: sync((e, r) => heartbeat(e, r, false)),
+  RecordActivityTaskHeartbeatById: sync((e, r) => heartbeat(e, r, true)),
+  RespondActivityTaskCompleted: sync((e, r) => completeActivity(e, r, false)),
+  RespondActivityTaskCompletedById: sync((e, r) => completeActivity(e, r, true)),
+  RespondActivityTaskFailed: sync((e, r) => failActivity(e, r, false)),
+  RespondActivityTaskFailedById: sync((e, r) => failActivity(e, r, true)),
+  RespondActivityTaskCanceled: sync((e, r) => cancelActivity(e, r, false)),
+  RespondActivityTaskCanceledById: sync((e, r) => cancelActivity(e, r, true)),
+  DescribeTaskQueue: (engine, req) => {
+    engine.namespace(req.namespace);
+    const name = requireId(req.taskQueue?.name, 'taskQueue.name');
+    const kind: QueueKind = req.taskQueueType === Enums.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY ? 'activity' : 'workflow';
+    return {
+      pollers: engine.matching.pollers(req.namespace, kind, name).map((p) => ({
+        lastAccessTime: { seconds: Math.floor(p.lastAccessTimeMs / 1000), nanos: (p.lastAccessTimeMs % 1000) * 1e6 },
+        identity: p.identity,
+        ratePerSecond: 100000,
+        workerVersionCapabilities: p.buildId ? { buildId: p.buildId } : undefined,
+      })),
+      taskQueueStatus: req.includeTaskQueueStatus ? { backlogCountHint: engine.matching.backlogSize(req.namespace, kind, name), ratePerSecond: 100000 } : undefined,
+    };
+  },
+  ShutdownWorker: sync(shutdownWorker),
+  RecordWorkerHeartbeat: (engine, req) => {
+    engine.namespace(req.namespace);
+    return {};
+  },
+  ResetStickyTaskQueue: sync((engine, req) => {
+    engine.namespace(req.namespace);
+    const exec = engine.requireRun(req.namespace, req.execution);
+    exec.sticky = undefined;
+    engine.touch(exec);
+    return {};
+  }),
+};
+
+/** Names of the WorkflowService methods the dev server implements. */
+export const IMPLEMENTED_METHODS = Object.keys(HANDLERS);
+
+function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.StatusObject> {
+  if (err instanceof ServiceError) return { code: err.status, details: err.message, metadata: err.toMetadata() };
+  engine.logger.error('internal error', { method, error: (err as Error)?.stack ?? String(err) });
+  return { code: grpc.status.INTERNAL, details: `internal error in ${method}: ${(err as Error)?.message ?? err}` };
+}
+
+const DECODE_ERROR = Symbol('decode-error');
+
+/** grpc-js service definition and implementation of the WorkflowService over `engine`. */
+export function workflowServiceFor(engine: Engine, logger = engine.logger): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
+    const reqCls = m.requestClass as { decode(b: Uint8Array): object };
+    const resCls = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
+    definition[m.name] = {
+      path: m.path,
+      requestStream: false,
+      responseStream: false,
+      requestDeserialize: (b: Buffer) => {
+        try {
+          return toJsonForm(reqCls, reqCls.decode(b));
+        } catch (err) {
+          return { [DECODE_ERROR]: (err as Error).message };
+        }
+      },
+      requestSerialize: () => Buffer.alloc(0),
+      responseSerialize: (o: object) => Buffer.from(resCls.encode(o).finish()),
+      responseDeserialize: (b: Buffer) => b,
+    };
+    const handler = HANDLERS[m.name];
+    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, callback: grpc.sendUnaryData<object>) => {
+      const req = call.request;
+      if (req[DECODE_ERROR]) {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: `${m.name}: the request could not be decoded as ${m.name}Request: ${req[DECODE_ERROR]}` });
+        return;
+      }
+      if (!handler) {
+        callback({ code: grpc.status.UNIMPLEMENTED, details: `WorkflowService/${m.name} is not implemented by the Bastion dev server (see docs/dev-server.md).` });
+        return;
+      }
+      if (engine.closed) {
+        callback({ code: grpc.status.UNAVAILABLE, details: 'the Bastion dev server is shutting down' });
+        return;
+      }
+      const deadline = call.getDeadline();
+      const deadlineMs = deadline instanceof Date ? deadline.getTime() : typeof deadline === 'number' && Number.isFinite(deadline) ? deadline : Infinity;
+      const holdMs = Math.max(0, Math.min(MAX_LONG_POLL_MS, deadlineMs - Date.now() - 2000));
+      const ctx: CallContext = {
+        holdMs,
+        peer: call.getPeer(),
+        onCancel: (cb) => call.once('cancelled', cb),
+      };
+      let result: object | Promise<object>;
+      try {
+        result = handler(engine, req, ctx);
+      } catch (err) {
+        callback(toStatus(err, m.name, engine));
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then((r) => callback(null, r), (err) => callback(toStatus(err, m.name, engine)));
+      } else {
+        callback(null, result);
+      }
+    };
+  }
+  void logger;
+  return { definition, implementation };
+}
+
+export { invalidArgument };

@@ -32,7 +32,7 @@ function queriesOf(engine: Engine): Map<string, PendingQuery> {
   return m;
 }
 
-export function queryWorkflow(engine: Engine, req: Record<string, any>, onCancel: (cb: () => void) => void, timeoutMs: number): Promise<object> {
+export async function queryWorkflow(engine: Engine, req: Record<string, any>, onCancel: (cb: () => void) => void, timeoutMs: number): Promise<object> {
   engine.namespace(req.namespace);
   const exec = engine.requireRun(req.namespace, req.execution);
   if (!req.query?.queryType) throw invalidArgument('`query.queryType` is required.');
@@ -42,9 +42,7 @@ export function queryWorkflow(engine: Engine, req: Record<string, any>, onCancel
   if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && !isOpen(exec) && exec.status !== Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
     return Promise.resolve({ queryRejected: { status: exec.status } });
   }
-  if (isOpen(exec) && exec.lastCompletedStartedEventId === 0) {
-    throw failedPrecondition('The workflow has not completed its first workflow task yet, so it cannot answer queries; retry shortly (is a worker polling its task queue?).');
-  }
+  if (isOpen(exec) && exec.lastCompletedStartedEventId === 0) await firstTaskCompleted(engine, exec, timeoutMs, onCancel);
   const id = randomUUID();
   return new Promise<object>((resolve, reject) => {
     const q: PendingQuery = { id, runId: exec.runId, query: req.query, resolve, reject, taken: false };
@@ -60,6 +58,31 @@ export function queryWorkflow(engine: Engine, req: Record<string, any>, onCancel
     onCancel(() => { settle(); all.delete(id); });
     const queue = isOpen(exec) && exec.sticky ? exec.sticky.queue : exec.taskQueue;
     engine.mutate(() => engine.dispatch(exec.namespace, 'workflow', queue, { type: 'query', runId: exec.runId, scheduledEventId: 0, attempt: 0, queryId: id }));
+  });
+}
+
+/**
+ * A run answers queries once its first workflow task completed; until then the query
+ * waits (as Temporal's does), up to the caller's deadline.
+ */
+function firstTaskCompleted(engine: Engine, exec: ExecutionState, timeoutMs: number, onCancel: (cb: () => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = () => {};
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(failedPrecondition(`The workflow has not completed its first workflow task, so it cannot answer queries yet; is a worker polling task queue "${exec.taskQueue}"?`));
+    }, timeoutMs);
+    const check = () => {
+      if (!isOpen(exec) || exec.lastCompletedStartedEventId > 0 || engine.closed) {
+        clearTimeout(timer);
+        resolve();
+      } else unsubscribe = engine.onNextEvent(exec.runId, check);
+    };
+    onCancel(() => {
+      clearTimeout(timer);
+      unsubscribe();
+    });
+    check();
   });
 }
 

@@ -188,7 +188,10 @@ const HANDLERS: Record<string, Handler> = {
 export const IMPLEMENTED_METHODS = Object.keys(HANDLERS);
 
 function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.StatusObject> {
-  if (err instanceof ServiceError) return { code: err.status, details: err.message, metadata: err.toMetadata() };
+  if (err instanceof ServiceError) {
+    engine.logger.debug('rpc answered with an error', { method, code: grpc.status[err.status], message: err.message });
+    return { code: err.status, details: err.message, metadata: err.toMetadata() };
+  }
   engine.logger.error('internal error', { method, error: (err as Error)?.stack ?? String(err) });
   return { code: grpc.status.INTERNAL, details: `internal error in ${method}: ${(err as Error)?.message ?? err}` };
 }

@@ -55,6 +55,10 @@ export async function startOfficialEnv(options: DevServerOptions = {}): Promise<
       return w;
     },
     async close() {
+      for (const w of workers) {
+        if (w.getState() === 'RUNNING') w.shutdown();
+      }
+      await Promise.all(workers.map((w) => waitStopped(w)));
       await connection.close();
       await nativeConnection.close();
       await server.close();
@@ -65,4 +69,9 @@ export async function startOfficialEnv(options: DevServerOptions = {}): Promise<
 /** Runs `fn` while `worker` runs, then shuts the worker down and waits for it. */
 export async function whileRunning<T>(worker: Worker, fn: () => Promise<T>): Promise<T> {
   return worker.runUntil(fn);
+}
+
+async function waitStopped(w: Worker): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!['STOPPED', 'FAILED', 'INITIALIZED'].includes(w.getState()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

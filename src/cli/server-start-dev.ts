@@ -46,6 +46,8 @@ export async function startDev(argv: string[]): Promise<number> {
     tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined,
     logLevel: level as LogLevel,
     blobSizeLimitBytes: blob,
+  }).catch((err) => {
+    throw withFlagNames(err);
   });
   process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   await new Promise<void>((resolve) => {
@@ -59,4 +61,14 @@ export async function startDev(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   return 0;
+}
+
+const FLAG_FOR_OPTION: Record<string, string> = {
+  'tls.cert': '--tls-cert', 'tls.key': '--tls-key', 'tls.clientCa': '--tls-client-ca', blobSizeLimitBytes: '--blob-size-limit', ip: '--ip', port: '--port',
+};
+
+/** Library errors name options (`tls.cert`); on the command line, name the flag instead. */
+function withFlagNames(err: unknown): unknown {
+  if (err instanceof Error) err.message = err.message.replace(/`([\w.]+)`/g, (m, name: string) => (FLAG_FOR_OPTION[name] ? `\`${FLAG_FOR_OPTION[name]}\`` : m));
+  return err;
 }

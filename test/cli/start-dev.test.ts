@@ -1,0 +1,73 @@
+/** `bastion server start-dev` as a user runs it. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Connection } from '@temporalio/client';
+import { spawnDevServer, spawnNode, BIN } from '../helpers/processes';
+import { timed } from '../helpers/wait';
+
+const test = suite('bastion server start-dev');
+
+async function runToExit(args: string[]) {
+  const p = spawnNode([BIN, ...args]);
+  const { code } = await p.exited;
+  return { code, output: p.output() };
+}
+
+test('prints its listening line, serves, and exits cleanly on SIGTERM', timed(20_000, async () => {
+  const server = await spawnDevServer(['--port', '0', '--namespace', 'extra']);
+  assert.match(server.address, /^127\.0\.0\.1:\d+$/);
+  const conn = await Connection.connect({ address: server.address });
+  const ns = await conn.workflowService.describeNamespace({ namespace: 'extra' });
+  assert.is(ns.namespaceInfo?.name, 'extra');
+  await conn.close();
+  server.kill('SIGTERM');
+  const { code } = await server.exited;
+  assert.is(code, 0);
+}));
+
+test('exits cleanly on SIGINT', timed(20_000, async () => {
+  const server = await spawnDevServer(['--port', '0']);
+  server.kill('SIGINT');
+  assert.is((await server.exited).code, 0);
+}));
+
+test('rejects a bad port, naming the flag', timed(20_000, async () => {
+  const r = await runToExit(['server', 'start-dev', '--port', 'seventy']);
+  assert.is(r.code, 2);
+  assert.match(r.output, /`--port` must be a number from 0 to 65535, got "seventy"/);
+}));
+
+test('rejects an unknown flag and lists the known ones', timed(20_000, async () => {
+  const r = await runToExit(['server', 'start-dev', '--prot', '1']);
+  assert.is(r.code, 2);
+  assert.match(r.output, /Unknown flag `--prot`/);
+  assert.match(r.output, /--port/);
+}));
+
+test('requires --tls-key with --tls-cert, and a readable certificate file', timed(20_000, async () => {
+  const a = await runToExit(['server', 'start-dev', '--port', '0', '--tls-cert', 'cert.pem']);
+  assert.is(a.code, 2);
+  assert.match(a.output, /`--tls-cert` and `--tls-key` go together/);
+  const b = await runToExit(['server', 'start-dev', '--port', '0', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
+  assert.is(b.code, 1);
+  assert.match(b.output, /`--tls-cert` could not be read from file \/nonexistent\/cert\.pem: ENOENT/);
+}));
+
+test('a port already in use is a clear error', timed(20_000, async () => {
+  const first = await spawnDevServer(['--port', '0']);
+  const port = first.address.split(':')[1]!;
+  const r = await runToExit(['server', 'start-dev', '--port', port]);
+  first.kill('SIGTERM');
+  await first.exited;
+  assert.is(r.code, 1);
+  assert.match(r.output, new RegExp(`could not listen on 127\\.0\\.0\\.1:${port}`));
+}));
+
+test('unknown commands print the help and exit 2', timed(20_000, async () => {
+  const r = await runToExit(['frobnicate']);
+  assert.is(r.code, 2);
+  assert.match(r.output, /unknown command "frobnicate"/);
+  assert.match(r.output, /server start-dev/);
+}));
+
+test.run();

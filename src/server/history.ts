@@ -1,6 +1,6 @@
 /** Building history events in JSON form. */
 import { temporal, timestampFromMs } from '../common/proto';
-import type { JsonEvent, NewEvent } from './json-proto';
+import type { NewEvent } from './json-proto';
 
 export const EventType = temporal.api.enums.v1.EventType;
 

@@ -5,10 +5,9 @@
  */
 import { hooks, type Engine } from './engine';
 import { EventType, makeEvent } from './history';
-import { Enums, Status } from './common';
 import { isOpen, type ExecutionState } from './state';
 import { activityTimers, onActivityTimer, recoverActivities, startActivityTask } from './activities';
-import { closeRun, dispatchWorkflowTask, failRun, recordExternal } from './workflows';
+import { dispatchWorkflowTask, failRun, recordExternal } from './workflows';
 import { failWorkflowTask, moveToNormalQueue, startWorkflowTask, stickyTaskExpired, workflowTaskTimedOut } from './workflow-tasks';
 import { startQueryTask } from './queries';
 
@@ -89,4 +88,3 @@ export function registerRunHooks(): void {
   };
 }
 
-export { closeRun, Status, Enums };

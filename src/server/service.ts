@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
 import { toJsonForm } from './json-proto';
-import { ServiceError, invalidArgument, alreadyExists } from './service-error';
+import { ServiceError, alreadyExists } from './service-error';
 import { Enums, requireId } from './common';
 import {
   startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
@@ -199,7 +199,7 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
 const DECODE_ERROR = Symbol('decode-error');
 
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(engine: Engine, logger = engine.logger): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+export function workflowServiceFor(engine: Engine): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
@@ -257,8 +257,6 @@ export function workflowServiceFor(engine: Engine, logger = engine.logger): { de
       }
     };
   }
-  void logger;
   return { definition, implementation };
 }
 
-export { invalidArgument };

@@ -3,7 +3,7 @@
  * (wire values in JSON form, see json-proto.ts) so a store can persist it as text; the
  * history is kept beside it, event by event.
  */
-import type { JsonEvent, NewEvent } from './json-proto';
+import type { NewEvent } from './json-proto';
 
 export interface WorkflowTaskState {
   scheduledEventId: number;

@@ -6,7 +6,7 @@
  * `ORDER BY` is accepted; results are newest first.
  */
 import type { Engine } from './engine';
-import { Enums, ts } from './common';
+import { ts } from './common';
 import { payloadToValue } from './json-proto';
 import { invalidArgument } from './service-error';
 import type { ExecutionState } from './state';
@@ -100,7 +100,7 @@ function parse(q: string): Expr | undefined {
   return e;
 }
 
-function fieldValue(exec: ExecutionState, field: string): Value {
+function fieldValue(exec: ExecutionState, field: string): Value | Value[] {
   switch (field) {
     case 'WorkflowType': return exec.workflowType;
     case 'WorkflowId': return exec.workflowId;
@@ -112,8 +112,7 @@ function fieldValue(exec: ExecutionState, field: string): Value {
     case 'CloseTime': return exec.closeTimeMs ?? null;
     default: {
       const p = exec.searchAttributes?.indexedFields?.[field];
-      const v = payloadToValue(p);
-      return Array.isArray(v) ? JSON.stringify(v) : (v as Value) ?? null;
+      return (payloadToValue(p) as Value | Value[] | undefined) ?? null;
     }
   }
 }
@@ -139,7 +138,16 @@ function matches(exec: ExecutionState, e: Expr): boolean {
 }
 
 function compare(exec: ExecutionState, e: Extract<Expr, { op: 'cmp' }>): boolean {
-  const actual = fieldValue(exec, e.field);
+  const value = fieldValue(exec, e.field);
+  if (Array.isArray(value)) {
+    // A list attribute (KeywordList) matches when any element does.
+    if (e.cmp === '!=' || e.cmp === 'not in') return value.every((v) => compareOne(v, e));
+    return value.some((v) => compareOne(v, e));
+  }
+  return compareOne(value, e);
+}
+
+function compareOne(actual: Value, e: Extract<Expr, { op: 'cmp' }>): boolean {
   if (Array.isArray(e.value)) {
     const set = e.value.map((v) => normalize(e.field, v));
     const inSet = set.includes(actual);
@@ -214,4 +222,3 @@ export function countWorkflowExecutions(engine: Engine, req: Record<string, any>
   return { count: select(engine, req.namespace, req.query).length };
 }
 
-export { Enums };

@@ -7,7 +7,7 @@ import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import type { JsonEvent } from './json-proto';
 import type { PollRequestInfo, TaskRef } from './matching';
-import { dur, Enums, decodeToken, encodeToken, ms, ts } from './common';
+import { Enums, decodeToken, encodeToken, ms, ts } from './common';
 import { invalidArgument, notFound } from './service-error';
 import { isOpen, type ExecutionState } from './state';
 import { flushBuffered, scheduleWorkflowTask } from './workflows';
@@ -215,4 +215,3 @@ export function moveToNormalQueue(engine: Engine, exec: ExecutionState): void {
   }
 }
 
-export { dur };

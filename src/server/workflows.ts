@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { attrs, EventType, makeEvent } from './history';
 import type { JsonEvent, NewEvent } from './json-proto';
-import { dur, Enums, ms, normalizeRetryPolicy, retryBackoffMs, retryDecision, Status, ts, retryPolicyToJson } from './common';
+import { dur, Enums, normalizeRetryPolicy, retryBackoffMs, retryDecision, Status, ts, retryPolicyToJson } from './common';
 import { isOpen, type ExecutionState, type ParentRef } from './state';
 
 const ET = EventType;
@@ -375,4 +375,3 @@ export function failRun(engine: Engine, exec: ExecutionState, kind: 'failed' | '
   }
 }
 
-export { ms };

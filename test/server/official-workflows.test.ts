@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WorkflowFailedError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ApplicationFailure, ActivityFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
+import { ApplicationFailure, ActivityFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { startOfficialEnv, type OfficialEnv } from '../helpers/official-env';
 import { timed, waitFor } from '../helpers/wait';
@@ -29,20 +29,16 @@ test.after(async (ctx) => {
 let n = 0;
 const id = (name: string) => `${name}-${++n}-${Date.now()}`;
 
-test('runs a workflow that calls one activity', timed(20_000, async function (this: unknown) {
-  const { client } = ctxOf(this);
-  const result = await client.workflow.execute(wf.greet, { taskQueue: TQ, workflowId: id('greet'), args: ['Bastion'] });
-  assert.is(result, 'Hello, Bastion!');
-}));
-
-// uvu passes the context as the first argument; this adapter keeps test bodies short.
-function ctxOf(_: unknown): OfficialEnv {
-  return sharedEnv!;
-}
 let sharedEnv: OfficialEnv | undefined;
 test.before.each((ctx) => {
   sharedEnv = ctx.env;
 });
+
+test('runs a workflow that calls one activity', timed(20_000, async () => {
+  const { client } = sharedEnv!;
+  const result = await client.workflow.execute(wf.greet, { taskQueue: TQ, workflowId: id('greet'), args: ['Bastion'] });
+  assert.is(result, 'Hello, Bastion!');
+}));
 
 test('runs activities and timers concurrently with Promise.all', timed(20_000, async () => {
   const result = await sharedEnv!.client.workflow.execute(wf.parallel, { taskQueue: TQ, workflowId: id('parallel'), args: [4] });
@@ -203,6 +199,17 @@ test('describes pending activities with attempt and last failure', timed(20_000,
   assert.is(desc.activityType?.name, 'flaky');
   assert.match(desc.lastFailure!.message!, /attempt \d fails/);
   assert.is(await handle.result(), 'ok after 5 attempts (server attempt 5)');
+}));
+
+test('upserted search attributes are searchable', timed(20_000, async () => {
+  const { client } = sharedEnv!;
+  const workflowId = id('searchable');
+  await client.workflow.execute(wf.searchable, { taskQueue: TQ, workflowId });
+  const found: string[] = [];
+  for await (const w of client.workflow.list({ query: `CustomKeywordField = 'tagged' AND WorkflowId = '${workflowId}'` })) found.push(w.workflowId);
+  assert.equal(found, [workflowId]);
+  const desc = await client.workflow.getHandle(workflowId).describe();
+  assert.equal(desc.searchAttributes.CustomKeywordField, ['tagged']);
 }));
 
 test('shows the worker\'s pollers in DescribeTaskQueue', timed(20_000, async () => {

@@ -49,7 +49,6 @@ export async function startDev(argv: string[]): Promise<number> {
   }).catch((err) => {
     throw withFlagNames(err);
   });
-  process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`received ${signal}, closing the dev server\n`);
@@ -57,8 +56,10 @@ export async function startDev(argv: string[]): Promise<number> {
       process.removeListener('SIGTERM', stop);
       server.close().then(resolve, resolve);
     };
+    // Handlers first, then the line: whoever waits for the line may signal at once.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   });
   return 0;
 }

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-bench-'));
   const db = process.env.BENCH_DB === '1' ? path.join(dir, 'bench.db') : undefined;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const server = await startServer(db);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });

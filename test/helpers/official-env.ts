@@ -17,7 +17,7 @@ export const WORKFLOWS_PATH = path.resolve(__dirname, '../fixtures/workflows.js'
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 }
 
 export function workflowBundle(): Promise<{ code: string }> {

@@ -36,7 +36,7 @@ export class SqliteStore implements Store {
         throw new ServerError('ERR_SERVER_STORE', `\`--db-filename\` ${filename} has schema version ${version.value}; this server reads version ${SCHEMA_VERSION}. Use a new file.`);
       }
     } catch (err) {
-      (this as { db?: Database.Database }).db?.close();
+      if (this.db?.open) this.db.close();
       if (err instanceof ServerError) throw err;
       throw new ServerError('ERR_SERVER_STORE', `Could not open the database \`--db-filename\` ${filename}: ${(err as Error).message}`, { cause: err });
     }

@@ -19,8 +19,9 @@ export class SqliteStore implements Store {
   private closed = false;
 
   constructor(readonly filename: string) {
+    let opened: Database.Database | undefined;
     try {
-      this.db = new Database(filename);
+      this.db = opened = new Database(filename);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(`
@@ -36,7 +37,7 @@ export class SqliteStore implements Store {
         throw new ServerError('ERR_SERVER_STORE', `\`--db-filename\` ${filename} has schema version ${version.value}; this server reads version ${SCHEMA_VERSION}. Use a new file.`);
       }
     } catch (err) {
-      if (this.db?.open) this.db.close();
+      if (opened?.open) opened.close();
       if (err instanceof ServerError) throw err;
       throw new ServerError('ERR_SERVER_STORE', `Could not open the database \`--db-filename\` ${filename}: ${(err as Error).message}`, { cause: err });
     }

@@ -69,11 +69,14 @@ export class Matching {
   addTask(namespace: string, kind: QueueKind, name: string, task: TaskRef): void {
     const q = this.queue(namespace, kind, name);
     while (q.waiters.length > 0) {
-      const w = q.waiters.shift()!;
-      if (w.done) continue;
+      const w = q.waiters[0]!;
+      if (w.done) {
+        q.waiters.shift();
+        continue;
+      }
       const response = this.start(kind, task, w.request);
-      if (response === null) return; // stale: nobody needs it
-      w.done = true;
+      if (response === null) return; // stale: nobody needs it, and the poller keeps waiting
+      q.waiters.shift();
       w.resolve(response);
       return;
     }
@@ -86,7 +89,7 @@ export class Matching {
    */
   poll(kind: QueueKind, request: PollRequestInfo, holdMs: number, onCancel: (cb: () => void) => void): Promise<object | null> {
     const q = this.queue(request.namespace, kind, request.queue);
-    q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: Date.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
+    this.seen(q, request);
     while (q.backlog.length > 0) {
       const task = q.backlog.shift()!;
       const response = this.start(kind, task, request);
@@ -94,27 +97,27 @@ export class Matching {
     }
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const waiter: Waiter = { request, done: false, resolve: () => undefined };
-      const timer = setTimeout(() => finish(null), Math.max(0, holdMs));
-      const finish = (response: object | null) => {
-        if (waiter.done && response === null) return;
-        waiter.done = true;
-        clearTimeout(timer);
-        const i = q.waiters.indexOf(waiter);
-        if (i >= 0) q.waiters.splice(i, 1);
-        q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: Date.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
-        resolve(response);
+      const waiter: Waiter = {
+        request,
+        done: false,
+        resolve: (response) => {
+          if (waiter.done) return;
+          waiter.done = true;
+          clearTimeout(timer);
+          const i = q.waiters.indexOf(waiter);
+          if (i >= 0) q.waiters.splice(i, 1);
+          this.seen(q, request);
+          resolve(response);
+        },
       };
-      waiter.resolve = (response) => {
-        clearTimeout(timer);
-        const i = q.waiters.indexOf(waiter);
-        if (i >= 0) q.waiters.splice(i, 1);
-        q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: Date.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
-        resolve(response);
-      };
+      const timer = setTimeout(() => waiter.resolve(null), Math.max(0, holdMs));
       q.waiters.push(waiter);
-      onCancel(() => finish(null));
+      onCancel(() => waiter.resolve(null));
     });
+  }
+
+  private seen(q: TaskQueue, request: PollRequestInfo): void {
+    q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: Date.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
   }
 
   /** Pollers seen on a queue within the last five minutes. */
@@ -149,12 +152,7 @@ export class Matching {
   close(): void {
     this.closed = true;
     for (const q of this.queues.values()) {
-      for (const w of q.waiters.splice(0)) {
-        if (!w.done) {
-          w.done = true;
-          w.resolve(null);
-        }
-      }
+      for (const w of q.waiters.splice(0)) w.resolve(null);
     }
   }
 }

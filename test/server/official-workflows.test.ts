@@ -137,6 +137,34 @@ test('runs a child workflow and returns its result to the parent', timed(20_000,
   assert.is(child.parentExecution?.workflowId, workflowId);
 }));
 
+test('cancels a child through an external workflow handle', timed(20_000, async () => {
+  const { client } = sharedEnv!;
+  const workflowId = id('cancel-child');
+  assert.is(await client.workflow.execute(wf.cancelChild, { taskQueue: TQ, workflowId }), 'child failed: ChildWorkflowFailure caused by CancelledFailure');
+  assert.is((await client.workflow.getHandle(`${workflowId}-c`).describe()).status.name, 'CANCELLED');
+}));
+
+test('applies parent close policies: TERMINATE ends the child, ABANDON leaves it running', timed(20_000, async () => {
+  const { client } = sharedEnv!;
+  const t = id('pcp');
+  await client.workflow.execute(wf.abandonOrTerminate, { taskQueue: TQ, workflowId: t, args: ['terminate'] });
+  await waitFor(async () => (await client.workflow.getHandle(`${t}-terminate`).describe()).status.name === 'TERMINATED', 10_000, 'child terminated');
+  const a = id('pcp');
+  await client.workflow.execute(wf.abandonOrTerminate, { taskQueue: TQ, workflowId: a, args: ['abandon'] });
+  const child = client.workflow.getHandle(`${a}-abandon`);
+  assert.is((await child.describe()).status.name, 'RUNNING');
+  await child.terminate();
+}));
+
+test('retries a failed workflow per its RetryPolicy as a new run', timed(20_000, async () => {
+  const { client } = sharedEnv!;
+  const workflowId = id('wf-retry');
+  const result = await client.workflow.execute(wf.failsFirstAttempt, { taskQueue: TQ, workflowId, retry: { maximumAttempts: 3, initialInterval: '100ms' } });
+  assert.is(result, 2);
+  const failed = await client.workflow.count(`WorkflowId = '${workflowId}' AND ExecutionStatus = 'Failed'`);
+  assert.is(failed.count, 1, 'the first run failed, the second completed');
+}));
+
 test('fails a workflow with ApplicationFailure details intact', timed(20_000, async () => {
   const err = await sharedEnv!.client.workflow.execute(wf.failing, { taskQueue: TQ, workflowId: id('fail') }).catch((e) => e);
   assert.instance(err, WorkflowFailedError);

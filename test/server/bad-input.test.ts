@@ -2,27 +2,13 @@
  * Bad input gets the gRPC status Temporal uses and a message naming the field; the
  * server never crashes and keeps serving.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DevServer } from '../../src/testing';
+import { rawServerSuite } from '../helpers/raw-server';
 import { timed } from '../helpers/wait';
 
-const test = suite('dev server bad input');
-let server: DevServer;
-let conn: Connection;
-const svc = () => conn.workflowService;
-
-test.before(async () => {
-  server = await DevServer.start({ logLevel: 'off', blobSizeLimitBytes: 64 * 1024, namespaces: ['other'] });
-  conn = await Connection.connect({ address: server.address });
-});
-test.after(async () => {
-  await conn.close();
-  await server.close();
-});
+const { test, svc, server } = rawServerSuite('dev server bad input', { blobSizeLimitBytes: 64 * 1024, namespaces: ['other'] });
 
 async function callError(p: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {
@@ -175,7 +161,7 @@ test('unimplemented methods answer UNIMPLEMENTED with the method name', timed(50
 }));
 
 test('a request that is not valid protobuf is INVALID_ARGUMENT, and the server keeps serving', timed(5000, async () => {
-  const client = new grpc.Client(server.address, grpc.credentials.createInsecure());
+  const client = new grpc.Client(server().address, grpc.credentials.createInsecure());
   const e = await new Promise<grpc.ServiceError>((resolve) => {
     client.makeUnaryRequest(
       '/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution',

@@ -1,27 +1,13 @@
 /**
  * Long polls and history paging, driven with raw WorkflowService calls.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DevServer } from '../../src/testing';
+import { rawServerSuite } from '../helpers/raw-server';
 import { timed } from '../helpers/wait';
 
 const E = temporal.api.enums.v1;
-const test = suite('dev server long polls and history');
-let server: DevServer;
-let conn: Connection;
-const svc = () => conn.workflowService;
-
-test.before(async () => {
-  server = await DevServer.start({ logLevel: 'off' });
-  conn = await Connection.connect({ address: server.address });
-});
-test.after(async () => {
-  await conn.close();
-  await server.close();
-});
+const { test, svc, connection } = rawServerSuite('dev server long polls and history', {  });
 
 const start = (workflowId: string, taskQueue: string) =>
   svc().startWorkflowExecution({ namespace: 'default', workflowId, workflowType: { name: 'wf' }, taskQueue: { name: taskQueue }, requestId: workflowId });
@@ -44,7 +30,7 @@ test('a waiting poll receives a new task at once, and each task goes to one poll
 
 test('a poll with a short deadline answers "no task" just before the deadline', timed(10_000, async () => {
   const t0 = Date.now();
-  const res = await conn.withDeadline(Date.now() + 3500, () => svc().pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-empty' }, identity: 'p' }));
+  const res = await connection().withDeadline(Date.now() + 3500, () => svc().pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-empty' }, identity: 'p' }));
   const held = Date.now() - t0;
   assert.ok(!res.taskToken?.length, 'empty response means no task');
   assert.ok(held >= 1000 && held < 3500, `held ${held} ms, then answered before the caller's deadline`);

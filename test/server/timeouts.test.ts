@@ -1,27 +1,13 @@
 /** Server-side timeouts, driven with raw WorkflowService calls. */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DevServer } from '../../src/testing';
+import { rawServerSuite } from '../helpers/raw-server';
 import { timed } from '../helpers/wait';
 
 const E = temporal.api.enums.v1;
 const ET = E.EventType;
-const test = suite('dev server timeouts');
-let server: DevServer;
-let conn: Connection;
-const svc = () => conn.workflowService;
+const { test, svc } = rawServerSuite('dev server timeouts', {  });
 const secs = (s: number) => ({ seconds: Math.floor(s) as never, nanos: Math.round((s % 1) * 1e9) });
-
-test.before(async () => {
-  server = await DevServer.start({ logLevel: 'off' });
-  conn = await Connection.connect({ address: server.address });
-});
-test.after(async () => {
-  await conn.close();
-  await server.close();
-});
 
 const history = async (workflowId: string) =>
   (await svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } })).history!.events!;

@@ -15,8 +15,18 @@ import { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } 
 
 const ROOT = path.resolve(__dirname, '../..');
 
-async function startServer(db?: string): Promise<{ address: string; stop(): Promise<void> }> {
-  const args = [path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...(db ? ['--db-filename', db] : [])];
+/** CPU seconds (user + system) a process has used, from /proc; undefined off Linux. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+async function startServer(db?: string): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
+  const args = [...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROF] : []), path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...(db ? ['--db-filename', db] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -29,6 +39,7 @@ async function startServer(db?: string): Promise<{ address: string; stop(): Prom
   });
   return {
     address,
+    pid: child.pid,
     stop: () => new Promise((resolve) => {
       child.on('exit', () => resolve());
       child.kill('SIGTERM');
@@ -78,16 +89,20 @@ async function main(): Promise<void> {
   });
   const latencies: number[] = [];
   let e2ePerSec = 0;
+  let serverCpu: number | undefined;
   await worker.runUntil(async () => {
     // Warm-up, so bundling and first-task costs do not count.
     await pool(20, 10, (i) => client.workflow.execute('greet', { taskQueue: `bench-e2e-${tag}`, workflowId: `w-${tag}-warm-${i}`, args: ['x'] }));
     t0 = process.hrtime.bigint();
+    const cpu0 = cpuSeconds(server.pid);
     await pool(workflows, concurrency, async (i) => {
       const s = process.hrtime.bigint();
       await client.workflow.execute('greet', { taskQueue: `bench-e2e-${tag}`, workflowId: `w-${tag}-${i}`, args: ['x'] });
       latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
     });
     e2ePerSec = workflows / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const cpu1 = cpuSeconds(server.pid);
+    if (cpu0 !== undefined && cpu1 !== undefined) serverCpu = ((cpu1 - cpu0) * 1000) / workflows;
   });
   latencies.sort((a, b) => a - b);
   await connection.close();
@@ -98,6 +113,7 @@ async function main(): Promise<void> {
     store: db ? 'sqlite' : 'memory',
     starts, startsPerSec, workflows, concurrency, e2ePerSec,
     p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99),
+    serverCpuSecondsPer1000: serverCpu,
   }) + '\n');
 }
 

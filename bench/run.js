@@ -44,7 +44,8 @@ const first = results.memory[0];
 const rows = [];
 for (const store of ['memory', 'sqlite']) {
   const rs = results[store];
-  rows.push(`| ${store} | ${fmt(rs.map((x) => x.startsPerSec))} | ${fmt(rs.map((x) => x.e2ePerSec), 1)} | ${fmt(rs.map((x) => x.p50), 1)} | ${fmt(rs.map((x) => x.p95), 1)} | ${fmt(rs.map((x) => x.p99), 1)} |`);
+  const cpu = rs.every((x) => typeof x.serverCpuSecondsPer1000 === 'number') ? fmt(rs.map((x) => x.serverCpuSecondsPer1000), 2) : 'n/a';
+  rows.push(`| ${store} | ${fmt(rs.map((x) => x.startsPerSec))} | ${fmt(rs.map((x) => x.e2ePerSec), 1)} | ${fmt(rs.map((x) => x.p50), 1)} | ${fmt(rs.map((x) => x.p95), 1)} | ${fmt(rs.map((x) => x.p99), 1)} | ${cpu} |`);
 }
 const md = `# Benchmark results
 
@@ -62,9 +63,15 @@ StartWorkflowExecution calls, 64 in flight, no worker. End to end: ${first.workf
 workflows of one activity each (\`greet\`), ${first.concurrency} outstanding, after a warm-up
 of 20; latency is start-to-result as the client sees it.
 
-| store | starts/s | end-to-end workflows/s | p50 ms | p95 ms | p99 ms |
-|---|---|---|---|---|---|
+| store | starts/s | end-to-end workflows/s | p50 ms | p95 ms | p99 ms | server CPU s / 1,000 workflows |
+|---|---|---|---|---|---|---|
 ${rows.join('\n')}
+
+The last column is the dev server process's own CPU time (user + system, from /proc)
+during the end-to-end phase, per 1,000 workflows; multiplied by the throughput it says how
+much of a core the server used. A CPU profile of the server over one whole run (1,000
+starts, then 600 workflows; \`BENCH_SERVER_PROF=DIR\`) was idle in 63% of its samples;
+its largest own cost was gunzipping requests, which the official worker compresses.
 
 For scale: ../shared/MEASUREMENTS.md puts the grpc-js floor of this machine at about 700
 one-activity workflows/s (8 calls each at ~5,700 calls/s).

@@ -6,8 +6,8 @@ const path = require('node:path');
 
 function render() {
   const { ERROR_CODES } = require('../dist/src/common/errors.js');
-  const classes = { config: 'ConfigError', connection: 'ConnectionError', server: 'ServerError', state: 'IllegalStateError', cli: 'CliError' };
-  const rows = Object.entries(ERROR_CODES).map(([code, info]) => `| \`${code}\` | \`${classes[info.area]}\` | ${info.doc} |`);
+  const className = (area) => (area === 'state' ? 'IllegalStateError' : `${area[0].toUpperCase()}${area.slice(1)}Error`);
+  const rows = Object.entries(ERROR_CODES).map(([code, info]) => `| \`${code}\` | \`${className(info.area)}\` | ${info.doc} |`);
   return `# Errors
 
 Every error Bastion raises is a \`BastionError\` with a stable \`code\`; the subclass names

@@ -1,1 +1,38 @@
+/** Bastion's version (the `version` in package.json). */
 export const VERSION = '0.1.0';
+
+export {
+  CLIENT_NAME,
+  CLIENT_VERSION,
+  compileConnectionOptions,
+  Connection,
+  DEFAULT_ADDRESS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_RETRY,
+  isLongPoll,
+  LONG_POLL_METHODS,
+  parseDuration,
+  redact,
+  RESERVED_HEADERS,
+  RETRY_JITTER,
+  RETRYABLE_STATUSES,
+} from './connection';
+export type {
+  CallOptions,
+  ClientCertPair,
+  CompiledConnectionOptions,
+  CompiledTls,
+  ConnectionOptions,
+  ConnectionState,
+  Duration,
+  PemSource,
+  RetryOptions,
+  TlsConfig,
+  WorkflowService,
+  WorkflowServiceMethod,
+  WorkflowServiceRequest,
+  WorkflowServiceResponse,
+} from './connection';
+export { BastionError, ConfigError, ConnectionError } from './common/errors';
+export type { ErrorCode } from './common/errors';

@@ -8,7 +8,7 @@
  */
 
 /** The area an error belongs to; each area has its own subclass. */
-export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli';
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter';
 
 interface ErrorCodeInfo {
   readonly area: ErrorArea;
@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   ERR_SERVER_STORE: { area: 'server', doc: 'The development server database could not be opened or has an unknown schema.' },
   ERR_ILLEGAL_STATE: { area: 'state', doc: 'A method was called in a state that does not allow it; the message names the state.' },
   ERR_CLI_USAGE: { area: 'cli', doc: 'A command-line flag is unknown, missing a value, or malformed.' },
+  ERR_PAYLOAD_CONVERTER: { area: 'converter', doc: 'A value could not be converted to a payload (a function, symbol, BigInt or circular value), or a payload could not be decoded (unknown `encoding`, missing data, unknown protobuf message type); the message names the encoding.' },
+  ERR_FAILURE_CONVERTER: { area: 'converter', doc: 'A failure from the server lacks a field its kind requires (for example `activityFailureInfo.activityType.name`); the message names the field.' },
+  ERR_NONDETERMINISM: { area: 'workflow', doc: 'Replaying a workflow produced commands that differ from its history; the message names the event id, what history recorded and what the code issued. Branch changed code with `patched()`.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -77,6 +80,10 @@ export const ServerError = defineAreaError('server', 'ServerError');
 export const IllegalStateError = defineAreaError('state', 'IllegalStateError');
 /** A command-line usage error. */
 export const CliError = defineAreaError('cli', 'CliError');
+/** A value or failure could not be converted to or from its wire form. */
+export const ConverterError = defineAreaError('converter', 'ConverterError');
+/** Workflow execution problems: nondeterminism, sandbox failures. */
+export const WorkflowError = defineAreaError('workflow', 'WorkflowError');
 
 /** Shorthand for the most common error: an option of the wrong form. */
 export function invalidOption(option: string, problem: string): BastionError {

@@ -1,0 +1,193 @@
+/**
+ * `ConnectionOptions` → {@link compileConnectionOptions} → a frozen, fully defaulted
+ * {@link CompiledConnectionOptions}. Everything is validated here, once; durations become
+ * `…Ms`, PEM inputs become Buffers, and nothing downstream re-checks an option.
+ */
+import { ConfigError, invalidOption } from '../common/errors';
+import { parsePositiveDuration, type Duration } from '../common/duration';
+import { compileTls, type CompiledTls, type TlsConfig } from './tls-credentials';
+
+/**
+ * The server address when none is given.
+ * @default '127.0.0.1:7233'
+ */
+export const DEFAULT_ADDRESS = '127.0.0.1:7233';
+
+/**
+ * The port used when `address` has none (Temporal's frontend port).
+ * @default 7233
+ */
+export const DEFAULT_PORT = 7233;
+
+/**
+ * How long `Connection.connect` / `ensureConnected()` wait for `GetSystemInfo`.
+ * @default 10_000 (10 s)
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Retries for calls that fail with `UNAVAILABLE` or `RESOURCE_EXHAUSTED`: up to 10
+ * attempts, backoff from 100 ms doubling up to 5 s, each delay jittered by ±20 %.
+ * @default { maxAttempts: 10, initialIntervalMs: 100, maxIntervalMs: 5000 }
+ */
+export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 10, initialIntervalMs: 100, maxIntervalMs: 5_000 });
+
+/** Retry settings for calls that fail with a transient status. */
+export interface RetryOptions {
+  /** Attempts in total, including the first; `1` turns retries off. */
+  maxAttempts: number;
+  /** Delay before the first retry, in milliseconds; doubles on each retry. */
+  initialIntervalMs: number;
+  /** The longest delay between attempts, in milliseconds. */
+  maxIntervalMs: number;
+}
+
+/** Options of {@link Connection.connect}. */
+export interface ConnectionOptions {
+  /**
+   * `host:port` of the Temporal frontend; IPv6 hosts in brackets (`[::1]:7233`). Without a
+   * port, 7233 is used.
+   * @default '127.0.0.1:7233'
+   */
+  address?: string;
+  /**
+   * `false`: plaintext. `true` or `{}`: TLS with the system's root CAs. An object: TLS with
+   * the given CA, client certificate (mTLS) and server name.
+   * @default false, or `true` when `apiKey` is set (as the official SDK does)
+   */
+  tls?: boolean | TlsConfig;
+  /** Sent as `authorization: Bearer <apiKey>` on every call; a function is called before each call. */
+  apiKey?: string | (() => string | Promise<string>);
+  /** Extra gRPC headers for every call (lower-case ASCII names, printable ASCII values). */
+  metadata?: Record<string, string>;
+  /**
+   * How long to wait for the server's first answer.
+   * @default '10s'
+   */
+  connectTimeout?: Duration;
+  /**
+   * A deadline for ordinary calls, covering every retry. Long polls are not given one (the
+   * server holds them for up to a minute); a call's own `timeout` always applies.
+   * @default none
+   */
+  callTimeout?: Duration;
+  /**
+   * Retries of `UNAVAILABLE` and `RESOURCE_EXHAUSTED` on ordinary calls (never long polls).
+   * Missing fields take their value from {@link DEFAULT_RETRY}.
+   */
+  retry?: Partial<RetryOptions>;
+}
+
+/** Options after validation: every field present, durations in milliseconds, frozen. */
+export interface CompiledConnectionOptions {
+  /** `host:port`, port always present. */
+  readonly address: string;
+  /** `undefined` means plaintext. */
+  readonly tls: CompiledTls | undefined;
+  readonly apiKey: string | (() => string | Promise<string>) | undefined;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly connectTimeoutMs: number;
+  /** `undefined`: no deadline for ordinary calls. */
+  readonly callTimeoutMs: number | undefined;
+  readonly retry: Readonly<RetryOptions>;
+}
+
+const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'retry'];
+const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
+  channelArgs: 'Bastion sets its own channel arguments; open an issue if you need one.',
+  interceptors: 'Bastion has no call interceptors; add headers with `metadata` or `apiKey`.',
+  credentials: 'Use `tls` (and `apiKey` for bearer tokens).',
+  callCredentials: 'Use `apiKey` (a function is called before every call).',
+  connectTimeoutMs: 'Use `connectTimeout` (a number of milliseconds or a string like "10s").',
+};
+/** Headers Bastion sets itself; `metadata` may not replace them. */
+export const RESERVED_HEADERS: readonly string[] = ['client-name', 'client-version', 'temporal-namespace'];
+
+function compileAddress(value: unknown): string {
+  if (value === undefined) return DEFAULT_ADDRESS;
+  const form = 'must be "host:port", e.g. "127.0.0.1:7233" or "[::1]:7233"';
+  if (typeof value !== 'string' || value.trim() === '') throw invalidOption('address', `${form}; got ${typeof value === 'string' ? 'an empty string' : value === null ? 'null' : typeof value}.`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw invalidOption('address', `${form}, without a scheme; got ${JSON.stringify(value)}. Drop the scheme and use \`tls\` to choose TLS.`);
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+)(?::(\d+))?$/.exec(value);
+  if (!m) throw invalidOption('address', `${form}; got ${JSON.stringify(value)}.`);
+  const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidOption('address', `has port ${m[2]}, which is not between 1 and 65535.`);
+  return `${m[1]}:${port}`;
+}
+
+function compileApiKey(value: unknown): CompiledConnectionOptions['apiKey'] {
+  if (value === undefined || typeof value === 'function') return value as CompiledConnectionOptions['apiKey'];
+  // The value is a secret: describe it, never print it.
+  if (typeof value !== 'string') throw invalidOption('apiKey', `must be a string or a function returning one; got ${value === null ? 'null' : typeof value}.`);
+  if (!isHeaderValue(value) || value === '') throw invalidOption('apiKey', 'must be a non-empty string of printable ASCII characters (it is sent as a header).');
+  return value;
+}
+
+/** Whether a string may be sent as a non-binary gRPC header value. */
+export function isHeaderValue(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value);
+}
+
+function compileMetadata(value: unknown, apiKeySet: boolean): Readonly<Record<string, string>> {
+  if (value === undefined) return Object.freeze({});
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption('metadata', 'must be an object of header names to string values.');
+  const out: Record<string, string> = {};
+  for (const [rawName, v] of Object.entries(value)) {
+    const name = rawName.toLowerCase();
+    if (!/^[0-9a-z_.-]+$/.test(name)) throw invalidOption(`metadata.${rawName}`, 'is not a valid gRPC header name (letters, digits, "-", "_" and "." only).');
+    if (name.endsWith('-bin')) throw invalidOption(`metadata.${rawName}`, 'is a binary header ("-bin"); only text headers are supported. Base64-encode the value under another name.');
+    if (name.startsWith('grpc-') || name.startsWith(':') || RESERVED_HEADERS.includes(name)) throw invalidOption(`metadata.${rawName}`, 'is set by Bastion or gRPC and cannot be replaced.');
+    if (name === 'authorization' && apiKeySet) {
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`metadata.authorization` and `apiKey` both set the `authorization` header. Pass the token as `apiKey` only.');
+    }
+    if (typeof v !== 'string' || !isHeaderValue(v)) throw invalidOption(`metadata.${rawName}`, 'must be a string of printable ASCII characters.');
+    out[name] = v;
+  }
+  return Object.freeze(out);
+}
+
+function compileRetry(value: unknown): Readonly<RetryOptions> {
+  if (value === undefined) return DEFAULT_RETRY;
+  if (typeof value !== 'object' || value === null) throw invalidOption('retry', 'must be an object `{ maxAttempts, initialIntervalMs, maxIntervalMs }`.');
+  for (const key of Object.keys(value)) {
+    if (!(key in DEFAULT_RETRY)) throw invalidOption(`retry.${key}`, 'is not an option. Known: `maxAttempts`, `initialIntervalMs`, `maxIntervalMs`.');
+  }
+  const merged = { ...DEFAULT_RETRY, ...(value as Partial<RetryOptions>) };
+  if (!Number.isInteger(merged.maxAttempts) || merged.maxAttempts < 1) throw invalidOption('retry.maxAttempts', `must be a whole number of at least 1 (1 turns retries off); got ${String(merged.maxAttempts)}.`);
+  for (const key of ['initialIntervalMs', 'maxIntervalMs'] as const) {
+    const ms = merged[key];
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw invalidOption(`retry.${key}`, `must be a non-negative number of milliseconds; got ${String(ms)}.`);
+  }
+  if (merged.maxIntervalMs < merged.initialIntervalMs) {
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`retry.maxIntervalMs\` (${merged.maxIntervalMs}) is shorter than \`retry.initialIntervalMs\` (${merged.initialIntervalMs}). Raise \`retry.maxIntervalMs\` or lower \`retry.initialIntervalMs\`.`,
+    );
+  }
+  return Object.freeze(merged);
+}
+
+/**
+ * Validates connection options and fills in defaults. PEM file paths are read here.
+ *
+ * @throws {ConfigError} `ERR_INVALID_OPTION`, `ERR_CONFLICTING_OPTIONS` or `ERR_TLS_CONFIG`, naming the option
+ */
+export function compileConnectionOptions(options: ConnectionOptions = {}): CompiledConnectionOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'must be an object.');
+  for (const key of Object.keys(options)) {
+    if (OPTION_KEYS.includes(key)) continue;
+    const hint = OFFICIAL_ONLY[key] ?? `Known options: ${OPTION_KEYS.map((k) => `\`${k}\``).join(', ')}.`;
+    throw invalidOption(key, `is not a connection option. ${hint}`);
+  }
+  const apiKey = compileApiKey(options.apiKey);
+  return Object.freeze({
+    address: compileAddress(options.address),
+    tls: compileTls(options.tls, apiKey !== undefined),
+    apiKey,
+    metadata: compileMetadata(options.metadata, apiKey !== undefined),
+    connectTimeoutMs: options.connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parsePositiveDuration(options.connectTimeout, 'connectTimeout'),
+    callTimeoutMs: options.callTimeout === undefined ? undefined : parsePositiveDuration(options.callTimeout, 'callTimeout'),
+    retry: compileRetry(options.retry),
+  });
+}
+

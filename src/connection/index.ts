@@ -1,0 +1,32 @@
+/**
+ * Connecting to a Temporal server: TLS and mTLS, API keys, headers, retries.
+ *
+ * ```ts
+ * import { Connection } from 'bastion';
+ *
+ * const connection = await Connection.connect({
+ *   address: 'temporal.internal:7233',
+ *   tls: { serverRootCACertificate: '/etc/temporal/ca.pem', clientCertPair: { crt: '/etc/temporal/worker.pem', key: '/etc/temporal/worker.key' } },
+ * });
+ * const { capabilities } = await connection.workflowService.getSystemInfo({});
+ * await connection.close();
+ * ```
+ */
+export { Connection } from './connection';
+export type { ConnectionState } from './connection';
+export {
+  compileConnectionOptions,
+  DEFAULT_ADDRESS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_RETRY,
+  RESERVED_HEADERS,
+} from './connection-options';
+export type { CompiledConnectionOptions, ConnectionOptions, RetryOptions } from './connection-options';
+export type { ClientCertPair, CompiledTls, PemSource, TlsConfig } from './tls-credentials';
+export { isLongPoll, LONG_POLL_METHODS, RETRY_JITTER, RETRYABLE_STATUSES } from './retry-policy';
+export { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
+export { redact } from './redact';
+export type { CallOptions, WorkflowService, WorkflowServiceMethod, WorkflowServiceRequest, WorkflowServiceResponse } from './workflow-service';
+export { parseDuration } from '../common/duration';
+export type { Duration } from '../common/duration';

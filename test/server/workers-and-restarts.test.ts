@@ -43,9 +43,11 @@ test('two workers share one task queue', timed(60_000, async () => {
     assert.equal([...new Set(pollers.pollers!.map((p) => p.identity))].sort(), ['worker-one', 'worker-two']);
   } finally {
     other.kill('SIGTERM');
+    const killLater = setTimeout(() => other.kill('SIGKILL'), 5000);
     w1.shutdown();
     await running;
     await other.exited;
+    clearTimeout(killLater);
     await env.close();
   }
 }));

@@ -36,3 +36,13 @@ export type {
 } from './connection';
 export { BastionError, ConfigError, ConnectionError } from './common/errors';
 export type { ErrorCode } from './common/errors';
+
+// Data conversion (values ⇄ payloads, errors ⇄ failures), shared by the client, the
+// worker and workflow code.
+export {
+  ActivityFailure, ApplicationFailure, ApplicationFailureCategory, CancelledFailure, ChildWorkflowFailure, CompositePayloadConverter,
+  createDefaultPayloadConverter, defaultDataConverter, defaultPayloadConverter, DefaultFailureConverter, errorToFailure, failureToError,
+  isCancellation, loadDataConverter, RetryState, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure, TimeoutType,
+  toPayloads, fromPayloads, arrayFromPayloads,
+} from './converter';
+export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, ProtoFailure } from './converter';

@@ -8,7 +8,7 @@
  */
 
 /** The area an error belongs to; each area has its own subclass. */
-export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter';
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle';
 
 interface ErrorCodeInfo {
   readonly area: ErrorArea;
@@ -30,6 +30,12 @@ export const ERROR_CODES = {
   ERR_PAYLOAD_CONVERTER: { area: 'converter', doc: 'A value could not be converted to a payload (a function, symbol, BigInt or circular value), or a payload could not be decoded (unknown `encoding`, missing data, unknown protobuf message type); the message names the encoding.' },
   ERR_FAILURE_CONVERTER: { area: 'converter', doc: 'A failure from the server lacks a field its kind requires (for example `activityFailureInfo.activityType.name`); the message names the field.' },
   ERR_NONDETERMINISM: { area: 'workflow', doc: 'Replaying a workflow produced commands that differ from its history; the message names the event id, what history recorded and what the code issued. Branch changed code with `patched()`.' },
+  ERR_BUNDLE_DISALLOWED_MODULE: { area: 'bundle', doc: 'Workflow code (or a library it uses) imports a module that cannot run in the workflow sandbox (a Node built-in other than `assert`, `url`, `util`, or a client/worker/activity package); the message lists each module with its import chain. Move that code to an activity, or add the module to `ignoreModules` if it is imported but never called in workflow code.' },
+  ERR_BUNDLE_FAILED: { area: 'bundle', doc: 'webpack could not build the workflow bundle (a syntax error, a module that cannot be found); the message carries webpack\'s messages.' },
+  ERR_BUNDLE_INVALID: { area: 'bundle', doc: 'A workflow bundle did not install Bastion\'s workflow runtime (`globalThis.__bastion` is missing or lacks a method); build it with `bundleWorkflowCode`.' },
+  ERR_WORKFLOW_TASK_DEADLOCK: { area: 'workflow', doc: 'Workflow code did not yield within the activation timeout (an infinite loop or heavy synchronous work); the workflow task fails and is retried in a fresh sandbox.' },
+  ERR_WORKFLOW_FORBIDDEN_API: { area: 'workflow', doc: 'Workflow code used an API the sandbox forbids because it breaks deterministic replay (`WeakRef`, `FinalizationRegistry`); move that code to an activity.' },
+  ERR_WORKFLOW_UNHANDLED_REJECTION: { area: 'workflow', doc: 'Workflow code left a promise rejection unhandled; the sandbox records it (the worker process keeps running) and the cause holds the rejection reason.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -84,6 +90,8 @@ export const CliError = defineAreaError('cli', 'CliError');
 export const ConverterError = defineAreaError('converter', 'ConverterError');
 /** Workflow execution problems: nondeterminism, sandbox failures. */
 export const WorkflowError = defineAreaError('workflow', 'WorkflowError');
+/** Building a workflow bundle failed, or a bundle is not one Bastion built. */
+export const BundleError = defineAreaError('bundle', 'BundleError');
 
 /** Shorthand for the most common error: an option of the wrong form. */
 export function invalidOption(option: string, problem: string): BastionError {

@@ -1,0 +1,14 @@
+/**
+ * Bastion's Client.
+ *
+ * ```ts
+ * import { Connection } from 'bastion';
+ * import { Client } from 'bastion/client';
+ * const client = new Client({ connection: await Connection.connect({ address: '127.0.0.1:7233' }) });
+ * const result = await client.workflow.execute('greet', { taskQueue: 'q', workflowId: 'w1', args: ['you'] });
+ * ```
+ */
+export { Client, WorkflowClient, WorkflowHandle } from './client';
+export type { ClientOptions, WorkflowStartOptions, WorkflowExecutionDescription, RetryPolicy } from './client';
+export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
+export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure } from '../converter';

@@ -1,0 +1,195 @@
+/**
+ * Activity tasks on the worker: running the activity function with its Context,
+ * throttled heartbeats that carry cancellation back, and the answer to the server.
+ * Shutdown: activities see `workerShutdownSignal` at once; after the grace time they
+ * are cancelled with WORKER_SHUTDOWN; after the force time the worker stops waiting.
+ */
+import type { Connection } from '../connection';
+import { Context, type ActivityInfo } from '../activity/context';
+import { ApplicationFailure, CancelledFailure, defaultPayloadConverter, errorToFailure, type PayloadConverter } from '../converter';
+import type { CompiledWorkerOptions } from './worker-options';
+
+const NOT_FOUND = 5;
+
+interface Running {
+  ctx: Context;
+  done: Promise<void>;
+  /** Called when the worker gives up waiting (force time): reports the attempt failed. */
+  abandon(): Promise<void>;
+}
+
+function ms(d: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  if (!d) return undefined;
+  const s = typeof d.seconds === 'number' ? d.seconds : Number(d.seconds ?? 0);
+  const v = s * 1000 + Math.floor((d.nanos ?? 0) / 1e6);
+  return v > 0 ? v : undefined;
+}
+
+export class ActivityTaskProcessor {
+  readonly running = new Map<string, Running>();
+  private readonly pc: PayloadConverter;
+  private readonly shutdownController = new AbortController();
+
+  constructor(private readonly o: CompiledWorkerOptions, private readonly connection: Connection) {
+    this.pc = o.payloadConverter ?? defaultPayloadConverter;
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** Tells running activities that the worker is shutting down. */
+  notifyShutdown(): void {
+    this.shutdownController.abort();
+  }
+
+  /** Cancels every running activity (grace time over). */
+  cancelAll(): void {
+    for (const r of this.running.values()) r.ctx.cancel('WORKER_SHUTDOWN');
+  }
+
+  /** Reports every still-running activity as failed and stops waiting for it (force time over). */
+  async abandonAll(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.abandon()));
+  }
+
+  async handle(task: Record<string, any>): Promise<void> {
+    const key = Buffer.from(task.taskToken).toString('base64');
+    const info = this.info(task);
+    const svc = this.connection.workflowService;
+    let settled = false;
+    let lastDetails: unknown[] | undefined;
+    const heartbeater = this.heartbeater(task, info, () => settled, (d) => (lastDetails = d), (reason) => ctx.cancel(reason));
+    const ctx = new Context(info, { heartbeat: heartbeater.heartbeat, log: this.o.logger }, this.shutdownController.signal);
+    const respond = async (outcome: { ok: true; result: unknown } | { ok: false; error: unknown }) => {
+      if (settled) return;
+      settled = true;
+      heartbeater.stop();
+      try {
+        if (outcome.ok) {
+          await svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: [this.pc.toPayload(outcome.result)] } as never, identity: this.o.identity, namespace: this.o.namespace });
+        } else if (outcome.error instanceof CancelledFailure && ctx.cancellationReason === 'CANCELLED') {
+          await svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace });
+        } else {
+          await svc.respondActivityTaskFailed({
+            taskToken: task.taskToken,
+            failure: errorToFailure(outcome.error, this.pc) as never,
+            lastHeartbeatDetails: lastDetails ? ({ payloads: lastDetails.map((d) => this.pc.toPayload(d)) } as never) : undefined,
+            identity: this.o.identity,
+            namespace: this.o.namespace,
+          });
+        }
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (code === NOT_FOUND) this.o.logger.debug('activity result not accepted: the attempt is gone (timed out, cancelled or the workflow closed)', { activityId: info.activityId });
+        else this.o.logger.warn('could not report an activity result', { activityId: info.activityId, error: (err as Error).message });
+      }
+    };
+    const done = (async () => {
+      const fn = this.o.activities[info.activityType];
+      if (!fn) {
+        const known = Object.keys(this.o.activities);
+        await respond({
+          ok: false,
+          error: ApplicationFailure.create({
+            message: `Activity function ${info.activityType} is not registered on this worker (task queue ${this.o.taskQueue}). Registered activities: [${known.join(', ')}].`,
+            type: 'NotFoundError',
+            nonRetryable: false,
+          }),
+        });
+        return;
+      }
+      let args: unknown[];
+      try {
+        args = ((task.input?.payloads ?? []) as object[]).map((p) => this.pc.fromPayload(p));
+      } catch (err) {
+        await respond({ ok: false, error: ApplicationFailure.create({ message: `Activity ${info.activityType}: its input could not be decoded: ${(err as Error).message}`, type: 'PayloadDecodeError', nonRetryable: true }) });
+        return;
+      }
+      try {
+        const result = await ctx.run(() => fn(...args));
+        await respond({ ok: true, result });
+      } catch (error) {
+        await respond({ ok: false, error });
+      }
+    })();
+    const running: Running = {
+      ctx,
+      done,
+      abandon: () => respond({ ok: false, error: new CancelledFailure('WORKER_SHUTDOWN: the worker stopped waiting for this activity (shutdownForceTime)') }),
+    };
+    this.running.set(key, running);
+    try {
+      await done;
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  private info(task: Record<string, any>): ActivityInfo {
+    const t = (x: { seconds?: unknown; nanos?: number } | undefined) => (x ? Number(x.seconds ?? 0) * 1000 + Math.floor((x.nanos ?? 0) / 1e6) : 0);
+    const details = task.heartbeatDetails?.payloads?.[0];
+    return {
+      taskToken: task.taskToken,
+      activityId: task.activityId,
+      activityType: task.activityType?.name,
+      workflowExecution: { workflowId: task.workflowExecution?.workflowId, runId: task.workflowExecution?.runId },
+      workflowType: task.workflowType?.name,
+      workflowNamespace: task.workflowNamespace,
+      activityNamespace: this.o.namespace,
+      taskQueue: this.o.taskQueue,
+      attempt: Number(task.attempt ?? 1),
+      isLocal: false,
+      heartbeatDetails: details ? this.pc.fromPayload(details) : undefined,
+      heartbeatTimeoutMs: ms(task.heartbeatTimeout),
+      startToCloseTimeoutMs: ms(task.startToCloseTimeout) ?? 0,
+      scheduleToCloseTimeoutMs: ms(task.scheduleToCloseTimeout),
+      scheduledTimestampMs: t(task.scheduledTime),
+      currentAttemptScheduledTimestampMs: t(task.currentAttemptScheduledTime),
+      startedTimestampMs: t(task.startedTime),
+    };
+  }
+
+  /**
+   * Heartbeats go out at most once per interval (0.8 × heartbeat timeout, else 30 s,
+   * at most 60 s): the first at once, later ones coalesced to the latest details.
+   */
+  private heartbeater(task: Record<string, any>, info: ActivityInfo, isSettled: () => boolean, remember: (d: unknown[]) => void, cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void) {
+    const interval = Math.min(60_000, info.heartbeatTimeoutMs ? info.heartbeatTimeoutMs * 0.8 : 30_000);
+    let timer: NodeJS.Timeout | undefined;
+    let pending: unknown[] | undefined;
+    let lastSent = 0;
+    const send = async (details: unknown[]) => {
+      lastSent = Date.now();
+      try {
+        const r = await this.connection.workflowService.recordActivityTaskHeartbeat({
+          taskToken: task.taskToken, details: { payloads: details.map((d) => this.pc.toPayload(d)) } as never, identity: this.o.identity, namespace: this.o.namespace,
+        });
+        if (r.cancelRequested && !isSettled()) cancel('CANCELLED');
+      } catch (err) {
+        if ((err as { code?: number }).code === NOT_FOUND && !isSettled()) cancel('NOT_FOUND');
+      }
+    };
+    return {
+      heartbeat: (details: unknown[]) => {
+        if (isSettled()) return;
+        remember(details);
+        const wait = lastSent + interval - Date.now();
+        if (wait <= 0 && !timer) {
+          void send(details);
+          return;
+        }
+        pending = details;
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          if (pending && !isSettled()) void send(pending);
+          pending = undefined;
+        }, Math.max(0, wait));
+      },
+      stop: () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      },
+    };
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Bastion's Worker.
+ *
+ * ```ts
+ * import { Worker } from 'bastion/worker';
+ * const worker = await Worker.create({ connection, taskQueue: 'orders', workflowsPath: require.resolve('./workflows'), activities });
+ * await worker.run(); // until SIGINT/SIGTERM or worker.shutdown()
+ * ```
+ */
+export { Worker } from './worker';
+export type { WorkerStatus } from './worker';
+export type { WorkerState } from './worker-state';
+export { compileWorkerOptions } from './worker-options';
+export {
+  DEFAULT_ACTIVATION_TIMEOUT_MS, DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS, DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO, DEFAULT_SHUTDOWN_FORCE_TIME_MS,
+  DEFAULT_SHUTDOWN_GRACE_TIME_MS, DEFAULT_SHUTDOWN_SIGNALS, DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS,
+} from './worker-options';
+export type { WorkerOptions, CompiledWorkerOptions, WorkerLogger } from './worker-options';
+export { bundleWorkflowCode } from './bundler';

@@ -1,0 +1,128 @@
+/**
+ * The global object of a workflow sandbox: the JavaScript built-ins of a fresh `node:vm`
+ * context, plus a few deterministic host APIs, a `console` that writes to the worker's
+ * logger, and stand-ins for the APIs the sandbox forbids.
+ *
+ * Not present on purpose: `require`, `process`, `Buffer`, `setTimeout`/`setInterval`/
+ * `setImmediate` (the workflow runtime installs durable timers), `fetch`, `AbortController`
+ * (`AbortSignal.timeout` would fire on the wall clock), `structuredClone`, `WeakRef` and
+ * `FinalizationRegistry` (replaced by constructors that throw).
+ */
+import * as assert from 'node:assert';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { format } from 'node:util';
+import * as vm from 'node:vm';
+import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
+
+/** Where the sandbox's `console` writes (a `WorkerLogger` fits). */
+export interface SandboxLogger {
+  debug(message: string, meta?: object): void;
+  info(message: string, meta?: object): void;
+  warn(message: string, meta?: object): void;
+  error(message: string, meta?: object): void;
+}
+
+/** What a sandbox's context needs from its host. */
+export interface ContextHost {
+  logger: SandboxLogger;
+  prepareStackTrace: (error: unknown, callSites: NodeJS.CallSite[]) => string;
+}
+
+/** A prepared context, and what its host must release when the sandbox is disposed. */
+export interface SandboxContext {
+  context: vm.Context;
+  /** The context's own `Promise.prototype`, to tell its promises apart from others. */
+  promisePrototype: object;
+  /** Disables the `AsyncLocalStorage` instances made in this context. */
+  release(): void;
+}
+
+const CONSOLE_LEVELS: Readonly<Record<string, keyof SandboxLogger>> = {
+  log: 'info', info: 'info', warn: 'warn', error: 'error', debug: 'debug', trace: 'debug',
+};
+
+/** Runs once in each new context, before the bundle; returns the context's Promise.prototype. */
+const SETUP = new vm.Script(`(function setup(host) {
+  'use strict';
+  const define = (name, value, writable) =>
+    Object.defineProperty(globalThis, name, { value, writable, configurable: writable, enumerable: false });
+  for (const name of ['WeakRef', 'FinalizationRegistry']) {
+    const message = name + ' is not allowed in workflow code: its behaviour depends on garbage collection, '
+      + 'which breaks deterministic replay. Move the code that needs it to an activity.';
+    const forbidden = { [name]: function () {
+      const error = new TypeError(message);
+      error.code = 'ERR_WORKFLOW_FORBIDDEN_API';
+      Object.defineProperty(error, Symbol.for('bastion.error'), { value: true });
+      Object.defineProperty(error, Symbol.for('bastion.error.area'), { value: 'workflow' });
+      throw error;
+    } }[name];
+    define(name, forbidden, false);
+  }
+  // Node's main realm has these; TypeScript's \`using\` helpers look for them.
+  if (typeof Symbol.dispose !== 'symbol') Object.defineProperty(Symbol, 'dispose', { value: Symbol.for('nodejs.dispose') });
+  if (typeof Symbol.asyncDispose !== 'symbol') Object.defineProperty(Symbol, 'asyncDispose', { value: Symbol.for('nodejs.asyncDispose') });
+  // The host's queueMicrotask would queue on the host's queue, outside the activation.
+  define('queueMicrotask', function queueMicrotask(callback) {
+    if (typeof callback !== 'function') throw new TypeError('queueMicrotask expects a function');
+    Promise.resolve().then(() => callback());
+  }, true);
+  const write = host.write;
+  const console = {};
+  for (const level of host.levels) console[level] = function (...args) { write(level, args); };
+  define('console', console, true);
+  Error.prepareStackTrace = host.prepareStackTrace;
+  return Promise.prototype;
+})`, { filename: `${SANDBOX_INTERNAL_PREFIX}setup` });
+
+/**
+ * Makes a fresh context for one workflow run: no code generation from strings, no
+ * WebAssembly, and promise jobs that run inside each `runInContext` call (so they
+ * finish within its timeout).
+ */
+export function createSandboxContext(host: ContextHost): SandboxContext {
+  const storages: Array<AsyncLocalStorage<unknown>> = [];
+  class SandboxAsyncLocalStorage<T> extends AsyncLocalStorage<T> {
+    constructor() {
+      super();
+      storages.push(this as AsyncLocalStorage<unknown>);
+    }
+  }
+  const context = vm.createContext({}, {
+    name: 'bastion workflow sandbox',
+    microtaskMode: 'afterEvaluate',
+    codeGeneration: { strings: false, wasm: false },
+  });
+  const hostGlobals: Record<string, unknown> = {
+    TextEncoder, TextDecoder, URL, URLSearchParams,
+    // The workflow runtime keeps the current cancellation scope in one.
+    AsyncLocalStorage: SandboxAsyncLocalStorage,
+  };
+  for (const [name, value] of Object.entries(hostGlobals)) {
+    Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+  // The bundle's `assert` shim reads it (see ALLOWED_BUILTIN_MODULES in ../bundler.ts).
+  Object.defineProperty(context, '__bastion_builtins', { value: Object.freeze({ assert }), writable: false, configurable: false, enumerable: false });
+
+  const { logger } = host;
+  const write = (level: string, args: unknown[]): void => {
+    const method = CONSOLE_LEVELS[level] ?? 'info';
+    logger[method](format(...args), { source: 'workflow console', level });
+  };
+  const setup = SETUP.runInContext(context) as (host: object) => object;
+  const promisePrototype = setup({ write, levels: Object.keys(CONSOLE_LEVELS), prepareStackTrace: host.prepareStackTrace });
+  return {
+    context,
+    promisePrototype,
+    release() {
+      for (const storage of storages.splice(0)) storage.disable();
+    },
+  };
+}
+
+/** A logger that writes through the host's `console`, used when none is given. */
+export const CONSOLE_SANDBOX_LOGGER: SandboxLogger = {
+  debug: (message) => console.debug(message),
+  info: (message) => console.log(message),
+  warn: (message) => console.warn(message),
+  error: (message) => console.error(message),
+};

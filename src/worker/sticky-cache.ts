@@ -1,0 +1,46 @@
+/** The sticky cache: workflow runs kept in memory between tasks, least recently used evicted first. */
+import type { RunDriver } from '../engine/run-driver';
+
+export class StickyCache {
+  private readonly runs = new Map<string, RunDriver>();
+
+  constructor(readonly capacity: number, private readonly onEvict: (runId: string) => void = () => undefined) {}
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  get(runId: string): RunDriver | undefined {
+    const d = this.runs.get(runId);
+    if (d) {
+      this.runs.delete(runId);
+      this.runs.set(runId, d);
+    }
+    return d;
+  }
+
+  put(driver: RunDriver): void {
+    if (this.capacity === 0) {
+      driver.dispose();
+      return;
+    }
+    this.runs.delete(driver.runId);
+    this.runs.set(driver.runId, driver);
+    while (this.runs.size > this.capacity) {
+      const oldest = this.runs.keys().next().value as string;
+      this.evict(oldest);
+    }
+  }
+
+  evict(runId: string): void {
+    const d = this.runs.get(runId);
+    if (!d) return;
+    this.runs.delete(runId);
+    d.dispose();
+    this.onEvict(runId);
+  }
+
+  evictAll(): void {
+    for (const runId of [...this.runs.keys()]) this.evict(runId);
+  }
+}

@@ -1,0 +1,138 @@
+/** Worker options: the official SDK's names and defaults, compiled once into a fully defaulted form. */
+import * as os from 'node:os';
+import { ConfigError, invalidOption } from '../common/errors';
+import { parseDuration, type Duration } from '../common/duration';
+import type { Connection } from '../connection';
+import type { PayloadConverter } from '../converter';
+import type { ActivityLogger } from '../activity/context';
+
+/** @default 100 */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS = 100;
+/** @default 40 */
+export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS = 40;
+/** @default 1000 */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
+/** @default '10s' */
+export const DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS = 10_000;
+/** In-flight activities get this long to finish after shutdown starts. @default '10s' */
+export const DEFAULT_SHUTDOWN_GRACE_TIME_MS = 10_000;
+/** After this long from shutdown start, `run()` settles even if activities ignore cancellation. @default '30s' */
+export const DEFAULT_SHUTDOWN_FORCE_TIME_MS = 30_000;
+/** Each activation of workflow code must finish within this time. @default '5s' */
+export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
+/** @default 0.2 */
+export const DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO = 0.2;
+/** @default ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] */
+export const DEFAULT_SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
+
+export interface WorkerLogger extends ActivityLogger {
+  trace?(message: string, meta?: object): void;
+}
+
+export interface WorkerOptions {
+  connection?: Connection;
+  /** @default 'default' */
+  namespace?: string;
+  taskQueue: string;
+  /** A module exporting workflow functions; bundled with webpack. */
+  workflowsPath?: string;
+  /** A prebuilt bundle from `bundleWorkflowCode`, or a path to one. */
+  workflowBundle?: { code: string } | { codePath: string };
+  activities?: Record<string, (...args: any[]) => unknown>;
+  /** @default `${process.pid}@${os.hostname()}` */
+  identity?: string;
+  maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentActivityTaskPolls?: number;
+  maxConcurrentWorkflowTaskPolls?: number;
+  nonStickyToStickyPollRatio?: number;
+  maxCachedWorkflows?: number;
+  stickyQueueScheduleToStartTimeout?: Duration;
+  shutdownGraceTime?: Duration;
+  shutdownForceTime?: Duration;
+  /** Signals that start a graceful shutdown; `[]` installs no handlers. */
+  shutdownSignals?: NodeJS.Signals[];
+  /** Time limit for each activation of workflow code (infinite loops fail the task). */
+  activationTimeout?: Duration;
+  dataConverter?: { payloadConverter?: PayloadConverter };
+  ignoreModules?: string[];
+  logger?: WorkerLogger;
+}
+
+export interface CompiledWorkerOptions {
+  connection?: Connection;
+  namespace: string;
+  taskQueue: string;
+  workflowsPath?: string;
+  workflowBundle?: { code: string } | { codePath: string };
+  activities: Record<string, (...args: any[]) => unknown>;
+  identity: string;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskPolls: number;
+  maxConcurrentWorkflowTaskPolls: number;
+  nonStickyToStickyPollRatio: number;
+  maxCachedWorkflows: number;
+  stickyQueueScheduleToStartTimeoutMs: number;
+  shutdownGraceTimeMs: number;
+  shutdownForceTimeMs: number;
+  shutdownSignals: NodeJS.Signals[];
+  activationTimeoutMs: number;
+  payloadConverter?: PayloadConverter;
+  ignoreModules: string[];
+  logger: WorkerLogger;
+}
+
+function positiveInt(value: number | undefined, name: string, dflt: number, min = 1): number {
+  if (value === undefined) return dflt;
+  if (!Number.isInteger(value) || value < min) throw invalidOption(name, `must be an integer of at least ${min}; got ${String(value)}.`);
+  return value;
+}
+
+export function stderrLogger(): WorkerLogger {
+  const write = (level: string) => (message: string, meta?: object) => {
+    process.stderr.write(`${new Date().toISOString()} ${level} ${message}${meta && Object.keys(meta).length ? ' ' + JSON.stringify(meta) : ''}\n`);
+  };
+  return { debug: () => undefined, info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+}
+
+export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
+  if (!o || typeof o !== 'object') throw invalidOption('options', 'must be an object with at least `taskQueue`.');
+  if (typeof o.taskQueue !== 'string' || o.taskQueue.length === 0) throw invalidOption('taskQueue', 'is required: the name of the task queue to poll.');
+  if (o.workflowsPath && o.workflowBundle) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'Pass `workflowsPath` or `workflowBundle`, not both.');
+  const activities = o.activities ?? {};
+  for (const [k, v] of Object.entries(activities)) if (typeof v !== 'function') throw invalidOption(`activities.${k}`, 'must be a function.');
+  if (!o.workflowsPath && !o.workflowBundle && Object.keys(activities).length === 0) {
+    throw invalidOption('workflowsPath', 'or `workflowBundle` or `activities` is required: a worker with neither workflows nor activities has nothing to do.');
+  }
+  const maxWft = positiveInt(o.maxConcurrentWorkflowTaskExecutions, 'maxConcurrentWorkflowTaskExecutions', DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS, 2);
+  const maxAct = positiveInt(o.maxConcurrentActivityTaskExecutions, 'maxConcurrentActivityTaskExecutions', DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS);
+  const ratio = o.nonStickyToStickyPollRatio ?? DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO;
+  if (!(ratio > 0 && ratio <= 1)) throw invalidOption('nonStickyToStickyPollRatio', 'must be greater than 0 and at most 1.');
+  const grace = parseDuration(o.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME_MS, 'shutdownGraceTime');
+  const force = parseDuration(o.shutdownForceTime ?? Math.max(DEFAULT_SHUTDOWN_FORCE_TIME_MS, grace + 5000), 'shutdownForceTime');
+  if (force < grace) throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`shutdownForceTime\` (${force} ms) must not be shorter than \`shutdownGraceTime\` (${grace} ms).`);
+  return {
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue,
+    workflowsPath: o.workflowsPath,
+    workflowBundle: o.workflowBundle,
+    activities,
+    identity: o.identity ?? `${process.pid}@${os.hostname()}`,
+    maxConcurrentActivityTaskExecutions: maxAct,
+    maxConcurrentWorkflowTaskExecutions: maxWft,
+    maxConcurrentActivityTaskPolls: positiveInt(o.maxConcurrentActivityTaskPolls, 'maxConcurrentActivityTaskPolls', Math.min(10, maxAct)),
+    maxConcurrentWorkflowTaskPolls: positiveInt(o.maxConcurrentWorkflowTaskPolls, 'maxConcurrentWorkflowTaskPolls', Math.min(10, maxWft), 2),
+    nonStickyToStickyPollRatio: ratio,
+    maxCachedWorkflows: positiveInt(o.maxCachedWorkflows, 'maxCachedWorkflows', DEFAULT_MAX_CACHED_WORKFLOWS, 0),
+    stickyQueueScheduleToStartTimeoutMs: parseDuration(o.stickyQueueScheduleToStartTimeout ?? DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS, 'stickyQueueScheduleToStartTimeout'),
+    shutdownGraceTimeMs: grace,
+    shutdownForceTimeMs: force,
+    shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
+    activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
+    payloadConverter: o.dataConverter?.payloadConverter,
+    ignoreModules: o.ignoreModules ?? [],
+    logger: o.logger ?? stderrLogger(),
+  };
+}

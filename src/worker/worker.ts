@@ -1,0 +1,264 @@
+/**
+ * Bastion's Worker: polls a task queue, runs workflow tasks in sandboxes and activities
+ * in plain Node, and shuts down on a timeline users can reason about.
+ */
+import * as fs from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { ConfigError, ConnectionError } from '../common/errors';
+import { Connection } from '../connection';
+import { bundleWorkflowCode } from './bundler';
+import { WorkflowSandboxes } from './sandbox';
+import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options';
+import { WorkerStateMachine, type WorkerState } from './worker-state';
+import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
+import { ActivityTaskProcessor } from './activity-tasks';
+import { Semaphore } from './semaphore';
+import type { SandboxCaller } from '../engine/run-driver';
+
+/** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
+const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
+
+export interface WorkerStatus {
+  state: WorkerState;
+  pollers: { workflow: number; sticky: number; activity: number };
+  inFlight: { workflowTasks: number; activities: number };
+  cachedWorkflows: number;
+}
+
+export class Worker {
+  private readonly machine: WorkerStateMachine;
+  private readonly pollAbort = new AbortController();
+  private readonly pollers = { workflow: 0, sticky: 0, activity: 0 };
+  private readonly workflows?: WorkflowTaskProcessor;
+  private readonly activities?: ActivityTaskProcessor;
+  private runPromise?: Promise<void>;
+  private shutdownPromise?: Promise<void>;
+  private fatal?: Error;
+  private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+  private constructor(readonly options: CompiledWorkerOptions, readonly connection: Connection, private readonly ownsConnection: boolean, sandboxes: SandboxFactory | undefined) {
+    // Every poller listens on the one abort signal.
+    setMaxListeners(1000, this.pollAbort.signal);
+    this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
+    if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes);
+    if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
+  }
+
+  /**
+   * Validates options, checks that the server and the namespace answer, and bundles the
+   * workflow code. @throws ConfigError / ConnectionError naming what is wrong
+   */
+  static async create(options: WorkerOptions): Promise<Worker> {
+    const o = compileWorkerOptions(options);
+    const ownsConnection = !o.connection;
+    const connection = o.connection ?? (await Connection.connect());
+    try {
+      await connection.workflowService.describeNamespace({ namespace: o.namespace }, { timeout: 10_000 });
+    } catch (err) {
+      if (ownsConnection) await connection.close();
+      const code = (err as { code?: number }).code;
+      if (code === 5) throw new ConfigError('ERR_INVALID_OPTION', `\`namespace\` "${o.namespace}" was not found on ${connection.address}. Create it, or pass the right namespace.`, { cause: err });
+      throw new ConnectionError('ERR_CONNECT_FAILED', `Worker.create could not reach the server at ${connection.address}: ${(err as Error).message}`, { cause: err });
+    }
+    let sandboxes: SandboxFactory | undefined;
+    if (o.workflowsPath || o.workflowBundle) {
+      const code = o.workflowsPath
+        ? (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules })).code
+        : 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
+      sandboxes = sandboxFactory(code, o);
+    }
+    return new Worker(o, connection, ownsConnection, sandboxes);
+  }
+
+  getState(): WorkerState {
+    return this.machine.state;
+  }
+
+  getStatus(): WorkerStatus {
+    return {
+      state: this.machine.state,
+      pollers: { ...this.pollers },
+      inFlight: { workflowTasks: this.workflows?.inFlight ?? 0, activities: this.activities?.inFlight ?? 0 },
+      cachedWorkflows: this.workflows?.cache.size ?? 0,
+    };
+  }
+
+  /** Polls until shutdown. Resolves when STOPPED; rejects with the error when FAILED. */
+  run(): Promise<void> {
+    this.machine.require(['INITIALIZED'], 'run');
+    this.machine.transition('RUNNING');
+    this.installSignalHandlers();
+    const o = this.options;
+    const loops: Promise<void>[] = [];
+    if (this.workflows) {
+      const wfSlots = new Semaphore(o.maxConcurrentWorkflowTaskExecutions);
+      const normal = Math.max(1, Math.round(o.maxConcurrentWorkflowTaskPolls * o.nonStickyToStickyPollRatio));
+      const sticky = o.maxCachedWorkflows > 0 ? Math.max(1, o.maxConcurrentWorkflowTaskPolls - normal) : 0;
+      for (let i = 0; i < normal; i++) loops.push(this.pollLoop('workflow', o.taskQueue, wfSlots));
+      for (let i = 0; i < sticky; i++) loops.push(this.pollLoop('sticky', this.workflows.stickyQueue, wfSlots));
+    }
+    if (this.activities) {
+      const actSlots = new Semaphore(o.maxConcurrentActivityTaskExecutions);
+      for (let i = 0; i < o.maxConcurrentActivityTaskPolls; i++) loops.push(this.pollLoop('activity', o.taskQueue, actSlots));
+    }
+    this.runPromise = (async () => {
+      await Promise.all(loops);
+      if (this.fatal) {
+        await this.stopAll();
+        throw this.fatal;
+      }
+      await this.shutdownPromise;
+      if (this.fatal) throw this.fatal;
+    })();
+    return this.runPromise;
+  }
+
+  private inFlightTasks = new Set<Promise<void>>();
+
+  private async pollLoop(kind: 'workflow' | 'sticky' | 'activity', queue: string, slots: Semaphore): Promise<void> {
+    const signal = this.pollAbort.signal;
+    const svc = this.connection.workflowService;
+    let backoff = 100;
+    while (!signal.aborted) {
+      if (!(await slots.acquire(signal))) break;
+      let task: Record<string, any> | undefined;
+      this.pollers[kind]++;
+      try {
+        const request = {
+          namespace: this.options.namespace,
+          taskQueue: kind === 'sticky' ? { name: queue, kind: 2, normalName: this.options.taskQueue } : { name: queue, kind: 1 },
+          identity: this.options.identity,
+        };
+        task = kind === 'activity'
+          ? ((await svc.pollActivityTaskQueue(request as never, { signal })) as unknown as Record<string, any>)
+          : ((await svc.pollWorkflowTaskQueue(request as never, { signal })) as unknown as Record<string, any>);
+        backoff = 100;
+      } catch (err) {
+        this.pollers[kind]--;
+        slots.release();
+        if (signal.aborted) break;
+        const code = (err as { code?: number }).code;
+        if (code !== undefined && FATAL_POLL_STATUSES.has(code)) {
+          this.fail(new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }));
+          break;
+        }
+        this.options.logger.warn('poll failed; retrying', { kind, error: (err as Error).message, retryInMs: backoff });
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5000);
+        continue;
+      }
+      this.pollers[kind]--;
+      if (!task?.taskToken || task.taskToken.length === 0) {
+        slots.release();
+        continue;
+      }
+      const p = (kind === 'activity' ? this.activities!.handle(task) : this.workflows!.handle(task)).finally(() => {
+        slots.release();
+        this.inFlightTasks.delete(p);
+      });
+      this.inFlightTasks.add(p);
+    }
+  }
+
+  /**
+   * Starts a graceful shutdown: STOPPING (polls end; activities see
+   * `workerShutdownSignal`), DRAINING (in-flight work finishes; activities are
+   * cancelled after `shutdownGraceTime`), DRAINED (cache evicted), STOPPED.
+   */
+  shutdown(): void {
+    this.machine.require(['RUNNING'], 'shutdown');
+    this.machine.transition('STOPPING');
+    this.shutdownPromise = this.stopAll();
+  }
+
+  private async stopAll(): Promise<void> {
+    const o = this.options;
+    const started = Date.now();
+    this.activities?.notifyShutdown();
+    this.pollAbort.abort();
+    const graceTimer = setTimeout(() => this.activities?.cancelAll(), o.shutdownGraceTimeMs);
+    let forced = false;
+    const forceTimer = setTimeout(() => {
+      forced = true;
+      void this.activities?.abandonAll();
+    }, o.shutdownForceTimeMs);
+    try {
+      await this.waitPollersStopped();
+      if (this.machine.state === 'STOPPING') this.machine.transition('DRAINING');
+      while (this.inFlightTasks.size > 0 && !forced) {
+        await Promise.race([Promise.allSettled([...this.inFlightTasks]), new Promise((r) => setTimeout(r, 50))]);
+      }
+      this.workflows?.cache.evictAll();
+      if (this.machine.state === 'DRAINING') this.machine.transition('DRAINED');
+      if (this.workflows && o.maxCachedWorkflows > 0) {
+        await this.connection.workflowService.shutdownWorker({ namespace: o.namespace, stickyTaskQueue: this.workflows.stickyQueue, identity: o.identity, reason: 'graceful shutdown' } as never, { timeout: 5000 }).catch(() => undefined);
+      }
+    } finally {
+      clearTimeout(graceTimer);
+      clearTimeout(forceTimer);
+      this.removeSignalHandlers();
+    }
+    if (this.fatal) {
+      if (this.machine.state !== 'FAILED') this.machine.transition('FAILED');
+    } else if (this.machine.state === 'DRAINED') {
+      this.machine.transition('STOPPED');
+    }
+    if (this.ownsConnection) await this.connection.close();
+    o.logger.info('worker stopped', { afterMs: Date.now() - started });
+  }
+
+  private async waitPollersStopped(): Promise<void> {
+    while (this.pollers.workflow + this.pollers.sticky + this.pollers.activity > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.options.logger.error('worker failed', { error: err.message });
+    this.pollAbort.abort();
+  }
+
+  /** Runs the worker until `fnOrPromise` settles, then shuts it down; returns its result. */
+  async runUntil<R>(fnOrPromise: Promise<R> | (() => Promise<R>)): Promise<R> {
+    const running = this.run();
+    let outcome: { ok: true; value: R } | { ok: false; error: unknown };
+    try {
+      const value = await Promise.race([
+        typeof fnOrPromise === 'function' ? fnOrPromise() : fnOrPromise,
+        running.then(() => { throw new Error('worker stopped before the promise settled'); }),
+      ]);
+      outcome = { ok: true, value };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    if (this.machine.state === 'RUNNING') this.shutdown();
+    await running;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private installSignalHandlers(): void {
+    for (const sig of this.options.shutdownSignals) {
+      const handler = () => {
+        if (this.machine.state === 'RUNNING') {
+          this.options.logger.info(`received ${sig}, shutting down (send it again to exit at once)`);
+          this.shutdown();
+        } else {
+          process.exit(1);
+        }
+      };
+      process.on(sig, handler);
+      this.signalHandlers.push([sig, handler]);
+    }
+  }
+
+  private removeSignalHandlers(): void {
+    for (const [sig, h] of this.signalHandlers) process.removeListener(sig, h);
+    this.signalHandlers = [];
+  }
+}
+
+function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory {
+  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger });
+  return { create: (): SandboxCaller => sandboxes.create() };
+}

@@ -1,0 +1,29 @@
+/**
+ * The workflow API, used inside workflow code (bundled and run in a sandbox by
+ * Bastion's worker). It mirrors `@temporalio/workflow`, so workflow files move over by
+ * changing the import — or not at all: Bastion's bundler maps `@temporalio/workflow`
+ * to this module.
+ *
+ * ```ts
+ * import { proxyActivities, sleep } from 'bastion/workflow';
+ * const { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: '10s' });
+ * export async function hello(name: string) { await sleep('1s'); return greet(name); }
+ * ```
+ */
+export { proxyActivities, proxyLocalActivities, scheduleActivity, ActivityCancellationType } from './activities';
+export type { ActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
+export { sleep, condition } from './timers';
+export { defineSignal, defineQuery, setHandler, setDefaultSignalHandler } from './handlers';
+export type { SignalDefinition, QueryDefinition } from './handlers';
+export { startChild, executeChild, getExternalWorkflowHandle, ParentClosePolicy, ChildWorkflowCancellationType } from './children';
+export type { ChildWorkflowOptions, ChildWorkflowHandle, ExternalWorkflowHandle } from './children';
+export { workflowInfo, inWorkflowContext, continueAsNew, makeContinueAsNewFunc, uuid4, patched, deprecatePatch, upsertSearchAttributes, upsertMemo, log } from './misc';
+export type { ContinueAsNewOptions } from './misc';
+export { CancellationScope } from './runtime/cancellation-scope';
+export type { CancellationScopeOptions } from './runtime/cancellation-scope';
+export { ContinueAsNew } from './runtime/activator';
+export type { WorkflowInfo } from './runtime/activator';
+export {
+  ApplicationFailure, ActivityFailure, CancelledFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure,
+  TerminatedFailure, TimeoutFailure, isCancellation, rootCause, defaultPayloadConverter,
+} from '../converter';

@@ -1,0 +1,423 @@
+/**
+ * The workflow state machine inside the sandbox: applies activation jobs (start,
+ * timers, activity and child results, signals, queries, cancellation), runs workflow
+ * code, and collects the commands it issues. One Activator per workflow run.
+ */
+import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from './protocol';
+import { CancellationScope } from './cancellation-scope';
+import { seededRandom } from './random';
+import {
+  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TemporalFailure,
+  defaultPayloadConverter, errorToFailure, failureToError, type PayloadConverter,
+} from '../../converter';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+export interface WorkflowInfo {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  namespace: string;
+  taskQueue: string;
+  firstExecutionRunId: string;
+  continuedFromExecutionRunId?: string;
+  originalExecutionRunId: string;
+  attempt: number;
+  startTime: Date;
+  runStartTime: Date;
+  executionTimeoutMs?: number;
+  runTimeoutMs?: number;
+  taskTimeoutMs: number;
+  executionExpirationTime?: Date;
+  parent?: { workflowId: string; runId: string; namespace: string };
+  root?: { workflowId: string; runId: string };
+  memo?: Record<string, unknown>;
+  searchAttributes: Record<string, unknown>;
+  lastResult?: unknown;
+  lastFailure?: Error;
+  historyLength: number;
+  historySize: number;
+  continueAsNewSuggested: boolean;
+  cronSchedule?: string;
+  unsafe: { isReplaying: boolean; now(): number };
+}
+
+/** Marker for the error `continueAsNew` throws; crosses realms by symbol. */
+export const CONTINUE_AS_NEW = Symbol.for('bastion.continueAsNew');
+
+export class ContinueAsNew extends Error {
+  readonly [CONTINUE_AS_NEW] = true;
+  constructor(readonly command: Record<string, any>) {
+    super('Workflow continued as new');
+    this.name = 'ContinueAsNew';
+  }
+}
+
+type SignalHandler = (...args: unknown[]) => unknown;
+type QueryHandler = (...args: unknown[]) => unknown;
+
+export class Activator {
+  readonly payloadConverter: PayloadConverter;
+  info!: WorkflowInfo;
+  now = 0;
+  isReplaying = false;
+  random: () => number = Math.random;
+  readonly rootScope: CancellationScope;
+  private readonly seqs: Record<SeqKind, number> = { timer: 1, activity: 1, child: 1, signalExternal: 1, cancelExternal: 1 };
+  private readonly pending: Record<SeqKind, Map<number, Pending>> = {
+    timer: new Map(), activity: new Map(), child: new Map(), signalExternal: new Map(), cancelExternal: new Map(),
+  };
+  /** Child workflows waiting for their start to resolve. */
+  readonly childStarts = new Map<number, Pending>();
+  private commands: TaggedCommand[] = [];
+  private queryResults: QueryResult[] = [];
+  private taskFailure?: Failure;
+  readonly signalHandlers = new Map<string, SignalHandler>();
+  readonly queryHandlers = new Map<string, QueryHandler>();
+  defaultSignalHandler?: (name: string, ...args: unknown[]) => unknown;
+  private bufferedSignals: Array<Extract<Job, { type: 'signal' }>> = [];
+  private readonly conditions = new Map<number, { fn: () => boolean; resolve: () => void }>();
+  private conditionSeq = 0;
+  readonly knownPatches = new Set<string>();
+  readonly sentPatches = new Set<string>();
+  private completed = false;
+  private started = false;
+
+  constructor(private readonly workflows: Record<string, unknown>, payloadConverter?: PayloadConverter) {
+    this.payloadConverter = payloadConverter ?? defaultPayloadConverter;
+    this.rootScope = new CancellationScope({ cancellable: true });
+  }
+
+  // ---- host entry points --------------------------------------------------------
+
+  activate(activation: Activation): void {
+    this.now = activation.timestampMs;
+    this.isReplaying = activation.isReplaying;
+    if (this.info) {
+      this.info.historyLength = activation.historyLength;
+      this.info.historySize = activation.historySizeBytes;
+      this.info.continueAsNewSuggested = activation.continueAsNewSuggested;
+      this.info.unsafe.isReplaying = activation.isReplaying;
+    }
+    // Patches first so `patched()` answers correctly, then the start, signals, and the rest.
+    const order = (j: Job) => (j.type === 'notifyHasPatch' ? 0 : j.type === 'start' ? 1 : j.type === 'signal' ? 2 : j.type === 'query' ? 4 : 3);
+    const jobs = [...activation.jobs].sort((a, b) => order(a) - order(b));
+    for (const job of jobs) {
+      try {
+        this.applyJob(job, activation);
+      } catch (err) {
+        this.failTask(err);
+      }
+    }
+  }
+
+  tryUnblockConditions(): boolean {
+    let fired = false;
+    for (const [id, c] of this.conditions) {
+      let ok = false;
+      try {
+        ok = c.fn();
+      } catch (err) {
+        this.failTask(err);
+      }
+      if (ok) {
+        this.conditions.delete(id);
+        c.resolve();
+        fired = true;
+      }
+    }
+    return fired;
+  }
+
+  concludeActivation(): ActivationCompletion {
+    const out: ActivationCompletion = { commands: this.commands, queryResults: this.queryResults, taskFailure: this.taskFailure };
+    this.commands = [];
+    this.queryResults = [];
+    this.taskFailure = undefined;
+    if (out.taskFailure) out.commands = [];
+    return out;
+  }
+
+  // ---- jobs --------------------------------------------------------------------
+
+  private applyJob(job: Job, activation: Activation): void {
+    switch (job.type) {
+      case 'notifyHasPatch':
+        this.knownPatches.add(job.patchId);
+        return;
+      case 'start':
+        return this.start(job, activation);
+      case 'signal':
+        return this.signal(job);
+      case 'query':
+        return this.query(job);
+      case 'cancelWorkflow':
+        this.rootScope.cancel();
+        return;
+      case 'fireTimer':
+        return this.resolve('timer', job.seq, { completed: undefined });
+      case 'resolveActivity':
+        return this.resolve('activity', job.seq, job.result);
+      case 'resolveChild':
+        return this.resolve('child', job.seq, job.result);
+      case 'resolveChildStart': {
+        const p = this.childStarts.get(job.seq);
+        if (!p) return;
+        this.childStarts.delete(job.seq);
+        if (job.runId) p.resolve(job.runId);
+        else p.reject(new ChildWorkflowStartFailed(job.failedCause ?? 'unknown'));
+        return;
+      }
+      case 'resolveSignalExternal':
+        return this.resolve('signalExternal', job.seq, job.failure ? { failed: job.failure } : { completed: undefined });
+      case 'resolveCancelExternal':
+        return this.resolve('cancelExternal', job.seq, job.failure ? { failed: job.failure } : { completed: undefined });
+    }
+  }
+
+  private start(job: StartJob, activation: Activation): void {
+    if (this.started) return;
+    this.started = true;
+    const i = job.info;
+    this.random = seededRandom(job.randomnessSeed);
+    const pc = this.payloadConverter;
+    this.info = {
+      workflowId: i.workflowId,
+      runId: i.runId,
+      workflowType: i.workflowType,
+      namespace: i.namespace,
+      taskQueue: i.taskQueue,
+      firstExecutionRunId: i.firstExecutionRunId,
+      continuedFromExecutionRunId: i.continuedFromExecutionRunId,
+      originalExecutionRunId: i.originalExecutionRunId,
+      attempt: i.attempt,
+      startTime: new OriginalDate(i.startTimeMs),
+      runStartTime: new OriginalDate(i.runStartTimeMs),
+      executionTimeoutMs: i.executionTimeoutMs,
+      runTimeoutMs: i.runTimeoutMs,
+      taskTimeoutMs: i.taskTimeoutMs,
+      executionExpirationTime: i.executionExpirationTimeMs ? new OriginalDate(i.executionExpirationTimeMs) : undefined,
+      parent: i.parent,
+      root: i.root,
+      memo: i.memo ? mapValues(i.memo, (p) => pc.fromPayload(p)) : undefined,
+      searchAttributes: i.searchAttributes ? mapValues(i.searchAttributes, (p) => pc.fromPayload(p)) : {},
+      lastResult: i.lastResult?.[0] ? pc.fromPayload(i.lastResult[0]) : undefined,
+      lastFailure: i.lastFailure ? failureToError(i.lastFailure, pc) : undefined,
+      historyLength: activation.historyLength,
+      historySize: activation.historySizeBytes,
+      continueAsNewSuggested: activation.continueAsNewSuggested,
+      cronSchedule: i.cronSchedule,
+      unsafe: { isReplaying: activation.isReplaying, now: () => this.now },
+    };
+    const fn = this.workflows[job.workflowType];
+    if (typeof fn !== 'function') {
+      const known = Object.keys(this.workflows).filter((k) => typeof this.workflows[k] === 'function');
+      throw new TypeError(`Workflow type "${job.workflowType}" is not registered on this worker. Registered workflow types: [${known.join(', ')}]. Export it from the module given as \`workflowsPath\`.`);
+    }
+    const args = job.args.map((p) => pc.fromPayload(p));
+    const run = () => Promise.resolve().then(() => (fn as (...a: unknown[]) => unknown)(...args));
+    this.rootScope.run(run).then(
+      (result) => this.complete({ completeWorkflowExecutionCommandAttributes: { result: { payloads: [pc.toPayload(result)] } } }),
+      (err) => this.completeWithError(err),
+    );
+  }
+
+  private complete(command: Record<string, any>): void {
+    if (this.completed) return;
+    this.completed = true;
+    command.commandType = COMMAND_TYPE.COMPLETE_WORKFLOW_EXECUTION;
+    this.commands.push({ command });
+  }
+
+  private completeWithError(err: unknown): void {
+    if (this.completed) return;
+    if (isContinueAsNew(err)) {
+      this.completed = true;
+      this.commands.push({ command: { commandType: COMMAND_TYPE.CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: err.command } });
+      return;
+    }
+    if (this.rootScope.consideredCancelled && isCancellationError(err)) {
+      this.completed = true;
+      this.commands.push({ command: { commandType: COMMAND_TYPE.CANCEL_WORKFLOW_EXECUTION, cancelWorkflowExecutionCommandAttributes: {} } });
+      return;
+    }
+    if (err instanceof TemporalFailure) {
+      this.completed = true;
+      this.commands.push({ command: { commandType: COMMAND_TYPE.FAIL_WORKFLOW_EXECUTION, failWorkflowExecutionCommandAttributes: { failure: errorToFailure(err, this.payloadConverter) } } });
+      return;
+    }
+    this.failTask(err);
+  }
+
+  /** Fails the workflow task (not the workflow): the server retries it. */
+  failTask(err: unknown): void {
+    if (this.taskFailure) return;
+    this.taskFailure = errorToFailure(err, this.payloadConverter);
+  }
+
+  private signal(job: Extract<Job, { type: 'signal' }>): void {
+    const handler = this.signalHandlers.get(job.signalName);
+    if (!handler && !this.defaultSignalHandler) {
+      this.bufferedSignals.push(job);
+      return;
+    }
+    const args = job.args.map((p) => this.payloadConverter.fromPayload(p));
+    const run = handler ? () => handler(...args) : () => this.defaultSignalHandler!(job.signalName, ...args);
+    this.runHandler(run);
+  }
+
+  private runHandler(fn: () => unknown): void {
+    try {
+      const r = fn();
+      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, (err) => this.completeWithError(err));
+    } catch (err) {
+      this.completeWithError(err);
+    }
+  }
+
+  /** Delivers signals that arrived before their handler was set. */
+  flushBufferedSignals(name?: string): void {
+    const keep: typeof this.bufferedSignals = [];
+    const deliver: typeof this.bufferedSignals = [];
+    for (const s of this.bufferedSignals) {
+      if (this.signalHandlers.has(s.signalName) || (name === undefined && this.defaultSignalHandler)) deliver.push(s);
+      else keep.push(s);
+    }
+    this.bufferedSignals = keep;
+    for (const s of deliver) this.signal(s);
+  }
+
+  private query(job: Extract<Job, { type: 'query' }>): void {
+    const pc = this.payloadConverter;
+    const handler = this.queryHandlers.get(job.queryType);
+    if (!handler) {
+      if (job.queryType === '__stack_trace') {
+        this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload('') });
+        return;
+      }
+      const known = [...this.queryHandlers.keys()];
+      this.queryResults.push({
+        queryId: job.queryId,
+        failure: errorToFailure(new ReferenceError(`Workflow did not register a handler for ${job.queryType}. Registered queries: [${known.join(' ')}]`), pc),
+      });
+      return;
+    }
+    try {
+      const result = handler(...job.args.map((p) => pc.fromPayload(p)));
+      if (result && typeof (result as Promise<unknown>).then === 'function') throw new TypeError('Query handlers must be synchronous: they may not return a Promise');
+      this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload(result) });
+    } catch (err) {
+      this.queryResults.push({ queryId: job.queryId, failure: errorToFailure(err, pc) });
+    }
+  }
+
+  private resolve(kind: SeqKind, seq: number, result: ResolutionResult): void {
+    const p = this.pending[kind].get(seq);
+    if (!p) return; // already settled (e.g. cancelled before the event arrived)
+    this.pending[kind].delete(seq);
+    if ('completed' in result) p.resolve(result.completed ? this.payloadConverter.fromPayload(result.completed) : undefined);
+    else if ('failed' in result) p.reject(failureToError(result.failed, this.payloadConverter));
+    else p.reject(failureToError(result.cancelled, this.payloadConverter));
+  }
+
+  // ---- used by the workflow API -------------------------------------------------
+
+  /** Issues a command with a fresh sequence number and returns the promise of its result. */
+  issue<T>(kind: SeqKind, build: (seq: number) => Record<string, any>): { seq: number; promise: Promise<T> } {
+    const seq = this.seqs[kind]++;
+    const command = build(seq);
+    const promise = new Promise<T>((resolve, reject) => this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject }));
+    this.commands.push({ command, kind, seq });
+    return { seq, promise };
+  }
+
+  /** Issues a command that expects no result event. */
+  push(command: Record<string, any>, kind?: SeqKind, seq?: number): void {
+    this.commands.push({ command, kind, seq });
+  }
+
+  /** Settles a pending operation locally (cancellation) and stops waiting for its event. */
+  settle(kind: SeqKind, seq: number, err: unknown): void {
+    const p = this.pending[kind].get(seq);
+    if (!p) return;
+    this.pending[kind].delete(seq);
+    p.reject(err);
+  }
+
+  isPending(kind: SeqKind, seq: number): boolean {
+    return this.pending[kind].has(seq);
+  }
+
+  nextSeq(kind: SeqKind): number {
+    return this.seqs[kind]++;
+  }
+
+  waitChildStart(seq: number): Promise<string> {
+    return new Promise((resolve, reject) => this.childStarts.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  addCondition(fn: () => boolean): { id: number; promise: Promise<void> } {
+    const id = ++this.conditionSeq;
+    const promise = new Promise<void>((resolve) => this.conditions.set(id, { fn, resolve }));
+    return { id, promise };
+  }
+
+  removeCondition(id: number): void {
+    this.conditions.delete(id);
+  }
+
+  toPayloads(values: unknown[]): { payloads: Payload[] } {
+    return { payloads: values.map((v) => this.payloadConverter.toPayload(v)) };
+  }
+}
+
+/** Raised inside the workflow when a child could not start (e.g. the id is in use). */
+export class ChildWorkflowStartFailed extends Error {
+  constructor(readonly reason: string) {
+    super(reason === 'alreadyExists' ? 'Child workflow could not start: a workflow with this id is already running' : `Child workflow could not start: ${reason}`);
+    this.name = 'WorkflowExecutionAlreadyStartedError';
+  }
+}
+
+export function isContinueAsNew(err: unknown): err is ContinueAsNew {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CONTINUE_AS_NEW] === true;
+}
+
+/** A CancelledFailure, or an Activity/Child failure caused by one. */
+export function isCancellationError(err: unknown): boolean {
+  if (err instanceof CancelledFailure) return true;
+  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) return (err as Error).cause instanceof CancelledFailure;
+  return false;
+}
+
+function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> {
+  const out: Record<string, U> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = f(v);
+  return out;
+}
+
+/** The sandbox's Date before the runtime replaced it (for building infos). */
+export const OriginalDate = Date;
+
+/** Temporal API command type numbers (temporal.api.enums.v1.CommandType). */
+export const COMMAND_TYPE = {
+  SCHEDULE_ACTIVITY_TASK: 1,
+  REQUEST_CANCEL_ACTIVITY_TASK: 2,
+  START_TIMER: 3,
+  COMPLETE_WORKFLOW_EXECUTION: 4,
+  FAIL_WORKFLOW_EXECUTION: 5,
+  CANCEL_TIMER: 6,
+  CANCEL_WORKFLOW_EXECUTION: 7,
+  REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: 8,
+  RECORD_MARKER: 9,
+  CONTINUE_AS_NEW_WORKFLOW_EXECUTION: 10,
+  START_CHILD_WORKFLOW_EXECUTION: 11,
+  SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: 12,
+  UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 13,
+  MODIFY_WORKFLOW_PROPERTIES: 16,
+} as const;
+
+export { ApplicationFailure };

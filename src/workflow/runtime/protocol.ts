@@ -1,0 +1,107 @@
+/**
+ * What the worker (host) and the workflow runtime (inside the vm sandbox) exchange.
+ * Types only: both sides compile against them, nothing here runs.
+ *
+ * The host turns history into activations; the runtime runs workflow code and answers
+ * with Temporal API commands (`temporal.api.command.v1.Command` as plain objects, bytes
+ * as Uint8Array), each tagged with the sequence number the host uses to route the
+ * matching history events back as jobs.
+ */
+import type { temporal } from '@temporalio/proto';
+
+export type Payload = temporal.api.common.v1.IPayload;
+export type Failure = temporal.api.failure.v1.IFailure;
+
+export interface StartJob {
+  type: 'start';
+  workflowType: string;
+  args: Payload[];
+  headers: Record<string, Payload>;
+  info: WorkflowInfoInit;
+  randomnessSeed: number;
+}
+
+export interface WorkflowInfoInit {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  namespace: string;
+  taskQueue: string;
+  firstExecutionRunId: string;
+  continuedFromExecutionRunId?: string;
+  originalExecutionRunId: string;
+  attempt: number;
+  startTimeMs: number;
+  runStartTimeMs: number;
+  executionTimeoutMs?: number;
+  runTimeoutMs?: number;
+  taskTimeoutMs: number;
+  executionExpirationTimeMs?: number;
+  parent?: { workflowId: string; runId: string; namespace: string };
+  root?: { workflowId: string; runId: string };
+  memo?: Record<string, Payload>;
+  searchAttributes?: Record<string, Payload>;
+  lastResult?: Payload[];
+  lastFailure?: Failure;
+  retryPolicy?: Record<string, unknown>;
+  cronSchedule?: string;
+}
+
+export type ResolutionResult =
+  | { completed: Payload | undefined }
+  | { failed: Failure }
+  | { cancelled: Failure };
+
+export type Job =
+  | StartJob
+  | { type: 'fireTimer'; seq: number }
+  | { type: 'resolveActivity'; seq: number; result: ResolutionResult }
+  | { type: 'signal'; signalName: string; args: Payload[]; headers: Record<string, Payload> }
+  | { type: 'query'; queryId: string; queryType: string; args: Payload[] }
+  | { type: 'cancelWorkflow'; reason?: string }
+  | { type: 'resolveChildStart'; seq: number; runId?: string; failedCause?: 'alreadyExists' | 'namespaceNotFound' | 'unknown' }
+  | { type: 'resolveChild'; seq: number; result: ResolutionResult }
+  | { type: 'resolveSignalExternal'; seq: number; failure?: Failure }
+  | { type: 'resolveCancelExternal'; seq: number; failure?: Failure }
+  | { type: 'notifyHasPatch'; patchId: string };
+
+export interface Activation {
+  /** Workflow time for this activation (the WorkflowTaskStarted event's time). */
+  timestampMs: number;
+  isReplaying: boolean;
+  historyLength: number;
+  historySizeBytes: number;
+  continueAsNewSuggested: boolean;
+  jobs: Job[];
+}
+
+/** Which kind of history event answers a command, for routing results back. */
+export type SeqKind = 'timer' | 'activity' | 'child' | 'signalExternal' | 'cancelExternal';
+
+export interface TaggedCommand {
+  /** A `temporal.api.command.v1.Command` as a plain object. */
+  command: Record<string, any>;
+  kind?: SeqKind;
+  seq?: number;
+}
+
+export interface QueryResult {
+  queryId: string;
+  answer?: Payload;
+  failure?: Failure;
+}
+
+export interface ActivationCompletion {
+  commands: TaggedCommand[];
+  queryResults: QueryResult[];
+  /** Set when workflow code failed the task (a non-Temporal error, or a runtime error). */
+  taskFailure?: Failure;
+}
+
+/** What `globalThis.__bastion` offers the host inside each sandbox. */
+export interface SandboxRuntime {
+  activate(activation: Activation): void;
+  /** Re-checks `condition()`s after microtasks ran; true if any fired (call again). */
+  tryUnblockConditions(): boolean;
+  concludeActivation(): ActivationCompletion;
+}

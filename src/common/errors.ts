@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   ERR_WORKFLOW_TASK_DEADLOCK: { area: 'workflow', doc: 'Workflow code did not yield within the activation timeout (an infinite loop or heavy synchronous work); the workflow task fails and is retried in a fresh sandbox.' },
   ERR_WORKFLOW_FORBIDDEN_API: { area: 'workflow', doc: 'Workflow code used an API the sandbox forbids because it breaks deterministic replay (`WeakRef`, `FinalizationRegistry`); move that code to an activity.' },
   ERR_WORKFLOW_UNHANDLED_REJECTION: { area: 'workflow', doc: 'Workflow code left a promise rejection unhandled; the sandbox records it (the worker process keeps running) and the cause holds the rejection reason.' },
+  ERR_CLI_NOT_FOUND: { area: 'cli', doc: 'An operator command (`bastion workflow describe`, `workflow show`, …) named a workflow execution or a namespace the server does not have; the message names it and the namespace. Check `--workflow-id`, `--run-id` and `--namespace`.' },
+  ERR_CLI_CALL_FAILED: { area: 'cli', doc: 'The server answered an operator command with an error (for example a `--query` it cannot parse, or credentials it refuses); the message names the RPC and gives the gRPC status and the server\'s words.' },
+  ERR_HISTORY_JSON_INVALID: { area: 'converter', doc: 'A history given as JSON (to `historyFromJson` or the replayer) is not a History in proto3 JSON: not an object with an `events` array, an unknown enum name, or a value of the wrong JSON type; the message names the event and field. Export histories with `bastion workflow show --output json` or `temporal workflow show --output json`.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

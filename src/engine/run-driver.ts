@@ -13,6 +13,8 @@ import { DeterminismError } from './determinism-error';
 export interface SandboxCaller {
   call(method: string, arg: unknown, timeoutMs: number): unknown;
   dispose(): void;
+  /** A promise rejection nobody handled inside the sandbox, if one happened. */
+  readonly unhandledRejection?: Error;
 }
 
 export interface TaskResult {
@@ -123,6 +125,11 @@ export class RunDriver {
     this.sandbox.call('activate', activation, this.activationTimeoutMs);
     for (let n = 0; n < 10_000 && this.sandbox.call('tryUnblockConditions', undefined, this.activationTimeoutMs) === true; n++);
     const c = this.sandbox.call('concludeActivation', undefined, this.activationTimeoutMs) as ActivationCompletion;
+    const rejection = this.sandbox.unhandledRejection;
+    if (rejection && !c.taskFailure) {
+      // Workflow code lost an error in a promise nobody awaited: fail the task, as the official SDK does.
+      return { commands: [], queryResults: [...c.queryResults], taskFailure: { message: rejection.message, stackTrace: rejection.stack ?? '' } as Failure };
+    }
     return { commands: [...c.commands], queryResults: [...c.queryResults], taskFailure: c.taskFailure };
   }
 

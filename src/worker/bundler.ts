@@ -177,8 +177,13 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
       },
     ],
   };
-  const finalConfig = options.webpackConfigHook ? options.webpackConfigHook(config) : config;
-  const compiler = webpack(finalConfig);
+  let compiler: Webpack.Compiler;
+  try {
+    compiler = webpack(options.webpackConfigHook ? options.webpackConfigHook(config) : config);
+  } catch (err) {
+    if (options.webpackConfigHook) throw invalidOption('webpackConfigHook', `returned a configuration webpack refuses: ${(err as Error).message}`);
+    throw new BundleError('ERR_BUNDLE_FAILED', `webpack refused the bundler's configuration: ${(err as Error).message}`, { cause: err });
+  }
   const output = new MemoryOutputFileSystem();
   compiler.outputFileSystem = output as unknown as Webpack.OutputFileSystem;
 

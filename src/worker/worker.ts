@@ -14,6 +14,7 @@ import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
 import { ActivityTaskProcessor } from './activity-tasks';
 import { Semaphore } from './semaphore';
 import type { SandboxCaller } from '../engine/run-driver';
+import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 
 /** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
 const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
@@ -68,6 +69,16 @@ export class Worker {
       sandboxes = sandboxFactory(code, o);
     }
     return new Worker(o, connection, ownsConnection, sandboxes);
+  }
+
+  /** Replays one history with this workflow code; rejects with a DeterminismError if the code changed incompatibly. */
+  static runReplayHistory(options: ReplayOptions, history: ReplayableHistory): Promise<void> {
+    return runReplayHistory(options, history);
+  }
+
+  /** Replays many histories with one bundle, yielding a result (with `error` on failure) for each. */
+  static runReplayHistories(options: ReplayOptions, histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>): AsyncIterable<ReplayResult> {
+    return runReplayHistories(options, histories);
   }
 
   getState(): WorkerState {

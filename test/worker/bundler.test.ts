@@ -197,6 +197,9 @@ test('rejects a missing workflowsPath and malformed options with ERR_INVALID_OPT
   assert.match(missing.message, /`workflowsPath` names .*nope\.js, which does not exist/);
   const notArray = await rejection(bundle({ workflowsPath: fixture('workflows.js'), ignoreModules: 'fs' as unknown as string[] }));
   assert.match(notArray.message, /`ignoreModules` must be an array/);
+  const badHook = await rejection(bundle({ workflowsPath: fixture('workflows.js'), webpackConfigHook: (c) => ({ ...c, mode: 'sideways' as never }) }));
+  assert.is(badHook.code, 'ERR_INVALID_OPTION');
+  assert.match(badHook.message, /`webpackConfigHook` returned a configuration webpack refuses/);
   const noPath = await rejection(bundleWorkflowCode({} as BundleOptions));
   assert.match(noPath.message, /`workflowsPath` must be a path/);
 }));

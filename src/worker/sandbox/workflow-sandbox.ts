@@ -7,6 +7,7 @@ import { BundleError, IllegalStateError, WorkflowError, invalidOption, type Bast
 import { createSandboxContext, type SandboxContext, type SandboxLogger } from './context-globals';
 import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 import { trackRejections } from './unhandled-rejections';
+import { asyncIdBefore, repairAsyncContext } from './async-context-repair';
 
 /**
  * How long one call into workflow code may run, promise jobs included, before the
@@ -45,11 +46,15 @@ export class WorkflowSandbox {
       },
       handled: (promise) => this.pendingRejections.delete(promise),
     });
+    const asyncId = asyncIdBefore();
     try {
       shared.script.runInContext(sandbox.context, { timeout: shared.createTimeoutMs });
     } catch (err) {
       sandbox.release();
-      if (isTimeout(err)) throw deadlock(shared.createTimeoutMs, err);
+      if (isTimeout(err)) {
+        repairAsyncContext(asyncId);
+        throw deadlock(shared.createTimeoutMs, err);
+      }
       throw err; // an error of the workflow module's top-level code, as thrown
     }
     const runtime = (sandbox.context as Record<string, unknown>).__bastion;
@@ -100,10 +105,12 @@ export class WorkflowSandbox {
       throw new BundleError('ERR_BUNDLE_INVALID', `The workflow runtime in this sandbox has no \`${method}\` entry point; was the bundle built by this version's \`bundleWorkflowCode\`?`);
     }
     g[CALL_SLOT] = [method, arg];
+    const asyncId = asyncIdBefore();
     try {
       return CALL.runInContext(sandbox.context, { timeout: timeoutMs });
     } catch (err) {
       if (!isTimeout(err)) throw err;
+      repairAsyncContext(asyncId);
       this.brokenBy = deadlock(timeoutMs, err);
       throw this.brokenBy;
     } finally {

@@ -8,6 +8,10 @@ import { invalidOption } from '../common/errors';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import { defaultPayloadConverter, failureToError, TerminatedFailure, TimeoutFailure, CancelledFailure, type PayloadConverter } from '../converter';
+import {
+  chain, type ClientInterceptors, type Headers, type WorkflowCancelInput, type WorkflowClientInterceptor, type WorkflowDescribeInput, type WorkflowQueryInput,
+  type WorkflowSignalInput, type WorkflowSignalWithStartInput, type WorkflowStartInput, type WorkflowTerminateInput,
+} from './interceptors';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
 const E = { CLOSE_EVENT: 2, COMPLETED: 2, FAILED: 3, TIMED_OUT: 4, CANCELED: 21, TERMINATED: 27, CONTINUED_AS_NEW: 28 };
@@ -20,6 +24,7 @@ export interface ClientOptions {
   dataConverter?: { payloadConverter?: PayloadConverter };
   /** @default `${process.pid}@${os.hostname()}` */
   identity?: string;
+  interceptors?: ClientInterceptors;
 }
 
 export interface RetryPolicy {
@@ -84,7 +89,10 @@ export class Client {
     if (!options?.connection) throw invalidOption('connection', 'is required: pass `await Connection.connect({ address })`.');
     this.connection = options.connection;
     this.namespace = options.namespace ?? 'default';
-    this.workflow = new WorkflowClient(this.connection, this.namespace, options.dataConverter?.payloadConverter ?? defaultPayloadConverter, options.identity ?? `${process.pid}@${os.hostname()}`);
+    this.workflow = new WorkflowClient(
+      this.connection, this.namespace, options.dataConverter?.payloadConverter ?? defaultPayloadConverter,
+      options.identity ?? `${process.pid}@${os.hostname()}`, options.interceptors?.workflow ?? [],
+    );
   }
 
   get workflowService(): Connection['workflowService'] {
@@ -93,13 +101,19 @@ export class Client {
 }
 
 export class WorkflowClient {
-  constructor(readonly connection: Connection, readonly namespace: string, readonly payloadConverter: PayloadConverter, readonly identity: string) {}
+  constructor(
+    readonly connection: Connection,
+    readonly namespace: string,
+    readonly payloadConverter: PayloadConverter,
+    readonly identity: string,
+    readonly interceptors: WorkflowClientInterceptor[] = [],
+  ) {}
 
   private payloads(values: unknown[]) {
     return { payloads: values.map((v) => this.payloadConverter.toPayload(v)) };
   }
 
-  private startRequest(workflow: WorkflowRef, o: WorkflowStartOptions) {
+  private startRequest(workflow: WorkflowRef, o: WorkflowStartOptions, headers: Headers = {}) {
     if (!o || typeof o.taskQueue !== 'string' || !o.taskQueue) throw invalidOption('taskQueue', 'is required.');
     if (typeof o.workflowId !== 'string' || !o.workflowId) throw invalidOption('workflowId', 'is required.');
     const pc = this.payloadConverter;
@@ -125,23 +139,28 @@ export class WorkflowClient {
       } : undefined,
       memo: o.memo ? { fields: Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
       searchAttributes: o.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
-      header: { fields: {} },
+      header: { fields: headers },
       workflowStartDelay: dur(optMs(o.startDelay, 'startDelay')),
     };
   }
 
   /** Starts a workflow; resolves with its handle. @throws WorkflowExecutionAlreadyStartedError */
   async start(workflow: WorkflowRef, options: WorkflowStartOptions): Promise<WorkflowHandle> {
-    const req = this.startRequest(workflow, options);
-    try {
-      const res = await this.connection.workflowService.startWorkflowExecution(req as never);
-      return new WorkflowHandle(this, options.workflowId, undefined, res.runId ?? undefined);
-    } catch (err) {
-      if ((err as { code?: number }).code === 6) {
-        throw new WorkflowExecutionAlreadyStartedError(`Workflow execution already started: ${(err as { details?: string }).details ?? ''}`, options.workflowId, req.workflowType.name);
+    const workflowType = nameOf(workflow, 'workflow');
+    const run = chain(this.interceptors, 'start', async (input: WorkflowStartInput): Promise<string> => {
+      const req = this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers);
+      try {
+        const res = await this.connection.workflowService.startWorkflowExecution(req as never);
+        return res.runId ?? '';
+      } catch (err) {
+        if ((err as { code?: number }).code === 6) {
+          throw new WorkflowExecutionAlreadyStartedError(`Workflow execution already started: ${(err as { details?: string }).details ?? ''}`, input.options.workflowId, input.workflowType);
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
+    const runId = await run({ workflowType, headers: {}, options });
+    return new WorkflowHandle(this, options.workflowId, undefined, runId || undefined);
   }
 
   /** Starts a workflow and waits for its result. */
@@ -152,9 +171,13 @@ export class WorkflowClient {
 
   /** Signals a workflow, starting it first if it is not running. */
   async signalWithStart(workflow: WorkflowRef, options: WorkflowStartOptions & { signal: SignalRef; signalArgs?: unknown[] }): Promise<WorkflowHandle> {
-    const req = { ...this.startRequest(workflow, options), signalName: nameOf(options.signal, 'signal'), signalInput: this.payloads(options.signalArgs ?? []) };
-    const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
-    return new WorkflowHandle(this, options.workflowId, undefined, res.runId ?? undefined);
+    const run = chain(this.interceptors, 'signalWithStart', async (input: WorkflowSignalWithStartInput): Promise<string> => {
+      const req = { ...this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers), signalName: input.signalName, signalInput: this.payloads(input.signalArgs) };
+      const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
+      return res.runId ?? '';
+    });
+    const runId = await run({ workflowType: nameOf(workflow, 'workflow'), signalName: nameOf(options.signal, 'signal'), signalArgs: options.signalArgs ?? [], headers: {}, options });
+    return new WorkflowHandle(this, options.workflowId, undefined, runId || undefined);
   }
 
   /** A handle to an existing workflow (the current run, or `runId`). */
@@ -265,21 +288,28 @@ export class WorkflowHandle {
   }
 
   async signal(def: SignalRef, ...args: unknown[]): Promise<void> {
-    await this.svc.signalWorkflowExecution({
-      namespace: this.client.namespace, workflowExecution: { workflowId: this.workflowId, runId: this.runId },
-      signalName: nameOf(def, 'signal'), input: { payloads: args.map((v) => this.client.payloadConverter.toPayload(v)) } as never,
-      identity: this.client.identity, requestId: randomUUID(), header: { fields: {} },
-    }).catch((err) => this.notFound(err));
+    const run = chain(this.client.interceptors, 'signal', async (input: WorkflowSignalInput): Promise<void> => {
+      await this.svc.signalWorkflowExecution({
+        namespace: this.client.namespace, workflowExecution: input.workflowExecution,
+        signalName: input.signalName, input: { payloads: input.args.map((v) => this.client.payloadConverter.toPayload(v)) } as never,
+        identity: this.client.identity, requestId: randomUUID(), header: { fields: input.headers as never },
+      }).catch((err) => this.notFound(err));
+    });
+    await run({ signalName: nameOf(def, 'signal'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} });
   }
 
   async query<R = unknown>(def: QueryRef, ...args: unknown[]): Promise<R> {
+    const run = chain(this.client.interceptors, 'query', (input: WorkflowQueryInput) => this.rawQuery(input.queryType, input.args, input.headers));
+    return (await run({ queryType: nameOf(def, 'query'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} })) as R;
+  }
+
+  private async rawQuery(queryType: string, args: unknown[], headers: Headers): Promise<unknown> {
     const pc = this.client.payloadConverter;
-    const queryType = nameOf(def, 'query');
     let res;
     try {
       res = await this.svc.queryWorkflow({
         namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId: this.runId },
-        query: { queryType, queryArgs: { payloads: args.map((v) => pc.toPayload(v)) } as never, header: { fields: {} } },
+        query: { queryType, queryArgs: { payloads: args.map((v) => pc.toPayload(v)) } as never, header: { fields: headers as never } },
       });
     } catch (err) {
       const e = err as { code?: number; details?: string };
@@ -291,28 +321,37 @@ export class WorkflowHandle {
     }
     if (res.queryRejected) throw new QueryFailedError(`Query rejected: workflow status ${STATUS_NAMES[Number(res.queryRejected.status)] ?? res.queryRejected.status}`);
     const p = res.queryResult?.payloads?.[0];
-    return (p ? pc.fromPayload(p) : undefined) as R;
+    return p ? pc.fromPayload(p) : undefined;
   }
 
   async cancel(): Promise<void> {
-    await this.svc.requestCancelWorkflowExecution({
-      namespace: this.client.namespace, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, identity: this.client.identity, requestId: randomUUID(),
-    }).catch((err) => this.notFound(err));
+    const run = chain(this.client.interceptors, 'cancel', async (input: WorkflowCancelInput): Promise<void> => {
+      await this.svc.requestCancelWorkflowExecution({
+        namespace: this.client.namespace, workflowExecution: input.workflowExecution, identity: this.client.identity, requestId: randomUUID(),
+      }).catch((err) => this.notFound(err));
+    });
+    await run({ workflowExecution: { workflowId: this.workflowId, runId: this.runId } });
   }
 
   async terminate(reason?: string): Promise<void> {
-    await this.svc.terminateWorkflowExecution({
-      namespace: this.client.namespace, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, reason, identity: this.client.identity,
-    }).catch((err) => this.notFound(err));
+    const run = chain(this.client.interceptors, 'terminate', async (input: WorkflowTerminateInput): Promise<void> => {
+      await this.svc.terminateWorkflowExecution({
+        namespace: this.client.namespace, workflowExecution: input.workflowExecution, reason: input.reason, identity: this.client.identity,
+      }).catch((err) => this.notFound(err));
+    });
+    await run({ workflowExecution: { workflowId: this.workflowId, runId: this.runId }, reason });
   }
 
   async describe(): Promise<WorkflowExecutionDescription> {
-    try {
-      const res = await this.svc.describeWorkflowExecution({ namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId: this.runId } });
-      return describeInfo(res.workflowExecutionInfo as Record<string, any>, res as unknown as Record<string, any>);
-    } catch (err) {
-      this.notFound(err);
-    }
+    const run = chain(this.client.interceptors, 'describe', async (input: WorkflowDescribeInput): Promise<unknown> => {
+      try {
+        const res = await this.svc.describeWorkflowExecution({ namespace: this.client.namespace, execution: input.workflowExecution });
+        return describeInfo(res.workflowExecutionInfo as Record<string, any>, res as unknown as Record<string, any>);
+      } catch (err) {
+        this.notFound(err);
+      }
+    });
+    return (await run({ workflowExecution: { workflowId: this.workflowId, runId: this.runId } })) as WorkflowExecutionDescription;
   }
 
   /** The run's whole history (all pages). */

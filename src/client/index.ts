@@ -10,5 +10,9 @@
  */
 export { Client, WorkflowClient, WorkflowHandle } from './client';
 export type { ClientOptions, WorkflowStartOptions, WorkflowExecutionDescription, RetryPolicy } from './client';
+export type {
+  ClientInterceptors, WorkflowClientInterceptor, WorkflowStartInput, WorkflowSignalInput, WorkflowSignalWithStartInput, WorkflowQueryInput,
+  WorkflowTerminateInput, WorkflowCancelInput, WorkflowDescribeInput,
+} from './interceptors';
 export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
 export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure } from '../converter';

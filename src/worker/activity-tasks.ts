@@ -7,7 +7,7 @@
 import type { Connection } from '../connection';
 import { Context, type ActivityInfo } from '../activity/context';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter, errorToFailure, type PayloadConverter } from '../converter';
-import type { CompiledWorkerOptions } from './worker-options';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, CompiledWorkerOptions } from './worker-options';
 
 const NOT_FOUND = 5;
 
@@ -107,7 +107,14 @@ export class ActivityTaskProcessor {
         return;
       }
       try {
-        const result = await ctx.run(() => fn(...args));
+        const inbound = this.o.activityInterceptors.map((f) => f(ctx).inbound).filter((x): x is ActivityInboundCallsInterceptor => !!x);
+        let execute = (input: ActivityExecuteInput) => Promise.resolve(fn(...input.args));
+        for (let i = inbound.length - 1; i >= 0; i--) {
+          const ic = inbound[i]!;
+          const inner = execute;
+          if (ic.execute) execute = (input) => ic.execute!(input, inner);
+        }
+        const result = await ctx.run(() => execute({ args, headers: task.header?.fields ?? {} }));
         await respond({ ok: true, result });
       } catch (error) {
         await respond({ ok: false, error });

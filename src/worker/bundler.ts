@@ -63,6 +63,8 @@ export interface BundleOptions {
   logger?: BundleLogger;
   /** A module exporting `payloadConverter`; bundled and handed to the workflow runtime. */
   payloadConverterPath?: string;
+  /** Modules exporting `interceptors()` (workflow inbound/outbound interceptors); bundled with the workflows. */
+  workflowInterceptorModules?: string[];
   /** @internal The module exporting `installRuntime`. @default {@link DEFAULT_RUNTIME_MODULE_PATH} */
   runtimeModulePath?: string;
   /** @internal Replaces {@link DEFAULT_WORKFLOW_MODULE_ALIASES}. */
@@ -133,7 +135,8 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
     `import * as workflows from ${JSON.stringify(o.workflowsPath)};`,
     `import { installRuntime } from ${JSON.stringify(o.runtimeModulePath)};`,
     o.payloadConverterPath ? `import * as payloadConverterModule from ${JSON.stringify(o.payloadConverterPath)};` : '',
-    `installRuntime(workflows, ${o.payloadConverterPath ? 'payloadConverterModule' : 'undefined'});`,
+    ...o.workflowInterceptorModules.map((m, i) => `import * as interceptorModule${i} from ${JSON.stringify(m)};`),
+    `installRuntime(workflows, ${o.payloadConverterPath ? 'payloadConverterModule' : 'undefined'}, [${o.workflowInterceptorModules.map((_, i) => `interceptorModule${i}`).join(', ')}]);`,
   ].join('\n');
   const virtualModules: Record<string, { source: () => string; type: string; context: string }> = {
     [ENTRY_ID]: { source: () => entrySource, type: '.js', context },
@@ -221,6 +224,7 @@ interface ValidOptions {
   workflowsPath: string;
   ignoreModules: string[];
   payloadConverterPath: string | undefined;
+  workflowInterceptorModules: string[];
   runtimeModulePath: string;
   moduleAliases: Readonly<Record<string, string>>;
   logger: BundleLogger | undefined;
@@ -245,6 +249,7 @@ function validate(options: BundleOptions): ValidOptions {
     workflowsPath: existing('workflowsPath', options.workflowsPath),
     ignoreModules: [...new Set(ignoreModules)],
     payloadConverterPath: options.payloadConverterPath === undefined ? undefined : existing('payloadConverterPath', options.payloadConverterPath),
+    workflowInterceptorModules: (options.workflowInterceptorModules ?? []).map((m, i) => existing(`workflowInterceptorModules[${i}]`, m)),
     runtimeModulePath: existing('runtimeModulePath', options.runtimeModulePath ?? DEFAULT_RUNTIME_MODULE_PATH),
     moduleAliases: options.moduleAliases ?? DEFAULT_WORKFLOW_MODULE_ALIASES,
     logger: options.logger,

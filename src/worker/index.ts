@@ -16,5 +16,6 @@ export {
   DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS, DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO, DEFAULT_SHUTDOWN_FORCE_TIME_MS,
   DEFAULT_SHUTDOWN_GRACE_TIME_MS, DEFAULT_SHUTDOWN_SIGNALS, DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS,
 } from './worker-options';
-export type { WorkerOptions, CompiledWorkerOptions, WorkerLogger } from './worker-options';
+export type { WorkerOptions, CompiledWorkerOptions, WorkerLogger, WorkerInterceptors, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, ActivityExecuteInput, PinoLike } from './worker-options';
+export type { BundleOptions, WorkflowBundle } from './bundler';
 export { bundleWorkflowCode } from './bundler';

@@ -56,7 +56,51 @@ export interface WorkerOptions {
   activationTimeout?: Duration;
   dataConverter?: { payloadConverter?: PayloadConverter };
   ignoreModules?: string[];
-  logger?: WorkerLogger;
+  /** A logger: `{ debug, info, warn, error }(message, meta)`, or a pino logger (detected by `child` and `level`). */
+  logger?: WorkerLogger | PinoLike;
+  interceptors?: WorkerInterceptors;
+}
+
+/** Interceptors of a worker: workflow modules (bundled with the workflows) and activity inbound factories. */
+export interface WorkerInterceptors {
+  /** Modules exporting `interceptors()`; used when the worker bundles (`workflowsPath`). */
+  workflowModules?: string[];
+  activity?: ActivityInterceptorsFactory[];
+}
+
+export interface ActivityExecuteInput {
+  args: unknown[];
+  headers: Record<string, unknown>;
+}
+
+export interface ActivityInboundCallsInterceptor {
+  execute?(input: ActivityExecuteInput, next: (input: ActivityExecuteInput) => Promise<unknown>): Promise<unknown>;
+}
+
+export type ActivityInterceptorsFactory = (ctx: import('../activity/context').Context) => { inbound?: ActivityInboundCallsInterceptor };
+
+/** The shape of a pino logger: `(mergingObject, message)`. */
+export interface PinoLike {
+  child(bindings: object): unknown;
+  level: string;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Bastion calls loggers as `(message, meta)`; pino takes `(meta, message)`. */
+export function adaptLogger(l: WorkerLogger | PinoLike): WorkerLogger {
+  const pino = l as PinoLike;
+  if (typeof pino.child === 'function' && typeof pino.level === 'string') {
+    return {
+      debug: (m, meta) => pino.debug(meta ?? {}, m),
+      info: (m, meta) => pino.info(meta ?? {}, m),
+      warn: (m, meta) => pino.warn(meta ?? {}, m),
+      error: (m, meta) => pino.error(meta ?? {}, m),
+    };
+  }
+  return l as WorkerLogger;
 }
 
 export interface CompiledWorkerOptions {
@@ -81,6 +125,8 @@ export interface CompiledWorkerOptions {
   payloadConverter?: PayloadConverter;
   ignoreModules: string[];
   logger: WorkerLogger;
+  workflowInterceptorModules: string[];
+  activityInterceptors: ActivityInterceptorsFactory[];
 }
 
 function positiveInt(value: number | undefined, name: string, dflt: number, min = 1): number {
@@ -133,6 +179,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
     payloadConverter: o.dataConverter?.payloadConverter,
     ignoreModules: o.ignoreModules ?? [],
-    logger: o.logger ?? stderrLogger(),
+    logger: o.logger ? adaptLogger(o.logger) : stderrLogger(),
+    workflowInterceptorModules: o.interceptors?.workflowModules ?? [],
+    activityInterceptors: o.interceptors?.activity ?? [],
   };
 }

@@ -64,7 +64,7 @@ export class Worker {
     let sandboxes: SandboxFactory | undefined;
     if (o.workflowsPath || o.workflowBundle) {
       const code = o.workflowsPath
-        ? (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules })).code
+        ? (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules })).code
         : 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
       sandboxes = sandboxFactory(code, o);
     }

@@ -4,6 +4,7 @@ import { activator } from './runtime/current';
 import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
+import { composeInterceptors, type ActivityInput } from './interceptors';
 
 /** What happens to an activity when its scope is cancelled (same values as the official SDK). */
 export enum ActivityCancellationType {
@@ -58,14 +59,22 @@ export function scheduleActivity<R>(activityType: string, args: unknown[], optio
   }
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Activity cancelled before it was scheduled'));
-  const { seq, promise } = a.issue<R>('activity', (seq) => ({
+  const seq = a.nextSeq('activity');
+  const run = composeInterceptors(a.outbound, 'scheduleActivity', (input: ActivityInput) => issueActivity(a, scope, input));
+  return run({ activityType, args, options, headers: {}, seq }) as Promise<R>;
+}
+
+function issueActivity(a: ReturnType<typeof activator>, scope: CancellationScope, input: ActivityInput): Promise<unknown> {
+  const { activityType, options, seq } = input;
+  const activityId = options.activityId ?? String(seq);
+  const promise = a.issueSeq('activity', seq, {
     commandType: COMMAND_TYPE.SCHEDULE_ACTIVITY_TASK,
     scheduleActivityTaskCommandAttributes: {
-      activityId: options.activityId ?? String(seq),
+      activityId,
       activityType: { name: activityType },
       taskQueue: { name: options.taskQueue ?? a.info.taskQueue },
-      header: { fields: {} },
-      input: a.toPayloads(args),
+      header: { fields: input.headers },
+      input: a.toPayloads(input.args),
       scheduleToCloseTimeout: durationProto(optionalMs(options.scheduleToCloseTimeout, 'scheduleToCloseTimeout')),
       scheduleToStartTimeout: durationProto(optionalMs(options.scheduleToStartTimeout, 'scheduleToStartTimeout')),
       startToCloseTimeout: durationProto(optionalMs(options.startToCloseTimeout, 'startToCloseTimeout')),
@@ -73,11 +82,11 @@ export function scheduleActivity<R>(activityType: string, args: unknown[], optio
       retryPolicy: compileRetryPolicy(options.retry),
       requestEagerExecution: false,
     },
-  }));
+  });
   const type = options.cancellationType ?? ActivityCancellationType.TRY_CANCEL;
   const unsubscribe = scope.onCancel(() => {
     if (!a.isPending('activity', seq)) return;
-    const cancelled = new ActivityFailure('Activity cancelled', activityType, options.activityId ?? String(seq), 0, 'bastion', new CancelledFailure('Activity cancelled'));
+    const cancelled = new ActivityFailure('Activity cancelled', activityType, activityId, 0, 'bastion', new CancelledFailure('Activity cancelled'));
     if (type !== ActivityCancellationType.ABANDON) {
       a.push({ commandType: COMMAND_TYPE.REQUEST_CANCEL_ACTIVITY_TASK, requestCancelActivityTaskCommandAttributes: { scheduledEventId: 0 } }, 'activity', seq);
     }

@@ -7,6 +7,7 @@ import { durationProto, optionalMs } from './runtime/durations';
 import { compileRetryPolicy, type RetryPolicy } from './activities';
 import { uuid4 } from './misc';
 import type { SignalDefinition } from './handlers';
+import { composeInterceptors, type SignalWorkflowInput, type StartChildWorkflowExecutionInput } from './interceptors';
 
 /** Same values as temporal.api.enums.v1.ParentClosePolicy. */
 export enum ParentClosePolicy {
@@ -67,8 +68,24 @@ export async function startChild<R = unknown>(workflow: WorkflowRef, options: Ch
   if (scope.consideredCancelled) throw new CancelledFailure('Child workflow cancelled before it started');
   const workflowType = typeName(workflow);
   const workflowId = options.workflowId ?? uuid4();
+  const seq = a.nextSeq('child');
+  const run = composeInterceptors(a.outbound, 'startChildWorkflowExecution', async (input: StartChildWorkflowExecutionInput) => issueChild(a, scope, input));
+  const [started, result] = await run({ workflowType, options: { ...options, workflowId }, headers: {}, seq });
+  const runId = await started;
+  return {
+    workflowId,
+    firstExecutionRunId: runId,
+    result: () => result as Promise<R>,
+    signal: (def, ...args) => signalExternal(workflowId, runId, def, args, true),
+  };
+}
+
+function issueChild(a: ReturnType<typeof activator>, scope: CancellationScope, input: StartChildWorkflowExecutionInput): [Promise<string>, Promise<unknown>] {
+  const { workflowType, seq } = input;
+  const options = input.options as ChildWorkflowOptions & { workflowId: string };
+  const workflowId = options.workflowId;
   const pc = a.payloadConverter;
-  const { seq, promise: result } = a.issue<R>('child', () => ({
+  const result = a.issueSeq<unknown>('child', seq, {
     commandType: COMMAND_TYPE.START_CHILD_WORKFLOW_EXECUTION,
     startChildWorkflowExecutionCommandAttributes: {
       namespace: a.info.namespace,
@@ -82,11 +99,11 @@ export async function startChild<R = unknown>(workflow: WorkflowRef, options: Ch
       parentClosePolicy: options.parentClosePolicy ?? ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
       workflowIdReusePolicy: options.workflowIdReusePolicy,
       retryPolicy: compileRetryPolicy(options.retry),
-      header: { fields: {} },
+      header: { fields: input.headers },
       memo: options.memo ? { fields: Object.fromEntries(Object.entries(options.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
       searchAttributes: options.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(options.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
     },
-  }));
+  });
   result.catch(() => undefined);
   const cancellation = options.cancellationType ?? ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED;
   let runId: string | undefined;
@@ -98,13 +115,8 @@ export async function startChild<R = unknown>(workflow: WorkflowRef, options: Ch
     }
   });
   result.then(unsubscribe, unsubscribe);
-  runId = await a.waitChildStart(seq);
-  return {
-    workflowId,
-    firstExecutionRunId: runId,
-    result: () => result,
-    signal: (def, ...args) => signalExternal(workflowId, runId, def, args, true),
-  };
+  const started = a.waitChildStart(seq).then((id) => (runId = id));
+  return [started, result];
 }
 
 /** Starts a child workflow and waits for its result. */
@@ -118,19 +130,20 @@ function signalExternal(workflowId: string, runId: string | undefined, def: Sign
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Signal cancelled before it was sent'));
   const signalName = typeof def === 'string' ? def : def.name;
-  const { promise } = a.issue<void>('signalExternal', (seq) => ({
+  const seq = a.nextSeq('signalExternal');
+  const run = composeInterceptors(a.outbound, 'signalWorkflow', (input: SignalWorkflowInput) => a.issueSeq<void>('signalExternal', input.seq, {
     commandType: COMMAND_TYPE.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
     signalExternalWorkflowExecutionCommandAttributes: {
       namespace: a.info.namespace,
-      execution: { workflowId, runId },
-      signalName,
-      input: a.toPayloads(args),
-      control: String(seq),
-      childWorkflowOnly,
-      header: { fields: {} },
+      execution: { workflowId: input.target.workflowId, runId: input.target.runId },
+      signalName: input.signalName,
+      input: a.toPayloads(input.args),
+      control: String(input.seq),
+      childWorkflowOnly: input.target.childWorkflowOnly,
+      header: { fields: input.headers },
     },
   }));
-  return promise;
+  return run({ signalName, args, target: { workflowId, runId, childWorkflowOnly }, headers: {}, seq });
 }
 
 function requestCancel(workflowId: string, runId: string | undefined, childWorkflowOnly: boolean): Promise<void> {

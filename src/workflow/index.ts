@@ -19,6 +19,10 @@ export { startChild, executeChild, getExternalWorkflowHandle, ParentClosePolicy,
 export type { ChildWorkflowOptions, ChildWorkflowHandle, ExternalWorkflowHandle } from './children';
 export { workflowInfo, inWorkflowContext, continueAsNew, makeContinueAsNewFunc, uuid4, patched, deprecatePatch, upsertSearchAttributes, upsertMemo, log } from './misc';
 export type { ContinueAsNewOptions } from './misc';
+export type {
+  WorkflowInterceptors, WorkflowInterceptorsFactory, WorkflowInboundCallsInterceptor, WorkflowOutboundCallsInterceptor,
+  WorkflowExecuteInput, SignalInput, QueryInput, ActivityInput, TimerInput, StartChildWorkflowExecutionInput, SignalWorkflowInput, ContinueAsNewInput, Headers, Next,
+} from './interceptors';
 export { CancellationScope } from './runtime/cancellation-scope';
 export type { CancellationScopeOptions } from './runtime/cancellation-scope';
 export { ContinueAsNew } from './runtime/activator';

@@ -2,6 +2,7 @@
 import { activator, hasActivator } from './runtime/current';
 import { COMMAND_TYPE, ContinueAsNew, type WorkflowInfo } from './runtime/activator';
 import { durationProto, optionalMs } from './runtime/durations';
+import { composeInterceptors, type ContinueAsNewInput } from './interceptors';
 
 /** Facts about the current run. */
 export function workflowInfo(): WorkflowInfo {
@@ -27,16 +28,20 @@ export function makeContinueAsNewFunc<F extends (...args: any[]) => Promise<any>
   return async (...args: Parameters<F>): Promise<never> => {
     const a = activator();
     const pc = a.payloadConverter;
-    throw new ContinueAsNew({
-      workflowType: { name: options.workflowType ?? a.info.workflowType },
-      taskQueue: { name: options.taskQueue ?? a.info.taskQueue },
-      input: a.toPayloads(args),
-      workflowRunTimeout: durationProto(optionalMs(options.workflowRunTimeout, 'workflowRunTimeout') ?? a.info.runTimeoutMs),
-      workflowTaskTimeout: durationProto(optionalMs(options.workflowTaskTimeout, 'workflowTaskTimeout')),
-      header: { fields: {} },
-      memo: options.memo ? { fields: Object.fromEntries(Object.entries(options.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
-      searchAttributes: options.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(options.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+    const run = composeInterceptors(a.outbound, 'continueAsNew', async (input: ContinueAsNewInput): Promise<never> => {
+      const o = input.options as ContinueAsNewOptions;
+      throw new ContinueAsNew({
+        workflowType: { name: o.workflowType ?? a.info.workflowType },
+        taskQueue: { name: o.taskQueue ?? a.info.taskQueue },
+        input: a.toPayloads(input.args),
+        workflowRunTimeout: durationProto(optionalMs(o.workflowRunTimeout, 'workflowRunTimeout') ?? a.info.runTimeoutMs),
+        workflowTaskTimeout: durationProto(optionalMs(o.workflowTaskTimeout, 'workflowTaskTimeout')),
+        header: { fields: input.headers },
+        memo: o.memo ? { fields: Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+        searchAttributes: o.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+      });
     });
+    return run({ args, options, headers: {} });
   };
 }
 

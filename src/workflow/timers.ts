@@ -4,6 +4,7 @@ import { activator } from './runtime/current';
 import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, msFromDurationInSandbox } from './runtime/durations';
+import { composeInterceptors, type TimerInput } from './interceptors';
 
 /** A durable timer: survives worker restarts; cancelled with its scope. */
 export function sleep(ms: number | string): Promise<void> {
@@ -11,17 +12,21 @@ export function sleep(ms: number | string): Promise<void> {
   const duration = Math.max(1, msFromDurationInSandbox(ms, 'ms'));
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Timer cancelled before it started'));
-  const { seq, promise } = a.issue<void>('timer', (seq) => ({
-    commandType: COMMAND_TYPE.START_TIMER,
-    startTimerCommandAttributes: { timerId: String(seq), startToFireTimeout: durationProto(duration) },
-  }));
-  const unsubscribe = scope.onCancel(() => {
-    if (!a.isPending('timer', seq)) return;
-    a.push({ commandType: COMMAND_TYPE.CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: String(seq) } }, 'timer', seq);
-    a.settle('timer', seq, new CancelledFailure('Timer cancelled'));
+  const seq = a.nextSeq('timer');
+  const run = composeInterceptors(a.outbound, 'startTimer', (input: TimerInput) => {
+    const promise = a.issueSeq<void>('timer', input.seq, {
+      commandType: COMMAND_TYPE.START_TIMER,
+      startTimerCommandAttributes: { timerId: String(input.seq), startToFireTimeout: durationProto(input.durationMs) },
+    });
+    const unsubscribe = scope.onCancel(() => {
+      if (!a.isPending('timer', input.seq)) return;
+      a.push({ commandType: COMMAND_TYPE.CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: String(input.seq) } }, 'timer', input.seq);
+      a.settle('timer', input.seq, new CancelledFailure('Timer cancelled'));
+    });
+    promise.then(unsubscribe, unsubscribe);
+    return promise;
   });
-  promise.then(unsubscribe, unsubscribe);
-  return promise;
+  return run({ durationMs: duration, seq });
 }
 
 /**

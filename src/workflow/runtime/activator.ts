@@ -6,6 +6,7 @@
 import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from './protocol';
 import { CancellationScope } from './cancellation-scope';
 import { seededRandom } from './random';
+import { composeInterceptors, type QueryInput, type SignalInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor } from '../interceptors';
 import {
   ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TemporalFailure,
   defaultPayloadConverter, errorToFailure, failureToError, type PayloadConverter,
@@ -85,10 +86,25 @@ export class Activator {
   readonly sentPatches = new Set<string>();
   private completed = false;
   private started = false;
+  inbound: WorkflowInboundCallsInterceptor[] = [];
+  outbound: WorkflowOutboundCallsInterceptor[] = [];
 
-  constructor(private readonly workflows: Record<string, unknown>, payloadConverter?: PayloadConverter) {
+  constructor(
+    private readonly workflows: Record<string, unknown>,
+    payloadConverter?: PayloadConverter,
+    private readonly interceptorModules: Array<{ interceptors?: WorkflowInterceptorsFactory }> = [],
+  ) {
     this.payloadConverter = payloadConverter ?? defaultPayloadConverter;
     this.rootScope = new CancellationScope({ cancellable: true });
+  }
+
+  private loadInterceptors(): void {
+    for (const m of this.interceptorModules) {
+      if (typeof m.interceptors !== 'function') continue;
+      const { inbound = [], outbound = [] } = m.interceptors();
+      this.inbound.push(...inbound);
+      this.outbound.push(...outbound);
+    }
   }
 
   // ---- host entry points --------------------------------------------------------
@@ -217,8 +233,10 @@ export class Activator {
       const known = Object.keys(this.workflows).filter((k) => typeof this.workflows[k] === 'function');
       throw new TypeError(`Workflow type "${job.workflowType}" is not registered on this worker. Registered workflow types: [${known.join(', ')}]. Export it from the module given as \`workflowsPath\`.`);
     }
+    this.loadInterceptors();
     const args = job.args.map((p) => pc.fromPayload(p));
-    const run = () => Promise.resolve().then(() => (fn as (...a: unknown[]) => unknown)(...args));
+    const execute = composeInterceptors(this.inbound, 'execute', (input: WorkflowExecuteInput) => Promise.resolve((fn as (...a: unknown[]) => unknown)(...input.args)));
+    const run = () => Promise.resolve().then(() => execute({ args, headers: job.headers }));
     this.rootScope.run(run).then(
       (result) => this.complete({ completeWorkflowExecutionCommandAttributes: { result: { payloads: [pc.toPayload(result)] } } }),
       (err) => this.completeWithError(err),
@@ -265,8 +283,11 @@ export class Activator {
       return;
     }
     const args = job.args.map((p) => this.payloadConverter.fromPayload(p));
-    const run = handler ? () => handler(...args) : () => this.defaultSignalHandler!(job.signalName, ...args);
-    this.runHandler(run);
+    const invoke = composeInterceptors(this.inbound, 'handleSignal', async (input: SignalInput) => {
+      if (handler) await handler(...input.args);
+      else await this.defaultSignalHandler!(input.signalName, ...input.args);
+    });
+    this.runHandler(() => invoke({ signalName: job.signalName, args, headers: job.headers }));
   }
 
   private runHandler(fn: () => unknown): void {
@@ -305,12 +326,20 @@ export class Activator {
       });
       return;
     }
+    const answer = (result: unknown) => this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload(result) });
+    const fail = (err: unknown) => this.queryResults.push({ queryId: job.queryId, failure: errorToFailure(err, pc) });
     try {
-      const result = handler(...job.args.map((p) => pc.fromPayload(p)));
-      if (result && typeof (result as Promise<unknown>).then === 'function') throw new TypeError('Query handlers must be synchronous: they may not return a Promise');
-      this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload(result) });
+      const args = job.args.map((p) => pc.fromPayload(p));
+      if (this.inbound.length === 0) {
+        const result = handler(...args);
+        if (result && typeof (result as Promise<unknown>).then === 'function') throw new TypeError('Query handlers must be synchronous: they may not return a Promise');
+        answer(result);
+        return;
+      }
+      const invoke = composeInterceptors(this.inbound, 'handleQuery', async (input: QueryInput) => handler(...input.args));
+      invoke({ queryId: job.queryId, queryName: job.queryType, args, headers: {} }).then(answer, fail);
     } catch (err) {
-      this.queryResults.push({ queryId: job.queryId, failure: errorToFailure(err, pc) });
+      fail(err);
     }
   }
 
@@ -328,10 +357,14 @@ export class Activator {
   /** Issues a command with a fresh sequence number and returns the promise of its result. */
   issue<T>(kind: SeqKind, build: (seq: number) => Record<string, any>): { seq: number; promise: Promise<T> } {
     const seq = this.seqs[kind]++;
-    const command = build(seq);
+    return { seq, promise: this.issueSeq<T>(kind, seq, build(seq)) };
+  }
+
+  /** Issues a command under a sequence number taken earlier with `nextSeq`. */
+  issueSeq<T>(kind: SeqKind, seq: number, command: Record<string, any>): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject }));
     this.commands.push({ command, kind, seq });
-    return { seq, promise };
+    return promise;
   }
 
   /** Issues a command that expects no result event. */

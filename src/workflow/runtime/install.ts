@@ -9,14 +9,19 @@ import { CancellationScope, initScopes } from './cancellation-scope';
 import type { SandboxRuntime } from './protocol';
 import { sleep } from '../timers';
 import type { PayloadConverter } from '../../converter';
+import type { WorkflowInterceptorsFactory } from '../interceptors';
 
 interface AsyncLocalStorageCtor {
   new <T>(): { getStore(): T | undefined; run<R>(store: T, fn: () => R): R };
 }
 
-export function installRuntime(workflows: Record<string, unknown>, payloadConverterModule?: { payloadConverter?: PayloadConverter }): void {
+export function installRuntime(
+  workflows: Record<string, unknown>,
+  payloadConverterModule?: { payloadConverter?: PayloadConverter },
+  interceptorModules: Array<{ interceptors?: WorkflowInterceptorsFactory }> = [],
+): void {
   const g = globalThis as Record<string, any>;
-  const activator = new Activator(workflows, payloadConverterModule?.payloadConverter);
+  const activator = new Activator(workflows, payloadConverterModule?.payloadConverter, interceptorModules);
   setActivator(activator);
   const ALS = g.AsyncLocalStorage as AsyncLocalStorageCtor | undefined;
   if (!ALS) throw new Error('The workflow sandbox has no AsyncLocalStorage; it must be created by Bastion\'s worker.');

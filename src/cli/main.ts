@@ -1,22 +1,60 @@
 /** The `bastion` command line. */
 import { BastionError } from '../common/errors';
+import { wantsHelp } from './args';
+import { CONNECTION_FLAGS_HELP } from './operator-options';
 import { startDev } from './server-start-dev';
+import { taskQueueDescribe } from './task-queue-describe';
+import { workflowDescribe } from './workflow-describe';
+import { workflowList } from './workflow-list';
+import { workflowShow } from './workflow-show';
 
 const HELP = `Usage: bastion <command> [flags]
 
 Commands:
-  server start-dev   run the embedded Temporal-compatible development server
+  server start-dev      run the embedded Temporal-compatible development server
+  task-queue describe   list the workers polling a task queue
+  workflow list         list workflow executions, optionally filtered by --query
+  workflow describe     show an execution's status, pending activities and children
+  workflow show         print an execution's event history (--output json for replay)
 
-Run \`bastion <command> --help\` for a command's flags.
+The operator commands (task-queue, workflow) work against Bastion's dev server, Temporal
+Server and Temporal Cloud.
+
+${CONNECTION_FLAGS_HELP}
+Run \`bastion <command> --help\` for a command's flags. Exit codes: 0 done, 1 failed
+(not found, server unreachable, server error), 2 bad command or flags.
 `;
 
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
+  server: { 'start-dev': startDev },
+  'task-queue': { describe: taskQueueDescribe },
+  workflow: { list: workflowList, describe: workflowDescribe, show: workflowShow },
+};
+
+/**
+ * Runs one `bastion` command.
+ * @param argv the arguments after `bastion`
+ * @returns the exit code: 0 success, 1 failure, 2 usage error
+ */
 export async function main(argv: string[]): Promise<number> {
   const [a, b, ...rest] = argv;
   try {
-    if (a === 'server' && b === 'start-dev') return await startDev(rest);
     if (!a || a === '--help' || a === '-h' || a === 'help') {
       process.stdout.write(HELP);
       return 0;
+    }
+    const command = b === undefined ? undefined : COMMANDS[a]?.[b];
+    if (command) return await command(rest);
+    if (COMMANDS[a] && (b === undefined || wantsHelp([b]))) {
+      const text = `Commands of \`bastion ${a}\`: ${Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`).join(', ')}.\n\n${HELP}`;
+      if (b !== undefined) {
+        process.stdout.write(text);
+        return 0;
+      }
+      process.stderr.write(`bastion: \`${a}\` needs a command. ${text}`);
+      return 2;
     }
     process.stderr.write(`bastion: unknown command "${[a, b].filter(Boolean).join(' ')}".\n\n${HELP}`);
     return 2;

@@ -10,6 +10,7 @@ import { attrsOf, num, type HistoryEvent } from '../engine/history-events';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
 import type { PayloadConverter } from '../converter';
+import { historyFromJson } from '../engine/history-json';
 
 export interface ReplayOptions {
   workflowsPath?: string;
@@ -35,17 +36,13 @@ async function loadCode(o: ReplayOptions): Promise<string> {
   throw invalidOption('workflowsPath', 'or `workflowBundle` is required to replay.');
 }
 
-/** proto3 JSON → History (loaded on first use). */
-function historyFromJson(json: unknown): { events: unknown[] } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../engine/history-json') as { historyFromJson(j: unknown): { events: unknown[] } }).historyFromJson(json);
-}
-
+/** A decoded History as is; JSON text, or a parsed proto3-JSON object, through `historyFromJson`. */
 function toEvents(history: ReplayableHistory): HistoryEvent[] {
-  if (typeof history === 'string') return historyFromJson(JSON.parse(history)).events as HistoryEvent[];
+  if (typeof history === 'string') return (historyFromJson(history).events ?? []) as HistoryEvent[];
   const events = (history?.events ?? []) as HistoryEvent[];
-  if (events.length > 0 && typeof events[0]!.eventType === 'string') return historyFromJson(history).events as HistoryEvent[];
-  return events;
+  const first = events[0] as Record<string, unknown> | undefined;
+  const decoded = !first || (typeof first.eventType === 'number' && typeof first.eventId !== 'string');
+  return decoded ? events : ((historyFromJson(history).events ?? []) as HistoryEvent[]);
 }
 
 function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, timeoutMs: number): ReplayResult {

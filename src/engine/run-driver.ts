@@ -4,7 +4,7 @@
  * the same commands as history records, and runs the current task for real. Kept in
  * the sticky cache between tasks, so a cached run only sees new events.
  */
-import type { Activation, ActivationCompletion, Failure, Job, QueryResult, SeqKind, StartJob, TaggedCommand } from '../workflow/runtime/protocol';
+import type { Activation, ActivationCompletion, Failure, Job, LocalActivityRequest, Payload, QueryResult, SeqKind, StartJob, TaggedCommand } from '../workflow/runtime/protocol';
 import { EV, EVENT_FOR_COMMAND, attrsOf, eventId, eventName, eventTimeMs, isCommandEvent, jobForEvent, num, type HistoryEvent, type SeqRef } from './history-events';
 import { hashString } from '../workflow/runtime/random';
 import { DeterminismError } from './determinism-error';
@@ -28,7 +28,24 @@ export interface RunIdentity {
   taskQueue: string;
 }
 
+/** How a local activity ended, as the worker ran it. */
+export interface LocalActivityOutcome {
+  result?: Payload;
+  failure?: Failure;
+  attempt: number;
+  completeTimeMs: number;
+  originalScheduleTimeMs: number;
+}
+
+/** Runs a local activity (worker side). */
+export type LocalActivityExecutor = (request: LocalActivityRequest) => Promise<LocalActivityOutcome>;
+
+const noLocalActivities: LocalActivityExecutor = async (r) => {
+  throw new Error(`local activity ${r.activityType} cannot run here (replay without its recorded marker)`);
+};
+
 const PATCH_MARKER = 'core_patch';
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 export class RunDriver {
   /** Last event id applied. */
@@ -48,6 +65,7 @@ export class RunDriver {
     private readonly sandbox: SandboxCaller,
     private readonly id: RunIdentity,
     private readonly activationTimeoutMs: number,
+    private readonly runLocalActivity: LocalActivityExecutor = noLocalActivities,
   ) {}
 
   /**
@@ -56,7 +74,16 @@ export class RunDriver {
    * `currentStartedEventId` undefined (a query on a cached or replayed run), only
    * completed tasks are replayed.
    */
-  process(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[] = []): TaskResult {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Processes tasks of this run one at a time (a query may arrive while a task runs local activities). */
+  process(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[] = []): Promise<TaskResult> {
+    const run = this.queue.then(() => this.processNow(events, currentStartedEventId, extraJobs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async processNow(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[]): Promise<TaskResult> {
     let replayed: TaggedCommand[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -75,7 +102,7 @@ export class RunDriver {
         const next = events[i + 1];
         if (next && num(next.eventType) === EV.WORKFLOW_TASK_COMPLETED && id > this.lastStartedEventId) {
           this.notifyPatches(events, i + 2);
-          const result = this.activate(e, true, []);
+          const result = await this.activate(e, true, [], { events, from: i + 2 });
           if (result.taskFailure) throw new DeterminismError(`replaying workflow task ${id} failed: ${result.taskFailure.message}`, { eventId: id });
           replayed = this.finishCommands(result.commands);
           this.lastStartedEventId = id;
@@ -99,6 +126,7 @@ export class RunDriver {
       this.jobs = [];
       const completion = this.call(extraJobs, this.lastTimestamp, true);
       this.jobs = pending;
+      await Promise.resolve();
       return { commands: [], queryResults: completion.queryResults, taskFailure: completion.taskFailure };
     }
     throw new DeterminismError(`the workflow task's history does not reach its WorkflowTaskStarted event ${currentStartedEventId}`, { eventId: currentStartedEventId });
@@ -106,18 +134,44 @@ export class RunDriver {
 
   private lastTimestamp = 0;
 
-  private runTask(started: HistoryEvent, replaying: boolean, extraJobs: Job[]): TaskResult {
-    const result = this.activate(started, replaying, extraJobs);
+  private async runTask(started: HistoryEvent, replaying: boolean, extraJobs: Job[]): Promise<TaskResult> {
+    const result = await this.activate(started, replaying, extraJobs);
     this.lastStartedEventId = eventId(started);
     this.lastCommands = this.finishCommands(result.commands);
     return { commands: this.lastCommands.map((c) => c.command), queryResults: result.queryResults, taskFailure: result.taskFailure };
   }
 
-  private activate(started: HistoryEvent, replaying: boolean, extraJobs: Job[]): ActivationCompletion {
+  /**
+   * Runs one workflow task's activation, then — while the workflow waits on local
+   * activities — runs them (or, replaying, reads their markers from `lookahead`),
+   * records a marker for each and activates again with the results.
+   */
+  private async activate(started: HistoryEvent, replaying: boolean, extraJobs: Job[], lookahead?: { events: HistoryEvent[]; from: number }): Promise<ActivationCompletion> {
     const jobs = [...this.jobs, ...extraJobs];
     this.jobs = [];
     this.lastTimestamp = eventTimeMs(started);
-    return this.call(jobs, this.lastTimestamp, replaying, eventId(started));
+    let completion = this.call(jobs, this.lastTimestamp, replaying, eventId(started));
+    const commands: TaggedCommand[] = [];
+    const queryResults = [...completion.queryResults];
+    for (;;) {
+      const requests = completion.commands.filter((c) => c.kind === 'localActivity');
+      commands.push(...completion.commands.filter((c) => c.kind !== 'localActivity'));
+      if (completion.taskFailure || requests.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure };
+      const outcomes = replaying
+        ? requests.map((r) => recordedOutcome(r.seq!, lookahead))
+        : await Promise.all(requests.map((r) => this.runLocalActivity(r.command.localActivity as LocalActivityRequest)));
+      const resolutions: Job[] = [];
+      requests.forEach((r, k) => {
+        const outcome = outcomes[k];
+        if (!outcome) return; // recorded in a later task (its marker resolves it there)
+        const request = r.command.localActivity as LocalActivityRequest;
+        commands.push({ command: localActivityMarker(request, outcome) });
+        resolutions.push({ type: 'resolveLocalActivity', seq: request.seq, result: localActivityResult(request, outcome) });
+      });
+      if (resolutions.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure };
+      completion = this.call(resolutions, this.lastTimestamp, replaying, eventId(started));
+      queryResults.push(...completion.queryResults);
+    }
   }
 
   private call(jobs: Job[], timestampMs: number, isReplaying: boolean, historyLength = this.lastEventId): ActivationCompletion {
@@ -169,6 +223,13 @@ export class RunDriver {
       if (!cmd || EVENT_FOR_COMMAND[cmd.command.commandType] !== type || !sameTarget(cmd, type, a)) {
         // A recorded patch marker the code no longer asks about (a deprecated patch) is skipped.
         if (type === EV.MARKER_RECORDED && patchOf(a)) {
+          this.lastEventId = id;
+          continue;
+        }
+        // A local activity marker recorded in a later task than the one that asked for it.
+        const la = type === EV.MARKER_RECORDED ? localActivityMarkerData(a) : undefined;
+        if (la) {
+          this.jobs.push({ type: 'resolveLocalActivity', seq: la.seq, result: localActivityResult({ activityType: la.activity_type, activityId: la.activity_id } as LocalActivityRequest, outcomeFromMarker(a, la)) });
           this.lastEventId = id;
           continue;
         }
@@ -325,3 +386,60 @@ function describeCommand(c: TaggedCommand): string {
 }
 
 export type { SeqKind };
+
+interface LocalActivityMarkerData {
+  seq: number;
+  attempt: number;
+  activity_id: string;
+  activity_type: string;
+}
+
+function localActivityMarkerData(a: Record<string, any>): LocalActivityMarkerData | undefined {
+  if (a.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const p = a.details?.data?.payloads?.[0];
+  if (!p?.data) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(p.data));
+  } catch {
+    return undefined;
+  }
+}
+
+function outcomeFromMarker(a: Record<string, any>, data: LocalActivityMarkerData): LocalActivityOutcome {
+  return { result: a.details?.result?.payloads?.[0], failure: a.failure ?? undefined, attempt: data.attempt, completeTimeMs: 0, originalScheduleTimeMs: 0 };
+}
+
+/** On replay: the outcome a local activity's marker recorded, among the task's events. */
+function recordedOutcome(seq: number, lookahead: { events: HistoryEvent[]; from: number } | undefined): LocalActivityOutcome | undefined {
+  if (!lookahead) return undefined;
+  for (let j = lookahead.from; j < lookahead.events.length; j++) {
+    const e = lookahead.events[j]!;
+    const t = num(e.eventType);
+    if (t === EV.WORKFLOW_TASK_SCHEDULED || t === EV.WORKFLOW_TASK_STARTED) break;
+    if (t !== EV.MARKER_RECORDED) continue;
+    const a = attrsOf(e);
+    const data = localActivityMarkerData(a);
+    if (data?.seq === seq) return outcomeFromMarker(a, data);
+  }
+  return undefined;
+}
+
+const jsonPayload = (value: unknown): Payload => ({
+  metadata: { encoding: new TextEncoder().encode('json/plain') },
+  data: new TextEncoder().encode(JSON.stringify(value)),
+});
+
+/** The RecordMarker command of a finished local activity, in the official SDK's format. */
+function localActivityMarker(r: LocalActivityRequest, o: LocalActivityOutcome): Record<string, any> {
+  const ts = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+  const details: Record<string, unknown> = {
+    data: { payloads: [jsonPayload({ seq: r.seq, attempt: o.attempt, activity_id: r.activityId, activity_type: r.activityType, complete_time: ts(o.completeTimeMs), backoff: null, original_schedule_time: ts(o.originalScheduleTimeMs) })] },
+  };
+  if (o.result) details.result = { payloads: [o.result] };
+  return { commandType: 9, recordMarkerCommandAttributes: { markerName: LOCAL_ACTIVITY_MARKER, details, failure: o.failure } };
+}
+
+function localActivityResult(r: LocalActivityRequest, o: LocalActivityOutcome): { completed: Payload | undefined } | { failed: Failure } {
+  if (!o.failure) return { completed: o.result };
+  return { failed: { message: 'Local Activity task failed', cause: o.failure, activityFailureInfo: { activityType: { name: r.activityType }, activityId: r.activityId } } as Failure };
+}

@@ -6,7 +6,14 @@
  */
 import type { Connection } from '../connection';
 import { Context, type ActivityInfo } from '../activity/context';
-import { ApplicationFailure, CancelledFailure, defaultPayloadConverter, errorToFailure, type PayloadConverter } from '../converter';
+import { ApplicationFailure, CancelledFailure, TimeoutFailure, defaultPayloadConverter, ensureApplicationFailure, errorToFailure, type PayloadConverter, TemporalFailure } from '../converter';
+import type { LocalActivityOutcome } from '../engine/run-driver';
+import type { Failure, LocalActivityRequest } from '../workflow/runtime/protocol';
+
+/** A Temporal failure as is; anything else as an ApplicationFailure (as the official SDK converts). */
+function ensureFailure(err: unknown): TemporalFailure {
+  return err instanceof TemporalFailure ? err : ensureApplicationFailure(err);
+}
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, CompiledWorkerOptions } from './worker-options';
 
 const NOT_FOUND = 5;
@@ -73,7 +80,7 @@ export class ActivityTaskProcessor {
         } else {
           await svc.respondActivityTaskFailed({
             taskToken: task.taskToken,
-            failure: errorToFailure(outcome.error, this.pc) as never,
+            failure: errorToFailure(ensureFailure(outcome.error), this.pc) as never,
             lastHeartbeatDetails: lastDetails ? ({ payloads: lastDetails.map((d) => this.pc.toPayload(d)) } as never) : undefined,
             identity: this.o.identity,
             namespace: this.o.namespace,
@@ -130,6 +137,49 @@ export class ActivityTaskProcessor {
       await done;
     } finally {
       this.running.delete(key);
+    }
+  }
+
+  /**
+   * Runs a local activity for a workflow task: attempts with the retry policy's backoff,
+   * each bounded by start-to-close, all by schedule-to-close. Never throws: the outcome
+   * (result or failure) becomes the activity's marker.
+   */
+  async runLocal(req: LocalActivityRequest): Promise<LocalActivityOutcome> {
+    const scheduled = Date.now();
+    const fn = this.o.activities[req.activityType];
+    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({ failure: errorToFailure(ensureFailure(err), this.pc) as Failure, attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled });
+    if (!fn) {
+      return fail(ApplicationFailure.create({ message: `Local activity function ${req.activityType} is not registered on this worker. Registered activities: [${Object.keys(this.o.activities).join(', ')}].`, type: 'NotFoundError', nonRetryable: true }), 1);
+    }
+    const r = req.retry ?? {};
+    const initial = r.initialIntervalMs ?? 1000;
+    const deadline = req.scheduleToCloseTimeoutMs ? scheduled + req.scheduleToCloseTimeoutMs : Infinity;
+    for (let attempt = 1; ; attempt++) {
+      const ctx = new Context({
+        taskToken: new Uint8Array(), activityId: req.activityId, activityType: req.activityType, workflowExecution: { workflowId: '', runId: '' },
+        workflowType: '', workflowNamespace: this.o.namespace, activityNamespace: this.o.namespace, taskQueue: this.o.taskQueue, attempt, isLocal: true,
+        heartbeatDetails: undefined, startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0, scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
+        scheduledTimestampMs: scheduled, currentAttemptScheduledTimestampMs: Date.now(), startedTimestampMs: Date.now(),
+      }, { heartbeat: () => undefined, log: this.o.logger }, this.shutdownController.signal);
+      const limit = Math.min(req.startToCloseTimeoutMs ?? Infinity, deadline - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const args = req.args.map((p) => this.pc.fromPayload(p));
+        const run = ctx.run(() => Promise.resolve(fn(...args)));
+        const result = Number.isFinite(limit)
+          ? await Promise.race([run, new Promise<never>((_, reject) => { timer = setTimeout(() => { ctx.cancel('TIMED_OUT'); reject(new TimeoutFailure(`local activity ${req.activityType} timed out after ${Math.round(limit)} ms`, undefined, 1)); }, Math.max(0, limit)); })])
+          : await run;
+        return { result: this.pc.toPayload(result), attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled };
+      } catch (err) {
+        const failure = ensureFailure(err);
+        const nonRetryable = (failure instanceof ApplicationFailure && (failure.nonRetryable || (r.nonRetryableErrorTypes ?? []).includes(failure.type ?? '')));
+        const backoff = Math.min(initial * Math.pow(r.backoffCoefficient ?? 2, attempt - 1), r.maximumIntervalMs ?? initial * 100);
+        if (nonRetryable || (r.maximumAttempts && attempt >= r.maximumAttempts) || Date.now() + backoff >= deadline || this.shutdownController.signal.aborted) return fail(failure, attempt);
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
     }
   }
 

@@ -45,7 +45,7 @@ function toEvents(history: ReplayableHistory): HistoryEvent[] {
   return decoded ? events : ((historyFromJson(history).events ?? []) as HistoryEvent[]);
 }
 
-function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, timeoutMs: number): ReplayResult {
+async function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, timeoutMs: number): Promise<ReplayResult> {
   const events = toEvents(history);
   const first = events[0];
   if (!first || num(first.eventType) !== 1) throw invalidOption('history', 'must start with a WorkflowExecutionStarted event.');
@@ -54,7 +54,7 @@ function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, tim
   const workflowId: string = started.workflowId || 'replay';
   const driver = new RunDriver(runId, sandboxes.create(), { namespace: 'default', taskQueue: started.taskQueue?.name ?? 'replay' }, timeoutMs);
   try {
-    const r = driver.process(events, undefined);
+    const r = await driver.process(events, undefined);
     if (r.taskFailure) return { workflowId, runId, error: Object.assign(new Error(r.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
     return { workflowId, runId };
   } catch (error) {
@@ -67,12 +67,12 @@ function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, tim
 /** Replays one history; throws its DeterminismError (or task failure) if replay fails. */
 export async function runReplayHistory(options: ReplayOptions, history: ReplayableHistory): Promise<void> {
   const sandboxes = new WorkflowSandboxes(await loadCode(options));
-  const r = replayOne(sandboxes, history, options.activationTimeoutMs ?? 5000);
+  const r = await replayOne(sandboxes, history, options.activationTimeoutMs ?? 5000);
   if (r.error) throw r.error;
 }
 
 /** Replays many histories with one bundle; yields a result per history. */
 export async function* runReplayHistories(options: ReplayOptions, histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>): AsyncIterable<ReplayResult> {
   const sandboxes = new WorkflowSandboxes(await loadCode(options));
-  for await (const h of histories) yield replayOne(sandboxes, h, options.activationTimeoutMs ?? 5000);
+  for await (const h of histories) yield await replayOne(sandboxes, h, options.activationTimeoutMs ?? 5000);
 }

@@ -41,8 +41,9 @@ export class Worker {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
     this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
-    if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes);
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
+    const local = this.activities;
+    if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes, local ? (r) => local.runLocal(r) : undefined);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from '../connection';
-import { RunDriver, type SandboxCaller } from '../engine/run-driver';
+import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../engine/run-driver';
 import { DeterminismError } from '../engine/determinism-error';
 import { num, eventId, type HistoryEvent } from '../engine/history-events';
 import type { Job } from '../workflow/runtime/protocol';
@@ -34,6 +34,7 @@ export class WorkflowTaskProcessor {
     private readonly o: CompiledWorkerOptions,
     private readonly connection: Connection,
     private readonly sandboxes: SandboxFactory,
+    private readonly localActivities?: LocalActivityExecutor,
   ) {
     this.stickyQueue = `${o.taskQueue}-${o.identity.replace(/[^\w.@-]/g, '_')}-${randomUUID().replace(/-/g, '')}`;
     this.cache = new StickyCache(o.maxCachedWorkflows);
@@ -76,7 +77,7 @@ export class WorkflowTaskProcessor {
   }
 
   private newDriver(runId: string): RunDriver {
-    return new RunDriver(runId, this.sandboxes.create(), { namespace: this.o.namespace, taskQueue: this.o.taskQueue }, this.o.activationTimeoutMs);
+    return new RunDriver(runId, this.sandboxes.create(), { namespace: this.o.namespace, taskQueue: this.o.taskQueue }, this.o.activationTimeoutMs, this.localActivities);
   }
 
   private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
@@ -94,7 +95,7 @@ export class WorkflowTaskProcessor {
     let result;
     try {
       driver ??= this.newDriver(runId);
-      result = driver.process(events, startedEventId, queryJobs);
+      result = await driver.process(events, startedEventId, queryJobs);
     } catch (err) {
       if (driver) this.cache.evict(runId);
       driver?.dispose();
@@ -159,10 +160,10 @@ export class WorkflowTaskProcessor {
       if (!driver) {
         const events = await this.history(task, true);
         driver = this.newDriver(runId);
-        driver.process(events, undefined);
+        await driver.process(events, undefined);
         if (this.o.maxCachedWorkflows > 0 && !isClosed(events)) this.cache.put(driver);
       }
-      const r = driver.process([], undefined, [job]);
+      const r = await driver.process([], undefined, [job]);
       if (!this.cache.get(runId)) driver.dispose();
       answer = r.taskFailure ? { failure: r.taskFailure } : r.queryResults[0];
     } catch (err) {

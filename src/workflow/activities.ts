@@ -5,6 +5,7 @@ import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
 import { composeInterceptors, type ActivityInput } from './interceptors';
+import type { LocalActivityRequest } from './runtime/protocol';
 
 /** What happens to an activity when its scope is cancelled (same values as the official SDK). */
 export enum ActivityCancellationType {
@@ -113,14 +114,60 @@ export function proxyActivities<A = Record<string, ActivityFn>>(options: Activit
   });
 }
 
+export interface LocalActivityOptions {
+  activityId?: string;
+  startToCloseTimeout?: number | string;
+  scheduleToCloseTimeout?: number | string;
+  retry?: RetryPolicy;
+}
+
 /**
- * Local activities are not available yet in Bastion's worker; calling one fails the
- * workflow task with this explanation rather than silently running a remote activity.
+ * Runs an activity in the worker itself, as part of the workflow task: no round trip
+ * through the server, its result recorded as a marker in history. For short work.
  */
-export function proxyLocalActivities<A = Record<string, ActivityFn>>(_options: ActivityOptions): ActivityInterfaceFor<A> {
+export function scheduleLocalActivity<R>(activityType: string, args: unknown[], options: LocalActivityOptions): Promise<R> {
+  const a = activator();
+  if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
+    throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
+  }
+  const scope = CancellationScope.current();
+  if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Local activity cancelled before it was scheduled'));
+  const { seq, promise } = a.issue<R>('localActivity', (seq) => {
+    const request: LocalActivityRequest = {
+      seq,
+      activityId: options.activityId ?? String(seq),
+      activityType,
+      args: a.toPayloads(args).payloads,
+      headers: {},
+      startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout, 'startToCloseTimeout'),
+      scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
+      retry: options.retry && {
+        initialIntervalMs: optionalMs(options.retry.initialInterval, 'retry.initialInterval'),
+        backoffCoefficient: options.retry.backoffCoefficient,
+        maximumIntervalMs: optionalMs(options.retry.maximumInterval, 'retry.maximumInterval'),
+        maximumAttempts: options.retry.maximumAttempts,
+        nonRetryableErrorTypes: options.retry.nonRetryableErrorTypes,
+      },
+    };
+    return { localActivity: request };
+  });
+  const unsubscribe = scope.onCancel(() => {
+    a.settle('localActivity', seq, new ActivityFailure('Local activity cancelled', activityType, options.activityId ?? String(seq), 0, 'bastion', new CancelledFailure('Local activity cancelled')));
+  });
+  promise.then(unsubscribe, unsubscribe);
+  return promise;
+}
+
+/** A proxy whose properties run the local activity of the same name with `options`. */
+export function proxyLocalActivities<A = Record<string, ActivityFn>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
+  if (options === undefined || options === null) throw new TypeError('`options` must be defined');
+  if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
+    throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
+  }
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, activityType) {
-      return () => Promise.reject(new TypeError(`Local activity ${String(activityType)}: local activities are not supported by Bastion's worker yet; use proxyActivities.`));
+      if (typeof activityType !== 'string') throw new TypeError(`Only strings are supported for activity types, got: ${String(activityType)}`);
+      return (...args: unknown[]) => scheduleLocalActivity(activityType, args, options);
     },
   });
 }

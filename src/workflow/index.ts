@@ -10,8 +10,8 @@
  * export async function hello(name: string) { await sleep('1s'); return greet(name); }
  * ```
  */
-export { proxyActivities, proxyLocalActivities, scheduleActivity, ActivityCancellationType } from './activities';
-export type { ActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
+export { proxyActivities, proxyLocalActivities, scheduleActivity, scheduleLocalActivity, ActivityCancellationType } from './activities';
+export type { ActivityOptions, LocalActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
 export { sleep, condition } from './timers';
 export { defineSignal, defineQuery, setHandler, setDefaultSignalHandler } from './handlers';
 export type { SignalDefinition, QueryDefinition } from './handlers';

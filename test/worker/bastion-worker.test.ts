@@ -124,6 +124,15 @@ test('upserted search attributes are searchable; list and count work', timed(20_
   assert.is((await client.workflow.count(`WorkflowId = '${wid}'`)).count, 1);
 }));
 
+test('runs local activities in the worker, retrying them, and records markers instead of activity events', timed(20_000, async () => {
+  const h = await env.client.workflow.start('localGreet', { taskQueue: TQ, workflowId: id('local'), args: ['local'] });
+  assert.match(String(await h.result()), /^Hello, local! \/ ok after 3 attempts/);
+  const events = (await h.fetchHistory()).events;
+  const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  assert.is(markers.length, 2);
+  assert.not.ok(events.some((e) => e.activityTaskScheduledEventAttributes), 'no remote activity');
+}));
+
 test('an unknown workflow type fails the task with the registered types named', timed(20_000, async () => {
   const h = await env.client.workflow.start('noSuchWorkflow', { taskQueue: TQ, workflowId: id('unknown') });
   const failed = await waitFor(async () => (await h.fetchHistory()).events.find((e) => e.workflowTaskFailedEventAttributes), 10_000, 'task failed');

@@ -67,9 +67,9 @@ export class Activator {
   isReplaying = false;
   random: () => number = Math.random;
   readonly rootScope: CancellationScope;
-  private readonly seqs: Record<SeqKind, number> = { timer: 1, activity: 1, child: 1, signalExternal: 1, cancelExternal: 1 };
+  private readonly seqs: Record<SeqKind, number> = { timer: 1, activity: 1, child: 1, signalExternal: 1, cancelExternal: 1, localActivity: 1 };
   private readonly pending: Record<SeqKind, Map<number, Pending>> = {
-    timer: new Map(), activity: new Map(), child: new Map(), signalExternal: new Map(), cancelExternal: new Map(),
+    timer: new Map(), activity: new Map(), child: new Map(), signalExternal: new Map(), cancelExternal: new Map(), localActivity: new Map(),
   };
   /** Child workflows waiting for their start to resolve. */
   readonly childStarts = new Map<number, Pending>();
@@ -191,6 +191,8 @@ export class Activator {
         return this.resolve('signalExternal', job.seq, job.failure ? { failed: job.failure } : { completed: undefined });
       case 'resolveCancelExternal':
         return this.resolve('cancelExternal', job.seq, job.failure ? { failed: job.failure } : { completed: undefined });
+      case 'resolveLocalActivity':
+        return this.resolve('localActivity', job.seq, job.result);
     }
   }
 

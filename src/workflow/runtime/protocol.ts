@@ -63,7 +63,8 @@ export type Job =
   | { type: 'resolveChild'; seq: number; result: ResolutionResult }
   | { type: 'resolveSignalExternal'; seq: number; failure?: Failure }
   | { type: 'resolveCancelExternal'; seq: number; failure?: Failure }
-  | { type: 'notifyHasPatch'; patchId: string };
+  | { type: 'notifyHasPatch'; patchId: string }
+  | { type: 'resolveLocalActivity'; seq: number; result: ResolutionResult };
 
 export interface Activation {
   /** Workflow time for this activation (the WorkflowTaskStarted event's time). */
@@ -76,10 +77,22 @@ export interface Activation {
 }
 
 /** Which kind of history event answers a command, for routing results back. */
-export type SeqKind = 'timer' | 'activity' | 'child' | 'signalExternal' | 'cancelExternal';
+export type SeqKind = 'timer' | 'activity' | 'child' | 'signalExternal' | 'cancelExternal' | 'localActivity';
+
+/** A local activity the workflow asked for: the worker runs it and records a marker. Not a server command. */
+export interface LocalActivityRequest {
+  seq: number;
+  activityId: string;
+  activityType: string;
+  args: Payload[];
+  headers: Record<string, Payload>;
+  startToCloseTimeoutMs?: number;
+  scheduleToCloseTimeoutMs?: number;
+  retry?: { initialIntervalMs?: number; backoffCoefficient?: number; maximumIntervalMs?: number; maximumAttempts?: number; nonRetryableErrorTypes?: string[] };
+}
 
 export interface TaggedCommand {
-  /** A `temporal.api.command.v1.Command` as a plain object. */
+  /** A `temporal.api.command.v1.Command` as a plain object (for a local activity, `{ localActivity }`). */
   command: Record<string, any>;
   kind?: SeqKind;
   seq?: number;

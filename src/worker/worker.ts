@@ -98,8 +98,9 @@ export class Worker {
   /** Polls until shutdown. Resolves when STOPPED; rejects with the error when FAILED. */
   run(): Promise<void> {
     this.machine.require(['INITIALIZED'], 'run');
-    this.machine.transition('RUNNING');
+    // Handlers first: whoever sees the RUNNING log line may signal at once.
     this.installSignalHandlers();
+    this.machine.transition('RUNNING');
     const o = this.options;
     const loops: Promise<void>[] = [];
     if (this.workflows) {

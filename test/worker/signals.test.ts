@@ -1,0 +1,52 @@
+/** Shutdown signals: the first starts a graceful shutdown, a second exits at once. */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as path from 'node:path';
+import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { spawnNode } from '../helpers/processes';
+import { timed, waitFor } from '../helpers/wait';
+
+const test = suite('worker shutdown signals');
+let env: BastionEnv;
+const script = path.resolve(__dirname, '../fixtures/bastion-worker-process.js');
+test.before(async () => {
+  env = await startBastionEnv();
+});
+test.after(async () => {
+  await env.close();
+});
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] as const) {
+  test(`${signal} shuts the worker down gracefully`, timed(30_000, async () => {
+    const w = spawnNode([script], { ADDRESS: env.server.address, TASK_QUEUE: `sig-${signal}` });
+    await w.waitFor(/INITIALIZED -> RUNNING/, 20_000);
+    w.kill(signal);
+    const { code } = await w.exited;
+    assert.is(code, 0, w.output());
+    assert.match(w.output(), /received SIG\w+, shutting down/);
+    assert.match(w.output(), /STOPPING -> DRAINING[\s\S]*DRAINING -> DRAINED[\s\S]*DRAINED -> STOPPED[\s\S]*run resolved/);
+  }));
+}
+
+test('a second signal exits at once, even while an activity holds up the shutdown', timed(30_000, async () => {
+  const w = spawnNode([script], { ADDRESS: env.server.address, TASK_QUEUE: 'sig-twice', GRACE: '30s' });
+  await w.waitFor(/INITIALIZED -> RUNNING/, 20_000);
+  const h = await env.client.workflow.start('slowActivity', { taskQueue: 'sig-twice', workflowId: 'sig-twice-1', args: ['ignoreCancellation'] });
+  void h;
+  // The workflow task needs a workflow worker; drive the activity by scheduling it from a Bastion worker in this process.
+  const wfWorker = await env.worker('sig-twice', { activities: {} as never });
+  const running = wfWorker.run();
+  await waitFor(async () => (await env.client.workflow.getHandle('sig-twice-1').describe()).raw.pendingActivities?.some((a: any) => a.state === 2), 10_000, 'activity running in the child');
+  w.kill('SIGTERM');
+  await w.waitFor(/STOPPING -> DRAINING/, 10_000);
+  const t0 = Date.now();
+  w.kill('SIGTERM');
+  const { code } = await w.exited;
+  assert.ok(Date.now() - t0 < 3000, 'exited at once');
+  assert.is(code, 1);
+  wfWorker.shutdown();
+  await running;
+  await env.client.workflow.getHandle('sig-twice-1').terminate();
+}));
+
+test.run();

@@ -41,14 +41,21 @@ export class WorkflowTaskProcessor {
     this.pc = o.payloadConverter ?? defaultPayloadConverter;
   }
 
-  /** Handles one poll response; never throws (failures are reported to the server). */
+  /**
+   * Handles one poll response; never throws. Any failure is reported to the server
+   * (RespondWorkflowTaskFailed, or a failed query answer) so the task does not wait out
+   * its timeout, and the run leaves the cache.
+   */
   async handle(task: Record<string, any>): Promise<void> {
     this.inFlight++;
+    const runId: string | undefined = task.workflowExecution?.runId;
     try {
       if (task.query) await this.handleLegacyQuery(task);
       else await this.handleWorkflowTask(task);
     } catch (err) {
-      this.o.logger.error('workflow task processing failed', { error: (err as Error)?.message });
+      this.o.logger.error('workflow task processing failed', { runId, workflowId: task.workflowExecution?.workflowId, error: (err as Error)?.message });
+      if (runId) this.cache.evict(runId);
+      if (!task.query) await this.respondFailed(task, CAUSE_UNHANDLED_FAILURE, err);
     } finally {
       this.inFlight--;
     }

@@ -13,7 +13,7 @@ const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
  * with `[redacted]`.
  *
  * ```ts
- * redact('bad key: -----BEGIN PRIVATE KEY-----\nMIIE…\n-----END PRIVATE KEY-----');
+ * redact(`bad key: ${pemKeyText}`); // a PEM private key block
  * // 'bad key: [redacted PRIVATE KEY]'
  * ```
  */

@@ -89,7 +89,7 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
   }
   if (kind === 'private key' && !keyLabel) {
     const hint = hasCert ? ' It holds a certificate; check that the certificate and key were not swapped.' : '';
-    throw tlsError(option, `does not hold a PEM private key (no "-----BEGIN PRIVATE KEY-----" block).${hint}`);
+    throw tlsError(option, `does not hold a PEM private key (no "BEGIN PRIVATE KEY" block).${hint}`);
   }
   if (kind === 'private key' && keyLabel === 'ENCRYPTED PRIVATE KEY') {
     throw tlsError(option, 'is an encrypted private key. Pass the key unencrypted (e.g. `openssl pkcs8 -in key.pem -nocrypt`), kept in a file readable only by the worker.');

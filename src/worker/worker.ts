@@ -116,10 +116,8 @@ export class Worker {
     }
     this.runPromise = (async () => {
       await Promise.all(loops);
-      if (this.fatal) {
-        await this.stopAll();
-        throw this.fatal;
-      }
+      // Polls end on shutdown() or on a fatal error; either way one stopAll() drains.
+      this.shutdownPromise ??= this.stopAll();
       await this.shutdownPromise;
       if (this.fatal) throw this.fatal;
     })();

@@ -7,10 +7,7 @@ import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResu
 import { CancellationScope } from './cancellation-scope';
 import { seededRandom } from './random';
 import { composeInterceptors, type QueryInput, type SignalInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor } from '../interceptors';
-import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TemporalFailure,
-  defaultPayloadConverter, errorToFailure, failureToError, type PayloadConverter,
-} from '../../converter';
+import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToError, isCancellation, type PayloadConverter } from '../../converter';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -259,7 +256,7 @@ export class Activator {
       this.commands.push({ command: { commandType: COMMAND_TYPE.CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: err.command } });
       return;
     }
-    if (this.rootScope.consideredCancelled && isCancellationError(err)) {
+    if (this.rootScope.consideredCancelled && isCancellation(err)) {
       this.completed = true;
       this.commands.push({ command: { commandType: COMMAND_TYPE.CANCEL_WORKFLOW_EXECUTION, cancelWorkflowExecutionCommandAttributes: {} } });
       return;
@@ -421,13 +418,6 @@ export function isContinueAsNew(err: unknown): err is ContinueAsNew {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[CONTINUE_AS_NEW] === true;
 }
 
-/** A CancelledFailure, or an Activity/Child failure caused by one. */
-export function isCancellationError(err: unknown): boolean {
-  if (err instanceof CancelledFailure) return true;
-  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) return (err as Error).cause instanceof CancelledFailure;
-  return false;
-}
-
 function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U> {
   const out: Record<string, U> = {};
   for (const [k, v] of Object.entries(o)) out[k] = f(v);
@@ -455,4 +445,3 @@ export const COMMAND_TYPE = {
   MODIFY_WORKFLOW_PROPERTIES: 16,
 } as const;
 
-export { ApplicationFailure };

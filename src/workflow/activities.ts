@@ -100,8 +100,11 @@ function issueActivity(a: ReturnType<typeof activator>, scope: CancellationScope
 type ActivityFn = (...args: any[]) => Promise<any>;
 export type ActivityInterfaceFor<T> = { [K in keyof T]: T[K] extends ActivityFn ? T[K] : never };
 
-/** A proxy whose properties schedule the activity of the same name with `options`. */
-export function proxyActivities<A = Record<string, ActivityFn>>(options: ActivityOptions): ActivityInterfaceFor<A> {
+/** Validates activity options and returns a proxy whose properties call `schedule` by name. */
+function activityProxy<A, O extends { startToCloseTimeout?: unknown; scheduleToCloseTimeout?: unknown }>(
+  options: O,
+  schedule: (activityType: string, args: unknown[], options: O) => Promise<unknown>,
+): ActivityInterfaceFor<A> {
   if (options === undefined || options === null) throw new TypeError('`options` must be defined');
   if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
     throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
@@ -109,9 +112,14 @@ export function proxyActivities<A = Record<string, ActivityFn>>(options: Activit
   return new Proxy({} as ActivityInterfaceFor<A>, {
     get(_, activityType) {
       if (typeof activityType !== 'string') throw new TypeError(`Only strings are supported for activity types, got: ${String(activityType)}`);
-      return (...args: unknown[]) => scheduleActivity(activityType, args, options);
+      return (...args: unknown[]) => schedule(activityType, args, options);
     },
   });
+}
+
+/** A proxy whose properties schedule the activity of the same name with `options`. */
+export function proxyActivities<A = Record<string, ActivityFn>>(options: ActivityOptions): ActivityInterfaceFor<A> {
+  return activityProxy<A, ActivityOptions>(options, scheduleActivity);
 }
 
 export interface LocalActivityOptions {
@@ -160,14 +168,5 @@ export function scheduleLocalActivity<R>(activityType: string, args: unknown[], 
 
 /** A proxy whose properties run the local activity of the same name with `options`. */
 export function proxyLocalActivities<A = Record<string, ActivityFn>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
-  if (options === undefined || options === null) throw new TypeError('`options` must be defined');
-  if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
-    throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
-  }
-  return new Proxy({} as ActivityInterfaceFor<A>, {
-    get(_, activityType) {
-      if (typeof activityType !== 'string') throw new TypeError(`Only strings are supported for activity types, got: ${String(activityType)}`);
-      return (...args: unknown[]) => scheduleLocalActivity(activityType, args, options);
-    },
-  });
+  return activityProxy<A, LocalActivityOptions>(options, scheduleLocalActivity);
 }

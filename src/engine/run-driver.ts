@@ -226,6 +226,12 @@ export class RunDriver {
           this.lastEventId = id;
           continue;
         }
+        // The official SDK upserts `TemporalChangeVersion` along with each patch marker; the
+        // workflow code never asked for it, so replay passes over it.
+        if (type === EV.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES && onlyChangeVersion(a)) {
+          this.lastEventId = id;
+          continue;
+        }
         // A local activity marker recorded in a later task than the one that asked for it.
         const la = type === EV.MARKER_RECORDED ? localActivityMarkerData(a) : undefined;
         if (la) {
@@ -323,13 +329,18 @@ export class RunDriver {
 
 function patchOf(a: Record<string, any>): { id: string; deprecated: boolean } | undefined {
   if (a.markerName !== PATCH_MARKER) return undefined;
-  const p = a.details?.patch_data?.payloads?.[0];
+  const p = a.details?.['patch-data']?.payloads?.[0];
   if (!p?.data) return undefined;
   try {
     return JSON.parse(new TextDecoder().decode(p.data));
   } catch {
     return undefined;
   }
+}
+
+function onlyChangeVersion(a: Record<string, any>): boolean {
+  const keys = Object.keys(a.searchAttributes?.indexedFields ?? {});
+  return keys.length > 0 && keys.every((k) => k === 'TemporalChangeVersion');
 }
 
 function isPatchCommand(c: TaggedCommand): boolean {

@@ -66,7 +66,7 @@ function patchMarker(patchId: string, deprecated: boolean): Record<string, any> 
   const a = activator();
   return {
     commandType: COMMAND_TYPE.RECORD_MARKER,
-    recordMarkerCommandAttributes: { markerName: PATCH_MARKER, details: { patch_data: { payloads: [a.payloadConverter.toPayload({ id: patchId, deprecated })] } } },
+    recordMarkerCommandAttributes: { markerName: PATCH_MARKER, details: { 'patch-data': { payloads: [a.payloadConverter.toPayload({ id: patchId, deprecated })] } } },
   };
 }
 

@@ -47,6 +47,7 @@ test('Bastion worker + official client: activities, signals, queries, failures, 
     assert.equal(f.cause.details, [{ reason: 'test', n: 7 }]);
     assert.is(await c.workflow.execute('parent', { taskQueue: 'x-bastion-worker', workflowId: 'x1-parent', args: ['k'] }), 'parent(child:Hello, k!)');
     assert.match(await c.workflow.execute('localGreet', { taskQueue: 'x-bastion-worker', workflowId: 'x1-local', args: ['k'] }), /^Hello, k! \/ ok after 3 attempts/);
+    assert.is(await c.workflow.execute('patchedFlow', { taskQueue: 'x-bastion-worker', workflowId: 'x1-patched' }), 'Hello, patched!');
     const cancel = await c.workflow.start('cancellableActivity', { taskQueue: 'x-bastion-worker', workflowId: 'x1-cancel' });
     await waitFor(async () => (await cancel.describe()).raw.pendingActivities?.some((a) => a.lastHeartbeatTime), 10_000, 'heartbeating');
     await cancel.cancel();
@@ -77,6 +78,7 @@ test('official worker + Bastion client: results, signals, queries, failures', ti
     await client.workflow.execute('parallel', { taskQueue: 'x-official-worker', workflowId: 'x2-parallel', args: [2] });
     assert.is(await client.workflow.execute('parent', { taskQueue: 'x-official-worker', workflowId: 'x2-parent', args: ['r'] }), 'parent(child:Hello, r!)');
     assert.match(String(await client.workflow.execute('localGreet', { taskQueue: 'x-official-worker', workflowId: 'x2-local', args: ['r'] })), /^Hello, r! \/ ok after 3 attempts/);
+    assert.is(await client.workflow.execute('patchedFlow', { taskQueue: 'x-official-worker', workflowId: 'x2-patched' }), 'Hello, patched!');
   } finally {
     worker.kill('SIGTERM');
     const killLater = setTimeout(() => worker.kill('SIGKILL'), 5000);
@@ -86,7 +88,7 @@ test('official worker + Bastion client: results, signals, queries, failures', ti
 }));
 
 test('Bastion replays the official worker\'s histories, and catches a changed workflow', timed(60_000, async () => {
-  const ids = ['x2-greet', 'x2-acc', 'x2-parallel', 'x2-parent', 'x2-fail', 'x2-local'];
+  const ids = ['x2-greet', 'x2-acc', 'x2-parallel', 'x2-parent', 'x2-fail', 'x2-local', 'x2-patched'];
   const histories = await Promise.all(ids.map((id) => official.client.workflow.getHandle(id).fetchHistory()));
   const code = (await bastionBundle()).code;
   for (const h of histories) await Worker.runReplayHistory({ workflowBundle: { code } }, h as never);
@@ -99,7 +101,7 @@ test('Bastion replays the official worker\'s histories, and catches a changed wo
 // Last: the official replayer installs its promise hooks in this process.
 test('the official replayer accepts Bastion\'s histories', timed(60_000, async () => {
   const workflowsPath = path.resolve(__dirname, '../fixtures/workflows.js');
-  for (const id of ['x1-greet', 'x1-acc', 'x1-parent', 'x1-fail', 'x1-local']) {
+  for (const id of ['x1-greet', 'x1-acc', 'x1-parent', 'x1-fail', 'x1-local', 'x1-patched']) {
     await OfficialWorker.runReplayHistory({ workflowsPath }, await official.client.workflow.getHandle(id).fetchHistory());
   }
 }));

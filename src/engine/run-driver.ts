@@ -12,6 +12,8 @@ import { DeterminismError } from './determinism-error';
 /** The host side of a sandbox: calls `globalThis.__bastion[method](arg)` with a time limit. */
 export interface SandboxCaller {
   call(method: string, arg: unknown, timeoutMs: number): unknown;
+  /** When present, a whole activation (activate, settle conditions, conclude) in one step. */
+  activate?(activation: Activation, timeoutMs: number): Promise<unknown>;
   dispose(): void;
   /** A promise rejection nobody handled inside the sandbox, if one happened. */
   readonly unhandledRejection?: Error;
@@ -124,9 +126,8 @@ export class RunDriver {
       // A query: answer from the state after the last completed task, without applying newer events.
       const pending = this.jobs;
       this.jobs = [];
-      const completion = this.call(extraJobs, this.lastTimestamp, true);
+      const completion = await this.call(extraJobs, this.lastTimestamp, true);
       this.jobs = pending;
-      await Promise.resolve();
       return { commands: [], queryResults: completion.queryResults, taskFailure: completion.taskFailure };
     }
     throw new DeterminismError(`the workflow task's history does not reach its WorkflowTaskStarted event ${currentStartedEventId}`, { eventId: currentStartedEventId });
@@ -150,7 +151,7 @@ export class RunDriver {
     const jobs = [...this.jobs, ...extraJobs];
     this.jobs = [];
     this.lastTimestamp = eventTimeMs(started);
-    let completion = this.call(jobs, this.lastTimestamp, replaying, eventId(started));
+    let completion = await this.call(jobs, this.lastTimestamp, replaying, eventId(started));
     const commands: TaggedCommand[] = [];
     const queryResults = [...completion.queryResults];
     for (;;) {
@@ -169,16 +170,21 @@ export class RunDriver {
         resolutions.push({ type: 'resolveLocalActivity', seq: request.seq, result: localActivityResult(request, outcome) });
       });
       if (resolutions.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure };
-      completion = this.call(resolutions, this.lastTimestamp, replaying, eventId(started));
+      completion = await this.call(resolutions, this.lastTimestamp, replaying, eventId(started));
       queryResults.push(...completion.queryResults);
     }
   }
 
-  private call(jobs: Job[], timestampMs: number, isReplaying: boolean, historyLength = this.lastEventId): ActivationCompletion {
+  private async call(jobs: Job[], timestampMs: number, isReplaying: boolean, historyLength = this.lastEventId): Promise<ActivationCompletion> {
     const activation: Activation = { timestampMs, isReplaying, historyLength, historySizeBytes: this.historySizeBytes, continueAsNewSuggested: false, jobs };
-    this.sandbox.call('activate', activation, this.activationTimeoutMs);
-    for (let n = 0; n < 10_000 && this.sandbox.call('tryUnblockConditions', undefined, this.activationTimeoutMs) === true; n++);
-    const c = this.sandbox.call('concludeActivation', undefined, this.activationTimeoutMs) as ActivationCompletion;
+    let c: ActivationCompletion;
+    if (this.sandbox.activate) {
+      c = (await this.sandbox.activate(activation, this.activationTimeoutMs)) as ActivationCompletion;
+    } else {
+      this.sandbox.call('activate', activation, this.activationTimeoutMs);
+      for (let n = 0; n < 10_000 && this.sandbox.call('tryUnblockConditions', undefined, this.activationTimeoutMs) === true; n++);
+      c = this.sandbox.call('concludeActivation', undefined, this.activationTimeoutMs) as ActivationCompletion;
+    }
     const rejection = this.sandbox.unhandledRejection;
     if (rejection && !c.taskFailure) {
       // Workflow code lost an error in a promise nobody awaited: fail the task, as the official SDK does.

@@ -20,6 +20,8 @@ export const DEFAULT_SHUTDOWN_GRACE_TIME_MS = 10_000;
 export const DEFAULT_SHUTDOWN_FORCE_TIME_MS = 30_000;
 /** Each activation of workflow code must finish within this time. @default '5s' */
 export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
+/** Sandbox threads beside the main thread. @default 1 (set BASTION_WORKFLOW_THREADS to override) */
+export const DEFAULT_WORKFLOW_THREAD_POOL_SIZE = Number(process.env.BASTION_WORKFLOW_THREADS ?? 1);
 /** @default 0.2 */
 export const DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO = 0.2;
 /** @default ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] */
@@ -54,6 +56,11 @@ export interface WorkerOptions {
   shutdownSignals?: NodeJS.Signals[];
   /** Time limit for each activation of workflow code (infinite loops fail the task). */
   activationTimeout?: Duration;
+  /**
+   * Threads that run workflow sandboxes beside the main thread; 0 runs them on the main
+   * thread. @default DEFAULT_WORKFLOW_THREAD_POOL_SIZE
+   */
+  workflowThreadPoolSize?: number;
   dataConverter?: { payloadConverter?: PayloadConverter };
   ignoreModules?: string[];
   /** A logger: `{ debug, info, warn, error }(message, meta)`, or a pino logger (detected by `child` and `level`). */
@@ -122,6 +129,7 @@ export interface CompiledWorkerOptions {
   shutdownForceTimeMs: number;
   shutdownSignals: NodeJS.Signals[];
   activationTimeoutMs: number;
+  workflowThreadPoolSize: number;
   payloadConverter?: PayloadConverter;
   ignoreModules: string[];
   logger: WorkerLogger;
@@ -177,6 +185,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     shutdownForceTimeMs: force,
     shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
+    workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
     payloadConverter: o.dataConverter?.payloadConverter,
     ignoreModules: o.ignoreModules ?? [],
     logger: o.logger ? adaptLogger(o.logger) : stderrLogger(),

@@ -8,6 +8,7 @@ import { ConfigError, ConnectionError } from '../common/errors';
 import { Connection } from '../connection';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
+import { ThreadSandboxes } from './sandbox/thread-sandboxes';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options';
 import { WorkerStateMachine, type WorkerState } from './worker-state';
 import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
@@ -37,7 +38,12 @@ export class Worker {
   private fatal?: Error;
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
 
-  private constructor(readonly options: CompiledWorkerOptions, readonly connection: Connection, private readonly ownsConnection: boolean, sandboxes: SandboxFactory | undefined) {
+  private constructor(
+    readonly options: CompiledWorkerOptions,
+    readonly connection: Connection,
+    private readonly ownsConnection: boolean,
+    private readonly sandboxes: (SandboxFactory & { close(): Promise<void> }) | undefined,
+  ) {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
     this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
@@ -62,7 +68,7 @@ export class Worker {
       if (code === 5) throw new ConfigError('ERR_INVALID_OPTION', `\`namespace\` "${o.namespace}" was not found on ${connection.address}. Create it, or pass the right namespace.`, { cause: err });
       throw new ConnectionError('ERR_CONNECT_FAILED', `Worker.create could not reach the server at ${connection.address}: ${(err as Error).message}`, { cause: err });
     }
-    let sandboxes: SandboxFactory | undefined;
+    let sandboxes: (SandboxFactory & { close(): Promise<void> }) | undefined;
     if (o.workflowsPath || o.workflowBundle) {
       const code = o.workflowsPath
         ? (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules })).code
@@ -200,6 +206,7 @@ export class Worker {
         await Promise.race([Promise.allSettled([...this.inFlightTasks]), new Promise((r) => setTimeout(r, 50))]);
       }
       this.workflows?.cache.evictAll();
+      await this.sandboxes?.close();
       if (this.machine.state === 'DRAINING') this.machine.transition('DRAINED');
       if (this.workflows && o.maxCachedWorkflows > 0) {
         await this.connection.workflowService.shutdownWorker({ namespace: o.namespace, stickyTaskQueue: this.workflows.stickyQueue, identity: o.identity, reason: 'graceful shutdown' } as never, { timeout: 5000 }).catch(() => undefined);
@@ -269,7 +276,11 @@ export class Worker {
   }
 }
 
-function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory {
+function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory & { close(): Promise<void> } {
+  if (o.workflowThreadPoolSize > 0) {
+    const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger);
+    return { create: (): SandboxCaller => threads.create(), close: () => threads.close() };
+  }
   const sandboxes = new WorkflowSandboxes(code, { logger: o.logger });
-  return { create: (): SandboxCaller => sandboxes.create() };
+  return { create: (): SandboxCaller => sandboxes.create(), close: async () => undefined };
 }

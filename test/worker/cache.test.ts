@@ -28,9 +28,9 @@ test('a cache of 2 holds at most 2 runs; evicted runs replay and still answer qu
   }
 }));
 
-test('with maxCachedWorkflows 0 every task replays from the full history', timed(60_000, async () => {
+test('with maxCachedWorkflows 0 every task replays from the full history (sandboxes on the main thread)', timed(60_000, async () => {
   const env = await startBastionEnv();
-  const worker = await env.worker('no-cache', { maxCachedWorkflows: 0 });
+  const worker = await env.worker('no-cache', { maxCachedWorkflows: 0, workflowThreadPoolSize: 0 });
   try {
     const r = await worker.runUntil(env.client.workflow.execute('parallel', { taskQueue: 'no-cache', workflowId: 'no-cache-1', args: [3] }));
     assert.equal(r, ['Hello, p0!', 'Hello, p1!', 'Hello, p2!', 'slept-200', 'slept-50']);

@@ -8,7 +8,7 @@
  */
 
 /** The area an error belongs to; each area has its own subclass. */
-export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle';
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle' | 'certs';
 
 interface ErrorCodeInfo {
   readonly area: ErrorArea;
@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   ERR_CLI_NOT_FOUND: { area: 'cli', doc: 'An operator command (`bastion workflow describe`, `workflow show`, …) named a workflow execution or a namespace the server does not have; the message names it and the namespace. Check `--workflow-id`, `--run-id` and `--namespace`.' },
   ERR_CLI_CALL_FAILED: { area: 'cli', doc: 'The server answered an operator command with an error (for example a `--query` it cannot parse, or credentials it refuses); the message names the RPC and gives the gRPC status and the server\'s words.' },
   ERR_HISTORY_JSON_INVALID: { area: 'converter', doc: 'A history given as JSON (to `historyFromJson` or the replayer) is not a History in proto3 JSON: not an object with an `events` array, an unknown enum name, or a value of the wrong JSON type; the message names the event and field. Export histories with `bastion workflow show --output json` or `temporal workflow show --output json`.' },
+  ERR_CERTS_INVALID_OPTION: { area: 'certs', doc: 'An option of the certificate toolkit (`createCertificateAuthority`, `issueCertificate`, …) has the wrong form or is out of range (for example `validityDays` above 365); the message names the option and the allowed values.' },
+  ERR_CERTS_INVALID_PEM: { area: 'certs', doc: 'A certificate or private key given to the certificate toolkit could not be parsed; the message names the input (never its content). Pass PEM text (`-----BEGIN CERTIFICATE-----`, `-----BEGIN PRIVATE KEY-----`).' },
+  ERR_CERTS_KEY_MISMATCH: { area: 'certs', doc: 'A private key given with a certificate (for example `ca.keyPem`) does not match the certificate\'s public key; pass the key that was issued with that certificate.' },
+  ERR_CERTS_UNSUPPORTED: { area: 'certs', doc: 'The certificate toolkit was asked for something it does not do (for example a PKCS#12 file with an ECDSA key); the message says what is supported.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -95,6 +99,9 @@ export const ConverterError = defineAreaError('converter', 'ConverterError');
 export const WorkflowError = defineAreaError('workflow', 'WorkflowError');
 /** Building a workflow bundle failed, or a bundle is not one Bastion built. */
 export const BundleError = defineAreaError('bundle', 'BundleError');
+
+/** The certificate toolkit (`certs/`) was given bad input or asked for something unsupported. */
+export const CertsError = defineAreaError('certs', 'CertsError');
 
 /** Shorthand for the most common error: an option of the wrong form. */
 export function invalidOption(option: string, problem: string): BastionError {

@@ -1,0 +1,25 @@
+/**
+ * Bastion's certificate toolkit: CAs and client/server certificates (ECDSA or RSA),
+ * inspection, verification, and Temporal Cloud's CA bundle rules.
+ *
+ * ```ts
+ * import { createCertificateAuthority, issueCertificate, verifyCertificate, checkTemporalCloudCaBundle } from 'bastion/certs';
+ *
+ * const ca = await createCertificateAuthority({ commonName: 'Acme Temporal CA', organization: 'Acme' });
+ * const worker = await issueCertificate({ ca, profile: 'client', commonName: 'worker-1', organization: 'Acme' });
+ * console.log(verifyCertificate({ certPem: worker.certPem, keyPem: worker.keyPem, caPems: [ca.certPem], purpose: 'client' }).ok); // true
+ * console.log(checkTemporalCloudCaBundle(ca.certPem).ok); // true: upload ca.certPem to the namespace
+ * ```
+ */
+export { createCertificateAuthority, issueCertificate, DEFAULT_CA_VALIDITY_DAYS, MAX_VALIDITY_DAYS } from './certificate-authority';
+export type { CertificateAuthorityOptions, IssueCertificateOptions, IssuedCertificate } from './certificate-authority';
+export { generateKeyPair, KEY_TYPES, DEFAULT_CA_KEY_TYPE } from './keys';
+export type { KeyType, KeyPair } from './keys';
+export { inspectCertificate } from './inspect';
+export type { CertificateInfo, InspectResult } from './inspect';
+export { verifyCertificate, DEFAULT_CLOCK_SKEW_MS } from './verify';
+export type { VerifyCertificateOptions, VerifyResult, CertificateProblem, VerifyProblemCode } from './verify';
+export { checkTemporalCloudCaBundle, checkClientCertificateForCloud, CLOUD_MAX_BUNDLE_BYTES, CLOUD_MAX_BUNDLE_CERTIFICATES } from './temporal-cloud';
+export type { CloudCheckResult, CloudCertificateFilter } from './temporal-cloud';
+export type { DistinguishedName } from './distinguished-name';
+export type { KeyUsage } from './x509-builder';

@@ -46,3 +46,7 @@ export {
   toPayloads, fromPayloads, arrayFromPayloads,
 } from './converter';
 export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, ProtoFailure } from './converter';
+
+// Environment configuration (temporal.toml profiles and TEMPORAL_* variables).
+export { defaultConfigFilePath, DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './connection';
+export type { ClientConnectConfig, CodecConfig, LoadClientConnectConfigOptions } from './connection';

@@ -85,7 +85,7 @@ export function parsePrivateKey(input: string, pem: string | Buffer): crypto.Key
     return crypto.createPrivateKey({ key: pem, format: 'pem' });
   } catch {
     // The cause is dropped on purpose: OpenSSL's message may quote part of the input.
-    throw new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable unencrypted private key; pass PEM text starting with \`-----BEGIN PRIVATE KEY-----\`.`);
+    throw new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable unencrypted private key; pass PEM text with a \`BEGIN PRIVATE KEY\` block (PKCS#8).`);
   }
 }
 

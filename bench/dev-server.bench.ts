@@ -6,62 +6,13 @@
  *
  * Env: BENCH_STARTS (default 2000), BENCH_WORKFLOWS (default 400), BENCH_CONCURRENCY (default 50), BENCH_DB=1 for --db-filename.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { cpuSeconds, pct, pool, ROOT, startServer } from './bench-util';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-/** CPU seconds (user + system) a process has used, from /proc; undefined off Linux. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
-
-async function startServer(db?: string): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
-  const args = [...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROF] : []), path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...(db ? ['--db-filename', db] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`dev server exited with ${code}`)));
-  });
-  return {
-    address,
-    pid: child.pid,
-    stop: () => new Promise((resolve) => {
-      child.on('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
-  };
-}
-
-async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
-  return out;
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const starts = Number(process.env.BENCH_STARTS ?? 2000);
@@ -70,7 +21,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-bench-'));
   const db = process.env.BENCH_DB === '1' ? path.join(dir, 'bench.db') : undefined;
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
-  const server = await startServer(db);
+  const server = await startServer(db ? ['--db-filename', db] : [], process.env.BENCH_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROF] : []);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const tag = Date.now().toString(36);

@@ -14,14 +14,12 @@
  *  - signal: `accumulate(0)`; start, signal `add` 1, signal `done`, await the result (1).
  */
 import { performance } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
+import { cpuSeconds, pct, pool, ROOT, startServer } from './bench-util';
 import * as path from 'node:path';
 
 /** Read first, so that module loading counts toward start-up (the clock starts at process start). */
 const bootMs = performance.now();
 
-const ROOT = path.resolve(__dirname, '../..');
 const WORKFLOWS_PATH = path.join(ROOT, 'dist/test/fixtures/workflows.js');
 const activities = { greet: async (name: string) => `Hello, ${name}!` };
 
@@ -169,46 +167,6 @@ async function officialHarness(address: string, taskQueue: string, marks: Record
       await connection.close();
     },
   };
-}
-
-async function startServer(): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`dev server exited with ${code}`)));
-  });
-  return { address, pid: child.pid, stop: () => new Promise((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); }) };
-}
-
-/** CPU seconds (user + system) a process has used, from /proc; undefined off Linux. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
-
-async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
-  return out;
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 /** Rejects when `p` has not settled within `ms`, naming what was awaited. */

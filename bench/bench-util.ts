@@ -1,0 +1,56 @@
+/** What the benchmark scripts share: the dev server process, a concurrency pool, percentiles, CPU time. */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** CPU seconds (user + system) a process has used, from /proc; undefined off Linux. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `bastion server start-dev --port 0` (plus `extraArgs`, and `nodeArgs` for node itself) as its own process. */
+export async function startServer(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (\S+)/);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`dev server exited with ${code}`)));
+  });
+  return {
+    address,
+    pid: child.pid,
+    stop: () => new Promise((resolve) => {
+      child.on('exit', () => resolve());
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/** Runs `fn(0..count-1)` with at most `concurrency` in flight. */
+export async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  }));
+  return out;
+}
+
+/** The p-th percentile of an ascending array. */
+export function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

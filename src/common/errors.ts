@@ -8,7 +8,7 @@
  */
 
 /** The area an error belongs to; each area has its own subclass. */
-export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle' | 'certs';
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle' | 'certs' | 'codec';
 
 interface ErrorCodeInfo {
   readonly area: ErrorArea;
@@ -102,6 +102,9 @@ export const BundleError = defineAreaError('bundle', 'BundleError');
 
 /** The certificate toolkit (`certs/`) was given bad input or asked for something unsupported. */
 export const CertsError = defineAreaError('certs', 'CertsError');
+
+/** A payload codec (`codecs/`: encryption, compression) or the codec server was given bad input or keys. */
+export const CodecError = defineAreaError('codec', 'CodecError');
 
 /** Shorthand for the most common error: an option of the wrong form. */
 export function invalidOption(option: string, problem: string): BastionError {

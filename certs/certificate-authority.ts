@@ -75,7 +75,8 @@ function invalid(message: string): BastionError {
   return new CertsError('ERR_CERTS_INVALID_OPTION', message);
 }
 
-function checkName(option: string, value: unknown, required: boolean): void {
+/** Checks a name attribute option (at most 64 characters). @internal */
+export function checkName(option: string, value: unknown, required: boolean): void {
   if (value === undefined && !required) return;
   if (typeof value !== 'string' || value.trim() === '' || value.length > 64) {
     throw invalid(`\`${option}\` must be a non-empty string of at most 64 characters${required ? ' (it is required)' : ''}.`);
@@ -131,11 +132,14 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
 }
 
 function result(certPem: string, key: crypto.KeyObject, keyType: KeyType, warnings: string[]): IssuedCertificate {
+  return { ...describeIssued(certPem, warnings), keyPem: privateKeyToPem(key), keyType };
+}
+
+/** The fields of an {@link IssuedCertificate} that describe the certificate (not its key). */
+function describeIssued(certPem: string, warnings: string[]): Omit<IssuedCertificate, 'keyPem' | 'keyType'> {
   const parsed = parseCertificate('certPem', splitPem('certPem', certPem)[0]!);
   return {
     certPem,
-    keyPem: privateKeyToPem(key),
-    keyType,
     serialNumber: parsed.serialHex,
     notBefore: parsed.notBefore,
     notAfter: parsed.notAfter,
@@ -144,7 +148,8 @@ function result(certPem: string, key: crypto.KeyObject, keyType: KeyType, warnin
   };
 }
 
-function checkList(option: string, value: unknown, valid: (item: string) => boolean, form: string): string[] {
+/** Checks a list option item by item. @internal */
+export function checkList(option: string, value: unknown, valid: (item: string) => boolean, form: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || !valid(item))) {
     throw invalid(`\`${option}\` must be an array of ${form}.`);
@@ -152,33 +157,52 @@ function checkList(option: string, value: unknown, valid: (item: string) => bool
   return value as string[];
 }
 
-const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+/** A DNS name a SAN may hold (one leading `*.` allowed). @internal */
+export const DNS_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** The subject and SANs a leaf certificate carries, checked. */
+export interface LeafSubject {
+  commonName: string;
+  organization?: string;
+  organizationalUnit?: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  uris?: string[];
+}
 
 /**
- * Issues a client or server certificate signed by `ca`: basicConstraints CA:FALSE,
- * keyUsage digitalSignature (+ keyEncipherment for RSA), EKU clientAuth or serverAuth,
- * SANs, authorityKeyIdentifier. The validity never runs past one day before the CA's
- * `notAfter`; when `validityDays` asks for more, it is shortened and `warnings` says so.
- *
- * ```ts
- * const worker = await issueCertificate({ ca, profile: 'client', commonName: 'worker-1' });
- * ```
- * @throws {CertsError} `ERR_CERTS_INVALID_OPTION` for a bad option or a `ca.certPem` that is not a CA;
- *   `ERR_CERTS_INVALID_PEM` for an unreadable `ca.certPem`/`ca.keyPem`; `ERR_CERTS_KEY_MISMATCH`
- *   when `ca.keyPem` is not the key of `ca.certPem`.
+ * Checks a leaf's subject and SAN options; returns the SAN lists (empty when omitted).
+ * @throws {CertsError} `ERR_CERTS_INVALID_OPTION` naming the bad option.
+ * @internal shared by `issueCertificate`, `signCsr` and `createCsr`
  */
-export async function issueCertificate(options: IssueCertificateOptions & ValidityOverride): Promise<IssuedCertificate> {
+export function checkLeafSubject(subject: LeafSubject, prefix = ''): { dnsNames: string[]; ipAddresses: string[]; uris: string[] } {
+  checkName(`${prefix}commonName`, subject.commonName, true);
+  checkName(`${prefix}organization`, subject.organization, false);
+  checkName(`${prefix}organizationalUnit`, subject.organizationalUnit, false);
+  return {
+    dnsNames: checkList(`${prefix}dnsNames`, subject.dnsNames, (d) => DNS_NAME.test(d) && d.length <= 253, "DNS names (such as 'localhost' or '*.example.com')"),
+    ipAddresses: checkList(`${prefix}ipAddresses`, subject.ipAddresses, isIpAddress, "IPv4 or IPv6 addresses (such as '127.0.0.1')"),
+    uris: checkList(`${prefix}uris`, subject.uris, (u) => /^[a-z][a-z0-9+.-]*:\S+$/i.test(u), "absolute URIs (such as 'spiffe://acme/worker')"),
+  };
+}
+
+/** What {@link signLeaf} needs besides the subject's public key. */
+export type LeafRequest = Omit<IssueCertificateOptions, 'keyType'> & ValidityOverride;
+
+/**
+ * The one issuing path for leaf certificates (`issueCertificate` and `signCsr`): checks
+ * the options and the CA, applies the profile and validity rules, then asks
+ * `subjectKey` for the public key to certify (given the CA's key, so a new key can
+ * default to its type) and signs.
+ * @internal
+ */
+export async function signLeaf(options: LeafRequest, subjectKey: (caKey: crypto.KeyObject) => Promise<crypto.KeyObject>): Promise<{ certPem: string; warnings: string[] }> {
   if (!options.ca || typeof options.ca.certPem !== 'string' || typeof options.ca.keyPem !== 'string') {
     throw invalid('`ca` must be `{ certPem, keyPem }` with the CA certificate and its private key as PEM text.');
   }
   if (options.profile !== 'client' && options.profile !== 'server') throw invalid("`profile` must be 'client' or 'server'.");
-  checkName('commonName', options.commonName, true);
-  checkName('organization', options.organization, false);
-  checkName('organizationalUnit', options.organizationalUnit, false);
+  const { dnsNames, ipAddresses, uris } = checkLeafSubject(options);
   checkValidityDays(options.validityDays);
-  const dnsNames = checkList('dnsNames', options.dnsNames, (d) => DNS_NAME.test(d) && d.length <= 253, "DNS names (such as 'localhost' or '*.example.com')");
-  const ipAddresses = checkList('ipAddresses', options.ipAddresses, isIpAddress, "IPv4 or IPv6 addresses (such as '127.0.0.1')");
-  const uris = checkList('uris', options.uris, (u) => /^[a-z][a-z0-9+.-]*:\S+$/i.test(u), "absolute URIs (such as 'spiffe://acme/worker')");
 
   const caCert = parseCertificate('ca.certPem', splitPem('ca.certPem', options.ca.certPem)[0]!);
   const caKey = parsePrivateKey('ca.keyPem', options.ca.keyPem);
@@ -188,8 +212,6 @@ export async function issueCertificate(options: IssueCertificateOptions & Validi
   if (!samePublicKey(caKey, caCert.x509.publicKey)) {
     throw new CertsError('ERR_CERTS_KEY_MISMATCH', `\`ca.keyPem\` does not match the public key of \`ca.certPem\` (subject ${caCert.x509.subject.replace(/\n/g, ', ')}). Pass the key that was created with this CA.`);
   }
-  const keyType = options.keyType ?? keyTypeOf(caKey) ?? DEFAULT_CA_KEY_TYPE;
-  assertKeyType('keyType', keyType);
 
   const warnings: string[] = [];
   const now = new Date();
@@ -212,12 +234,12 @@ export async function issueCertificate(options: IssueCertificateOptions & Validi
     warnings.push('a server certificate without `dnsNames` or `ipAddresses` cannot pass hostname verification; add the names clients connect to.');
   }
 
-  const keys = await generateKeyPair(keyType);
-  const keyUsage: KeyUsage[] = keyType.startsWith('rsa-') ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+  const publicKey = await subjectKey(caKey);
+  const keyUsage: KeyUsage[] = publicKey.asymmetricKeyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
   const { pem } = buildCertificate({
     subject: { commonName: options.commonName, organization: options.organization, organizationalUnit: options.organizationalUnit },
     issuerNameDer: caCert.subjectDer,
-    subjectPublicKey: keys.publicKey,
+    subjectPublicKey: publicKey,
     signingKey: caKey,
     notBefore,
     notAfter,
@@ -227,5 +249,46 @@ export async function issueCertificate(options: IssueCertificateOptions & Validi
     altNames: { dnsNames, ipAddresses, uris },
     authorityKeyId: caCert.subjectKeyId,
   });
-  return result(pem, keys.privateKey, keyType, warnings);
+  return { certPem: pem, warnings };
+}
+
+/**
+ * A certificate signed from a request: {@link IssuedCertificate} without the key (the
+ * requester keeps it). `keyType` is undefined for keys the toolkit does not make (P-521, odd RSA sizes).
+ */
+export type SignedCertificate = Omit<IssuedCertificate, 'keyPem' | 'keyType'> & { keyType?: KeyType };
+
+/**
+ * Describes a certificate made by {@link signLeaf} for a key the caller does not hold.
+ * @internal
+ */
+export function signedResult(certPem: string, publicKey: crypto.KeyObject, warnings: string[]): SignedCertificate {
+  const keyType = keyTypeOf(publicKey);
+  return { ...describeIssued(certPem, warnings), ...(keyType ? { keyType } : {}) };
+}
+
+/**
+ * Issues a client or server certificate signed by `ca`: basicConstraints CA:FALSE,
+ * keyUsage digitalSignature (+ keyEncipherment for RSA), EKU clientAuth or serverAuth,
+ * SANs, authorityKeyIdentifier. The validity never runs past one day before the CA's
+ * `notAfter`; when `validityDays` asks for more, it is shortened and `warnings` says so.
+ *
+ * ```ts
+ * const worker = await issueCertificate({ ca, profile: 'client', commonName: 'worker-1' });
+ * ```
+ * @throws {CertsError} `ERR_CERTS_INVALID_OPTION` for a bad option or a `ca.certPem` that is not a CA;
+ *   `ERR_CERTS_INVALID_PEM` for an unreadable `ca.certPem`/`ca.keyPem`; `ERR_CERTS_KEY_MISMATCH`
+ *   when `ca.keyPem` is not the key of `ca.certPem`.
+ */
+export async function issueCertificate(options: IssueCertificateOptions & ValidityOverride): Promise<IssuedCertificate> {
+  let keyType: KeyType = DEFAULT_CA_KEY_TYPE;
+  let privateKey: crypto.KeyObject | undefined;
+  const { certPem, warnings } = await signLeaf(options, async (caKey) => {
+    keyType = options.keyType ?? keyTypeOf(caKey) ?? DEFAULT_CA_KEY_TYPE;
+    assertKeyType('keyType', keyType);
+    const keys = await generateKeyPair(keyType);
+    privateKey = keys.privateKey;
+    return keys.publicKey;
+  });
+  return result(certPem, privateKey!, keyType, warnings);
 }

@@ -1,6 +1,7 @@
 /**
  * Bastion's certificate toolkit: CAs and client/server certificates (ECDSA or RSA),
- * inspection, verification, and Temporal Cloud's CA bundle rules.
+ * certificate signing requests, PKCS#12 files, inspection, verification, and Temporal
+ * Cloud's CA bundle rules.
  *
  * ```ts
  * import { createCertificateAuthority, issueCertificate, verifyCertificate, checkTemporalCloudCaBundle } from 'bastion/certs';
@@ -12,7 +13,11 @@
  * ```
  */
 export { createCertificateAuthority, issueCertificate, DEFAULT_CA_VALIDITY_DAYS, MAX_VALIDITY_DAYS } from './certificate-authority';
-export type { CertificateAuthorityOptions, IssueCertificateOptions, IssuedCertificate } from './certificate-authority';
+export type { CertificateAuthorityOptions, IssueCertificateOptions, IssuedCertificate, SignedCertificate } from './certificate-authority';
+export { createCsr, inspectCsr, signCsr } from './csr';
+export type { CreateCsrOptions, CreatedCsr, CsrInfo, SignCsrOptions } from './csr';
+export { exportPkcs12, importPkcs12, PKCS12_ITERATIONS } from './pkcs12';
+export type { ExportPkcs12Options, ImportedPkcs12 } from './pkcs12';
 export { generateKeyPair, KEY_TYPES, DEFAULT_CA_KEY_TYPE } from './keys';
 export type { KeyType, KeyPair } from './keys';
 export { inspectCertificate } from './inspect';

@@ -50,3 +50,7 @@ export type { DataConverter, DataConverterOptions, FailureConverter, Payload, Pa
 // Environment configuration (temporal.toml profiles and TEMPORAL_* variables).
 export { defaultConfigFilePath, DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './connection';
 export type { ClientConnectConfig, CodecConfig, LoadClientConnectConfigOptions } from './connection';
+
+// `bastion doctor` as a function: a connection diagnosed step by step.
+export { diagnoseConnection, DEFAULT_DOCTOR_TIMEOUT_MS } from './doctor';
+export type { DiagnoseOptions, Diagnosis, DoctorStep, DoctorStepName, DoctorStepStatus } from './doctor';

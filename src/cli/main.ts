@@ -1,7 +1,13 @@
 /** The `bastion` command line. */
 import { BastionError } from '../common/errors';
 import { wantsHelp } from './args';
+import { codecServerCommand } from './codec-server';
+import { certsInspect, certsVerify } from './certs-check';
+import { certsCa, certsCsr, certsIssue, certsSign } from './certs-make';
+import { certsP12 } from './certs-p12';
+import { doctor } from './doctor';
 import { CONNECTION_FLAGS_HELP } from './operator-options';
+import { payloadDecode } from './payload-decode';
 import { startDev } from './server-start-dev';
 import { taskQueueDescribe } from './task-queue-describe';
 import { workflowDescribe } from './workflow-describe';
@@ -11,11 +17,17 @@ import { workflowShow } from './workflow-show';
 const HELP = `Usage: bastion <command> [flags]
 
 Commands:
+  codec-server          serve the codec endpoint for the Temporal Web UI and CLI (--keys)
+  doctor                explain, step by step, why a connection fails (TCP, TLS, mTLS, namespace)
+  payload decode        decrypt the payloads of a history JSON or a payloads body (--keys)
   server start-dev      run the embedded Temporal-compatible development server
   task-queue describe   list the workers polling a task queue
   workflow list         list workflow executions, optionally filtered by --query
   workflow describe     show an execution's status, pending activities and children
   workflow show         print an execution's event history (--output json for replay)
+  certs ca | issue | csr | sign | inspect | verify | p12
+                        the certificate toolkit: CAs, client/server certificates, requests,
+                        PKCS#12, checks (including Temporal Cloud's CA rules)
 
 The operator commands (task-queue, workflow) work against Bastion's dev server, Temporal
 Server and Temporal Cloud.
@@ -27,10 +39,15 @@ Run \`bastion <command> --help\` for a command's flags. Exit codes: 0 done, 1 fa
 
 type Command = (argv: string[]) => Promise<number>;
 
+/** One-word commands (`bastion doctor`). */
+const SINGLE_COMMANDS: Readonly<Record<string, Command>> = { doctor, 'codec-server': codecServerCommand };
+
 const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
+  payload: { decode: payloadDecode },
   server: { 'start-dev': startDev },
   'task-queue': { describe: taskQueueDescribe },
   workflow: { list: workflowList, describe: workflowDescribe, show: workflowShow },
+  certs: { ca: certsCa, issue: certsIssue, csr: certsCsr, sign: certsSign, inspect: certsInspect, verify: certsVerify, p12: certsP12 },
 };
 
 /**
@@ -45,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
+    const single = SINGLE_COMMANDS[a];
+    if (single) return await single(argv.slice(1));
     const command = b === undefined ? undefined : COMMANDS[a]?.[b];
     if (command) return await command(rest);
     if (COMMANDS[a] && (b === undefined || wantsHelp([b]))) {

@@ -6,6 +6,26 @@
 import { ConfigError, invalidOption } from '../common/errors';
 import { parsePositiveDuration, type Duration } from '../common/duration';
 import { compileTls, type CompiledTls, type TlsConfig } from './tls-credentials';
+import { DEFAULT_EXPIRY_WARNING_DAYS } from './expiry-watch';
+
+/** Where a connection reports certificate rotations and expiry warnings. Never given secrets. */
+export interface ConnectionLogger {
+  debug?(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** The default {@link ConnectionLogger}: one line per message on stderr, `info` and above. */
+export const defaultConnectionLogger: ConnectionLogger = Object.freeze({
+  info: (message: string, meta?: Record<string, unknown>) => writeLog('info', message, meta),
+  warn: (message: string, meta?: Record<string, unknown>) => writeLog('warn', message, meta),
+  error: (message: string, meta?: Record<string, unknown>) => writeLog('error', message, meta),
+});
+
+function writeLog(level: string, message: string, meta?: Record<string, unknown>): void {
+  process.stderr.write(`bastion [${level}] ${message}${meta && Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : ''}\n`);
+}
 
 /**
  * The server address when none is given.
@@ -76,6 +96,18 @@ export interface ConnectionOptions {
    * Missing fields take their value from {@link DEFAULT_RETRY}.
    */
   retry?: Partial<RetryOptions>;
+  /**
+   * Receives certificate rotations (info), refused rotations and expiry warnings (warn),
+   * and an expired certificate (error).
+   * @default defaultConnectionLogger (stderr)
+   */
+  logger?: ConnectionLogger;
+  /**
+   * Days before the client certificate's `notAfter` at which a warning is logged; `[]`
+   * turns the warnings off.
+   * @default DEFAULT_EXPIRY_WARNING_DAYS ([30, 7, 1])
+   */
+  expiryWarningDays?: number[];
 }
 
 /** Options after validation: every field present, durations in milliseconds, frozen. */
@@ -90,9 +122,11 @@ export interface CompiledConnectionOptions {
   /** `undefined`: no deadline for ordinary calls. */
   readonly callTimeoutMs: number | undefined;
   readonly retry: Readonly<RetryOptions>;
+  readonly logger: ConnectionLogger;
+  readonly expiryWarningDays: readonly number[];
 }
 
-const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'retry'];
+const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'retry', 'logger', 'expiryWarningDays'];
 const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   channelArgs: 'Bastion sets its own channel arguments; open an issue if you need one.',
   interceptors: 'Bastion has no call interceptors; add headers with `metadata` or `apiKey`.',
@@ -167,6 +201,24 @@ function compileRetry(value: unknown): Readonly<RetryOptions> {
   return Object.freeze(merged);
 }
 
+function compileLogger(value: unknown): ConnectionLogger {
+  if (value === undefined) return defaultConnectionLogger;
+  const methods = ['info', 'warn', 'error'] as const;
+  if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
+    throw invalidOption('logger', 'must be an object with `info`, `warn` and `error` methods `(message, meta) => void` (a pino or console-like logger).');
+  }
+  const l = value as ConnectionLogger;
+  return Object.freeze({ info: l.info.bind(l), warn: l.warn.bind(l), error: l.error.bind(l), ...(typeof l.debug === 'function' ? { debug: l.debug.bind(l) } : {}) });
+}
+
+function compileExpiryWarningDays(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_EXPIRY_WARNING_DAYS;
+  if (!Array.isArray(value) || value.some((d) => typeof d !== 'number' || !Number.isFinite(d) || d <= 0)) {
+    throw invalidOption('expiryWarningDays', `must be an array of positive numbers of days, e.g. [30, 7, 1], or [] for no warnings; got ${JSON.stringify(value)}.`);
+  }
+  return Object.freeze([...new Set(value as number[])].sort((a, b) => b - a));
+}
+
 /**
  * Validates connection options and fills in defaults. PEM file paths are read here.
  *
@@ -188,6 +240,8 @@ export function compileConnectionOptions(options: ConnectionOptions = {}): Compi
     connectTimeoutMs: options.connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parsePositiveDuration(options.connectTimeout, 'connectTimeout'),
     callTimeoutMs: options.callTimeout === undefined ? undefined : parsePositiveDuration(options.callTimeout, 'callTimeout'),
     retry: compileRetry(options.retry),
+    logger: compileLogger(options.logger),
+    expiryWarningDays: compileExpiryWarningDays(options.expiryWarningDays),
   });
 }
 

@@ -10,7 +10,10 @@ import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
 import { backoffMs, isLongPoll, isRetryable } from './retry-policy';
-import { channelCredentials, describeTls } from './tls-credentials';
+import { channelCredentials, compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { ExpiryWatch } from './expiry-watch';
+import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
+import type { CertificateWatcher } from '../../certs/certificate-watcher';
 import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */
@@ -36,6 +39,50 @@ function trace(message: string, meta: Record<string, unknown>): void {
 type Canceller = (reason: unknown) => void;
 
 /**
+ * One grpc-js client with the TLS settings it was made with. A rotation makes a new one;
+ * the old one is `retiring`: its long polls are moved at once, and it closes when its
+ * last call finishes.
+ */
+interface Channel {
+  readonly id: number;
+  readonly client: grpc.Client;
+  readonly tls: CompiledTls | undefined;
+  inflight: number;
+  retiring: boolean;
+  /** Cancels each long poll on this channel so it is reissued on the current one. */
+  readonly longPolls: Set<() => void>;
+}
+
+/** The reason a long poll is cancelled by a rotation; the call loop reissues it. */
+const MOVED = Symbol('bastion.connection.moved');
+
+/** Options of {@link Connection.setTlsConfig}. */
+export interface SetTlsConfigOptions {
+  /**
+   * The CA (PEM text, Buffer or file path) that must have issued the new client
+   * certificate; unchecked when absent (the server checks it in the test handshake).
+   */
+  clientCa?: PemSource;
+  /**
+   * Make one `GetSystemInfo` call over the new settings before switching, so a pair the
+   * server refuses never goes live.
+   * @default true
+   */
+  verifyWithServer?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What one rotation did. */
+export interface TlsRotationResult {
+  /** The client certificate now in force (undefined without mTLS). */
+  certificate: ClientCertificateInfo | undefined;
+  /** Long polls moved from the old channel to the new one. */
+  movedLongPolls: number;
+  /** Calls still finishing on the old channel when it was retired. */
+  drainingCalls: number;
+}
+
+/**
  * A connection to a Temporal server.
  *
  * ```ts
@@ -44,21 +91,34 @@ type Canceller = (reason: unknown) => void;
  * ```
  */
 export class Connection implements AsyncDisposable {
-  /** The validated options, defaults filled in (the client key is not enumerable). */
-  readonly options: CompiledConnectionOptions;
   /** One method per WorkflowService RPC, e.g. `startWorkflowExecution(request, { signal, timeout })`. */
   readonly workflowService: WorkflowService;
-  private readonly client: grpc.Client;
+  private compiled: CompiledConnectionOptions;
+  private channel: Channel;
+  private channelCount = 0;
+  private readonly retiring = new Set<Channel>();
   private readonly cancellers = new Set<Canceller>();
   private stateValue: ConnectionState = 'open';
   private closing: Promise<void> | undefined;
+  /** Rotations run one after another. */
+  private rotation: Promise<unknown> = Promise.resolve();
+  private readonly expiry: ExpiryWatch;
+  private unwatch: (() => void) | undefined;
+  private rotationsDone = 0;
 
   private constructor(options: CompiledConnectionOptions) {
-    this.options = options;
-    const { credentials, channelOptions } = channelCredentials(options.tls);
-    this.client = new grpc.Client(options.address, credentials, { ...CHANNEL_ARGS, ...channelOptions });
+    this.compiled = options;
+    this.channel = this.openChannel(options.tls);
     this.workflowService = createWorkflowService((method, request, callOptions) => this.call(method, request, callOptions, true));
+    this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
+    this.expiry.track(clientCertificateInfo(options.tls));
+    this.follow(options.tls);
     trace('created', { address: options.address, tls: describeTls(options.tls) });
+  }
+
+  /** The validated options, defaults filled in (the client key is not enumerable); `tls` is the configuration in force. */
+  get options(): CompiledConnectionOptions {
+    return this.compiled;
   }
 
   /**
@@ -116,7 +176,11 @@ export class Connection implements AsyncDisposable {
       for (const cancel of [...this.cancellers]) {
         cancel(new ConnectionError('ERR_CONNECTION_CLOSED', `The connection to ${this.address} was closed while this call was in flight or waiting to retry.`));
       }
-      this.client.close();
+      this.expiry.stop();
+      this.unwatch?.();
+      this.channel.client.close();
+      for (const c of this.retiring) c.client.close();
+      this.retiring.clear();
       this.transition(['closing'], 'closed');
     })();
     return this.closing;
@@ -125,6 +189,150 @@ export class Connection implements AsyncDisposable {
   /** Same as {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Switches to new TLS material without dropping work. The material is checked first
+   * (PEM parses, the key belongs to the certificate, inside its validity window, allowed
+   * as a TLS client, issued by `clientCa` when given) and, by default, tried in one
+   * `GetSystemInfo` call over a new channel. Then new calls use the new channel, long
+   * polls on the old one are cancelled and reissued on the new one at once, and the old
+   * channel closes when its last call finishes. Rotations run one at a time.
+   *
+   * ```ts
+   * await connection.setTlsConfig({ serverRootCACertificate: caPem, clientCertPair: { crt: newCrt, key: newKey } });
+   * ```
+   * @throws {ConnectionError} `ERR_TLS_ROTATION_REFUSED` naming each problem; the old configuration stays in force
+   * @throws {ConnectionError} `ERR_CONNECTION_CLOSED` after `close()`
+   */
+  setTlsConfig(tls: TlsConfig, options: SetTlsConfigOptions = {}): Promise<TlsRotationResult> {
+    return this.enqueueRotation(tls, options, undefined);
+  }
+
+  private enqueueRotation(tls: TlsConfig, options: SetTlsConfigOptions, source: CertificateWatcher | undefined): Promise<TlsRotationResult> {
+    const run = this.rotation.then(() => this.rotate(tls, options, source));
+    this.rotation = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The client certificate in force: subject, issuer, SHA-256 fingerprint, validity. `undefined` without mTLS. */
+  tlsInfo(): ClientCertificateInfo | undefined {
+    return clientCertificateInfo(this.compiled.tls);
+  }
+
+  /** How many TLS rotations have gone live on this connection. */
+  get rotationCount(): number {
+    return this.rotationsDone;
+  }
+
+  private async rotate(tls: TlsConfig, options: SetTlsConfigOptions, source: CertificateWatcher | undefined): Promise<TlsRotationResult> {
+    this.assertOpen('setTlsConfig');
+    const refuse = (problems: string[], cause?: unknown): never => {
+      const error = new ConnectionError('ERR_TLS_ROTATION_REFUSED', `\`setTlsConfig\` refused the new TLS settings for ${this.address}; the previous settings stay in force. ${problems.join(' ')}`, cause === undefined ? undefined : { cause });
+      this.compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
+      throw error;
+    };
+    if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+      refuse(['`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.']);
+    }
+    if (!this.compiled.tls) refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
+    let compiled: CompiledTls;
+    try {
+      compiled = compileTls(tls, this.compiled.apiKey !== undefined)!;
+      if (source) compiled = Object.freeze({ ...compiled, clientCertSource: source });
+    } catch (err) {
+      return refuse([err instanceof Error ? err.message : String(err)], err);
+    }
+    let clientCa: string | undefined;
+    if (options.clientCa !== undefined) {
+      try {
+        clientCa = readPem(options.clientCa, 'clientCa', 'certificate');
+      } catch (err) {
+        return refuse([err instanceof Error ? err.message : String(err)], err);
+      }
+    }
+    const check = checkClientTlsMaterial(compiled, clientCa);
+    if (check.problems.length > 0) refuse(check.problems.map((p) => p.message));
+    const next = this.openChannel(compiled);
+    if (options.verifyWithServer ?? true) {
+      const method = workflowServiceMethods().find((m) => m.name === 'GetSystemInfo')!;
+      try {
+        const metadata = await callHeaders(this.compiled, {});
+        await new Promise<void>((resolve, reject) => {
+          const call = next.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, method.serialize({}), metadata, { deadline: new Date(Date.now() + this.compiled.connectTimeoutMs) }, (err) => (err ? reject(err) : resolve()));
+          options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+        });
+      } catch (err) {
+        next.client.close();
+        const probe = connectFailedError({ ...this.compiled, tls: compiled }, err);
+        return refuse([`A test call with the new settings failed: ${probe.message}`], err);
+      }
+      if (this.stateValue !== 'open') {
+        next.client.close();
+        this.assertOpen('setTlsConfig');
+      }
+    }
+    const old = this.channel;
+    this.channel = next;
+    this.compiled = Object.freeze({ ...this.compiled, tls: compiled });
+    this.follow(compiled);
+    old.retiring = true;
+    const movedLongPolls = old.longPolls.size;
+    for (const move of [...old.longPolls]) move();
+    const drainingCalls = old.inflight;
+    if (old.inflight === 0) this.retire(old);
+    else this.retiring.add(old);
+    this.rotationsDone++;
+    const certificate = clientCertificateInfo(compiled);
+    this.expiry.track(certificate);
+    this.compiled.logger.info('TLS settings rotated', {
+      address: this.address,
+      ...(certificate ? { subject: certificate.subject, fingerprint256: certificate.fingerprint256, notAfter: certificate.notAfter.toISOString() } : {}),
+      movedLongPolls,
+      drainingCalls,
+    });
+    trace('rotated', { address: this.address, channel: next.id, movedLongPolls, drainingCalls });
+    return { certificate, movedLongPolls, drainingCalls };
+  }
+
+  /** Follows the certificate watcher of `tls`, if any, so each new pair is rotated in. */
+  private follow(tls: CompiledTls | undefined): void {
+    const source = tls?.clientCertSource;
+    if (this.unwatch && this.followed === source) return;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.followed = source;
+    if (!source) return;
+    source.attachLogger(this.compiled.logger);
+    this.unwatch = source.onChange(async (pair) => {
+      if (this.stateValue !== 'open') return;
+      const current = this.compiled.tls!;
+      try {
+        await this.enqueueRotation(
+          { serverRootCACertificate: current.serverRootCACertificate, serverNameOverride: current.serverNameOverride, clientCertPair: pair },
+          { clientCa: source.files.ca },
+          source,
+        );
+      } catch {
+        // Refusals are logged by rotate(); the previous pair stays in force.
+      }
+    });
+  }
+
+  private followed: unknown;
+
+  private openChannel(tls: CompiledTls | undefined): Channel {
+    const { credentials, channelOptions } = channelCredentials(tls);
+    // A distinct channel argument keeps grpc-js from sharing subchannels (and their TLS sessions) across rotations.
+    const id = ++this.channelCount;
+    const client = new grpc.Client(this.compiled.address, credentials, { ...CHANNEL_ARGS, ...channelOptions, 'bastion.channel_id': id });
+    return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set() };
+  }
+
+  private retire(channel: Channel): void {
+    this.retiring.delete(channel);
+    channel.client.close();
+    trace('channel closed', { address: this.address, channel: channel.id });
   }
 
   private transition(from: readonly ConnectionState[], to: ConnectionState): void {
@@ -157,8 +365,13 @@ export class Connection implements AsyncDisposable {
       this.assertOpen(what);
       signal?.throwIfAborted();
       try {
-        return await this.attempt(method, bytes, metadata, deadline, signal);
+        return await this.attempt(method, bytes, metadata, deadline, signal, longPoll);
       } catch (err) {
+        if (err === MOVED) {
+          // A rotation moved this long poll: reissue it on the new channel at once; it does not count as an attempt.
+          attempt--;
+          continue;
+        }
         if (attempt >= maxAttempts || !isRetryable(err) || err instanceof BastionError || signal?.aborted) throw err;
         const delayMs = backoffMs(attempt, this.options.retry);
         if (deadline !== undefined && Date.now() + delayMs >= deadline) throw err;
@@ -171,14 +384,34 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined): Promise<object> {
+  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
     const callOptions: grpc.CallOptions = deadline === undefined ? {} : { deadline: new Date(deadline) };
+    const channel = this.channel;
     return this.cancellable<object>(signal, (resolve, reject) => {
-      const call = this.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
+      channel.inflight++;
+      let done = false;
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        channel.inflight--;
+        if (longPoll) channel.longPolls.delete(move);
+        if (channel.retiring && channel.inflight === 0) this.retire(channel);
+      };
+      const call = channel.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
+        finish();
         if (err) reject(err);
         else resolve(value as object);
       });
-      return () => call.cancel();
+      const move = (): void => {
+        finish();
+        reject(MOVED);
+        call.cancel();
+      };
+      if (longPoll) channel.longPolls.add(move);
+      return () => {
+        finish();
+        call.cancel();
+      };
     });
   }
 

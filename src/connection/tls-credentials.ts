@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, invalidOption } from '../common/errors';
+import { isCertificateSource, type CertificateWatcher } from '../../certs/certificate-watcher';
 import { redact } from './redact';
 
 /** A PEM input: the PEM text (string or Buffer), or the path of a PEM file. */
@@ -25,8 +26,11 @@ export interface ClientCertPair {
 export interface TlsConfig {
   /** CA certificate(s) that issued the server's certificate; default: the system roots. */
   serverRootCACertificate?: PemSource;
-  /** Present a client certificate (mutual TLS). */
-  clientCertPair?: ClientCertPair;
+  /**
+   * Present a client certificate (mutual TLS): the pair, or a watcher from
+   * `watchCertificateFiles` that the connection follows as the files are replaced.
+   */
+  clientCertPair?: ClientCertPair | CertificateWatcher;
   /** The name to check the server's certificate against, instead of the address's host. */
   serverNameOverride?: string;
 }
@@ -36,6 +40,8 @@ export interface CompiledTls {
   readonly serverRootCACertificate: Buffer | undefined;
   readonly clientCertPair: { readonly crt: Buffer; readonly key: Buffer; readonly subject: string } | undefined;
   readonly serverNameOverride: string | undefined;
+  /** The watcher the pair came from, when `clientCertPair` was one. */
+  readonly clientCertSource?: CertificateWatcher;
 }
 
 const TLS_KEYS = ['serverRootCACertificate', 'clientCertPair', 'serverNameOverride'];
@@ -125,9 +131,10 @@ function checkUnknownKeys(value: object, prefix: string, known: readonly string[
   }
 }
 
-function compileClientCertPair(pair: unknown): CompiledTls['clientCertPair'] {
-  if (pair === undefined) return undefined;
-  if (typeof pair !== 'object' || pair === null) throw invalidOption('tls.clientCertPair', 'must be an object `{ crt, key }` holding the client certificate and its private key.');
+function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null) throw invalidOption('tls.clientCertPair', 'must be an object `{ crt, key }` holding the client certificate and its private key.');
+  const pair: object = isCertificateSource(given) ? given.current() : given;
   checkUnknownKeys(pair, 'tls.clientCertPair', ['crt', 'key'], { cert: 'crt', certificate: 'crt', certChain: 'crt', privateKey: 'key' });
   const { crt, key } = pair as Partial<ClientCertPair>;
   if (crt == null || key == null) {
@@ -182,7 +189,8 @@ export function compileTls(tls: unknown, apiKeySet: boolean): CompiledTls | unde
   if (serverNameOverride !== undefined && (typeof serverNameOverride !== 'string' || !/^[^\s/]+$/.test(serverNameOverride))) {
     throw invalidOption('tls.serverNameOverride', 'must be a host name such as "temporal.internal" (no spaces, scheme or path).');
   }
-  return Object.freeze({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride });
+  const source = isCertificateSource(clientCertPair) ? { clientCertSource: clientCertPair } : {};
+  return Object.freeze({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
 }
 
 /** The grpc-js credentials and channel options for compiled TLS settings (or plaintext). */

@@ -15,6 +15,7 @@ import { SqliteStore } from './store/sqlite-store';
 import { consoleLogger, type Logger, type LogLevel } from './logger';
 import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
+import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
 
 registerRunHooks();
 
@@ -61,7 +62,7 @@ interface CompiledOptions {
   port: number;
   dbFilename?: string;
   namespaces: string[];
-  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  tls?: ServerTlsMaterial;
   logger: Logger;
   blobSizeLimitBytes: number;
 }
@@ -83,6 +84,18 @@ function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVA
   return bytes;
 }
 
+function compileTls(t: DevServerTlsOptions): ServerTlsMaterial {
+  if (typeof t !== 'object' || t === null) throw invalidOption('tls', 'must be an object `{ cert, key, clientCa? }`.');
+  if (!t.cert || !t.key) throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`tls.cert` and `tls.key` go together: pass both (CLI: --tls-cert and --tls-key).');
+  const material = {
+    cert: readPem(t.cert, 'tls.cert', 'CERTIFICATE'),
+    key: readPem(t.key, 'tls.key', 'PRIVATE KEY'),
+    ...(t.clientCa ? { clientCa: readPem(t.clientCa, 'tls.clientCa', 'CERTIFICATE') } : {}),
+  };
+  checkServerTlsMaterial(material);
+  return material;
+}
+
 function compile(o: DevServerOptions): CompiledOptions {
   const ip = o.ip ?? DEFAULT_DEV_SERVER_IP;
   if (typeof ip !== 'string' || ip.length === 0) throw invalidOption('ip', 'must be an IP address such as 127.0.0.1.');
@@ -92,15 +105,7 @@ function compile(o: DevServerOptions): CompiledOptions {
   for (const ns of namespaces) if (typeof ns !== 'string' || !ns) throw invalidOption('namespaces', 'must be a list of non-empty names.');
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
-  let tls: CompiledOptions['tls'];
-  if (o.tls) {
-    if (!o.tls.cert || !o.tls.key) throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`tls.cert` and `tls.key` go together: pass both (CLI: --tls-cert and --tls-key).');
-    tls = {
-      cert: readPem(o.tls.cert, 'tls.cert', 'CERTIFICATE'),
-      key: readPem(o.tls.key, 'tls.key', 'PRIVATE KEY'),
-      clientCa: o.tls.clientCa ? readPem(o.tls.clientCa, 'tls.clientCa', 'CERTIFICATE') : undefined,
-    };
-  }
+  const tls = o.tls ? compileTls(o.tls) : undefined;
   return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob };
 }
 
@@ -114,7 +119,32 @@ export class DevServer {
     readonly tls: boolean,
     private readonly server: grpc.Server,
     private readonly engine: Engine,
+    private readonly tlsProvider: ServerTlsProvider | undefined,
+    private readonly logger: Logger,
   ) {}
+
+  /**
+   * Replaces the server certificate and, for mTLS, the client-CA bundle without a
+   * restart: new handshakes use the new material, open connections carry on. The
+   * material is checked first (certificates parse, the key belongs to the certificate,
+   * not expired); mutual TLS cannot be switched on or off this way.
+   *
+   * ```ts
+   * server.setTlsConfig({ cert: 'server-2.pem', key: 'server-2.key', clientCa: 'old-and-new-ca.pem' });
+   * ```
+   * @throws {ConfigError} `ERR_TLS_CONFIG` or `ERR_CONFLICTING_OPTIONS`; the old material stays in force
+   */
+  setTlsConfig(tls: DevServerTlsOptions): void {
+    if (!this.tlsProvider) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
+    const material = compileTls(tls);
+    if (!!material.clientCa !== this.tlsProvider.mutual) {
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', this.tlsProvider.mutual
+        ? 'The dev server requires client certificates; the new settings must keep `tls.clientCa` (it may hold several CAs during a CA rotation).'
+        : 'The dev server was started without `tls.clientCa`; mutual TLS cannot be switched on without a restart.');
+    }
+    this.tlsProvider.update(material);
+    this.logger.info('dev server TLS material replaced', { address: this.address, mtls: this.tlsProvider.mutual });
+  }
 
   /** Starts a dev server; resolves once it listens. @throws ServerError ERR_SERVER_START */
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
@@ -129,9 +159,8 @@ export class DevServer {
     const svc = workflowServiceFor(engine);
     server.addService(svc.definition, svc.implementation);
     addHealthService(server);
-    const creds = o.tls
-      ? grpc.ServerCredentials.createSsl(o.tls.clientCa ?? null, [{ cert_chain: o.tls.cert, private_key: o.tls.key }], !!o.tls.clientCa)
-      : grpc.ServerCredentials.createInsecure();
+    const tlsProvider = o.tls ? new ServerTlsProvider(o.tls) : undefined;
+    const creds = tlsProvider ? tlsProvider.credentials() : grpc.ServerCredentials.createInsecure();
     const host = o.ip.includes(':') ? `[${o.ip}]` : o.ip;
     let port: number;
     try {
@@ -141,7 +170,7 @@ export class DevServer {
       throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
     }
     o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, db: o.dbFilename ?? ':memory:' });
-    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine);
+    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger);
   }
 
   /** Stops the server: answers waiting polls, closes connections and the database. Idempotent. */

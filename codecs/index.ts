@@ -1,0 +1,37 @@
+/**
+ * Payload codecs: authenticated encryption with key rotation, and compression. Each is a
+ * `PayloadCodec` that Bastion's worker and client, and the official `@temporalio/*` SDK,
+ * accept unchanged in `dataConverter.payloadCodecs`.
+ *
+ * ```ts
+ * import { CompressionCodec, EncryptionCodec, KeyRing, decodePayloads, encodePayloads } from 'bastion/codecs';
+ * import { defaultPayloadConverter } from 'bastion';
+ *
+ * const keyRing = new KeyRing({ active: 'k1', keys: { k1: KeyRing.generateKey() } }); // or KeyRing.fromEnv() / .fromFile(path)
+ * const codecs = [new CompressionCodec(), await EncryptionCodec.create({ keyRing })];
+ * const context = { namespace: 'default', workflowId: 'order-42' };
+ * const wire = await encodePayloads(codecs, [defaultPayloadConverter.toPayload({ card: '4242' })], context);
+ * const [back] = await decodePayloads(codecs, wire, context);
+ * console.log(defaultPayloadConverter.fromPayload(back!)); // { card: '4242' }
+ * // With the official SDK: new Client({ dataConverter: { payloadCodecs: codecs } })
+ * ```
+ */
+export { encodePayloads, decodePayloads } from './payload-codec';
+export type { PayloadCodec, CodecContext } from './payload-codec';
+export { KeyRing, DEFAULT_KEYS_ENV, DEFAULT_KEY_CACHE_TTL_MS } from './key-ring';
+export type { KeyRingOptions, KeyProvider, KeyProviderOptions } from './key-ring';
+export {
+  EncryptionCodec, ENCODING_ENCRYPTED, METADATA_ENCRYPTION_KEY_ID, METADATA_ENCRYPTION_CIPHER, METADATA_ENCRYPTION_BINDING,
+  CIPHER_XCHACHA20POLY1305_V1,
+} from './encryption-codec';
+export type { EncryptionCodecOptions } from './encryption-codec';
+export type { CipherEngineName } from './xchacha20-poly1305';
+export {
+  CompressionCodec, ENCODING_COMPRESSED, METADATA_COMPRESSION, DEFAULT_COMPRESSION_THRESHOLD_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES,
+} from './compression-codec';
+export type { CompressionCodecOptions, CompressionAlgorithm } from './compression-codec';
+export { createCodecServer, DEFAULT_CODEC_SERVER_MAX_BODY_BYTES, CODEC_SERVER_CLOSE_GRACE_MS, HEALTH_PATHS } from './codec-server';
+export type { CodecServer, CodecServerOptions, CodecServerAddress, CodecServerCodec, CodecOrChain, CodecServerLogger } from './codec-server';
+export { DEFAULT_CORS_MAX_AGE_SECONDS, CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS } from './http-cors';
+export type { CodecServerCorsOptions } from './http-cors';
+export type { CodecServerAuthOptions, CodecAuthVerify, CodecAuthRequest } from './http-auth';

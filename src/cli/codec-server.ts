@@ -1,0 +1,137 @@
+/** `bastion codec-server`: the remote codec endpoint for the Temporal Web UI and the Temporal CLI. */
+import * as fs from 'node:fs';
+import { createCodecServer } from '../../codecs/codec-server';
+import { CompressionCodec, type CompressionAlgorithm } from '../../codecs/compression-codec';
+import { EncryptionCodec } from '../../codecs/encryption-codec';
+import { KeyRing } from '../../codecs/key-ring';
+import { decodePayloads, encodePayloads, type PayloadCodec } from '../../codecs/payload-codec';
+import { CliError } from '../common/errors';
+import { consoleLogger, type LogLevel } from '../server/logger';
+import { parseFlags, wantsHelp, type Flags } from './args';
+
+export const CODEC_SERVER_HELP = `Usage: bastion codec-server --port N --keys FILE [flags]
+
+Serves POST …/encode and …/decode for the Temporal Web UI and the Temporal CLI, with
+Bastion's encryption codec (and, with --compression, its compression codec). Prints
+"bastion codec server listening on URL" when ready; SIGINT/SIGTERM stop it.
+
+Flags:
+  --port N                  port to listen on (0 = any free port)
+  --ip IP                   address to listen on (default 127.0.0.1)
+  --keys FILE               key file {"active":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}
+  --compression ALG         gzip | brotli: also compress on /encode (compressed payloads
+                            are always decoded)
+  --cors-origin URL         an origin allowed to call from a browser, e.g. the Web UI's
+                            https://temporal-ui.example.com (repeatable)
+  --cors-credentials        allow credentialed requests (the Web UI's "include
+                            cross-origin credentials"); needs --cors-origin, not "*"
+  --auth-token-env VAR      require "Authorization: Bearer <token>" with the token in VAR
+  --auth-token-file FILE    the same, tokens read from FILE (one per line)
+  --tls-cert FILE           serve HTTPS with this certificate chain (needs --tls-key)
+  --tls-key FILE            private key of --tls-cert
+  --max-body-bytes N        largest request body (default 4194304)
+  --log-level LEVEL         debug | info | warn | error | off (default info)
+
+Examples:
+  bastion codec-server --port 8888 --keys keys.json --cors-origin http://localhost:8233
+  temporal workflow show -w order-1 --codec-endpoint http://127.0.0.1:8888 --codec-auth "Bearer $TOKEN"
+`;
+
+/** The flags shared by the commands that read a key file. */
+export const KEY_FLAGS = { keys: { value: true }, compression: { value: true } } as const;
+
+/**
+ * The codec of `--keys` (and `--compression`): encrypts (after compressing, when asked);
+ * decodes encrypted and compressed payloads alike, and passes others through.
+ * @throws {CodecError} `ERR_CODEC_KEY_RING_INVALID` for a key file that cannot be read or is not a key ring
+ */
+export async function codecFromFlags(flags: Flags, command: string): Promise<PayloadCodec> {
+  const keys = flags.keys;
+  if (typeof keys !== 'string' || keys === '') throw new CliError('ERR_CLI_USAGE', `\`${command}\` needs \`--keys FILE\`, the key file the workers encrypt with.`);
+  const compression = flags.compression as string | undefined;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'brotli') throw new CliError('ERR_CLI_USAGE', `\`--compression\` must be gzip or brotli, got "${compression}".`);
+  const encryption = await EncryptionCodec.create({ keyRing: KeyRing.fromFile(keys) });
+  const encodeChain: PayloadCodec[] = compression ? [new CompressionCodec({ algorithm: compression as CompressionAlgorithm }), encryption] : [encryption];
+  const decodeChain: PayloadCodec[] = [new CompressionCodec(), encryption];
+  return {
+    encode: (payloads, context) => encodePayloads(encodeChain, payloads, context),
+    decode: (payloads, context) => decodePayloads(decodeChain, payloads, context),
+  };
+}
+
+function readTokens(flags: Flags): string[] | undefined {
+  const env = flags['auth-token-env'] as string | undefined;
+  const file = flags['auth-token-file'] as string | undefined;
+  if (env !== undefined && file !== undefined) throw new CliError('ERR_CLI_USAGE', '`--auth-token-env` and `--auth-token-file` cannot be used together: pick one.');
+  if (env !== undefined) {
+    const value = process.env[env]?.trim();
+    if (!value) throw new CliError('ERR_CLI_USAGE', `\`--auth-token-env\` names the variable ${env}, which is not set or empty. Export the token in it.`);
+    return [value];
+  }
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CliError('ERR_CLI_USAGE', `\`--auth-token-file\` ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    if (tokens.length === 0) throw new CliError('ERR_CLI_USAGE', `\`--auth-token-file\` ${file} holds no token; write one per line.`);
+    return tokens;
+  }
+  return undefined;
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === 'localhost' || ip === '::1' || /^127\./.test(ip) || ip === '::ffff:127.0.0.1';
+}
+
+export async function codecServerCommand(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(CODEC_SERVER_HELP);
+    return 0;
+  }
+  const f = parseFlags(argv, {
+    ...KEY_FLAGS, port: { value: true }, ip: { value: true }, 'cors-origin': { value: true, repeatable: true }, 'cors-credentials': {},
+    'auth-token-env': { value: true }, 'auth-token-file': { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true },
+    'max-body-bytes': { value: true }, 'log-level': { value: true },
+  }, 'codec-server');
+  if (f.port === undefined) throw new CliError('ERR_CLI_USAGE', '`codec-server` needs `--port N` (0 for any free port).');
+  const port = Number(f.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
+  const ip = (f.ip as string | undefined) ?? '127.0.0.1';
+  if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
+  const level = (f['log-level'] as string | undefined) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level)) throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
+  const maxBodyBytes = f['max-body-bytes'] === undefined ? undefined : Number(f['max-body-bytes']);
+  const origins = f['cors-origin'] as string[] | undefined;
+  if (f['cors-credentials'] === true && !origins) throw new CliError('ERR_CLI_USAGE', '`--cors-credentials` needs `--cors-origin URL`: credentials are only allowed for listed origins.');
+  const tokens = readTokens(f);
+  const codec = await codecFromFlags(f, 'codec-server');
+  const server = createCodecServer({
+    codec,
+    cors: origins ? { origins, credentials: f['cors-credentials'] === true } : undefined,
+    auth: tokens ? { tokens } : undefined,
+    tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string } : undefined,
+    maxBodyBytes,
+    logger: consoleLogger(level as LogLevel),
+  });
+  const { url } = await server.listen(port, ip);
+  if (!isLoopback(ip) && !f['tls-cert']) {
+    process.stderr.write(`bastion: warning: the codec server listens on ${ip} without TLS: decoded payloads${tokens ? ' and bearer tokens' : ''} cross the network in clear, and the Web UI only sends access tokens to https endpoints. Pass --tls-cert and --tls-key.\n`);
+  }
+  if (!tokens) process.stderr.write('bastion: note: no --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`received ${signal}, closing the codec server\n`);
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      server.close().then(resolve, resolve);
+    };
+    // Handlers first, then the line: whoever waits for the line may signal at once.
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.stdout.write(`bastion codec server listening on ${url}\n`);
+  });
+  return 0;
+}

@@ -1,0 +1,137 @@
+/**
+ * `bastion codec-server` and `bastion payload decode` as real processes: the server
+ * decodes what EncryptionCodec encrypted with the same key file and exits 0 on SIGTERM;
+ * `payload decode` turns a history with encrypted payloads into plaintext, and a bad key
+ * file ends with exit code 1 and a message naming it.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EncryptionCodec } from '../../codecs/encryption-codec';
+import { payloadFromJson, payloadToJson } from '../../codecs/http-payloads';
+import { KeyRing } from '../../codecs/key-ring';
+import { defaultPayloadConverter } from '../../src/converter';
+import { BIN, spawnNode } from '../helpers/processes';
+import { timed, withTimeout } from '../helpers/wait';
+
+const test = suite('cli: codec-server and payload decode');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-codec-cli-'));
+const keysPath = path.join(dir, 'keys.json');
+fs.writeFileSync(keysPath, JSON.stringify({ active: 'k1', keys: { k1: randomBytes(32).toString('base64') } }), { mode: 0o600 });
+const TOKEN = randomBytes(16).toString('hex');
+
+async function codec(): Promise<EncryptionCodec> {
+  return EncryptionCodec.create({ keyRing: KeyRing.fromFile(keysPath) });
+}
+
+async function encrypted(value: unknown): Promise<Record<string, unknown>> {
+  const [p] = await (await codec()).encode([defaultPayloadConverter.toPayload(value)]);
+  return payloadToJson(p!) as Record<string, unknown>;
+}
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('codec-server decodes payloads encrypted with the same key file; SIGTERM exits 0', timed(30_000, async () => {
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--cors-origin', 'http://localhost:8233', '--auth-token-env', 'CODEC_TOKEN'], { CODEC_TOKEN: TOKEN });
+  try {
+    const m = await s.waitFor(/bastion codec server listening on (\S+)/);
+    const url = m[1]!;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const body = JSON.stringify({ payloads: [await encrypted({ card: '4111-1111' })] });
+    const headers = { 'Content-Type': 'application/json', 'X-Namespace': 'default', Authorization: `Bearer ${TOKEN}`, Origin: 'http://localhost:8233' };
+    const res = await fetch(`${url}/decode?preserveStorageRefs=true`, { method: 'POST', headers, body });
+    assert.is(res.status, 200);
+    assert.is(res.headers.get('access-control-allow-origin'), 'http://localhost:8233');
+    const decoded = (await res.json()) as { payloads: Array<{ data: string }> };
+    assert.equal(JSON.parse(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()), { card: '4111-1111' });
+    // Encode then decode through the server, and the token is required.
+    const enc = await fetch(`${url}/encode`, { method: 'POST', headers, body: JSON.stringify({ payloads: [payloadToJson(defaultPayloadConverter.toPayload('hi'))] }) });
+    const encodedBody = (await enc.json()) as { payloads: unknown[] };
+    const [back] = await (await codec()).decode(encodedBody.payloads.map((p, i) => payloadFromJson(p, `payloads[${i}]`)));
+    assert.is(defaultPayloadConverter.fromPayload(back!), 'hi');
+    assert.is((await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })).status, 401);
+    s.kill('SIGTERM');
+    const exit = await withTimeout(10_000, s.exited, 'codec-server exit');
+    assert.is(exit.code, 0, s.output());
+    assert.not.ok(s.output().includes(TOKEN), 'the token is never printed');
+  } finally {
+    s.kill();
+  }
+}));
+
+test('codec-server warns when it listens beyond loopback without TLS', timed(30_000, async () => {
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath]);
+  try {
+    await s.waitFor(/bastion codec server listening on/);
+    await s.waitFor(/without TLS/);
+    s.kill('SIGINT');
+    assert.is((await withTimeout(10_000, s.exited, 'exit')).code, 0);
+  } finally {
+    s.kill();
+  }
+}));
+
+test('payload decode prints a history with every payload decrypted', timed(30_000, async () => {
+  const history = {
+    events: [
+      {
+        eventId: '1', eventTime: '2024-01-01T00:00:00Z', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'order' }, taskQueue: { name: 'q' },
+          input: { payloads: [await encrypted({ item: 'lamp', qty: 2 })] },
+          memo: { fields: { note: await encrypted('gift wrap') } },
+        },
+      },
+      {
+        eventId: '2', eventTime: '2024-01-01T00:00:01Z', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED',
+        workflowExecutionFailedEventAttributes: { failure: { message: 'Encoded failure', encodedAttributes: await encrypted({ message: 'card declined', stack_trace: '' }) } },
+      },
+    ],
+  };
+  const input = path.join(dir, 'history.json');
+  fs.writeFileSync(input, JSON.stringify(history));
+  const s = spawnNode([BIN, 'payload', 'decode', '--keys', keysPath, '--input', input, '--with-values']);
+  const exit = await withTimeout(20_000, s.exited, 'payload decode');
+  assert.is(exit.code, 0, s.output());
+  const out = JSON.parse(s.output().slice(s.output().indexOf('{')));
+  const started = out.events[0].workflowExecutionStartedEventAttributes;
+  assert.equal(started.input.payloads[0].decoded, { item: 'lamp', qty: 2 });
+  assert.is(Buffer.from(started.input.payloads[0].metadata.encoding, 'base64').toString(), 'json/plain');
+  assert.is(started.memo.fields.note.decoded, 'gift wrap');
+  assert.is(out.events[1].workflowExecutionFailedEventAttributes.failure.encodedAttributes.decoded.message, 'card declined');
+  assert.is(out.events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'the rest is unchanged');
+
+  // Without --with-values the output stays a plain proto3 JSON history.
+  const plain = spawnNode([BIN, 'payload', 'decode', '--keys', keysPath, '--input', input]);
+  assert.is((await withTimeout(20_000, plain.exited, 'payload decode')).code, 0, plain.output());
+  const p0 = JSON.parse(plain.output()).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+  assert.equal(Object.keys(p0).sort(), ['data', 'metadata']);
+  assert.equal(JSON.parse(Buffer.from(p0.data, 'base64').toString()), { item: 'lamp', qty: 2 });
+}));
+
+test('payload decode with a bad key file exits 1 and names the file; a wrong key names the payload', timed(30_000, async () => {
+  const input = path.join(dir, 'one.json');
+  fs.writeFileSync(input, JSON.stringify({ payloads: [await encrypted('secret-value-xyz')] }));
+  const badKeys = path.join(dir, 'bad-keys.json');
+  fs.writeFileSync(badKeys, JSON.stringify({ active: 'k1', keys: { k1: 'not-32-bytes' } }));
+  const s = spawnNode([BIN, 'payload', 'decode', '--keys', badKeys, '--input', input]);
+  assert.is((await withTimeout(20_000, s.exited, 'payload decode')).code, 1, s.output());
+  assert.match(s.output(), /^bastion: /m);
+  assert.ok(s.output().includes('bad-keys.json'), s.output());
+  const missing = spawnNode([BIN, 'payload', 'decode', '--keys', path.join(dir, 'nope.json'), '--input', input]);
+  assert.is((await withTimeout(20_000, missing.exited, 'payload decode')).code, 1);
+  assert.match(missing.output(), /nope\.json/);
+
+  const otherKeys = path.join(dir, 'other-keys.json');
+  fs.writeFileSync(otherKeys, JSON.stringify({ active: 'k1', keys: { k1: randomBytes(32).toString('base64') } }));
+  const wrong = spawnNode([BIN, 'payload', 'decode', '--keys', otherKeys, '--input', input]);
+  assert.is((await withTimeout(20_000, wrong.exited, 'payload decode')).code, 1);
+  assert.match(wrong.output(), /`payloads\[0\]` could not be decoded/);
+  assert.not.ok(wrong.output().includes('secret-value-xyz'));
+}));
+
+test.run();

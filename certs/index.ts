@@ -28,3 +28,5 @@ export { checkTemporalCloudCaBundle, checkClientCertificateForCloud, CLOUD_MAX_B
 export type { CloudCheckResult, CloudCertificateFilter } from './temporal-cloud';
 export type { DistinguishedName } from './distinguished-name';
 export type { KeyUsage } from './x509-builder';
+export { watchCertificateFiles, CertificateWatcher, isCertificateSource, DEFAULT_WATCH_POLL_INTERVAL_MS, DEFAULT_WATCH_SETTLE_MS } from './certificate-watcher';
+export type { WatchCertificateFilesOptions, CertificatePair, CertificatePairInfo, CertificateWatcherLogger, RejectedPair } from './certificate-watcher';

@@ -19,6 +19,10 @@ Flags:
   --tls-client-ca FILE    require client certificates issued by a CA in this bundle (mTLS)
   --log-level LEVEL       debug | info | warn | error | off (default warn)
   --blob-size-limit BYTES largest payload blob accepted (default 2097152)
+
+With TLS, SIGHUP re-reads --tls-cert, --tls-key and --tls-client-ca and serves the new
+material without a restart (new handshakes use it; open connections carry on). Material
+that fails its checks is reported on stderr and the old material stays in force.
 `;
 
 export async function startDev(argv: string[]): Promise<number> {
@@ -49,16 +53,31 @@ export async function startDev(argv: string[]): Promise<number> {
   }).catch((err) => {
     throw withFlagNames(err);
   });
+  const tlsFiles = f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined;
+  const reload = (): void => {
+    if (!tlsFiles) {
+      process.stderr.write('received SIGHUP; the dev server runs without TLS, nothing to reload\n');
+      return;
+    }
+    try {
+      server.setTlsConfig(tlsFiles);
+      process.stderr.write('received SIGHUP, TLS material reloaded\n');
+    } catch (err) {
+      process.stderr.write(`received SIGHUP, TLS material NOT reloaded (the old material stays in force): ${(withFlagNames(err) as Error).message}\n`);
+    }
+  };
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`received ${signal}, closing the dev server\n`);
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGHUP', reload);
       server.close().then(resolve, resolve);
     };
     // Handlers first, then the line: whoever waits for the line may signal at once.
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', reload);
     process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   });
   return 0;

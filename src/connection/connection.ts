@@ -9,7 +9,7 @@ import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
-import { backoffMs, isLongPoll, isRetryable } from './retry-policy';
+import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS } from './retry-policy';
 import { channelCredentials, compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 import { ExpiryWatch } from './expiry-watch';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
@@ -37,6 +37,17 @@ function trace(message: string, meta: Record<string, unknown>): void {
 }
 
 type Canceller = (reason: unknown) => void;
+
+/** Identical task polls (same method, same request bytes) can take each other's tasks. */
+function pollKey(method: UnaryMethod, bytes: Buffer): string {
+  return `${method.path}\0${bytes.toString('latin1')}`;
+}
+
+/** Whether a poll response carries a task (an empty poll answer has no task token). */
+function hasTask(value: unknown): boolean {
+  const token = (value as { taskToken?: Uint8Array } | null)?.taskToken;
+  return token !== undefined && token !== null && token.length > 0;
+}
 
 /**
  * One grpc-js client with the TLS settings it was made with. A rotation makes a new one;
@@ -178,6 +189,9 @@ export class Connection implements AsyncDisposable {
       }
       this.expiry.stop();
       this.unwatch?.();
+      const kept = [...this.keptTasks.values()].reduce((n, l) => n + l.length, 0);
+      if (kept > 0) this.compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
+      this.keptTasks.clear();
       this.channel.client.close();
       for (const c of this.retiring) c.client.close();
       this.retiring.clear();
@@ -360,6 +374,8 @@ export class Connection implements AsyncDisposable {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const maxAttempts = retry && !longPoll ? this.options.retry.maxAttempts : 1;
     const bytes = method.serialize(request);
+    const kept = this.takeKeptTask(method, bytes);
+    if (kept) return kept;
     for (let attempt = 1; ; attempt++) {
       const metadata = await callHeaders(this.options, request);
       this.assertOpen(what);
@@ -368,8 +384,11 @@ export class Connection implements AsyncDisposable {
         return await this.attempt(method, bytes, metadata, deadline, signal, longPoll);
       } catch (err) {
         if (err === MOVED) {
-          // A rotation moved this long poll: reissue it on the new channel at once; it does not count as an attempt.
+          // A rotation moved this long poll: reissue it on the new channel at once (or take a
+          // task its old call has received meanwhile); it does not count as an attempt.
           attempt--;
+          const task = this.takeKeptTask(method, bytes);
+          if (task) return task;
           continue;
         }
         if (attempt >= maxAttempts || !isRetryable(err) || err instanceof BastionError || signal?.aborted) throw err;
@@ -387,32 +406,95 @@ export class Connection implements AsyncDisposable {
   private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
     const callOptions: grpc.CallOptions = deadline === undefined ? {} : { deadline: new Date(deadline) };
     const channel = this.channel;
+    const taskPoll = LONG_POLL_METHODS.has(method.name);
+    const key = taskPoll ? pollKey(method, bytes) : '';
     return this.cancellable<object>(signal, (resolve, reject) => {
       channel.inflight++;
       let done = false;
+      // Once detached, the caller no longer waits for this call: it was moved by a rotation
+      // or given a task another call received. A task this call still receives is handed on.
+      let detached = false;
       const finish = (): void => {
         if (done) return;
         done = true;
         channel.inflight--;
-        if (longPoll) channel.longPolls.delete(move);
+        channel.longPolls.delete(move);
         if (channel.retiring && channel.inflight === 0) this.retire(channel);
       };
       const call = channel.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
         finish();
+        if (detached) {
+          if (!err && hasTask(value)) this.handOff(key, value as object);
+          return;
+        }
+        this.unwait(key, adopt);
         if (err) reject(err);
         else resolve(value as object);
       });
+      // A rotation moves the caller to the new channel at once. A history long poll is
+      // cancelled (reading history again is harmless); a task poll is left to finish on the
+      // old channel, because cancelling it could discard a task the server already sent.
       const move = (): void => {
-        finish();
+        detached = true;
+        this.unwait(key, adopt);
         reject(MOVED);
-        call.cancel();
+        if (!taskPoll) {
+          finish();
+          call.cancel();
+        }
+      };
+      const adopt = (task: object): void => {
+        detached = true;
+        channel.longPolls.delete(move);
+        resolve(task);
       };
       if (longPoll) channel.longPolls.add(move);
+      if (taskPoll) this.wait(key, adopt);
       return () => {
+        this.unwait(key, adopt);
         finish();
         call.cancel();
       };
     });
+  }
+
+  /** Task polls in flight, by request, that can take a task another call of theirs received. */
+  private readonly waitingPolls = new Map<string, Set<(task: object) => void>>();
+  /** Tasks received by detached polls with no identical poll waiting; the next such poll takes one. */
+  private readonly keptTasks = new Map<string, object[]>();
+
+  private wait(key: string, adopt: (task: object) => void): void {
+    let set = this.waitingPolls.get(key);
+    if (!set) this.waitingPolls.set(key, (set = new Set()));
+    set.add(adopt);
+  }
+
+  private unwait(key: string, adopt: (task: object) => void): void {
+    const set = this.waitingPolls.get(key);
+    if (set?.delete(adopt) && set.size === 0) this.waitingPolls.delete(key);
+  }
+
+  /** A detached poll received a task: give it to an identical poll that is waiting, or keep it for the next one. */
+  private handOff(key: string, task: object): void {
+    const waiting = this.waitingPolls.get(key);
+    const adopt = waiting?.values().next().value as ((task: object) => void) | undefined;
+    if (adopt) {
+      this.unwait(key, adopt);
+      adopt(task);
+      trace('task from a moved poll handed to a waiting poll', { address: this.address });
+      return;
+    }
+    this.keptTasks.set(key, [...(this.keptTasks.get(key) ?? []), task]);
+    trace('task from a moved poll kept for the next poll', { address: this.address });
+  }
+
+  private takeKeptTask(method: UnaryMethod, bytes: Buffer): object | undefined {
+    if (this.keptTasks.size === 0 || !LONG_POLL_METHODS.has(method.name)) return undefined;
+    const key = pollKey(method, bytes);
+    const list = this.keptTasks.get(key);
+    const task = list?.shift();
+    if (list && list.length === 0) this.keptTasks.delete(key);
+    return task;
   }
 
   /**

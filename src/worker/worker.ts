@@ -60,6 +60,11 @@ export class Worker {
     const o = compileWorkerOptions(options);
     const ownsConnection = !o.connection;
     const connection = o.connection ?? (await Connection.connect());
+    const certificate = connection.tlsInfo();
+    if (certificate && certificate.notAfter.getTime() <= Date.now()) {
+      if (ownsConnection) await connection.close();
+      throw new ConnectionError('ERR_TLS_CERT_EXPIRED', `Worker.create: the connection's client certificate (subject ${certificate.subject}, fingerprint ${certificate.fingerprint256}) expired on ${certificate.notAfter.toISOString()}. Rotate it with \`connection.setTlsConfig\` or \`watchCertificateFiles\`, then create the worker.`);
+    }
     try {
       await connection.workflowService.describeNamespace({ namespace: o.namespace }, { timeout: 10_000 });
     } catch (err) {

@@ -1,18 +1,18 @@
 /**
- * What every operator command shares: the Temporal CLI's connection flags and their
- * `TEMPORAL_*` variables (explicit flags win over the environment), the connection, and
- * the translation of server answers into messages a person can act on.
+ * What every operator command shares: the Temporal CLI's connection flags over Temporal's
+ * environment configuration (`temporal.toml` profiles and `TEMPORAL_*` variables, read by
+ * `loadClientConnectConfig`; flags win over variables, variables over the file), the
+ * connection, and the translation of server answers into messages a person can act on.
  */
 import * as grpc from '@grpc/grpc-js';
 import { BastionError, CliError } from '../common/errors';
 import { google } from '../common/proto';
 import { Connection } from '../connection/connection';
 import { DEFAULT_ADDRESS, type ConnectionOptions } from '../connection/connection-options';
-import type { TlsConfig } from '../connection/tls-credentials';
+import { DEFAULT_NAMESPACE, loadClientConnectConfigWithFlags, type ConnectionFlagNames, type ConnectionFlags } from '../connection/envconfig';
 import type { FlagSpec, Flags } from './args';
 
-/** The namespace when neither `--namespace` nor `TEMPORAL_NAMESPACE` names one. @default 'default' */
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_NAMESPACE };
 
 /** `--output` values; `text` is for people, `json` for programs. */
 export type OutputFormat = 'text' | 'json';
@@ -27,6 +27,8 @@ export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freez
   'tls-key-path': { value: true },
   'tls-ca-path': { value: true },
   'tls-server-name': { value: true },
+  profile: { value: true },
+  'config-file': { value: true },
   output: { value: true, alias: 'o' },
 });
 
@@ -42,7 +44,11 @@ export const CONNECTION_FLAGS_HELP = `Connection flags (every operator command):
   --tls-key-path FILE     its private key (env TEMPORAL_TLS_CLIENT_KEY_PATH)
   --tls-ca-path FILE      CA that issued the server's certificate (env TEMPORAL_TLS_SERVER_CA_CERT_PATH)
   --tls-server-name NAME  name to check the server's certificate against (env TEMPORAL_TLS_SERVER_NAME)
+  --profile NAME          profile of temporal.toml to use (env TEMPORAL_PROFILE; default "default")
+  --config-file FILE      the temporal.toml to read (env TEMPORAL_CONFIG_FILE; default
+                          ~/.config/temporalio/temporal.toml or the OS's equivalent)
   -o, --output FORMAT     text (default) or json
+Flags win over TEMPORAL_* variables, and variables over the profile.
 `;
 
 /** Resolved settings of an operator command. */
@@ -50,92 +56,75 @@ export interface OperatorSettings {
   readonly connection: ConnectionOptions;
   readonly namespace: string;
   readonly output: OutputFormat;
-  /** Where each connection option came from (`--tls-ca-path`, `TEMPORAL_TLS_SERVER_CA_CERT_PATH`), for messages. */
+  /**
+   * Where each connection option came from, worded for messages and keyed by option
+   * (`tls.serverRootCACertificate`): `` `--tls-ca-path` ``, `` `TEMPORAL_TLS_SERVER_CA_CERT_PATH` ``
+   * or `` `tls.server_ca_cert_path` in profile "prod" of /home/u/.config/temporalio/temporal.toml ``.
+   */
   readonly sources: Readonly<Record<string, string>>;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Each TLS input: its flag, then its variables (the current name, `_DATA` for inline PEM, the CLI's older name). */
+/** Each setting of the environment configuration and the flag that gives it. */
+const FLAG_NAMES: ConnectionFlagNames = Object.freeze({
+  profile: '--profile',
+  configFile: '--config-file',
+  address: '--address',
+  namespace: '--namespace',
+  apiKey: '--api-key',
+  tls: '--tls',
+  clientCertPath: '--tls-cert-path',
+  clientKeyPath: '--tls-key-path',
+  serverCaCertPath: '--tls-ca-path',
+  serverName: '--tls-server-name',
+});
+
+/** The TLS inputs among the flags, by connection option, for `--tls=false` clashes and message fallbacks. */
 const TLS_INPUTS = [
-  { option: 'tls.clientCertPair.crt', flag: 'tls-cert-path', env: ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CERT'] },
-  { option: 'tls.clientCertPair.key', flag: 'tls-key-path', env: ['TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_KEY'] },
-  { option: 'tls.serverRootCACertificate', flag: 'tls-ca-path', env: ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_TLS_CA'] },
-  { option: 'tls.serverNameOverride', flag: 'tls-server-name', env: ['TEMPORAL_TLS_SERVER_NAME'] },
+  { option: 'tls.clientCertPair.crt', key: 'clientCertPath' },
+  { option: 'tls.clientCertPair.key', key: 'clientKeyPath' },
+  { option: 'tls.serverRootCACertificate', key: 'serverCaCertPath' },
+  { option: 'tls.serverNameOverride', key: 'serverName' },
 ] as const;
 
 /**
- * Reads the connection flags, falling back to the environment, then to the defaults.
- * @throws {CliError} `ERR_CLI_USAGE` for an `--output` other than text or json, or an empty value
+ * Reads the connection flags over the environment configuration (the `temporal.toml`
+ * profile chosen by `--profile` or `TEMPORAL_PROFILE`, then `TEMPORAL_*` variables), then
+ * the defaults.
+ * @throws {CliError} `ERR_CLI_USAGE` for an `--output` other than text or json, an empty
+ *   value, or `--tls=false` with a TLS flag
+ * @throws {ConfigError} from `loadClientConnectConfig`: an unreadable `--config-file`, a
+ *   `--profile` the file lacks, a path and data for one item, a certificate without its key
  */
 export function operatorSettings(flags: Flags, env: Env = process.env): OperatorSettings {
-  const sources: Record<string, string> = {};
-  const pick = (option: string, flag: string, vars: readonly string[]): string | undefined => {
-    const given = flags[flag];
-    if (typeof given === 'string') {
-      if (given.trim() === '') throw new CliError('ERR_CLI_USAGE', `Flag \`--${flag}\` needs a non-empty value.`);
-      sources[option] = `--${flag}`;
-      return given;
+  const given: ConnectionFlags = {};
+  for (const [key, flag] of Object.entries(FLAG_NAMES) as [keyof ConnectionFlags, string][]) {
+    const value = flags[flag.slice(2)];
+    if (key === 'tls') {
+      if (typeof value === 'boolean') given.tls = value;
+      continue;
     }
-    for (const name of vars) {
-      const value = env[name];
-      if (value !== undefined && value !== '') {
-        sources[option] = name;
-        return value;
-      }
-    }
-    return undefined;
-  };
-  const address = pick('address', 'address', ['TEMPORAL_ADDRESS']) ?? DEFAULT_ADDRESS;
-  const namespace = pick('namespace', 'namespace', ['TEMPORAL_NAMESPACE']) ?? DEFAULT_NAMESPACE;
-  const apiKey = pick('apiKey', 'api-key', ['TEMPORAL_API_KEY']);
-  const [crt, key, ca, serverName] = TLS_INPUTS.map((i) => pick(i.option, i.flag, i.env));
+    if (typeof value !== 'string') continue;
+    if (value.trim() === '') throw new CliError('ERR_CLI_USAGE', `Flag \`${flag}\` needs a non-empty value.`);
+    given[key] = value;
+  }
   const output = (flags.output as string | undefined) ?? 'text';
   if (output !== 'text' && output !== 'json') throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text or json, got "${output}".`);
-
-  let tlsOn: boolean | undefined;
-  if (typeof flags.tls === 'boolean') {
-    tlsOn = flags.tls;
-    sources.tls = flags.tls ? '--tls' : '--tls=false';
-  } else if (env.TEMPORAL_TLS !== undefined && env.TEMPORAL_TLS !== '') {
-    // As the Temporal CLI and envconfig: only `1` and `true` turn TLS on.
-    tlsOn = ['1', 'true'].includes(env.TEMPORAL_TLS.toLowerCase());
-    sources.tls = 'TEMPORAL_TLS';
+  if (given.tls === false) {
+    // `--tls=false` drops TLS settings of the profile and variables, but two flags that disagree are a mistake.
+    const clash = TLS_INPUTS.filter((i) => given[i.key] !== undefined).map((i) => `\`${FLAG_NAMES[i.key]}\``);
+    if (clash.length > 0) throw new CliError('ERR_CLI_USAGE', `\`--tls=false\` turns TLS off, but ${clash.join(', ')} ${clash.length > 1 ? 'are' : 'is'} TLS input. Drop one of them.`);
   }
-  const inputs = { crt, key, ca, serverName };
-  const set = TLS_INPUTS.map((i, n) => ({ ...i, value: [crt, key, ca, serverName][n] })).filter((i) => i.value !== undefined);
-  if (tlsOn === false && set.length > 0) {
-    // An explicit flag wins over the environment: `--tls=false` drops TLS inputs from variables.
-    const fromFlags = set.filter((i) => sources[i.option] === `--${i.flag}`);
-    const clash = sources.tls === '--tls=false' ? fromFlags : fromFlags.length > 0 ? [] : set;
-    if (clash.length > 0) {
-      const named = clash.map((i) => `\`${sources[i.option]}\``).join(', ');
-      throw new CliError('ERR_CLI_USAGE', `\`${sources.tls}\` turns TLS off, but ${named} ${clash.length > 1 ? 'are' : 'is'} TLS input. Drop one of them.`);
-    }
-    if (sources.tls === '--tls=false') {
-      for (const i of set) delete sources[i.option];
-      inputs.crt = inputs.key = inputs.ca = inputs.serverName = undefined;
-    } else {
-      tlsOn = true; // TLS input given as flags wins over TEMPORAL_TLS=false
-    }
-  }
-  let tls: ConnectionOptions['tls'];
-  if (Object.values(inputs).some((v) => v !== undefined)) {
-    const config: TlsConfig = {};
-    if (inputs.ca !== undefined) config.serverRootCACertificate = inputs.ca;
-    if (inputs.crt !== undefined || inputs.key !== undefined) config.clientCertPair = { crt: inputs.crt!, key: inputs.key! };
-    if (inputs.serverName !== undefined) config.serverNameOverride = inputs.serverName;
-    tls = config;
-  } else if (tlsOn !== undefined) {
-    tls = tlsOn;
-  }
-  const connection: ConnectionOptions = { address, ...(tls !== undefined ? { tls } : {}), ...(apiKey !== undefined ? { apiKey } : {}) };
-  return { connection, namespace, output, sources };
+  const config = loadClientConnectConfigWithFlags({ env }, given, FLAG_NAMES);
+  const connection: ConnectionOptions = { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS };
+  return { connection, namespace: config.namespace, output, sources: config.sources };
 }
 
 /**
  * Connects, runs `fn`, and closes the connection whatever happens. Errors from the
- * connection name the flag or variable the user set rather than the library option.
+ * connection name the flag, variable or profile setting the user set rather than the
+ * library option.
  * @throws {ConfigError} for unreadable or mismatched TLS files
  * @throws {ConnectionError} `ERR_CONNECT_FAILED` naming the address and the TLS state
  */
@@ -155,23 +144,25 @@ export async function withConnection<T>(settings: OperatorSettings, fn: (connect
 
 const PAIR = 'tls.clientCertPair';
 
-/** Rewrites backticked option names (`tls.serverRootCACertificate`) as the flag or variable that set them. */
+/**
+ * Rewrites backticked option names (`tls.serverRootCACertificate`) as what set them: the
+ * flag, the variable, or the profile setting; an option nobody set is named by its flag.
+ */
 function withFlagNames(err: unknown, sources: Readonly<Record<string, string>>): unknown {
   if (!(err instanceof Error)) return err;
+  const flag = (name: string): string => `\`${name}\``;
   const label = (option: string): string | undefined => {
-    if (option === PAIR) return `${sources[`${PAIR}.crt`] ?? '--tls-cert-path'}\` and \`${sources[`${PAIR}.key`] ?? '--tls-key-path'}`;
-    if (option === 'tls') return '--tls';
-    if (option === 'tls: false') return '--tls=false';
-    if (option === 'apiKey') return sources.apiKey ?? '--api-key';
-    if (option === 'address') return sources.address ?? '--address';
+    if (option === PAIR) return `${sources[`${PAIR}.crt`] ?? flag(FLAG_NAMES.clientCertPath)} and ${sources[`${PAIR}.key`] ?? flag(FLAG_NAMES.clientKeyPath)}`;
+    if (option === 'tls') return flag('--tls');
+    if (option === 'tls: false') return flag('--tls=false');
+    if (option === 'apiKey') return sources.apiKey ?? flag(FLAG_NAMES.apiKey);
+    if (option === 'address') return sources.address ?? flag(FLAG_NAMES.address);
+    if (option === 'metadata') return sources.metadata;
     const input = TLS_INPUTS.find((i) => i.option === option);
-    return sources[option] ?? (input ? `--${input.flag}` : undefined);
+    return sources[option] ?? (input ? flag(FLAG_NAMES[input.key]) : undefined);
   };
   err.message = err.message
-    .replace(/`([\w.]+(?:: false)?)`/g, (m, option: string) => {
-      const l = label(option);
-      return l ? `\`${l}\`` : m;
-    })
+    .replace(/`([\w.]+(?:: false)?)`/g, (m, option: string) => label(option) ?? m)
     .replace(/\b([Ss])et (`--[^`]+`)(?=[.,;]|$)/g, (_m, s: string, flag: string) => `${s === 'S' ? 'P' : 'p'}ass ${flag}`);
   return err;
 }
@@ -209,7 +200,7 @@ export function callFailed(err: unknown, subject: CallSubject): unknown {
   if (e.code === grpc.status.NOT_FOUND) {
     const types = errorDetailTypes(e);
     const namespaceMissing = types.includes('temporal.api.errordetails.v1.NamespaceNotFoundFailure') || (types.length === 0 && /namespace/i.test(details) && !/workflow/i.test(details));
-    if (namespaceMissing) return new CliError('ERR_CLI_NOT_FOUND', `Namespace ${subject.namespace} was not found on the server. Check \`--namespace\` (or TEMPORAL_NAMESPACE).`, { cause: err });
+    if (namespaceMissing) return new CliError('ERR_CLI_NOT_FOUND', `Namespace ${subject.namespace} was not found on the server. Check \`--namespace\` (or TEMPORAL_NAMESPACE, or the profile's \`namespace\`).`, { cause: err });
     if (subject.workflowId !== undefined) {
       const run = subject.runId ? ` (run ${subject.runId})` : '';
       return new CliError('ERR_CLI_NOT_FOUND', `Workflow ${subject.workflowId}${run} was not found in namespace ${subject.namespace}. Check \`--workflow-id\`${subject.runId ? ', `--run-id`' : ''} and \`--namespace\`; \`bastion workflow list\` shows what exists.`, { cause: err });

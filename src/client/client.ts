@@ -7,7 +7,11 @@ import * as os from 'node:os';
 import { invalidOption } from '../common/errors';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
-import { defaultPayloadConverter, failureToError, TerminatedFailure, TimeoutFailure, CancelledFailure, type PayloadConverter } from '../converter';
+import {
+  defaultDataConverter, loadDataConverter, TerminatedFailure, TimeoutFailure, CancelledFailure, type DataConverter, type DataConverterOptions, type Payload,
+  type PayloadConverter, type ProtoFailure,
+} from '../converter';
+import { codecTransform, transformFailure, transformPayloadMap, type CodecContext, type PayloadsTransform } from '../converter/payload-codec';
 import {
   chain, type ClientInterceptors, type Headers, type WorkflowCancelInput, type WorkflowClientInterceptor, type WorkflowDescribeInput, type WorkflowQueryInput,
   type WorkflowSignalInput, type WorkflowSignalWithStartInput, type WorkflowStartInput, type WorkflowTerminateInput,
@@ -21,7 +25,14 @@ export interface ClientOptions {
   connection: Connection;
   /** @default 'default' */
   namespace?: string;
-  dataConverter?: { payloadConverter?: PayloadConverter };
+  /**
+   * Payload converter, failure converter and payload codecs (`{ payloadCodecs: [codec] }`):
+   * the client encodes workflow input, memo, signal and query arguments, and decodes
+   * results, query answers, failures and memo. Search attributes and headers stay in clear.
+   * @default the default converters, no codecs
+   * @throws {ConfigError} `ERR_INVALID_OPTION` from `new Client` when a codec lacks `encode`/`decode`
+   */
+  dataConverter?: DataConverterOptions;
   /** @default `${process.pid}@${os.hostname()}` */
   identity?: string;
   interceptors?: ClientInterceptors;
@@ -62,6 +73,9 @@ export interface WorkflowExecutionDescription {
   startTime: Date;
   closeTime?: Date;
   parentExecution?: { workflowId: string; runId: string };
+  /** The memo, decoded (through the payload codecs and converter). */
+  memo?: Record<string, unknown>;
+  /** The server's answer as is (memo still encoded; search attributes, which codecs never touch, as payloads). */
   raw: Record<string, any>;
 }
 
@@ -89,9 +103,10 @@ export class Client {
     if (!options?.connection) throw invalidOption('connection', 'is required: pass `await Connection.connect({ address })`.');
     this.connection = options.connection;
     this.namespace = options.namespace ?? 'default';
+    const dataConverter = loadDataConverter(options.dataConverter);
     this.workflow = new WorkflowClient(
-      this.connection, this.namespace, options.dataConverter?.payloadConverter ?? defaultPayloadConverter,
-      options.identity ?? `${process.pid}@${os.hostname()}`, options.interceptors?.workflow ?? [],
+      this.connection, this.namespace, dataConverter.payloadConverter,
+      options.identity ?? `${process.pid}@${os.hostname()}`, options.interceptors?.workflow ?? [], dataConverter,
     );
   }
 
@@ -101,28 +116,64 @@ export class Client {
 }
 
 export class WorkflowClient {
+  /** @internal Codec directions. */
+  readonly encode: PayloadsTransform;
+  /** @internal */
+  readonly decode: PayloadsTransform;
+
   constructor(
     readonly connection: Connection,
     readonly namespace: string,
     readonly payloadConverter: PayloadConverter,
     readonly identity: string,
     readonly interceptors: WorkflowClientInterceptor[] = [],
-  ) {}
-
-  private payloads(values: unknown[]) {
-    return { payloads: values.map((v) => this.payloadConverter.toPayload(v)) };
+    readonly dataConverter: DataConverter = { ...defaultDataConverter, payloadConverter },
+  ) {
+    this.encode = codecTransform(dataConverter.payloadCodecs ?? [], 'encode');
+    this.decode = codecTransform(dataConverter.payloadCodecs ?? [], 'decode');
   }
 
-  private startRequest(workflow: WorkflowRef, o: WorkflowStartOptions, headers: Headers = {}) {
+  /** @internal The codec context of a workflow's payloads. */
+  context(workflowId: string): CodecContext {
+    return { type: 'workflow', namespace: this.namespace, workflowId };
+  }
+
+  /** @internal Values → payloads → codecs. */
+  async payloads(values: unknown[], workflowId: string): Promise<{ payloads: Payload[] }> {
+    return { payloads: (await this.encode(values.map((v) => this.payloadConverter.toPayload(v)), this.context(workflowId)))! };
+  }
+
+  /** @internal Codecs → payloads → the value of the first (`undefined` when there is none). */
+  async value(payloads: Payload[] | null | undefined, workflowId: string): Promise<unknown> {
+    const decoded = await this.decode(payloads ?? [], this.context(workflowId));
+    const p = decoded?.[0];
+    return p ? this.payloadConverter.fromPayload(p) : undefined;
+  }
+
+  /** @internal Codecs → failure converter. */
+  async error(failure: ProtoFailure, workflowId: string): Promise<Error> {
+    const decoded = this.dataConverter.payloadCodecs?.length ? await transformFailure(this.decode, failure, this.context(workflowId)) : failure;
+    return this.dataConverter.failureConverter.failureToError(decoded, this.payloadConverter);
+  }
+
+  /** @internal A memo's fields, decoded. */
+  async memo(fields: Record<string, Payload> | null | undefined, workflowId: string): Promise<Record<string, unknown> | undefined> {
+    if (!fields) return undefined;
+    const decoded = (await transformPayloadMap(this.decode, fields, this.context(workflowId)))!;
+    return Object.fromEntries(Object.entries(decoded).map(([k, p]) => [k, this.payloadConverter.fromPayload(p)]));
+  }
+
+  private async startRequest(workflow: WorkflowRef, o: WorkflowStartOptions, headers: Headers = {}) {
     if (!o || typeof o.taskQueue !== 'string' || !o.taskQueue) throw invalidOption('taskQueue', 'is required.');
     if (typeof o.workflowId !== 'string' || !o.workflowId) throw invalidOption('workflowId', 'is required.');
     const pc = this.payloadConverter;
+    const ctx = this.context(o.workflowId);
     return {
       namespace: this.namespace,
       workflowId: o.workflowId,
       workflowType: { name: nameOf(workflow, 'workflow') },
       taskQueue: { name: o.taskQueue, kind: 1 },
-      input: this.payloads(o.args ?? []),
+      input: await this.payloads(o.args ?? [], o.workflowId),
       workflowExecutionTimeout: dur(optMs(o.workflowExecutionTimeout, 'workflowExecutionTimeout')),
       workflowRunTimeout: dur(optMs(o.workflowRunTimeout, 'workflowRunTimeout')),
       workflowTaskTimeout: dur(optMs(o.workflowTaskTimeout, 'workflowTaskTimeout')),
@@ -137,7 +188,8 @@ export class WorkflowClient {
         maximumAttempts: o.retry.maximumAttempts,
         nonRetryableErrorTypes: o.retry.nonRetryableErrorTypes,
       } : undefined,
-      memo: o.memo ? { fields: Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+      memo: o.memo ? { fields: await transformPayloadMap(this.encode, Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])), ctx) } : undefined,
+      // Search attributes are indexed by the server: never through the codecs.
       searchAttributes: o.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
       header: { fields: headers },
       workflowStartDelay: dur(optMs(o.startDelay, 'startDelay')),
@@ -148,7 +200,7 @@ export class WorkflowClient {
   async start(workflow: WorkflowRef, options: WorkflowStartOptions): Promise<WorkflowHandle> {
     const workflowType = nameOf(workflow, 'workflow');
     const run = chain(this.interceptors, 'start', async (input: WorkflowStartInput): Promise<string> => {
-      const req = this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers);
+      const req = await this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers);
       try {
         const res = await this.connection.workflowService.startWorkflowExecution(req as never);
         return res.runId ?? '';
@@ -172,7 +224,10 @@ export class WorkflowClient {
   /** Signals a workflow, starting it first if it is not running. */
   async signalWithStart(workflow: WorkflowRef, options: WorkflowStartOptions & { signal: SignalRef; signalArgs?: unknown[] }): Promise<WorkflowHandle> {
     const run = chain(this.interceptors, 'signalWithStart', async (input: WorkflowSignalWithStartInput): Promise<string> => {
-      const req = { ...this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers), signalName: input.signalName, signalInput: this.payloads(input.signalArgs) };
+      const req = {
+        ...(await this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers)),
+        signalName: input.signalName, signalInput: await this.payloads(input.signalArgs, input.options.workflowId),
+      };
       const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
       return res.runId ?? '';
     });
@@ -190,7 +245,7 @@ export class WorkflowClient {
     let token: Uint8Array | undefined;
     do {
       const res = await this.connection.workflowService.listWorkflowExecutions({ namespace: this.namespace, query: options.query ?? '', pageSize: options.pageSize ?? 100, nextPageToken: token });
-      for (const info of res.executions ?? []) yield describeInfo(info as Record<string, any>);
+      for (const info of res.executions ?? []) yield await describeInfo(this, info as Record<string, any>);
       token = res.nextPageToken?.length ? res.nextPageToken : undefined;
     } while (token);
   }
@@ -202,8 +257,9 @@ export class WorkflowClient {
   }
 }
 
-function describeInfo(info: Record<string, any>, raw: Record<string, any> = info): WorkflowExecutionDescription {
+async function describeInfo(client: WorkflowClient, info: Record<string, any>, raw: Record<string, any> = info): Promise<WorkflowExecutionDescription> {
   const status = Number(info.status ?? 0);
+  const workflowId: string = info.execution?.workflowId;
   return {
     workflowId: info.execution?.workflowId,
     runId: info.execution?.runId,
@@ -214,6 +270,7 @@ function describeInfo(info: Record<string, any>, raw: Record<string, any> = info
     startTime: ts(info.startTime)!,
     closeTime: ts(info.closeTime),
     parentExecution: info.parentExecution?.workflowId ? { workflowId: info.parentExecution.workflowId, runId: info.parentExecution.runId } : undefined,
+    memo: await client.memo(info.memo?.fields, workflowId),
     raw,
   };
 }
@@ -244,7 +301,7 @@ export class WorkflowHandle {
    * (and retries) to the last run. @throws WorkflowFailedError with the failure as `cause`
    */
   async result(): Promise<unknown> {
-    const pc = this.client.payloadConverter;
+    const id = this.workflowId;
     let runId = this.runId ?? this.firstExecutionRunId;
     for (;;) {
       let event: Record<string, any> | undefined;
@@ -269,14 +326,14 @@ export class WorkflowHandle {
         continue;
       }
       switch (type) {
-        case E.COMPLETED: {
-          const p = a.result?.payloads?.[0];
-          return p ? pc.fromPayload(p) : undefined;
-        }
+        case E.COMPLETED:
+          return this.client.value(a.result?.payloads, id);
         case E.FAILED:
-          throw new WorkflowFailedError('Workflow execution failed', failureToError(a.failure, pc), Number(a.retryState ?? 0));
-        case E.CANCELED:
-          throw new WorkflowFailedError('Workflow execution cancelled', new CancelledFailure('Workflow cancelled', (a.details?.payloads ?? []).map((p: object) => pc.fromPayload(p))), 0);
+          throw new WorkflowFailedError('Workflow execution failed', await this.client.error(a.failure, id), Number(a.retryState ?? 0));
+        case E.CANCELED: {
+          const details = (await this.client.decode(a.details?.payloads ?? [], this.client.context(id)))!;
+          throw new WorkflowFailedError('Workflow execution cancelled', new CancelledFailure('Workflow cancelled', details.map((p) => this.client.payloadConverter.fromPayload(p))), 0);
+        }
         case E.TERMINATED:
           throw new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure(a.reason || 'Workflow execution terminated'), 0);
         case E.TIMED_OUT:
@@ -291,7 +348,7 @@ export class WorkflowHandle {
     const run = chain(this.client.interceptors, 'signal', async (input: WorkflowSignalInput): Promise<void> => {
       await this.svc.signalWorkflowExecution({
         namespace: this.client.namespace, workflowExecution: input.workflowExecution,
-        signalName: input.signalName, input: { payloads: input.args.map((v) => this.client.payloadConverter.toPayload(v)) } as never,
+        signalName: input.signalName, input: (await this.client.payloads(input.args, this.workflowId)) as never,
         identity: this.client.identity, requestId: randomUUID(), header: { fields: input.headers as never },
       }).catch((err) => this.notFound(err));
     });
@@ -304,12 +361,12 @@ export class WorkflowHandle {
   }
 
   private async rawQuery(queryType: string, args: unknown[], headers: Headers): Promise<unknown> {
-    const pc = this.client.payloadConverter;
+    const queryArgs = await this.client.payloads(args, this.workflowId);
     let res;
     try {
       res = await this.svc.queryWorkflow({
         namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId: this.runId },
-        query: { queryType, queryArgs: { payloads: args.map((v) => pc.toPayload(v)) } as never, header: { fields: headers as never } },
+        query: { queryType, queryArgs: queryArgs as never, header: { fields: headers as never } },
       });
     } catch (err) {
       const e = err as { code?: number; details?: string };
@@ -320,8 +377,7 @@ export class WorkflowHandle {
       this.notFound(err);
     }
     if (res.queryRejected) throw new QueryFailedError(`Query rejected: workflow status ${STATUS_NAMES[Number(res.queryRejected.status)] ?? res.queryRejected.status}`);
-    const p = res.queryResult?.payloads?.[0];
-    return p ? pc.fromPayload(p) : undefined;
+    return this.client.value(res.queryResult?.payloads, this.workflowId);
   }
 
   async cancel(): Promise<void> {
@@ -346,7 +402,7 @@ export class WorkflowHandle {
     const run = chain(this.client.interceptors, 'describe', async (input: WorkflowDescribeInput): Promise<unknown> => {
       try {
         const res = await this.svc.describeWorkflowExecution({ namespace: this.client.namespace, execution: input.workflowExecution });
-        return describeInfo(res.workflowExecutionInfo as Record<string, any>, res as unknown as Record<string, any>);
+        return await describeInfo(this.client, res.workflowExecutionInfo as Record<string, any>, res as unknown as Record<string, any>);
       } catch (err) {
         this.notFound(err);
       }

@@ -297,15 +297,29 @@ export class DefaultFailureConverter implements FailureConverter {
   }
 }
 
+/**
+ * The global through which a worker configures failure conversion inside a workflow
+ * sandbox (set on the sandbox's context before the bundle runs; absent elsewhere).
+ */
+export const SANDBOX_FAILURE_OPTIONS_GLOBAL = '__bastion_failure_options';
+
+/** The failure options the current realm was given (a sandbox's), if any. */
+function realmFailureOptions(): FailureConverterOptions | undefined {
+  const value = (globalThis as Record<string, unknown>)[SANDBOX_FAILURE_OPTIONS_GLOBAL];
+  return typeof value === 'object' && value !== null ? (value as FailureConverterOptions) : undefined;
+}
+
 const plainConverter = new DefaultFailureConverter();
 const encodingConverter = new DefaultFailureConverter({ encodeCommonAttributes: true });
 
 /**
  * The failure for `err`. A value that is not a {@link TemporalFailure} is first made an
  * {@link ApplicationFailure} (`type` = its class name), as the official worker does.
+ * Without `options`, inside a workflow sandbox the worker's setting applies (its
+ * `encodeCommonAttributes`); elsewhere the defaults.
  * @throws {PayloadConverterError} when failure details cannot be converted
  */
-export function errorToFailure(err: unknown, payloadConverter: PayloadConverter, options?: FailureConverterOptions): ProtoFailure {
+export function errorToFailure(err: unknown, payloadConverter: PayloadConverter, options: FailureConverterOptions | undefined = realmFailureOptions()): ProtoFailure {
   const converter = options?.maxCauseDepth !== undefined ? new DefaultFailureConverter(options)
     : options?.encodeCommonAttributes ? encodingConverter : plainConverter;
   return converter.errorToFailure(err, payloadConverter);

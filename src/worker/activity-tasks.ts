@@ -6,7 +6,8 @@
  */
 import type { Connection } from '../connection';
 import { Context, type ActivityInfo } from '../activity/context';
-import { ApplicationFailure, CancelledFailure, TimeoutFailure, defaultPayloadConverter, ensureApplicationFailure, errorToFailure, type PayloadConverter, TemporalFailure } from '../converter';
+import { ApplicationFailure, CancelledFailure, TimeoutFailure, ensureApplicationFailure, type DataConverter, type Payload, type PayloadConverter, TemporalFailure } from '../converter';
+import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/payload-codec';
 import type { LocalActivityOutcome } from '../engine/run-driver';
 import type { Failure, LocalActivityRequest } from '../workflow/runtime/protocol';
 
@@ -35,10 +36,24 @@ function ms(d: { seconds?: unknown; nanos?: number | null } | null | undefined):
 export class ActivityTaskProcessor {
   readonly running = new Map<string, Running>();
   private readonly pc: PayloadConverter;
+  private readonly dc: DataConverter;
+  private readonly codecs: readonly PayloadCodec[];
+  private readonly encode: PayloadsTransform;
+  private readonly decode: PayloadsTransform;
   private readonly shutdownController = new AbortController();
 
   constructor(private readonly o: CompiledWorkerOptions, private readonly connection: Connection) {
-    this.pc = o.payloadConverter ?? defaultPayloadConverter;
+    this.dc = o.dataConverter;
+    this.pc = this.dc.payloadConverter;
+    this.codecs = this.dc.payloadCodecs ?? [];
+    this.encode = codecTransform(this.codecs, 'encode');
+    this.decode = codecTransform(this.codecs, 'decode');
+  }
+
+  /** The activity's failure for the server: converted, then through the codecs. */
+  private async encodeFailure(err: unknown, ctx: CodecContext) {
+    const failure = this.dc.failureConverter.errorToFailure(ensureFailure(err), this.pc);
+    return this.codecs.length ? transformFailure(this.encode, failure, ctx) : failure;
   }
 
   get inFlight(): number {
@@ -62,11 +77,26 @@ export class ActivityTaskProcessor {
 
   async handle(task: Record<string, any>): Promise<void> {
     const key = Buffer.from(task.taskToken).toString('base64');
-    const info = this.info(task);
+    const codecCtx: CodecContext = {
+      type: 'activity', namespace: task.workflowNamespace || this.o.namespace, workflowId: task.workflowExecution?.workflowId, activityId: task.activityId, isLocal: false,
+    };
+    // Codecs run before the activity sees its input and heartbeat details.
+    let input: Payload[] = [];
+    let heartbeatDetails: Payload[] | undefined;
+    let decodeError: unknown;
+    try {
+      [input, heartbeatDetails] = await Promise.all([
+        this.decode(task.input?.payloads ?? [], codecCtx).then((p) => p ?? []),
+        this.decode(task.heartbeatDetails?.payloads, codecCtx),
+      ]);
+    } catch (err) {
+      decodeError = err;
+    }
+    const info = this.info(task, heartbeatDetails?.[0]);
     const svc = this.connection.workflowService;
     let settled = false;
     let lastDetails: unknown[] | undefined;
-    const heartbeater = this.heartbeater(task, info, () => settled, (d) => (lastDetails = d), (reason) => ctx.cancel(reason));
+    const heartbeater = this.heartbeater(task, info, codecCtx, () => settled, (d) => (lastDetails = d), (reason) => ctx.cancel(reason));
     const ctx = new Context(info, { heartbeat: heartbeater.heartbeat, log: this.o.logger }, this.shutdownController.signal);
     const respond = async (outcome: { ok: true; result: unknown } | { ok: false; error: unknown }) => {
       if (settled) return;
@@ -74,14 +104,23 @@ export class ActivityTaskProcessor {
       heartbeater.stop();
       try {
         if (outcome.ok) {
-          await svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: [this.pc.toPayload(outcome.result)] } as never, identity: this.o.identity, namespace: this.o.namespace });
+          let result: Payload[];
+          try {
+            result = (await this.encode([this.pc.toPayload(outcome.result)], codecCtx))!;
+          } catch (err) {
+            // Report the attempt failed (retryable) rather than leave it to time out; never send the value in clear.
+            const failure = ApplicationFailure.create({ message: `Activity ${info.activityType}: a payload codec could not encode its result: ${(err as Error)?.message}`, type: 'PayloadCodecError' });
+            await svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure: this.dc.failureConverter.errorToFailure(failure, this.pc) as never, identity: this.o.identity, namespace: this.o.namespace });
+            return;
+          }
+          await svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: result } as never, identity: this.o.identity, namespace: this.o.namespace });
         } else if (outcome.error instanceof CancelledFailure && ctx.cancellationReason === 'CANCELLED') {
           await svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace });
         } else {
           await svc.respondActivityTaskFailed({
             taskToken: task.taskToken,
-            failure: errorToFailure(ensureFailure(outcome.error), this.pc) as never,
-            lastHeartbeatDetails: lastDetails ? ({ payloads: lastDetails.map((d) => this.pc.toPayload(d)) } as never) : undefined,
+            failure: (await this.encodeFailure(outcome.error, codecCtx)) as never,
+            lastHeartbeatDetails: lastDetails ? ({ payloads: await this.encode(lastDetails.map((d) => this.pc.toPayload(d)), codecCtx) } as never) : undefined,
             identity: this.o.identity,
             namespace: this.o.namespace,
           });
@@ -108,7 +147,8 @@ export class ActivityTaskProcessor {
       }
       let args: unknown[];
       try {
-        args = ((task.input?.payloads ?? []) as object[]).map((p) => this.pc.fromPayload(p));
+        if (decodeError) throw decodeError;
+        args = input.map((p) => this.pc.fromPayload(p));
       } catch (err) {
         await respond({ ok: false, error: ApplicationFailure.create({ message: `Activity ${info.activityType}: its input could not be decoded: ${(err as Error).message}`, type: 'PayloadDecodeError', nonRetryable: true }) });
         return;
@@ -148,7 +188,9 @@ export class ActivityTaskProcessor {
   async runLocal(req: LocalActivityRequest): Promise<LocalActivityOutcome> {
     const scheduled = Date.now();
     const fn = this.o.activities[req.activityType];
-    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({ failure: errorToFailure(ensureFailure(err), this.pc) as Failure, attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled });
+    // Results and failures stay decoded here: the workflow reads them, and the worker
+    // encodes the marker command that records them.
+    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({ failure: this.dc.failureConverter.errorToFailure(ensureFailure(err), this.pc) as Failure, attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled });
     if (!fn) {
       return fail(ApplicationFailure.create({ message: `Local activity function ${req.activityType} is not registered on this worker. Registered activities: [${Object.keys(this.o.activities).join(', ')}].`, type: 'NotFoundError', nonRetryable: true }), 1);
     }
@@ -183,9 +225,8 @@ export class ActivityTaskProcessor {
     }
   }
 
-  private info(task: Record<string, any>): ActivityInfo {
+  private info(task: Record<string, any>, details: Payload | undefined): ActivityInfo {
     const t = (x: { seconds?: unknown; nanos?: number } | undefined) => (x ? Number(x.seconds ?? 0) * 1000 + Math.floor((x.nanos ?? 0) / 1e6) : 0);
-    const details = task.heartbeatDetails?.payloads?.[0];
     return {
       taskToken: task.taskToken,
       activityId: task.activityId,
@@ -211,7 +252,7 @@ export class ActivityTaskProcessor {
    * Heartbeats go out at most once per interval (0.8 × heartbeat timeout, else 30 s,
    * at most 60 s): the first at once, later ones coalesced to the latest details.
    */
-  private heartbeater(task: Record<string, any>, info: ActivityInfo, isSettled: () => boolean, remember: (d: unknown[]) => void, cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void) {
+  private heartbeater(task: Record<string, any>, info: ActivityInfo, codecCtx: CodecContext, isSettled: () => boolean, remember: (d: unknown[]) => void, cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void) {
     const interval = Math.min(60_000, info.heartbeatTimeoutMs ? info.heartbeatTimeoutMs * 0.8 : 30_000);
     let timer: NodeJS.Timeout | undefined;
     let pending: unknown[] | undefined;
@@ -220,7 +261,7 @@ export class ActivityTaskProcessor {
       lastSent = Date.now();
       try {
         const r = await this.connection.workflowService.recordActivityTaskHeartbeat({
-          taskToken: task.taskToken, details: { payloads: details.map((d) => this.pc.toPayload(d)) } as never, identity: this.o.identity, namespace: this.o.namespace,
+          taskToken: task.taskToken, details: { payloads: await this.encode(details.map((d) => this.pc.toPayload(d)), codecCtx) } as never, identity: this.o.identity, namespace: this.o.namespace,
         });
         if (r.cancelRequested && !isSettled()) cancel('CANCELLED');
       } catch (err) {

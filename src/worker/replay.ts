@@ -9,13 +9,21 @@ import { RunDriver } from '../engine/run-driver';
 import { attrsOf, num, type HistoryEvent } from '../engine/history-events';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
-import type { PayloadConverter } from '../converter';
+import { loadDataConverter, type DataConverter, type DataConverterOptions } from '../converter';
+import { decodeHistoryEvents } from '../converter/history-codec';
 import { historyFromJson } from '../engine/history-json';
 
 export interface ReplayOptions {
   workflowsPath?: string;
   workflowBundle?: { code: string } | { codePath: string };
-  dataConverter?: { payloadConverter?: PayloadConverter };
+  /**
+   * The worker's data converter; with `payloadCodecs`, the history's payloads are decoded
+   * before replay (a history from an encrypting worker needs the same codec).
+   * @default the default converters, no codecs
+   */
+  dataConverter?: DataConverterOptions;
+  /** The namespace the history comes from, for the codec context. @default 'default' */
+  namespace?: string;
   /** @default '5s' per activation */
   activationTimeoutMs?: number;
 }
@@ -45,17 +53,33 @@ function toEvents(history: ReplayableHistory): HistoryEvent[] {
   return decoded ? events : ((historyFromJson(history).events ?? []) as HistoryEvent[]);
 }
 
-async function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistory, timeoutMs: number): Promise<ReplayResult> {
-  const events = toEvents(history);
-  const first = events[0];
+interface Replayer {
+  sandboxes: WorkflowSandboxes;
+  dc: DataConverter;
+  namespace: string;
+  timeoutMs: number;
+}
+
+async function replayer(options: ReplayOptions): Promise<Replayer> {
+  const dc = loadDataConverter(options.dataConverter);
+  const sandboxes = new WorkflowSandboxes(await loadCode(options), { encodeCommonAttributes: dc.encodeCommonAttributes === true });
+  return { sandboxes, dc, namespace: options.namespace ?? 'default', timeoutMs: options.activationTimeoutMs ?? 5000 };
+}
+
+async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowId?: string): Promise<ReplayResult> {
+  const recorded = toEvents(history);
+  const first = recorded[0];
   if (!first || num(first.eventType) !== 1) throw invalidOption('history', 'must start with a WorkflowExecutionStarted event.');
   const started = attrsOf(first);
   const runId: string = started.originalExecutionRunId || 'replay-run';
-  const workflowId: string = started.workflowId || 'replay';
-  const driver = new RunDriver(runId, sandboxes.create(), { namespace: 'default', taskQueue: started.taskQueue?.name ?? 'replay' }, timeoutMs);
+  // The started event does not name its own workflow id; the recorded one is in `workflowId` when the history came with it.
+  const workflowId: string = knownWorkflowId || started.workflowId || (history as { workflowId?: string }).workflowId || 'replay';
+  const driver = new RunDriver(runId, r.sandboxes.create(), { namespace: r.namespace, taskQueue: started.taskQueue?.name ?? 'replay' }, r.timeoutMs);
   try {
-    const r = await driver.process(events, undefined);
-    if (r.taskFailure) return { workflowId, runId, error: Object.assign(new Error(r.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
+    const events = await decodeHistoryEvents(r.dc.payloadCodecs ?? [], recorded, { namespace: r.namespace, workflowId });
+    const result = await driver.process(events, undefined);
+    const rr = result;
+    if (rr.taskFailure) return { workflowId, runId, error: Object.assign(new Error(rr.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
     return { workflowId, runId };
   } catch (error) {
     return { workflowId, runId, error: error as Error };
@@ -64,15 +88,17 @@ async function replayOne(sandboxes: WorkflowSandboxes, history: ReplayableHistor
   }
 }
 
-/** Replays one history; throws its DeterminismError (or task failure) if replay fails. */
-export async function runReplayHistory(options: ReplayOptions, history: ReplayableHistory): Promise<void> {
-  const sandboxes = new WorkflowSandboxes(await loadCode(options));
-  const r = await replayOne(sandboxes, history, options.activationTimeoutMs ?? 5000);
+/**
+ * Replays one history; throws its DeterminismError (or task failure) if replay fails.
+ * @param workflowId the history's workflow id, for codecs bound to it (as in the official `runReplayHistory`). @default 'replay'
+ */
+export async function runReplayHistory(options: ReplayOptions, history: ReplayableHistory, workflowId?: string): Promise<void> {
+  const r = await replayOne(await replayer(options), history, workflowId);
   if (r.error) throw r.error;
 }
 
 /** Replays many histories with one bundle; yields a result per history. */
 export async function* runReplayHistories(options: ReplayOptions, histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>): AsyncIterable<ReplayResult> {
-  const sandboxes = new WorkflowSandboxes(await loadCode(options));
-  for await (const h of histories) yield await replayOne(sandboxes, h, options.activationTimeoutMs ?? 5000);
+  const r = await replayer(options);
+  for await (const h of histories) yield await replayOne(r, h);
 }

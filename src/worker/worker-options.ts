@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import { ConfigError, invalidOption } from '../common/errors';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
-import type { PayloadConverter } from '../converter';
+import { loadDataConverter, type DataConverter, type DataConverterOptions, type PayloadConverter } from '../converter';
 import type { ActivityLogger } from '../activity/context';
 
 /** @default 100 */
@@ -61,7 +61,16 @@ export interface WorkerOptions {
    * thread. @default DEFAULT_WORKFLOW_THREAD_POOL_SIZE
    */
   workflowThreadPoolSize?: number;
-  dataConverter?: { payloadConverter?: PayloadConverter };
+  /**
+   * Payload converter, failure converter and payload codecs (`{ payloadCodecs: [codec] }`).
+   * Codecs run outside the sandbox: the worker decodes each workflow task's history and
+   * activity input before use, and encodes commands, results, heartbeat details and
+   * failures before they leave. With an encrypting codec, failures carry their message
+   * and stack trace encoded (`encodeCommonAttributes`) unless a `failureConverter` is given.
+   * @default the default converters, no codecs
+   * @throws {ConfigError} `ERR_INVALID_OPTION` from `Worker.create` when a codec lacks `encode`/`decode`
+   */
+  dataConverter?: DataConverterOptions;
   ignoreModules?: string[];
   /** A logger: `{ debug, info, warn, error }(message, meta)`, or a pino logger (detected by `child` and `level`). */
   logger?: WorkerLogger | PinoLike;
@@ -130,7 +139,9 @@ export interface CompiledWorkerOptions {
   shutdownSignals: NodeJS.Signals[];
   activationTimeoutMs: number;
   workflowThreadPoolSize: number;
+  /** The data converter's payload converter (the same as `dataConverter.payloadConverter`). */
   payloadConverter?: PayloadConverter;
+  dataConverter: DataConverter;
   ignoreModules: string[];
   logger: WorkerLogger;
   workflowInterceptorModules: string[];
@@ -165,6 +176,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   if (!(ratio > 0 && ratio <= 1)) throw invalidOption('nonStickyToStickyPollRatio', 'must be greater than 0 and at most 1.');
   const grace = parseDuration(o.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME_MS, 'shutdownGraceTime');
   const force = parseDuration(o.shutdownForceTime ?? Math.max(DEFAULT_SHUTDOWN_FORCE_TIME_MS, grace + 5000), 'shutdownForceTime');
+  const dataConverter = loadDataConverter(o.dataConverter);
   if (force < grace) throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`shutdownForceTime\` (${force} ms) must not be shorter than \`shutdownGraceTime\` (${grace} ms).`);
   return {
     connection: o.connection,
@@ -186,7 +198,8 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
     workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
-    payloadConverter: o.dataConverter?.payloadConverter,
+    payloadConverter: dataConverter.payloadConverter,
+    dataConverter,
     ignoreModules: o.ignoreModules ?? [],
     logger: o.logger ? adaptLogger(o.logger) : stderrLogger(),
     workflowInterceptorModules: o.interceptors?.workflowModules ?? [],

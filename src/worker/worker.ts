@@ -84,8 +84,8 @@ export class Worker {
   }
 
   /** Replays one history with this workflow code; rejects with a DeterminismError if the code changed incompatibly. */
-  static runReplayHistory(options: ReplayOptions, history: ReplayableHistory): Promise<void> {
-    return runReplayHistory(options, history);
+  static runReplayHistory(options: ReplayOptions, history: ReplayableHistory, workflowId?: string): Promise<void> {
+    return runReplayHistory(options, history, workflowId);
   }
 
   /** Replays many histories with one bundle, yielding a result (with `error` on failure) for each. */
@@ -283,9 +283,9 @@ export class Worker {
 
 function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory & { close(): Promise<void> } {
   if (o.workflowThreadPoolSize > 0) {
-    const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger);
+    const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger, o.dataConverter.encodeCommonAttributes === true);
     return { create: (): SandboxCaller => threads.create(), close: () => threads.close() };
   }
-  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger });
+  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger, encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true });
   return { create: (): SandboxCaller => sandboxes.create(), close: async () => undefined };
 }

@@ -9,7 +9,9 @@ import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../en
 import { DeterminismError } from '../engine/determinism-error';
 import { num, eventId, type HistoryEvent } from '../engine/history-events';
 import type { Job } from '../workflow/runtime/protocol';
-import { errorToFailure, defaultPayloadConverter, type PayloadConverter } from '../converter';
+import { ENCODED_FAILURE_MESSAGE, type DataConverter, type Payload, type PayloadConverter, type ProtoFailure } from '../converter';
+import { decodeHistoryEvents, encodeCommands, type WorkflowCodecScope } from '../converter/history-codec';
+import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/payload-codec';
 import { StickyCache } from './sticky-cache';
 import type { CompiledWorkerOptions } from './worker-options';
 
@@ -29,6 +31,10 @@ export class WorkflowTaskProcessor {
   readonly cache: StickyCache;
   inFlight = 0;
   private readonly pc: PayloadConverter;
+  private readonly dc: DataConverter;
+  private readonly codecs: readonly PayloadCodec[];
+  private readonly encode: PayloadsTransform;
+  private readonly decode: PayloadsTransform;
 
   constructor(
     private readonly o: CompiledWorkerOptions,
@@ -38,7 +44,11 @@ export class WorkflowTaskProcessor {
   ) {
     this.stickyQueue = `${o.taskQueue}-${o.identity.replace(/[^\w.@-]/g, '_')}-${randomUUID().replace(/-/g, '')}`;
     this.cache = new StickyCache(o.maxCachedWorkflows);
-    this.pc = o.payloadConverter ?? defaultPayloadConverter;
+    this.dc = o.dataConverter;
+    this.pc = this.dc.payloadConverter;
+    this.codecs = this.dc.payloadCodecs ?? [];
+    this.encode = codecTransform(this.codecs, 'encode');
+    this.decode = codecTransform(this.codecs, 'decode');
   }
 
   /**
@@ -95,10 +105,13 @@ export class WorkflowTaskProcessor {
       this.cache.evict(runId);
       driver = undefined;
     }
-    const events = await this.history(task, !driver);
-    const queryJobs: Job[] = Object.entries((task.queries ?? {}) as Record<string, any>).map(([queryId, q]) => ({
-      type: 'query', queryId, queryType: q.queryType, args: q.queryArgs?.payloads ?? [],
-    }));
+    const scope = scopeOf(this.o.namespace, task);
+    const ctx = contextOf(scope);
+    // Codecs run here, outside the sandbox: the run sees decoded payloads only.
+    const events = await decodeHistoryEvents(this.codecs, await this.history(task, !driver), scope);
+    const queryJobs: Job[] = await Promise.all(Object.entries((task.queries ?? {}) as Record<string, any>).map(async ([queryId, q]): Promise<Job> => ({
+      type: 'query', queryId, queryType: q.queryType, args: (await this.decode(q.queryArgs?.payloads ?? [], ctx)) ?? [],
+    })));
     let result;
     try {
       driver ??= this.newDriver(runId);
@@ -115,23 +128,38 @@ export class WorkflowTaskProcessor {
       this.cache.evict(runId);
       driver.dispose();
       this.o.logger.warn('workflow task failed: workflow code threw', { runId, workflowId: task.workflowExecution.workflowId, error: result.taskFailure.message });
+      const failure = await this.outgoingFailure(result.taskFailure, ctx).catch(() => undefined);
       await this.connection.workflowService.respondWorkflowTaskFailed({
-        taskToken: task.taskToken, cause: CAUSE_UNHANDLED_FAILURE, failure: result.taskFailure as never, identity: this.o.identity, namespace: this.o.namespace,
+        taskToken: task.taskToken, cause: CAUSE_UNHANDLED_FAILURE, failure: failure as never, identity: this.o.identity, namespace: this.o.namespace,
       }).catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
       return;
     }
     const closing = result.commands.some((c) => CLOSING_COMMANDS.has(c.commandType));
+    let commands: Array<Record<string, any>>;
     const queryResults: Record<string, object> = {};
-    for (const q of result.queryResults) {
-      queryResults[q.queryId] = q.failure
-        ? { resultType: QUERY_FAILED, errorMessage: q.failure.message ?? 'query failed', failure: q.failure }
-        : { resultType: QUERY_ANSWERED, answer: { payloads: q.answer ? [q.answer] : [] } };
+    try {
+      commands = await encodeCommands(this.codecs, result.commands, scope);
+      for (const q of result.queryResults) {
+        if (q.failure) {
+          const failure = await this.outgoingFailure(q.failure, ctx);
+          queryResults[q.queryId] = { resultType: QUERY_FAILED, errorMessage: failure.message ?? 'query failed', failure };
+        } else {
+          queryResults[q.queryId] = { resultType: QUERY_ANSWERED, answer: { payloads: (await this.encode(q.answer ? [q.answer] : [], ctx)) ?? [] } };
+        }
+      }
+    } catch (err) {
+      // A codec failed: the task fails (and is retried) rather than sending clear payloads.
+      this.cache.evict(runId);
+      driver.dispose();
+      this.o.logger.warn('workflow task failed: a payload codec could not encode its commands', { runId, workflowId: task.workflowExecution.workflowId, error: (err as Error)?.message });
+      await this.respondFailed(task, CAUSE_UNHANDLED_FAILURE, err);
+      return;
     }
     const sticky = this.o.maxCachedWorkflows > 0 && !closing;
     try {
       await this.connection.workflowService.respondWorkflowTaskCompleted({
         taskToken: task.taskToken,
-        commands: result.commands as never,
+        commands: commands as never,
         identity: this.o.identity,
         namespace: this.o.namespace,
         stickyAttributes: sticky
@@ -153,29 +181,47 @@ export class WorkflowTaskProcessor {
   }
 
   private async respondFailed(task: Record<string, any>, cause: number, err: unknown): Promise<void> {
+    const failure = await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), contextOf(scopeOf(this.o.namespace, task)))
+      // If the codec itself is what failed, the failure goes without details rather than in clear.
+      .catch(() => ({ message: this.dc.encodeCommonAttributes ? ENCODED_FAILURE_MESSAGE : (err as Error)?.message ?? String(err) }));
     await this.connection.workflowService.respondWorkflowTaskFailed({
-      taskToken: task.taskToken, cause, failure: errorToFailure(err, this.pc) as never, identity: this.o.identity, namespace: this.o.namespace,
+      taskToken: task.taskToken, cause, failure: failure as never, identity: this.o.identity, namespace: this.o.namespace,
     }).catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
+  }
+
+  /**
+   * A failure made in the sandbox or here, ready for the server: message and stack trace
+   * moved into `encodedAttributes` when the data converter encodes them (failures the
+   * host builds, such as an unhandled rejection, had no converter), then through the codecs.
+   */
+  private async outgoingFailure(failure: ProtoFailure, ctx: CodecContext): Promise<ProtoFailure> {
+    const sealed = this.dc.encodeCommonAttributes ? sealCommonAttributes(failure, this.pc) : failure;
+    return this.codecs.length ? transformFailure(this.encode, sealed, ctx) : sealed;
   }
 
   private async handleLegacyQuery(task: Record<string, any>): Promise<void> {
     const runId: string = task.workflowExecution.runId;
-    const job: Job = { type: 'query', queryId: 'legacy', queryType: task.query.queryType, args: task.query.queryArgs?.payloads ?? [] };
+    const scope = scopeOf(this.o.namespace, task);
+    const ctx = contextOf(scope);
     let driver = this.cache.get(runId);
     let answer;
     try {
+      const job: Job = { type: 'query', queryId: 'legacy', queryType: task.query.queryType, args: (await this.decode(task.query.queryArgs?.payloads ?? [], ctx)) ?? [] };
       if (!driver) {
-        const events = await this.history(task, true);
+        const events = await decodeHistoryEvents(this.codecs, await this.history(task, true), scope);
         driver = this.newDriver(runId);
         await driver.process(events, undefined);
         if (this.o.maxCachedWorkflows > 0 && !isClosed(events)) this.cache.put(driver);
       }
       const r = await driver.process([], undefined, [job]);
       if (!this.cache.get(runId)) driver.dispose();
-      answer = r.taskFailure ? { failure: r.taskFailure } : r.queryResults[0];
+      const raw: { answer?: Payload; failure?: ProtoFailure } | undefined = r.taskFailure ? { failure: r.taskFailure } : r.queryResults[0];
+      answer = raw?.failure
+        ? { failure: await this.outgoingFailure(raw.failure, ctx) }
+        : { answer: raw?.answer ? (await this.encode([raw.answer], ctx))![0] : undefined };
     } catch (err) {
       this.cache.evict(runId);
-      answer = { failure: errorToFailure(err, this.pc) };
+      answer = { failure: await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), ctx).catch(() => ({ message: ENCODED_FAILURE_MESSAGE })) };
     }
     await this.connection.workflowService.respondQueryTaskCompleted({
       taskToken: task.taskToken,
@@ -186,6 +232,26 @@ export class WorkflowTaskProcessor {
       failure: answer?.failure as never,
     } as never).catch((e) => this.o.logger.warn('RespondQueryTaskCompleted failed', { error: (e as Error).message }));
   }
+}
+
+function scopeOf(namespace: string, task: Record<string, any>): WorkflowCodecScope {
+  return { namespace, workflowId: task.workflowExecution?.workflowId ?? '' };
+}
+
+function contextOf(scope: WorkflowCodecScope): CodecContext {
+  return { type: 'workflow', namespace: scope.namespace, workflowId: scope.workflowId };
+}
+
+/** `failure` and its causes with message and stack trace moved into `encodedAttributes` (those not already moved). */
+function sealCommonAttributes(failure: ProtoFailure, pc: PayloadConverter, depth = 0): ProtoFailure {
+  const out: ProtoFailure = { ...failure };
+  if (!failure.encodedAttributes) {
+    out.encodedAttributes = pc.toPayload({ message: failure.message ?? '', stack_trace: failure.stackTrace ?? '' });
+    out.message = ENCODED_FAILURE_MESSAGE;
+    out.stackTrace = '';
+  }
+  if (failure.cause && depth < 200) out.cause = sealCommonAttributes(failure.cause, pc, depth + 1);
+  return out;
 }
 
 function isClosed(events: HistoryEvent[]): boolean {

@@ -1,6 +1,7 @@
 /**
  * `loadClientConnectConfig`: temporal.toml profiles, TEMPORAL_* variables, overrides, the
- * errors for each mistake, and one real mTLS connection configured only by variables.
+ * CLI's flag layer, where each setting came from, the errors for each mistake, one real mTLS
+ * connection configured only by variables, and one that follows its certificate files.
  * Every test passes `env` explicitly, so process.env is never read or changed.
  */
 import { suite } from 'uvu';
@@ -9,9 +10,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Connection, loadClientConnectConfig, defaultConfigFilePath, type TlsConfig } from '../../src/index';
+import { loadClientConnectConfigWithFlags } from '../../src/connection/envconfig';
 import { DevServer } from '../../src/testing';
+import { createCertificateAuthority, issueCertificate } from '../../certs';
+import type { CertificateWatcher } from '../../certs/certificate-watcher';
 import { makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
-import { withTimeout } from '../helpers/wait';
+import { waitFor, withTimeout } from '../helpers/wait';
 
 const test = suite('connection: environment configuration');
 let dir: string;
@@ -191,10 +195,119 @@ test('rejects a path and data for the same item, in the file and in the environm
   assert.not.match(envErr.message, 'SECRETBODY');
 });
 
-test('rejects a client certificate without its key', () => {
+test('rejects a client certificate without its key, naming the setting where it was made', () => {
   const err = configError(() => loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' } }));
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
-  assert.match(err.message, 'client_key');
+  assert.match(err.message, '`TEMPORAL_TLS_CLIENT_CERT_PATH` and `TEMPORAL_TLS_CLIENT_KEY_PATH` must be given together');
+  const file = writeToml('[profile.prod.tls]\nclient_key_data = "SECRETKEY"\n');
+  const fromFile = configError(() => loadClientConnectConfig({ configFile: file, profile: 'prod', env: {} }));
+  assert.is(fromFile.code, 'ERR_CONFLICTING_OPTIONS');
+  assert.match(fromFile.message, `In profile "prod" of ${file}, \`tls.client_key_data\` sets the client key but \`tls.client_cert_path\``);
+  assert.not.match(fromFile.message, 'SECRETKEY');
+});
+
+test('sources name the variable, the profile key with its file, or the override that set each option', () => {
+  const file = writeToml('[profile.prod]\naddress = "h:1"\nnamespace = "ns"\napi_key = "SECRETKEY"\n[profile.prod.tls]\nclient_cert_path = "/c.pem"\nclient_key_path = "/k.pem"\n');
+  const cfg = loadClientConnectConfig({ configFile: file, profile: 'prod', env: { TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'CADATA', TEMPORAL_NAMESPACE: 'env-ns' }, overrides: { address: 'o:2' } });
+  assert.equal(cfg.sources, {
+    address: '`overrides.address`',
+    namespace: '`TEMPORAL_NAMESPACE`',
+    apiKey: `\`api_key\` in profile "prod" of ${file}`,
+    tls: `\`tls\` in profile "prod" of ${file}`,
+    'tls.clientCertPair.crt': `\`tls.client_cert_path\` in profile "prod" of ${file}`,
+    'tls.clientCertPair.key': `\`tls.client_key_path\` in profile "prod" of ${file}`,
+    'tls.serverRootCACertificate': '`TEMPORAL_TLS_SERVER_CA_CERT_DATA`',
+  });
+  assert.not.match(JSON.stringify(cfg.sources), /SECRETKEY|CADATA/);
+  // Plaintext drops the TLS items from the sources with the items themselves.
+  const off = loadClientConnectConfig({ configFile: file, profile: 'prod', env: { TEMPORAL_TLS: 'false' } });
+  assert.is(off.connectionOptions.tls, false);
+  assert.equal(Object.keys(off.sources).sort(), ['address', 'apiKey', 'namespace', 'tls']);
+  assert.is(off.sources.tls, '`TEMPORAL_TLS`');
+});
+
+const FLAG_NAMES = {
+  profile: '--profile', configFile: '--config-file', address: '--address', namespace: '--namespace', apiKey: '--api-key', tls: '--tls',
+  clientCertPath: '--tls-cert-path', clientKeyPath: '--tls-key-path', serverCaCertPath: '--tls-ca-path', serverName: '--tls-server-name',
+};
+
+test('command-line flags sit over the environment item by item, and name themselves in errors', () => {
+  const file = writeToml('[profile.prod]\naddress = "file:1"\n[profile.prod.tls]\nclient_cert_data = "CERTDATA"\nclient_key_path = "/k.pem"\nserver_ca_cert_path = "/ca.pem"\n');
+  const cfg = loadClientConnectConfigWithFlags({ env: { TEMPORAL_ADDRESS: 'env:2', TEMPORAL_PROFILE: 'prod', TEMPORAL_CONFIG_FILE: file } }, { address: 'flag:3', clientCertPath: '/flag.pem' }, FLAG_NAMES);
+  const tls = cfg.connectionOptions.tls as TlsConfig;
+  assert.is(cfg.connectionOptions.address, 'flag:3');
+  assert.equal(tls.clientCertPair, { crt: '/flag.pem', key: '/k.pem' });
+  assert.is(tls.serverRootCACertificate, '/ca.pem');
+  assert.is(cfg.sources['tls.clientCertPair.crt'], '`--tls-cert-path`');
+  assert.is(cfg.sources.address, '`--address`');
+  // --tls=false wins over the profile's TLS; a TLS flag wins over TEMPORAL_TLS=false.
+  assert.is(loadClientConnectConfigWithFlags({ configFile: file, profile: 'prod', env: {} }, { tls: false }, FLAG_NAMES).connectionOptions.tls, false);
+  const on = loadClientConnectConfigWithFlags({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS: 'false' } }, { serverName: 'x' }, FLAG_NAMES);
+  assert.equal(on.connectionOptions.tls, { serverNameOverride: 'x' });
+  const missing = configError(() => loadClientConnectConfigWithFlags({ configFile: file, env: { TEMPORAL_PROFILE: 'prod' } }, { profile: 'staging' }, FLAG_NAMES));
+  assert.match(missing.message, /^`--profile` names profile `staging`, which is not in ".*", which has `prod`/);
+  const half = configError(() => loadClientConnectConfigWithFlags({ env: { XDG_CONFIG_HOME: dir } }, { clientKeyPath: '/k.pem' }, FLAG_NAMES));
+  assert.match(half.message, '`--tls-key-path` and `--tls-cert-path` must be given together');
+});
+
+test('watchCertificateFiles: PEM data is an error (nothing to watch); no client certificate watches nothing', () => {
+  const file = writeToml('[profile.default.tls]\nclient_cert_data = "SECRETCERT"\nclient_key_path = "/k.pem"\n');
+  const err = configError(() => loadClientConnectConfig({ configFile: file, env: {}, watchCertificateFiles: true }));
+  assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
+  assert.match(err.message, `\`watchCertificateFiles\` is on, but \`tls.client_cert_data\` in profile "default" of ${file} gives the client certificate as PEM data, so there is no file to watch`);
+  assert.not.match(err.message, 'SECRETCERT');
+  const envErr = configError(() => loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_DATA: 'SECRETKEY' }, watchCertificateFiles: { pollIntervalMs: 1000 } }));
+  assert.match(envErr.message, '`TEMPORAL_TLS_CLIENT_KEY_DATA` gives the client key as PEM data');
+  assert.not.match(envErr.message, 'SECRETKEY');
+  const none = loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS: 'true' }, watchCertificateFiles: true });
+  assert.is(none.certificateWatcher, undefined);
+  assert.equal(none.connectionOptions.tls, {});
+  const bad = configError(() => loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir }, watchCertificateFiles: { interval: 5 } as never }));
+  assert.match(bad.message, '`watchCertificateFiles.interval` is not an option');
+});
+
+test('watchCertificateFiles: a connection from a profile follows the certificate files as they are replaced', async () => {
+  const work = fs.mkdtempSync(path.join(dir, 'watch-'));
+  const ca = await createCertificateAuthority({ commonName: 'Envconfig Watch CA' });
+  const serverCert = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const first = await issueCertificate({ ca, profile: 'client', commonName: 'worker-first' });
+  const second = await issueCertificate({ ca, profile: 'client', commonName: 'worker-second' });
+  const crtPath = path.join(work, 'client.pem');
+  const keyPath = path.join(work, 'client.key');
+  const caPath = path.join(work, 'ca.pem');
+  fs.writeFileSync(crtPath, first.certPem);
+  fs.writeFileSync(keyPath, first.keyPem, { mode: 0o600 });
+  fs.writeFileSync(caPath, ca.certPem);
+  let server: DevServer | undefined;
+  let connection: Connection | undefined;
+  let watcher: CertificateWatcher | undefined;
+  try {
+    server = await DevServer.start({ logLevel: 'off', tls: { cert: serverCert.certPem, key: serverCert.keyPem, clientCa: ca.certPem } });
+    const file = writeToml(
+      `[profile.rotating]\naddress = "localhost:${server.port}"\n[profile.rotating.tls]\n` +
+        `client_cert_path = ${JSON.stringify(crtPath)}\nclient_key_path = ${JSON.stringify(keyPath)}\nserver_ca_cert_path = ${JSON.stringify(caPath)}\n`,
+    );
+    const cfg = loadClientConnectConfig({ configFile: file, profile: 'rotating', env: {}, watchCertificateFiles: { pollIntervalMs: 200 } });
+    watcher = cfg.certificateWatcher;
+    assert.ok(watcher, 'a watcher is returned');
+    assert.is((cfg.connectionOptions.tls as TlsConfig).clientCertPair, watcher);
+    connection = await withTimeout(15_000, Connection.connect({ ...cfg.connectionOptions, connectTimeout: '10s', logger: { info() {}, warn() {}, error() {} } }), 'mTLS connect');
+    assert.is(connection.tlsInfo()!.fingerprint256, first.fingerprint256);
+
+    // Replace both files (each by an atomic rename), as a secret volume or cert-manager would.
+    fs.writeFileSync(`${crtPath}.new`, second.certPem);
+    fs.writeFileSync(`${keyPath}.new`, second.keyPem, { mode: 0o600 });
+    fs.renameSync(`${crtPath}.new`, crtPath);
+    fs.renameSync(`${keyPath}.new`, keyPath);
+    await waitFor(() => connection!.tlsInfo()!.fingerprint256 === second.fingerprint256, 15_000, 'the connection presenting the new certificate');
+    assert.is(connection.tlsInfo()!.subject.includes('worker-second'), true);
+    const info = await withTimeout(10_000, connection.workflowService.getSystemInfo({}), 'a call after rotation');
+    assert.ok(info.capabilities);
+  } finally {
+    await connection?.close();
+    watcher?.close();
+    await server?.close();
+  }
 });
 
 test('maps TEMPORAL_GRPC_META_* to headers; an empty value removes one', () => {

@@ -26,6 +26,11 @@ export interface SandboxLogger {
 export interface ContextHost {
   logger: SandboxLogger;
   prepareStackTrace: (error: unknown, callSites: NodeJS.CallSite[]) => string;
+  /**
+   * How workflow code's errors become failures (read by the converter's `errorToFailure`
+   * through the `__bastion_failure_options` global). @default plain failures
+   */
+  failureOptions?: { encodeCommonAttributes: boolean };
 }
 
 /** A prepared context, and what its host must release when the sandbox is disposed. */
@@ -102,6 +107,10 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
   }
   // The bundle's `assert` shim reads it (see ALLOWED_BUILTIN_MODULES in ../bundler.ts).
   Object.defineProperty(context, '__bastion_builtins', { value: Object.freeze({ assert }), writable: false, configurable: false, enumerable: false });
+  if (host.failureOptions?.encodeCommonAttributes) {
+    // SANDBOX_FAILURE_OPTIONS_GLOBAL in src/converter/failure-converter.ts.
+    Object.defineProperty(context, '__bastion_failure_options', { value: Object.freeze({ encodeCommonAttributes: true }), writable: false, configurable: false, enumerable: false });
+  }
 
   const { logger } = host;
   const write = (level: string, args: unknown[]): void => {

@@ -19,6 +19,7 @@ const port = parentPort!;
 const log = (level: string) => (message: string, meta?: object) => port.postMessage({ op: 'log', level, message, meta });
 const sandboxes = new WorkflowSandboxes(workerData.code as string, {
   logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+  encodeCommonAttributes: workerData.encodeCommonAttributes === true,
 });
 const live = new Map<number, WorkflowSandbox>();
 

@@ -26,6 +26,7 @@ export interface SandboxShared {
   logger: SandboxLogger;
   prepareStackTrace: (error: unknown, callSites: NodeJS.CallSite[]) => string;
   createTimeoutMs: number;
+  failureOptions?: { encodeCommonAttributes: boolean };
 }
 
 /** A workflow run's own realm; made by `WorkflowSandboxes.create()`. */
@@ -36,7 +37,7 @@ export class WorkflowSandbox {
 
   /** @internal Use `WorkflowSandboxes.create()`. Evaluates the bundle in a new context. */
   constructor(shared: SandboxShared) {
-    const sandbox = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace });
+    const sandbox = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace, failureOptions: shared.failureOptions });
     const logger = shared.logger;
     trackRejections(sandbox.promisePrototype, {
       rejected: (promise, reason) => {

@@ -28,6 +28,12 @@ export interface WorkflowSandboxesOptions {
   cachedData?: Buffer;
   /** How long the bundle's top-level code may run in each new sandbox. @default {@link DEFAULT_SANDBOX_CALL_TIMEOUT_MS} */
   createTimeoutMs?: number;
+  /**
+   * Workflow failures carry their message and stack trace in `encodedAttributes` (for
+   * payload codecs to encrypt). The worker sets it from its data converter.
+   * @default false
+   */
+  encodeCommonAttributes?: boolean;
 }
 
 /** Compiles a workflow bundle once and makes one sandbox per workflow run. */
@@ -55,6 +61,7 @@ export class WorkflowSandboxes {
       logger: options.logger ?? CONSOLE_SANDBOX_LOGGER,
       prepareStackTrace: new BundleStackTraces(code, filename).prepareStackTrace,
       createTimeoutMs,
+      failureOptions: { encodeCommonAttributes: options.encodeCommonAttributes === true },
     };
   }
 

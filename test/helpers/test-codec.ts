@@ -1,0 +1,65 @@
+/**
+ * Payload codec helpers for tests: an EncryptionCodec on a key made at test time, the
+ * codec fixture activities for either SDK, searching raw server history for plaintext,
+ * and (run as a script) an official @temporalio/worker configured with the codec.
+ *
+ * Script env: ADDRESS, TASK_QUEUE, CODEC_KEY (base64; never printed).
+ */
+import * as path from 'node:path';
+import { EncryptionCodec, KeyRing } from '../../codecs';
+import { ApplicationFailure } from '../../src/converter';
+
+/** A fresh 32-byte key, base64 (pass it to a child process through its environment, never print it). */
+export function newCodecKey(): string {
+  return Buffer.from(KeyRing.generateKey()).toString('base64');
+}
+
+/** An EncryptionCodec with `key` (base64) as its only, active key. */
+export function encryptionCodec(key: string, bindToContext = true): Promise<EncryptionCodec> {
+  return EncryptionCodec.create({ keyRing: new KeyRing({ active: 'test-k1', keys: { 'test-k1': Buffer.from(key, 'base64') } }), bindToContext });
+}
+
+/** The activities of test/fixtures/codec-workflows, given the SDK's `heartbeat`. */
+export function codecActivities(heartbeat: (details: unknown) => void, makeFailure: (message: string) => Error = (message) => ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true })) {
+  return {
+    async echo(text: string): Promise<string> {
+      return `${text}-ACTIVITY-OUT`;
+    },
+    async failAfterHeartbeat(detail: string, message: string): Promise<never> {
+      heartbeat({ detail });
+      throw makeFailure(message);
+    },
+  };
+}
+
+/** Every plaintext marker found anywhere in `data` (bytes of a serialized history, or its JSON). */
+export function leakedMarkers(data: Uint8Array | string, markers: string[]): string[] {
+  const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+  return markers.filter((m) => text.includes(m));
+}
+
+async function runOfficialWorker(): Promise<void> {
+  const { Worker, NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
+  const activity = await import('@temporalio/activity');
+  const common = await import('@temporalio/common');
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  const codec = await encryptionCodec(process.env.CODEC_KEY!);
+  const connection = await NativeConnection.connect({ address: process.env.ADDRESS! });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: process.env.TASK_QUEUE!,
+    workflowsPath: path.resolve(__dirname, '../fixtures/codec-workflows.js'),
+    activities: codecActivities((d) => activity.Context.current().heartbeat(d), (message) => common.ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true })),
+    dataConverter: { payloadCodecs: [codec] },
+    stickyQueueScheduleToStartTimeout: '1s',
+  });
+  process.stdout.write('worker running\n');
+  await worker.run();
+}
+
+if (require.main === module) {
+  runOfficialWorker().catch((err) => {
+    process.stderr.write(`worker failed: ${(err as Error)?.message ?? err}\n`);
+    process.exit(1);
+  });
+}

@@ -2,13 +2,17 @@
  * First figures for the dev server, measured with the official SDK:
  *  - workflow starts per second (StartWorkflowExecution, no worker),
  *  - end-to-end workflows per second with one activity each (official worker and client),
+ *  - task dispatch latency: a raw `PollWorkflowTaskQueue` (Bastion's `Connection`) is waiting,
+ *    a workflow starts; time from sending the start until the poll returns the task,
  * against `bastion server start-dev` in its own process on loopback. Prints one JSON line.
  *
- * Env: BENCH_STARTS (default 2000), BENCH_WORKFLOWS (default 400), BENCH_CONCURRENCY (default 50), BENCH_DB=1 for --db-filename.
+ * Env: BENCH_STARTS (default 2000), BENCH_WORKFLOWS (default 400), BENCH_CONCURRENCY (default 50), BENCH_DISPATCH (default 100), BENCH_DB=1 for --db-filename.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Connection as BastionConnection } from '../src/connection';
 import { Connection, Client } from '@temporalio/client';
 import { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { cpuSeconds, pct, pool, ROOT, startServer } from './bench-util';
@@ -31,7 +35,25 @@ async function main(): Promise<void> {
   await pool(starts, 64, (i) => client.workflow.start('greet', { taskQueue: `bench-starts-${tag}`, workflowId: `s-${tag}-${i}`, args: ['x'] }));
   const startsPerSec = starts / (Number(process.hrtime.bigint() - t0) / 1e9);
 
-  // 2. End to end: one activity per workflow.
+  // 2. Dispatch latency: a poll is waiting; a start arrives; the poll returns the task.
+  const dispatches = Number(process.env.BENCH_DISPATCH ?? 100);
+  const raw = await BastionConnection.connect({ address: server.address, tls: false });
+  const dispatchMs: number[] = [];
+  for (let i = 0; i < dispatches; i++) {
+    const name = `bench-dispatch-${tag}-${i}`;
+    const poll = raw.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name }, identity: 'bench' });
+    // Give the poll time to reach the server and wait there; then the start finds it waiting.
+    await new Promise((r) => setTimeout(r, 20));
+    const s = process.hrtime.bigint();
+    await raw.workflowService.startWorkflowExecution({ namespace: 'default', workflowId: `d-${tag}-${i}`, workflowType: { name: 'greet' }, taskQueue: { name }, requestId: randomUUID(), identity: 'bench' });
+    const task = await poll;
+    if (!task.taskToken?.length) throw new Error(`dispatch ${i}: the poll returned without a task`);
+    dispatchMs.push(Number(process.hrtime.bigint() - s) / 1e6);
+  }
+  await raw.close();
+  dispatchMs.sort((a, b) => a - b);
+
+  // 3. End to end: one activity per workflow.
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'dist/test/fixtures/workflows.js'), logger: new DefaultLogger('ERROR') });
   const worker = await Worker.create({
@@ -63,6 +85,7 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({
     store: db ? 'sqlite' : 'memory',
     starts, startsPerSec, workflows, concurrency, e2ePerSec,
+    dispatches, dispatchP50: pct(dispatchMs, 50), dispatchP95: pct(dispatchMs, 95), dispatchP99: pct(dispatchMs, 99),
     p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99),
     serverCpuSecondsPer1000: serverCpu,
   }) + '\n');

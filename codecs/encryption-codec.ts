@@ -65,6 +65,8 @@ export interface EncryptionCodecOptions {
  * ```
  */
 export class EncryptionCodec implements PayloadCodec {
+  /** Tells data converters this codec encrypts, so failure messages are moved into encrypted attributes by default. */
+  readonly encrypts = true;
   readonly #keyRing: KeyRing;
   readonly #bind: boolean;
   readonly #engine: AeadEngine;

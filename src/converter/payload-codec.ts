@@ -71,12 +71,10 @@ export const ENCRYPTING_CODEC_MARKER = Symbol.for('bastion.codec.encrypts');
 
 /**
  * Whether `codec` encrypts: one carrying the `Symbol.for('bastion.codec.encrypts')`
- * marker, any codec with `encrypts === true`, or Bastion's `EncryptionCodec` (recognised
- * by its class name until it carries the marker).
+ * marker, or any codec with `encrypts === true` (Bastion's `EncryptionCodec` has it).
  */
 export function isEncryptingCodec(codec: unknown): boolean {
   if (typeof codec !== 'object' || codec === null) return false;
   const c = codec as Record<string | symbol, unknown>;
-  if (c[ENCRYPTING_CODEC_MARKER] === true || c.encrypts === true) return true;
-  return (codec as object).constructor?.name === 'EncryptionCodec';
+  return c[ENCRYPTING_CODEC_MARKER] === true || c.encrypts === true;
 }

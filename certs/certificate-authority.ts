@@ -48,17 +48,11 @@ export interface IssuedCertificate {
 }
 
 /** Options of {@link issueCertificate}. */
-export interface IssueCertificateOptions {
+export interface IssueCertificateOptions extends LeafSubject {
   /** The issuing CA: its certificate and private key, PEM. */
   ca: { certPem: string; keyPem: string };
   /** `client` → EKU clientAuth; `server` → EKU serverAuth. */
   profile: 'client' | 'server';
-  commonName: string;
-  organization?: string;
-  organizationalUnit?: string;
-  dnsNames?: string[];
-  ipAddresses?: string[];
-  uris?: string[];
   /** Days from now; at most 365 and never past one day before the CA expires. @default until one day before the CA expires (as `tcld gen leaf`) */
   validityDays?: number;
   /** @default the CA's key type */

@@ -12,8 +12,8 @@ import * as der from './asn1';
 import { checkLeafSubject, signedResult, signLeaf, type IssueCertificateOptions, type LeafSubject, type SignedCertificate } from './certificate-authority';
 import { encodeName, nameToObject, nameToString, readName, type DistinguishedName } from './distinguished-name';
 import { DEFAULT_CA_KEY_TYPE, assertKeyType, describeKey, generateKeyPair, parsePrivateKey, privateKeyToPem, type KeyType } from './keys';
-import { ipToBytes, OID, signatureAlgorithmFor } from './x509-builder';
-import { SIGNATURE_ALGORITHMS } from './x509-reader';
+import { extension, ipToBytes, OID, signatureAlgorithmFor } from './x509-builder';
+import { ipFromBytes, SIGNATURE_ALGORITHMS } from './x509-reader';
 
 /** PKCS#9 extensionRequest: the attribute that carries requested extensions. */
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
@@ -76,10 +76,6 @@ function pem(label: string, body: Buffer): string {
   return `-----BEGIN ${label}-----\n${body.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
-function extension(oid: string, value: der.Asn1): der.Asn1 {
-  return der.seq([der.oid(oid), der.octets(der.toDer(value))]);
-}
-
 /**
  * Creates a PKCS#10 request for `commonName` (and `organization`, `organizationalUnit`)
  * with the SANs in an extensionRequest attribute, signed by a new key of `keyType`
@@ -114,7 +110,7 @@ export async function createCsr(options: CreateCsrOptions): Promise<CreatedCsr> 
       ...uris.map((u) => der.contextPrimitive(6, Buffer.from(u, 'ascii'))),
       ...ipAddresses.map((ip) => der.contextPrimitive(7, ipToBytes(ip))),
     ];
-    attributes.push(der.seq([der.oid(EXTENSION_REQUEST), der.set([der.seq([extension(OID.subjectAltName, der.seq(names))])])]));
+    attributes.push(der.seq([der.oid(EXTENSION_REQUEST), der.set([der.seq([extension(OID.subjectAltName, false, der.seq(names))])])]));
   }
   const info = der.seq([
     der.smallInt(0),
@@ -180,7 +176,7 @@ function parseCsr(input: string, csrPem: string | Buffer): ParsedCsr {
           const raw = der.bytesOf(gn);
           if (gn.type === 2) altNames.dnsNames.push(raw.toString('ascii'));
           else if (gn.type === 6) altNames.uris.push(raw.toString('ascii'));
-          else if (gn.type === 7) altNames.ipAddresses.push(ipText(raw));
+          else if (gn.type === 7) altNames.ipAddresses.push(ipFromBytes(raw));
         }
       }
     }
@@ -203,12 +199,6 @@ function parseCsr(input: string, csrPem: string | Buffer): ParsedCsr {
     if (err instanceof CertsError) throw err;
     throw unreadable();
   }
-}
-
-function ipText(raw: Buffer): string {
-  if (raw.length === 4) return [...raw].join('.');
-  const full = [...Array(raw.length / 2).keys()].map((i) => raw.readUInt16BE(i * 2).toString(16)).join(':');
-  return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
 
 /**

@@ -82,7 +82,8 @@ export function signatureAlgorithmFor(signingKey: crypto.KeyObject): { hash: 'sh
   throw new Error(`unsupported signing key type ${signingKey.asymmetricKeyType}`);
 }
 
-function extension(oidValue: string, critical: boolean, value: der.Asn1): der.Asn1 {
+/** An X.509 Extension: OID, optional critical flag, DER value in an OCTET STRING. @internal */
+export function extension(oidValue: string, critical: boolean, value: der.Asn1): der.Asn1 {
   const parts = [der.oid(oidValue)];
   if (critical) parts.push(der.bool(true));
   parts.push(der.octets(der.toDer(value)));

@@ -61,7 +61,8 @@ function decodeAltNames(value: der.Asn1): ParsedCertificate['altNames'] {
   return out;
 }
 
-function ipFromBytes(raw: Buffer): string {
+/** An IP address SAN's bytes as text (IPv6 in canonical compressed form). @internal */
+export function ipFromBytes(raw: Buffer): string {
   if (raw.length === 4) return [...raw].join('.');
   const groups: string[] = [];
   for (let i = 0; i < raw.length; i += 2) groups.push(raw.readUInt16BE(i).toString(16));

@@ -11,10 +11,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Connection, type ConnectionOptions } from '../../src/connection';
 import { DevServer } from '../../src/testing';
-import { main } from '../../src/cli/main';
 import { makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
 import { BIN, freePort, spawnNode } from '../helpers/processes';
 import { timed } from '../helpers/wait';
+import { runCli } from '../helpers/cli-capture';
 
 const test = suite('bastion operator commands: temporal.toml profiles');
 
@@ -30,22 +30,7 @@ let dir: string;
 let configFile: string;
 let deadPort: number;
 
-/** Runs `main` in this process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = runCli;
 
 /** Starts one workflow, so a listing shows which server answered. */
 async function startWorkflow(options: ConnectionOptions, workflowId: string): Promise<void> {

@@ -10,11 +10,11 @@ import { BastionError } from '../../src/common/errors';
 import { toNumber } from '../../src/common/proto';
 import { Connection } from '../../src/connection';
 import { DevServer } from '../../src/testing';
-import { main } from '../../src/cli/main';
 import { historyFromJson } from '../../src/engine/history-json';
 import { makeTestPki, removeTestPki } from '../helpers/certs';
 import { BIN, freePort, spawnNode } from '../helpers/processes';
 import { timed } from '../helpers/wait';
+import { runCli } from '../helpers/cli-capture';
 
 // The official SDK's historyToJSON/historyFromJSON are protobufjs's protojson over the Temporal
 // descriptors; @temporalio/common has its own copy of protobufjs (which checks `instanceof
@@ -44,22 +44,7 @@ const ENV_NAMES = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY',
 const json = (v: unknown) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(v)) });
 const secs = (s: number) => ({ seconds: s as never });
 
-/** Runs `main` in this process, capturing what it writes. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = runCli;
 
 test.before(async () => {
   for (const name of ENV_NAMES) {

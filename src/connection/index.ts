@@ -30,5 +30,6 @@ export { redact } from './redact';
 export type { CallOptions, WorkflowService, WorkflowServiceMethod, WorkflowServiceRequest, WorkflowServiceResponse } from './workflow-service';
 export { parseDuration } from '../common/duration';
 export type { Duration } from '../common/duration';
-export { defaultConfigFilePath, DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './envconfig';
+export { DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './envconfig';
+export { defaultConfigFilePath } from './envconfig-file';
 export type { ClientConnectConfig, CodecConfig, LoadClientConnectConfigOptions } from './envconfig';

@@ -29,8 +29,13 @@ export interface ClientOptions {
    * Payload converter, failure converter and payload codecs (`{ payloadCodecs: [codec] }`):
    * the client encodes workflow input, memo, signal and query arguments, and decodes
    * results, query answers, failures and memo. Search attributes and headers stay in clear.
+   * A custom payload converter is given as `payloadConverterPath` (a module exporting
+   * `payloadConverter`, `require`d here; the official Client's shape, and the same module
+   * the workers use) or, Bastion only, as the `payloadConverter` object itself.
    * @default the default converters, no codecs
-   * @throws {ConfigError} `ERR_INVALID_OPTION` from `new Client` when a codec lacks `encode`/`decode`
+   * @throws {ConfigError} `ERR_INVALID_OPTION` from `new Client` when a codec lacks
+   *   `encode`/`decode` or `payloadConverterPath` cannot be loaded; `ERR_CONFLICTING_OPTIONS`
+   *   for `payloadConverterPath` with `payloadConverter` or `protobufRoot`
    */
   dataConverter?: DataConverterOptions;
   /** @default `${process.pid}@${os.hostname()}` */

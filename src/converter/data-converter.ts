@@ -16,6 +16,16 @@ export interface DataConverterOptions {
    */
   payloadConverter?: PayloadConverter;
   /**
+   * A module whose `payloadConverter` export converts values to payloads and back (the
+   * official SDK's option). The module is `require`d here; a worker that bundles its
+   * workflows (`workflowsPath`) bundles it too, so workflow code converts payloads the same
+   * way. A path relative to the working directory is resolved from there; prefer
+   * `require.resolve('./payload-converter')`. Cannot be combined with `payloadConverter`
+   * or `protobufRoot`.
+   * @default undefined (the default payload converter)
+   */
+  payloadConverterPath?: string;
+  /**
    * protobufjs Root for the default payload converter, so protobuf payloads decode to
    * message instances. Cannot be combined with `payloadConverter`.
    * @default undefined
@@ -46,6 +56,12 @@ export interface DataConverterOptions {
 /** The compiled form: both converters present, codecs as a frozen list. */
 export interface DataConverter {
   readonly payloadConverter: PayloadConverter;
+  /**
+   * The resolved file of `payloadConverterPath` when the converter came from one; the
+   * worker bundles this module into workflow code.
+   * @default undefined
+   */
+  readonly payloadConverterPath?: string;
   readonly failureConverter: FailureConverter;
   /** @default [] */
   readonly payloadCodecs?: readonly PayloadCodec[];
@@ -82,17 +98,67 @@ function validateCodecs(codecs: unknown, optionName: string): PayloadCodec[] {
   return codecs as PayloadCodec[];
 }
 
+/** The bits of `node:module` used to load `payloadConverterPath`. */
+interface NodeModuleApi {
+  createRequire(filename: string): NodeJS.Require;
+}
+
+/**
+ * `require`s the module at `payloadConverterPath` and returns its `payloadConverter`.
+ * This file is also bundled into the workflow sandbox (through the converter index), so
+ * `node:module` is reached at call time through `process.getBuiltinModule` rather than
+ * imported: the bundler refuses Node built-ins, and only hosts ever call this.
+ * @throws {ConfigError} `ERR_INVALID_OPTION` naming the option and what is wrong
+ */
+function requirePayloadConverter(value: unknown, optionName: string): { file: string; converter: PayloadConverter } {
+  const option = `${optionName}.payloadConverterPath`;
+  if (typeof value !== 'string' || value === '') {
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` must be the path of a module that exports \`payloadConverter\` (e.g. \`require.resolve('./payload-converter')\`); got ${value === '' ? 'an empty string' : value === null ? 'null' : typeof value}.`);
+  }
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; cwd?: () => string } }).process;
+  const nodeModule = typeof proc?.getBuiltinModule === 'function' ? (proc.getBuiltinModule('node:module') as NodeModuleApi | undefined) : undefined;
+  if (!nodeModule || typeof proc?.cwd !== 'function') {
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` needs Node.js 20.16 or later (\`process.getBuiltinModule\`) to load the module. Upgrade Node.js, or pass the converter itself as \`${optionName}.payloadConverter\` (clients and activity-only workers).`);
+  }
+  const requireFromCwd = nodeModule.createRequire(`${proc.cwd().replace(/[\\/]$/, '')}/`);
+  let file: string;
+  try {
+    file = requireFromCwd.resolve(value);
+  } catch (err) {
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` names ${JSON.stringify(value)}, which cannot be found (relative paths are resolved from the working directory). Pass the path of the compiled module, e.g. \`require.resolve('./payload-converter')\`.`, { cause: err });
+  }
+  let loaded: unknown;
+  try {
+    loaded = requireFromCwd(file);
+  } catch (err) {
+    const e = err as { name?: string; code?: string; message?: string };
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: loading ${file} threw ${e?.code ?? e?.name ?? 'an error'}: ${String(e?.message ?? err).split('\n')[0]}. Fix the module so that \`require\` succeeds.`, { cause: err });
+  }
+  const exported = typeof loaded === 'object' && loaded !== null ? (loaded as Record<string, unknown>) : {};
+  if (!('payloadConverter' in exported)) {
+    const names = Object.keys(exported).filter((k) => k !== '__esModule');
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: ${file} has no \`payloadConverter\` export (its exports: ${names.length ? names.map((n) => `\`${n}\``).join(', ') : 'none'}). Add \`export const payloadConverter = …\` to the module.`);
+  }
+  const converter = exported.payloadConverter;
+  if (!hasMethods(converter, ['toPayload', 'fromPayload'])) {
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: the \`payloadConverter\` export of ${file} must be an object with \`toPayload(value)\` and \`fromPayload(payload)\` methods; got ${converter === null ? 'null' : typeof converter}.`);
+  }
+  return { file, converter: converter as PayloadConverter };
+}
+
 /**
  * Validates `options` and fills in defaults.
  * @param optionName how the option is named in messages. @default 'dataConverter'
- * @throws {ConfigError} `ERR_INVALID_OPTION` when a converter or codec lacks its methods,; `ERR_CONFLICTING_OPTIONS` for `payloadConverter` with `protobufRoot`, or
- *   `failureConverter` with `encodeCommonAttributes`
+ * @throws {ConfigError} `ERR_INVALID_OPTION` when a converter or codec lacks its methods, or
+ *   `payloadConverterPath` cannot be loaded or has no valid `payloadConverter` export;
+ *   `ERR_CONFLICTING_OPTIONS` for `payloadConverter`, `payloadConverterPath` and `protobufRoot`
+ *   together (any two), or `failureConverter` with `encodeCommonAttributes`
  */
 export function loadDataConverter(options: DataConverterOptions = {}, optionName = 'dataConverter'): DataConverter {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('ERR_INVALID_OPTION', `\`${optionName}\` must be an object like \`{ payloadConverter?, failureConverter?, payloadCodecs? }\`; got ${options === null ? 'null' : typeof options}.`);
   }
-  const { payloadConverter, protobufRoot, failureConverter, encodeCommonAttributes } = options;
+  const { payloadConverter, payloadConverterPath, protobufRoot, failureConverter, encodeCommonAttributes } = options;
   const payloadCodecs = options.payloadCodecs === undefined ? [] : validateCodecs(options.payloadCodecs, optionName);
   if (payloadConverter !== undefined && !hasMethods(payloadConverter, ['toPayload', 'fromPayload'])) {
     throw new ConfigError('ERR_INVALID_OPTION', '`dataConverter.payloadConverter` must be an object with `toPayload(value)` and `fromPayload(payload)` methods.');
@@ -109,16 +175,25 @@ export function loadDataConverter(options: DataConverterOptions = {}, optionName
   if (payloadConverter !== undefined && protobufRoot !== undefined) {
     throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`dataConverter.payloadConverter` and `dataConverter.protobufRoot` cannot be used together: the root only configures the default payload converter. Build your converter with the root instead (e.g. `createDefaultPayloadConverter({ protobufRoot })`).');
   }
+  if (payloadConverterPath !== undefined && payloadConverter !== undefined) {
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${optionName}.payloadConverterPath\` and \`${optionName}.payloadConverter\` cannot be used together: both set the payload converter. Keep \`payloadConverterPath\` (a worker needs it to give workflow code the same converter).`);
+  }
+  if (payloadConverterPath !== undefined && protobufRoot !== undefined) {
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${optionName}.payloadConverterPath\` and \`${optionName}.protobufRoot\` cannot be used together: the root only configures the default payload converter. Export \`payloadConverter = createDefaultPayloadConverter({ protobufRoot })\` from the converter module instead.`);
+  }
+  // Loaded after the conflict checks so that a conflicting call does not run module code.
+  const fromPath = payloadConverterPath === undefined ? undefined : requirePayloadConverter(payloadConverterPath, optionName);
   if (failureConverter !== undefined && encodeCommonAttributes !== undefined) {
     throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`dataConverter.failureConverter` and `dataConverter.encodeCommonAttributes` cannot be used together: the flag only configures the default failure converter. Pass `new DefaultFailureConverter({ encodeCommonAttributes })` instead.');
   }
-  if (payloadConverter === undefined && protobufRoot === undefined && failureConverter === undefined && encodeCommonAttributes === undefined && payloadCodecs.length === 0) {
+  if (payloadConverter === undefined && fromPath === undefined && protobufRoot === undefined && failureConverter === undefined && encodeCommonAttributes === undefined && payloadCodecs.length === 0) {
     return defaultDataConverter;
   }
   // Encrypted payloads are pointless if failure messages and stack traces stay in clear.
   const encodeAttrs = failureConverter === undefined && (encodeCommonAttributes ?? payloadCodecs.some(isEncryptingCodec));
   return Object.freeze({
-    payloadConverter: payloadConverter ?? (protobufRoot !== undefined ? createDefaultPayloadConverter({ protobufRoot }) : defaultPayloadConverter),
+    payloadConverter: payloadConverter ?? fromPath?.converter ?? (protobufRoot !== undefined ? createDefaultPayloadConverter({ protobufRoot }) : defaultPayloadConverter),
+    ...(fromPath ? { payloadConverterPath: fromPath.file } : {}),
     failureConverter: failureConverter ?? new DefaultFailureConverter({ encodeCommonAttributes: encodeAttrs }),
     payloadCodecs: Object.freeze([...payloadCodecs]),
     encodeCommonAttributes: encodeAttrs,

@@ -67,8 +67,19 @@ export interface WorkerOptions {
    * activity input before use, and encodes commands, results, heartbeat details and
    * failures before they leave. With an encrypting codec, failures carry their message
    * and stack trace encoded (`encodeCommonAttributes`) unless a `failureConverter` is given.
+   *
+   * A custom payload converter is given as `payloadConverterPath`, a module exporting
+   * `payloadConverter` (the official SDK's shape): the worker `require`s it for activities
+   * and bundles it into workflow code when it bundles `workflowsPath`. A prebuilt
+   * `workflowBundle` must have been built with the same `payloadConverterPath`
+   * (`bundleWorkflowCode({ workflowsPath, payloadConverterPath })`); `Worker.create`
+   * checks this from the bundle's source map. `payloadConverter` and `protobufRoot`
+   * (objects that cannot enter the sandbox) are only accepted by workers without workflows.
    * @default the default converters, no codecs
-   * @throws {ConfigError} `ERR_INVALID_OPTION` from `Worker.create` when a codec lacks `encode`/`decode`
+   * @throws {ConfigError} from `Worker.create`: `ERR_INVALID_OPTION` when a codec lacks
+   *   `encode`/`decode` or `payloadConverterPath` cannot be loaded; `ERR_CONFLICTING_OPTIONS`
+   *   for `payloadConverter` or `protobufRoot` with workflows, or a bundle built with another
+   *   payload converter
    */
   dataConverter?: DataConverterOptions;
   ignoreModules?: string[];
@@ -176,6 +187,12 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   if (!(ratio > 0 && ratio <= 1)) throw invalidOption('nonStickyToStickyPollRatio', 'must be greater than 0 and at most 1.');
   const grace = parseDuration(o.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE_TIME_MS, 'shutdownGraceTime');
   const force = parseDuration(o.shutdownForceTime ?? Math.max(DEFAULT_SHUTDOWN_FORCE_TIME_MS, grace + 5000), 'shutdownForceTime');
+  const hasWorkflows = Boolean(o.workflowsPath || o.workflowBundle);
+  for (const name of ['payloadConverter', 'protobufRoot'] as const) {
+    if (hasWorkflows && o.dataConverter?.[name] !== undefined) {
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`dataConverter.${name}\` cannot be used with \`${o.workflowsPath ? 'workflowsPath' : 'workflowBundle'}\`: workflow code runs in a sandbox that cannot share objects with the worker, so workflows would convert payloads with the default converter. Export the converter as \`payloadConverter\` from a module of its own${name === 'protobufRoot' ? ' (`createDefaultPayloadConverter({ protobufRoot })`)' : ''} and pass \`dataConverter: { payloadConverterPath: require.resolve('./payload-converter') }\`.`);
+    }
+  }
   const dataConverter = loadDataConverter(o.dataConverter);
   if (force < grace) throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`shutdownForceTime\` (${force} ms) must not be shorter than \`shutdownGraceTime\` (${grace} ms).`);
   return {
@@ -205,4 +222,71 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     workflowInterceptorModules: o.interceptors?.workflowModules ?? [],
     activityInterceptors: o.interceptors?.activity ?? [],
   };
+}
+
+const INLINE_SOURCE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;charset=utf-8;base64,([A-Za-z0-9+/=]+)\s*$/;
+const BUNDLED_CONVERTER_IMPORT = /^import \* as payloadConverterModule from ("(?:[^"\\]|\\.)*");$/m;
+
+/**
+ * The payload converter module a bundle from `bundleWorkflowCode` was built with, read from
+ * the entry module in its inline source map: `{ file, source }` when built with
+ * `payloadConverterPath`, `null` when built without, `undefined` when the bundle carries no
+ * source map to tell (e.g. a `webpackConfigHook` turned it off).
+ */
+export function bundledPayloadConverter(code: string): { file: string; source?: string } | null | undefined {
+  const match = INLINE_SOURCE_MAP.exec(code);
+  if (!match) return undefined;
+  let map: { sources?: string[]; sourcesContent?: Array<string | null> };
+  try {
+    map = JSON.parse(Buffer.from(match[1]!, 'base64').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const sources = map.sources ?? [];
+  const entry = sources.findIndex((s) => s.endsWith('bastion-workflow-entry'));
+  const entrySource = entry >= 0 ? map.sourcesContent?.[entry] : undefined;
+  if (typeof entrySource !== 'string') return undefined;
+  const imported = BUNDLED_CONVERTER_IMPORT.exec(entrySource);
+  if (!imported) return null;
+  const file = JSON.parse(imported[1]!) as string;
+  const at = sources.indexOf(file);
+  const source = at >= 0 ? map.sourcesContent?.[at] : undefined;
+  return typeof source === 'string' ? { file, source } : { file };
+}
+
+/** Module text without line-ending differences or its own source-map comment. */
+function comparable(source: string): string {
+  return source.replace(/\r\n/g, '\n').replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '').trimEnd();
+}
+
+/**
+ * Checks that a prebuilt workflow bundle converts payloads as the worker does: built with a
+ * payload converter exactly when the worker has `dataConverter.payloadConverterPath`, and
+ * holding the same module text (the bundle may have been built at another path, as in a
+ * CI build deployed elsewhere). A bundle without a source map cannot be checked.
+ * @throws {ConfigError} `ERR_CONFLICTING_OPTIONS` naming both sides and how to rebuild
+ */
+export function checkBundlePayloadConverter(code: string, payloadConverterPath: string | undefined, readFile: (file: string) => string): void {
+  const bundled = bundledPayloadConverter(code);
+  if (bundled === undefined) return;
+  const rebuild = payloadConverterPath
+    ? `Rebuild it with \`bundleWorkflowCode({ workflowsPath, payloadConverterPath: ${JSON.stringify(payloadConverterPath)} })\``
+    : 'Rebuild it without `payloadConverterPath`';
+  if (bundled === null && payloadConverterPath !== undefined) {
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` was built without a payload converter, but \`dataConverter.payloadConverterPath\` is ${payloadConverterPath}: workflow code would read and write payloads with the default converter. ${rebuild}, or pass \`workflowsPath\` and let the worker bundle.`);
+  }
+  if (bundled !== null && payloadConverterPath === undefined) {
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` was built with \`payloadConverterPath\` ${bundled.file}, but the worker has no \`dataConverter.payloadConverterPath\`: activities would convert payloads differently from workflow code. Pass \`dataConverter: { payloadConverterPath }\` naming that module, or ${rebuild.charAt(0).toLowerCase()}${rebuild.slice(1)}.`);
+  }
+  if (bundled !== null && payloadConverterPath !== undefined && bundled.source !== undefined) {
+    let current: string | undefined;
+    try {
+      current = readFile(payloadConverterPath);
+    } catch {
+      return; // loadDataConverter already required it; an unreadable file leaves nothing to compare
+    }
+    if (comparable(current) !== comparable(bundled.source)) {
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` holds a different payload converter module (built from ${bundled.file}) than \`dataConverter.payloadConverterPath\` (${payloadConverterPath}): the bundle is stale or was built with another converter. ${rebuild}.`);
+    }
+  }
 }

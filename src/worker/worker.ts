@@ -9,7 +9,7 @@ import { Connection } from '../connection';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
 import { ThreadSandboxes } from './sandbox/thread-sandboxes';
-import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options';
+import { checkBundlePayloadConverter, compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options';
 import { WorkerStateMachine, type WorkerState } from './worker-state';
 import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
 import { ActivityTaskProcessor } from './activity-tasks';
@@ -54,7 +54,9 @@ export class Worker {
 
   /**
    * Validates options, checks that the server and the namespace answer, and bundles the
-   * workflow code. @throws ConfigError / ConnectionError naming what is wrong
+   * workflow code (with `dataConverter.payloadConverterPath`), or checks that a prebuilt
+   * `workflowBundle` was built with the same payload converter.
+   * @throws ConfigError / ConnectionError / BundleError naming what is wrong
    */
   static async create(options: WorkerOptions): Promise<Worker> {
     const o = compileWorkerOptions(options);
@@ -74,11 +76,11 @@ export class Worker {
       throw new ConnectionError('ERR_CONNECT_FAILED', `Worker.create could not reach the server at ${connection.address}: ${(err as Error).message}`, { cause: err });
     }
     let sandboxes: (SandboxFactory & { close(): Promise<void> }) | undefined;
-    if (o.workflowsPath || o.workflowBundle) {
-      const code = o.workflowsPath
-        ? (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules })).code
-        : 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
-      sandboxes = sandboxFactory(code, o);
+    try {
+      sandboxes = await loadSandboxes(o);
+    } catch (err) {
+      if (ownsConnection) await connection.close();
+      throw err;
     }
     return new Worker(o, connection, ownsConnection, sandboxes);
   }
@@ -279,6 +281,25 @@ export class Worker {
     for (const [sig, h] of this.signalHandlers) process.removeListener(sig, h);
     this.signalHandlers = [];
   }
+}
+
+/**
+ * Bundles `workflowsPath` (with the data converter's `payloadConverterPath`), or loads and
+ * checks the prebuilt `workflowBundle`; `undefined` for an activity-only worker.
+ * @throws {BundleError} from bundling; {ConfigError} `ERR_CONFLICTING_OPTIONS` for a bundle
+ *   built with another payload converter
+ */
+async function loadSandboxes(o: CompiledWorkerOptions): Promise<(SandboxFactory & { close(): Promise<void> }) | undefined> {
+  if (!o.workflowsPath && !o.workflowBundle) return undefined;
+  const payloadConverterPath = o.dataConverter.payloadConverterPath;
+  let code: string;
+  if (o.workflowsPath) {
+    code = (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules, payloadConverterPath })).code;
+  } else {
+    code = 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
+    checkBundlePayloadConverter(code, payloadConverterPath, (file) => fs.readFileSync(file, 'utf8'));
+  }
+  return sandboxFactory(code, o);
 }
 
 function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory & { close(): Promise<void> } {

@@ -1,5 +1,7 @@
 /** `bastion server start-dev`: the embedded development server, as `temporal server start-dev`. */
+import * as fs from 'node:fs';
 import { CliError } from '../common/errors';
+import type { DevServerApiKey } from '../server/api-keys';
 import { DevServer, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
 import type { LogLevel } from '../server/logger';
 import { parseFlags } from './args';
@@ -19,11 +21,30 @@ Flags:
   --tls-client-ca FILE    require client certificates issued by a CA in this bundle (mTLS)
   --log-level LEVEL       debug | info | warn | error | off (default warn)
   --blob-size-limit BYTES largest payload blob accepted (default 2097152)
+  --api-keys-file FILE    require "authorization: Bearer <key>" with one of the keys in FILE
+                          (one per line; "key namespace1,namespace2" limits a key to those
+                          namespaces; # starts a comment), as Temporal Cloud's API keys
 
 With TLS, SIGHUP re-reads --tls-cert, --tls-key and --tls-client-ca and serves the new
 material without a restart (new handshakes use it; open connections carry on). Material
 that fails its checks is reported on stderr and the old material stays in force.
 `;
+
+/** Reads `--api-keys-file`: one key per line, optionally followed by a comma-separated namespace list. */
+function readApiKeysFile(file: string): DevServerApiKey[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError('ERR_CLI_USAGE', `\`--api-keys-file\` ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`);
+  }
+  const keys = text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean).map((line) => {
+    const [key, namespaces] = line.split(/\s+/, 2) as [string, string | undefined];
+    return namespaces ? { key, namespaces: namespaces.split(',').filter(Boolean) } : key;
+  });
+  if (keys.length === 0) throw new CliError('ERR_CLI_USAGE', `\`--api-keys-file\` ${file} holds no key.`);
+  return keys;
+}
 
 export async function startDev(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -33,7 +54,7 @@ export async function startDev(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     ip: { value: true }, port: { value: true }, 'db-filename': { value: true }, namespace: { value: true, repeatable: true },
     'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-client-ca': { value: true }, 'log-level': { value: true },
-    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true },
+    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true }, 'api-keys-file': { value: true },
   }, 'server start-dev');
   const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
@@ -50,6 +71,7 @@ export async function startDev(argv: string[]): Promise<number> {
     tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined,
     logLevel: level as LogLevel,
     blobSizeLimitBytes: blob,
+    apiKeys: f['api-keys-file'] ? readApiKeysFile(f['api-keys-file'] as string) : undefined,
   }).catch((err) => {
     throw withFlagNames(err);
   });

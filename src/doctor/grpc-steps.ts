@@ -40,7 +40,11 @@ export async function checkGrpc(compiled: CompiledConnectionOptions, namespace: 
       const code = grpcCode(err);
       const step: DoctorStep = connected.timedOut
         ? { name: 'grpc', status: 'failed', detail: `GetSystemInfo did not answer within ${timeoutMs} ms.`, fix: 'Check that the address is a Temporal frontend, or raise --timeout.' }
-        : { name: 'grpc', status: 'failed', detail: err instanceof BastionError ? err.message : describeCause(err), cause: describeStatusError((err as { cause?: unknown })?.cause ?? err), fix: code === status.UNIMPLEMENTED ? 'Point --address at a Temporal frontend.' : 'See the detail; the steps above say more about the TLS side.' };
+        : { name: 'grpc', status: 'failed', detail: err instanceof BastionError ? err.message : describeCause(err), cause: describeStatusError((err as { cause?: unknown })?.cause ?? err), fix: code === status.UNIMPLEMENTED
+          ? 'Point --address at a Temporal frontend.'
+          : code === status.UNAUTHENTICATED || code === status.PERMISSION_DENIED
+            ? 'The server refused the credentials: see the api-key step below.'
+            : 'See the detail; the steps above say more about the TLS side.' };
       return [step, SKIP('namespace', 'No gRPC connection.'), (hasKey ? apiKeyStep(code, 'GetSystemInfo') : undefined) ?? keySkip ?? SKIP('api-key', 'No gRPC connection.')];
     }
     const info = await bounded(timeoutMs, signal, () => connection!.workflowService.getSystemInfo({}, { timeout: timeoutMs }));

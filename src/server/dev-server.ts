@@ -15,6 +15,7 @@ import { SqliteStore } from './store/sqlite-store';
 import { consoleLogger, type Logger, type LogLevel } from './logger';
 import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
+import { compileApiKeys, type DevServerApiKey } from './api-keys';
 import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
 
 registerRunHooks();
@@ -55,6 +56,12 @@ export interface DevServerOptions {
   logger?: Logger;
   /** @default 2 MiB */
   blobSizeLimitBytes?: number;
+  /**
+   * Require `authorization: Bearer <key>` on every WorkflowService call, as Temporal Cloud
+   * does: an unknown key is UNAUTHENTICATED, a key not granted the call's namespace is
+   * PERMISSION_DENIED. @default undefined (no key needed)
+   */
+  apiKeys?: DevServerApiKey[];
 }
 
 interface CompiledOptions {
@@ -65,6 +72,7 @@ interface CompiledOptions {
   tls?: ServerTlsMaterial;
   logger: Logger;
   blobSizeLimitBytes: number;
+  checkApiKey: ReturnType<typeof compileApiKeys>;
 }
 
 function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -106,7 +114,7 @@ function compile(o: DevServerOptions): CompiledOptions {
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
   const tls = o.tls ? compileTls(o.tls) : undefined;
-  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob };
+  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys) };
 }
 
 export class DevServer {
@@ -156,7 +164,7 @@ export class DevServer {
       'grpc.max_send_message_length': 128 * 1024 * 1024,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const svc = workflowServiceFor(engine);
+    const svc = workflowServiceFor(engine, o.checkApiKey);
     server.addService(svc.definition, svc.implementation);
     addHealthService(server);
     const tlsProvider = o.tls ? new ServerTlsProvider(o.tls) : undefined;
@@ -169,7 +177,7 @@ export class DevServer {
       engine.close();
       throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
     }
-    o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, db: o.dbFilename ?? ':memory:' });
+    o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
     return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger);
   }
 

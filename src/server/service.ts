@@ -4,6 +4,7 @@
  * Temporal's codes. Methods the dev server does not implement answer UNIMPLEMENTED
  * with the method's name (docs/dev-server.md lists them).
  */
+import type { ApiKeyVerdict } from './api-keys';
 import * as grpc from '@grpc/grpc-js';
 import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
@@ -199,7 +200,7 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
 const DECODE_ERROR = Symbol('decode-error');
 
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(engine: Engine): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+export function workflowServiceFor(engine: Engine, checkApiKey?: (metadata: grpc.Metadata, namespace: unknown) => ApiKeyVerdict): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
@@ -233,6 +234,11 @@ export function workflowServiceFor(engine: Engine): { definition: grpc.ServiceDe
       }
       if (engine.closed) {
         callback({ code: grpc.status.UNAVAILABLE, details: 'the Bastion dev server is shutting down' });
+        return;
+      }
+      const refused = checkApiKey?.(call.metadata, req.namespace);
+      if (refused) {
+        callback(refused);
         return;
       }
       const deadline = call.getDeadline();

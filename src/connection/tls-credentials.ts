@@ -149,6 +149,10 @@ function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
   const cert = parseCertificate(crtPem, 'tls.clientCertPair.crt');
   const privateKey = parsePrivateKey(keyPem, 'tls.clientCertPair.key');
   const subject = subjectOf(cert);
+  if (cert.ca) {
+    // A CA as client identity is a mistake even when its key is given (and some servers would accept it: never hand a worker the CA's key).
+    throw tlsError('tls.clientCertPair.crt', `is a CA certificate (CA:TRUE, subject ${subject}), not a client certificate. Pass the client (leaf) certificate issued by this CA, with its key.`);
+  }
   if (!cert.checkPrivateKey(privateKey)) {
     throw tlsError('tls.clientCertPair.key', `does not match the certificate's public key (subject ${subject}). Pass the key that was issued with this certificate.`);
   }

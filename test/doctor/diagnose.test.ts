@@ -149,10 +149,13 @@ test('a CA certificate given as the client certificate', timed(15_000, async () 
   const withClientKey = mtlsOptions({ crt: pki.ca.certPath, key: pki.client.keyPath });
   const err = await connectError(withClientKey);
   assert.is(err.code, 'ERR_TLS_CONFIG');
-  assert.match(err.message, /subject CN=Bastion Test CA/);
+  assert.match(err.message, /is a CA certificate \(CA:TRUE, subject CN=Bastion Test CA\)/);
   const step = failedAt(await diagnose(withClientKey), 'config');
   assert.match(step.detail, /the file given as the client certificate .* is a CA certificate \(CA:TRUE\)/i);
-  // With the CA's own key the dev server accepts it (it trusts its own CA): only the doctor objects.
+  // With the CA's own key a server that trusts the CA would accept it: Bastion refuses it anyway.
+  const withOwnKey = await connectError(mtlsOptions(pair(pki.ca)));
+  assert.is(withOwnKey.code, 'ERR_TLS_CONFIG');
+  assert.match(withOwnKey.message, /CA:TRUE/);
   const withCaKey = await diagnose(mtlsOptions(pair(pki.ca)));
   assert.match(failedAt(withCaKey, 'config').detail, /is a CA certificate \(CA:TRUE\): CN=Bastion Test CA/);
 }));

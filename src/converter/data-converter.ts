@@ -121,11 +121,21 @@ function requirePayloadConverter(value: unknown, optionName: string): { file: st
     throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` needs Node.js 20.16 or later (\`process.getBuiltinModule\`) to load the module. Upgrade Node.js, or pass the converter itself as \`${optionName}.payloadConverter\` (clients and activity-only workers).`);
   }
   const requireFromCwd = nodeModule.createRequire(`${proc.cwd().replace(/[\\/]$/, '')}/`);
-  let file: string;
-  try {
-    file = requireFromCwd.resolve(value);
-  } catch (err) {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` names ${JSON.stringify(value)}, which cannot be found (relative paths are resolved from the working directory). Pass the path of the compiled module, e.g. \`require.resolve('./payload-converter')\`.`, { cause: err });
+  // As in the bundler, a relative path is a file path from the working directory; a bare
+  // name that is no such file is then tried as a package.
+  const bare = !/^(\.{1,2}([\\/]|$)|[\\/]|[A-Za-z]:[\\/])/.test(value);
+  let file: string | undefined;
+  let notFound: unknown;
+  for (const candidate of bare ? [`./${value}`, value] : [value]) {
+    try {
+      file = requireFromCwd.resolve(candidate);
+      break;
+    } catch (err) {
+      notFound ??= err;
+    }
+  }
+  if (file === undefined) {
+    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` names ${JSON.stringify(value)}, which cannot be found (relative paths are resolved from the working directory). Pass the path of the compiled module, e.g. \`require.resolve('./payload-converter')\`.`, { cause: notFound });
   }
   let loaded: unknown;
   try {

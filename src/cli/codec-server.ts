@@ -25,6 +25,8 @@ Flags:
                             https://temporal-ui.example.com (repeatable)
   --cors-credentials        allow credentialed requests (the Web UI's "include
                             cross-origin credentials"); needs --cors-origin, not "*"
+  --auth-token TOKEN        require "Authorization: Bearer TOKEN" (repeatable); visible to anyone
+                            who can list processes: prefer --auth-token-env or --auth-token-file
   --auth-token-env VAR      require "Authorization: Bearer <token>" with the token in VAR
   --auth-token-file FILE    the same, tokens read from FILE (one per line)
   --tls-cert FILE           serve HTTPS with this certificate chain (needs --tls-key)
@@ -62,7 +64,15 @@ export async function codecFromFlags(flags: Flags, command: string): Promise<Pay
 function readTokens(flags: Flags): string[] | undefined {
   const env = flags['auth-token-env'] as string | undefined;
   const file = flags['auth-token-file'] as string | undefined;
-  if (env !== undefined && file !== undefined) throw new CliError('ERR_CLI_USAGE', '`--auth-token-env` and `--auth-token-file` cannot be used together: pick one.');
+  const given = flags['auth-token'] as string[] | undefined;
+  const sources = [given && '--auth-token', env !== undefined && '--auth-token-env', file !== undefined && '--auth-token-file'].filter(Boolean);
+  if (sources.length > 1) throw new CliError('ERR_CLI_USAGE', `${sources.map((x) => `\`${x}\``).join(' and ')} cannot be used together: pick one.`);
+  if (given) {
+    const tokens = given.map((t) => t.trim());
+    if (tokens.some((t) => t === '')) throw new CliError('ERR_CLI_USAGE', '`--auth-token` needs a non-empty token.');
+    process.stderr.write('bastion: warning: --auth-token puts the token on the command line, where other local users can read it; prefer --auth-token-env or --auth-token-file.\n');
+    return tokens;
+  }
   if (env !== undefined) {
     const value = process.env[env]?.trim();
     if (!value) throw new CliError('ERR_CLI_USAGE', `\`--auth-token-env\` names the variable ${env}, which is not set or empty. Export the token in it.`);
@@ -93,7 +103,7 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   }
   const f = parseFlags(argv, {
     ...KEY_FLAGS, port: { value: true }, ip: { value: true }, 'cors-origin': { value: true, repeatable: true }, 'cors-credentials': {},
-    'auth-token-env': { value: true }, 'auth-token-file': { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true },
+    'auth-token': { value: true, repeatable: true }, 'auth-token-env': { value: true }, 'auth-token-file': { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true },
     'max-body-bytes': { value: true }, 'log-level': { value: true },
   }, 'codec-server');
   if (f.port === undefined) throw new CliError('ERR_CLI_USAGE', '`codec-server` needs `--port N` (0 for any free port).');
@@ -120,7 +130,7 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   if (!isLoopback(ip) && !f['tls-cert']) {
     process.stderr.write(`bastion: warning: the codec server listens on ${ip} without TLS: decoded payloads${tokens ? ' and bearer tokens' : ''} cross the network in clear, and the Web UI only sends access tokens to https endpoints. Pass --tls-cert and --tls-key.\n`);
   }
-  if (!tokens) process.stderr.write('bastion: note: no --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
+  if (!tokens) process.stderr.write('bastion: note: no --auth-token, --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`received ${signal}, closing the codec server\n`);

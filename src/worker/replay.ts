@@ -9,6 +9,7 @@ import { RunDriver } from '../engine/run-driver';
 import { attrsOf, num, type HistoryEvent } from '../engine/history-events';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
+import { checkBundlePayloadConverter } from './worker-options';
 import { loadDataConverter, type DataConverter, type DataConverterOptions } from '../converter';
 import { decodeHistoryEvents } from '../converter/history-codec';
 import { historyFromJson } from '../engine/history-json';
@@ -38,9 +39,14 @@ export interface ReplayResult {
   error?: Error;
 }
 
-async function loadCode(o: ReplayOptions): Promise<string> {
-  if (o.workflowsPath) return (await bundleWorkflowCode({ workflowsPath: o.workflowsPath })).code;
-  if (o.workflowBundle) return 'code' in o.workflowBundle ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle.codePath, 'utf8');
+/** The workflow code: bundled with the data converter's `payloadConverterPath`, or a prebuilt bundle checked against it. */
+async function loadCode(o: ReplayOptions, dc: DataConverter): Promise<string> {
+  if (o.workflowsPath) return (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, payloadConverterPath: dc.payloadConverterPath })).code;
+  if (o.workflowBundle) {
+    const code = 'code' in o.workflowBundle ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle.codePath, 'utf8');
+    checkBundlePayloadConverter(code, dc.payloadConverterPath, (file) => fs.readFileSync(file, 'utf8'));
+    return code;
+  }
   throw invalidOption('workflowsPath', 'or `workflowBundle` is required to replay.');
 }
 
@@ -62,7 +68,7 @@ interface Replayer {
 
 async function replayer(options: ReplayOptions): Promise<Replayer> {
   const dc = loadDataConverter(options.dataConverter);
-  const sandboxes = new WorkflowSandboxes(await loadCode(options), { encodeCommonAttributes: dc.encodeCommonAttributes === true });
+  const sandboxes = new WorkflowSandboxes(await loadCode(options, dc), { encodeCommonAttributes: dc.encodeCommonAttributes === true });
   return { sandboxes, dc, namespace: options.namespace ?? 'default', timeoutMs: options.activationTimeoutMs ?? 5000 };
 }
 

@@ -14,6 +14,11 @@ import { EncryptionCodec } from '../../codecs/encryption-codec';
 import { payloadFromJson, payloadToJson } from '../../codecs/http-payloads';
 import { KeyRing } from '../../codecs/key-ring';
 import { defaultPayloadConverter } from '../../src/converter';
+import * as https from 'node:https';
+import { createCertificateAuthority, issueCertificate } from '../../certs';
+import { Client } from '../../src/client';
+import { Connection } from '../../src/connection';
+import { DevServer } from '../../src/testing';
 import { BIN, spawnNode } from '../helpers/processes';
 import { timed, withTimeout } from '../helpers/wait';
 
@@ -132,6 +137,71 @@ test('payload decode with a bad key file exits 1 and names the file; a wrong key
   assert.is((await withTimeout(20_000, wrong.exited, 'payload decode')).code, 1);
   assert.match(wrong.output(), /`payloads\[0\]` could not be decoded/);
   assert.not.ok(wrong.output().includes('secret-value-xyz'));
+}));
+
+test('a real encrypted history, fetched with `bastion workflow show --output json`, decodes; so does a payload list', timed(60_000, async () => {
+  const server = await DevServer.start({ logLevel: 'off' });
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const c = await codec();
+    const client = new Client({ connection, dataConverter: { payloadCodecs: [c] } });
+    await client.workflow.start('order', { taskQueue: 'nobody-polls', workflowId: 'cli-decode', args: [{ item: 'lamp', qty: 2 }], memo: { note: 'gift wrap' } });
+    const show = spawnNode([BIN, 'workflow', 'show', '--address', server.address, '--workflow-id', 'cli-decode', '--output', 'json']);
+    assert.is((await withTimeout(20_000, show.exited, 'workflow show')).code, 0, show.output());
+    assert.not.match(show.output(), /lamp/, 'the server holds ciphertext');
+    const historyFile = path.join(dir, 'real-history.json');
+    fs.writeFileSync(historyFile, show.output());
+    const s = spawnNode([BIN, 'payload', 'decode', '--keys', keysPath, '--input', historyFile, '--with-values']);
+    assert.is((await withTimeout(20_000, s.exited, 'payload decode')).code, 0, s.output());
+    const started = JSON.parse(s.output()).events[0].workflowExecutionStartedEventAttributes;
+    assert.equal(started.input.payloads[0].decoded, { item: 'lamp', qty: 2 });
+    assert.is(started.memo.fields.note.decoded, 'gift wrap');
+
+    const listFile = path.join(dir, 'payloads.json');
+    fs.writeFileSync(listFile, JSON.stringify({ payloads: [await encrypted('one'), await encrypted({ two: 2 })] }));
+    const list = spawnNode([BIN, 'payload', 'decode', '--keys', keysPath, '--input', listFile, '--with-values']);
+    assert.is((await withTimeout(20_000, list.exited, 'payload decode list')).code, 0, list.output());
+    assert.equal(JSON.parse(list.output()).payloads.map((p: { decoded: unknown }) => p.decoded), ['one', { two: 2 }]);
+  } finally {
+    await connection.close();
+    await server.close();
+  }
+}));
+
+test('codec-server over HTTPS (--tls-cert/--tls-key) with --auth-token', timed(30_000, async () => {
+  const ca = await createCertificateAuthority({ commonName: 'Codec CLI CA', keyType: 'ecdsa-p256' });
+  const leaf = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const certFile = path.join(dir, 'codec.pem');
+  const keyFile = path.join(dir, 'codec.key');
+  fs.writeFileSync(certFile, leaf.certPem);
+  fs.writeFileSync(keyFile, leaf.keyPem, { mode: 0o600 });
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--tls-cert', certFile, '--tls-key', keyFile, '--auth-token', TOKEN]);
+  try {
+    const url = (await s.waitFor(/bastion codec server listening on (\S+)/))[1]!;
+    assert.match(url, /^https:\/\//);
+    await s.waitFor(/--auth-token puts the token on the command line/);
+    const body = JSON.stringify({ payloads: [await encrypted('over https')] });
+    const post = (auth?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(`${url}/default/decode`, { method: 'POST', ca: ca.certPem, headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const ok = await post(`Bearer ${TOKEN}`);
+    assert.is(ok.status, 200, ok.body);
+    assert.is(Buffer.from(JSON.parse(ok.body).payloads[0].data, 'base64').toString(), '"over https"');
+    assert.is((await post()).status, 401);
+    assert.is((await post('Bearer wrong-token')).status, 401);
+    s.kill('SIGTERM');
+    assert.is((await withTimeout(10_000, s.exited, 'exit')).code, 0);
+    const outputWithoutWarning = s.output().replace(/--auth-token puts the token[^\n]*/, '');
+    assert.not.ok(outputWithoutWarning.includes(TOKEN), 'the token is never printed');
+  } finally {
+    s.kill();
+  }
 }));
 
 test.run();

@@ -29,6 +29,12 @@ export function codecActivities(heartbeat: (details: unknown) => void, makeFailu
       heartbeat({ detail });
       throw makeFailure(message);
     },
+    /** Heartbeats, then stays running long enough for the server's pending-activity record to be read. */
+    async heartbeatThenFinish(detail: string): Promise<string> {
+      heartbeat({ detail });
+      await new Promise((r) => setTimeout(r, 2000));
+      return 'finished';
+    },
   };
 }
 

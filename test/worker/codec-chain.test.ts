@@ -15,7 +15,7 @@ import { ApplicationFailure, defaultPayloadConverter, loadDataConverter, decodeU
 import { heartbeat } from '../../src/activity';
 import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
 import { codecActivities, encryptionCodec, leakedMarkers, newCodecKey } from '../helpers/test-codec';
-import { timed } from '../helpers/wait';
+import { timed, waitFor } from '../helpers/wait';
 import type { EncryptionCodec } from '../../codecs';
 
 const test = suite('payload codec chain (Bastion worker + client)');
@@ -84,6 +84,23 @@ test('an encrypting codec turns on encodeCommonAttributes unless a failure conve
   assert.is(loadDataConverter({ payloadCodecs: [{ encode: async (p) => p, decode: async (p) => p }] }).encodeCommonAttributes, false);
   assert.is(loadDataConverter({ payloadCodecs: [{ encrypts: true, encode: async (p: never) => p, decode: async (p: never) => p } as never] }).encodeCommonAttributes, true);
 });
+
+test('heartbeat details are stored encrypted in the server\'s pending-activity record', timed(30_000, async () => {
+  const id = `codec-hb-${randomUUID().slice(0, 8)}`;
+  const m = `H${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const worker = await codecWorker('codec-heartbeat');
+  await worker.runUntil(async () => {
+    const h = await client.workflow.start('codecHeartbeat', { taskQueue: 'codec-heartbeat', workflowId: id, args: [`${m}-HEARTBEAT`] });
+    // Read the record without the codec, as the server holds it.
+    const pending = await waitFor(async () => {
+      const raw = (await env.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } })) as any;
+      return raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+    }, 10_000, 'heartbeat details on the pending activity');
+    assert.is(encodingOf(pending), 'binary/encrypted');
+    assert.equal(leakedMarkers(Buffer.concat([Buffer.from(pending.data ?? []), ...Object.values(pending.metadata ?? {}).map((v: any) => Buffer.from(v))]), [m]), []);
+    assert.is(await h.result(), 'finished');
+  });
+}));
 
 test('every payload reaches the server encrypted and decodes on the client', timed(60_000, async () => {
   const id = `codec-${randomUUID().slice(0, 8)}`;

@@ -139,6 +139,15 @@ test('workflow code, activities and the client all convert with the module; the 
   assert.match((err as Error).message, TEXT_ENCODING);
 }));
 
+
+test('replay bundles the converter from the data converter: the history replays with it, and not without', timed(60_000, async () => {
+  const res = await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'pcp-1' } });
+  const history = res.history as never;
+  await Worker.runReplayHistory({ workflowsPath: WORKFLOWS, dataConverter: { payloadConverterPath: CONVERTER } }, history, 'pcp-1');
+  const without = await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, 'pcp-1').then(() => undefined, (e: unknown) => e);
+  assert.ok(without instanceof Error, 'replay without the converter cannot read the text/x-bastion payloads');
+}));
+
 test('the official client drives a worker whose prebuilt bundle has the same converter', timed(60_000, async () => {
   const worker = await Worker.create({
     ...baseWorker, connection: env.connection, taskQueue: 'pcp-prebuilt', workflowBundle: { code: withConverter }, activities,

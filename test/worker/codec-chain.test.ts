@@ -16,7 +16,7 @@ import { heartbeat } from '../../src/activity';
 import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
 import { codecActivities, encryptionCodec, leakedMarkers, newCodecKey } from '../helpers/test-codec';
 import { timed, waitFor } from '../helpers/wait';
-import type { EncryptionCodec } from '../../codecs';
+import { CompressionCodec, type EncryptionCodec } from '../../codecs';
 
 const test = suite('payload codec chain (Bastion worker + client)');
 let env: BastionEnv;
@@ -155,6 +155,29 @@ test('every payload reaches the server encrypted and decodes on the client', tim
   const wfFailure = failEvents.find((e) => e.workflowExecutionFailedEventAttributes)!.workflowExecutionFailedEventAttributes.failure;
   assert.is(wfFailure.message, 'Encoded failure');
   assert.is(encodingOf(wfFailure.applicationFailureInfo.details.payloads[0]), 'binary/encrypted');
+}));
+
+test('a chain of compression then encryption: a 1 MB input and result, compressed before they are encrypted', timed(60_000, async () => {
+  const chain = [new CompressionCodec({ thresholdBytes: 1024 }), codec];
+  const chainClient = new Client({ connection: env.connection, dataConverter: { payloadCodecs: chain } });
+  const worker = await Worker.create({
+    connection: env.connection, taskQueue: 'codec-chain-2', workflowBundle: { code }, activities: codecActivities((d) => heartbeat(d)),
+    dataConverter: { payloadCodecs: chain }, shutdownGraceTime: '1s', shutdownSignals: [], logger: quietLogger,
+  });
+  const m = `C${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const big = `${m}-${'order line '.repeat(100_000)}`;
+  const id = `codec-chain2-${randomUUID().slice(0, 8)}`;
+  const result = await worker.runUntil(chainClient.workflow.execute('codecChild', { taskQueue: 'codec-chain-2', workflowId: id, args: [big, 0] }));
+  assert.is(result, `${big}-RESULT`);
+  const { events, bytes } = await rawHistory(id);
+  assert.equal(leakedMarkers(bytes, [m, 'order line order line']), []);
+  const input = events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+  assert.is(encodingOf(input), 'binary/encrypted');
+  // Compressed first: the ciphertext is far smaller than the 1.1 MB input.
+  assert.ok((input.data?.length ?? 0) < 100_000, `ciphertext of ${input.data?.length} bytes`);
+  // And the codecs undo each other in reverse order on the way back.
+  const [plain] = await chain[0]!.decode(await codec.decode([input], { namespace: 'default', workflowId: id }));
+  assert.is(defaultPayloadConverter.fromPayload(plain!), big);
 }));
 
 test('a client without the codec cannot read the results', timed(30_000, async () => {

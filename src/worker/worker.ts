@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { ConfigError, ConnectionError } from '../common/errors';
 import { Connection } from '../connection';
-import { bundleWorkflowCode } from './bundler';
+import { bundleWorkflowCodeInThread } from './bundle-in-thread';
 import { WorkflowSandboxes } from './sandbox';
 import { ThreadSandboxes } from './sandbox/thread-sandboxes';
 import { checkBundlePayloadConverter, compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './worker-options';
@@ -294,7 +294,8 @@ async function loadSandboxes(o: CompiledWorkerOptions): Promise<(SandboxFactory 
   const payloadConverterPath = o.dataConverter.payloadConverterPath;
   let code: string;
   if (o.workflowsPath) {
-    code = (await bundleWorkflowCode({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules, payloadConverterPath })).code;
+    // In a thread that exits afterwards: webpack's memory does not stay in the worker.
+    code = (await bundleWorkflowCodeInThread({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules, payloadConverterPath }, o.logger)).code;
   } else {
     code = 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
     checkBundlePayloadConverter(code, payloadConverterPath, (file) => fs.readFileSync(file, 'utf8'));

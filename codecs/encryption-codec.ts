@@ -119,11 +119,7 @@ export class EncryptionCodec implements PayloadCodec {
     };
     if (binding.length) metadata[METADATA_ENCRYPTION_BINDING] = metadataBytes(binding.join(','));
     return payloads.map((payload) => {
-      const nonce = randomNonce();
-      const sealed = this.#engine.seal(key, nonce, serializePayload(payload), ad);
-      const data = new Uint8Array(NONCE_BYTES + sealed.byteLength);
-      data.set(nonce, 0);
-      data.set(sealed, NONCE_BYTES);
+      const data = this.#engine.seal(key, randomNonce(), serializePayload(payload), ad);
       return { metadata: { ...metadata }, data };
     });
   }

@@ -30,7 +30,7 @@ export type CipherEngineName = 'auto' | 'libsodium' | 'openssl';
 /** One AEAD implementation. */
 export interface AeadEngine {
   readonly name: 'libsodium' | 'openssl' | 'auto';
-  /** `ciphertext || tag`. */
+  /** `nonce || ciphertext || tag`: the whole `data` of an encrypted payload, in one buffer. */
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array;
   /** The plaintext, or `null` when authentication fails. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null;
@@ -38,7 +38,13 @@ export interface AeadEngine {
 
 const libsodiumEngine: AeadEngine = {
   name: 'libsodium',
-  seal: (key, nonce, plaintext, ad) => sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key),
+  seal: (key, nonce, plaintext, ad) => {
+    const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+    const out = Buffer.allocUnsafe(nonce.byteLength + sealed.byteLength);
+    out.set(nonce, 0);
+    out.set(sealed, nonce.byteLength);
+    return out;
+  },
   open: (key, nonce, sealed, ad) => {
     try {
       return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed, ad, nonce, key);
@@ -90,7 +96,8 @@ const opensslEngine: AeadEngine = {
       cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
       const body = cipher.update(plaintext);
       const rest = cipher.final();
-      return Buffer.concat([body, rest, cipher.getAuthTag()]);
+      const tag = cipher.getAuthTag();
+      return Buffer.concat([nonce, body, rest, tag], nonce.byteLength + body.byteLength + rest.byteLength + tag.byteLength);
     } finally {
       subkey.fill(0);
     }
@@ -126,7 +133,7 @@ function opensslMatchesLibsodium(): boolean {
     const ad = Uint8Array.from([1, 2, 3]);
     const a = libsodiumEngine.seal(key, nonce, msg, ad);
     const b = opensslEngine.seal(key, nonce, msg, ad);
-    const back = opensslEngine.open(key, nonce, a, ad);
+    const back = opensslEngine.open(key, nonce, a.subarray(NONCE_BYTES), ad);
     return Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0 && back !== null && Buffer.compare(Buffer.from(back), Buffer.from(msg)) === 0;
   } catch {
     return false;
@@ -161,5 +168,16 @@ export async function loadEngine(name: CipherEngineName): Promise<AeadEngine> {
 
 /** A fresh random nonce. */
 export function randomNonce(): Uint8Array {
-  return crypto.randomFillSync(new Uint8Array(NONCE_BYTES));
+  // One call into the CSPRNG per 170 nonces: a call costs microseconds, whatever its size.
+  if (noncePos + NONCE_BYTES > noncePool.byteLength) {
+    crypto.randomFillSync(noncePool);
+    noncePos = 0;
+  }
+  const nonce = noncePool.slice(noncePos, noncePos + NONCE_BYTES);
+  noncePool.fill(0, noncePos, noncePos + NONCE_BYTES); // handed out once, never kept
+  noncePos += NONCE_BYTES;
+  return nonce;
 }
+
+const noncePool = new Uint8Array(NONCE_BYTES * 170);
+let noncePos = noncePool.byteLength;

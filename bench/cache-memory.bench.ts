@@ -4,7 +4,7 @@
  * on a signal (`waitForSignal`), waits until the worker caches them all, and reports the
  * resident memory added per workflow (after garbage collection; run with --expose-gc).
  *
- * Usage: node --expose-gc dist/bench/cache-memory.bench.js --sdk bastion|official --count N
+ * Usage: node --expose-gc dist/bench/cache-memory.bench.js --sdk bastion|official --count N [--reuse-v8-context true|false]
  * Prints one JSON line: `{ ok, count, baseRssMiB, loadedRssMiB, perWorkflowKiB }`.
  */
 import { pool, startServer } from './bench-util';
@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   try {
     const taskQueue = `bench-cache-${process.pid}`;
     const opts = { address: server.address };
-    const worker = await createWorker(sdk, opts, taskQueue, { maxCachedWorkflows: count + 100 });
+    const reuse = get('reuse-v8-context');
+    const worker = await createWorker(sdk, opts, taskQueue, { maxCachedWorkflows: count + 100, ...(reuse === undefined ? {} : { reuseV8Context: reuse !== 'false' }) });
+    if (reuse !== undefined) result.reuseV8Context = reuse !== 'false';
     const client = await connectClient(sdk, opts);
     await worker.runUntil(async () => {
       // Warm-up: the first workflows load the bundle into the sandbox machinery.

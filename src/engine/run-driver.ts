@@ -14,6 +14,8 @@ export interface SandboxCaller {
   call(method: string, arg: unknown, timeoutMs: number): unknown;
   /** When present, a whole activation (activate, settle conditions, conclude) in one step. */
   activate?(activation: Activation, timeoutMs: number): Promise<unknown>;
+  /** When present, the same as `activate` but synchronous, under one timeout. */
+  runActivation?(activation: Activation, timeoutMs: number): unknown;
   dispose(): void;
   /** A promise rejection nobody handled inside the sandbox, if one happened. */
   readonly unhandledRejection?: Error;
@@ -180,6 +182,8 @@ export class RunDriver {
     let c: ActivationCompletion;
     if (this.sandbox.activate) {
       c = (await this.sandbox.activate(activation, this.activationTimeoutMs)) as ActivationCompletion;
+    } else if (this.sandbox.runActivation) {
+      c = this.sandbox.runActivation(activation, this.activationTimeoutMs) as ActivationCompletion;
     } else {
       this.sandbox.call('activate', activation, this.activationTimeoutMs);
       for (let n = 0; n < 10_000 && this.sandbox.call('tryUnblockConditions', undefined, this.activationTimeoutMs) === true; n++);

@@ -131,13 +131,7 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
     return false; // leave it out; the bundle fails below with every finding at once
   };
 
-  const entrySource = [
-    `import * as workflows from ${JSON.stringify(o.workflowsPath)};`,
-    `import { installRuntime } from ${JSON.stringify(o.runtimeModulePath)};`,
-    o.payloadConverterPath ? `import * as payloadConverterModule from ${JSON.stringify(o.payloadConverterPath)};` : '',
-    ...o.workflowInterceptorModules.map((m, i) => `import * as interceptorModule${i} from ${JSON.stringify(m)};`),
-    `installRuntime(workflows, ${o.payloadConverterPath ? 'payloadConverterModule' : 'undefined'}, [${o.workflowInterceptorModules.map((_, i) => `interceptorModule${i}`).join(', ')}]);`,
-  ].join('\n');
+  const entrySource = workflowEntrySource(o);
   const virtualModules: Record<string, { source: () => string; type: string; context: string }> = {
     [ENTRY_ID]: { source: () => entrySource, type: '.js', context },
   };
@@ -171,6 +165,7 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
     },
     plugins: [
       new webpack.experiments.schemes.VirtualUrlPlugin(virtualModules),
+      moduleCacheGlobalPlugin(webpack),
       {
         apply(compiler: Webpack.Compiler) {
           compiler.hooks.normalModuleFactory.tap('BastionModuleRules', (factory) => {
@@ -214,10 +209,96 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
 
   const code = output.files.get(path.join(OUTPUT_DIR, OUTPUT_FILE))?.toString('utf8');
   if (code === undefined) throw new BundleError('ERR_BUNDLE_FAILED', 'webpack finished without writing the workflow bundle; check `webpackConfigHook` (the output must stay one file).');
+  assertModuleCacheGlobal(code);
   const map = INLINE_MAP.exec(code);
   const sourceMap = map ? Buffer.from(map[1]!, 'base64').toString('utf8') : undefined;
   o.logger?.info('workflow bundle created', { workflowsPath: o.workflowsPath, sizeBytes: code.length, ms: Date.now() - started });
   return sourceMap === undefined ? { code } : { code, sourceMap };
+}
+
+/**
+ * The bundle's entry. Loading the bundle evaluates what every run of a sandbox context
+ * shares (the runtime, the workflow API, the converter and errors: their module
+ * instances are shared, so a workflow's `import { sleep } from '@temporalio/workflow'`
+ * gets the shared instance) and defines `globalThis.__bastion_install`, which the host
+ * calls once per run: it evaluates the run's own instances of the workflows, payload
+ * converter and interceptor modules (webpack's module cache is the run's, see
+ * {@link MODULE_CACHE_GLOBAL}) and creates the run's Activator.
+ */
+function workflowEntrySource(o: ValidOptions): string {
+  const req = (file: string) => `require(${JSON.stringify(file)})`;
+  const shared = [...new Set(Object.values(o.moduleAliases))].filter((file) => fs.existsSync(file));
+  return [
+    "'use strict';",
+    `const runtime = ${req(o.runtimeModulePath)};`,
+    ...shared.map((file) => `${req(file)};`),
+    "if (typeof runtime.installGlobals === 'function') runtime.installGlobals();",
+    "const leave = typeof runtime.leaveRun === 'function' ? runtime.leaveRun : function leaveRun() {};",
+    'const define = (name, value) => Object.defineProperty(globalThis, name, { value, writable: false, enumerable: false, configurable: false });',
+    "define('__bastion_install', function __bastion_install() {",
+    '  leave();',
+    `  const workflows = ${req(o.workflowsPath)};`,
+    `  const payloadConverterModule = ${o.payloadConverterPath ? req(o.payloadConverterPath) : 'undefined'};`,
+    `  const interceptorModules = [${o.workflowInterceptorModules.map(req).join(', ')}];`,
+    '  return runtime.installRuntime(workflows, payloadConverterModule, interceptorModules);',
+    '});',
+    "define('__bastion_leave', leave);",
+  ].join('\n');
+}
+
+/**
+ * Where the bundle keeps webpack's module cache: a global the sandbox host provides, so
+ * that runs sharing a context each get their own instances of the user's modules (the
+ * official SDK's design). Without it the bundle falls back to a plain object.
+ */
+export const MODULE_CACHE_GLOBAL = 'globalThis.__webpack_module_cache__';
+const MODULE_CACHE_MARKER = '/* bastion-module-cache-marker-7c1d0e5b */\n';
+const MODULE_CACHE_DECLARATION = /(?:var|let|const)\s+__webpack_module_cache__\s*=\s*\{\}/g;
+
+/**
+ * Rewrites the top-level `var __webpack_module_cache__ = {}` of the bundle's runtime to
+ * read {@link MODULE_CACHE_GLOBAL}. The marker put in front of the top-level
+ * `__webpack_require__` tells that declaration apart from those of pre-bundled
+ * dependencies (which come earlier); it is stripped again.
+ */
+function moduleCacheGlobalPlugin(webpack: typeof import('webpack')): Webpack.WebpackPluginInstance {
+  const name = 'BastionModuleCacheGlobal';
+  return {
+    apply(compiler: Webpack.Compiler) {
+      compiler.hooks.compilation.tap(name, (compilation) => {
+        const hooks = webpack.javascript.JavascriptModulesPlugin.getCompilationHooks(compilation);
+        hooks.renderRequire.tap(name, (code) => `${MODULE_CACHE_MARKER}${code}`);
+        hooks.renderMain.tap(name, (source) => {
+          const code = source.source().toString();
+          const marker = code.indexOf(MODULE_CACHE_MARKER);
+          if (marker < 0) return source;
+          let declaration: RegExpExecArray | null = null;
+          MODULE_CACHE_DECLARATION.lastIndex = 0;
+          for (let m = MODULE_CACHE_DECLARATION.exec(code); m !== null && m.index < marker; m = MODULE_CACHE_DECLARATION.exec(code)) declaration = m;
+          const replaced = new webpack.sources.ReplaceSource(source);
+          if (declaration) {
+            replaced.replace(declaration.index, declaration.index + declaration[0].length - 1, declaration[0].replace('= {}', `= ${MODULE_CACHE_GLOBAL} || {}`).replace(/=\s*\{\}$/, `= ${MODULE_CACHE_GLOBAL} || {}`));
+          }
+          replaced.replace(marker, marker + MODULE_CACHE_MARKER.length - 1, '');
+          return replaced;
+        });
+      });
+    },
+  };
+}
+
+/**
+ * @throws {BundleError} `ERR_BUNDLE_FAILED` when the bundle does not keep its module cache in
+ * {@link MODULE_CACHE_GLOBAL} (a webpack version or `webpackConfigHook` that changes the runtime).
+ */
+function assertModuleCacheGlobal(code: string): void {
+  if (!code.includes(MODULE_CACHE_GLOBAL) || code.includes(MODULE_CACHE_MARKER.trim())) {
+    throw new BundleError(
+      'ERR_BUNDLE_FAILED',
+      `The workflow bundle does not keep webpack's module cache in \`${MODULE_CACHE_GLOBAL}\`, which keeps the module state of workflow runs that share a sandbox context apart. ` +
+        'Check that `webpackConfigHook` keeps webpack\'s runtime in the bundle (no `runtimeChunk`, no module federation), or use the webpack version Bastion ships with.',
+    );
+  }
 }
 
 interface ValidOptions {

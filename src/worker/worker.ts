@@ -305,9 +305,9 @@ async function loadSandboxes(o: CompiledWorkerOptions): Promise<(SandboxFactory 
 
 function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory & { close(): Promise<void> } {
   if (o.workflowThreadPoolSize > 0) {
-    const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger, o.dataConverter.encodeCommonAttributes === true);
+    const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger, o.dataConverter.encodeCommonAttributes === true, o.reuseV8Context);
     return { create: (): SandboxCaller => threads.create(), close: () => threads.close() };
   }
-  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger, encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true });
+  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger, encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true, reuseContexts: o.reuseV8Context });
   return { create: (): SandboxCaller => sandboxes.create(), close: async () => undefined };
 }

@@ -31,7 +31,18 @@ export interface ContextHost {
    * through the `__bastion_failure_options` global). @default plain failures
    */
   failureOptions?: { encodeCommonAttributes: boolean };
+  /**
+   * The bundle's webpack module cache (`globalThis.__webpack_module_cache__`, see
+   * MODULE_CACHE_GLOBAL in ../bundler.ts); a context that hosts one run needs none.
+   */
+  moduleCache?: object;
 }
+
+/** Globals whose objects belong to the host, not to the context (never frozen by the sandbox). */
+export const HOST_GLOBALS: readonly string[] = Object.freeze([
+  'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'AsyncLocalStorage',
+  '__bastion_drain', '__bastion_builtins', '__bastion_failure_options', '__webpack_module_cache__',
+]);
 
 /** A prepared context, and what its host must release when the sandbox is disposed. */
 export interface SandboxContext {
@@ -45,6 +56,9 @@ export interface SandboxContext {
 const CONSOLE_LEVELS: Readonly<Record<string, keyof SandboxLogger>> = {
   log: 'info', info: 'info', warn: 'warn', error: 'error', debug: 'debug', trace: 'debug',
 };
+
+/** Evaluating nothing in a context with `microtaskMode: 'afterEvaluate'` runs its queued promise jobs. */
+const DRAIN = new vm.Script('undefined', { filename: `${SANDBOX_INTERNAL_PREFIX}drain` });
 
 /** Runs once in each new context, before the bundle; returns the context's Promise.prototype. */
 const SETUP = new vm.Script(`(function setup(host) {
@@ -80,7 +94,8 @@ const SETUP = new vm.Script(`(function setup(host) {
 })`, { filename: `${SANDBOX_INTERNAL_PREFIX}setup` });
 
 /**
- * Makes a fresh context for one workflow run: no code generation from strings, no
+ * Makes a fresh context for one workflow run, or for all runs of a bundle (see
+ * shared-context.ts): no code generation from strings, no
  * WebAssembly, and promise jobs that run inside each `runInContext` call (so they
  * finish within its timeout).
  */
@@ -105,8 +120,14 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
   for (const [name, value] of Object.entries(hostGlobals)) {
     Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: false });
   }
+  // Runs the context's queued promise jobs now: lets one timed call (see
+  // WorkflowSandbox.runActivation) settle workflow code between its steps.
+  Object.defineProperty(context, '__bastion_drain', { value: () => void DRAIN.runInContext(context), writable: false, configurable: false, enumerable: false });
   // The bundle's `assert` shim reads it (see ALLOWED_BUILTIN_MODULES in ../bundler.ts).
   Object.defineProperty(context, '__bastion_builtins', { value: Object.freeze({ assert }), writable: false, configurable: false, enumerable: false });
+  if (host.moduleCache) {
+    Object.defineProperty(context, '__webpack_module_cache__', { value: host.moduleCache, writable: false, configurable: false, enumerable: false });
+  }
   if (host.failureOptions?.encodeCommonAttributes) {
     // SANDBOX_FAILURE_OPTIONS_GLOBAL in src/converter/failure-converter.ts.
     Object.defineProperty(context, '__bastion_failure_options', { value: Object.freeze({ encodeCommonAttributes: true }), writable: false, configurable: false, enumerable: false });

@@ -1,6 +1,7 @@
 /**
- * The host side of the workflow sandbox: one `node:vm` context per workflow run, in which
- * a bundle from `bundleWorkflowCode` runs Bastion's workflow runtime.
+ * The host side of the workflow sandbox: the `node:vm` context (one per bundle, shared by
+ * its runs, or one per run) in which a bundle from `bundleWorkflowCode` runs Bastion's
+ * workflow runtime.
  *
  * ```ts
  * const sandboxes = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath })).code, { logger });

@@ -20,6 +20,7 @@ const log = (level: string) => (message: string, meta?: object) => port.postMess
 const sandboxes = new WorkflowSandboxes(workerData.code as string, {
   logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
   encodeCommonAttributes: workerData.encodeCommonAttributes === true,
+  reuseContexts: workerData.reuseContexts !== false,
 });
 const live = new Map<number, WorkflowSandbox>();
 
@@ -50,11 +51,9 @@ port.on('message', (req: Request) => {
         return;
       }
       case 'activate': {
-        // The whole activation in one round trip: activate, settle conditions, conclude.
+        // The whole activation in one round trip and one timed call: activate, settle conditions, conclude.
         const s = sandbox(req.sid);
-        s.call('activate', req.arg, req.timeoutMs);
-        for (let n = 0; n < 10_000 && s.call('tryUnblockConditions', undefined, req.timeoutMs) === true; n++);
-        const value = s.call('concludeActivation', undefined, req.timeoutMs);
+        const value = s.runActivation(req.arg, req.timeoutMs);
         const rejection = s.unhandledRejection;
         port.postMessage({ id: req.id, ok: true, value, rejection: rejection ? serializeError(rejection) : undefined });
         return;

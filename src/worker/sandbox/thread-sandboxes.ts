@@ -60,8 +60,11 @@ export class ThreadSandboxes {
   private nextId = 1;
   private closed = false;
 
-  /** @param encodeCommonAttributes see `WorkflowSandboxesOptions.encodeCommonAttributes` */
-  constructor(private readonly code: string, size: number, private readonly logger: SandboxLogger, private readonly encodeCommonAttributes = false) {
+  /**
+   * @param encodeCommonAttributes see `WorkflowSandboxesOptions.encodeCommonAttributes`
+   * @param reuseContexts see `WorkflowSandboxesOptions.reuseContexts`
+   */
+  constructor(private readonly code: string, size: number, private readonly logger: SandboxLogger, private readonly encodeCommonAttributes = false, private readonly reuseContexts = true) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
   }
 
@@ -70,7 +73,7 @@ export class ThreadSandboxes {
    * and are rebuilt) and a fresh thread takes the slot for new sandboxes.
    */
   private spawn(slot: number): ThreadState {
-    const thread = new Thread(path.join(__dirname, 'thread-entry.js'), { workerData: { code: this.code, encodeCommonAttributes: this.encodeCommonAttributes } });
+    const thread = new Thread(path.join(__dirname, 'thread-entry.js'), { workerData: { code: this.code, encodeCommonAttributes: this.encodeCommonAttributes, reuseContexts: this.reuseContexts } });
     const t: ThreadState = { thread, pending: new Map() };
     thread.on('message', (m: { id?: number; op?: string; ok?: boolean; value?: unknown; error?: { message: string }; level?: string; message?: string; meta?: object }) => {
       if (m.op === 'log') {

@@ -1,6 +1,8 @@
 /**
- * One workflow run's sandbox: a `node:vm` context that has evaluated the workflow bundle,
- * and the one door into it, {@link WorkflowSandbox.call}.
+ * One workflow run's sandbox, and the one door into it, {@link WorkflowSandbox.call}. The
+ * run's code lives either in a `node:vm` context of its own, in which the whole bundle
+ * was evaluated, or in the bundle's shared context (see shared-context.ts), where only
+ * the run's own modules were evaluated for it.
  */
 import * as vm from 'node:vm';
 import { BundleError, IllegalStateError, WorkflowError, invalidOption, type BastionError } from '../../common/errors';
@@ -8,6 +10,7 @@ import { createSandboxContext, type SandboxContext, type SandboxLogger } from '.
 import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 import { trackRejections } from './unhandled-rejections';
 import { asyncIdBefore, repairAsyncContext } from './async-context-repair';
+import { deadlock, isTimeout, type SharedContext, type SharedRunSink } from './shared-context';
 
 /**
  * How long one call into workflow code may run, promise jobs included, before the
@@ -19,6 +22,33 @@ export const DEFAULT_SANDBOX_CALL_TIMEOUT_MS = 5_000;
 /** The name of the context global that carries a call's method and argument. */
 const CALL_SLOT = '__bastion_call';
 const CALL = new vm.Script(`globalThis.__bastion[${CALL_SLOT}[0]](${CALL_SLOT}[1])`, { filename: `${SANDBOX_INTERNAL_PREFIX}call` });
+/**
+ * Loads the bundle and installs the run under one timeout (each timed `runInContext`
+ * starts a watchdog thread: ~90 µs of CPU). Bundles of this version install each run
+ * explicitly; older ones did it on load.
+ */
+const LOAD_AND_INSTALL = new vm.Script(`(() => {
+  const load = globalThis.__bastion_load;
+  delete globalThis.__bastion_load;
+  load();
+  if (typeof globalThis.__bastion_install === 'function') globalThis.__bastion_install();
+})()`, { filename: `${SANDBOX_INTERNAL_PREFIX}install` });
+/**
+ * A whole activation under one timeout: activate, settle conditions, conclude, with the
+ * promise jobs of each step run before the next (as three separate calls would).
+ */
+const ACTIVATION = new vm.Script(`(() => {
+  const runtime = globalThis.__bastion;
+  const drain = globalThis.__bastion_drain;
+  runtime.activate(${CALL_SLOT}[1]);
+  drain();
+  for (let n = 0; n < 10000; n++) {
+    const more = runtime.tryUnblockConditions();
+    drain();
+    if (more !== true) break;
+  }
+  return runtime.concludeActivation();
+})()`, { filename: `${SANDBOX_INTERNAL_PREFIX}activation` });
 
 /** What a sandbox shares with the others of its bundle. @internal */
 export interface SandboxShared {
@@ -29,41 +59,106 @@ export interface SandboxShared {
   failureOptions?: { encodeCommonAttributes: boolean };
 }
 
-/** A workflow run's own realm; made by `WorkflowSandboxes.create()`. */
+/** Where a run's code runs. */
+interface Realm {
+  /** The run's entry points (`globalThis.__bastion` once installed). */
+  readonly runtime: Record<string, unknown> | undefined;
+  /** `method` '' is a whole activation. */
+  invoke(method: string, arg: unknown, timeoutMs: number): unknown;
+  release(): void;
+}
+
+/** A workflow run's sandbox; made by `WorkflowSandboxes.create()`. */
 export class WorkflowSandbox {
-  private sandbox: SandboxContext | undefined;
+  private realm: Realm | undefined;
   private brokenBy: BastionError | undefined;
   private readonly pendingRejections = new Map<Promise<unknown>, unknown>();
+  private readonly logger: SandboxLogger;
 
-  /** @internal Use `WorkflowSandboxes.create()`. Evaluates the bundle in a new context. */
-  constructor(shared: SandboxShared) {
-    const sandbox = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace, failureOptions: shared.failureOptions });
-    const logger = shared.logger;
+  /**
+   * @internal Use `WorkflowSandboxes.create()`. With `context`, the run joins that
+   * shared context; without, the bundle is evaluated in a new context of its own.
+   */
+  constructor(shared: SandboxShared, context?: SharedContext) {
+    this.logger = shared.logger;
+    this.realm = context ? this.joinShared(shared, context) : this.ownContext(shared);
+  }
+
+  private rejected(promise: Promise<unknown>, reason: unknown): void {
+    if (!this.realm) return; // a late report from a sandbox already let go
+    this.pendingRejections.set(promise, reason);
+    this.logger.warn('workflow code left a promise rejection unhandled', { error: describe(reason) });
+  }
+
+  private ownContext(shared: SandboxShared): Realm {
+    const sandbox: SandboxContext = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace, failureOptions: shared.failureOptions });
     trackRejections(sandbox.promisePrototype, {
-      rejected: (promise, reason) => {
-        if (!this.sandbox) return; // a late report from a sandbox already let go
-        this.pendingRejections.set(promise, reason);
-        logger.warn('workflow code left a promise rejection unhandled', { error: describe(reason) });
-      },
+      rejected: (promise, reason) => this.rejected(promise, reason),
       handled: (promise) => this.pendingRejections.delete(promise),
     });
-    const asyncId = asyncIdBefore();
+    const g = sandbox.context as Record<string, unknown>;
+    const timed = (script: vm.Script, timeoutMs: number): unknown => {
+      const asyncId = asyncIdBefore();
+      try {
+        return script.runInContext(sandbox.context, { timeout: timeoutMs });
+      } catch (err) {
+        if (!isTimeout(err)) throw err;
+        repairAsyncContext(asyncId);
+        throw deadlock(timeoutMs, err);
+      }
+    };
+    // Runs nested in LOAD_AND_INSTALL, whose timeout covers it.
+    Object.defineProperty(g, '__bastion_load', { value: () => void shared.script.runInContext(sandbox.context), writable: false, configurable: true, enumerable: false });
     try {
-      shared.script.runInContext(sandbox.context, { timeout: shared.createTimeoutMs });
+      timed(LOAD_AND_INSTALL, shared.createTimeoutMs);
     } catch (err) {
       sandbox.release();
-      if (isTimeout(err)) {
-        repairAsyncContext(asyncId);
-        throw deadlock(shared.createTimeoutMs, err);
-      }
-      throw err; // an error of the workflow module's top-level code, as thrown
+      throw err; // a deadlock, or an error of the workflow module's top-level code, as thrown
     }
-    const runtime = (sandbox.context as Record<string, unknown>).__bastion;
+    const runtime = g.__bastion;
     if (typeof runtime !== 'object' || runtime === null) {
       sandbox.release();
-      throw new BundleError('ERR_BUNDLE_INVALID', 'The workflow bundle did not install Bastion\'s workflow runtime (`globalThis.__bastion` is missing). Build it with `bundleWorkflowCode`.');
+      throw noRuntime();
     }
-    this.sandbox = sandbox;
+    return {
+      runtime: runtime as Record<string, unknown>,
+      invoke: (method, arg, timeoutMs) => {
+        g[CALL_SLOT] = [method, arg];
+        try {
+          return timed(method === '' ? ACTIVATION : CALL, timeoutMs);
+        } finally {
+          delete g[CALL_SLOT];
+        }
+      },
+      release: () => sandbox.release(),
+    };
+  }
+
+  private joinShared(shared: SandboxShared, context: SharedContext): Realm {
+    const run: SharedRunSink = {
+      holder: { bag: undefined, disposed: false },
+      modules: new Map(),
+      rejected: (promise, reason) => this.rejected(promise, reason),
+      handled: (promise) => this.pendingRejections.delete(promise),
+    };
+    let installed: unknown;
+    try {
+      installed = context.invoke(run, null, undefined, shared.createTimeoutMs);
+    } catch (err) {
+      context.release(run);
+      throw err; // a deadlock, or an error of the run's modules' top-level code, as thrown
+    }
+    // The real runtime returns its entry points; others only set `globalThis.__bastion`.
+    const runtime = typeof installed === 'object' && installed !== null ? installed : context.currentGlobal('__bastion');
+    if (typeof runtime !== 'object' || runtime === null) {
+      context.release(run);
+      throw noRuntime();
+    }
+    return {
+      runtime: runtime as Record<string, unknown>,
+      invoke: (method, arg, timeoutMs) => context.invoke(run, method, arg, timeoutMs),
+      release: () => context.release(run),
+    };
   }
 
   /** True once workflow code overran a call's timeout; every later call throws. */
@@ -73,7 +168,7 @@ export class WorkflowSandbox {
 
   /** True once {@link dispose} was called. */
   get disposed(): boolean {
-    return this.sandbox === undefined;
+    return this.realm === undefined;
   }
 
   /**
@@ -98,55 +193,59 @@ export class WorkflowSandbox {
    * @throws {BundleError} `ERR_BUNDLE_INVALID` when the runtime has no such method.
    */
   call(method: string, arg: unknown, timeoutMs: number = DEFAULT_SANDBOX_CALL_TIMEOUT_MS): unknown {
-    const sandbox = this.usable();
+    return this.invoke([method], method, arg, timeoutMs);
+  }
+
+  /**
+   * One whole activation (`activate`, then `tryUnblockConditions` until it returns
+   * false, then `concludeActivation`) under a single timeout, returning the completion.
+   * The promise jobs of each step run before the next, as with three calls.
+   * @throws as {@link call}.
+   */
+  runActivation(activation: unknown, timeoutMs: number = DEFAULT_SANDBOX_CALL_TIMEOUT_MS): unknown {
+    return this.invoke(['activate', 'tryUnblockConditions', 'concludeActivation'], '', activation, timeoutMs);
+  }
+
+  private invoke(needs: string[], method: string, arg: unknown, timeoutMs: number): unknown {
+    const realm = this.usable();
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw invalidOption('timeoutMs', `must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`);
-    const g = sandbox.context as Record<string, unknown>;
-    const runtime = g.__bastion as Record<string, unknown> | undefined;
-    if (typeof runtime?.[method] !== 'function') {
-      throw new BundleError('ERR_BUNDLE_INVALID', `The workflow runtime in this sandbox has no \`${method}\` entry point; was the bundle built by this version's \`bundleWorkflowCode\`?`);
+    for (const name of needs) {
+      if (typeof realm.runtime?.[name] !== 'function') {
+        throw new BundleError('ERR_BUNDLE_INVALID', `The workflow runtime in this sandbox has no \`${name}\` entry point; was the bundle built by this version's \`bundleWorkflowCode\`?`);
+      }
     }
-    g[CALL_SLOT] = [method, arg];
-    const asyncId = asyncIdBefore();
     try {
-      return CALL.runInContext(sandbox.context, { timeout: timeoutMs });
+      return realm.invoke(method, arg, timeoutMs);
     } catch (err) {
-      if (!isTimeout(err)) throw err;
-      repairAsyncContext(asyncId);
-      this.brokenBy = deadlock(timeoutMs, err);
-      throw this.brokenBy;
-    } finally {
-      delete g[CALL_SLOT];
+      if (err instanceof WorkflowError && err.code === 'ERR_WORKFLOW_TASK_DEADLOCK') this.brokenBy = err;
+      else if (err instanceof IllegalStateError) this.brokenBy = err;
+      throw err;
     }
   }
 
-  /** Lets go of the context (its workflow state becomes garbage). Idempotent. */
+  /**
+   * Lets go of the run: its context (own) or its module instances, Activator and
+   * globals (shared context) become garbage. Idempotent.
+   */
   dispose(): void {
-    const sandbox = this.sandbox;
-    if (!sandbox) return;
-    this.sandbox = undefined;
+    const realm = this.realm;
+    if (!realm) return;
+    this.realm = undefined;
     this.pendingRejections.clear();
-    sandbox.release();
+    realm.release();
   }
 
-  private usable(): SandboxContext {
-    if (!this.sandbox) throw new IllegalStateError('ERR_ILLEGAL_STATE', 'This workflow sandbox was disposed; create a new one with `WorkflowSandboxes.create()`.');
+  private usable(): Realm {
+    if (!this.realm) throw new IllegalStateError('ERR_ILLEGAL_STATE', 'This workflow sandbox was disposed; create a new one with `WorkflowSandboxes.create()`.');
     if (this.brokenBy) {
       throw new IllegalStateError('ERR_ILLEGAL_STATE', `This workflow sandbox is broken (${this.brokenBy.message}); dispose it and create a new one.`, { cause: this.brokenBy });
     }
-    return this.sandbox;
+    return this.realm;
   }
 }
 
-function isTimeout(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-}
-
-function deadlock(timeoutMs: number, cause: unknown): BastionError {
-  return new WorkflowError(
-    'ERR_WORKFLOW_TASK_DEADLOCK',
-    `workflow code did not yield within ${timeoutMs} ms (infinite loop or heavy synchronous work); the workflow task fails and is retried`,
-    { cause },
-  );
+function noRuntime(): BastionError {
+  return new BundleError('ERR_BUNDLE_INVALID', 'The workflow bundle did not install Bastion\'s workflow runtime (`globalThis.__bastion` is missing). Build it with `bundleWorkflowCode`.');
 }
 
 function describe(reason: unknown): string {

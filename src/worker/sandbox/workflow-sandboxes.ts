@@ -1,6 +1,7 @@
 /**
  * The sandbox factory of one workflow bundle: compiles the bundle once, then gives every
- * workflow run a fresh `node:vm` context that has evaluated it.
+ * workflow run its sandbox: by default a place in one `node:vm` context shared by the
+ * bundle's runs (see shared-context.ts), or a context of its own (`reuseContexts: false`).
  *
  * ```ts
  * const sandboxes = new WorkflowSandboxes(bundle.code, { logger });
@@ -10,8 +11,10 @@
  * ```
  */
 import * as vm from 'node:vm';
-import { BundleError, invalidOption } from '../../common/errors';
+import { BundleError, IllegalStateError, invalidOption } from '../../common/errors';
+import { MODULE_CACHE_GLOBAL } from '../bundler';
 import { CONSOLE_SANDBOX_LOGGER, type SandboxLogger } from './context-globals';
+import { SharedContext } from './shared-context';
 import { BundleStackTraces } from './stack-traces';
 import { DEFAULT_SANDBOX_CALL_TIMEOUT_MS, WorkflowSandbox, type SandboxShared } from './workflow-sandbox';
 
@@ -34,11 +37,27 @@ export interface WorkflowSandboxesOptions {
    * @default false
    */
   encodeCommonAttributes?: boolean;
+  /**
+   * Run the workflows of this bundle in one shared `node:vm` context (the official SDK's
+   * `reuseV8Context`): the bundle is evaluated once, Bastion's runtime and the built-ins
+   * are shared and frozen, and each run gets its own instances of the user's modules,
+   * its own Activator and its own globals. Much cheaper in CPU and memory than a context
+   * per run. Workflow code that mutates a built-in (`Array.prototype.x = …`,
+   * `Math.max = …`) throws a `TypeError` then. See shared-context.ts for what is and is
+   * not isolated. `false` gives every run a new context in which the whole bundle is
+   * evaluated. Bundles not built by this version's `bundleWorkflowCode` always get a
+   * context per run.
+   * @default true
+   */
+  reuseContexts?: boolean;
 }
 
 /** Compiles a workflow bundle once and makes one sandbox per workflow run. */
 export class WorkflowSandboxes {
   private readonly shared: SandboxShared;
+  /** Whether runs share a context: asked for, and possible with this bundle. */
+  private share: boolean;
+  private context: SharedContext | undefined;
 
   /**
    * @param code a bundle from `bundleWorkflowCode` (its `code`).
@@ -50,6 +69,7 @@ export class WorkflowSandboxes {
     const filename = options.filename ?? DEFAULT_BUNDLE_FILENAME;
     const createTimeoutMs = options.createTimeoutMs ?? DEFAULT_SANDBOX_CALL_TIMEOUT_MS;
     if (!Number.isInteger(createTimeoutMs) || createTimeoutMs <= 0) throw invalidOption('createTimeoutMs', `must be a positive whole number of milliseconds, got ${String(createTimeoutMs)}.`);
+    if (options.reuseContexts !== undefined && typeof options.reuseContexts !== 'boolean') throw invalidOption('reuseContexts', `must be \`true\` or \`false\`, got ${String(options.reuseContexts)}.`);
     let script: vm.Script;
     try {
       script = new vm.Script(code, { filename, ...(options.cachedData ? { cachedData: options.cachedData } : {}) });
@@ -63,6 +83,13 @@ export class WorkflowSandboxes {
       createTimeoutMs,
       failureOptions: { encodeCommonAttributes: options.encodeCommonAttributes === true },
     };
+    this.share = options.reuseContexts !== false;
+    if (this.share && !code.includes(MODULE_CACHE_GLOBAL)) this.noSharing(`its module cache is not kept in \`${MODULE_CACHE_GLOBAL}\` (a custom or prebuilt bundle)`);
+  }
+
+  private noSharing(reason: string): void {
+    this.share = false;
+    this.shared.logger.debug('workflow runs of this bundle get a sandbox context each', { reason });
   }
 
   /** True when `cachedData` was given and V8 could not use it (the code was compiled instead). */
@@ -71,15 +98,36 @@ export class WorkflowSandboxes {
   }
 
   /**
-   * A new sandbox for one workflow run: a fresh context in which the bundle has run
-   * (so the runtime's `globalThis.__bastion` is installed). Nothing is shared with
-   * other sandboxes except the compiled code.
-   * @throws {WorkflowError} `ERR_WORKFLOW_TASK_DEADLOCK` when the bundle's top-level code runs past `createTimeoutMs`.
+   * A new sandbox for one workflow run: its place in the bundle's shared context (made on
+   * first use), or a new context in which the bundle has just run. Module state and
+   * globals are not shared with other sandboxes; the compiled code is.
+   * @throws {WorkflowError} `ERR_WORKFLOW_TASK_DEADLOCK` when the bundle's (or the run's modules') top-level code runs past `createTimeoutMs`.
    * @throws {BundleError} `ERR_BUNDLE_INVALID` when the bundle installs no runtime.
    * @throws whatever the workflow module's top-level code throws, as thrown.
    */
   create(): WorkflowSandbox {
-    return new WorkflowSandbox(this.shared);
+    if (!this.share) return new WorkflowSandbox(this.shared);
+    for (let attempt = 0; ; attempt++) {
+      if (!this.context || this.context.retired) {
+        const load = SharedContext.load(this.shared);
+        if (!load.ok) {
+          this.noSharing(load.reason);
+          return new WorkflowSandbox(this.shared);
+        }
+        this.context = load.context;
+      }
+      try {
+        return new WorkflowSandbox(this.shared, this.context);
+      } catch (err) {
+        // An earlier run left the context unusable (see SharedContext): use a new one.
+        if (attempt > 0 || !(err instanceof IllegalStateError) || !this.context.retired) throw err;
+      }
+    }
+  }
+
+  /** True when this bundle's runs share one context (`reuseContexts`, and a bundle that allows it). */
+  get sharesContext(): boolean {
+    return this.share;
   }
 
   /** V8's code cache for the bundle (more complete after sandboxes have run), for `cachedData` next time. */

@@ -62,8 +62,11 @@ export class Activator {
   info!: WorkflowInfo;
   now = 0;
   isReplaying = false;
-  random: () => number = Math.random;
+  random: () => number = ORIGINAL_RANDOM;
   readonly rootScope: CancellationScope;
+  /** `setTimeout` timers of this run (the global functions are shared by the runs of a context). */
+  readonly timers = new Map<number, CancellationScope>();
+  nextTimerId = 1;
   private readonly seqs: Record<SeqKind, number> = { timer: 1, activity: 1, child: 1, signalExternal: 1, cancelExternal: 1, localActivity: 1 };
   private readonly pending: Record<SeqKind, Map<number, Pending>> = {
     timer: new Map(), activity: new Map(), child: new Map(), signalExternal: new Map(), cancelExternal: new Map(), localActivity: new Map(),
@@ -92,7 +95,7 @@ export class Activator {
     private readonly interceptorModules: Array<{ interceptors?: WorkflowInterceptorsFactory }> = [],
   ) {
     this.payloadConverter = payloadConverter ?? defaultPayloadConverter;
-    this.rootScope = new CancellationScope({ cancellable: true });
+    this.rootScope = CancellationScope.createRoot();
   }
 
   private loadInterceptors(): void {
@@ -426,6 +429,8 @@ function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U
 
 /** The sandbox's Date before the runtime replaced it (for building infos). */
 export const OriginalDate = Date;
+/** The sandbox's Math.random before the runtime replaced it (until a run's seed is known). */
+const ORIGINAL_RANDOM = Math.random;
 
 /** Temporal API command type numbers (temporal.api.enums.v1.CommandType). */
 export const COMMAND_TYPE = {

@@ -6,6 +6,7 @@
  */
 import { CancelledFailure } from '../../converter';
 import { msFromDurationInSandbox } from './durations';
+import { activator, hasActivator } from './current';
 
 interface Storage<T> {
   getStore(): T | undefined;
@@ -20,10 +21,18 @@ export interface CancellationScopeOptions {
   timeout?: number | string;
 }
 
+// One storage and one sleep for every run of the context; each run's root scope is its
+// activator's (see current.ts).
 let storage: Storage<CancellationScope> | undefined;
-let rootScope: CancellationScope | undefined;
 /** The runtime's hook for `withTimeout` (a durable timer). */
 let sleepHook: ((ms: number) => Promise<void>) | undefined;
+/** Set while a run's root scope is made: it has no parent. */
+let creatingRoot = false;
+
+/** The current run's root scope, if a run is current. */
+function currentRoot(): CancellationScope | undefined {
+  return hasActivator() ? activator().rootScope : undefined;
+}
 
 export class CancellationScope {
   readonly cancellable: boolean;
@@ -35,6 +44,8 @@ export class CancellationScope {
   private readonly listeners = new Set<(err: CancelledFailure) => void>();
   private readonly children = new Set<CancellationScope>();
   private readonly timeoutMs?: number;
+  /** The root scope of the run this scope belongs to. */
+  private readonly root: CancellationScope;
 
   constructor(options: CancellationScopeOptions = {}) {
     this.cancellable = options.cancellable ?? true;
@@ -43,7 +54,8 @@ export class CancellationScope {
       this.rejectCancel = reject;
     });
     this.cancelRequested.catch(() => undefined);
-    const parent = options.parent ?? (rootScope ? CancellationScope.current() : undefined);
+    const parent = options.parent ?? (creatingRoot ? undefined : CancellationScope.currentOrUndefined());
+    this.root = parent ? parent.root : this;
     if (parent) {
       this.parent = parent;
       parent.children.add(this);
@@ -85,9 +97,30 @@ export class CancellationScope {
   }
 
   static current(): CancellationScope {
-    const s = storage?.getStore() ?? rootScope;
+    const s = CancellationScope.currentOrUndefined();
     if (!s) throw new Error('CancellationScope used outside a workflow');
     return s;
+  }
+
+  /**
+   * The scope of the async chain if it belongs to the current run, else the run's root.
+   * A store of another run can be left on the host's async context when a timeout
+   * terminated workflow code inside `run` (its `finally` never ran); it is ignored.
+   */
+  private static currentOrUndefined(): CancellationScope | undefined {
+    const root = currentRoot();
+    const s = storage?.getStore();
+    return s !== undefined && s.root === root ? s : root;
+  }
+
+  /** @internal A run's root scope (made by its Activator). */
+  static createRoot(): CancellationScope {
+    creatingRoot = true;
+    try {
+      return new CancellationScope({ cancellable: true });
+    } finally {
+      creatingRoot = false;
+    }
   }
 
   static cancellable<T>(fn: () => Promise<T>): Promise<T> {
@@ -103,9 +136,8 @@ export class CancellationScope {
   }
 }
 
-/** Called once per sandbox by the runtime. */
-export function initScopes(s: Storage<CancellationScope>, root: CancellationScope, sleep: (ms: number) => Promise<void>): void {
+/** Called once per sandbox context by the runtime (shared by the runs of the context). */
+export function initScopes(s: Storage<CancellationScope>, sleep: (ms: number) => Promise<void>): void {
   storage = s;
-  rootScope = root;
   sleepHook = sleep;
 }

@@ -1,10 +1,15 @@
-/** The Activator of the run this sandbox hosts (one run per sandbox). */
+/**
+ * The Activator of the run whose code is running. A sandbox context may host many runs
+ * (the worker's `reuseV8Context`): the host makes a run current before every call into
+ * it (`SandboxRuntime.enter`), so everything per run is reached through here.
+ */
 import { IllegalStateError } from '../../common/errors';
 import type { Activator } from './activator';
 
 let current: Activator | undefined;
 
-export function setActivator(a: Activator): void {
+/** Makes `a` the current run's activator (`undefined`: no run is current). */
+export function setActivator(a: Activator | undefined): void {
   current = a;
 }
 

@@ -111,8 +111,10 @@ export interface ActivationCompletion {
   taskFailure?: Failure;
 }
 
-/** What `globalThis.__bastion` offers the host inside each sandbox. */
+/** What `globalThis.__bastion` offers the host inside each sandbox, for one run. */
 export interface SandboxRuntime {
+  /** Makes this run the current one; the host calls it before every call when runs share a context. */
+  enter?(): void;
   activate(activation: Activation): void;
   /** Re-checks `condition()`s after microtasks ran; true if any fired (call again). */
   tryUnblockConditions(): boolean;

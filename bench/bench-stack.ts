@@ -7,7 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ROOT } from './bench-util';
+import { logged, note, quietLogger, ROOT } from './bench-util';
+
+export { logged };
 import { benchActivities } from './fixtures/activities';
 
 /** The bench workflow file, bundled by each SDK. */
@@ -24,13 +26,6 @@ export interface StackOptions {
   codec?: boolean;
 }
 
-/** Messages a worker logged at warn or error level; a clean run has none. */
-export const logged: { warn: number; error: number; samples: string[] } = { warn: 0, error: 0, samples: [] };
-function note(level: 'warn' | 'error', message: string, meta?: object): void {
-  logged[level]++;
-  const text = `${level}: ${message}${meta ? ' ' + JSON.stringify(meta) : ''}`.slice(0, 400);
-  if (logged.samples.length < 8 && !logged.samples.includes(text)) logged.samples.push(text);
-}
 
 function tlsFiles(dir: string): { ca: Buffer; crt: Buffer; key: Buffer } {
   return { ca: fs.readFileSync(path.join(dir, 'ca.pem')), crt: fs.readFileSync(path.join(dir, 'client.pem')), key: fs.readFileSync(path.join(dir, 'client.key')) };
@@ -96,11 +91,7 @@ export async function createWorker(sdk: Sdk, o: StackOptions, taskQueue: string,
   if (sdk === 'bastion') {
     const { Connection } = await import('../src/connection');
     const { Worker, bundleWorkflowCode } = await import('../src/worker');
-    const quiet = {
-      trace: () => undefined, debug: () => undefined, info: () => undefined,
-      warn: (m: string, meta?: object) => note('warn', m, meta),
-      error: (m: string, meta?: object) => note('error', m, meta),
-    };
+    const quiet = quietLogger;
     marks.sdkLoadedMs = performance.now();
     const connection = await Connection.connect({ address: o.address, tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : false });
     marks.connectedMs = performance.now();

@@ -54,3 +54,20 @@ export async function pool<T>(count: number, concurrency: number, fn: (i: number
 export function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
+
+/** Messages a worker logged at warn or error level; a clean run has none. */
+export const logged: { warn: number; error: number; samples: string[] } = { warn: 0, error: 0, samples: [] };
+
+/** Counts a warning or error in {@link logged} (keeps up to 8 distinct samples). */
+export function note(level: 'warn' | 'error', message: string, meta?: object): void {
+  logged[level]++;
+  const text = `${level}: ${message}${meta ? ' ' + JSON.stringify(meta) : ''}`.slice(0, 400);
+  if (logged.samples.length < 8 && !logged.samples.includes(text)) logged.samples.push(text);
+}
+
+/** A Bastion logger that drops trace, debug and info, and counts warnings and errors in {@link logged}. */
+export const quietLogger = {
+  trace: (): void => undefined, debug: (): void => undefined, info: (): void => undefined,
+  warn: (m: string, meta?: object): void => note('warn', m, meta),
+  error: (m: string, meta?: object): void => note('error', m, meta),
+};

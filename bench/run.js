@@ -4,7 +4,7 @@
  * Runs the benchmarks and regenerates bench/RESULTS.md (and bench/results.json, bench/*.svg).
  *
  * Usage: npm run bench [-- --only SECTION[,SECTION]] [--runs N] [--size N] [--quick] [--worker-options JSON]
- *   sections  dev-server, worker, e2e, scaling, floor, codec, rotation (all by default, in this order)
+ *   sections  dev-server, worker, e2e, e2e-matrix, scaling, floor, codec, rotation (all by default, in this order)
  *   --runs N  runs per figure (default 3); each cell is median (min – max)
  *   --size N  workflows per measured phase (dev-server end to end, worker and e2e scenarios)
  *   --quick   small sizes everywhere: for trying the suite out, not for quoting
@@ -27,6 +27,7 @@ const SECTION_MODULES = {
   'dev-server': require('./lib/sections/dev-server'),
   worker: require('./lib/sections/worker'),
   e2e: require('./lib/sections/e2e'),
+  'e2e-matrix': require('./lib/sections/e2e-matrix'),
   scaling: require('./lib/sections/scaling'),
   floor: require('./lib/sections/floor'),
   codec: require('./lib/sections/codec'),

@@ -14,7 +14,7 @@
  *  - signal: `accumulate(0)`; start, signal `add` 1, signal `done`, await the result (1).
  */
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, pct, pool, ROOT, startServer } from './bench-util';
+import { cpuSeconds, logged, note, pct, pool, quietLogger, ROOT, startServer } from './bench-util';
 import * as path from 'node:path';
 
 /** Read first, so that module loading counts toward start-up (the clock starts at process start). */
@@ -85,29 +85,16 @@ interface Harness {
   close(): Promise<void>;
 }
 
-/** Messages the worker logged at warn or error level; a clean run has none. */
-const logged: { warn: number; error: number; samples: string[] } = { warn: 0, error: 0, samples: [] };
-function note(level: 'warn' | 'error', message: string, meta?: object): void {
-  logged[level]++;
-  const text = `${level}: ${message}${meta ? ' ' + JSON.stringify(meta) : ''}`.slice(0, 400);
-  if (logged.samples.length < 8 && !logged.samples.includes(text)) logged.samples.push(text);
-}
 
 async function bastionHarness(address: string, taskQueue: string, marks: Record<string, number>, extra: Record<string, unknown>): Promise<Harness> {
   const { Connection } = await import('../src/connection');
   const { Client } = await import('../src/client');
-  const { Worker, bundleWorkflowCode } = await import('../src/worker');
-  const quiet = {
-    trace: () => undefined, debug: () => undefined, info: () => undefined,
-    warn: (m: string, meta?: object) => note('warn', m, meta),
-    error: (m: string, meta?: object) => note('error', m, meta),
-  };
+  const { Worker } = await import('../src/worker');
   marks.sdkLoadedMs = performance.now();
   const connection = await Connection.connect({ address });
   marks.connectedMs = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  marks.bundledMs = performance.now();
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle: { code }, activities, shutdownSignals: [], logger: quiet, ...extra });
+  // As users write it: Worker.create bundles `workflowsPath` itself (in a short-lived thread).
+  const worker = await Worker.create({ connection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities, shutdownSignals: [], logger: quietLogger, ...extra });
   marks.createdMs = performance.now();
   let clientConnection: Awaited<ReturnType<typeof Connection.connect>> | undefined;
   let client!: InstanceType<typeof Client>;
@@ -135,15 +122,14 @@ async function bastionHarness(address: string, taskQueue: string, marks: Record<
 
 async function officialHarness(address: string, taskQueue: string, marks: Record<string, number>, extra: Record<string, unknown>): Promise<Harness> {
   const { Connection, Client } = await import('@temporalio/client');
-  const { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } = await import('@temporalio/worker');
+  const { Worker, NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
   const logger = new DefaultLogger('ERROR', (e) => note(e.level === 'WARN' ? 'warn' : 'error', e.message, e.meta));
   Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   marks.sdkLoadedMs = performance.now();
   const connection = await NativeConnection.connect({ address });
   marks.connectedMs = performance.now();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
-  marks.bundledMs = performance.now();
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities, ...extra });
+  // As users write it: Worker.create bundles `workflowsPath` itself.
+  const worker = await Worker.create({ connection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities, ...extra });
   marks.createdMs = performance.now();
   let clientConnection: Awaited<ReturnType<typeof Connection.connect>> | undefined;
   let client!: InstanceType<typeof Client>;

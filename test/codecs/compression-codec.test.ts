@@ -11,6 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { CompressionCodec, type CompressionAlgorithm } from '../../codecs/index';
 import { BastionError, CodecError } from '../../src/common/errors';
 import { decodeUtf8, defaultPayloadConverter, encodeUtf8, type Payload } from '../../src/converter';
+import { rejectionOf } from '../helpers/test-codec';
 import { timed } from '../helpers/wait';
 
 const test = suite('codecs: compression codec');
@@ -29,15 +30,7 @@ function payloadKinds(): Array<[string, Payload, unknown]> {
   ];
 }
 
-async function rejection(p: Promise<unknown>): Promise<BastionError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof CodecError, `expected a CodecError, got ${String(err)}`);
-    return err as BastionError;
-  }
-  return assert.unreachable('expected a rejection') as never;
-}
+const rejection = (p: Promise<unknown>): Promise<BastionError> => rejectionOf(p, CodecError);
 
 for (const algorithm of ['gzip', 'brotli'] as CompressionAlgorithm[]) {
   test(`${algorithm}: every payload kind round-trips; large ones are compressed, small ones left alone`, timed(10_000, async () => {

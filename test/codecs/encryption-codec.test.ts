@@ -17,6 +17,7 @@ import {
 import { associatedData } from '../../codecs/encryption-codec';
 import { BastionError, CodecError } from '../../src/common/errors';
 import { decodeUtf8, defaultPayloadConverter, encodeUtf8, type Payload } from '../../src/converter';
+import { rejectionOf } from '../helpers/test-codec';
 import { timed } from '../helpers/wait';
 
 const test = suite('codecs: encryption codec');
@@ -49,15 +50,7 @@ function assertSamePayload(actual: Payload, expected: Payload): void {
   assert.ok(actual.data instanceof Uint8Array, 'data is a Uint8Array');
 }
 
-async function rejection(p: Promise<unknown>): Promise<BastionError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof CodecError, `expected a CodecError, got ${String(err)}`);
-    return err as BastionError;
-  }
-  return assert.unreachable('expected a rejection') as never;
-}
+const rejection = (p: Promise<unknown>): Promise<BastionError> => rejectionOf(p, CodecError);
 
 /** Asserts no secret reaches a string a user might see. */
 function assertClean(text: string): void {

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { KeyRing, type KeyProvider } from '../../codecs/index';
 import { BastionError, CodecError } from '../../src/common/errors';
+import { rejectionOf } from '../helpers/test-codec';
 import { timed } from '../helpers/wait';
 
 const test = suite('codecs: key ring');
@@ -40,15 +41,7 @@ function ringError(fn: () => unknown, code = 'ERR_CODEC_KEY_RING_INVALID'): Bast
   return assert.unreachable('expected an error') as never;
 }
 
-async function rejection(p: Promise<unknown>): Promise<BastionError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof BastionError, `expected a BastionError, got ${String(err)}`);
-    return err as BastionError;
-  }
-  return assert.unreachable('expected a rejection') as never;
-}
+const rejection = (p: Promise<unknown>): Promise<BastionError> => rejectionOf(p, BastionError);
 
 test('keys given as bytes or base64 are held under their ids; the active key is the one named', timed(5_000, async () => {
   const ring = new KeyRing({ active: 'k2', keys: { k1: b64(K1), k2: K2 } });

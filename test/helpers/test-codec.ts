@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { EncryptionCodec, KeyRing } from '../../codecs';
 import { ApplicationFailure } from '../../src/converter';
+import * as assert from 'uvu/assert';
 
 /** A fresh 32-byte key, base64 (pass it to a child process through its environment, never print it). */
 export function newCodecKey(): string {
@@ -68,4 +69,15 @@ if (require.main === module) {
     process.stderr.write(`worker failed: ${(err as Error)?.message ?? err}\n`);
     process.exit(1);
   });
+}
+
+/** The error `p` rejects with; fails the test when `p` resolves or rejects with anything but a `Type`. */
+export async function rejectionOf<T extends Error>(p: Promise<unknown>, Type: abstract new (...args: never[]) => T): Promise<T> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof Type, `expected a ${Type.name}, got ${String(err)}`);
+    return err as T;
+  }
+  return assert.unreachable('expected a rejection') as never;
 }

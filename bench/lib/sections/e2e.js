@@ -138,9 +138,9 @@ ${opts.workerOptions ? `\nWorker options on both sides: \`${opts.workerOptions}\
 
 Why this matrix: concurrency 1, 50 and 500 are run for the one-activity workflow (the one the
 targets are about); the other scenarios, the client swap, mTLS and the codec run at 50
-outstanding only, where both stacks are busy but not queueing. Every combination of
-scenario × concurrency × transport × codec would be 36 pairs per run; these ${gs.length} pairs
-answer each question once and keep the section near ${opts.quick ? 'a few' : '5–8'} minutes.
+outstanding only, where both stacks are busy but not queueing, with enough workflows per
+run for the targets. Every combination of scenario × concurrency × transport × codec (36
+pairs) is in the next section, "the whole matrix", at smaller sizes.
 ${tables}
 ### Failures and warnings
 

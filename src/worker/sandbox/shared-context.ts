@@ -29,6 +29,7 @@ import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 import { trackRejections, type RejectionSink } from './unhandled-rejections';
 import { asyncIdBefore, repairAsyncContext } from './async-context-repair';
 import type { SandboxShared } from './workflow-sandbox';
+import { activationSteps } from './activation-steps';
 
 const TAINTED = Symbol.for('bastion.sandbox.tainted');
 
@@ -104,14 +105,7 @@ const SETUP = new vm.Script(`(function sharedSetup(TAINTED) {
     if (runtime !== null && typeof runtime === 'object' && typeof runtime.enter === 'function') runtime.enter();
     if (method !== '') return runtime[method](arg);
     // A whole activation: the promise jobs of each step run before the next.
-    runtime.activate(arg);
-    drain();
-    for (let n = 0; n < 10000; n++) {
-      const more = runtime.tryUnblockConditions();
-      drain();
-      if (more !== true) break;
-    }
-    return runtime.concludeActivation();
+    ${activationSteps('runtime', 'arg', 'drain')}
   };
   defineProperty(g, '__bastion_enter', { value: enter, writable: false, enumerable: false, configurable: false });
   for (const key of ownKeys(g)) pristine.set(key, getOwnPropertyDescriptor(g, key));

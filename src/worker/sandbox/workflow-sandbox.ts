@@ -11,6 +11,7 @@ import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 import { trackRejections } from './unhandled-rejections';
 import { asyncIdBefore, repairAsyncContext } from './async-context-repair';
 import { deadlock, isTimeout, type SharedContext, type SharedRunSink } from './shared-context';
+import { activationSteps } from './activation-steps';
 
 /**
  * How long one call into workflow code may run, promise jobs included, before the
@@ -40,15 +41,9 @@ const LOAD_AND_INSTALL = new vm.Script(`(() => {
 const ACTIVATION = new vm.Script(`(() => {
   const runtime = globalThis.__bastion;
   const drain = globalThis.__bastion_drain;
-  runtime.activate(${CALL_SLOT}[1]);
-  drain();
-  for (let n = 0; n < 10000; n++) {
-    const more = runtime.tryUnblockConditions();
-    drain();
-    if (more !== true) break;
-  }
-  return runtime.concludeActivation();
+  ${activationSteps('runtime', `${CALL_SLOT}[1]`, 'drain')}
 })()`, { filename: `${SANDBOX_INTERNAL_PREFIX}activation` });
+
 
 /** What a sandbox shares with the others of its bundle. @internal */
 export interface SandboxShared {

@@ -21,6 +21,8 @@ Flags:
   --tls-client-ca FILE    require client certificates issued by a CA in this bundle (mTLS)
   --log-level LEVEL       debug | info | warn | error | off (default warn)
   --blob-size-limit BYTES largest payload blob accepted (default 2097152)
+  --no-eager-activities   hand every activity to an activity poll, even when the worker
+                          asks for eager execution (default: eager, up to 3 per task)
   --api-keys-file FILE    require "authorization: Bearer <key>" with one of the keys in FILE
                           (one per line; "key namespace1,namespace2" limits a key to those
                           namespaces; # starts a comment), as Temporal Cloud's API keys
@@ -54,7 +56,7 @@ export async function startDev(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     ip: { value: true }, port: { value: true }, 'db-filename': { value: true }, namespace: { value: true, repeatable: true },
     'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-client-ca': { value: true }, 'log-level': { value: true },
-    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true }, 'api-keys-file': { value: true },
+    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true }, 'api-keys-file': { value: true }, 'no-eager-activities': {},
   }, 'server start-dev');
   const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
@@ -72,6 +74,7 @@ export async function startDev(argv: string[]): Promise<number> {
     logLevel: level as LogLevel,
     blobSizeLimitBytes: blob,
     apiKeys: f['api-keys-file'] ? readApiKeysFile(f['api-keys-file'] as string) : undefined,
+    eagerActivityExecution: !f['no-eager-activities'],
   }).catch((err) => {
     throw withFlagNames(err);
   });

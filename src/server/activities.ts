@@ -17,7 +17,20 @@ const ET = EventType;
 const RS = Enums.RetryState;
 const TT = Enums.TimeoutType;
 
-export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record<string, any>, completedId: number): void {
+/**
+ * Activity tasks handed back in one RespondWorkflowTaskCompleted response at most
+ * (eager activity execution; Temporal's `system.maxActivityEagerExecution`… is per
+ * deployment, 3 is a common setting).
+ */
+export const MAX_EAGER_ACTIVITIES_PER_TASK = 3;
+
+/**
+ * Schedules an activity. With `eager` (the command asked for eager execution, on the
+ * workflow's own task queue, within the per-response limit) the attempt is not put on the
+ * queue: the caller starts it with {@link startEagerActivity} and returns it in the
+ * workflow task's response. Returns the activity.
+ */
+export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record<string, any>, completedId: number, eager = false): ActivityState {
   const now = Date.now();
   // Temporal's defaulting: schedule-to-close bounds everything; start-to-close falls back to it.
   const scheduleToCloseMs = ms(a.scheduleToCloseTimeout);
@@ -57,7 +70,22 @@ export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record
     cancelRequested: false,
   };
   exec.activities[ev.eventId] = act;
-  dispatchActivity(engine, exec, act);
+  if (!eager) dispatchActivity(engine, exec, act);
+  return act;
+}
+
+/**
+ * Starts an activity scheduled eagerly, for the worker that completed the workflow task,
+ * and returns its task (a PollActivityTaskQueue response). When the run closed meanwhile,
+ * null. If the response never reaches the worker, the attempt times out after its
+ * start-to-close timeout and is retried, as Temporal does with lost eager tasks.
+ */
+export function startEagerActivity(engine: Engine, exec: ExecutionState, act: ActivityState, identity: string): object | null {
+  const started = startAttempt(engine, exec, { type: 'activity', runId: exec.runId, scheduledEventId: act.scheduledEventId, attempt: act.attempt }, {
+    identity, queue: act.taskQueue, namespace: exec.namespace, raw: {},
+  });
+  if (started) engine.activityStarts.eager++;
+  return started;
 }
 
 function dispatchActivity(engine: Engine, exec: ExecutionState, act: ActivityState): void {
@@ -66,6 +94,12 @@ function dispatchActivity(engine: Engine, exec: ExecutionState, act: ActivitySta
 
 /** Hands an activity attempt to a poller; null when stale. */
 export function startActivityTask(engine: Engine, exec: ExecutionState, task: TaskRef, poll: PollRequestInfo): object | null {
+  const started = startAttempt(engine, exec, task, poll);
+  if (started) engine.activityStarts.byPoll++;
+  return started;
+}
+
+function startAttempt(engine: Engine, exec: ExecutionState, task: TaskRef, poll: PollRequestInfo): object | null {
   const act = exec.activities[task.scheduledEventId];
   if (!isOpen(exec) || !act || act.attempt !== task.attempt || act.startedTimeMs || act.retryAtMs || act.taskQueue !== poll.queue) return null;
   const now = Date.now();

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import { blobTooLarge, dur, Enums, ms, Status } from './common';
-import { isOpen, type ExecutionState } from './state';
+import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRun } from './workflows';
-import { requestCancelActivity, scheduleActivity } from './activities';
+import { MAX_EAGER_ACTIVITIES_PER_TASK, requestCancelActivity, scheduleActivity } from './activities';
 
 const ET = EventType;
 const CT = Enums.CommandType;
@@ -114,15 +114,21 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
  * Writes the events of each command. Actions that touch other runs (start a child,
  * signal or cancel another workflow) are returned, to run after the task completed.
  */
-export function applyCommands(engine: Engine, exec: ExecutionState, commands: Array<Record<string, any>>, completedId: number, identity?: string): Array<() => void> {
+export function applyCommands(engine: Engine, exec: ExecutionState, commands: Array<Record<string, any>>, completedId: number, identity?: string, eager?: ActivityState[]): Array<() => void> {
   const post: Array<() => void> = [];
   for (const cmd of commands) {
     if (!isOpen(exec)) break;
     const a = commandAttrs(cmd);
     switch (cmd.commandType) {
-      case CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
-        scheduleActivity(engine, exec, a, completedId);
+      case CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+        // Eager execution: only on the workflow's own task queue, where the worker that
+        // completes this task polls, and only so many per response.
+        const wantsEager = eager !== undefined && a.requestEagerExecution === true && (a.taskQueue?.name || exec.taskQueue) === exec.taskQueue
+          && eager.length < MAX_EAGER_ACTIVITIES_PER_TASK;
+        const act = scheduleActivity(engine, exec, a, completedId, wantsEager);
+        if (wantsEager) eager.push(act);
         break;
+      }
       case CT.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
         requestCancelActivity(engine, exec, a.scheduledEventId, completedId, post);
         break;

@@ -62,6 +62,15 @@ export interface DevServerOptions {
    * PERMISSION_DENIED. @default undefined (no key needed)
    */
   apiKeys?: DevServerApiKey[];
+  /**
+   * Eager activity execution: a ScheduleActivityTask command with
+   * `requestEagerExecution` on the workflow's own task queue is started at once and
+   * returned in the RespondWorkflowTaskCompleted response (at most 3 per response) instead
+   * of waiting for an activity poll, as Temporal Server does with
+   * `system.enableActivityEagerExecution`. Saves a poll per activity for workers that ask
+   * (Bastion's and the official one). @default true
+   */
+  eagerActivityExecution?: boolean;
 }
 
 interface CompiledOptions {
@@ -73,6 +82,7 @@ interface CompiledOptions {
   logger: Logger;
   blobSizeLimitBytes: number;
   checkApiKey: ReturnType<typeof compileApiKeys>;
+  eagerActivityExecution: boolean;
 }
 
 function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -111,10 +121,12 @@ function compile(o: DevServerOptions): CompiledOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be an integer from 0 to 65535, got ${String(port)}.`);
   const namespaces = o.namespaces ?? [];
   for (const ns of namespaces) if (typeof ns !== 'string' || !ns) throw invalidOption('namespaces', 'must be a list of non-empty names.');
+  if (o.eagerActivityExecution !== undefined && typeof o.eagerActivityExecution !== 'boolean') throw invalidOption('eagerActivityExecution', `must be \`true\` or \`false\`, got ${String(o.eagerActivityExecution)}.`);
+  const eager = o.eagerActivityExecution ?? true;
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
   const tls = o.tls ? compileTls(o.tls) : undefined;
-  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys) };
+  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys), eagerActivityExecution: eager };
 }
 
 export class DevServer {
@@ -142,6 +154,15 @@ export class DevServer {
    * ```
    * @throws {ConfigError} `ERR_TLS_CONFIG` or `ERR_CONFLICTING_OPTIONS`; the old material stays in force
    */
+  /**
+   * Counters for tests and tuning: activity attempts started since the server started,
+   * by how they reached a worker (an activity poll, or eagerly with a workflow task's
+   * completion).
+   */
+  stats(): { activityTasksByPoll: number; activityTasksEager: number } {
+    return { activityTasksByPoll: this.engine.activityStarts.byPoll, activityTasksEager: this.engine.activityStarts.eager };
+  }
+
   setTlsConfig(tls: DevServerTlsOptions): void {
     if (!this.tlsProvider) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
     const material = compileTls(tls);
@@ -158,7 +179,7 @@ export class DevServer {
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
     const o = compile(options);
     const store: Store = o.dbFilename ? new SqliteStore(o.dbFilename) : new MemoryStore();
-    const engine = new Engine({ store, namespaces: o.namespaces, blobSizeLimitBytes: o.blobSizeLimitBytes, logger: o.logger });
+    const engine = new Engine({ store, namespaces: o.namespaces, blobSizeLimitBytes: o.blobSizeLimitBytes, logger: o.logger, eagerActivityExecution: o.eagerActivityExecution });
     const server = new grpc.Server({
       'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': 128 * 1024 * 1024,

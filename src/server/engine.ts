@@ -19,6 +19,8 @@ export interface EngineOptions {
   namespaces: string[];
   blobSizeLimitBytes: number;
   logger: Logger;
+  /** Hand eagerly requested activities back in the workflow task's response. @default false */
+  eagerActivityExecution?: boolean;
 }
 
 export type TimerHandler = (engine: Engine, exec: ExecutionState, key: string) => void;
@@ -46,6 +48,9 @@ export class Engine {
   readonly timers: TimerSet;
   readonly blobSizeLimitBytes: number;
   readonly logger: Logger;
+  readonly eagerActivityExecution: boolean;
+  /** Activity attempts started, by how they reached a worker (see DevServer.stats()). */
+  readonly activityStarts = { byPoll: 0, eager: 0 };
   private readonly store: Store;
   private readonly listeners = new Map<string, Set<() => void>>();
   private depth = 0;
@@ -61,6 +66,7 @@ export class Engine {
     this.store = options.store;
     this.blobSizeLimitBytes = options.blobSizeLimitBytes;
     this.logger = options.logger;
+    this.eagerActivityExecution = options.eagerActivityExecution === true;
     this.matching = new Matching((kind, task, poll) => this.mutate(() => hooks.startTask(this, kind, task, poll)));
     this.timers = new TimerSet((runId, key) => {
       if (this.closed) return;

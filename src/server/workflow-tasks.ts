@@ -9,7 +9,8 @@ import type { JsonEvent } from './json-proto';
 import type { PollRequestInfo, TaskRef } from './matching';
 import { Enums, decodeToken, encodeToken, ms, ts } from './common';
 import { invalidArgument, notFound } from './service-error';
-import { isOpen, type ExecutionState } from './state';
+import { isOpen, type ActivityState, type ExecutionState } from './state';
+import { startEagerActivity } from './activities';
 import { flushBuffered, scheduleWorkflowTask } from './workflows';
 import { applyCommands, validateCommands, isCloseCommand } from './commands';
 
@@ -128,13 +129,21 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
   const stickyName = req.stickyAttributes?.workerTaskQueue?.name;
   exec.sticky = stickyName ? { queue: stickyName, scheduleToStartMs: ms(req.stickyAttributes.scheduleToStartTimeout) || 10_000 } : undefined;
 
-  const post = applyCommands(engine, exec, commands, completed.eventId, req.identity);
+  const eager: ActivityState[] = [];
+  const post = applyCommands(engine, exec, commands, completed.eventId, req.identity, engine.eagerActivityExecution ? eager : undefined);
   if (isOpen(exec)) {
     const flushed = flushBuffered(engine, exec);
     if (flushed > 0 || req.forceCreateNewWorkflowTask) scheduleWorkflowTask(engine, exec);
   }
   for (const action of post) action();
-  return maybeReturnNewTask(engine, exec, req);
+  const activityTasks: object[] = [];
+  for (const act of eager) {
+    const task = startEagerActivity(engine, exec, act, req.identity ?? '');
+    if (task) activityTasks.push(task);
+  }
+  const response = maybeReturnNewTask(engine, exec, req) as { activityTasks: object[] };
+  response.activityTasks = activityTasks;
+  return response;
 }
 
 function maybeReturnNewTask(engine: Engine, exec: ExecutionState, req: Record<string, any>): object {

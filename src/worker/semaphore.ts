@@ -9,6 +9,13 @@ export class Semaphore {
     return this.used;
   }
 
+  /** Takes a slot when one is free, without waiting. */
+  tryAcquire(): boolean {
+    if (this.used >= this.size) return false;
+    this.used++;
+    return true;
+  }
+
   acquire(signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     if (this.used < this.size) {

@@ -126,6 +126,22 @@ export class Worker {
     if (this.activities) {
       const actSlots = new Semaphore(o.maxConcurrentActivityTaskExecutions);
       for (let i = 0; i < o.maxConcurrentActivityTaskPolls; i++) loops.push(this.pollLoop('activity', o.taskQueue, actSlots));
+      if (this.workflows) {
+        // Eager activity execution: activities the server hands back with a workflow
+        // task's completion run here at once, on a slot reserved before asking.
+        const activities = this.activities;
+        this.workflows.eagerActivities = {
+          tryReserve: () => this.machine.state === 'RUNNING' && actSlots.tryAcquire(),
+          release: () => actSlots.release(),
+          run: (task) => {
+            const p = activities.handle(task).finally(() => {
+              actSlots.release();
+              this.inFlightTasks.delete(p);
+            });
+            this.inFlightTasks.add(p);
+          },
+        };
+      }
     }
     this.runPromise = (async () => {
       await Promise.all(loops);

@@ -26,10 +26,28 @@ export interface SandboxFactory {
   create(): SandboxCaller;
 }
 
+/**
+ * Activity slots the worker can lend to eager activity execution: `tryReserve` takes a slot
+ * without waiting (false when none is free or the worker is stopping), `run` executes a
+ * task the server handed back on a reserved slot (and frees it after), `release` frees a
+ * reservation the server did not use.
+ */
+export interface EagerActivitySlots {
+  tryReserve(): boolean;
+  run(task: Record<string, any>): void;
+  release(): void;
+}
+
+/** At most this many eager activities are asked for per workflow task (the dev server's limit too). */
+const MAX_EAGER_ACTIVITIES = 3;
+const COMMAND_SCHEDULE_ACTIVITY_TASK = 1;
+
 export class WorkflowTaskProcessor {
   readonly stickyQueue: string;
   readonly cache: StickyCache;
   inFlight = 0;
+  /** Set by the worker when it runs activities on the same task queue. */
+  eagerActivities?: EagerActivitySlots;
   private readonly pc: PayloadConverter;
   private readonly dc: DataConverter;
   private readonly codecs: readonly PayloadCodec[];
@@ -156,8 +174,10 @@ export class WorkflowTaskProcessor {
       return;
     }
     const sticky = this.o.maxCachedWorkflows > 0 && !closing;
+    const reserved = this.reserveEagerActivities(commands);
+    let response: { activityTasks?: Array<Record<string, any>> | null };
     try {
-      await this.connection.workflowService.respondWorkflowTaskCompleted({
+      response = await this.connection.workflowService.respondWorkflowTaskCompleted({
         taskToken: task.taskToken,
         commands: commands as never,
         identity: this.o.identity,
@@ -167,17 +187,40 @@ export class WorkflowTaskProcessor {
           : undefined,
         queryResults: queryResults as never,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
-      } as never);
+      } as never) as never;
     } catch (err) {
+      for (let i = 0; i < reserved; i++) this.eagerActivities!.release();
       this.o.logger.warn('RespondWorkflowTaskCompleted failed; the run leaves the cache', { runId, error: (err as Error).message });
       this.cache.evict(runId);
       driver.dispose();
       return;
     }
+    const eagerTasks = (response?.activityTasks ?? []).filter((t) => t?.taskToken && t.taskToken.length > 0).slice(0, reserved);
+    for (const t of eagerTasks) this.eagerActivities!.run(t);
+    for (let i = eagerTasks.length; i < reserved; i++) this.eagerActivities!.release();
     if (closing || !sticky) {
       this.cache.evict(runId);
       driver.dispose();
     } else this.cache.put(driver);
+  }
+
+  /**
+   * Keeps `requestEagerExecution` on the ScheduleActivityTask commands that asked for it
+   * (the workflow's `allowEagerDispatch`, on by default) only when the activity runs on
+   * this worker's task queue and an activity slot could be reserved for it; clears it on
+   * the others. Returns how many slots were reserved.
+   */
+  private reserveEagerActivities(commands: Array<Record<string, any>>): number {
+    let reserved = 0;
+    for (const c of commands) {
+      const a = c.commandType === COMMAND_SCHEDULE_ACTIVITY_TASK ? c.scheduleActivityTaskCommandAttributes : undefined;
+      if (!a?.requestEagerExecution) continue;
+      const ok = this.eagerActivities !== undefined && reserved < MAX_EAGER_ACTIVITIES
+        && (a.taskQueue?.name ?? this.o.taskQueue) === this.o.taskQueue && this.eagerActivities.tryReserve();
+      if (ok) reserved++;
+      else a.requestEagerExecution = false;
+    }
+    return reserved;
   }
 
   private async respondFailed(task: Record<string, any>, cause: number, err: unknown): Promise<void> {

@@ -81,7 +81,8 @@ function issueActivity(a: ReturnType<typeof activator>, scope: CancellationScope
       startToCloseTimeout: durationProto(optionalMs(options.startToCloseTimeout, 'startToCloseTimeout')),
       heartbeatTimeout: durationProto(optionalMs(options.heartbeatTimeout, 'heartbeatTimeout')),
       retryPolicy: compileRetryPolicy(options.retry),
-      requestEagerExecution: false,
+      // The worker keeps it only when the activity runs on its own task queue and it has a free slot.
+      requestEagerExecution: options.allowEagerDispatch !== false,
     },
   });
   const type = options.cancellationType ?? ActivityCancellationType.TRY_CANCEL;

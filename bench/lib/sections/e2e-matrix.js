@@ -5,11 +5,8 @@
  * the official ones (36 pairs per run), at smaller sizes than the `e2e` section, whose
  * larger runs carry the targets. One compact table with both contenders per row.
  */
-const fs = require('node:fs');
-const path = require('node:path');
-const { startServer, DIST } = require('../child');
 const { fmt, median, ratio, today } = require('../stats');
-const { runCell } = require('./e2e-runner');
+const { runGroups } = require('./e2e-runner');
 
 const HEADING = '## End to end: the whole matrix';
 const SCENARIOS = ['one-activity', 'ten-activities', 'timer-signal'];
@@ -51,37 +48,11 @@ module.exports = {
   heading: HEADING,
   plannedRuns: (opts) => opts.runs * PAIRS * SDKS.length,
   async run({ opts, progress }) {
-    const { makeBenchPki } = require(path.join(DIST, 'bench-pki.js'));
-    const pki = await makeBenchPki();
-    const plain = await startServer();
-    const mtls = await startServer(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert]);
-    const cs = combos(opts, pki.dir);
-    const results = {}; // combo id -> sdk -> [json]
-    const failures = [];
-    try {
-      for (let r = 0; r < opts.runs; r++) {
-        for (const c of cs) {
-          // A B A B: the contender that goes first changes every run.
-          for (const cell of r % 2 ? [...c.cells].reverse() : c.cells) {
-            const label = `e2e-matrix ${c.id} ${cell.label} run ${r + 1}`;
-            const out = await runCell(cell.tlsDir ? mtls : plain, cell, opts.workerOptions);
-            if (out.ok) {
-              ((results[c.id] ??= {})[cell.label] ??= []).push(out.json);
-              const j = out.json;
-              progress.step(label, `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf`);
-              if (j.workerLogged) failures.push({ label, text: `worker logged ${j.workerLogged.warn} warnings, ${j.workerLogged.error} errors:\n${j.workerLogged.samples.join('\n')}` });
-            } else {
-              failures.push({ label, text: out.text });
-              progress.step(label, `FAILED: ${out.text.split('\n')[0]}`);
-            }
-          }
-        }
-      }
-    } finally {
-      await plain.stop();
-      await mtls.stop();
-      fs.rmSync(pki.dir, { recursive: true, force: true });
-    }
+    const { groups: cs, results, failures } = await runGroups({
+      opts, progress, name: 'e2e-matrix', alternate: true,
+      makeGroups: (tlsDir) => combos(opts, tlsDir),
+      summary: (j) => `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf`,
+    });
     return render(opts, cs, results, failures);
   },
 };

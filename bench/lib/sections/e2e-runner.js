@@ -4,7 +4,9 @@
  * it from another (e2e-client.js), so the worker's CPU and memory are its own.
  */
 const { randomBytes } = require('node:crypto');
-const { bench, runChild, startLongLived, failureText } = require('../child');
+const fs = require('node:fs');
+const path = require('node:path');
+const { bench, runChild, startLongLived, failureText, startServer, DIST } = require('../child');
 
 /** The codec key for every child of this run (never printed). */
 const CODEC_ENV = { BENCH_CODEC_KEY: randomBytes(32).toString('base64') };
@@ -36,4 +38,45 @@ async function runCell(server, cell, workerOptions) {
   }
 }
 
-module.exports = { runCell, CODEC_ENV };
+/**
+ * Runs groups of cells `opts.runs` times against two dev servers (plaintext, and mTLS with
+ * certificates made for this run), one progress line per cell.
+ * @param {{ opts: object, progress: object, name: string, makeGroups: (tlsDir: string) => Array<{ id: string, cells: object[] }>, summary: (json: object) => string, alternate?: boolean }} a
+ *   `alternate`: the cells of a group run in reverse order on every other run (A B, B A…).
+ * @returns {Promise<{ groups: object[], results: Record<string, Record<string, object[]>>, failures: Array<{ label: string, text: string }> }>}
+ */
+async function runGroups({ opts, progress, name, makeGroups, summary, alternate = false }) {
+  const { makeBenchPki } = require(path.join(DIST, 'bench-pki.js'));
+  const pki = await makeBenchPki();
+  const plain = await startServer();
+  const mtls = await startServer(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert]);
+  const groups = makeGroups(pki.dir);
+  const results = {}; // group id -> cell label -> [json]
+  const failures = [];
+  try {
+    for (let r = 0; r < opts.runs; r++) {
+      for (const g of groups) {
+        for (const cell of alternate && r % 2 ? [...g.cells].reverse() : g.cells) {
+          const label = `${name} ${g.id} ${cell.label} run ${r + 1}`;
+          const out = await runCell(cell.tlsDir ? mtls : plain, cell, opts.workerOptions);
+          if (out.ok) {
+            ((results[g.id] ??= {})[cell.label] ??= []).push(out.json);
+            const j = out.json;
+            progress.step(label, summary(j));
+            if (j.workerLogged) failures.push({ label, text: `worker logged ${j.workerLogged.warn} warnings, ${j.workerLogged.error} errors:\n${j.workerLogged.samples.join('\n')}` });
+          } else {
+            failures.push({ label, text: out.text });
+            progress.step(label, `FAILED: ${out.text.split('\n')[0]}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await plain.stop();
+    await mtls.stop();
+    fs.rmSync(pki.dir, { recursive: true, force: true });
+  }
+  return { groups, results, failures };
+}
+
+module.exports = { runCell, runGroups, CODEC_ENV };

@@ -4,11 +4,8 @@
  * process; scenarios × concurrency on plaintext, plus the client swap, mTLS and the
  * encryption codec at 50 outstanding. The matrix is in CELLS; see RESULTS.md for why.
  */
-const fs = require('node:fs');
-const path = require('node:path');
-const { startServer, DIST } = require('../child');
 const { fmt, median, ratio, ratioOf, today } = require('../stats');
-const { runCell } = require('./e2e-runner');
+const { runGroups } = require('./e2e-runner');
 
 const HEADING = '## End to end: worker and client in separate processes';
 const SCENARIO_TEXT = {
@@ -52,37 +49,11 @@ module.exports = {
   heading: HEADING,
   plannedRuns: (opts) => opts.runs * CELLS_PER_RUN,
   async run({ opts, progress }) {
-    const { makeBenchPki } = require(path.join(DIST, 'bench-pki.js'));
-    const pki = await makeBenchPki();
-    const plain = await startServer();
-    const mtls = await startServer(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert]);
-    const gs = groups(opts, pki.dir);
-    const results = {}; // group id -> label -> [json]
-    const failures = [];
-    try {
-      for (let r = 0; r < opts.runs; r++) {
-        for (const g of gs) {
-          for (const cell of g.cells) {
-            const server = cell.tlsDir ? mtls : plain;
-            const label = `e2e ${g.id} ${cell.label} run ${r + 1}`;
-            const out = await runCell(server, cell, opts.workerOptions);
-            if (out.ok) {
-              ((results[g.id] ??= {})[cell.label] ??= []).push(out.json);
-              const j = out.json;
-              progress.step(label, `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf, ${j.workerPeakRssMiB?.toFixed(0)} MiB${j.workerLogged ? `, worker logged ${j.workerLogged.warn} warnings ${j.workerLogged.error} errors` : ''}`);
-              if (j.workerLogged) failures.push({ label, text: `worker logged ${j.workerLogged.warn} warnings, ${j.workerLogged.error} errors:\n${j.workerLogged.samples.join('\n')}` });
-            } else {
-              failures.push({ label, text: out.text });
-              progress.step(label, `FAILED: ${out.text.split('\n')[0]}`);
-            }
-          }
-        }
-      }
-    } finally {
-      await plain.stop();
-      await mtls.stop();
-      fs.rmSync(pki.dir, { recursive: true, force: true });
-    }
+    const { groups: gs, results, failures } = await runGroups({
+      opts, progress, name: 'e2e',
+      makeGroups: (tlsDir) => groups(opts, tlsDir),
+      summary: (j) => `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf, ${j.workerPeakRssMiB?.toFixed(0)} MiB${j.workerLogged ? `, worker logged ${j.workerLogged.warn} warnings ${j.workerLogged.error} errors` : ''}`,
+    });
     return render(opts, gs, results, failures);
   },
 };

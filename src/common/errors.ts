@@ -127,3 +127,10 @@ export const CodecError = defineAreaError('codec', 'CodecError');
 export function invalidOption(option: string, problem: string): BastionError {
   return new ConfigError('ERR_INVALID_OPTION', `\`${option}\` ${problem}`);
 }
+
+/** A boolean option: `dflt` when absent, an `ERR_INVALID_OPTION` naming `option` when not a boolean. */
+export function booleanOption(value: unknown, option: string, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'boolean') throw invalidOption(option, `must be \`true\` or \`false\`, got ${String(value)}.`);
+  return value;
+}

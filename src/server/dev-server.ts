@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, ServerError, invalidOption } from '../common/errors';
+import { ConfigError, ServerError, booleanOption, invalidOption } from '../common/errors';
 import { HEALTH_SERVICE_NAME, serviceMethods } from '../common/proto';
 import { Engine } from './engine';
 import { registerRunHooks } from './run-timers';
@@ -121,8 +121,7 @@ function compile(o: DevServerOptions): CompiledOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be an integer from 0 to 65535, got ${String(port)}.`);
   const namespaces = o.namespaces ?? [];
   for (const ns of namespaces) if (typeof ns !== 'string' || !ns) throw invalidOption('namespaces', 'must be a list of non-empty names.');
-  if (o.eagerActivityExecution !== undefined && typeof o.eagerActivityExecution !== 'boolean') throw invalidOption('eagerActivityExecution', `must be \`true\` or \`false\`, got ${String(o.eagerActivityExecution)}.`);
-  const eager = o.eagerActivityExecution ?? true;
+  const eager = booleanOption(o.eagerActivityExecution, 'eagerActivityExecution', true);
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
   const tls = o.tls ? compileTls(o.tls) : undefined;

@@ -1,6 +1,6 @@
 /** Worker options: the official SDK's names and defaults, compiled once into a fully defaulted form. */
 import * as os from 'node:os';
-import { ConfigError, invalidOption } from '../common/errors';
+import { ConfigError, booleanOption, invalidOption } from '../common/errors';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import { loadDataConverter, type DataConverter, type DataConverterOptions, type PayloadConverter } from '../converter';
@@ -173,12 +173,6 @@ export interface CompiledWorkerOptions {
   logger: WorkerLogger;
   workflowInterceptorModules: string[];
   activityInterceptors: ActivityInterceptorsFactory[];
-}
-
-function booleanOption(value: boolean | undefined, name: string, dflt: boolean): boolean {
-  if (value === undefined) return dflt;
-  if (typeof value !== 'boolean') throw invalidOption(name, `must be \`true\` or \`false\`, got ${String(value)}.`);
-  return value;
 }
 
 function positiveInt(value: number | undefined, name: string, dflt: number, min = 1): number {

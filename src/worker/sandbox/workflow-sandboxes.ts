@@ -11,7 +11,7 @@
  * ```
  */
 import * as vm from 'node:vm';
-import { BundleError, IllegalStateError, invalidOption } from '../../common/errors';
+import { BundleError, IllegalStateError, booleanOption, invalidOption } from '../../common/errors';
 import { MODULE_CACHE_GLOBAL } from '../bundler';
 import { CONSOLE_SANDBOX_LOGGER, type SandboxLogger } from './context-globals';
 import { SharedContext } from './shared-context';
@@ -69,7 +69,7 @@ export class WorkflowSandboxes {
     const filename = options.filename ?? DEFAULT_BUNDLE_FILENAME;
     const createTimeoutMs = options.createTimeoutMs ?? DEFAULT_SANDBOX_CALL_TIMEOUT_MS;
     if (!Number.isInteger(createTimeoutMs) || createTimeoutMs <= 0) throw invalidOption('createTimeoutMs', `must be a positive whole number of milliseconds, got ${String(createTimeoutMs)}.`);
-    if (options.reuseContexts !== undefined && typeof options.reuseContexts !== 'boolean') throw invalidOption('reuseContexts', `must be \`true\` or \`false\`, got ${String(options.reuseContexts)}.`);
+    const reuse = booleanOption(options.reuseContexts, 'reuseContexts', true);
     let script: vm.Script;
     try {
       script = new vm.Script(code, { filename, ...(options.cachedData ? { cachedData: options.cachedData } : {}) });
@@ -83,7 +83,7 @@ export class WorkflowSandboxes {
       createTimeoutMs,
       failureOptions: { encodeCommonAttributes: options.encodeCommonAttributes === true },
     };
-    this.share = options.reuseContexts !== false;
+    this.share = reuse;
     if (this.share && !code.includes(MODULE_CACHE_GLOBAL)) this.noSharing(`its module cache is not kept in \`${MODULE_CACHE_GLOBAL}\` (a custom or prebuilt bundle)`);
   }
 

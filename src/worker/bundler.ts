@@ -277,7 +277,7 @@ function moduleCacheGlobalPlugin(webpack: typeof import('webpack')): Webpack.Web
           for (let m = MODULE_CACHE_DECLARATION.exec(code); m !== null && m.index < marker; m = MODULE_CACHE_DECLARATION.exec(code)) declaration = m;
           const replaced = new webpack.sources.ReplaceSource(source);
           if (declaration) {
-            replaced.replace(declaration.index, declaration.index + declaration[0].length - 1, declaration[0].replace('= {}', `= ${MODULE_CACHE_GLOBAL} || {}`).replace(/=\s*\{\}$/, `= ${MODULE_CACHE_GLOBAL} || {}`));
+            replaced.replace(declaration.index, declaration.index + declaration[0].length - 1, declaration[0].replace(/=\s*\{\}$/, `= ${MODULE_CACHE_GLOBAL} || {}`));
           }
           replaced.replace(marker, marker + MODULE_CACHE_MARKER.length - 1, '');
           return replaced;

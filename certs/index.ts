@@ -27,6 +27,7 @@ export type { VerifyCertificateOptions, VerifyResult, CertificateProblem, Verify
 export { checkTemporalCloudCaBundle, checkClientCertificateForCloud, CLOUD_MAX_BUNDLE_BYTES, CLOUD_MAX_BUNDLE_CERTIFICATES } from './temporal-cloud';
 export type { CloudCheckResult, CloudCertificateFilter } from './temporal-cloud';
 export type { DistinguishedName } from './distinguished-name';
+export { BastionError, CertsError } from '../src/common/errors';
 export type { KeyUsage } from './x509-builder';
 export { watchCertificateFiles, CertificateWatcher, isCertificateSource, DEFAULT_WATCH_POLL_INTERVAL_MS, DEFAULT_WATCH_SETTLE_MS } from './certificate-watcher';
 export type { WatchCertificateFilesOptions, CertificatePair, CertificatePairInfo, CertificateWatcherLogger, RejectedPair } from './certificate-watcher';

@@ -35,3 +35,4 @@ export type { CodecServer, CodecServerOptions, CodecServerAddress, CodecServerCo
 export { DEFAULT_CORS_MAX_AGE_SECONDS, CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS } from './http-cors';
 export type { CodecServerCorsOptions } from './http-cors';
 export type { CodecServerAuthOptions, CodecAuthVerify, CodecAuthRequest } from './http-auth';
+export { BastionError, CodecError } from '../src/common/errors';

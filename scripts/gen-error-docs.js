@@ -6,15 +6,21 @@ const path = require('node:path');
 
 function render() {
   const { ERROR_CODES } = require('../dist/src/common/errors.js');
-  const className = (area) => (area === 'state' ? 'IllegalStateError' : `${area[0].toUpperCase()}${area.slice(1)}Error`);
-  const rows = Object.entries(ERROR_CODES).map(([code, info]) => `| \`${code}\` | \`${className(info.area)}\` | ${info.doc} |`);
+  const { areaClassName } = require('../dist/src/common/errors.js');
+  const className = (info) => info.className ?? areaClassName(info.area);
+  const rows = Object.entries(ERROR_CODES).map(([code, info]) => `| \`${code}\` | \`${className(info)}\` | ${info.doc} |`);
   return `# Errors
 
 Every error Bastion raises is a \`BastionError\` with a stable \`code\`; the subclass names
-its area. \`instanceof\` works across \`node:vm\` realms (workflow sandboxes), because it
-checks a \`Symbol.for\` marker rather than the prototype chain. The original error, when
-there is one, is in \`cause\`. Messages name the option or field in backticks, say what
-form was expected, and never contain secrets (key material, payload plaintext).
+its area (the client's errors keep the names of \`@temporalio/client\`). \`instanceof\`
+works across \`node:vm\` realms (workflow sandboxes) and matches only the class itself and
+its ancestors: it checks a \`Symbol.for\` marker listing the classes the error was built
+by, rather than the prototype chain. A class refuses a code of another area. The original
+error, when there is one, is in \`cause\`. Messages name the option or field in
+backticks, say what form was expected, and never contain secrets (key material, payload
+plaintext). Every class is exported from \`bastion\`, and each from the subpath whose
+calls raise it (\`bastion/worker\`, \`bastion/client\`, \`bastion/certs\`, \`bastion/codecs\`,
+\`bastion/testing\`).
 
 This page is generated from the table in \`src/common/errors.ts\` by
 \`node scripts/gen-error-docs.js\`; a test checks it is current.

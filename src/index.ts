@@ -34,8 +34,12 @@ export type {
   WorkflowServiceRequest,
   WorkflowServiceResponse,
 } from './connection';
-export { BastionError, ConfigError, ConnectionError } from './common/errors';
-export type { ErrorCode } from './common/errors';
+export {
+  BastionError, BundleError, CertsError, CliError, ClientError, CodecError, ConfigError, ConnectionError, ConverterError, ERROR_CODES,
+  IllegalStateError, ServerError, WorkflowError,
+} from './common/errors';
+export type { ErrorArea, ErrorCode } from './common/errors';
+export { DeterminismError } from './engine/determinism-error';
 
 // Data conversion (values ⇄ payloads, errors ⇄ failures), shared by the client, the
 // worker and workflow code.

@@ -90,7 +90,7 @@ export async function payloadDecode(argv: string[]): Promise<number> {
     try {
       [decoded] = await codec.decode([payload], context);
     } catch (err) {
-      const code = err instanceof BastionError ? err.code : 'ERR_CODEC_SERVER_PAYLOADS_INVALID';
+      const code = err instanceof CodecError ? err.code : 'ERR_CODEC_SERVER_PAYLOADS_INVALID';
       const detail = err instanceof BastionError ? err.message : `the codec failed (${(err as Error)?.name ?? 'Error'})`;
       throw new CodecError(code, `The payload at \`${where}\` could not be decoded: ${detail}`, { cause: err });
     }

@@ -15,4 +15,5 @@ export type {
   WorkflowTerminateInput, WorkflowCancelInput, WorkflowDescribeInput,
 } from './interceptors';
 export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
+export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
 export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure } from '../converter';

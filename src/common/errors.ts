@@ -8,12 +8,14 @@
  */
 
 /** The area an error belongs to; each area has its own subclass. */
-export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle' | 'certs' | 'codec';
+export type ErrorArea = 'config' | 'connection' | 'server' | 'state' | 'cli' | 'workflow' | 'converter' | 'bundle' | 'certs' | 'codec' | 'client';
 
 interface ErrorCodeInfo {
   readonly area: ErrorArea;
   /** One sentence for docs/errors.md: when it happens and what to do. */
   readonly doc: string;
+  /** The class that raises it, when not the area's own class (the client's named errors). */
+  readonly className?: string;
 }
 
 /** Every error code Bastion raises, with its area and a sentence for the docs. */
@@ -24,7 +26,7 @@ export const ERROR_CODES = {
   ERR_CONNECTION_CLOSED: { area: 'connection', doc: 'A call was made on a connection after `close()`.' },
   ERR_TLS_ROTATION_REFUSED: { area: 'connection', doc: '`connection.setTlsConfig` (or a certificate watcher) was given TLS material that failed its checks (unreadable PEM, a key that does not belong to the certificate, outside its validity window, not allowed as a TLS client, not issued by the given CA) or that the server refused in a test handshake; the message names each problem, and the previous configuration stays in force.' },
   ERR_TLS_CERT_EXPIRED: { area: 'connection', doc: 'The client certificate of the connection has expired (for example when `Worker.create` is called on a long-lived connection whose certificate was not rotated); the message names the subject and the date. Rotate it with `connection.setTlsConfig` or `watchCertificateFiles`.' },
-  ERR_TLS_CONFIG: { area: 'connection', doc: 'A TLS input (certificate, key or CA) could not be read or parsed; the message names the option.' },
+  ERR_TLS_CONFIG: { area: 'config', doc: 'A TLS input (certificate, key or CA) could not be read or parsed; the message names the option.' },
   ERR_SERVER_START: { area: 'server', doc: 'The development server could not start (port in use, unreadable certificate, database error).' },
   ERR_SERVER_STORE: { area: 'server', doc: 'The development server database could not be opened or has an unknown schema.' },
   ERR_ILLEGAL_STATE: { area: 'state', doc: 'A method was called in a state that does not allow it; the message names the state.' },
@@ -60,14 +62,44 @@ export const ERROR_CODES = {
   ERR_CERTS_INVALID_PKCS12: { area: 'certs', doc: 'A PKCS#12 (.p12/.pfx) file could not be read: not PKCS#12 DER, or without a private key and certificate; the message names the input and what is missing.' },
   ERR_CERTS_BAD_PASSWORD: { area: 'certs', doc: 'The password does not open a PKCS#12 file (its integrity MAC does not verify, or its key does not decrypt); pass the password the file was exported with. The message never holds the password.' },
   ERR_CERTS_FILE_EXISTS: { area: 'certs', doc: 'A `bastion certs` command would overwrite an existing output file; choose another path, or pass `--force` to replace it.' },
+  ERR_CLIENT_WORKFLOW_FAILED: { area: 'client', className: 'WorkflowFailedError', doc: 'The workflow a client awaited (`handle.result()`, `execute`) closed unsuccessfully; `cause` holds the failure (ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure) and `retryState` says why it was not retried.' },
+  ERR_CLIENT_WORKFLOW_NOT_FOUND: { area: 'client', className: 'WorkflowNotFoundError', doc: 'No workflow execution with this id (and run id) exists in the namespace; the message names them. Check the id, the run id and the client\'s `namespace`.' },
+  ERR_CLIENT_WORKFLOW_ALREADY_STARTED: { area: 'client', className: 'WorkflowExecutionAlreadyStartedError', doc: 'A workflow with this id is already running (or its id reuse policy refuses a new run); the message names the id and type. Use another `workflowId`, or `getHandle` to reach the running one.' },
+  ERR_CLIENT_QUERY_NOT_REGISTERED: { area: 'client', className: 'QueryNotRegisteredError', doc: 'The workflow has no handler for the query type; the message names it and the handlers the workflow knows.' },
+  ERR_CLIENT_QUERY_FAILED: { area: 'client', className: 'QueryFailedError', doc: 'The query handler threw, or the query could not be answered (the run\'s workflow task keeps failing); `cause` holds the failure.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 const BASTION_ERROR = Symbol.for('bastion.error');
 const AREA = Symbol.for('bastion.error.area');
+/** The ids of every Bastion error class an instance was built by (its own and its ancestors'). */
+const CLASSES = Symbol.for('bastion.error.classes');
+/** A class's id for cross-realm `instanceof`: stable across realms and bundles (a string). */
+const CLASS_ID = Symbol.for('bastion.error.classId');
 
-/** Base class of every Bastion error. */
+function classIdOf(cls: Function): string {
+  return Object.prototype.hasOwnProperty.call(cls, CLASS_ID) ? (cls as unknown as Record<symbol, string>)[CLASS_ID]! : `bastion.${cls.name}`;
+}
+
+/** The class ids from `ctor` up to and including `BastionError`. */
+function classChain(ctor: Function): string[] {
+  const ids: string[] = [];
+  for (let c: Function | null = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+    ids.push(classIdOf(c));
+    if (c === BastionError) break;
+  }
+  return ids;
+}
+
+/**
+ * Base class of every Bastion error.
+ *
+ * `instanceof` checks a `Symbol.for` marker that lists the classes the error was built by,
+ * not the prototype chain, so an error made in a `node:vm` sandbox (another realm, another
+ * copy of this module) still matches its own class and its ancestors, and nothing else:
+ * a deadlock (`WorkflowError`) is not a `DeterminismError`.
+ */
 export class BastionError extends Error {
   readonly code: ErrorCode;
 
@@ -75,7 +107,8 @@ export class BastionError extends Error {
     super(message, options);
     this.code = code;
     Object.defineProperty(this, BASTION_ERROR, { value: true });
-    Object.defineProperty(this, AREA, { value: ERROR_CODES[code].area });
+    Object.defineProperty(this, AREA, { value: ERROR_CODES[code]?.area });
+    Object.defineProperty(this, CLASSES, { value: Object.freeze(classChain(new.target)) });
   }
 
   override get name(): string {
@@ -83,21 +116,43 @@ export class BastionError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BASTION_ERROR] === true;
+    if (typeof value !== 'object' || value === null) return false;
+    const marked = value as Record<symbol, unknown>;
+    if (marked[BASTION_ERROR] !== true) return false;
+    const classes = marked[CLASSES];
+    // Errors from an older copy of this module carry only the area marker.
+    if (!Array.isArray(classes)) return this === BastionError || (Object.prototype.hasOwnProperty.call(this, AREA) && marked[AREA] === (this as unknown as Record<symbol, unknown>)[AREA]);
+    return classes.includes(classIdOf(this));
   }
 }
 
+Object.defineProperty(BastionError, CLASS_ID, { value: 'bastion.BastionError' });
+
 type AreaErrorClass = new (code: ErrorCode, message: string, options?: { cause?: unknown }) => BastionError;
 
+/**
+ * The subclass of one area. Its constructor refuses a code of another area (a bug in the
+ * caller: the code says which class to throw).
+ */
 function defineAreaError(area: ErrorArea, className: string): AreaErrorClass {
   const cls = {
     [className]: class extends BastionError {
-      static override [Symbol.hasInstance](value: unknown): boolean {
-        return BastionError[Symbol.hasInstance](value) && (value as Record<symbol, unknown>)[AREA] === area;
+      constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+        const info = ERROR_CODES[code] as ErrorCodeInfo | undefined;
+        if (!info) throw new TypeError(`${className}: unknown error code ${String(code)}; add it to ERROR_CODES in src/common/errors.ts.`);
+        if (info.area !== area) throw new TypeError(`${className} cannot carry ${code}, a code of the '${info.area}' area; throw ${areaClassName(info.area)} instead.`);
+        super(code, message, options);
       }
     },
   }[className]!;
+  Object.defineProperty(cls, CLASS_ID, { value: `bastion.${className}` });
+  Object.defineProperty(cls, AREA, { value: area });
   return cls;
+}
+
+/** The class name of an area's errors (as docs/errors.md shows it). */
+export function areaClassName(area: ErrorArea): string {
+  return area === 'state' ? 'IllegalStateError' : `${area[0]!.toUpperCase()}${area.slice(1)}Error`;
 }
 
 /** Invalid or conflicting options. */
@@ -122,6 +177,9 @@ export const CertsError = defineAreaError('certs', 'CertsError');
 
 /** A payload codec (`codecs/`: encryption, compression) or the codec server was given bad input or keys. */
 export const CodecError = defineAreaError('codec', 'CodecError');
+
+/** Errors of Bastion's Client (each raised through its named subclass, as in `@temporalio/client`). */
+export const ClientError = defineAreaError('client', 'ClientError');
 
 /** Shorthand for the most common error: an option of the wrong form. */
 export function invalidOption(option: string, problem: string): BastionError {

@@ -11,3 +11,4 @@
 export { DevServer, DEFAULT_BLOB_SIZE_LIMIT_BYTES, DEFAULT_DEV_SERVER_IP, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
 export type { DevServerOptions, DevServerTlsOptions, PemSource } from '../server/dev-server';
 export type { DevServerApiKey } from '../server/api-keys';
+export { BastionError, ServerError } from '../common/errors';

@@ -19,3 +19,6 @@ export {
 export type { WorkerOptions, CompiledWorkerOptions, WorkerLogger, WorkerInterceptors, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, ActivityExecuteInput, PinoLike } from './worker-options';
 export type { BundleOptions, WorkflowBundle } from './bundler';
 export { bundleWorkflowCode } from './bundler';
+/** Errors a worker's user can catch: from `Worker.create`/`run` (bundling, state, config, connection) and replay. */
+export { BastionError, BundleError, ConfigError, ConnectionError, IllegalStateError, WorkflowError } from '../common/errors';
+export { DeterminismError } from '../engine/determinism-error';

@@ -14,13 +14,20 @@ import { decodeHistoryEvents, encodeCommands, type WorkflowCodecScope } from '..
 import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/payload-codec';
 import { StickyCache } from './sticky-cache';
 import type { CompiledWorkerOptions } from './worker-options';
+import { temporal } from '../common/proto';
 
-const CAUSE_UNHANDLED_FAILURE = 15;
-const CAUSE_NON_DETERMINISTIC = 24;
-const QUERY_ANSWERED = 1;
-const QUERY_FAILED = 2;
+const { WorkflowTaskFailedCause, QueryResultType, CommandType } = temporal.api.enums.v1;
+const CAUSE_UNHANDLED_FAILURE = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+const CAUSE_NON_DETERMINISTIC = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
+const QUERY_ANSWERED = QueryResultType.QUERY_RESULT_TYPE_ANSWERED;
+const QUERY_FAILED = QueryResultType.QUERY_RESULT_TYPE_FAILED;
 /** Commands that close the run: its cache entry can go. */
-const CLOSING_COMMANDS = new Set([4, 5, 7, 10]);
+const CLOSING_COMMANDS = new Set<number>([
+  CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+]);
 
 export interface SandboxFactory {
   create(): SandboxCaller;
@@ -40,7 +47,7 @@ export interface EagerActivitySlots {
 
 /** At most this many eager activities are asked for per workflow task (the dev server's limit too). */
 const MAX_EAGER_ACTIVITIES = 3;
-const COMMAND_SCHEDULE_ACTIVITY_TASK = 1;
+const COMMAND_SCHEDULE_ACTIVITY_TASK = CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK;
 
 export class WorkflowTaskProcessor {
   readonly stickyQueue: string;

@@ -1,6 +1,7 @@
 /** Worker lifecycle: the seven states, shutdown grace and force times, unhealthy workflow code. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '../../src/worker';
 import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
 import { timed, waitFor } from '../helpers/wait';
@@ -66,6 +67,8 @@ test('an infinite loop fails that workflow task after the activation timeout, an
     const spin = await env.client.workflow.start('spins', { taskQueue: 'lc-spin', workflowId: 'lc-spin-1' });
     const failed = await waitFor(async () => (await spin.fetchHistory()).events.find((e) => e.workflowTaskFailedEventAttributes), 10_000, 'task failed');
     assert.match(failed.workflowTaskFailedEventAttributes.failure.message, /did not yield within 300 ms|300 ?ms/);
+    // A deadlock is an unhandled failure of the worker, not nondeterminism: the server records that cause.
+    assert.is(Number(failed.workflowTaskFailedEventAttributes.cause), temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
     assert.is(await env.client.workflow.execute('greet', { taskQueue: 'lc-spin', workflowId: 'lc-spin-ok', args: ['still here'] }), 'Hello, still here!');
     await spin.terminate();
   });

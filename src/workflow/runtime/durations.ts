@@ -1,4 +1,4 @@
-/** Durations inside the sandbox: milliseconds or '10s'-style strings, as in the official SDK. */
+/** Durations inside the sandbox: milliseconds, `ms`-package strings (`'10s'`, `'1 minute'`) or protobuf Durations, as in the official SDK. */
 import { parseDuration } from '../../common/duration';
 
 export function msFromDurationInSandbox(value: unknown, option: string): number {

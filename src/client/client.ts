@@ -16,6 +16,7 @@ import {
   chain, type ClientInterceptors, type Headers, type WorkflowCancelInput, type WorkflowClientInterceptor, type WorkflowDescribeInput, type WorkflowQueryInput,
   type WorkflowSignalInput, type WorkflowSignalWithStartInput, type WorkflowStartInput, type WorkflowTerminateInput,
 } from './interceptors';
+import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
 const E = { CLOSE_EVENT: 2, COMPLETED: 2, FAILED: 3, TIMED_OUT: 4, CANCELED: 21, TERMINATED: 27, CONTINUED_AS_NEW: 28 };
@@ -51,10 +52,10 @@ export interface RetryPolicy {
   nonRetryableErrorTypes?: string[];
 }
 
-export interface WorkflowStartOptions<A extends unknown[] = unknown[]> {
+/** The options of `start`, `execute` and `signalWithStart` other than `args`. */
+export interface WorkflowOptions {
   taskQueue: string;
   workflowId: string;
-  args?: A;
   workflowExecutionTimeout?: Duration;
   workflowRunTimeout?: Duration;
   workflowTaskTimeout?: Duration;
@@ -67,6 +68,17 @@ export interface WorkflowStartOptions<A extends unknown[] = unknown[]> {
   workflowIdConflictPolicy?: number;
   startDelay?: Duration;
 }
+
+/**
+ * Options to start a workflow of type `W`: `args` are checked against the workflow
+ * function's parameters (required when it has any), as in the official client.
+ */
+export type WorkflowStartOptions<W extends Workflow = Workflow> = WithWorkflowArgs<W, WorkflowOptions>;
+
+/** Options of `signalWithStart`: the workflow's `args`, the signal and its checked `signalArgs`. */
+export type WorkflowSignalWithStartOptions<W extends Workflow = Workflow, SA extends unknown[] = unknown[]> = WorkflowStartOptions<W> & {
+  signal: SignalDefinition<SA> | string;
+} & (SA extends [any, ...any[]] ? { signalArgs: SA | Readonly<SA> } : { signalArgs?: SA | Readonly<SA> });
 
 export interface WorkflowExecutionDescription {
   workflowId: string;
@@ -84,7 +96,7 @@ export interface WorkflowExecutionDescription {
   raw: Record<string, any>;
 }
 
-type WorkflowRef = string | ((...args: any[]) => Promise<any>);
+type WorkflowRef = string | Workflow;
 type SignalRef = string | { name: string };
 type QueryRef = string | { name: string };
 
@@ -168,7 +180,7 @@ export class WorkflowClient {
     return Object.fromEntries(Object.entries(decoded).map(([k, p]) => [k, this.payloadConverter.fromPayload(p)]));
   }
 
-  private async startRequest(workflow: WorkflowRef, o: WorkflowStartOptions, headers: Headers = {}) {
+  private async startRequest(workflow: WorkflowRef, o: WorkflowOptions & { args?: readonly unknown[] }, headers: Headers = {}) {
     if (!o || typeof o.taskQueue !== 'string' || !o.taskQueue) throw invalidOption('taskQueue', 'is required.');
     if (typeof o.workflowId !== 'string' || !o.workflowId) throw invalidOption('workflowId', 'is required.');
     const pc = this.payloadConverter;
@@ -178,7 +190,7 @@ export class WorkflowClient {
       workflowId: o.workflowId,
       workflowType: { name: nameOf(workflow, 'workflow') },
       taskQueue: { name: o.taskQueue, kind: 1 },
-      input: await this.payloads(o.args ?? [], o.workflowId),
+      input: await this.payloads([...(o.args ?? [])], o.workflowId),
       workflowExecutionTimeout: dur(optMs(o.workflowExecutionTimeout, 'workflowExecutionTimeout')),
       workflowRunTimeout: dur(optMs(o.workflowRunTimeout, 'workflowRunTimeout')),
       workflowTaskTimeout: dur(optMs(o.workflowTaskTimeout, 'workflowTaskTimeout')),
@@ -201,11 +213,15 @@ export class WorkflowClient {
     };
   }
 
-  /** Starts a workflow; resolves with its handle. @throws WorkflowExecutionAlreadyStartedError */
-  async start(workflow: WorkflowRef, options: WorkflowStartOptions): Promise<WorkflowHandle> {
+  /**
+   * Starts a workflow; resolves with its handle. Pass the workflow function (or give its
+   * type, `start<typeof greet>('greet', …)`) and `args` are checked and `result()` typed.
+   * @throws WorkflowExecutionAlreadyStartedError
+   */
+  async start<W extends Workflow = Workflow>(workflow: string | W, options: WorkflowStartOptions<W>): Promise<WorkflowHandle<W>> {
     const workflowType = nameOf(workflow, 'workflow');
     const run = chain(this.interceptors, 'start', async (input: WorkflowStartInput): Promise<string> => {
-      const req = await this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers);
+      const req = await this.startRequest(input.workflowType, input.options as WorkflowOptions, input.headers);
       try {
         const res = await this.connection.workflowService.startWorkflowExecution(req as never);
         return res.runId ?? '';
@@ -217,32 +233,32 @@ export class WorkflowClient {
       }
     });
     const runId = await run({ workflowType, headers: {}, options });
-    return new WorkflowHandle(this, options.workflowId, undefined, runId || undefined);
+    return new WorkflowHandle<W>(this, options.workflowId, undefined, runId || undefined);
   }
 
-  /** Starts a workflow and waits for its result. */
-  async execute<R = unknown>(workflow: WorkflowRef, options: WorkflowStartOptions): Promise<R> {
+  /** Starts a workflow and waits for its result (typed from the workflow function). */
+  async execute<W extends Workflow = Workflow>(workflow: string | W, options: WorkflowStartOptions<W>): Promise<WorkflowResultType<W>> {
     const handle = await this.start(workflow, options);
-    return handle.result() as Promise<R>;
+    return handle.result();
   }
 
   /** Signals a workflow, starting it first if it is not running. */
-  async signalWithStart(workflow: WorkflowRef, options: WorkflowStartOptions & { signal: SignalRef; signalArgs?: unknown[] }): Promise<WorkflowHandle> {
+  async signalWithStart<W extends Workflow = Workflow, SA extends unknown[] = []>(workflow: string | W, options: WorkflowSignalWithStartOptions<W, SA>): Promise<WorkflowHandle<W>> {
     const run = chain(this.interceptors, 'signalWithStart', async (input: WorkflowSignalWithStartInput): Promise<string> => {
       const req = {
-        ...(await this.startRequest(input.workflowType, input.options as WorkflowStartOptions, input.headers)),
+        ...(await this.startRequest(input.workflowType, input.options as WorkflowOptions, input.headers)),
         signalName: input.signalName, signalInput: await this.payloads(input.signalArgs, input.options.workflowId),
       };
       const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
       return res.runId ?? '';
     });
-    const runId = await run({ workflowType: nameOf(workflow, 'workflow'), signalName: nameOf(options.signal, 'signal'), signalArgs: options.signalArgs ?? [], headers: {}, options });
-    return new WorkflowHandle(this, options.workflowId, undefined, runId || undefined);
+    const runId = await run({ workflowType: nameOf(workflow, 'workflow'), signalName: nameOf(options.signal, 'signal'), signalArgs: [...(options.signalArgs ?? [])], headers: {}, options });
+    return new WorkflowHandle<W>(this, options.workflowId, undefined, runId || undefined);
   }
 
-  /** A handle to an existing workflow (the current run, or `runId`). */
-  getHandle(workflowId: string, runId?: string, options: { firstExecutionRunId?: string } = {}): WorkflowHandle {
-    return new WorkflowHandle(this, workflowId, runId, options.firstExecutionRunId);
+  /** A handle to an existing workflow (the current run, or `runId`); `getHandle<typeof greet>(id)` types its result. */
+  getHandle<W extends Workflow = Workflow>(workflowId: string, runId?: string, options: { firstExecutionRunId?: string } = {}): WorkflowHandle<W> {
+    return new WorkflowHandle<W>(this, workflowId, runId, options.firstExecutionRunId);
   }
 
   /** Lists workflows matching a list filter (`WorkflowType = 'x' AND ExecutionStatus = 'Running'`). */
@@ -280,7 +296,8 @@ async function describeInfo(client: WorkflowClient, info: Record<string, any>, r
   };
 }
 
-export class WorkflowHandle {
+/** A handle to one workflow execution; `W` (the workflow function's type) types `result()`. */
+export class WorkflowHandle<W extends Workflow = Workflow> {
   constructor(
     private readonly client: WorkflowClient,
     readonly workflowId: string,
@@ -305,7 +322,7 @@ export class WorkflowHandle {
    * Waits for the workflow to close and returns its result; follows continue-as-new
    * (and retries) to the last run. @throws WorkflowFailedError with the failure as `cause`
    */
-  async result(): Promise<unknown> {
+  async result(): Promise<WorkflowResultType<W>> {
     const id = this.workflowId;
     let runId = this.runId ?? this.firstExecutionRunId;
     for (;;) {
@@ -332,7 +349,7 @@ export class WorkflowHandle {
       }
       switch (type) {
         case E.COMPLETED:
-          return this.client.value(a.result?.payloads, id);
+          return (await this.client.value(a.result?.payloads, id)) as WorkflowResultType<W>;
         case E.FAILED:
           throw new WorkflowFailedError('Workflow execution failed', await this.client.error(a.failure, id), Number(a.retryState ?? 0));
         case E.CANCELED: {
@@ -349,7 +366,8 @@ export class WorkflowHandle {
     }
   }
 
-  async signal(def: SignalRef, ...args: unknown[]): Promise<void> {
+  /** Sends a signal; with a definition, `args` are checked against it. */
+  async signal<Args extends unknown[] = []>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void> {
     const run = chain(this.client.interceptors, 'signal', async (input: WorkflowSignalInput): Promise<void> => {
       await this.svc.signalWorkflowExecution({
         namespace: this.client.namespace, workflowExecution: input.workflowExecution,
@@ -360,7 +378,8 @@ export class WorkflowHandle {
     await run({ signalName: nameOf(def, 'signal'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} });
   }
 
-  async query<R = unknown>(def: QueryRef, ...args: unknown[]): Promise<R> {
+  /** Queries the workflow; with a definition, `args` are checked and the answer typed. */
+  async query<R = unknown, Args extends unknown[] = []>(def: QueryDefinition<R, Args> | string, ...args: Args): Promise<R> {
     const run = chain(this.client.interceptors, 'query', (input: WorkflowQueryInput) => this.rawQuery(input.queryType, input.args, input.headers));
     return (await run({ queryType: nameOf(def, 'query'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} })) as R;
   }

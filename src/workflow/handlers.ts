@@ -1,19 +1,9 @@
 /** Signals and queries: definitions and handlers. */
 import { activator } from './runtime/current';
 
-export interface SignalDefinition<Args extends unknown[] = [], Name extends string = string> {
-  type: 'signal';
-  name: Name;
-  /** Phantom field for typing only. */
-  __args?: Args;
-}
+import type { QueryDefinition, SignalDefinition } from '../common/definitions';
 
-export interface QueryDefinition<Ret, Args extends unknown[] = [], Name extends string = string> {
-  type: 'query';
-  name: Name;
-  __ret?: Ret;
-  __args?: Args;
-}
+export type { QueryDefinition, SignalDefinition };
 
 export function defineSignal<Args extends unknown[] = [], Name extends string = string>(name: Name): SignalDefinition<Args, Name> {
   return { type: 'signal', name };

@@ -9,6 +9,9 @@
  * ```
  */
 export { Client, WorkflowClient, WorkflowHandle } from './client';
+/** The connection, exported here too as `@temporalio/client` exports it. */
+export { Connection } from '../connection';
+export type { ConnectionOptions } from '../connection';
 export type { ClientOptions, WorkflowStartOptions, WorkflowExecutionDescription, RetryPolicy } from './client';
 export type {
   ClientInterceptors, WorkflowClientInterceptor, WorkflowStartInput, WorkflowSignalInput, WorkflowSignalWithStartInput, WorkflowQueryInput,
@@ -16,4 +19,6 @@ export type {
 } from './interceptors';
 export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
 export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
-export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure } from '../converter';
+export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure, defaultPayloadConverter } from '../converter';
+export type { DataConverter, Payload, PayloadConverter } from '../converter';
+export type { PayloadCodec } from '../converter/payload-codec';

@@ -8,6 +8,13 @@
  * ```
  */
 export { Worker } from './worker';
+/**
+ * `@temporalio/worker`'s name for the worker's connection: in Bastion one `Connection`
+ * serves workers and clients, so `NativeConnection.connect({ address, tls })` is
+ * `Connection.connect` (same options).
+ */
+export { Connection as NativeConnection } from '../connection';
+export { defaultPayloadConverter } from '../converter';
 export type { WorkerStatus } from './worker';
 export type { WorkerState } from './worker-state';
 export { compileWorkerOptions } from './worker-options';

@@ -20,8 +20,18 @@ export const DEFAULT_SHUTDOWN_GRACE_TIME_MS = 10_000;
 export const DEFAULT_SHUTDOWN_FORCE_TIME_MS = 30_000;
 /** Each activation of workflow code must finish within this time. @default '5s' */
 export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
-/** Sandbox threads beside the main thread. @default 1 (set BASTION_WORKFLOW_THREADS to override) */
-export const DEFAULT_WORKFLOW_THREAD_POOL_SIZE = Number(process.env.BASTION_WORKFLOW_THREADS ?? 1);
+/** Sandbox threads beside the main thread when neither the option nor `BASTION_WORKFLOW_THREADS` is set. @default 1 */
+export const DEFAULT_WORKFLOW_THREAD_POOL_SIZE = 1;
+
+/** `workflowThreadPoolSize` when the option is absent: `BASTION_WORKFLOW_THREADS`, validated, else {@link DEFAULT_WORKFLOW_THREAD_POOL_SIZE}. */
+function defaultThreadPoolSize(): number {
+  const raw = process.env.BASTION_WORKFLOW_THREADS;
+  if (raw === undefined || raw === '') return DEFAULT_WORKFLOW_THREAD_POOL_SIZE;
+  if (!/^\d{1,3}$/.test(raw.trim())) {
+    throw invalidOption('BASTION_WORKFLOW_THREADS', `(environment variable) must be a whole number of worker threads, 0 or more (0: sandboxes on the main thread); got ${JSON.stringify(raw.slice(0, 20))}.`);
+  }
+  return Number(raw.trim());
+}
 /** @default 0.2 */
 export const DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO = 0.2;
 /** @default ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] */
@@ -188,8 +198,38 @@ export function stderrLogger(): WorkerLogger {
   return { debug: () => undefined, info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
 }
 
+/** Every option `Worker.create` takes; anything else is refused (a misspelt or official-only option is never silently ignored). */
+export const WORKER_OPTION_KEYS: readonly string[] = Object.keys({
+  // A Record over `keyof WorkerOptions`: the compiler keeps this list and the interface in step.
+  connection: 1, namespace: 1, taskQueue: 1, workflowsPath: 1, workflowBundle: 1, activities: 1, identity: 1,
+  maxConcurrentActivityTaskExecutions: 1, maxConcurrentWorkflowTaskExecutions: 1, maxConcurrentActivityTaskPolls: 1, maxConcurrentWorkflowTaskPolls: 1,
+  nonStickyToStickyPollRatio: 1, maxCachedWorkflows: 1, stickyQueueScheduleToStartTimeout: 1, shutdownGraceTime: 1, shutdownForceTime: 1,
+  shutdownSignals: 1, activationTimeout: 1, reuseV8Context: 1, workflowThreadPoolSize: 1, dataConverter: 1, ignoreModules: 1, logger: 1, interceptors: 1,
+} satisfies Record<keyof WorkerOptions, 1>);
+
+/** Options of `@temporalio/worker` that Bastion names differently or does not have, with what to do instead. */
+const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
+  isolateExecutionTimeout: 'Bastion calls it `activationTimeout` (the limit of one activation of workflow code).',
+  bundlerOptions: 'Pass `ignoreModules` directly (or build with `bundleWorkflowCode({ workflowsPath, ignoreModules })`).',
+  maxConcurrentLocalActivityExecutions: 'Local activities run inside the workflow task on Bastion\'s worker; they share `maxConcurrentWorkflowTaskExecutions`.',
+  enableNonLocalActivities: 'Register no `activities` on a worker that should not run them.',
+  sinks: 'Bastion has no sinks yet; log from workflow code with `log` from `bastion/workflow`.',
+  debugMode: 'Bastion has no debug mode; raise `activationTimeout` to debug workflow code.',
+  maxActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',
+  maxTaskQueueActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',
+  buildId: 'Bastion does not support worker versioning yet.',
+  useVersioning: 'Bastion does not support worker versioning yet.',
+  workerDeploymentOptions: 'Bastion does not support worker versioning yet.',
+  tuner: 'Set the slots with `maxConcurrentWorkflowTaskExecutions` and `maxConcurrentActivityTaskExecutions`.',
+};
+
 export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   if (!o || typeof o !== 'object') throw invalidOption('options', 'must be an object with at least `taskQueue`.');
+  for (const key of Object.keys(o)) {
+    if (WORKER_OPTION_KEYS.includes(key) || (o as unknown as Record<string, unknown>)[key] === undefined) continue;
+    const hint = OFFICIAL_ONLY[key] || `Known options: ${WORKER_OPTION_KEYS.map((k) => `\`${k}\``).join(', ')}.`;
+    throw invalidOption(key, `is not a \`Worker.create\` option. ${hint}`);
+  }
   if (typeof o.taskQueue !== 'string' || o.taskQueue.length === 0) throw invalidOption('taskQueue', 'is required: the name of the task queue to poll.');
   if (o.workflowsPath && o.workflowBundle) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'Pass `workflowsPath` or `workflowBundle`, not both.');
   const activities = o.activities ?? {};
@@ -230,7 +270,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     shutdownForceTimeMs: force,
     shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
-    workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
+    workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', o.workflowThreadPoolSize === undefined ? defaultThreadPoolSize() : DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
     reuseV8Context: booleanOption(o.reuseV8Context, 'reuseV8Context', true),
     payloadConverter: dataConverter.payloadConverter,
     dataConverter,

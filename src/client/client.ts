@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { invalidOption } from '../common/errors';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { temporal } from '../common/proto';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import {
@@ -19,8 +21,24 @@ import {
 import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
-const E = { CLOSE_EVENT: 2, COMPLETED: 2, FAILED: 3, TIMED_OUT: 4, CANCELED: 21, TERMINATED: 27, CONTINUED_AS_NEW: 28 };
-const STATUS_NAMES = ['UNSPECIFIED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT'];
+const { EventType, HistoryEventFilterType, WorkflowExecutionStatus: S } = temporal.api.enums.v1;
+const E = {
+  CLOSE_EVENT: HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  COMPLETED: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  FAILED: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  TIMED_OUT: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  CANCELED: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  TERMINATED: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  CONTINUED_AS_NEW: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+};
+/** Status names as the official client spells them (`CANCELLED`), by wire value. */
+const STATUS_NAMES: Readonly<Record<number, string>> = {
+  [S.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED]: 'UNSPECIFIED', [S.WORKFLOW_EXECUTION_STATUS_RUNNING]: 'RUNNING',
+  [S.WORKFLOW_EXECUTION_STATUS_COMPLETED]: 'COMPLETED', [S.WORKFLOW_EXECUTION_STATUS_FAILED]: 'FAILED',
+  [S.WORKFLOW_EXECUTION_STATUS_CANCELED]: 'CANCELLED', [S.WORKFLOW_EXECUTION_STATUS_TERMINATED]: 'TERMINATED',
+  [S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW]: 'CONTINUED_AS_NEW', [S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]: 'TIMED_OUT',
+  [S.WORKFLOW_EXECUTION_STATUS_PAUSED]: 'PAUSED',
+};
 
 export interface ClientOptions {
   connection: Connection;
@@ -111,6 +129,15 @@ const dur = (ms: number | undefined) => (ms === undefined ? undefined : { second
 const optMs = (v: Duration | undefined, name: string) => (v === undefined ? undefined : parseDuration(v, name));
 const ts = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : undefined);
 
+/**
+ * The client: `client.workflow` starts, signals, queries, cancels, terminates, lists and
+ * awaits workflows, with the official `@temporalio/client`'s names and option shapes.
+ *
+ * @example
+ * const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
+ * const result = await client.workflow.execute(greet, { taskQueue: 'q', workflowId: 'w1', args: ['you'] });
+ * @throws {ConfigError} `ERR_INVALID_OPTION` from the constructor when `connection` is missing or `dataConverter` is invalid
+ */
 export class Client {
   readonly connection: Connection;
   readonly namespace: string;
@@ -132,6 +159,11 @@ export class Client {
   }
 }
 
+/**
+ * Workflow operations of a {@link Client} (`client.workflow`): `start`, `execute`,
+ * `signalWithStart`, `getHandle`, `list`, `count`. Payloads go through the client's data
+ * converter and codecs.
+ */
 export class WorkflowClient {
   /** @internal Codec directions. */
   readonly encode: PayloadsTransform;
@@ -189,7 +221,7 @@ export class WorkflowClient {
       namespace: this.namespace,
       workflowId: o.workflowId,
       workflowType: { name: nameOf(workflow, 'workflow') },
-      taskQueue: { name: o.taskQueue, kind: 1 },
+      taskQueue: { name: o.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       input: await this.payloads([...(o.args ?? [])], o.workflowId),
       workflowExecutionTimeout: dur(optMs(o.workflowExecutionTimeout, 'workflowExecutionTimeout')),
       workflowRunTimeout: dur(optMs(o.workflowRunTimeout, 'workflowRunTimeout')),
@@ -226,7 +258,7 @@ export class WorkflowClient {
         const res = await this.connection.workflowService.startWorkflowExecution(req as never);
         return res.runId ?? '';
       } catch (err) {
-        if ((err as { code?: number }).code === 6) {
+        if ((err as { code?: number }).code === grpcStatus.ALREADY_EXISTS) {
           throw new WorkflowExecutionAlreadyStartedError(`Workflow execution already started: ${(err as { details?: string }).details ?? ''}`, input.options.workflowId, input.workflowType);
         }
         throw err;
@@ -312,7 +344,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   }
 
   private notFound(err: unknown): never {
-    if ((err as { code?: number }).code === 5) {
+    if ((err as { code?: number }).code === grpcStatus.NOT_FOUND) {
       throw new WorkflowNotFoundError(`Workflow ${this.workflowId}${this.runId ? ` (run ${this.runId})` : ''} was not found: ${(err as { details?: string }).details ?? ''}`, this.workflowId, this.runId);
     }
     throw err;
@@ -394,7 +426,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
       });
     } catch (err) {
       const e = err as { code?: number; details?: string };
-      if (e.code === 3) {
+      if (e.code === grpcStatus.INVALID_ARGUMENT) {
         if (/did not register a handler|not registered|Unknown query/i.test(e.details ?? '')) throw new QueryNotRegisteredError(e.details ?? '', queryType);
         throw new QueryFailedError(e.details ?? 'query failed');
       }

@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { isIP } from 'node:net';
 import { ConfigError, invalidOption } from '../common/errors';
 import { isCertificateSource, type CertificateWatcher } from '../../certs/certificate-watcher';
 import { redact } from './redact';
@@ -197,6 +198,26 @@ export function compileTls(tls: unknown, apiKeySet: boolean): CompiledTls | unde
   return Object.freeze({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
 }
 
+/**
+ * grpc-js sends the target host as the TLS server name (SNI) even when it is an IP
+ * address, which RFC 6066 forbids and Node answers with a DEP0123 warning on every
+ * process that connects to `127.0.0.1:7233` over TLS. For an IP literal the server name is
+ * left out (the certificate is still checked against the IP, through `host`). This wraps
+ * grpc-js's connector factory (1.14); if a later grpc-js lacks it, nothing changes but the
+ * warning.
+ */
+function omitSniForIpLiterals(credentials: grpc.ChannelCredentials): void {
+  const c = credentials as unknown as { _createSecureConnector?: (...args: unknown[]) => { connectionOptions?: { servername?: string } } };
+  const create = c._createSecureConnector;
+  if (typeof create !== 'function') return;
+  c._createSecureConnector = function (this: unknown, ...args: unknown[]) {
+    const connector = create.apply(this, args);
+    const options = connector?.connectionOptions;
+    if (options && typeof options.servername === 'string' && isIP(options.servername.replace(/^\[|\]$/g, ''))) delete options.servername;
+    return connector;
+  };
+}
+
 /** The grpc-js credentials and channel options for compiled TLS settings (or plaintext). */
 export function channelCredentials(tls: CompiledTls | undefined): { credentials: grpc.ChannelCredentials; channelOptions: grpc.ChannelOptions } {
   if (!tls) return { credentials: grpc.credentials.createInsecure(), channelOptions: {} };
@@ -206,6 +227,7 @@ export function channelCredentials(tls: CompiledTls | undefined): { credentials:
   } catch (err) {
     throw tlsError(tls.clientCertPair ? 'tls.clientCertPair' : 'tls.serverRootCACertificate', 'was refused by the TLS library. Check that it holds valid PEM.', safeCause(err));
   }
+  omitSniForIpLiterals(credentials);
   const channelOptions: grpc.ChannelOptions = {};
   if (tls.serverNameOverride) {
     channelOptions['grpc.ssl_target_name_override'] = tls.serverNameOverride;

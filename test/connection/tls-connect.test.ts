@@ -9,6 +9,9 @@ import * as net from 'node:net';
 import { Connection, type ConnectionOptions } from '../../src/index';
 import { makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
 import { timed } from '../helpers/wait';
+import { spawnNode } from '../helpers/processes';
+import { issueCertificate } from '../helpers/certs';
+import * as path from 'node:path';
 import { startRecordingServer, type RecordingServer } from './recording-server';
 
 const test = suite('connection: TLS, mTLS and connect failures');
@@ -67,6 +70,36 @@ test('TLS with the test CA: a real handshake to 127.0.0.1 (IP SAN) and to localh
     const info = await connection.workflowService.getSystemInfo({});
     assert.is(info.serverVersion, 'recording');
     await connection.close();
+  }
+}));
+
+test('TLS to an IP literal sends no server name, so Node raises no DEP0123 warning; the IP SAN is still checked', timed(60_000, async () => {
+  // In a fresh process: Node warns once per process, so an earlier connection here would hide it.
+  const script = `
+    const { Connection } = require(${JSON.stringify(path.resolve(__dirname, '../../src/index.js'))});
+    const warnings = [];
+    process.on('warning', (w) => warnings.push(w.code || w.name));
+    (async () => {
+      const c = await Connection.connect({ address: ${JSON.stringify(tlsServer.address)}, tls: { serverRootCACertificate: ${JSON.stringify(pki.ca.cert)} }, connectTimeout: '10s' });
+      await c.close();
+      setImmediate(() => console.log(JSON.stringify({ warnings })));
+    })().catch((e) => { console.log(JSON.stringify({ error: e.message })); });`;
+  const child = spawnNode(['-e', script]);
+  await child.exited;
+  const result = JSON.parse(child.output().trim().split('\n').pop()!);
+  assert.is(result.error, undefined, child.output());
+  assert.equal(result.warnings, [], child.output());
+  // The certificate is still checked against the IP: a CA-trusted certificate for localhost only (no IP SAN) is refused at 127.0.0.1.
+  const dnsOnly = issueCertificate(pki.dir, 'dns-only', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server', san: { dns: ['localhost'] } });
+  const server = await startRecordingServer({}, grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(dnsOnly.cert), private_key: Buffer.from(dnsOnly.key) }], false));
+  try {
+    const err = await connectError({ address: server.address, tls: { serverRootCACertificate: pki.ca.cert } });
+    assert.match(err.message, /127\.0\.0\.1/);
+    assert.match(err.message, /IP|altnames|name/i);
+    const ok = await Connection.connect({ address: `localhost:${server.port}`, tls: { serverRootCACertificate: pki.ca.cert }, connectTimeout: '10s' });
+    await ok.close();
+  } finally {
+    await server.close();
   }
 }));
 

@@ -82,6 +82,8 @@ export interface IssueOptions {
   notBefore?: Date;
   /** @default in 24 hours */
   notAfter?: Date;
+  /** Server certificates' SANs. @default DNS localhost and IP 127.0.0.1 */
+  san?: { dns?: string[]; ip?: string[] };
 }
 
 function issue(options: IssueOptions & { issuerForge?: Issuer }): Issued {
@@ -101,7 +103,10 @@ function issue(options: IssueOptions & { issuerForge?: Issuer }): Issued {
   } else {
     extensions.push({ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
     extensions.push(options.kind === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true });
-    if (options.kind === 'server') extensions.push({ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] });
+    if (options.kind === 'server') {
+      const san = options.san ?? { dns: ['localhost'], ip: ['127.0.0.1'] };
+      extensions.push({ name: 'subjectAltName', altNames: [...(san.dns ?? []).map((value) => ({ type: 2, value })), ...(san.ip ?? []).map((ip) => ({ type: 7, ip }))] });
+    }
   }
   extensions.push({ name: 'subjectKeyIdentifier' });
   cert.setExtensions(extensions);

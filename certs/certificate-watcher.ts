@@ -204,6 +204,15 @@ export class CertificateWatcher {
     return { ...this.infoValue };
   }
 
+  /**
+   * How many times the watcher has read and judged the files (polls, file events, rechecks,
+   * `reload()`), whatever it found. Lets a caller (or a test) know the watcher has looked
+   * since a change, before concluding that nothing went live.
+   */
+  get checkCount(): number {
+    return this.checks;
+  }
+
   /** How many times a new pair went live since the watcher started. */
   get reloadCount(): number {
     return this.reloads;
@@ -272,8 +281,11 @@ export class CertificateWatcher {
     }
   }
 
+  private checks = 0;
+
   private async check(): Promise<boolean> {
     if (this.closed) return false;
+    this.checks++;
     const candidate = this.readCandidate();
     if ('error' in candidate) {
       // A file missing for a moment is normal during a swap: report only if it stays so.

@@ -47,6 +47,12 @@ function cnOf(w: CertificateWatcher): string {
   return /CN=([^,]+)/.exec(w.info().subject)![1]!;
 }
 
+/** Resolves once the watcher has read and judged the files twice more (a poll and its recheck at least), so "nothing happened" is a finding, not luck. */
+async function lookedTwice(watcher: { checkCount: number }): Promise<void> {
+  const start = watcher.checkCount;
+  await waitFor(() => watcher.checkCount >= start + 2, 10_000, 'two more checks of the files');
+}
+
 test('replaced files go live: onChange gets the new pair and info, reloadCount counts', timed(15_000, async () => {
   const dir = folder('plain');
   const a = newPair();
@@ -113,9 +119,10 @@ test('a half-written pair never goes live; the complete pair then does', timed(1
   try {
     // The certificate first, truncated mid-way, then complete; the key follows later.
     fs.writeFileSync(path.join(dir, 'c.pem'), b.cert.slice(0, 300));
-    await new Promise((r) => setTimeout(r, 120));
+    await lookedTwice(watcher);
+    assert.is(watcher.reloadCount, 0, 'a truncated certificate does not go live');
     fs.writeFileSync(path.join(dir, 'c.pem'), b.cert);
-    await new Promise((r) => setTimeout(r, 120));
+    await lookedTwice(watcher);
     assert.is(watcher.reloadCount, 0, 'nothing went live while the key was old');
     assert.is(watcher.current().key.toString(), a.key);
     fs.writeFileSync(path.join(dir, 'k.pem'), b.key);
@@ -142,7 +149,9 @@ test('an invalid pair is reported once and the old pair stays in force', timed(1
     replace(path.join(dir, 'k.pem'), foreign.key);
     replace(path.join(dir, 'c.pem'), foreign.cert);
     await waitFor(() => rejected.length > 0, 5000, 'the report');
-    await new Promise((r) => setTimeout(r, 400));
+    // Let the watcher look again several times over the same bad pair: still one report.
+    await lookedTwice(watcher);
+    await lookedTwice(watcher);
     assert.equal(rejected, ['UNKNOWN_ISSUER'], 'reported once, naming the problem');
     assert.is(watcher.info().fingerprint256, before);
     assert.is(watcher.reloadCount, 0);

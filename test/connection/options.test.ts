@@ -96,9 +96,10 @@ errors('rejects a malformed address', () => {
 });
 
 errors('rejects a bad duration, naming the option and the expected form', () => {
-  const err = compileError({ connectTimeout: '10 seconds' });
+  const err = compileError({ connectTimeout: '10 parsecs' });
   assert.is(err.code, 'ERR_INVALID_OPTION');
-  assert.match(err.message, /^`connectTimeout` must be a duration such as "500ms", "10s", "1m" or a number of milliseconds; got "10 seconds"\.$/);
+  assert.match(err.message, /^`connectTimeout` must be a duration such as "500ms", "10s", "1 minute", "2 hrs" or a number of milliseconds; got "10 parsecs"\.$/);
+  assert.is(compileConnectionOptions({ connectTimeout: '10 seconds' }).connectTimeoutMs, 10_000);
   assert.match(compileError({ callTimeout: -1 }).message, /`callTimeout` must be a non-negative, finite number of milliseconds/);
   assert.match(compileError({ connectTimeout: 0 }).message, /`connectTimeout` must be longer than zero/);
   assert.match(compileError({ callTimeout: {} }).message, /`callTimeout` must be a duration.*got object/);

@@ -10,7 +10,7 @@ const ALLOWED_FROM: Record<WorkerState, readonly WorkerState[]> = {
   STOPPING: ['RUNNING'],
   DRAINING: ['STOPPING'],
   DRAINED: ['DRAINING'],
-  STOPPED: ['DRAINED'],
+  STOPPED: ['DRAINED', 'INITIALIZED'], // from INITIALIZED: shutdown() of a worker that never ran
   FAILED: ['RUNNING', 'STOPPING', 'DRAINING', 'DRAINED'],
 };
 

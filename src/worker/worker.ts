@@ -143,8 +143,9 @@ export class Worker {
         };
       }
     }
+    this.pollsEnded = Promise.all(loops).then(() => undefined);
     this.runPromise = (async () => {
-      await Promise.all(loops);
+      await this.pollsEnded;
       // Polls end on shutdown() or on a fatal error; either way one stopAll() drains.
       this.shutdownPromise ??= this.stopAll();
       await this.shutdownPromise;
@@ -152,6 +153,9 @@ export class Worker {
     })();
     return this.runPromise;
   }
+
+  /** Resolves when every poll loop has returned (set by run()). */
+  private pollsEnded: Promise<void> = Promise.resolve();
 
   private inFlightTasks = new Set<Promise<void>>();
 
@@ -204,11 +208,36 @@ export class Worker {
    * Starts a graceful shutdown: STOPPING (polls end; activities see
    * `workerShutdownSignal`), DRAINING (in-flight work finishes; activities are
    * cancelled after `shutdownGraceTime`), DRAINED (cache evicted), STOPPED.
+   *
+   * Idempotent: concurrent and repeated calls return the same promise, which resolves
+   * once the worker has stopped (or FAILED: `run()` rejects with the cause, this does
+   * not). A worker that never ran goes straight to STOPPED and releases what it holds.
    */
-  shutdown(): void {
-    this.machine.require(['RUNNING'], 'shutdown');
-    this.machine.transition('STOPPING');
-    this.shutdownPromise = this.stopAll();
+  shutdown(): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    if (this.machine.state === 'INITIALIZED') {
+      this.machine.transition('STOPPED');
+      this.shutdownPromise = this.releaseResources();
+    } else if (this.machine.state === 'RUNNING') {
+      this.machine.transition('STOPPING');
+      this.shutdownPromise = this.stopAll();
+    } else {
+      // FAILED before any shutdown began: run() is already draining.
+      this.shutdownPromise = this.runPromise?.then(() => undefined, () => undefined) ?? Promise.resolve();
+    }
+    return this.shutdownPromise;
+  }
+
+  /** `await using worker = await Worker.create(…)`: shuts down and waits until stopped. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+    await this.runPromise?.catch(() => undefined);
+  }
+
+  /** Releases what a worker that never ran holds: its sandboxes and the connection it opened. */
+  private async releaseResources(): Promise<void> {
+    await this.sandboxes?.close();
+    if (this.ownsConnection) await this.connection.close();
   }
 
   private async stopAll(): Promise<void> {
@@ -218,15 +247,20 @@ export class Worker {
     this.pollAbort.abort();
     const graceTimer = setTimeout(() => this.activities?.cancelAll(), o.shutdownGraceTimeMs);
     let forced = false;
+    let onForced!: () => void;
+    const forcedEvent = new Promise<void>((resolve) => (onForced = resolve));
     const forceTimer = setTimeout(() => {
       forced = true;
+      onForced();
       void this.activities?.abandonAll();
     }, o.shutdownForceTimeMs);
     try {
-      await this.waitPollersStopped();
+      await this.pollsEnded;
       if (this.machine.state === 'STOPPING') this.machine.transition('DRAINING');
+      // Tasks that finish add no new ones (polls have ended), but eager activities may
+      // join while a completion is in flight: wait again until the set is empty.
       while (this.inFlightTasks.size > 0 && !forced) {
-        await Promise.race([Promise.allSettled([...this.inFlightTasks]), new Promise((r) => setTimeout(r, 50))]);
+        await Promise.race([Promise.allSettled([...this.inFlightTasks]), forcedEvent]);
       }
       this.workflows?.cache.evictAll();
       await this.sandboxes?.close();
@@ -246,10 +280,6 @@ export class Worker {
     }
     if (this.ownsConnection) await this.connection.close();
     o.logger.info('worker stopped', { afterMs: Date.now() - started });
-  }
-
-  private async waitPollersStopped(): Promise<void> {
-    while (this.pollers.workflow + this.pollers.sticky + this.pollers.activity > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
   private fail(err: Error): void {
@@ -272,7 +302,7 @@ export class Worker {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    if (this.machine.state === 'RUNNING') this.shutdown();
+    void this.shutdown();
     await running;
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
@@ -283,10 +313,15 @@ export class Worker {
       const handler = () => {
         if (this.machine.state === 'RUNNING') {
           this.options.logger.info(`received ${sig}, shutting down (send it again to exit at once)`);
-          this.shutdown();
-        } else {
-          process.exit(1);
+          void this.shutdown();
+          return;
         }
+        // A second signal: hand it back to Node. With our handlers gone, the re-raised
+        // signal gets its default disposition (the process ends) unless the app listens
+        // for it itself; the library never calls process.exit.
+        this.options.logger.warn(`received ${sig} again while shutting down; leaving it to the process`);
+        this.removeSignalHandlers();
+        process.kill(process.pid, sig);
       };
       process.on(sig, handler);
       this.signalHandlers.push([sig, handler]);

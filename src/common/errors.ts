@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_TLS_CERT_EXPIRED: { area: 'connection', doc: 'The client certificate of the connection has expired (for example when `Worker.create` is called on a long-lived connection whose certificate was not rotated); the message names the subject and the date. Rotate it with `connection.setTlsConfig` or `watchCertificateFiles`.' },
   ERR_TLS_CONFIG: { area: 'config', doc: 'A TLS input (certificate, key or CA) could not be read or parsed; the message names the option.' },
   ERR_SERVER_START: { area: 'server', doc: 'The development server could not start (port in use, unreadable certificate, database error).' },
+  ERR_SERVER_SQLITE_MISSING: { area: 'server', doc: 'The dev server was asked for `--db-filename`, but the optional package better-sqlite3 is not installed or its native addon did not build. Install `better-sqlite3@12`, or run in memory.' },
   ERR_SERVER_STORE: { area: 'server', doc: 'The development server database could not be opened or has an unknown schema.' },
   ERR_ILLEGAL_STATE: { area: 'state', doc: 'A method was called in a state that does not allow it; the message names the state.' },
   ERR_CLI_USAGE: { area: 'cli', doc: 'A command-line flag is unknown, missing a value, or malformed.' },

@@ -3,8 +3,9 @@
  * the run's state as JSON, its new history events as encoded protobuf, and the
  * current-run pointers. WAL with synchronous=NORMAL survives a killed process.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ServerError } from '../../common/errors';
+import { loadSqliteDriver } from './sqlite-driver';
 import { decodeJson, encodeJson, HistoryEventType, type JsonEvent } from '../json-proto';
 import type { ExecutionState } from '../state';
 import type { NamespaceRecord, Store, StoreBatch, StoreSnapshot } from './store';
@@ -21,7 +22,8 @@ export class SqliteStore implements Store {
   constructor(readonly filename: string) {
     let opened: Database.Database | undefined;
     try {
-      this.db = opened = new Database(filename);
+      const Driver = loadSqliteDriver();
+      this.db = opened = new Driver(filename);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(`

@@ -1,8 +1,26 @@
 /** The sticky cache: workflow runs kept in memory between tasks, least recently used evicted first. */
 import type { RunDriver } from '../engine/run-driver';
 
+/** What the cache did since the worker started (for `worker.getStatus().stickyCache`). */
+export interface StickyCacheStats {
+  size: number;
+  capacity: number;
+  /** Tasks whose run was in the cache. */
+  hits: number;
+  /** Tasks whose run was not: the run replays its full history. */
+  misses: number;
+  /** Runs evicted to make room for another (least recently used first). */
+  evictedForRoom: number;
+  /** Runs evicted for any reason (room, completion, failure, shutdown). */
+  evicted: number;
+}
+
 export class StickyCache {
   private readonly runs = new Map<string, RunDriver>();
+  private hits = 0;
+  private misses = 0;
+  private evictedForRoom = 0;
+  private evicted = 0;
 
   constructor(readonly capacity: number, private readonly onEvict: (runId: string) => void = () => undefined) {}
 
@@ -19,6 +37,18 @@ export class StickyCache {
     return d;
   }
 
+  /** Like {@link get}, and counts a hit or a miss: call once per workflow task. */
+  lookup(runId: string): RunDriver | undefined {
+    const d = this.get(runId);
+    if (d) this.hits++;
+    else this.misses++;
+    return d;
+  }
+
+  stats(): StickyCacheStats {
+    return { size: this.runs.size, capacity: this.capacity, hits: this.hits, misses: this.misses, evictedForRoom: this.evictedForRoom, evicted: this.evicted };
+  }
+
   put(driver: RunDriver): void {
     if (this.capacity === 0) {
       driver.dispose();
@@ -28,6 +58,7 @@ export class StickyCache {
     this.runs.set(driver.runId, driver);
     while (this.runs.size > this.capacity) {
       const oldest = this.runs.keys().next().value as string;
+      this.evictedForRoom++;
       this.evict(oldest);
     }
   }
@@ -36,6 +67,7 @@ export class StickyCache {
     const d = this.runs.get(runId);
     if (!d) return;
     this.runs.delete(runId);
+    this.evicted++;
     d.dispose();
     this.onEvict(runId);
   }

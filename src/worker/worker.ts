@@ -14,6 +14,7 @@ import { WorkerStateMachine, type WorkerState } from './worker-state';
 import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
 import { ActivityTaskProcessor } from './activity-tasks';
 import { Semaphore } from './semaphore';
+import type { StickyCacheStats } from './sticky-cache';
 import type { SandboxCaller } from '../engine/run-driver';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 
@@ -25,6 +26,8 @@ export interface WorkerStatus {
   pollers: { workflow: number; sticky: number; activity: number };
   inFlight: { workflowTasks: number; activities: number };
   cachedWorkflows: number;
+  /** The sticky cache's counters (hits, misses, evictions); absent on an activity-only worker. */
+  stickyCache?: StickyCacheStats;
 }
 
 export class Worker {
@@ -105,6 +108,7 @@ export class Worker {
       pollers: { ...this.pollers },
       inFlight: { workflowTasks: this.workflows?.inFlight ?? 0, activities: this.activities?.inFlight ?? 0 },
       cachedWorkflows: this.workflows?.cache.size ?? 0,
+      stickyCache: this.workflows?.cache.stats(),
     };
   }
 

@@ -125,7 +125,7 @@ export class WorkflowTaskProcessor {
   private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
     const runId: string = task.workflowExecution.runId;
     const startedEventId = num(task.startedEventId);
-    let driver = this.cache.get(runId);
+    let driver = this.cache.lookup(runId);
     if (driver && driver.lastStartedEventId !== num(task.previousStartedEventId)) {
       this.cache.evict(runId);
       driver = undefined;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Connection, type ConnectionOptions } from '../../src/index';
 import { DevServer } from '../../src/testing';
 import { issueCertificate, makeTestPki, removeTestPki, type TestCert, type TestPki } from '../helpers/certs';
-import { withTimeout } from '../helpers/wait';
+import { waitFor, withTimeout } from '../helpers/wait';
 
 const test = suite('connection: hot TLS rotation');
 let pki: TestPki;
@@ -81,7 +81,11 @@ test('a long poll in flight moves to the new channel at once and still receives 
     try {
       const taskQueue = `rot-poll-${randomUUID()}`;
       const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rotation-test' });
-      await new Promise((r) => setTimeout(r, 200));
+      // The poll is in flight once the server has registered its poller.
+      await waitFor(async () => {
+        const d = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 } as never);
+        return (d as { pollers?: Array<{ identity?: string }> }).pollers?.some((p) => p.identity === 'rotation-test');
+      }, 10_000, 'the server registered the long poll');
       const result = await connection.setTlsConfig(tls(clientCert()));
       assert.is(result.movedLongPolls, 1);
       await connection.workflowService.startWorkflowExecution({

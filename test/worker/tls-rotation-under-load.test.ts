@@ -80,10 +80,12 @@ test('300 workflows complete while the client certificate rotates 5 times and th
     const total = 300;
     const started: Array<Promise<unknown>> = [];
     const expected = new Map<string, unknown>();
+    let completed = 0;
     const rotations = (async () => {
-      // Five client rotations through the files, two server rotations, one invalid pair.
+      // Five client rotations through the files, two server rotations, one invalid pair,
+      // spread over the run by progress (each after another sixth of the workflows completed).
       for (let i = 1; i <= 5; i++) {
-        await new Promise((r) => setTimeout(r, 400));
+        await waitFor(() => completed >= (i * total) / 6, 120_000, `${(i * total) / 6} workflows completed before rotation ${i}`);
         const pair = nextPair();
         replace(key, pair.key);
         replace(crt, pair.cert);
@@ -107,8 +109,12 @@ test('300 workflows complete while the client certificate rotates 5 times and th
       const workflowId = `rot-${i}`;
       const parallel = i % 3 === 0;
       expected.set(workflowId, parallel ? ['Hello, p0!', 'Hello, p1!', 'slept-200', 'slept-50'] : `Hello, n${i}!`);
-      started.push(client.workflow.execute(parallel ? 'parallel' : 'greet', { taskQueue: 'rotation-load', workflowId, args: parallel ? [2] : [`n${i}`] }).then((r) => [workflowId, r]));
-      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 100));
+      started.push(client.workflow.execute(parallel ? 'parallel' : 'greet', { taskQueue: 'rotation-load', workflowId, args: parallel ? [2] : [`n${i}`] }).then((r) => {
+        completed++;
+        return [workflowId, r];
+      }));
+      // At most 50 outstanding: the load stays steady while the rotations happen.
+      if (i - completed >= 50) await waitFor(() => i - completed < 50, 120_000, 'outstanding workflows below 50');
     }
     await rotations;
     const results = (await Promise.all(started)) as Array<[string, unknown]>;
@@ -135,20 +141,32 @@ test('300 workflows complete while the client certificate rotates 5 times and th
 
 test('Worker.create refuses a connection whose client certificate has expired, naming subject and date', timed(20_000, async () => {
   const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key } });
-  const shortLived = issueCertificate(pki.dir, 'short-lived', { cn: 'short-lived-worker', kind: 'client', issuer: pki.ca, notAfter: new Date(Date.now() + 1500) });
-  const connection = await Connection.connect({
-    address: server.address,
-    tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost', clientCertPair: { crt: shortLived.cert, key: shortLived.key } },
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  // A certificate that expires a few seconds after connecting; the test waits for the
+  // connection's own expiry event, not a sleep. A machine so slow that the certificate
+  // expired before connect finished gets a longer-lived one.
+  let expiredEvent!: Promise<void>;
+  let connection: Connection | undefined;
+  for (let lifetimeMs = 3000; !connection; lifetimeMs *= 2) {
+    const shortLived = issueCertificate(pki.dir, `short-lived-${lifetimeMs}`, { cn: 'short-lived-worker', kind: 'client', issuer: pki.ca, notAfter: new Date(Date.now() + lifetimeMs) });
+    let onExpired!: () => void;
+    expiredEvent = new Promise<void>((resolve) => (onExpired = resolve));
+    connection = await Connection.connect({
+      address: server.address,
+      tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost', clientCertPair: { crt: shortLived.cert, key: shortLived.key } },
+      logger: { info: () => undefined, warn: () => undefined, error: (message: string) => { if (/expired on/.test(message)) onExpired(); } },
+    }).catch((err: Error & { code?: string }) => {
+      if (lifetimeMs < 60_000 && /expired|not valid after|notAfter/i.test(err.message)) return undefined;
+      throw err;
+    });
+  }
   try {
-    await new Promise((r) => setTimeout(r, 1700));
+    await expiredEvent;
     const err = (await Worker.create({ connection, taskQueue: 'expired', activities, logger: quietLogger }).catch((e) => e)) as Error & { code?: string };
     assert.is(err.code, 'ERR_TLS_CERT_EXPIRED');
     assert.match(err.message, /short-lived-worker/);
     assert.match(err.message, /expired on \d{4}-\d\d-\d\dT/);
   } finally {
-    await connection.close();
+    await connection!.close();
     await server.close();
   }
 }));

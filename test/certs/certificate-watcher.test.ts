@@ -13,11 +13,11 @@ import { Connection } from '../../src/index';
 import { DevServer } from '../../src/testing';
 import { issueCertificate, makeTestPki, removeTestPki, type TestCert, type TestPki } from '../helpers/certs';
 import { timed, waitFor } from '../helpers/wait';
+import { quietLogger } from '../helpers/bastion-env';
 
 const test = suite('certs: watchCertificateFiles');
 let pki: TestPki;
 let serial = 0;
-const quiet = { info: () => undefined, warn: () => undefined };
 
 test.before(async () => {
   pki = await makeTestPki();
@@ -59,7 +59,7 @@ test('replaced files go live: onChange gets the new pair and info, reloadCount c
   const b = newPair();
   fs.writeFileSync(path.join(dir, 'tls.crt'), a.cert);
   fs.writeFileSync(path.join(dir, 'tls.key'), a.key);
-  const watcher = watchCertificateFiles({ crt: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key'), ca: pki.ca.certPath, pollIntervalMs: 200, logger: quiet });
+  const watcher = watchCertificateFiles({ crt: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key'), ca: pki.ca.certPath, pollIntervalMs: 200, logger: quietLogger });
   try {
     assert.is(cnOf(watcher), `watched-${serial - 1}`);
     const seen: string[] = [];
@@ -90,7 +90,7 @@ test('a Kubernetes secret volume swap (..data symlink) is noticed', timed(15_000
   fs.symlinkSync('..data/tls.crt', path.join(dir, 'tls.crt'));
   fs.symlinkSync('..data/tls.key', path.join(dir, 'tls.key'));
   // Polling is slow here: the folder watch must do the work.
-  const watcher = watchCertificateFiles({ crt: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key'), pollIntervalMs: 60_000, logger: quiet });
+  const watcher = watchCertificateFiles({ crt: path.join(dir, 'tls.crt'), key: path.join(dir, 'tls.key'), pollIntervalMs: 60_000, logger: quietLogger });
   try {
     const before = watcher.info().fingerprint256;
     write('..2026_11_25_b', b);
@@ -111,7 +111,7 @@ test('a half-written pair never goes live; the complete pair then does', timed(1
   const b = newPair();
   fs.writeFileSync(path.join(dir, 'c.pem'), a.cert);
   fs.writeFileSync(path.join(dir, 'k.pem'), a.key);
-  const watcher = watchCertificateFiles({ crt: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem'), pollIntervalMs: 50, settleMs: 20, logger: quiet });
+  const watcher = watchCertificateFiles({ crt: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem'), pollIntervalMs: 50, settleMs: 20, logger: quietLogger });
   const live: string[] = [];
   const rejected: string[] = [];
   watcher.onChange((_p, info) => void live.push(info.subject));
@@ -185,7 +185,7 @@ test('bad start: unreadable files or an unusable pair throw ERR_CERTS_WATCH; the
   assert.not.match(mismatch.message, /PRIVATE KEY-----/);
   assert.is(attempt({ crt: '', key: 'x' }).code, 'ERR_CERTS_INVALID_OPTION');
   fs.writeFileSync(path.join(dir, 'k.pem'), a.key);
-  const watcher = watchCertificateFiles({ crt: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem'), logger: quiet });
+  const watcher = watchCertificateFiles({ crt: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem'), logger: quietLogger });
   try {
     assert.not.match(inspect(watcher), /PRIVATE KEY/);
     assert.not.match(JSON.stringify(watcher), /PRIVATE KEY/);

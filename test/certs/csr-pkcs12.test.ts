@@ -18,6 +18,7 @@ import {
   type IssuedCertificate, type KeyType,
 } from '../../certs/index';
 import { withTimeout } from '../helpers/wait';
+import { rejection } from '../helpers/errors';
 
 const test = suite('certs: CSR and PKCS#12');
 const OPENSSL = '/usr/bin/openssl';
@@ -32,14 +33,6 @@ async function caFor(keyType: KeyType): Promise<IssuedCertificate> {
   return ca;
 }
 
-async function rejects(p: Promise<unknown> | (() => unknown)): Promise<Error & { code?: string }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error');
-}
 
 function openssl(args: string[]): string {
   return execFileSync(OPENSSL, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -143,10 +136,10 @@ test('a tampered CSR is refused with ERR_CERTS_CSR_SIGNATURE', () => withTimeout
   const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   assert.is(inspectCsr(tampered).subject, 'CN=worker-9');
   assert.is(inspectCsr(tampered).signatureValid, false);
-  const e = await rejects(signCsr({ ca, csrPem: tampered, profile: 'client' }));
+  const e = await rejection(signCsr({ ca, csrPem: tampered, profile: 'client' }));
   assert.is(e.code, 'ERR_CERTS_CSR_SIGNATURE');
   assert.match(e.message, /`csrPem` \(subject CN=worker-9\) is not signed by its own key/);
-  const garbage = await rejects(signCsr({ ca, csrPem: 'not a request', profile: 'client' }));
+  const garbage = await rejection(signCsr({ ca, csrPem: 'not a request', profile: 'client' }));
   assert.is(garbage.code, 'ERR_CERTS_INVALID_PEM');
 }));
 
@@ -154,11 +147,11 @@ test('createCsr reuses a given key and rejects keyType with keyPem', () => withT
   const { keyPem } = await createCsr({ commonName: 'a', keyType: 'ecdsa-p256' });
   const again = await createCsr({ commonName: 'b', keyPem });
   assert.is(again.keyPem, keyPem);
-  const both = await rejects(createCsr({ commonName: 'c', keyPem, keyType: 'rsa-2048' }));
+  const both = await rejection(createCsr({ commonName: 'c', keyPem, keyType: 'rsa-2048' }));
   assert.is(both.code, 'ERR_CERTS_INVALID_OPTION');
   assert.match(both.message, /`keyType` and `keyPem`/);
   assert.not.ok(both.message.includes(keyPem.slice(40, 80)));
-  const badSan = await rejects(createCsr({ commonName: 'c', ipAddresses: ['300.0.0.1'] }));
+  const badSan = await rejection(createCsr({ commonName: 'c', ipAddresses: ['300.0.0.1'] }));
   assert.match(badSan.message, /`ipAddresses`/);
 }));
 
@@ -166,16 +159,16 @@ test('a wrong password gives ERR_CERTS_BAD_PASSWORD without the password; junk g
   const ca = await caFor('ecdsa-p256');
   const leaf = await issueCertificate({ ca, profile: 'client', commonName: 'w' });
   const p12 = exportPkcs12({ certPem: leaf.certPem, keyPem: leaf.keyPem, password: 'right-horse-battery' });
-  const e = await rejects(() => importPkcs12(p12, 'wrong-horse-battery'));
+  const e = await rejection(() => importPkcs12(p12, 'wrong-horse-battery'));
   assert.is(e.code, 'ERR_CERTS_BAD_PASSWORD');
   assert.not.ok(e.message.includes('horse'), 'no password in the message');
   assert.is((e as { name?: string }).name, 'CertsError');
-  const junk = await rejects(() => importPkcs12(Buffer.from('definitely not pkcs12'), 'x'));
+  const junk = await rejection(() => importPkcs12(Buffer.from('definitely not pkcs12'), 'x'));
   assert.is(junk.code, 'ERR_CERTS_INVALID_PKCS12');
-  const empty = await rejects(() => exportPkcs12({ certPem: leaf.certPem, keyPem: leaf.keyPem, password: '' }));
+  const empty = await rejection(() => exportPkcs12({ certPem: leaf.certPem, keyPem: leaf.keyPem, password: '' }));
   assert.is(empty.code, 'ERR_CERTS_INVALID_OPTION');
   const other = await issueCertificate({ ca, profile: 'client', commonName: 'other' });
-  const mismatch = await rejects(() => exportPkcs12({ certPem: leaf.certPem, keyPem: other.keyPem, password: 'p' }));
+  const mismatch = await rejection(() => exportPkcs12({ certPem: leaf.certPem, keyPem: other.keyPem, password: 'p' }));
   assert.is(mismatch.code, 'ERR_CERTS_KEY_MISMATCH');
   // The file itself never holds the key in the clear.
   const clearKey = crypto.createPrivateKey(leaf.keyPem).export({ type: 'pkcs8', format: 'der' });

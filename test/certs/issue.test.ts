@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { createCertificateAuthority, issueCertificate, inspectCertificate, type IssuedCertificate, type KeyType } from '../../certs/index';
+import { rejection } from '../helpers/errors';
 
 const test = suite('certs: issue');
 
@@ -15,14 +16,6 @@ function withTimeout<T>(p: Promise<T>, ms = 10_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
 }
 
-async function rejects(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 for (const keyType of ['ecdsa-p384', 'ecdsa-p256', 'rsa-2048'] as KeyType[]) {
   test(`${keyType}: CA, client and server certificates verify with node:crypto`, async () => {
@@ -100,34 +93,34 @@ test('validityDays past the CA is clamped to one day before it, with a warning',
 });
 
 test('rejects validityDays above 365 with ERR_CERTS_INVALID_OPTION', async () => {
-  const e = await rejects(createCertificateAuthority({ commonName: 'CA', validityDays: 400 }));
+  const e = await rejection(createCertificateAuthority({ commonName: 'CA', validityDays: 400 }));
   assert.is(e.code, 'ERR_CERTS_INVALID_OPTION');
   assert.match(e.message, /`validityDays` is 400, above the maximum of 365/);
 });
 
 test('rejects an unknown keyType, a bad IP and a missing commonName', async () => {
   const ca = await createCertificateAuthority({ commonName: 'CA', keyType: 'ecdsa-p256' });
-  const bad = await rejects(createCertificateAuthority({ commonName: 'CA', keyType: 'dsa' as KeyType }));
+  const bad = await rejection(createCertificateAuthority({ commonName: 'CA', keyType: 'dsa' as KeyType }));
   assert.is(bad.code, 'ERR_CERTS_INVALID_OPTION');
   assert.match(bad.message, /`keyType` must be one of/);
-  const ip = await rejects(issueCertificate({ ca, profile: 'server', commonName: 's', ipAddresses: ['300.1.1.1'] }));
+  const ip = await rejection(issueCertificate({ ca, profile: 'server', commonName: 's', ipAddresses: ['300.1.1.1'] }));
   assert.match(ip.message, /`ipAddresses` must be an array of IPv4 or IPv6 addresses/);
-  const cn = await rejects(issueCertificate({ ca, profile: 'client', commonName: '' }));
+  const cn = await rejection(issueCertificate({ ca, profile: 'client', commonName: '' }));
   assert.match(cn.message, /`commonName` must be a non-empty string/);
 });
 
 test('rejects a CA key that does not match the CA certificate, without key text in the message', async () => {
   const ca = await createCertificateAuthority({ commonName: 'CA', keyType: 'ecdsa-p256' });
   const other = await createCertificateAuthority({ commonName: 'Other', keyType: 'ecdsa-p256' });
-  const e = await rejects(issueCertificate({ ca: { certPem: ca.certPem, keyPem: other.keyPem }, profile: 'client', commonName: 'w' }));
+  const e = await rejection(issueCertificate({ ca: { certPem: ca.certPem, keyPem: other.keyPem }, profile: 'client', commonName: 'w' }));
   assert.is(e.code, 'ERR_CERTS_KEY_MISMATCH');
   assert.match(e.message, /`ca.keyPem` does not match the public key of `ca.certPem` \(subject CN=CA\)/);
   const body = other.keyPem.split('\n')[1]!;
   assert.not.ok(e.message.includes(body));
-  const unreadable = await rejects(issueCertificate({ ca: { certPem: ca.certPem, keyPem: 'garbage' }, profile: 'client', commonName: 'w' }));
+  const unreadable = await rejection(issueCertificate({ ca: { certPem: ca.certPem, keyPem: 'garbage' }, profile: 'client', commonName: 'w' }));
   assert.is(unreadable.code, 'ERR_CERTS_INVALID_PEM');
   const leaf = await issueCertificate({ ca, profile: 'client', commonName: 'w' });
-  const notCa = await rejects(issueCertificate({ ca: leaf, profile: 'client', commonName: 'x' }));
+  const notCa = await rejection(issueCertificate({ ca: leaf, profile: 'client', commonName: 'x' }));
   assert.match(notCa.message, /is not a CA certificate/);
 });
 

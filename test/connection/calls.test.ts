@@ -9,6 +9,7 @@ import { Connection, CLIENT_VERSION, VERSION, type ConnectionOptions } from '../
 import { serviceMethodNames, WORKFLOW_SERVICE_NAME, temporal, type TemporalTypes } from '../../src/common/proto';
 import { timed } from '../helpers/wait';
 import { failFirst, grpcError, hangUntilCancelled, startRecordingServer, type Handler, type RecordingServer } from './recording-server';
+import { rejection } from '../helpers/errors';
 
 const FAST_RETRY = { maxAttempts: 5, initialIntervalMs: 5, maxIntervalMs: 20 };
 
@@ -26,14 +27,6 @@ async function withServer(handlers: Record<string, Handler>, options: Connection
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown; details?: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const basics = suite('connection: connect and headers');
 

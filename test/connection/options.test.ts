@@ -17,15 +17,8 @@ import {
 } from '../../src/index';
 import { backoffMs, isLongPoll } from '../../src/connection/retry-policy';
 import { timed } from '../helpers/wait';
+import { thrown } from '../helpers/errors';
 
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
 
 function compileError(options: unknown): Error & { code?: string } {
   return thrown(() => compileConnectionOptions(options as ConnectionOptions));

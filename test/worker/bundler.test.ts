@@ -13,6 +13,7 @@ import { BastionError, BundleError, ConfigError } from '../../src/common/errors'
 import { bundleWorkflowCode, DEFAULT_RUNTIME_MODULE_PATH, DEFAULT_WORKFLOW_MODULE_ALIASES, type BundleOptions } from '../../src/worker/bundler';
 import { WorkflowSandboxes } from '../../src/worker/sandbox';
 import { timed } from '../helpers/wait';
+import { rejection } from '../helpers/errors';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/sandbox');
 const fixture = (name: string) => path.join(FIXTURES, name);
@@ -25,15 +26,6 @@ const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 const bundle = (options: Partial<BundleOptions> & { workflowsPath: string }) =>
   bundleWorkflowCode({ runtimeModulePath: STUB_RUNTIME, ...options });
 
-async function rejection(promise: Promise<unknown>): Promise<BastionError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof BastionError, `expected a BastionError, got ${String(err)}`);
-    return err as BastionError;
-  }
-  throw new Error('expected the bundle to fail');
-}
 
 let tmp: string;
 const tmpFile = (name: string, source: string) => {
@@ -94,7 +86,7 @@ test('lets workflow code use assert, url and util', timed(30_000, async () => {
 }));
 
 test('fails on a disallowed import, naming each module with its import chain', timed(30_000, async () => {
-  const err = await rejection(bundle({ workflowsPath: fixture('imports-fs.js') }));
+  const err = await rejection(bundle({ workflowsPath: fixture('imports-fs.js') }), BastionError);
   assert.ok(err instanceof BundleError);
   assert.is(err.code, 'ERR_BUNDLE_DISALLOWED_MODULE');
   assert.ok(err.message.includes(`'fs': imports-fs.js → ${path.join('helpers', 'uses-fs.js')} → 'fs'`), err.message);
@@ -114,14 +106,14 @@ test('replaces modules in ignoreModules by empty modules, with or without node:'
 
 test('fails on client, worker and activity packages in workflow code', timed(30_000, async () => {
   const file = tmpFile('uses-client.js', "const { Client } = require('@temporalio/client');\nexports.start = () => new Client();\n");
-  const err = await rejection(bundle({ workflowsPath: file }));
+  const err = await rejection(bundle({ workflowsPath: file }), BastionError);
   assert.is(err.code, 'ERR_BUNDLE_DISALLOWED_MODULE');
   assert.match(err.message, /'@temporalio\/client': uses-client\.js → '@temporalio\/client'/);
 }));
 
 test('reports a syntax error as ERR_BUNDLE_FAILED with webpack\'s message', timed(30_000, async () => {
   const file = tmpFile('broken.js', 'export function broken( {\n');
-  const err = await rejection(bundle({ workflowsPath: file }));
+  const err = await rejection(bundle({ workflowsPath: file }), BastionError);
   assert.ok(err instanceof BundleError);
   assert.is(err.code, 'ERR_BUNDLE_FAILED');
   assert.match(err.message, /broken\.js/);
@@ -130,14 +122,14 @@ test('reports a syntax error as ERR_BUNDLE_FAILED with webpack\'s message', time
 
 test('reports a module that cannot be found as ERR_BUNDLE_FAILED', timed(30_000, async () => {
   const file = tmpFile('missing.js', "export { x } from './nowhere';\n");
-  const err = await rejection(bundle({ workflowsPath: file }));
+  const err = await rejection(bundle({ workflowsPath: file }), BastionError);
   assert.is(err.code, 'ERR_BUNDLE_FAILED');
   assert.match(err.message, /Can't resolve '\.\/nowhere'/);
 }));
 
 test('hints at compiling first when workflowsPath is a TypeScript file', timed(30_000, async () => {
   const file = tmpFile('typed.ts', 'export function typed(x: number): number { return x; }\n');
-  const err = await rejection(bundle({ workflowsPath: file }));
+  const err = await rejection(bundle({ workflowsPath: file }), BastionError);
   assert.is(err.code, 'ERR_BUNDLE_FAILED');
   assert.match(err.message, /compiled `\.js` file/);
 }));
@@ -191,16 +183,16 @@ test('applies webpackConfigHook and reports to the logger', timed(30_000, async 
 }));
 
 test('rejects a missing workflowsPath and malformed options with ERR_INVALID_OPTION', timed(10_000, async () => {
-  const missing = await rejection(bundle({ workflowsPath: path.join(tmp, 'nope.js') }));
+  const missing = await rejection(bundle({ workflowsPath: path.join(tmp, 'nope.js') }), BastionError);
   assert.ok(missing instanceof ConfigError);
   assert.is(missing.code, 'ERR_INVALID_OPTION');
   assert.match(missing.message, /`workflowsPath` names .*nope\.js, which does not exist/);
-  const notArray = await rejection(bundle({ workflowsPath: fixture('workflows.js'), ignoreModules: 'fs' as unknown as string[] }));
+  const notArray = await rejection(bundle({ workflowsPath: fixture('workflows.js'), ignoreModules: 'fs' as unknown as string[] }), BastionError);
   assert.match(notArray.message, /`ignoreModules` must be an array/);
-  const badHook = await rejection(bundle({ workflowsPath: fixture('workflows.js'), webpackConfigHook: (c) => ({ ...c, mode: 'sideways' as never }) }));
+  const badHook = await rejection(bundle({ workflowsPath: fixture('workflows.js'), webpackConfigHook: (c) => ({ ...c, mode: 'sideways' as never }) }), BastionError);
   assert.is(badHook.code, 'ERR_INVALID_OPTION');
   assert.match(badHook.message, /`webpackConfigHook` returned a configuration webpack refuses/);
-  const noPath = await rejection(bundleWorkflowCode({} as BundleOptions));
+  const noPath = await rejection(bundleWorkflowCode({} as BundleOptions), BastionError);
   assert.match(noPath.message, /`workflowsPath` must be a path/);
 }));
 

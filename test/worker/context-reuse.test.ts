@@ -19,6 +19,7 @@ import { WorkflowSandboxes, type WorkflowSandbox } from '../../src/worker/sandbo
 import { ThreadSandboxes } from '../../src/worker/sandbox/thread-sandboxes';
 import { compileWorkerOptions } from '../../src/worker/worker-options';
 import { withTimeout } from '../helpers/wait';
+import { quietLogger } from '../helpers/bastion-env';
 
 /** Workflows (for the real runtime) with module state, globals, time, randomness, built-ins. */
 const WORKFLOWS = `
@@ -94,7 +95,6 @@ interface Ctx {
 const test = suite<Ctx>('runs sharing a sandbox context');
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const T0 = 1_700_000_000_000;
 
 test.before(async (ctx) => {
@@ -140,7 +140,7 @@ function result(c: Completion): unknown {
 }
 
 test('runs share the context, and each live run keeps its own module state', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   assert.ok(sandboxes.sharesContext);
   const a = start(sandboxes, 'bump');
   const b = start(sandboxes, 'bump');
@@ -151,7 +151,7 @@ test('runs share the context, and each live run keeps its own module state', ({ 
 });
 
 test('each run keeps its own globals, and a new run sees none of them', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const a = start(sandboxes, 'keepGlobal', ['a']);
   const b = start(sandboxes, 'keepGlobal', ['b']);
   const c = start(sandboxes, 'replaceGlobal');
@@ -163,7 +163,7 @@ test('each run keeps its own globals, and a new run sees none of them', ({ code 
 });
 
 test('Date and Math.random follow each run\'s activation time and seed', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const a = start(sandboxes, 'timeAndRandom', [], 1);
   const b = start(sandboxes, 'timeAndRandom', [], 2);
   const ra = result(fireTimer(a.s, T0 + 1_000)) as number[];
@@ -179,7 +179,7 @@ test('Date and Math.random follow each run\'s activation time and seed', ({ code
 });
 
 test('a run\'s attempts to change built-ins throw, and other runs see pristine built-ins', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const live = start(sandboxes, 'bump');
   assert.equal(result(start(sandboxes, 'tamper').c), ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError']);
   assert.equal(result(start(sandboxes, 'inspect').c), ['undefined', 'undefined', 2, '{"a":1}', false]);
@@ -187,12 +187,12 @@ test('a run\'s attempts to change built-ins throw, and other runs see pristine b
 });
 
 test('assigning a property a frozen prototype has still creates an own property', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   assert.equal(result(start(sandboxes, 'overrides').c), ['MyError', 'MyError: mine', 'own toString']);
 });
 
 test('a deadlock breaks only the run that overran; other live runs continue', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const other = start(sandboxes, 'bump');
   const stuck = start(sandboxes, 'spin');
   const started = Date.now();
@@ -211,7 +211,7 @@ test('a deadlock breaks only the run that overran; other live runs continue', ({
 });
 
 test('an unhandled rejection is charged to the run whose code left it', async ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const a = start(sandboxes, 'leaveRejection', ['from run A']);
   const clean = start(sandboxes, 'bump');
   const b = start(sandboxes, 'leaveRejection', ['from run B']);
@@ -225,7 +225,7 @@ test('an unhandled rejection is charged to the run whose code left it', async ({
 });
 
 test('a run that pins a global retires the context; later runs get a new one', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const live = start(sandboxes, 'bump');
   start(sandboxes, 'lockGlobal');
   const next = start(sandboxes, 'probeGlobals');
@@ -241,7 +241,7 @@ test('a run that pins a global retires the context; later runs get a new one', (
 });
 
 test('disposing runs lets go of them, and dispose is idempotent', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   for (let i = 0; i < 20; i++) {
     const { s } = start(sandboxes, 'keepGlobal', [`run ${i}`]);
     s.dispose();
@@ -254,7 +254,7 @@ test('disposing runs lets go of them, and dispose is idempotent', ({ code }) => 
 test('the state of disposed runs can be collected', async ({ code }) => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const refs: Array<WeakRef<object>> = [];
   for (let i = 0; i < 50; i++) {
     const { s } = start(sandboxes, 'keepGlobal', [`run ${i}`], i + 1, `wf-${i}`);
@@ -271,7 +271,7 @@ test('the state of disposed runs can be collected', async ({ code }) => {
 });
 
 test('with reuseContexts: false every run gets a context of its own', ({ code }) => {
-  const sandboxes = new WorkflowSandboxes(code, { logger: quiet, reuseContexts: false });
+  const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger, reuseContexts: false });
   assert.not.ok(sandboxes.sharesContext);
   const a = start(sandboxes, 'bump');
   const b = start(sandboxes, 'keepGlobal', ['b']);
@@ -285,7 +285,7 @@ test('a bundle that does not route its module cache through the global gets a co
   const notes: string[] = [];
   const legacy = code.replace(`${MODULE_CACHE_GLOBAL} || {}`, '{}');
   assert.is.not(legacy, code);
-  const sandboxes = new WorkflowSandboxes(legacy, { logger: { ...quiet, debug: (m: string) => void notes.push(m) } });
+  const sandboxes = new WorkflowSandboxes(legacy, { logger: { ...quietLogger, debug: (m: string) => void notes.push(m) } });
   assert.not.ok(sandboxes.sharesContext);
   assert.is(notes.length, 1);
   const a = start(sandboxes, 'bump');
@@ -295,7 +295,7 @@ test('a bundle that does not route its module cache through the global gets a co
 });
 
 test('sandboxes in a thread share the thread\'s context without sharing module state', async ({ code }) => {
-  const threads = new ThreadSandboxes(code, 1, quiet);
+  const threads = new ThreadSandboxes(code, 1, quietLogger);
   try {
     await withTimeout(10_000, async () => {
       const start1 = (id: string) => ({
@@ -322,8 +322,8 @@ test('errors and deadlocks of the workflow module\'s top-level code come out of 
   try {
     fs.writeFileSync(path.join(dir, 'throws.mjs'), "throw new RangeError('top-level failure');\nexport function x() {}");
     fs.writeFileSync(path.join(dir, 'loops.mjs'), 'for (;;) {}\nexport function x() {}');
-    const throws = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'throws.mjs') })).code, { logger: quiet });
-    const loops = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'loops.mjs') })).code, { logger: quiet, createTimeoutMs: 100 });
+    const throws = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'throws.mjs') })).code, { logger: quietLogger });
+    const loops = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'loops.mjs') })).code, { logger: quietLogger, createTimeoutMs: 100 });
     for (let i = 0; i < 2; i++) {
       assert.throws(() => throws.create(), (err: Error) => err.name === 'RangeError' && err.message === 'top-level failure');
       assert.throws(() => loops.create(), (err: BastionError) => err.code === 'ERR_WORKFLOW_TASK_DEADLOCK');

@@ -19,6 +19,7 @@ import { decodeUtf8, defaultPayloadConverter, loadDataConverter, PayloadConverte
 import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
 import { timed } from '../helpers/wait';
 import { payloadConverter as textConverter, TEXT_ENCODING } from '../fixtures/text-payload-converter';
+import { rejection } from '../helpers/errors';
 
 const test = suite('payloadConverterPath');
 const CONVERTER = path.resolve(__dirname, '../fixtures/text-payload-converter.js');
@@ -66,15 +67,6 @@ function configError(fn: () => unknown): BastionError {
   throw new Error('expected a ConfigError');
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BastionError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    return err as BastionError;
-  }
-  throw new Error('expected Worker.create to fail');
-}
 
 const baseWorker = { shutdownGraceTime: '1s', shutdownSignals: [] as NodeJS.Signals[], logger: quietLogger };
 
@@ -217,7 +209,7 @@ test('conflicting converter options are refused, and the module is not loaded', 
 
 test('a worker with workflows refuses a converter object it cannot hand to the sandbox', timed(10_000, async () => {
   for (const [name, dataConverter] of [['payloadConverter', { payloadConverter: textConverter }], ['protobufRoot', { protobufRoot: { lookupType: () => undefined } }]] as const) {
-    const err = await rejection(Worker.create({ ...baseWorker, connection: env.connection, taskQueue: 'pcp-x', workflowsPath: WORKFLOWS, dataConverter: dataConverter as never }));
+    const err = await rejection(Worker.create({ ...baseWorker, connection: env.connection, taskQueue: 'pcp-x', workflowsPath: WORKFLOWS, dataConverter: dataConverter as never }), ConfigError);
     assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
     assert.match(err.message, `\`dataConverter.${name}\` cannot be used with \`workflowsPath\``);
     assert.match(err.message, 'payloadConverterPath');
@@ -234,12 +226,12 @@ test('a prebuilt bundle must have been built with the same converter', timed(60_
     dataConverter: payloadConverterPath ? { payloadConverterPath } : {},
   });
   const without = (await bundleWorkflowCode({ workflowsPath: WORKFLOWS })).code;
-  let err = await rejection(create(without, CONVERTER));
+  let err = await rejection(create(without, CONVERTER), ConfigError);
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
   assert.match(err.message, 'was built without a payload converter');
   assert.match(err.message, CONVERTER);
 
-  err = await rejection(create(withConverter));
+  err = await rejection(create(withConverter), ConfigError);
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
   assert.match(err.message, 'has no `dataConverter.payloadConverterPath`');
   assert.match(err.message, CONVERTER);
@@ -247,7 +239,7 @@ test('a prebuilt bundle must have been built with the same converter', timed(60_
   // Built from another module (here: one that re-exports the fixture, so it bundles).
   const other = writeModule('other-converter.js', `module.exports = require(${JSON.stringify(CONVERTER)});\n`);
   const otherBundle = (await bundleWorkflowCode({ workflowsPath: WORKFLOWS, payloadConverterPath: other })).code;
-  err = await rejection(create(otherBundle, CONVERTER));
+  err = await rejection(create(otherBundle, CONVERTER), ConfigError);
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
   assert.match(err.message, 'holds a different payload converter module');
   assert.match(err.message, 'other-converter.js');

@@ -12,6 +12,7 @@ import { BastionError, BundleError, ConfigError, IllegalStateError, WorkflowErro
 import { bundleWorkflowCode } from '../../src/worker/bundler';
 import { DEFAULT_SANDBOX_CALL_TIMEOUT_MS, WorkflowSandboxes, type WorkflowSandbox } from '../../src/worker/sandbox';
 import { waitFor } from '../helpers/wait';
+import { thrown } from '../helpers/errors';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/sandbox');
 
@@ -37,15 +38,6 @@ for (const reuseContexts of [true, false]) {
 
   /** A copy in this realm, so uvu's deep equality (which compares constructors) applies. */
   const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-
-  function thrown(fn: () => unknown): unknown {
-    try {
-      fn();
-    } catch (err) {
-      return err;
-    }
-    throw new Error('expected a throw');
-  }
 
   test('passes an argument in and the result out', ({ sandboxes }) => {
     const sandbox = sandboxes.create();

@@ -15,7 +15,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { BastionError, CodecError, IllegalStateError, invalidOption } from '../src/common/errors';
-import type { Payload } from '../src/converter/payload';
+import type { Payload } from '../src/common/payload';
 import { authorize, compileAuth, type CompiledAuth, type CodecServerAuthOptions } from './http-auth';
 import { compileCors, corsHeaders, type CompiledCors, type CodecServerCorsOptions } from './http-cors';
 import { payloadsFromJson, payloadsToJson } from './http-payloads';

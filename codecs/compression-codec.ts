@@ -8,7 +8,7 @@
 import { inspect, promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { CodecError, invalidOption } from '../src/common/errors';
-import { METADATA_ENCODING_KEY, type Payload } from '../src/converter/payload';
+import { METADATA_ENCODING_KEY, type Payload } from '../src/common/payload';
 import type { PayloadCodec } from './payload-codec';
 import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload } from './payload-bytes';
 

@@ -11,7 +11,7 @@
  */
 import { inspect } from 'node:util';
 import { type BastionError, CodecError, invalidOption } from '../src/common/errors';
-import { METADATA_ENCODING_KEY, type Payload } from '../src/converter/payload';
+import { METADATA_ENCODING_KEY, type Payload } from '../src/common/payload';
 import { KeyRing } from './key-ring';
 import type { CodecContext, PayloadCodec } from './payload-codec';
 import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload } from './payload-bytes';

@@ -4,8 +4,8 @@
  * Messages name the field that is wrong, never its content.
  */
 import { CodecError } from '../src/common/errors';
-import { decodeBase64, encodeBase64 } from '../src/converter/base64';
-import type { Payload } from '../src/converter/payload';
+import { decodeBase64, encodeBase64 } from '../src/common/base64';
+import type { Payload } from '../src/common/payload';
 
 /** A Payload in proto3 JSON: metadata values and data as base64. */
 export interface PayloadJson {

@@ -5,7 +5,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import { CodecError } from '../src/common/errors';
-import { decodeUtf8, encodeUtf8, type Payload } from '../src/converter/payload';
+import { decodeUtf8, encodeUtf8, type Payload } from '../src/common/payload';
 
 const PayloadMessage = temporal.api.common.v1.Payload;
 

@@ -3,7 +3,7 @@
  * that run a chain of codecs in the official SDK's order (encode first to last, decode
  * last to first).
  */
-import type { Payload } from '../src/converter/payload';
+import type { Payload } from '../src/common/payload';
 
 /**
  * What a codec is told about the workflow (or activity) that owns the payloads.

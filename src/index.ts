@@ -46,7 +46,7 @@ export { DeterminismError } from './engine/determinism-error';
 export {
   ActivityFailure, ApplicationFailure, ApplicationFailureCategory, CancelledFailure, ChildWorkflowFailure, CompositePayloadConverter,
   createDefaultPayloadConverter, defaultDataConverter, defaultPayloadConverter, DefaultFailureConverter, errorToFailure, failureToError,
-  isCancellation, loadDataConverter, RetryState, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure, TimeoutType,
+  isCancellation, RetryState, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure, TimeoutType,
   toPayloads, fromPayloads, arrayFromPayloads,
 } from './converter';
 export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, ProtoFailure } from './converter';
@@ -58,3 +58,4 @@ export type { ClientConnectConfig, CodecConfig, LoadClientConnectConfigOptions }
 // `bastion doctor` as a function: a connection diagnosed step by step.
 export { diagnoseConnection, DEFAULT_DOCTOR_TIMEOUT_MS } from './doctor';
 export type { DiagnoseOptions, Diagnosis, DoctorStep, DoctorStepName, DoctorStepStatus } from './doctor';
+export { loadDataConverter } from './converter/load-data-converter';

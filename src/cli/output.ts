@@ -4,7 +4,7 @@
  */
 import { toNumber } from '../common/proto';
 import { defaultPayloadConverter, failureToError, type Payload, type ProtoFailure } from '../converter';
-import { decodeUtf8 } from '../converter/payload';
+import { decodeUtf8 } from '../common/payload';
 
 /** Longest payload preview in text output, in characters. */
 export const PREVIEW_LENGTH = 60;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { looksLikePayloadJson, payloadFromJson, payloadToJson, type PayloadJson } from '../../codecs/http-payloads';
 import type { CodecContext } from '../../codecs/payload-codec';
 import { BastionError, CliError, CodecError } from '../common/errors';
-import { decodeUtf8, metadataString } from '../converter/payload';
+import { decodeUtf8, metadataString } from '../common/payload';
 import { parseFlags, wantsHelp } from './args';
 import { codecFromFlags, KEY_FLAGS } from './codec-server';
 import { printJson } from './output';

@@ -10,10 +10,11 @@ import { temporal } from '../common/proto';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import {
-  defaultDataConverter, loadDataConverter, TerminatedFailure, TimeoutFailure, CancelledFailure, type DataConverter, type DataConverterOptions, type Payload,
+  defaultDataConverter, TerminatedFailure, TimeoutFailure, CancelledFailure, type DataConverter, type DataConverterOptions, type Payload,
   type PayloadConverter, type ProtoFailure,
 } from '../converter';
-import { codecTransform, transformFailure, transformPayloadMap, type CodecContext, type PayloadsTransform } from '../converter/payload-codec';
+import { codecTransform, transformFailure, transformPayloadMap, type CodecContext, type PayloadsTransform } from '../converter/codec-chain';
+import { loadDataConverter } from '../converter/load-data-converter';
 import {
   chain, type ClientInterceptors, type Headers, type WorkflowCancelInput, type WorkflowClientInterceptor, type WorkflowDescribeInput, type WorkflowQueryInput,
   type WorkflowSignalInput, type WorkflowSignalWithStartInput, type WorkflowStartInput, type WorkflowTerminateInput,

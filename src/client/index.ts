@@ -21,4 +21,4 @@ export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadySta
 export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
 export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure, defaultPayloadConverter } from '../converter';
 export type { DataConverter, Payload, PayloadConverter } from '../converter';
-export type { PayloadCodec } from '../converter/payload-codec';
+export type { PayloadCodec } from '../converter/codec-chain';

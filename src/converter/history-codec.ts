@@ -6,10 +6,10 @@
  * and the local-activity marker's bookkeeping `data` stay as they are.
  */
 import type { ProtoFailure } from './failures';
-import type { Payload } from './payload';
+import type { Payload } from '../common/payload';
 import {
   codecTransform, transformOptionalFailure, transformPayloadMap, type CodecContext, type PayloadCodec, type PayloadsTransform,
-} from './payload-codec';
+} from './codec-chain';
 
 /** The workflow whose task is being processed. */
 export interface WorkflowCodecScope {

@@ -16,8 +16,8 @@
  */
 export {
   encodeUtf8, decodeUtf8, encodingTypes, METADATA_ENCODING_KEY, METADATA_MESSAGE_TYPE_KEY,
-} from './payload';
-export type { EncodingType, Payload } from './payload';
+} from '../common/payload';
+export type { EncodingType, Payload } from '../common/payload';
 export {
   arrayFromPayloads, BinaryPayloadConverter, CompositePayloadConverter, createDefaultPayloadConverter, defaultPayloadConverter,
   fromPayloads, fromPayloads as fromPayloadsAtIndex, JsonPayloadConverter, mapFromPayloads, mapToPayloads, toPayloads,
@@ -37,5 +37,5 @@ export {
   cutoffStackTrace, DEFAULT_MAX_CAUSE_DEPTH, DefaultFailureConverter, ENCODED_FAILURE_MESSAGE, errorToFailure, failureToError,
 } from './failure-converter';
 export type { FailureConverter, FailureConverterOptions } from './failure-converter';
-export { defaultDataConverter, loadDataConverter } from './data-converter';
+export { defaultDataConverter } from './data-converter';
 export type { DataConverter, DataConverterOptions } from './data-converter';

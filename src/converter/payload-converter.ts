@@ -8,7 +8,7 @@
 import { describeType, PayloadConverterError } from './errors';
 import {
   decodeUtf8, encodeUtf8, encodingTypes, localBytes, METADATA_ENCODING_KEY, metadataString, type Payload,
-} from './payload';
+} from '../common/payload';
 import {
   ProtobufBinaryPayloadConverter, ProtobufJsonPayloadConverter, type ProtobufRoot,
 } from './protobuf-payload-converter';

@@ -11,7 +11,7 @@
  * The reader turns proto3 JSON into the plain-object form protobufjs's `fromObject`
  * accepts (well-known types expanded, json names mapped to field names).
  */
-import { decodeBase64, encodeBase64 } from './base64';
+import { decodeBase64, encodeBase64 } from '../common/base64';
 
 /** The parts of a protobufjs reflection `Type` this module reads. */
 export interface ReflectedType {

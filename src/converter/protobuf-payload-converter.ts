@@ -7,7 +7,7 @@ import { PayloadConverterError } from './errors';
 import {
   decodeUtf8, encodeUtf8, encodingTypes, localBytes, METADATA_ENCODING_KEY, METADATA_MESSAGE_TYPE_KEY,
   metadataString, type Payload,
-} from './payload';
+} from '../common/payload';
 import type { PayloadConverterWithEncoding } from './payload-converter';
 import { readMessage, writeMessage, type ReflectedType } from './proto-json';
 

@@ -2,7 +2,7 @@
  * Reading history events (JSON form from the wire, or decoded protobuf objects):
  * which events answer commands, and how result events become activation jobs.
  */
-import type { Failure, Job, Payload, ResolutionResult, SeqKind } from '../workflow/runtime/protocol';
+import type { Failure, Job, Payload, ResolutionResult, SeqKind } from '../common/activation-protocol';
 
 /** temporal.api.enums.v1.EventType numbers used here. */
 export const EV = {

@@ -14,7 +14,7 @@ import type { Enum, Field, Type } from 'protobufjs';
 import { ConverterError } from '../common/errors';
 import { lookupType, temporal } from '../common/proto';
 import type { TemporalTypes } from '../common/proto';
-import { encodeBase64 } from '../converter/base64';
+import { encodeBase64 } from '../common/base64';
 import { readMessage, writeMessage, type ReflectedType } from '../converter/proto-json';
 
 type History = TemporalTypes.api.history.v1.History;

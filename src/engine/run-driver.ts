@@ -4,9 +4,9 @@
  * the same commands as history records, and runs the current task for real. Kept in
  * the sticky cache between tasks, so a cached run only sees new events.
  */
-import type { Activation, ActivationCompletion, Failure, Job, LocalActivityRequest, Payload, QueryResult, SeqKind, StartJob, TaggedCommand } from '../workflow/runtime/protocol';
+import type { Activation, ActivationCompletion, Failure, Job, LocalActivityRequest, Payload, QueryResult, SeqKind, StartJob, TaggedCommand } from '../common/activation-protocol';
 import { EV, EVENT_FOR_COMMAND, attrsOf, eventId, eventName, eventTimeMs, isCommandEvent, jobForEvent, num, type HistoryEvent, type SeqRef } from './history-events';
-import { hashString } from '../workflow/runtime/random';
+import { hashString } from '../common/hash-string';
 import { DeterminismError } from './determinism-error';
 
 /** The host side of a sandbox: calls `globalThis.__bastion[method](arg)` with a time limit. */

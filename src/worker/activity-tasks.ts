@@ -7,9 +7,9 @@
 import type { Connection } from '../connection';
 import { Context, type ActivityInfo } from '../activity/context';
 import { ApplicationFailure, CancelledFailure, TimeoutFailure, ensureApplicationFailure, type DataConverter, type Payload, type PayloadConverter, TemporalFailure } from '../converter';
-import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/payload-codec';
+import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/codec-chain';
 import type { LocalActivityOutcome } from '../engine/run-driver';
-import type { Failure, LocalActivityRequest } from '../workflow/runtime/protocol';
+import type { Failure, LocalActivityRequest } from '../common/activation-protocol';
 
 /** A Temporal failure as is; anything else as an ApplicationFailure (as the official SDK converts). */
 function ensureFailure(err: unknown): TemporalFailure {

@@ -9,8 +9,9 @@ import { RunDriver } from '../engine/run-driver';
 import { attrsOf, num, type HistoryEvent } from '../engine/history-events';
 import { bundleWorkflowCode } from './bundler';
 import { WorkflowSandboxes } from './sandbox';
-import { checkBundlePayloadConverter } from './worker-options';
-import { loadDataConverter, type DataConverter, type DataConverterOptions } from '../converter';
+import { checkBundlePayloadConverter } from './bundle-inspect';
+import { type DataConverter, type DataConverterOptions } from '../converter';
+import { loadDataConverter } from '../converter/load-data-converter';
 import { decodeHistoryEvents } from '../converter/history-codec';
 import { historyFromJson } from '../engine/history-json';
 

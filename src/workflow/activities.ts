@@ -5,7 +5,7 @@ import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
 import { composeInterceptors, type ActivityInput } from './interceptors';
-import type { LocalActivityRequest } from './runtime/protocol';
+import type { LocalActivityRequest } from '../common/activation-protocol';
 
 /** What happens to an activity when its scope is cancelled (same values as the official SDK). */
 export enum ActivityCancellationType {

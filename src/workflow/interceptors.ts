@@ -4,7 +4,7 @@
  * interceptors. Each method receives the input and `next`; headers set here travel with
  * the command (to activities, children, signalled workflows).
  */
-import type { Payload } from './runtime/protocol';
+import type { Payload } from '../common/activation-protocol';
 
 export type Headers = Record<string, Payload>;
 export type Next<I, O> = (input: I) => O;

@@ -17,8 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { createCodecServer, type CodecServer, type CodecServerOptions } from '../../codecs/codec-server';
 import { payloadToJson, payloadFromJson } from '../../codecs/http-payloads';
 import type { PayloadCodec } from '../../codecs/payload-codec';
-import { decodeBase64, encodeBase64 } from '../../src/converter/base64';
-import { decodeUtf8, encodeUtf8, type Payload } from '../../src/converter/payload';
+import { decodeBase64, encodeBase64 } from '../../src/common/base64';
+import { decodeUtf8, encodeUtf8, type Payload } from '../../src/common/payload';
 import { timed } from '../helpers/wait';
 
 const test = suite('codecs: codec server');

@@ -10,8 +10,9 @@ import { temporal } from '@temporalio/proto';
 import {
   ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, DEFAULT_MAX_CAUSE_DEPTH, decodeUtf8,
   defaultDataConverter, defaultPayloadConverter, DefaultFailureConverter, errorToFailure, FailureConverterError,
-  failureToError, loadDataConverter, type ProtoFailure, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
+  failureToError, type ProtoFailure, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
 } from '../../src/converter';
+import { loadDataConverter } from '../../src/converter/load-data-converter';
 import { BastionError } from '../../src/common/errors';
 
 const Failure = temporal.api.failure.v1.Failure;

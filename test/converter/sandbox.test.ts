@@ -51,6 +51,9 @@ sandbox('loads with only relative requires and pure-JS packages (no Node built-i
   assert.ok(requested.length > 0);
   for (const id of requested) assert.ok(id.startsWith('.') || SANDBOX_SAFE_PACKAGES.has(id), id);
   for (const id of requested) assert.not.ok(/node:|^fs$|^buffer$|@temporalio/.test(id), id);
+  // The host-only loader of `payloadConverterPath` (it `require`s modules) stays out of the sandbox.
+  for (const id of requested) assert.not.ok(/load-data-converter/.test(id), id);
+  assert.is((inner as Record<string, unknown>).loadDataConverter, undefined);
 });
 
 sandbox('writes the same payload bytes as the host', () => {

@@ -15,7 +15,8 @@ import { Client as OfficialClient, Connection as OfficialConnection } from '@tem
 import { Client } from '../../src/client';
 import { Worker, bundleWorkflowCode } from '../../src/worker';
 import { ConfigError, type BastionError } from '../../src/common/errors';
-import { decodeUtf8, defaultPayloadConverter, loadDataConverter, PayloadConverterError } from '../../src/converter';
+import { decodeUtf8, defaultPayloadConverter, PayloadConverterError } from '../../src/converter';
+import { loadDataConverter } from '../../src/converter/load-data-converter';
 import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
 import { timed } from '../helpers/wait';
 import { payloadConverter as textConverter, TEXT_ENCODING } from '../fixtures/text-payload-converter';

@@ -3,7 +3,7 @@
  * timers, activity and child results, signals, queries, cancellation), runs workflow
  * code, and collects the commands it issues. One Activator per workflow run.
  */
-import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from './protocol';
+import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from '../../common/activation-protocol';
 import { CancellationScope } from './cancellation-scope';
 import { seededRandom } from './random';
 import { composeInterceptors, type QueryInput, type SignalInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor } from '../interceptors';

@@ -13,7 +13,7 @@
 import { Activator, OriginalDate } from './activator';
 import { activator, hasActivator, setActivator } from './current';
 import { CancellationScope, initScopes } from './cancellation-scope';
-import type { SandboxRuntime } from './protocol';
+import type { SandboxRuntime } from '../../common/activation-protocol';
 import { sleep } from '../timers';
 import type { PayloadConverter } from '../../converter';
 import type { WorkflowInterceptorsFactory } from '../interceptors';

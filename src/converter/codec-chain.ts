@@ -5,7 +5,7 @@
  * Codecs run outside the workflow sandbox only; nothing here imports a Node built-in.
  */
 import type { ProtoFailure } from './failures';
-import type { Payload } from './payload';
+import type { Payload } from '../common/payload';
 
 import { decodePayloads, encodePayloads, type CodecContext, type PayloadCodec } from '../../codecs/payload-codec';
 

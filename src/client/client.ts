@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { invalidOption } from '../common/errors';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { temporal } from '../common/proto';
+import { temporal, type TemporalTypes } from '../common/proto';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import {
@@ -97,9 +97,17 @@ export type WorkflowStartOptions<W extends Workflow = Workflow> = WithWorkflowAr
 /** Options of `signalWithStart`: the workflow's `args`, the signal and its checked `signalArgs`. */
 export type WorkflowSignalWithStartOptions<W extends Workflow = Workflow, SA extends unknown[] = unknown[]> = WorkflowStartOptions<W> & {
   signal: SignalDefinition<SA> | string;
-} & (SA extends [any, ...any[]] ? { signalArgs: SA | Readonly<SA> } : { signalArgs?: SA | Readonly<SA> });
+} & (SA extends [unknown, ...unknown[]] ? { signalArgs: SA | Readonly<SA> } : { signalArgs?: SA | Readonly<SA> });
 
-export interface WorkflowExecutionDescription {
+/** The server's record of a workflow run, as `describe()` and `list()` return it. */
+export type RawWorkflowExecutionInfo = TemporalTypes.api.workflow.v1.IWorkflowExecutionInfo;
+/** The server's whole answer to `describe()` (pending activities, children, config). */
+export type DescribeWorkflowExecutionResponse = TemporalTypes.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
+/** A history as `fetchHistory()` returns it: every event of the run, all pages. */
+export type History = TemporalTypes.api.history.v1.IHistory & { events: TemporalTypes.api.history.v1.IHistoryEvent[] };
+
+/** A workflow run as `list()` yields it. */
+export interface WorkflowExecutionInfo {
   workflowId: string;
   runId: string;
   type: string;
@@ -111,8 +119,14 @@ export interface WorkflowExecutionDescription {
   parentExecution?: { workflowId: string; runId: string };
   /** The memo, decoded (through the payload codecs and converter). */
   memo?: Record<string, unknown>;
-  /** The server's answer as is (memo still encoded; search attributes, which codecs never touch, as payloads). */
-  raw: Record<string, any>;
+  /** The server's record as is (memo still encoded; search attributes, which codecs never touch, as payloads). */
+  raw: RawWorkflowExecutionInfo;
+}
+
+/** A workflow run as `describe()` returns it; `raw` is the server's whole answer. */
+export interface WorkflowExecutionDescription extends Omit<WorkflowExecutionInfo, 'raw'> {
+  /** The server's answer as is (pending activities, children, config; memo still encoded). */
+  raw: DescribeWorkflowExecutionResponse;
 }
 
 type WorkflowRef = string | Workflow;
@@ -295,11 +309,11 @@ export class WorkflowClient {
   }
 
   /** Lists workflows matching a list filter (`WorkflowType = 'x' AND ExecutionStatus = 'Running'`). */
-  async *list(options: { query?: string; pageSize?: number } = {}): AsyncIterable<WorkflowExecutionDescription> {
+  async *list(options: { query?: string; pageSize?: number } = {}): AsyncIterable<WorkflowExecutionInfo> {
     let token: Uint8Array | undefined;
     do {
       const res = await this.connection.workflowService.listWorkflowExecutions({ namespace: this.namespace, query: options.query ?? '', pageSize: options.pageSize ?? 100, nextPageToken: token });
-      for (const info of res.executions ?? []) yield await describeInfo(this, info as Record<string, any>);
+      for (const info of res.executions ?? []) yield { ...(await describeInfo(this, info)), raw: info };
       token = res.nextPageToken?.length ? res.nextPageToken : undefined;
     } while (token);
   }
@@ -311,21 +325,20 @@ export class WorkflowClient {
   }
 }
 
-async function describeInfo(client: WorkflowClient, info: Record<string, any>, raw: Record<string, any> = info): Promise<WorkflowExecutionDescription> {
+async function describeInfo(client: WorkflowClient, info: RawWorkflowExecutionInfo): Promise<Omit<WorkflowExecutionInfo, 'raw'>> {
   const status = Number(info.status ?? 0);
-  const workflowId: string = info.execution?.workflowId;
+  const workflowId = info.execution?.workflowId ?? '';
   return {
-    workflowId: info.execution?.workflowId,
-    runId: info.execution?.runId,
-    type: info.type?.name,
-    taskQueue: info.taskQueue,
+    workflowId,
+    runId: info.execution?.runId ?? '',
+    type: info.type?.name ?? '',
+    taskQueue: info.taskQueue ?? '',
     status: { code: status, name: STATUS_NAMES[status] ?? 'UNKNOWN' },
     historyLength: Number(info.historyLength ?? 0),
     startTime: ts(info.startTime)!,
     closeTime: ts(info.closeTime),
-    parentExecution: info.parentExecution?.workflowId ? { workflowId: info.parentExecution.workflowId, runId: info.parentExecution.runId } : undefined,
-    memo: await client.memo(info.memo?.fields, workflowId),
-    raw,
+    parentExecution: info.parentExecution?.workflowId ? { workflowId: info.parentExecution.workflowId, runId: info.parentExecution.runId ?? '' } : undefined,
+    memo: await client.memo(info.memo?.fields ?? undefined, workflowId),
   };
 }
 
@@ -359,7 +372,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
     const id = this.workflowId;
     let runId = this.runId ?? this.firstExecutionRunId;
     for (;;) {
-      let event: Record<string, any> | undefined;
+      let event: TemporalTypes.api.history.v1.IHistoryEvent | undefined;
       let token: Uint8Array | undefined;
       while (!event) {
         let res;
@@ -371,28 +384,34 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
         } catch (err) {
           this.notFound(err);
         }
-        event = (res.history?.events ?? [])[0] as Record<string, any> | undefined;
+        event = (res.history?.events ?? [])[0] ?? undefined;
         token = res.nextPageToken?.length ? res.nextPageToken : undefined;
       }
       const type = Number(event.eventType);
-      const a = event[Object.keys(event).find((k) => k.endsWith('EventAttributes') && event![k])!] ?? {};
-      if (a.newExecutionRunId && (type === E.CONTINUED_AS_NEW || type === E.FAILED || type === E.TIMED_OUT)) {
-        runId = a.newExecutionRunId;
+      // Continue-as-new, and a failure or timeout that the retry policy retries, name the next run.
+      const next = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId
+        ?? event.workflowExecutionFailedEventAttributes?.newExecutionRunId
+        ?? event.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
+      if (next && (type === E.CONTINUED_AS_NEW || type === E.FAILED || type === E.TIMED_OUT)) {
+        runId = next;
         continue;
       }
       switch (type) {
         case E.COMPLETED:
-          return (await this.client.value(a.result?.payloads, id)) as WorkflowResultType<W>;
-        case E.FAILED:
-          throw new WorkflowFailedError('Workflow execution failed', await this.client.error(a.failure, id), Number(a.retryState ?? 0));
+          return (await this.client.value(event.workflowExecutionCompletedEventAttributes?.result?.payloads ?? undefined, id)) as WorkflowResultType<W>;
+        case E.FAILED: {
+          const a = event.workflowExecutionFailedEventAttributes;
+          throw new WorkflowFailedError('Workflow execution failed', await this.client.error((a?.failure ?? {}) as ProtoFailure, id), Number(a?.retryState ?? 0));
+        }
         case E.CANCELED: {
-          const details = (await this.client.decode(a.details?.payloads ?? [], this.client.context(id)))!;
+          const payloads = (event.workflowExecutionCanceledEventAttributes?.details?.payloads ?? []) as Payload[];
+          const details = (await this.client.decode(payloads, this.client.context(id)))!;
           throw new WorkflowFailedError('Workflow execution cancelled', new CancelledFailure('Workflow cancelled', details.map((p) => this.client.payloadConverter.fromPayload(p))), 0);
         }
         case E.TERMINATED:
-          throw new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure(a.reason || 'Workflow execution terminated'), 0);
+          throw new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure(event.workflowExecutionTerminatedEventAttributes?.reason || 'Workflow execution terminated'), 0);
         case E.TIMED_OUT:
-          throw new WorkflowFailedError('Workflow execution timed out', new TimeoutFailure('Workflow execution timed out', undefined, 1), Number(a.retryState ?? 0));
+          throw new WorkflowFailedError('Workflow execution timed out', new TimeoutFailure('Workflow execution timed out', undefined, 1), Number(event.workflowExecutionTimedOutEventAttributes?.retryState ?? 0));
         default:
           throw new Error(`unexpected close event type ${type}`);
       }
@@ -459,7 +478,8 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
     const run = chain(this.client.interceptors, 'describe', async (input: WorkflowDescribeInput): Promise<unknown> => {
       try {
         const res = await this.svc.describeWorkflowExecution({ namespace: this.client.namespace, execution: input.workflowExecution });
-        return await describeInfo(this.client, res.workflowExecutionInfo as Record<string, any>, res as unknown as Record<string, any>);
+        const description: WorkflowExecutionDescription = { ...(await describeInfo(this.client, res.workflowExecutionInfo ?? {})), raw: res };
+        return description;
       } catch (err) {
         this.notFound(err);
       }
@@ -468,8 +488,8 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   }
 
   /** The run's whole history (all pages). */
-  async fetchHistory(): Promise<{ events: Array<Record<string, any>> }> {
-    const events: Array<Record<string, any>> = [];
+  async fetchHistory(): Promise<History> {
+    const events: TemporalTypes.api.history.v1.IHistoryEvent[] = [];
     let token: Uint8Array | undefined;
     do {
       let res;
@@ -478,7 +498,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
       } catch (err) {
         this.notFound(err);
       }
-      events.push(...((res.history?.events ?? []) as Array<Record<string, any>>));
+      events.push(...(res.history?.events ?? []));
       token = res.nextPageToken?.length ? res.nextPageToken : undefined;
     } while (token);
     return { events };

@@ -1,19 +1,6 @@
 /** The sticky cache: workflow runs kept in memory between tasks, least recently used evicted first. */
 import type { RunDriver } from '../engine/run-driver';
-
-/** What the cache did since the worker started (for `worker.getStatus().stickyCache`). */
-export interface StickyCacheStats {
-  size: number;
-  capacity: number;
-  /** Tasks whose run was in the cache. */
-  hits: number;
-  /** Tasks whose run was not: the run replays its full history. */
-  misses: number;
-  /** Runs evicted to make room for another (least recently used first). */
-  evictedForRoom: number;
-  /** Runs evicted for any reason (room, completion, failure, shutdown). */
-  evicted: number;
-}
+import type { StickyCacheStats } from './worker-state';
 
 export class StickyCache {
   private readonly runs = new Map<string, RunDriver>();

@@ -15,7 +15,7 @@ import { WorkerStateMachine, type WorkerState } from './worker-state';
 import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
 import { ActivityTaskProcessor } from './activity-tasks';
 import { Semaphore } from './semaphore';
-import type { StickyCacheStats } from './sticky-cache';
+import type { StickyCacheStats } from './worker-state';
 import type { SandboxCaller } from '../engine/run-driver';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 

@@ -4,6 +4,7 @@ import { activator } from './runtime/current';
 import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
+import type { Workflow } from '../common/definitions';
 import { compileRetryPolicy, type RetryPolicy } from './activities';
 import { uuid4 } from './misc';
 import type { SignalDefinition } from './handlers';
@@ -53,7 +54,7 @@ export interface ExternalWorkflowHandle {
   cancel(): Promise<void>;
 }
 
-type WorkflowRef = string | ((...args: any[]) => Promise<any>);
+type WorkflowRef = string | Workflow;
 
 function typeName(w: WorkflowRef): string {
   if (typeof w === 'string') return w;

@@ -25,8 +25,8 @@ export type {
 } from './interceptors';
 export { CancellationScope } from './runtime/cancellation-scope';
 export type { CancellationScopeOptions } from './runtime/cancellation-scope';
-export { ContinueAsNew } from './runtime/activator';
-export type { WorkflowInfo } from './runtime/activator';
+export { ContinueAsNew } from './runtime/workflow-info';
+export type { WorkflowInfo } from './runtime/workflow-info';
 export {
   ApplicationFailure, ActivityFailure, CancelledFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure,
   TerminatedFailure, TimeoutFailure, isCancellation, rootCause, defaultPayloadConverter,

@@ -4,7 +4,12 @@
  * interceptors. Each method receives the input and `next`; headers set here travel with
  * the command (to activities, children, signalled workflows).
  */
-import type { Payload } from '../common/activation-protocol';
+import type { temporal } from '@temporalio/proto';
+import type { ActivityOptions } from './activities';
+import type { ChildWorkflowOptions } from './children';
+import type { ContinueAsNewOptions } from './misc';
+
+type Payload = temporal.api.common.v1.IPayload;
 
 export type Headers = Record<string, Payload>;
 export type Next<I, O> = (input: I) => O;
@@ -19,11 +24,11 @@ export interface WorkflowInboundCallsInterceptor {
   handleQuery?(input: QueryInput, next: Next<QueryInput, Promise<unknown>>): Promise<unknown>;
 }
 
-export interface ActivityInput { activityType: string; args: unknown[]; options: Record<string, any>; headers: Headers; seq: number }
+export interface ActivityInput { activityType: string; args: unknown[]; options: ActivityOptions; headers: Headers; seq: number }
 export interface TimerInput { durationMs: number; seq: number }
-export interface StartChildWorkflowExecutionInput { workflowType: string; options: Record<string, any>; headers: Headers; seq: number }
+export interface StartChildWorkflowExecutionInput { workflowType: string; options: ChildWorkflowOptions; headers: Headers; seq: number }
 export interface SignalWorkflowInput { signalName: string; args: unknown[]; target: { workflowId: string; runId?: string; childWorkflowOnly: boolean }; headers: Headers; seq: number }
-export interface ContinueAsNewInput { args: unknown[]; options: Record<string, any>; headers: Headers }
+export interface ContinueAsNewInput { args: unknown[]; options: ContinueAsNewOptions; headers: Headers }
 
 export interface WorkflowOutboundCallsInterceptor {
   scheduleActivity?(input: ActivityInput, next: Next<ActivityInput, Promise<unknown>>): Promise<unknown>;

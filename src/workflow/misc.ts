@@ -1,8 +1,10 @@
 /** Workflow info, continue-as-new, patches, ids, search attributes, memo and logging. */
 import { activator, hasActivator } from './runtime/current';
-import { COMMAND_TYPE, ContinueAsNew, type WorkflowInfo } from './runtime/activator';
+import { COMMAND_TYPE } from './runtime/activator';
+import { ContinueAsNew, type WorkflowInfo } from './runtime/workflow-info';
 import { durationProto, optionalMs } from './runtime/durations';
 import { composeInterceptors, type ContinueAsNewInput } from './interceptors';
+import type { Workflow } from '../common/definitions';
 
 /** Facts about the current run. */
 export function workflowInfo(): WorkflowInfo {
@@ -24,7 +26,7 @@ export interface ContinueAsNewOptions {
 }
 
 /** Returns a function that ends this run and starts a new one with the given arguments. */
-export function makeContinueAsNewFunc<F extends (...args: any[]) => Promise<any>>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
+export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNewOptions = {}): (...args: Parameters<F>) => Promise<never> {
   return async (...args: Parameters<F>): Promise<never> => {
     const a = activator();
     const pc = a.payloadConverter;
@@ -46,7 +48,7 @@ export function makeContinueAsNewFunc<F extends (...args: any[]) => Promise<any>
 }
 
 /** Ends this run and starts a new run of the same workflow with `args`. */
-export function continueAsNew<F extends (...args: any[]) => Promise<any>>(...args: Parameters<F>): Promise<never> {
+export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promise<never> {
   return makeContinueAsNewFunc<F>()(...args);
 }
 

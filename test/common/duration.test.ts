@@ -72,11 +72,11 @@ test('a workflow written with "1 minute", "2 hrs", "1.5 sec" and "5 msecs" runs 
   const result = await worker.runUntil(env.client.workflow.execute('humanDurations', { taskQueue: 'durations', workflowId: 'durations-1', args: ['you'], workflowRunTimeout: '1 hour' }));
   assert.is(result, 'Hello, you!');
   const history = await env.client.workflow.getHandle('durations-1').fetchHistory();
-  const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes;
-  assert.is(Number(scheduled.startToCloseTimeout.seconds), 60);
-  assert.is(Number(scheduled.scheduleToCloseTimeout.seconds), 7200);
-  assert.is(Number(scheduled.retryPolicy.initialInterval.seconds), 1);
-  assert.is(Number(scheduled.retryPolicy.initialInterval.nanos), 500_000_000);
+  const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+  assert.is(Number(scheduled.startToCloseTimeout!.seconds), 60);
+  assert.is(Number(scheduled.scheduleToCloseTimeout!.seconds), 7200);
+  assert.is(Number(scheduled.retryPolicy!.initialInterval!.seconds), 1);
+  assert.is(Number(scheduled.retryPolicy!.initialInterval!.nanos), 500_000_000);
 }));
 
 test.run();

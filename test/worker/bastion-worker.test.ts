@@ -136,7 +136,7 @@ test('runs local activities in the worker, retrying them, and records markers in
 test('an unknown workflow type fails the task with the registered types named', timed(20_000, async () => {
   const h = await env.client.workflow.start('noSuchWorkflow', { taskQueue: TQ, workflowId: id('unknown') });
   const failed = await waitFor(async () => (await h.fetchHistory()).events.find((e) => e.workflowTaskFailedEventAttributes), 10_000, 'task failed');
-  assert.match(failed.workflowTaskFailedEventAttributes.failure.message, /noSuchWorkflow.*not registered.*greet/);
+  assert.match(failed.workflowTaskFailedEventAttributes!.failure!.message!, /noSuchWorkflow.*not registered.*greet/);
   await h.terminate();
 }));
 

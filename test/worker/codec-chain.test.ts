@@ -120,7 +120,7 @@ test('every payload reaches the server encrypted and decodes on the client', tim
     });
     const description = await h.describe();
     assert.equal(description.memo, { note: `${m}-MEMO` });
-    assert.is(encodingOf(description.raw.workflowExecutionInfo.memo.fields.note), 'binary/encrypted');
+    assert.is(encodingOf(description.raw.workflowExecutionInfo!.memo!.fields!.note!), 'binary/encrypted');
 
     const can = await client.workflow.execute('codecChild', { taskQueue: 'codec-chain', workflowId: `${id}-can`, args: [`${m}-CAN-IN`, 1] });
     assert.is(can, `${m}-CAN-IN-CAN-RESULT`);

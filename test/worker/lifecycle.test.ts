@@ -58,7 +58,7 @@ test('shutdownForceTime: run() settles even when an activity ignores cancellatio
   const took = Date.now() - t0;
   assert.ok(took >= 950, `settled at the force time, not at the grace time (${took} ms)`);
   const failed = await waitFor(async () => (await h.fetchHistory()).events.find((e) => e.activityTaskFailedEventAttributes), 10_000, 'attempt reported failed');
-  assert.match(failed.activityTaskFailedEventAttributes.failure.message, /WORKER_SHUTDOWN/);
+  assert.match(failed.activityTaskFailedEventAttributes!.failure!.message!, /WORKER_SHUTDOWN/);
 }));
 
 test('shutdown() is idempotent: concurrent and repeated calls share one promise and never throw', timed(30_000, async () => {
@@ -107,9 +107,9 @@ test('an infinite loop fails that workflow task after the activation timeout, an
   await worker.runUntil(async () => {
     const spin = await env.client.workflow.start('spins', { taskQueue: 'lc-spin', workflowId: 'lc-spin-1' });
     const failed = await waitFor(async () => (await spin.fetchHistory()).events.find((e) => e.workflowTaskFailedEventAttributes), 10_000, 'task failed');
-    assert.match(failed.workflowTaskFailedEventAttributes.failure.message, /did not yield within 300 ms|300 ?ms/);
+    assert.match(failed.workflowTaskFailedEventAttributes!.failure!.message!, /did not yield within 300 ms|300 ?ms/);
     // A deadlock is an unhandled failure of the worker, not nondeterminism: the server records that cause.
-    assert.is(Number(failed.workflowTaskFailedEventAttributes.cause), temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
+    assert.is(Number(failed.workflowTaskFailedEventAttributes!.cause), temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
     assert.is(await env.client.workflow.execute('greet', { taskQueue: 'lc-spin', workflowId: 'lc-spin-ok', args: ['still here'] }), 'Hello, still here!');
     await spin.terminate();
   });

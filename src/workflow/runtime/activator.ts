@@ -5,6 +5,8 @@
  */
 import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from '../../common/activation-protocol';
 import { CancellationScope } from './cancellation-scope';
+import { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo } from './workflow-info';
+export { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo };
 import { seededRandom } from './random';
 import { composeInterceptors, type QueryInput, type SignalInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor } from '../interceptors';
 import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToError, isCancellation, type PayloadConverter } from '../../converter';
@@ -12,46 +14,6 @@ import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToErro
 interface Pending {
   resolve(value: unknown): void;
   reject(err: unknown): void;
-}
-
-export interface WorkflowInfo {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  namespace: string;
-  taskQueue: string;
-  firstExecutionRunId: string;
-  continuedFromExecutionRunId?: string;
-  originalExecutionRunId: string;
-  attempt: number;
-  startTime: Date;
-  runStartTime: Date;
-  executionTimeoutMs?: number;
-  runTimeoutMs?: number;
-  taskTimeoutMs: number;
-  executionExpirationTime?: Date;
-  parent?: { workflowId: string; runId: string; namespace: string };
-  root?: { workflowId: string; runId: string };
-  memo?: Record<string, unknown>;
-  searchAttributes: Record<string, unknown>;
-  lastResult?: unknown;
-  lastFailure?: Error;
-  historyLength: number;
-  historySize: number;
-  continueAsNewSuggested: boolean;
-  cronSchedule?: string;
-  unsafe: { isReplaying: boolean; now(): number };
-}
-
-/** Marker for the error `continueAsNew` throws; crosses realms by symbol. */
-export const CONTINUE_AS_NEW = Symbol.for('bastion.continueAsNew');
-
-export class ContinueAsNew extends Error {
-  readonly [CONTINUE_AS_NEW] = true;
-  constructor(readonly command: Record<string, any>) {
-    super('Workflow continued as new');
-    this.name = 'ContinueAsNew';
-  }
 }
 
 type SignalHandler = (...args: unknown[]) => unknown;

@@ -11,7 +11,7 @@ import {
   ApplicationFailure, CancelledFailure, QueryFailedError, QueryNotRegisteredError, TerminatedFailure, TimeoutFailure,
   WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError,
 } from '../../src/client';
-import { defaultPayloadConverter, errorToFailure } from '../../src/converter';
+import { defaultPayloadConverter, errorToFailure, TimeoutType } from '../../src/converter';
 import { timed } from '../helpers/wait';
 import { rejection } from '../helpers/errors';
 import { closeEvent, grpcError, payload, startFakeService, type FakeService } from './fake-workflow-service';
@@ -120,6 +120,7 @@ result('a timed-out workflow rejects with a TimeoutFailure cause (after followin
   assert.is(err.message, 'Workflow execution timed out');
   assert.is(err.retryState, RetryState.RETRY_STATE_TIMEOUT);
   assert.ok(err.cause instanceof TimeoutFailure);
+  assert.is((err.cause as TimeoutFailure).timeoutType, TimeoutType.START_TO_CLOSE, 'as the official client reports a workflow timeout');
   assert.is(fake.calls('GetWorkflowExecutionHistory').length, 1);
 }));
 

@@ -135,9 +135,10 @@ jobs('a result for a command this run does not know is no job', () => {
 jobs('child start and start failures resolve the child start by initiated event id', () => {
   assert.equal(jobForEvent(ev(9, EV.CHILD_WORKFLOW_EXECUTION_STARTED, 'childWorkflowExecutionStartedEventAttributes', { initiatedEventId: 8, workflowExecution: { workflowId: 'kid', runId: 'kid-run' } }), lookup), { type: 'resolveChildStart', seq: 4, runId: 'kid-run' });
   const cause = (c: number) => (jobForEvent(ev(9, EV.START_CHILD_WORKFLOW_EXECUTION_FAILED, 'startChildWorkflowExecutionFailedEventAttributes', { initiatedEventId: 8, cause: c }), lookup) as any).failedCause;
-  assert.is(cause(1), 'alreadyExists');
-  assert.is(cause(2), 'namespaceNotFound');
-  assert.is(cause(0), 'unknown');
+  const C = temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause;
+  assert.is(cause(C.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS), 'alreadyExists');
+  assert.is(cause(C.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND), 'namespaceNotFound');
+  assert.is(cause(C.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_UNSPECIFIED), 'unknown');
 });
 
 jobs('child closes become completed, failed, cancelled, timed-out and terminated resolutions', () => {

@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { hashString, seededRandom } from '../../src/workflow/runtime/random';
 import { durationProto, msFromDurationInSandbox, optionalMs } from '../../src/workflow/runtime/durations';
 import { BastionError } from '../../src/common/errors';
+import { COMMAND_TYPE } from '../../src/workflow/runtime/activator';
+import { temporal } from '../../src/common/proto';
 import { thrown } from '../helpers/errors';
 
 const draw = (seed: number, n = 8) => {
@@ -62,6 +64,13 @@ hash('is an unsigned 32-bit integer, stable, and differs for run ids that differ
   assert.equal(ids.map(hashString), hs);
 });
 
+const constants = suite('workflow runtime: protocol constants');
+
+constants('the runtime command type numbers are the Temporal API CommandType values of the same name', () => {
+  const api = temporal.api.enums.v1.CommandType as unknown as Record<string, number>;
+  for (const [name, value] of Object.entries(COMMAND_TYPE)) assert.is(api[`COMMAND_TYPE_${name}`], value, name);
+});
+
 const durations = suite('workflow runtime: durations');
 
 durations('durationProto splits milliseconds into seconds and nanos', () => {
@@ -98,4 +107,5 @@ durations('optionalMs leaves undefined and null unset, and parses the rest', () 
 
 random.run();
 hash.run();
+constants.run();
 durations.run();

@@ -95,6 +95,21 @@ function fixEnum(enm: Enum, value: unknown, path: string): unknown {
   return name;
 }
 
+const INTEGER_TYPES = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+
+/**
+ * Integer fields take a JSON number or a decimal string (int64s are strings in proto3
+ * JSON); protobufjs would silently read anything else, such as `"eventId": "one"`, as 0.
+ */
+function checkScalar(field: Field, value: unknown, path: string): void {
+  if (INTEGER_TYPES.has(field.type)) {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+    if (!Number.isInteger(n)) throw invalid(`\`${path}\` must be an integer (a JSON number or a decimal string), got ${JSON.stringify(value)}.`);
+  } else if (field.type === 'bool' && typeof value !== 'boolean') {
+    throw invalid(`\`${path}\` must be true or false, got ${JSON.stringify(value)}.`);
+  }
+}
+
 const b64 = (text: string) => encodeBase64(new TextEncoder().encode(text));
 
 /** A Payload in its raw JSON form, `{ metadata: { encoding: base64 }, data: base64 }`. */
@@ -142,6 +157,9 @@ function normalize(type: Type, json: unknown, path: string): unknown {
       if (field.map && isPlainObject(value)) fixed = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(rt, v, `${at}.${k}`)]));
       else if (field.repeated && Array.isArray(value)) fixed = value.map((v, i) => normalize(rt, v, `${at}[${i}]`));
       else fixed = normalize(rt, value, at);
+    } else if (!rt && !field.map) {
+      if (field.repeated && Array.isArray(value)) value.forEach((v, i) => checkScalar(field, v, `${at}[${i}]`));
+      else if (!field.repeated) checkScalar(field, value, at);
     }
     // Field names from here on: readMessage knows json names, not proto (`snake_case`) ones.
     Object.defineProperty(out, field?.name ?? key, { value: fixed, enumerable: true, writable: true, configurable: true });

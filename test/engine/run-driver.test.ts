@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../../src/engine/run-driver';
 import { DeterminismError } from '../../src/engine/determinism-error';
 import { EV, type HistoryEvent } from '../../src/engine/history-events';
-import { hashString } from '../../src/workflow/runtime/random';
-import type { Activation, ActivationCompletion, TaggedCommand } from '../../src/workflow/runtime/protocol';
+import { hashString } from '../../src/common/hash-string';
+import type { Activation, ActivationCompletion, TaggedCommand } from '../../src/common/activation-protocol';
 import { defaultPayloadConverter } from '../../src/converter';
 import { temporal } from '../../src/common/proto';
 

@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Activator } from '../../src/workflow/runtime/activator';
 import { initScopes, type CancellationScope } from '../../src/workflow/runtime/cancellation-scope';
 import { setActivator } from '../../src/workflow/runtime/current';
-import type { Activation, ActivationCompletion, Job, StartJob } from '../../src/workflow/runtime/protocol';
+import type { Activation, ActivationCompletion, Job, StartJob } from '../../src/common/activation-protocol';
 import { sleep } from '../../src/workflow/timers';
 import { defaultPayloadConverter } from '../../src/converter';
 

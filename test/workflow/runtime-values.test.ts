@@ -4,7 +4,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hashString, seededRandom } from '../../src/workflow/runtime/random';
+import { seededRandom } from '../../src/workflow/runtime/random';
+import { hashString } from '../../src/common/hash-string';
 import { durationProto, msFromDurationInSandbox, optionalMs } from '../../src/workflow/runtime/durations';
 import { BastionError } from '../../src/common/errors';
 import { COMMAND_TYPE } from '../../src/workflow/runtime/activator';

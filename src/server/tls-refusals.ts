@@ -104,10 +104,17 @@ export function watchTlsRefusals(server: grpc.Server, logger: Logger, windowMs =
     return false;
   }
   const log = new RateLimitedLog((message, meta) => logger.warn(message, meta), windowMs);
+  // A refused socket may already be closed when the error arrives, and a closed socket no
+  // longer knows its peer: note each peer when the TCP connection comes in.
+  const peers = new WeakMap<object, { host: string; port?: number }>();
   for (const listener of http2Servers.keys()) {
+    listener.prependListener('connection', (raw: { remoteAddress?: string; remotePort?: number }) => {
+      if (raw?.remoteAddress) peers.set(raw, { host: raw.remoteAddress, port: raw.remotePort });
+    });
     listener.on('tlsClientError', (err: TlsError, socket: RefusedSocket) => {
-      const host = socket?._parent?.remoteAddress ?? socket?.remoteAddress ?? 'unknown';
-      const port = socket?._parent?.remotePort ?? socket?.remotePort;
+      const noted = (socket?._parent && peers.get(socket._parent)) || undefined;
+      const host = noted?.host ?? socket?.remoteAddress ?? 'unknown';
+      const port = noted?.port ?? socket?.remotePort;
       const reason = tlsRefusalReason(err, socket?.authorizationError);
       log.log(`${host}\u0000${reason}`, 'dev server refused a TLS handshake', { peer: port ? `${host}:${port}` : host, reason });
     });

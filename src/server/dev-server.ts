@@ -53,7 +53,7 @@ export interface DevServerOptions {
   /** Namespaces to create besides `default`. */
   namespaces?: string[];
   tls?: DevServerTlsOptions;
-  /** @default 'warn' */
+  /** @default 'warn' (refused TLS handshakes are logged at `warn`, so they show by default) */
   logLevel?: LogLevel;
   logger?: Logger;
   /** @default 2 MiB */
@@ -61,7 +61,8 @@ export interface DevServerOptions {
   /**
    * Require `authorization: Bearer <key>` on every WorkflowService call, as Temporal Cloud
    * does: an unknown key is UNAUTHENTICATED, a key not granted the call's namespace is
-   * PERMISSION_DENIED. @default undefined (no key needed)
+   * PERMISSION_DENIED. A task-token call acts on the namespace sealed inside its token
+   * (see docs/dev-server.md, "Authorisation of each call"). @default undefined (no key needed)
    */
   apiKeys?: DevServerApiKey[];
   /**

@@ -162,6 +162,15 @@ test('history page tokens are sealed: forged, altered or task tokens are refused
   }
 }));
 
+test('DescribeNamespace by id is authorised on the namespace with that id', timed(10_000, async () => {
+  const orders = await admin.workflowService.describeNamespace({ namespace: 'orders' });
+  const e = await failure(narrow.workflowService.describeNamespace({ id: orders.namespaceInfo!.id! }));
+  assert.is(e.code, grpc.status.PERMISSION_DENIED, e.details);
+  const own = await admin.workflowService.describeNamespace({ namespace: 'default' });
+  const ok = await narrow.workflowService.describeNamespace({ id: own.namespaceInfo!.id! });
+  assert.is(ok.namespaceInfo?.name, 'default');
+}));
+
 test('tokens survive a restart on the same database; another in-memory server refuses them', timed(30_000, async () => {
   const db = path.join(dir, 'tokens.db');
   let durable = await DevServer.start({ logLevel: 'off', dbFilename: db, namespaces: ['orders'] });

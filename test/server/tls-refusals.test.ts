@@ -11,6 +11,7 @@ import { DevServer } from '../../src/testing';
 import { RateLimitedLog, tlsRefusalReason } from '../../src/server/tls-refusals';
 import { issueCertificate, makeTestPki, removeTestPki, type TestCert, type TestPki } from '../helpers/certs';
 import { timed, waitFor } from '../helpers/wait';
+import { spawnDevServer } from '../helpers/processes';
 
 const test = suite('dev server: TLS refusal logs');
 
@@ -95,6 +96,25 @@ test('no certificate contents in any line; identical refusals are written once p
   await expectRefusal(/TLS version not supported/);
   assert.is(refusals(/^no client certificate$/).length, before, 'repeats within the window are not written again');
   assert.is(refusals(/unknown CA/).length, 1);
+}));
+
+test('bastion server start-dev shows refusals at its default log level', timed(30_000, async () => {
+  const cli = await spawnDevServer(['--port', '0', '--tls-cert', pki.server.certPath, '--tls-key', pki.server.keyPath, '--tls-client-ca', pki.ca.certPath]);
+  try {
+    const port = Number(cli.address.split(':').pop());
+    await new Promise<void>((resolve) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.cert, ALPNProtocols: ['h2'] });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve());
+    });
+    const m = await cli.waitFor(/WARN dev server refused a TLS handshake (\{.*\})/);
+    assert.equal(Object.keys(JSON.parse(m[1]!)).sort(), ['peer', 'reason']);
+    assert.match(m[1]!, /"reason":"no client certificate"/);
+    assert.not.ok(cli.output().includes('BEGIN'), 'no PEM in the output');
+  } finally {
+    cli.kill('SIGTERM');
+    await cli.exited;
+  }
 }));
 
 test('the rate limiter writes again after its window and says how many it left out', () => {

@@ -16,6 +16,9 @@ import { openTaskToken, TASK_TOKEN_METHODS } from './task-token';
 
 export type ApiKeyCheck = (metadata: grpc.Metadata, namespace: unknown) => ApiKeyVerdict;
 
+/** On a request whose key is limited to some namespaces: which namespaces it may see (ListNamespaces). */
+export const NAMESPACE_FILTER = Symbol('namespace-filter');
+
 /**
  * The namespace a call acts on, for authorisation. A task-token call gets the token's
  * namespace written into `req.namespace` when the request left it empty.
@@ -46,5 +49,6 @@ export function guardCall(engine: Engine, method: string, req: Record<string, an
   }
   const unauthenticated = checkApiKey(metadata, undefined);
   if (unauthenticated) return unauthenticated;
+  req[NAMESPACE_FILTER as never] = (name: string) => checkApiKey(metadata, name) === undefined;
   return checkApiKey(metadata, callNamespace(engine, method, req));
 }

@@ -21,7 +21,7 @@ import { getWorkflowExecutionHistory } from './history-read';
 import { listWorkflowExecutions, countWorkflowExecutions } from './visibility';
 import { randomUUID } from 'node:crypto';
 import type { QueueKind } from './matching';
-import { guardCall, type ApiKeyCheck } from './call-guard';
+import { guardCall, NAMESPACE_FILTER, type ApiKeyCheck } from './call-guard';
 
 export const SERVER_VERSION = '1.27.0';
 /** Longest a long poll is held before answering "nothing yet". */
@@ -133,7 +133,11 @@ const HANDLERS: Record<string, Handler> = {
     }
     return namespaceInfo(engine, req.namespace);
   },
-  ListNamespaces: (engine) => ({ namespaces: [...engine.namespaces.keys()].sort().map((n) => namespaceInfo(engine, n)) }),
+  ListNamespaces: (engine, req) => {
+    // A key limited to some namespaces lists only those (see call-guard.ts).
+    const visible: ((name: string) => boolean) | undefined = req[NAMESPACE_FILTER as never];
+    return { namespaces: [...engine.namespaces.keys()].filter((n) => !visible || visible(n)).sort().map((n) => namespaceInfo(engine, n)) };
+  },
   StartWorkflowExecution: sync(startWorkflowExecution),
   SignalWorkflowExecution: sync(signalWorkflowExecution),
   SignalWithStartWorkflowExecution: sync(signalWithStartWorkflowExecution),

@@ -171,6 +171,12 @@ test('DescribeNamespace by id is authorised on the namespace with that id', time
   assert.is(ok.namespaceInfo?.name, 'default');
 }));
 
+test('ListNamespaces shows a limited key only its namespaces', timed(10_000, async () => {
+  const names = async (conn: Connection) => (await conn.workflowService.listNamespaces({})).namespaces!.map((n) => n.namespaceInfo?.name);
+  assert.equal(await names(narrow), ['default']);
+  assert.equal(await names(admin), ['default', 'orders']);
+}));
+
 test('tokens survive a restart on the same database; another in-memory server refuses them', timed(30_000, async () => {
   const db = path.join(dir, 'tokens.db');
   let durable = await DevServer.start({ logLevel: 'off', dbFilename: db, namespaces: ['orders'] });

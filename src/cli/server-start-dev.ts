@@ -19,7 +19,8 @@ Flags:
   --tls-cert FILE         serve TLS with this certificate chain (needs --tls-key)
   --tls-key FILE          private key of --tls-cert
   --tls-client-ca FILE    require client certificates issued by a CA in this bundle (mTLS)
-  --log-level LEVEL       debug | info | warn | error | off (default warn)
+  --log-level LEVEL       debug | info | warn | error | off (default warn; refused TLS
+                          handshakes are logged at warn, with peer and reason)
   --blob-size-limit BYTES largest payload blob accepted (default 2097152)
   --no-eager-activities   hand every activity to an activity poll, even when the worker
                           asks for eager execution (default: eager, up to 3 per task)

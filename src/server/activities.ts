@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import type { PollRequestInfo, TaskRef } from './matching';
-import { checkBlobSize, decodeToken, dur, encodeToken, Enums, ms, normalizeRetryPolicy, retryBackoffMs, retryDecision, retryPolicyToJson, ts } from './common';
+import { checkBlobSize, dur, Enums, ms, normalizeRetryPolicy, retryBackoffMs, retryDecision, retryPolicyToJson, ts } from './common';
 import { invalidArgument, notFound } from './service-error';
+import { encodeTaskToken, openTaskToken } from './task-token';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { recordExternal } from './workflows';
 
@@ -111,7 +112,7 @@ function startAttempt(engine: Engine, exec: ExecutionState, task: TaskRef, poll:
   engine.touch(exec);
   const scheduled = engine.history(exec.runId)[act.scheduledEventId - 1]!.activityTaskScheduledEventAttributes;
   return {
-    taskToken: encodeToken({ k: 'a', n: exec.namespace, w: exec.workflowId, r: exec.runId, s: act.scheduledEventId, a: act.attempt, id: act.activityId }),
+    taskToken: encodeTaskToken(engine.tokens, { k: 'a', n: exec.namespace, r: exec.runId, s: act.scheduledEventId, a: act.attempt }),
     workflowNamespace: exec.namespace,
     workflowType: { name: exec.workflowType },
     workflowExecution: { workflowId: exec.workflowId, runId: exec.runId },
@@ -144,8 +145,7 @@ function startedActivity(engine: Engine, req: Record<string, any>, byId: boolean
     act = exec ? Object.values(exec.activities).find((x) => x.activityId === req.activityId) : undefined;
     if (act && !act.startedTimeMs) act = undefined;
   } else {
-    const t = decodeToken(req.taskToken, 'a');
-    if (req.namespace && t.n !== req.namespace) throw invalidArgument(`\`taskToken\` belongs to namespace ${t.n}, not \`namespace\` ${req.namespace}.`);
+    const t = openTaskToken(engine.tokens, req.taskToken, 'a', req.namespace);
     exec = engine.executions.get(t.r);
     act = exec?.activities[t.s];
     if (act && (act.attempt !== t.a || !act.startedTimeMs)) act = undefined;

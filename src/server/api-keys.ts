@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { invalidOption } from '../common/errors';
+import { echo } from './service-error';
 
 /** One accepted key: for every namespace, or only for the ones listed. */
 export type DevServerApiKey = string | { key: string; namespaces?: string[] };
@@ -44,7 +45,7 @@ export function compileApiKeys(value: unknown): ((metadata: grpc.Metadata, names
     const grant = grants.find((g) => timingSafeEqual(g.digest, d));
     if (!grant) return { code: grpc.status.UNAUTHENTICATED, details: 'the API key is not one the Bastion dev server accepts' };
     if (grant.namespaces && typeof namespace === 'string' && namespace !== '' && !grant.namespaces.has(namespace)) {
-      return { code: grpc.status.PERMISSION_DENIED, details: `the API key is not granted namespace "${namespace}"` };
+      return { code: grpc.status.PERMISSION_DENIED, details: `the API key is not granted namespace "${echo(namespace)}"` };
     }
     return undefined;
   };

@@ -8,6 +8,7 @@ import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import { blobTooLarge, dur, Enums, ms, Status } from './common';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
+import { echo } from './service-error';
 import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRun } from './workflows';
 import { MAX_EAGER_ACTIVITIES_PER_TASK, requestCancelActivity, scheduleActivity } from './activities';
 
@@ -54,7 +55,7 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
     switch (cmd.commandType) {
       case CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
         if (!a.activityId) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, i, '`activityId` is required.');
-        else if (activityIds.has(a.activityId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID, i, `activity id "${a.activityId}" is already in use by a pending activity.`);
+        else if (activityIds.has(a.activityId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID, i, `activity id "${echo(a.activityId)}" is already in use by a pending activity.`);
         else if (!a.activityType?.name) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, i, '`activityType.name` is required.');
         else if (!ms(a.startToCloseTimeout) && !ms(a.scheduleToCloseTimeout)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, i, 'set `startToCloseTimeout` or `scheduleToCloseTimeout`.');
         else err = tooLarge(i, 'input', a.input);
@@ -65,11 +66,11 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
         break;
       case CT.COMMAND_TYPE_START_TIMER:
         if (!a.timerId) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, i, '`timerId` is required.');
-        else if (timerIds.has(a.timerId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, i, `timer id "${a.timerId}" is already in use.`);
+        else if (timerIds.has(a.timerId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID, i, `timer id "${echo(a.timerId)}" is already in use.`);
         timerIds.add(a.timerId);
         break;
       case CT.COMMAND_TYPE_CANCEL_TIMER:
-        if (!timerIds.has(a.timerId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, i, `no pending timer has id "${a.timerId}".`);
+        if (!timerIds.has(a.timerId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, i, `no pending timer has id "${echo(a.timerId)}".`);
         timerIds.delete(a.timerId);
         break;
       case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:

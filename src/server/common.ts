@@ -80,34 +80,3 @@ export function retryDecision(
   if (p.maximumAttempts > 0 && attempt >= p.maximumAttempts) return { retry: false, retryState: RS.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };
   return { retry: true };
 }
-
-/** Task tokens: opaque to workers, JSON inside, echoed back unchanged. */
-export interface TaskToken {
-  k: 'w' | 'a' | 'q';
-  n: string;
-  w: string;
-  r: string;
-  s: number;
-  a: number;
-  t?: number;
-  id?: string;
-  q?: string;
-}
-
-export function encodeToken(t: TaskToken): string {
-  return Buffer.from(JSON.stringify(t)).toString('base64');
-}
-
-export function decodeToken(b64: string | undefined, kind: TaskToken['k']): TaskToken {
-  if (!b64) throw invalidArgument('`taskToken` is required.');
-  let t: TaskToken;
-  try {
-    t = JSON.parse(Buffer.from(b64, 'base64').toString());
-  } catch {
-    throw invalidArgument('`taskToken` is not a task token issued by this server (it could not be decoded).');
-  }
-  if (!t || typeof t !== 'object' || t.k !== kind || typeof t.r !== 'string') {
-    throw invalidArgument(`\`taskToken\` is not a ${kind === 'w' ? 'workflow task' : kind === 'a' ? 'activity task' : 'query task'} token issued by this server.`);
-  }
-  return t;
-}

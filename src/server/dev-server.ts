@@ -17,6 +17,8 @@ import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
 import { compileApiKeys, type DevServerApiKey } from './api-keys';
 import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
+import { watchTlsRefusals } from './tls-refusals';
+import { MAX_NAMESPACE_LENGTH } from './input-limits';
 
 registerRunHooks();
 
@@ -51,7 +53,7 @@ export interface DevServerOptions {
   /** Namespaces to create besides `default`. */
   namespaces?: string[];
   tls?: DevServerTlsOptions;
-  /** @default 'warn' */
+  /** @default 'warn' (refused TLS handshakes are logged at `warn`, so they show by default) */
   logLevel?: LogLevel;
   logger?: Logger;
   /** @default 2 MiB */
@@ -59,7 +61,8 @@ export interface DevServerOptions {
   /**
    * Require `authorization: Bearer <key>` on every WorkflowService call, as Temporal Cloud
    * does: an unknown key is UNAUTHENTICATED, a key not granted the call's namespace is
-   * PERMISSION_DENIED. @default undefined (no key needed)
+   * PERMISSION_DENIED. A task-token call acts on the namespace sealed inside its token
+   * (see docs/dev-server.md, "Authorisation of each call"). @default undefined (no key needed)
    */
   apiKeys?: DevServerApiKey[];
   /**
@@ -120,7 +123,7 @@ function compile(o: DevServerOptions): CompiledOptions {
   const port = o.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be an integer from 0 to 65535, got ${String(port)}.`);
   const namespaces = o.namespaces ?? [];
-  for (const ns of namespaces) if (typeof ns !== 'string' || !ns) throw invalidOption('namespaces', 'must be a list of non-empty names.');
+  for (const ns of namespaces) if (typeof ns !== 'string' || !ns || ns.length > MAX_NAMESPACE_LENGTH) throw invalidOption('namespaces', `must be a list of non-empty names of at most ${MAX_NAMESPACE_LENGTH} characters.`);
   const eager = booleanOption(o.eagerActivityExecution, 'eagerActivityExecution', true);
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
@@ -197,6 +200,7 @@ export class DevServer {
       engine.close();
       throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
     }
+    if (o.tls) watchTlsRefusals(server, o.logger);
     o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
     return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger);
   }

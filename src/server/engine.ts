@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { encodeJson, HistoryEventType, type JsonEvent, type NewEvent } from './json-proto';
 import { Matching, type QueueKind, type TaskRef, type PollRequestInfo } from './matching';
 import { TimerSet } from './timer-set';
-import { invalidArgument, notFound } from './service-error';
+import { echo, invalidArgument, notFound } from './service-error';
 import type { ExecutionState } from './state';
 import { isOpen } from './state';
 import type { NamespaceRecord, Store } from './store/store';
 import type { Logger } from './logger';
+import { TokenSealer } from './task-token';
 
 export interface EngineOptions {
   store: Store;
@@ -49,6 +50,8 @@ export class Engine {
   readonly blobSizeLimitBytes: number;
   readonly logger: Logger;
   readonly eagerActivityExecution: boolean;
+  /** Seals task and history page tokens under the store's secret (see task-token.ts). */
+  readonly tokens: TokenSealer;
   /** Activity attempts started, by how they reached a worker (see DevServer.stats()). */
   readonly activityStarts = { byPoll: 0, eager: 0 };
   private readonly store: Store;
@@ -64,6 +67,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.store = options.store;
+    this.tokens = new TokenSealer(options.store.tokenSecret());
     this.blobSizeLimitBytes = options.blobSizeLimitBytes;
     this.logger = options.logger;
     this.eagerActivityExecution = options.eagerActivityExecution === true;
@@ -211,7 +215,7 @@ export class Engine {
   namespace(name: string | undefined | null, field = 'namespace'): NamespaceRecord {
     if (!name) throw invalidArgument(`\`${field}\` is required: pass the namespace name, e.g. "default".`);
     const ns = this.namespaces.get(name);
-    if (!ns) throw notFound(`Namespace ${name} is not found.`, { typeName: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure', value: { namespace: name } });
+    if (!ns) throw notFound(`Namespace ${echo(name)} is not found.`, { typeName: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure', value: { namespace: echo(name) } });
     return ns;
   }
 
@@ -233,7 +237,7 @@ export class Engine {
     if (!workflowId) throw invalidArgument('`execution.workflowId` is required.');
     const exec = this.findRun(namespace, workflowId, execution?.runId);
     if (!exec) {
-      throw notFound(`workflow execution not found for workflow ID "${workflowId}"${execution?.runId ? ` and run ID "${execution.runId}"` : ''}`, {
+      throw notFound(`workflow execution not found for workflow ID "${echo(workflowId)}"${execution?.runId ? ` and run ID "${echo(execution.runId)}"` : ''}`, {
         typeName: 'temporal.api.errordetails.v1.NotFoundFailure',
         value: { currentCluster: 'active', activeCluster: 'active' },
       });

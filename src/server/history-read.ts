@@ -7,7 +7,7 @@ import type { Engine } from './engine';
 import { Enums } from './common';
 import { invalidArgument } from './service-error';
 import { isOpen } from './state';
-import { decodePageToken, encodePageToken } from './workflow-tasks';
+import { encodePageToken, openPageToken } from './task-token';
 
 const DEFAULT_PAGE = 1000;
 
@@ -17,15 +17,16 @@ export async function getWorkflowExecutionHistory(engine: Engine, req: Record<st
   let next = 1;
   let last = 0;
   if (req.nextPageToken) {
-    const t = decodePageToken(req.nextPageToken);
+    const t = openPageToken(engine.tokens, req.nextPageToken, req.namespace);
     exec = engine.executions.get(t.r);
-    if (!exec || exec.namespace !== req.namespace) throw invalidArgument('`nextPageToken` does not belong to this namespace.');
-    next = t.n;
-    last = t.l ?? 0;
+    if (!exec || exec.namespace !== req.namespace) throw invalidArgument('`nextPageToken` names a run that no longer exists.');
+    next = t.next;
+    last = t.last;
   } else {
     exec = engine.requireRun(req.namespace, req.execution);
   }
   const runId = exec.runId;
+  const namespace = exec.namespace;
   const closeOnly = req.historyEventFilterType === Enums.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
   const pageSize = req.maximumPageSize > 0 ? Math.min(req.maximumPageSize, DEFAULT_PAGE) : DEFAULT_PAGE;
 
@@ -40,7 +41,7 @@ export async function getWorkflowExecutionHistory(engine: Engine, req: Record<st
     if (next <= end) {
       const to = Math.min(end, next + pageSize - 1);
       const more = to < end || (req.waitNewEvent && isOpen(e) && last === 0);
-      return { history: { events: events.slice(next - 1, to) }, nextPageToken: more ? encodePageToken(runId, to + 1, last) : undefined };
+      return { history: { events: events.slice(next - 1, to) }, nextPageToken: more ? encodePageToken(engine.tokens, namespace, runId, to + 1, last) : undefined };
     }
     if (req.waitNewEvent && isOpen(e) && last === 0) return undefined;
     return { history: { events: [] } };
@@ -56,7 +57,7 @@ export async function getWorkflowExecutionHistory(engine: Engine, req: Record<st
       done = true;
       clearTimeout(timer);
       unsubscribe();
-      resolve(answer() ?? { history: { events: [] }, nextPageToken: encodePageToken(runId, next, last) });
+      resolve(answer() ?? { history: { events: [] }, nextPageToken: encodePageToken(engine.tokens, namespace, runId, next, last) });
     };
     let unsubscribe = () => {};
     const wait = () => {

@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Engine } from './engine';
 import type { PollRequestInfo, TaskRef } from './matching';
-import { decodeToken, encodeToken, Enums, checkBlobSize, ts } from './common';
-import { ServiceError, failedPrecondition, invalidArgument, notFound } from './service-error';
+import { Enums, checkBlobSize, ts } from './common';
+import { encodeTaskToken, openTaskToken } from './task-token';
+import { ServiceError, failedPrecondition, invalidArgument, notFound, echo } from './service-error';
 import { isOpen, type ExecutionState } from './state';
 
 interface PendingQuery {
@@ -50,7 +51,7 @@ export async function queryWorkflow(engine: Engine, req: Record<string, any>, on
     all.set(id, q);
     const timer = setTimeout(() => {
       all.delete(id);
-      reject(new ServiceError(grpc.status.DEADLINE_EXCEEDED, `No worker answered query "${req.query.queryType}" in time; is a worker polling task queue "${exec.taskQueue}"?`));
+      reject(new ServiceError(grpc.status.DEADLINE_EXCEEDED, `No worker answered query "${req.query.queryType}" in time; is a worker polling task queue "${echo(exec.taskQueue)}"?`));
     }, timeoutMs);
     const settle = () => clearTimeout(timer);
     q.resolve = (r) => { settle(); all.delete(id); resolve(r); };
@@ -70,7 +71,7 @@ function firstTaskCompleted(engine: Engine, exec: ExecutionState, timeoutMs: num
     let unsubscribe = () => {};
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(failedPrecondition(`The workflow has not completed its first workflow task, so it cannot answer queries yet; is a worker polling task queue "${exec.taskQueue}"?`));
+      reject(failedPrecondition(`The workflow has not completed its first workflow task, so it cannot answer queries yet; is a worker polling task queue "${echo(exec.taskQueue)}"?`));
     }, timeoutMs);
     const check = () => {
       if (!isOpen(exec) || exec.lastCompletedStartedEventId > 0 || engine.closed) {
@@ -95,7 +96,7 @@ export function startQueryTask(engine: Engine, exec: ExecutionState, task: TaskR
   const sticky = isOpen(exec) && exec.sticky?.queue === poll.queue;
   const events = sticky ? all.slice(exec.lastCompletedStartedEventId) : all.slice();
   return {
-    taskToken: encodeToken({ k: 'q', n: exec.namespace, w: exec.workflowId, r: exec.runId, s: 0, a: 0, q: q.id }),
+    taskToken: encodeTaskToken(engine.tokens, { k: 'q', n: exec.namespace, r: exec.runId, s: 0, a: 0, q: q.id }),
     workflowExecution: { workflowId: exec.workflowId, runId: exec.runId },
     workflowType: { name: exec.workflowType },
     previousStartedEventId: exec.lastCompletedStartedEventId,
@@ -110,7 +111,7 @@ export function startQueryTask(engine: Engine, exec: ExecutionState, task: TaskR
 }
 
 export function respondQueryTaskCompleted(engine: Engine, req: Record<string, any>): object {
-  const t = decodeToken(req.taskToken, 'q');
+  const t = openTaskToken(engine.tokens, req.taskToken, 'q', req.namespace);
   const q = queriesOf(engine).get(t.q ?? '');
   if (!q) throw notFound('Query task not found: the query was answered already, or its caller gave up.');
   if (req.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {

@@ -7,13 +7,53 @@
 import * as grpc from '@grpc/grpc-js';
 import { google, lookupType } from '../common/proto';
 
+/** Most characters of caller input quoted back in a status message or detail. @default 64 */
+export const MAX_ECHO_CHARS = 64;
+/**
+ * Longest status message sent. grpc-js puts the message in a trailer (twice, with the
+ * rich status), and a trailer over the peer's header-list limit (16 KiB by default)
+ * stalls the call and the connection behind it, so messages stay far below. @default 1024
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1024;
+
+/**
+ * Caller input, safe to quote in a message: at most {@link MAX_ECHO_CHARS} characters,
+ * JSON-escaped (no quotes around it, so it fits inside the message's own), `…` when cut.
+ */
+export function echo(value: unknown, max = MAX_ECHO_CHARS): string {
+  const text = typeof value === 'string' ? value : String(value);
+  const escaped = JSON.stringify(text.slice(0, max)).slice(1, -1);
+  return text.length > max ? `${escaped}…` : escaped;
+}
+
+/** A status message cut to {@link MAX_STATUS_MESSAGE_CHARS}: the last line of defence, in one place. */
+export function clampStatusMessage(message: string): string {
+  return message.length > MAX_STATUS_MESSAGE_CHARS ? `${message.slice(0, MAX_STATUS_MESSAGE_CHARS - 1)}…` : message;
+}
+
+/** Longest string kept whole in a status detail (e.g. a query failure's stack trace). */
+const MAX_DETAIL_STRING_CHARS = 1024;
+/** Largest encoded rich status sent; past it the detail is left out and only code and message go. */
+const MAX_DETAILS_BYTES = 8 * 1024;
+
+/** A detail value with every long string cut, so no detail carries large input. */
+function clampDetail(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > MAX_DETAIL_STRING_CHARS ? `${value.slice(0, MAX_DETAIL_STRING_CHARS - 1)}…` : value;
+  if (depth > 8 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) return value.map((v) => clampDetail(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clampDetail(v, depth + 1)]));
+}
+
 export class ServiceError extends Error {
+  readonly detail?: { typeName: string; value: object };
+
   constructor(
     readonly status: grpc.status,
     message: string,
-    readonly detail?: { typeName: string; value: object },
+    detail?: { typeName: string; value: object },
   ) {
-    super(message);
+    super(clampStatusMessage(message));
+    if (detail) this.detail = { typeName: detail.typeName, value: clampDetail(detail.value) as object };
   }
 
   override get name(): string {
@@ -30,6 +70,7 @@ export class ServiceError extends Error {
       message: this.message,
       details: [{ type_url: `type.googleapis.com/${this.detail.typeName}`, value }],
     } as never).finish();
+    if (status.length > MAX_DETAILS_BYTES) return undefined;
     const md = new grpc.Metadata();
     md.set('grpc-status-details-bin', Buffer.from(status));
     return md;

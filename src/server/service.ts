@@ -4,12 +4,11 @@
  * Temporal's codes. Methods the dev server does not implement answer UNIMPLEMENTED
  * with the method's name (docs/dev-server.md lists them).
  */
-import type { ApiKeyVerdict } from './api-keys';
 import * as grpc from '@grpc/grpc-js';
 import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
 import { toJsonForm } from './json-proto';
-import { ServiceError, alreadyExists } from './service-error';
+import { ServiceError, alreadyExists, clampStatusMessage, echo } from './service-error';
 import { Enums, requireId } from './common';
 import {
   startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
@@ -22,6 +21,7 @@ import { getWorkflowExecutionHistory } from './history-read';
 import { listWorkflowExecutions, countWorkflowExecutions } from './visibility';
 import { randomUUID } from 'node:crypto';
 import type { QueueKind } from './matching';
+import { guardCall, NAMESPACE_FILTER, type ApiKeyCheck } from './call-guard';
 
 export const SERVER_VERSION = '1.27.0';
 /** Longest a long poll is held before answering "nothing yet". */
@@ -121,7 +121,7 @@ const HANDLERS: Record<string, Handler> = {
   }),
   RegisterNamespace: sync((engine, req) => {
     const name = requireId(req.namespace, 'namespace', 255);
-    if (engine.namespaces.has(name)) throw alreadyExists(`Namespace ${name} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
+    if (engine.namespaces.has(name)) throw alreadyExists(`Namespace ${echo(name)} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
     const retentionSeconds = Number(req.workflowExecutionRetentionPeriod?.seconds ?? 24 * 3600);
     engine.putNamespace({ name, id: randomUUID(), description: req.description ?? '', ownerEmail: req.ownerEmail ?? '', retentionMs: retentionSeconds * 1000, data: req.data ?? {} });
     return {};
@@ -133,7 +133,11 @@ const HANDLERS: Record<string, Handler> = {
     }
     return namespaceInfo(engine, req.namespace);
   },
-  ListNamespaces: (engine) => ({ namespaces: [...engine.namespaces.keys()].sort().map((n) => namespaceInfo(engine, n)) }),
+  ListNamespaces: (engine, req) => {
+    // A key limited to some namespaces lists only those (see call-guard.ts).
+    const visible: ((name: string) => boolean) | undefined = req[NAMESPACE_FILTER as never];
+    return { namespaces: [...engine.namespaces.keys()].filter((n) => !visible || visible(n)).sort().map((n) => namespaceInfo(engine, n)) };
+  },
   StartWorkflowExecution: sync(startWorkflowExecution),
   SignalWorkflowExecution: sync(signalWorkflowExecution),
   SignalWithStartWorkflowExecution: sync(signalWithStartWorkflowExecution),
@@ -194,13 +198,13 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
     return { code: err.status, details: err.message, metadata: err.toMetadata() };
   }
   engine.logger.error('internal error', { method, error: (err as Error)?.stack ?? String(err) });
-  return { code: grpc.status.INTERNAL, details: `internal error in ${method}: ${(err as Error)?.message ?? err}` };
+  return { code: grpc.status.INTERNAL, details: clampStatusMessage(`internal error in ${method}: ${(err as Error)?.message ?? err}`) };
 }
 
 const DECODE_ERROR = Symbol('decode-error');
 
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(engine: Engine, checkApiKey?: (metadata: grpc.Metadata, namespace: unknown) => ApiKeyVerdict): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
@@ -225,7 +229,7 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: (metadata: grpc
     implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, callback: grpc.sendUnaryData<object>) => {
       const req = call.request;
       if (req[DECODE_ERROR]) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: `${m.name}: the request could not be decoded as ${m.name}Request: ${req[DECODE_ERROR]}` });
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: clampStatusMessage(`${m.name}: the request could not be decoded as ${m.name}Request: ${req[DECODE_ERROR]}`) });
         return;
       }
       if (!handler) {
@@ -236,7 +240,13 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: (metadata: grpc
         callback({ code: grpc.status.UNAVAILABLE, details: 'the Bastion dev server is shutting down' });
         return;
       }
-      const refused = checkApiKey?.(call.metadata, req.namespace);
+      let refused;
+      try {
+        refused = guardCall(engine, m.name, req, call.metadata, checkApiKey);
+      } catch (err) {
+        callback(toStatus(err, m.name, engine));
+        return;
+      }
       if (refused) {
         callback(refused);
         return;

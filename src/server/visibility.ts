@@ -8,7 +8,7 @@
 import type { Engine } from './engine';
 import { ts } from './common';
 import { payloadToValue } from './json-proto';
-import { invalidArgument } from './service-error';
+import { invalidArgument, echo } from './service-error';
 import type { ExecutionState } from './state';
 
 type Value = string | number | boolean | null;
@@ -29,7 +29,7 @@ function tokenize(q: string): string[] {
     if (/^\s*$/.test(q.slice(re.lastIndex))) break;
     const at = re.lastIndex;
     m = re.exec(q);
-    if (!m) throw invalidArgument(`\`query\` could not be parsed near "${q.slice(at, at + 20)}".`);
+    if (!m) throw invalidArgument(`\`query\` could not be parsed near "${echo(q.slice(at, at + 20))}".`);
     out.push(m[1] ?? m[2] ?? m[3] ?? m[4]!);
   }
   return out;
@@ -48,7 +48,7 @@ function parse(q: string): Expr | undefined {
     if (/^['"]/.test(t)) return t.slice(1, -1).replace(/\\(.)/g, '$1');
     if (/^-?\d/.test(t)) return Number(t);
     if (/^(true|false)$/i.test(t)) return t.toLowerCase() === 'true';
-    throw invalidArgument(`\`query\`: expected a value, found "${t}".`);
+    throw invalidArgument(`\`query\`: expected a value, found "${echo(t)}".`);
   };
   const primary = (): Expr => {
     if (peek() === '(') {
@@ -58,9 +58,9 @@ function parse(q: string): Expr | undefined {
       return e;
     }
     const field = take();
-    if (!field || !/^[A-Za-z_]/.test(field)) throw invalidArgument(`\`query\`: expected a field name, found "${field ?? 'end of query'}".`);
+    if (!field || !/^[A-Za-z_]/.test(field)) throw invalidArgument(`\`query\`: expected a field name, found "${echo(field ?? 'end of query')}".`);
     let cmp = take();
-    if (!cmp) throw invalidArgument(`\`query\`: expected an operator after ${field}.`);
+    if (!cmp) throw invalidArgument(`\`query\`: expected an operator after ${echo(field)}.`);
     if (/^not$/i.test(cmp) && /^in$/i.test(peek() ?? '')) {
       take();
       cmp = 'not in';
@@ -82,7 +82,7 @@ function parse(q: string): Expr | undefined {
       if (/^not$/i.test(n ?? '')) { take(); return { op: 'cmp', field, cmp: '!=', value: null }; }
       return { op: 'cmp', field, cmp: '=', value: null };
     }
-    if (!['=', '!=', '>', '>=', '<', '<='].includes(cmp)) throw invalidArgument(`\`query\`: unknown operator "${cmp}".`);
+    if (!['=', '!=', '>', '>=', '<', '<='].includes(cmp)) throw invalidArgument(`\`query\`: unknown operator "${echo(cmp)}".`);
     return { op: 'cmp', field, cmp, value: literal(take()) };
   };
   const and = (): Expr => {
@@ -96,7 +96,7 @@ function parse(q: string): Expr | undefined {
     return left;
   };
   const e = or();
-  if (i < toks.length) throw invalidArgument(`\`query\`: unexpected "${toks[i]}".`);
+  if (i < toks.length) throw invalidArgument(`\`query\`: unexpected "${echo(toks[i])}".`);
   return e;
 }
 
@@ -120,12 +120,12 @@ function fieldValue(exec: ExecutionState, field: string): Value | Value[] {
 function normalize(field: string, v: Value): Value {
   if (field === 'ExecutionStatus' && typeof v === 'string') {
     const n = STATUS_NAMES[v];
-    if (n === undefined) throw invalidArgument(`\`query\`: unknown ExecutionStatus "${v}"; use one of ${Object.keys(STATUS_NAMES).join(', ')}.`);
+    if (n === undefined) throw invalidArgument(`\`query\`: unknown ExecutionStatus "${echo(v)}"; use one of ${Object.keys(STATUS_NAMES).join(', ')}.`);
     return n;
   }
   if (/Time$/.test(field) && typeof v === 'string') {
     const t = Date.parse(v);
-    if (Number.isNaN(t)) throw invalidArgument(`\`query\`: ${field} needs an RFC 3339 time, got "${v}".`);
+    if (Number.isNaN(t)) throw invalidArgument(`\`query\`: ${echo(field)} needs an RFC 3339 time, got "${echo(v)}".`);
     return t;
   }
   return v;

@@ -1,6 +1,6 @@
 /** The client-facing workflow RPCs: start, signal, signal-with-start, cancel, terminate, describe. */
 import type { Engine } from './engine';
-import { alreadyExists, invalidArgument } from './service-error';
+import { alreadyExists, invalidArgument, echo } from './service-error';
 import { checkBlobSize, Enums, ms, requireId, Status, ts } from './common';
 import { isOpen, type ExecutionState } from './state';
 import { recordExternal, requestCancel, startRun, terminateRun } from './workflows';
@@ -11,7 +11,7 @@ const Reuse = Enums.WorkflowIdReusePolicy;
 const Conflict = Enums.WorkflowIdConflictPolicy;
 
 function alreadyStarted(exec: ExecutionState) {
-  return alreadyExists(`Workflow execution is already running. WorkflowId: ${exec.workflowId}, RunId: ${exec.runId}.`, {
+  return alreadyExists(`Workflow execution is already running. WorkflowId: ${echo(exec.workflowId)}, RunId: ${exec.runId}.`, {
     typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
     value: { startRequestId: exec.startRequestId, runId: exec.runId },
   });
@@ -48,13 +48,13 @@ function resolveExisting(engine: Engine, req: Record<string, any>): { existing?:
   }
   const reuse = req.workflowIdReusePolicy || Reuse.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
   if (reuse === Reuse.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
-    throw alreadyExists(`Workflow id "${req.workflowId}" was used by run ${current.runId}, and \`workflowIdReusePolicy\` is REJECT_DUPLICATE.`, {
+    throw alreadyExists(`Workflow id "${echo(req.workflowId)}" was used by run ${current.runId}, and \`workflowIdReusePolicy\` is REJECT_DUPLICATE.`, {
       typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
       value: { startRequestId: current.startRequestId, runId: current.runId },
     });
   }
   if (reuse === Reuse.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && current.status === Status.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
-    throw alreadyExists(`Workflow id "${req.workflowId}" completed successfully in run ${current.runId}, and \`workflowIdReusePolicy\` is ALLOW_DUPLICATE_FAILED_ONLY.`, {
+    throw alreadyExists(`Workflow id "${echo(req.workflowId)}" completed successfully in run ${current.runId}, and \`workflowIdReusePolicy\` is ALLOW_DUPLICATE_FAILED_ONLY.`, {
       typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
       value: { startRequestId: current.startRequestId, runId: current.runId },
     });

@@ -7,7 +7,8 @@ import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import type { JsonEvent } from './json-proto';
 import type { PollRequestInfo, TaskRef } from './matching';
-import { Enums, decodeToken, encodeToken, ms, ts } from './common';
+import { Enums, ms, ts } from './common';
+import { encodePageToken, encodeTaskToken, openTaskToken } from './task-token';
 import { invalidArgument, notFound } from './service-error';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { startEagerActivity } from './activities';
@@ -19,21 +20,6 @@ const Cause = Enums.WorkflowTaskFailedCause;
 
 /** Events per page of history in a poll response; the rest is fetched with the page token. */
 export const HISTORY_PAGE_SIZE = 1000;
-
-/** Encodes a history page token: which run, the next event id, the last event id to return. */
-export function encodePageToken(runId: string, next: number, last: number): string {
-  return Buffer.from(JSON.stringify({ r: runId, n: next, l: last })).toString('base64');
-}
-
-export function decodePageToken(b64: string): { r: string; n: number; l: number } {
-  try {
-    const t = JSON.parse(Buffer.from(b64, 'base64').toString());
-    if (typeof t.r === 'string' && typeof t.n === 'number') return t;
-  } catch {
-    /* fall through */
-  }
-  throw invalidArgument('`nextPageToken` is not a page token issued by this server.');
-}
 
 /** Hands a scheduled workflow task to a poller; null when the task is stale. */
 export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: TaskRef, poll: PollRequestInfo): object | null {
@@ -62,12 +48,12 @@ export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: Ta
     events = all.slice(exec.lastCompletedStartedEventId);
   } else if (all.length > HISTORY_PAGE_SIZE) {
     events = all.slice(0, HISTORY_PAGE_SIZE);
-    nextPageToken = encodePageToken(exec.runId, HISTORY_PAGE_SIZE + 1, started.eventId);
+    nextPageToken = encodePageToken(engine.tokens, exec.namespace, exec.runId, HISTORY_PAGE_SIZE + 1, started.eventId);
   } else {
     events = all.slice();
   }
   return {
-    taskToken: encodeToken({ k: 'w', n: exec.namespace, w: exec.workflowId, r: exec.runId, s: wft.scheduledEventId, a: wft.attempt, t: started.eventId }),
+    taskToken: encodeTaskToken(engine.tokens, { k: 'w', n: exec.namespace, r: exec.runId, s: wft.scheduledEventId, a: wft.attempt, t: started.eventId }),
     workflowExecution: { workflowId: exec.workflowId, runId: exec.runId },
     workflowType: { name: exec.workflowType },
     previousStartedEventId: exec.lastCompletedStartedEventId,
@@ -84,9 +70,8 @@ export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: Ta
 
 /** The run and its running workflow task named by a token, or NOT_FOUND. */
 function runningTask(engine: Engine, tokenB64: string | undefined, namespace: string | undefined): ExecutionState {
-  const token = decodeToken(tokenB64, 'w');
+  const token = openTaskToken(engine.tokens, tokenB64, 'w', namespace);
   const exec = engine.executions.get(token.r);
-  if (namespace && token.n !== namespace) throw invalidArgument(`\`taskToken\` belongs to namespace ${token.n}, not \`namespace\` ${namespace}.`);
   const wft = exec?.wft;
   if (!exec || !isOpen(exec) || !wft || wft.scheduledEventId !== token.s || wft.startedEventId !== token.t || wft.attempt !== token.a) {
     throw notFound('Workflow task not found: it completed, failed or timed out already, or the workflow closed.');

@@ -8,6 +8,7 @@ import { ServerError } from '../../common/errors';
 import { loadSqliteDriver } from './sqlite-driver';
 import { decodeJson, encodeJson, HistoryEventType, type JsonEvent } from '../json-proto';
 import type { ExecutionState } from '../state';
+import { newTokenSecret, TOKEN_SECRET_BYTES } from '../task-token';
 import type { NamespaceRecord, Store, StoreBatch, StoreSnapshot } from './store';
 
 const SCHEMA_VERSION = '1';
@@ -74,6 +75,15 @@ export class SqliteStore implements Store {
   save(batch: StoreBatch): void {
     if (this.closed) return;
     this.saveTx(batch);
+  }
+
+  tokenSecret(): Buffer {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('token-secret') as { value: string } | undefined;
+    const stored = row ? Buffer.from(row.value, 'hex') : undefined;
+    if (stored && stored.length >= TOKEN_SECRET_BYTES) return stored;
+    const secret = newTokenSecret();
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('token-secret', secret.toString('hex'));
+    return secret;
   }
 
   close(): void {

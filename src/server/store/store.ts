@@ -1,6 +1,7 @@
 /** Where the dev server keeps its state: in memory, or in SQLite with `--db-filename`. */
 import type { JsonEvent } from '../json-proto';
 import type { ExecutionState } from '../state';
+import { newTokenSecret } from '../task-token';
 
 export interface NamespaceRecord {
   name: string;
@@ -33,6 +34,11 @@ export interface Store {
   load(): StoreSnapshot;
   /** Writes a batch atomically; returns when it is on disk (or at once in memory). */
   save(batch: StoreBatch): void;
+  /**
+   * The server's secret for sealing task and page tokens: created once and kept with the
+   * state, so tokens handed out before a restart still work after it.
+   */
+  tokenSecret(): Buffer;
   close(): void;
 }
 
@@ -42,5 +48,10 @@ export class MemoryStore implements Store {
     return { namespaces: [], executions: [], currentRuns: [] };
   }
   save(): void {}
+  /** Random per process: tokens from another server process are refused. */
+  private readonly secret = newTokenSecret();
+  tokenSecret(): Buffer {
+    return this.secret;
+  }
   close(): void {}
 }

@@ -71,7 +71,12 @@ export interface RejectedPair {
   problems: CertificateProblem[];
 }
 
-type ChangeListener = (pair: CertificatePair, info: CertificatePairInfo) => void;
+/**
+ * Called with each new pair. Returning (or resolving to) `false` says the listener refused
+ * the pair and reported why itself (a connection whose test handshake failed); the watcher
+ * then does not announce the pair as loaded.
+ */
+type ChangeListener = (pair: CertificatePair, info: CertificatePairInfo) => void | boolean | Promise<void | boolean>;
 type RejectListener = (rejected: RejectedPair) => void;
 
 const SOURCE_MARKER = Symbol.for('bastion.certificate-source');
@@ -308,14 +313,17 @@ export class CertificateWatcher {
     this.digest = candidate.digest;
     this.reloads++;
     const { subject, fingerprint256, notAfter } = checked.info;
-    this.logger.info('client certificate files changed; new pair loaded', { subject, fingerprint256, notAfter: notAfter.toISOString(), file: this.files.crt });
+    // Announce the pair only once its users took it: a connection may still refuse it.
+    let taken = true;
     for (const listener of [...this.changeListeners]) {
       try {
-        await listener(this.pair, this.info());
+        if ((await listener(this.pair, this.info())) === false) taken = false;
       } catch (err) {
+        taken = false;
         this.logger.warn('a listener of the certificate watcher failed', { error: err instanceof Error ? err.message : String(err) });
       }
     }
+    if (taken) this.logger.info('client certificate files changed; new pair loaded', { subject, fingerprint256, notAfter: notAfter.toISOString(), file: this.files.crt });
     return true;
   }
 

@@ -327,8 +327,11 @@ export class Connection implements AsyncDisposable {
           { clientCa: source.files.ca },
           source,
         );
+        return true;
       } catch {
-        // Refusals are logged by rotate(); the previous pair stays in force.
+        // Refusals are logged by rotate(); the previous pair stays in force, and the
+        // watcher does not announce the refused pair as loaded.
+        return false;
       }
     });
   }

@@ -194,6 +194,37 @@ test('bad start: unreadable files or an unusable pair throw ERR_CERTS_WATCH; the
   }
 });
 
+test('a pair the connection refuses (the server does not trust its CA) is never announced as loaded; the refusal is logged once', timed(20_000, async () => {
+  const server = await DevServer.start({ tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
+  const dir = folder('refused');
+  const a = newPair();
+  const foreign = issueCertificate(pki.dir, 'watch-refused', { cn: 'refused', kind: 'client', issuer: pki.otherCa, keyRole: 'watch-refused' });
+  fs.writeFileSync(path.join(dir, 'c.pem'), a.cert);
+  fs.writeFileSync(path.join(dir, 'k.pem'), a.key);
+  // No `ca` on the watcher: the pair passes its checks, and only the server's handshake refuses it.
+  const watcher = watchCertificateFiles({ crt: path.join(dir, 'c.pem'), key: path.join(dir, 'k.pem'), pollIntervalMs: 50, settleMs: 10 });
+  const lines: string[] = [];
+  const connection = await Connection.connect({
+    address: server.address,
+    tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost', clientCertPair: watcher },
+    logger: { info: (m) => void lines.push(`info ${m}`), warn: (m) => void lines.push(`warn ${m}`), error: (m) => void lines.push(`error ${m}`) },
+  });
+  try {
+    const before = connection.tlsInfo()!.fingerprint256;
+    replace(path.join(dir, 'k.pem'), foreign.key);
+    replace(path.join(dir, 'c.pem'), foreign.cert);
+    await waitFor(() => watcher.reloadCount === 1, 8000, 'the watcher read the new pair');
+    await waitFor(() => lines.some((l) => /^warn .*(refused|stays in force)/.test(l)), 8000, 'the refusal logged');
+    assert.is(connection.tlsInfo()!.fingerprint256, before, 'the previous pair stays in force');
+    assert.not.ok(lines.some((l) => /new pair loaded/.test(l)), `no "new pair loaded" for a refused pair: ${JSON.stringify(lines)}`);
+    await connection.workflowService.getSystemInfo({});
+  } finally {
+    await connection.close();
+    watcher.close();
+    await server.close();
+  }
+}));
+
 test('a connection follows its watcher: new files, new client certificate, calls keep working', timed(20_000, async () => {
   const server = await DevServer.start({ tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
   const dir = folder('connection');

@@ -14,6 +14,7 @@ import { CertsError } from '../src/common/errors';
 import { describeCertificate } from './inspect';
 import { parseCertificate, splitPem } from './x509-reader';
 import { verifyCertificate, type CertificateProblem } from './verify';
+import { processLogger, type Logger } from '../src/common/logger';
 
 /**
  * How often the files are re-read even when no file event arrived (some volumes, such as
@@ -45,10 +46,7 @@ export interface CertificatePairInfo {
 }
 
 /** The watcher's log sink; Connection passes its own logger. */
-export interface CertificateWatcherLogger {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-}
+export type CertificateWatcherLogger = Pick<Logger, 'info' | 'warn'>;
 
 /** Options of {@link watchCertificateFiles}. */
 export interface WatchCertificateFilesOptions {
@@ -86,10 +84,8 @@ export function isCertificateSource(value: unknown): value is CertificateWatcher
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SOURCE_MARKER] === true;
 }
 
-const stderrLogger: CertificateWatcherLogger = {
-  info: () => undefined,
-  warn: (message, meta) => process.stderr.write(`bastion: ${message} ${JSON.stringify(meta ?? {})}\n`),
-};
+/** Until a connection attaches its own: the process-wide logger. */
+const stderrLogger: CertificateWatcherLogger = processLogger;
 
 function sha256(...parts: Buffer[]): string {
   const h = crypto.createHash('sha256');

@@ -59,3 +59,5 @@ export type { ClientConnectConfig, CodecConfig, LoadClientConnectConfigOptions }
 export { diagnoseConnection, DEFAULT_DOCTOR_TIMEOUT_MS } from './doctor';
 export type { DiagnoseOptions, Diagnosis, DoctorStep, DoctorStepName, DoctorStepStatus } from './doctor';
 export { loadDataConverter } from './converter/load-data-converter';
+export { DEFAULT_LOG_LEVEL, DefaultLogger, Runtime } from './common/logger';
+export type { DefaultLoggerOptions, LogEntry, LogFormat, LogLevel, Logger, LogMeta, RuntimeOptions } from './common/logger';

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { IllegalStateError } from '../common/errors';
 import { CancelledFailure } from '../converter';
+import type { Logger } from '../common/logger';
 
 export interface ActivityInfo {
   taskToken: Uint8Array;
@@ -37,12 +38,8 @@ export interface ContextHooks {
   log: ActivityLogger;
 }
 
-export interface ActivityLogger {
-  debug(message: string, meta?: object): void;
-  info(message: string, meta?: object): void;
-  warn(message: string, meta?: object): void;
-  error(message: string, meta?: object): void;
-}
+/** An activity's logger (`Context.current().log`): the one {@link Logger} interface. */
+export type ActivityLogger = Logger;
 
 const storage = new AsyncLocalStorage<Context>();
 

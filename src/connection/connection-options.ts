@@ -7,25 +7,13 @@ import { ConfigError, invalidOption } from '../common/errors';
 import { parsePositiveDuration, type Duration } from '../common/duration';
 import { compileTls, type CompiledTls, type TlsConfig } from './tls-credentials';
 import { DEFAULT_EXPIRY_WARNING_DAYS } from './expiry-watch';
+import { processLogger, type Logger } from '../common/logger';
 
 /** Where a connection reports certificate rotations and expiry warnings. Never given secrets. */
-export interface ConnectionLogger {
-  debug?(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+export type ConnectionLogger = Pick<Logger, 'info' | 'warn' | 'error'> & Partial<Pick<Logger, 'debug' | 'trace'>>;
 
-/** The default {@link ConnectionLogger}: one line per message on stderr, `info` and above. */
-export const defaultConnectionLogger: ConnectionLogger = Object.freeze({
-  info: (message: string, meta?: Record<string, unknown>) => writeLog('info', message, meta),
-  warn: (message: string, meta?: Record<string, unknown>) => writeLog('warn', message, meta),
-  error: (message: string, meta?: Record<string, unknown>) => writeLog('error', message, meta),
-});
-
-function writeLog(level: string, message: string, meta?: Record<string, unknown>): void {
-  process.stderr.write(`bastion [${level}] ${message}${meta && Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : ''}\n`);
-}
+/** The default {@link ConnectionLogger}: the process-wide logger (`Runtime.install`, `BASTION_LOG_LEVEL`). */
+export const defaultConnectionLogger: ConnectionLogger = processLogger;
 
 /**
  * The server address when none is given.

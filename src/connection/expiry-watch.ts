@@ -4,6 +4,7 @@
  * expired. Timers are unref'd: a watch never keeps a process alive.
  */
 import type { ClientCertificateInfo } from './tls-material';
+import type { Logger } from '../common/logger';
 
 /**
  * Days before `notAfter` at which a warning is logged.
@@ -16,10 +17,7 @@ const DAY_MS = 86_400_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Where the warnings go. */
-export interface ExpiryLogger {
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+export type ExpiryLogger = Pick<Logger, 'warn' | 'error'>;
 
 /** Watches one certificate at a time; `track()` replaces the one watched. */
 export class ExpiryWatch {

@@ -128,7 +128,7 @@ function compile(o: DevServerOptions): CompiledOptions {
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
   const tls = o.tls ? compileTls(o.tls) : undefined;
-  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel ?? 'warn'), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys), eagerActivityExecution: eager };
+  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys), eagerActivityExecution: eager };
 }
 
 export class DevServer {

@@ -32,7 +32,7 @@ export function bundleWorkflowCodeInThread(options: ThreadBundleOptions, logger?
     const thread = new Thread(path.join(__dirname, 'bundle-thread-entry.js'), { workerData: { ...options } });
     let settled = false;
     thread.on('message', (m: Message) => {
-      if (m.kind === 'warn') logger?.warn(m.message, m.meta);
+      if (m.kind === 'warn') logger?.warn(m.message, m.meta as Record<string, unknown> | undefined);
       else if (!settled) {
         settled = true;
         if (m.kind === 'done') resolve(m.bundle);

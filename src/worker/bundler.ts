@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { isBuiltin } from 'node:module';
 import type * as Webpack from 'webpack';
 import { BundleError, invalidOption, type BastionError } from '../common/errors';
+import type { Logger } from '../common/logger';
 
 /** Node built-ins that workflow code may import; each maps to a deterministic shim. */
 export const ALLOWED_BUILTIN_MODULES: readonly string[] = Object.freeze(['assert', 'url', 'util']);
@@ -41,11 +42,7 @@ export const DEFAULT_WORKFLOW_MODULE_ALIASES: Readonly<Record<string, string>> =
 });
 
 /** The logger the bundler reports to (a `WorkerLogger` fits). */
-export interface BundleLogger {
-  debug(message: string, meta?: object): void;
-  info(message: string, meta?: object): void;
-  warn(message: string, meta?: object): void;
-}
+export type BundleLogger = Pick<Logger, 'debug' | 'info' | 'warn'>;
 
 /** Options of {@link bundleWorkflowCode}. */
 export interface BundleOptions {

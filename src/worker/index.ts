@@ -16,6 +16,9 @@ export { Worker } from './worker';
 export { Connection as NativeConnection } from '../connection';
 export { defaultPayloadConverter } from '../converter';
 export type { WorkerStatus } from './worker';
+export type { StickyCacheStats } from './worker-state';
+export { DefaultLogger, Runtime } from '../common/logger';
+export type { LogEntry, LogLevel, Logger, LogMeta, RuntimeOptions } from '../common/logger';
 export type { WorkerState } from './worker-state';
 export { compileWorkerOptions } from './worker-options';
 export {

@@ -5,7 +5,7 @@ import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import { type DataConverter, type DataConverterOptions, type PayloadConverter } from '../converter';
 import { loadDataConverter } from '../converter/load-data-converter';
-import type { ActivityLogger } from '../activity/context';
+import { processLogger, type Logger } from '../common/logger';
 
 /** @default 100 */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS = 100;
@@ -38,9 +38,8 @@ export const DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO = 0.2;
 /** @default ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] */
 export const DEFAULT_SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'];
 
-export interface WorkerLogger extends ActivityLogger {
-  trace?(message: string, meta?: object): void;
-}
+/** The worker's logger: the one {@link Logger} interface (pino-style loggers are adapted). */
+export type WorkerLogger = Logger;
 
 export interface WorkerOptions {
   connection?: Connection;
@@ -192,11 +191,9 @@ function positiveInt(value: number | undefined, name: string, dflt: number, min 
   return value;
 }
 
+/** The process-wide logger (`Runtime.install({ logger })`, `BASTION_LOG_LEVEL`), used when `logger` is not given. */
 export function stderrLogger(): WorkerLogger {
-  const write = (level: string) => (message: string, meta?: object) => {
-    process.stderr.write(`${new Date().toISOString()} ${level} ${message}${meta && Object.keys(meta).length ? ' ' + JSON.stringify(meta) : ''}\n`);
-  };
-  return { debug: () => undefined, info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+  return processLogger;
 }
 
 /** Every option `Worker.create` takes; anything else is refused (a misspelt or official-only option is never silently ignored). */

@@ -13,14 +13,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
+import type { Logger } from '../../common/logger';
 
 /** Where the sandbox's `console` writes (a `WorkerLogger` fits). */
-export interface SandboxLogger {
-  debug(message: string, meta?: object): void;
-  info(message: string, meta?: object): void;
-  warn(message: string, meta?: object): void;
-  error(message: string, meta?: object): void;
-}
+export type SandboxLogger = Logger;
 
 /** What a sandbox's context needs from its host. */
 export interface ContextHost {
@@ -53,7 +49,7 @@ export interface SandboxContext {
   release(): void;
 }
 
-const CONSOLE_LEVELS: Readonly<Record<string, keyof SandboxLogger>> = {
+const CONSOLE_LEVELS: Readonly<Record<string, 'debug' | 'info' | 'warn' | 'error'>> = {
   log: 'info', info: 'info', warn: 'warn', error: 'error', debug: 'debug', trace: 'debug',
 };
 

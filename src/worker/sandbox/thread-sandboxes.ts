@@ -77,8 +77,8 @@ export class ThreadSandboxes {
     const t: ThreadState = { thread, pending: new Map() };
     thread.on('message', (m: { id?: number; op?: string; ok?: boolean; value?: unknown; error?: { message: string }; level?: string; message?: string; meta?: object }) => {
       if (m.op === 'log') {
-        const level = (m.level ?? 'info') as keyof SandboxLogger;
-        (this.logger[level] ?? this.logger.info)(m.message ?? '', m.meta);
+        const level = (m.level ?? 'info') as 'debug' | 'info' | 'warn' | 'error';
+        (this.logger[level] ?? this.logger.info)(m.message ?? '', m.meta as Record<string, unknown> | undefined);
         return;
       }
       const p = t.pending.get(m.id!);

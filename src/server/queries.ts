@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Engine } from './engine';
 import type { PollRequestInfo, TaskRef } from './matching';
 import { decodeToken, encodeToken, Enums, checkBlobSize, ts } from './common';
+import { fieldViolation, limitsOf } from './request-limits';
 import { ServiceError, failedPrecondition, invalidArgument, notFound } from './service-error';
 import { isOpen, type ExecutionState } from './state';
 
@@ -113,6 +114,17 @@ export function respondQueryTaskCompleted(engine: Engine, req: Record<string, an
   const t = decodeToken(req.taskToken, 'q');
   const q = queriesOf(engine).get(t.q ?? '');
   if (!q) throw notFound('Query task not found: the query was answered already, or its caller gave up.');
+  const limits = limitsOf(engine);
+  const over = fieldViolation('temporal.api.common.v1.Payloads', req.queryResult, 'queryResult', limits)
+    ?? fieldViolation('temporal.api.failure.v1.Failure', req.failure, 'failure', limits);
+  if (over) {
+    // As Temporal: an answer too large to send back fails the query, and the worker is done with it.
+    q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, `The query answer is too large: ${over.message}`, {
+      typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+      value: {},
+    }));
+    return {};
+  }
   if (req.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {
     q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, req.errorMessage || 'query failed', {
       typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',

@@ -1,0 +1,103 @@
+/**
+ * Each state change is atomic with its SQLite write (`--db-filename`): when the disk
+ * refuses a write, the call answers UNAVAILABLE, memory stays as it was (so it agrees
+ * with the disk, also after a restart), and nothing is stuck once writes work again.
+ * The refusal is real: a trigger added to the server's database file from outside.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
+import { temporal } from '@temporalio/proto';
+import { DevServer } from '../../src/testing';
+import { historyOf, rawService } from '../helpers/raw-grpc';
+import { timed } from '../helpers/wait';
+
+const ET = temporal.api.enums.v1.EventType;
+const test = suite('dev server atomic writes');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-atomic-'));
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Makes the server's database refuse new history events until the returned function is called. */
+function refuseEvents(file: string): () => void {
+  const db = new Database(file);
+  db.exec("CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk refused the write (test)'); END;");
+  return () => {
+    db.exec('DROP TRIGGER refuse_events');
+    db.close();
+  };
+}
+
+const summary = (events: Array<Record<string, any>>) => events.map((e) => `${Number(e.eventId)}:${ET[e.eventType]}`);
+
+test('a refused write answers UNAVAILABLE and leaves memory as on disk, also after a restart', timed(20_000, async () => {
+  const file = path.join(dir, 'refused-signal.db');
+  let server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+  let svc = rawService(server.address);
+  try {
+    await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId: 'w', workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, requestId: 'r' });
+    const before = summary(await historyOf(svc, 'w'));
+    const allow = refuseEvents(file);
+    const e = await svc.callError('SignalWorkflowExecution', { namespace: 'default', workflowExecution: { workflowId: 'w' }, signalName: 'lost', requestId: 's1' });
+    assert.is(e.code, grpc.status.UNAVAILABLE);
+    assert.match(e.details, /could not write its database .*nothing was changed/);
+    assert.equal(summary(await historyOf(svc, 'w')), before, 'memory did not take the refused signal');
+    allow();
+    await svc.call('SignalWorkflowExecution', { namespace: 'default', workflowExecution: { workflowId: 'w' }, signalName: 'kept', requestId: 's2' });
+    const after = await historyOf(svc, 'w');
+    assert.equal(after.map((ev) => Number(ev.eventId)), [1, 2, 3], 'event ids stay contiguous');
+    assert.is(after[2]!.workflowExecutionSignaledEventAttributes.signalName, 'kept');
+    svc.close();
+    await server.close();
+
+    server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+    svc = rawService(server.address);
+    assert.equal(summary(await historyOf(svc, 'w')), summary(after), 'the disk holds what memory held');
+  } finally {
+    svc.close();
+    await server.close();
+  }
+}));
+
+test('a refused start writes nothing: the workflow id stays free', timed(20_000, async () => {
+  const file = path.join(dir, 'refused-start.db');
+  const server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+  const svc = rawService(server.address);
+  try {
+    const allow = refuseEvents(file);
+    const e = await svc.callError('StartWorkflowExecution', { namespace: 'default', workflowId: 'fresh', workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, requestId: 'r1' });
+    assert.is(e.code, grpc.status.UNAVAILABLE);
+    const missing = await svc.callError('DescribeWorkflowExecution', { namespace: 'default', execution: { workflowId: 'fresh' } });
+    assert.is(missing.code, grpc.status.NOT_FOUND, 'the run was forgotten with its write');
+    allow();
+    const { runId } = await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId: 'fresh', workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, requestId: 'r2' });
+    assert.ok(runId);
+  } finally {
+    svc.close();
+    await server.close();
+  }
+}));
+
+test('a workflow task whose start could not be written is offered again, not lost', timed(20_000, async () => {
+  const file = path.join(dir, 'refused-poll.db');
+  const server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+  const svc = rawService(server.address);
+  try {
+    const { runId } = await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId: 'p', workflowType: { name: 'wf' }, taskQueue: { name: 'poll-q' }, requestId: 'r' });
+    const allow = refuseEvents(file);
+    const e = await svc.callError('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'poll-q' }, identity: 'w1' });
+    assert.is(e.code, grpc.status.UNAVAILABLE);
+    allow();
+    const task = await svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'poll-q' }, identity: 'w2' });
+    assert.is(task.workflowExecution?.runId, runId);
+    assert.is(Number(task.startedEventId), 3, 'started once: the refused start left no event behind');
+  } finally {
+    svc.close();
+    await server.close();
+  }
+}));
+
+test.run();

@@ -111,7 +111,8 @@ export class Engine {
   /**
    * Runs a state change. Nested calls join the outer one; the outermost persists every
    * touched run in one transaction, then re-derives timers, then runs deferred actions
-   * (task dispatch, waking long polls), so nothing outside sees unpersisted state.
+   * (task dispatch, waking long polls, each a change of its own), so nothing outside
+   * sees unpersisted state.
    * The change is atomic with its write: when the store refuses the write (or the
    * change fails with an unexpected error), memory is rolled back to what is stored and
    * the caller gets UNAVAILABLE (or the error). A ServiceError thrown on purpose after a
@@ -175,17 +176,14 @@ export class Engine {
       const actions = this.afterCommit;
       this.afterCommit = [];
       this.wakeActions.clear();
-      this.depth++;
-      try {
-        for (const action of actions) {
-          try {
-            action();
-          } catch (err) {
-            this.logger.error('deferred action failed', { error: (err as Error).message });
-          }
+      // Each action runs as its own change (a task handed to a waiting poller is
+      // written before the poller gets it), so a refused write undoes only that action.
+      for (const action of actions) {
+        try {
+          action();
+        } catch (err) {
+          this.logger.error('deferred action failed', { error: (err as Error).message });
         }
-      } finally {
-        this.depth--;
       }
     }
   }

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { temporal } from '@temporalio/proto';
 import { DevServer } from '../../src/testing';
 import { historyOf, rawService } from '../helpers/raw-grpc';
-import { timed } from '../helpers/wait';
+import { timed, waitFor } from '../helpers/wait';
 
 const ET = temporal.api.enums.v1.EventType;
 const test = suite('dev server atomic writes');
@@ -94,6 +94,33 @@ test('a workflow task whose start could not be written is offered again, not los
     const task = await svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'poll-q' }, identity: 'w2' });
     assert.is(task.workflowExecution?.runId, runId);
     assert.is(Number(task.startedEventId), 3, 'started once: the refused start left no event behind');
+  } finally {
+    svc.close();
+    await server.close();
+  }
+}));
+
+test('a task handed to a waiting poller is written first: when that write is refused the poller gets nothing and the task waits', timed(20_000, async () => {
+  const file = path.join(dir, 'refused-handoff.db');
+  const server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+  const svc = rawService(server.address);
+  try {
+    const waiting = svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'handoff-q' }, identity: 'w1' }).then(
+      (task) => ({ task }), (error) => ({ error }));
+    await waitFor(async () => (await svc.call('DescribeTaskQueue', { namespace: 'default', taskQueue: { name: 'handoff-q' } })).pollers.length > 0, 5000, 'poller registered');
+    // Refuse only event 3, the WorkflowTaskStarted the hand-off writes; the start itself (events 1 and 2) is stored.
+    const db = new Database(file);
+    db.exec("CREATE TRIGGER refuse_started BEFORE INSERT ON events WHEN NEW.event_id = 3 BEGIN SELECT RAISE(ABORT, 'disk refused the write (test)'); END;");
+    const { runId } = await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId: 'h', workflowType: { name: 'wf' }, taskQueue: { name: 'handoff-q' }, requestId: 'r' });
+    assert.equal(summary(await historyOf(svc, 'h')), ['1:EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', '2:EVENT_TYPE_WORKFLOW_TASK_SCHEDULED'], 'the refused start of the task left no trace');
+    db.exec('DROP TRIGGER refuse_started');
+    db.close();
+    const task = await svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'handoff-q' }, identity: 'w2' });
+    assert.is(task.workflowExecution?.runId, runId, 'the task waited in the queue');
+    assert.is(Number(task.startedEventId), 3);
+    await server.close(); // answers the first poller's wait
+    const first = await waiting;
+    assert.not.ok('task' in first && first.task?.taskToken?.length, 'the first poller never got the task whose start was refused');
   } finally {
     svc.close();
     await server.close();

@@ -11,6 +11,10 @@ import { temporal } from '@temporalio/proto';
 import { DevServer } from '../../src/testing';
 import { deepFailure, historyOf, payloadsOf, rawService, startActivity, startAndComplete, type RawService } from '../helpers/raw-grpc';
 import { timed } from '../helpers/wait';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MAX_ID_LENGTH, MAX_NESTING_DEPTH } from '../../src/server/request-limits';
+import { MAX_QUERY_BYTES, MAX_QUERY_DEPTH } from '../../src/server/visibility';
 
 const E = temporal.api.enums.v1;
 const ET = E.EventType;
@@ -190,6 +194,19 @@ test('a query answer over the blob limit fails the query instead of being sent b
   const e = await query;
   assert.is(e.code, grpc.status.INVALID_ARGUMENT);
   assert.match(e.details, /`queryResult` is \d+ bytes; the blob size limit is 2097152 bytes/);
+}));
+
+test('the error texts quoted in docs/dev-server.md are the server\'s own', timed(10_000, async () => {
+  const doc = fs.readFileSync(path.resolve(__dirname, '../../../docs/dev-server.md'), 'utf8');
+  const memo = await svc.callError('StartWorkflowExecution', start('doc-memo', { memo: { fields: { m: (payloadsOf(3 * MiB) as { payloads: object[] }).payloads[0] } } }));
+  assert.ok(doc.includes(memo.details.split(' Store large')[0]!), memo.details);
+  const deep = await svc.callError('StartWorkflowExecution', start('doc-deep', { continuedFailure: deepFailure(99) }));
+  assert.ok(doc.includes(deep.details.match(/`continuedFailure[^;]*; the limit is 64/)![0]), deep.details);
+  for (const [limit, text] of [[MAX_NESTING_DEPTH, '64 levels'], [MAX_ID_LENGTH, '1,000 characters'], [MAX_QUERY_BYTES, '8 KiB'], [MAX_QUERY_DEPTH, '32 nested parentheses']] as const) {
+    assert.ok(doc.includes(text), `docs/dev-server.md states ${text} (${limit})`);
+  }
+  assert.is(MAX_QUERY_BYTES, 8 * 1024);
+  assert.is(MAX_ID_LENGTH, 1000);
 }));
 
 test.run();

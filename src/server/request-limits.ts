@@ -62,13 +62,14 @@ interface FieldInfo {
   map: boolean;
 }
 
-const fieldCache = new Map<Type, FieldInfo[]>();
+const fieldCache = new Map<Type, Map<string, FieldInfo>>();
 
-function fieldsOf(type: Type): FieldInfo[] {
-  let infos = fieldCache.get(type);
-  if (infos) return infos;
+/** The fields of a message type by name (JSON-form values carry only the fields that are set). */
+function fieldsOf(type: Type): Map<string, FieldInfo> {
+  let byName = fieldCache.get(type);
+  if (byName) return byName;
   const named = NAMED_TYPES.has(type.fullName.replace(/^\./, ''));
-  infos = type.fieldsArray.map((f: Field) => {
+  const infos = type.fieldsArray.map((f: Field): FieldInfo => {
     f.resolve();
     const resolved = f.resolvedType && 'fieldsArray' in f.resolvedType ? (f.resolvedType as Type) : undefined;
     const kind: FieldInfo['kind'] = resolved ? 'message' : f.type === 'bytes' ? 'bytes' : f.type === 'string' ? 'string' : 'other';
@@ -82,8 +83,9 @@ function fieldsOf(type: Type): FieldInfo[] {
       map: f.map,
     };
   });
-  fieldCache.set(type, infos);
-  return infos;
+  byName = new Map(infos.map((f) => [f.name, f]));
+  fieldCache.set(type, byName);
+  return byName;
 }
 
 /** `failure.cause.cause.cause.cause` → `failure.cause×4`, so a deep path stays readable. */
@@ -99,65 +101,97 @@ export function compactPath(path: string): string {
   return out.join('.');
 }
 
+/** A field path built only when a limit is broken (most requests break none). */
+interface PathNode {
+  parent: PathNode | undefined;
+  /** `.name`, `[3]` or `["key"]`. */
+  seg: string;
+}
+
+function pathText(node: PathNode | undefined): string {
+  const segs: string[] = [];
+  for (let n = node; n; n = n.parent) segs.push(n.seg);
+  return segs.reverse().join('').replace(/^\./, '');
+}
+
 class Walk {
   violation: LimitViolation | undefined;
   constructor(private readonly limits: RequestLimits, private readonly skip: ReadonlySet<string>) {}
 
   /** Walks a message; returns the bytes of its strings and byte fields (its blob size). */
-  message(type: Type, value: Record<string, any>, path: string, depth: number, inBlob: boolean): number {
+  message(type: Type, value: Record<string, any>, path: PathNode | undefined, depth: number, inBlob: boolean): number {
     if (depth > this.limits.maxNestingDepth) {
+      const field = compactPath(pathText(path));
       this.violation = {
         kind: 'depth',
-        field: compactPath(path),
-        message: `\`${compactPath(path)}\` nests messages ${depth} deep; the limit is ${this.limits.maxNestingDepth} (e.g. a failure's cause chain). Shorten the chain.`,
+        field,
+        message: `\`${field}\` nests messages ${depth} deep; the limit is ${this.limits.maxNestingDepth} (e.g. a failure's cause chain). Shorten the chain.`,
       };
       return 0;
     }
     let size = 0;
-    for (const f of fieldsOf(type)) {
-      const v = value[f.name];
-      if (v == null || f.kind === 'other') continue;
-      const at = path ? `${path}.${f.name}` : f.name;
-      if (depth === 0 && this.skip.has(f.name)) continue;
+    const fields = fieldsOf(type);
+    for (const name in value) {
+      const f = fields.get(name);
+      const v = value[name];
+      if (!f || v == null || f.kind === 'other') continue;
+      if (depth === 0 && this.skip.has(name)) continue;
       if (f.kind === 'message') {
-        const items: Array<[string, any]> = f.map ? Object.entries(v).map(([k, x]) => [`${at}[${JSON.stringify(k)}]`, x])
-          : f.list ? (v as unknown[]).map((x, i) => [`${at}[${i}]`, x]) : [[at, v]];
+        const at: PathNode = { parent: path, seg: `.${name}` };
+        const blob = inBlob || f.blob;
         let fieldSize = 0;
-        for (const [p, item] of items) {
-          if (item == null) continue;
-          fieldSize += this.message(f.type!, item, p, depth + 1, inBlob || f.blob);
+        if (f.map) {
+          for (const key of Object.keys(v)) {
+            const item = v[key];
+            if (item != null) fieldSize += this.message(f.type!, item, { parent: at, seg: `[${JSON.stringify(key)}]` }, depth + 1, blob);
+            if (this.violation) return 0;
+          }
+        } else if (f.list) {
+          for (let i = 0; i < v.length; i++) {
+            const item = v[i];
+            if (item != null) fieldSize += this.message(f.type!, item, { parent: at, seg: `[${i}]` }, depth + 1, blob);
+            if (this.violation) return 0;
+          }
+        } else {
+          fieldSize = this.message(f.type!, v, at, depth + 1, blob);
           if (this.violation) return 0;
         }
         // The outermost blob counts; a map of blobs (marker details) is one blob.
         if (f.blob && !inBlob && fieldSize > this.limits.blobSizeLimitBytes) {
+          const field = pathText(at);
           this.violation = {
             kind: 'blob',
-            field: at,
-            message: `\`${at}\` is ${fieldSize} bytes; the blob size limit is ${this.limits.blobSizeLimitBytes} bytes. Store large data elsewhere and pass a reference.`,
+            field,
+            message: `\`${field}\` is ${fieldSize} bytes; the blob size limit is ${this.limits.blobSizeLimitBytes} bytes. Store large data elsewhere and pass a reference.`,
           };
           return 0;
         }
         size += fieldSize;
+      } else if (typeof v === 'string') {
+        size += this.scalar(f, v, path);
+        if (this.violation) return 0;
       } else {
-        const values: unknown[] = f.list ? v : f.map ? Object.values(v) : [v];
-        for (const s of values) {
-          if (typeof s !== 'string') continue;
-          if (f.kind === 'bytes') size += base64Length(s);
-          else {
-            size += s.length;
-            if (f.id && s.length > this.limits.maxIdLength) {
-              this.violation = { kind: 'id', field: at, message: `\`${at}\` is ${s.length} characters long; the limit is ${this.limits.maxIdLength}.` };
-              return 0;
-            }
-          }
+        for (const s of f.list ? (v as unknown[]) : Object.values(v)) {
+          if (typeof s === 'string') size += this.scalar(f, s, path);
+          if (this.violation) return 0;
         }
         if (f.map) for (const k of Object.keys(v)) size += k.length;
       }
     }
     return size;
   }
+
+  private scalar(f: FieldInfo, s: string, parent: PathNode | undefined): number {
+    if (f.kind === 'bytes') return base64Length(s);
+    if (f.id && s.length > this.limits.maxIdLength) {
+      const field = pathText({ parent, seg: `.${f.name}` });
+      this.violation = { kind: 'id', field, message: `\`${field}\` is ${s.length} characters long; the limit is ${this.limits.maxIdLength}.` };
+    }
+    return s.length;
+  }
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
 const typeCache = new Map<string, Type>();
 
 function typeNamed(fullName: string): Type {
@@ -181,8 +215,8 @@ export function findLimitViolation(
   limits: RequestLimits,
   at: { path?: string; depth?: number; skip?: ReadonlySet<string> } = {},
 ): LimitViolation | undefined {
-  const walk = new Walk(limits, at.skip ?? new Set());
-  walk.message(typeNamed(typeName), value, at.path ?? '', at.depth ?? 0, false);
+  const walk = new Walk(limits, at.skip ?? NO_FIELDS);
+  walk.message(typeNamed(typeName), value, at.path ? { parent: undefined, seg: at.path } : undefined, at.depth ?? 0, false);
   return walk.violation;
 }
 
@@ -215,8 +249,8 @@ export function checkRequestLimits(method: string, requestTypeName: string, req:
 /** The limit a field left to its handler breaks (see HANDLED_BY_METHOD), or undefined. */
 export function fieldViolation(typeName: string, value: unknown, field: string, limits: RequestLimits, depth = 1): LimitViolation | undefined {
   if (value == null || typeof value !== 'object') return undefined;
-  const walk = new Walk(limits, new Set());
-  const size = walk.message(typeNamed(typeName), value as Record<string, any>, field, depth, true);
+  const walk = new Walk(limits, NO_FIELDS);
+  const size = walk.message(typeNamed(typeName), value as Record<string, any>, { parent: undefined, seg: field }, depth, true);
   if (walk.violation) return walk.violation;
   if (BLOB_TYPES.has(typeName) && size > limits.blobSizeLimitBytes) {
     return { kind: 'blob', field, message: `\`${field}\` is ${size} bytes; the blob size limit is ${limits.blobSizeLimitBytes} bytes.` };

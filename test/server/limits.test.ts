@@ -71,6 +71,19 @@ test('a failure chain within the limit round-trips through history and polls int
   assert.ok(task.taskToken?.length);
 }));
 
+test('a FailWorkflowExecution command whose failure nests too deep terminates the workflow with BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES', timed(15_000, async () => {
+  const { error } = await startAndComplete(svc, 'deep-command', 'limits-deep-command', [{
+    commandType: E.CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+    failWorkflowExecutionCommandAttributes: { failure: deepFailure(80) },
+  }]);
+  assert.is(error?.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(error!.details, /`commands\[0\]\.failWorkflowExecutionCommandAttributes\.failure\.cause×\d+` nests messages 65 deep; the limit is 64/);
+  const events = await historyOf(svc, 'deep-command');
+  assert.is(eventsOfType(events, ET.EVENT_TYPE_WORKFLOW_TASK_FAILED)[0]?.workflowTaskFailedEventAttributes.cause, E.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES);
+  assert.is(events.at(-1)!.eventType, ET.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  assert.is(eventsOfType(events, ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED).length, 0);
+}));
+
 test('pathological list queries are INVALID_ARGUMENT naming the limit, never INTERNAL', timed(10_000, async () => {
   const parens = `${'('.repeat(10_000)}WorkflowId = 'x'${')'.repeat(10_000)}`;
   const ands = Array.from({ length: 50_000 }, () => "WorkflowId = 'x'").join(' AND ');

@@ -127,4 +127,41 @@ test('a task handed to a waiting poller is written first: when that write is ref
   }
 }));
 
+test('a timer whose firing could not be written fires again once the disk takes writes; memory and disk agree', timed(30_000, async () => {
+  const file = path.join(dir, 'refused-timer.db');
+  let refusedWrite!: () => void;
+  const refused = new Promise<void>((resolve) => { refusedWrite = resolve; });
+  const logger = { debug() {}, info() {}, warn() {}, error(message: string) { if (/store refused a write/.test(message)) refusedWrite(); } };
+  let server = await DevServer.start({ dbFilename: file, logger });
+  let svc = rawService(server.address);
+  try {
+    await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId: 't', workflowType: { name: 'wf' }, taskQueue: { name: 'timer-q' }, requestId: 'r' });
+    const task = await svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: 'timer-q' }, identity: 'w' });
+    // Event 6 will be the TimerFired; refuse only that one.
+    const db = new Database(file);
+    db.exec("CREATE TRIGGER refuse_fired BEFORE INSERT ON events WHEN NEW.event_id = 6 BEGIN SELECT RAISE(ABORT, 'disk refused the write (test)'); END;");
+    await svc.call('RespondWorkflowTaskCompleted', { namespace: 'default', taskToken: task.taskToken, identity: 'w', commands: [{
+      commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_START_TIMER,
+      startTimerCommandAttributes: { timerId: 'once', startToFireTimeout: { nanos: 100_000_000 } },
+    }] });
+    await refused;
+    assert.is((await historyOf(svc, 't')).length, 5, 'memory did not take the refused TimerFired');
+    db.exec('DROP TRIGGER refuse_fired');
+    db.close();
+    const fired = await waitFor(async () => {
+      const events = await historyOf(svc, 't');
+      return events.some((e) => e.eventType === ET.EVENT_TYPE_TIMER_FIRED) ? events : undefined;
+    }, 10_000, 'the timer fired after the disk took writes again');
+    assert.is(Number(fired.find((e) => e.eventType === ET.EVENT_TYPE_TIMER_FIRED)!.eventId), 6);
+    svc.close();
+    await server.close();
+    server = await DevServer.start({ dbFilename: file, logLevel: 'off' });
+    svc = rawService(server.address);
+    assert.equal(summary(await historyOf(svc, 't')), summary(fired), 'the disk holds what memory held');
+  } finally {
+    svc.close();
+    await server.close();
+  }
+}));
+
 test.run();

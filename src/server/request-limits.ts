@@ -5,7 +5,8 @@
  * header, search attributes, marker details) and how long ids are. A request that
  * passes can be stored, encoded into history events and served back to any SDK:
  * protobufjs and Temporal's Core both refuse messages nested more than 100 deep, and
- * history events wrap a request's values in up to five more levels.
+ * history events, poll responses and worker activations wrap a request's values in up
+ * to four more levels, so 64 leaves a wide margin.
  */
 import type { Field, Type } from 'protobufjs';
 import { lookupType } from '../common/proto';

@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
 import type { PollRequestInfo, TaskRef } from './matching';
-import { checkBlobSize, dur, Enums, ms, normalizeRetryPolicy, retryBackoffMs, retryDecision, retryPolicyToJson, ts } from './common';
+import { dur, Enums, ms, normalizeRetryPolicy, retryBackoffMs, retryDecision, retryPolicyToJson, ts } from './common';
 import { invalidArgument, notFound } from './service-error';
 import { encodeTaskToken, openTaskToken } from './task-token';
+import { fieldViolation, limitsOf, type LimitViolation } from './request-limits';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { recordExternal } from './workflows';
 
@@ -164,9 +165,22 @@ function startedEvent(act: ActivityState) {
   }, act.startedTimeMs);
 }
 
+const PAYLOADS = 'temporal.api.common.v1.Payloads';
+const FAILURE = 'temporal.api.failure.v1.Failure';
+
+/** A non-retryable server failure, as Temporal records an activity whose report broke a limit. */
+function limitFailure(message: string, over: LimitViolation): Record<string, any> {
+  return { message, source: 'bastion-dev-server', cause: { message: over.message }, serverFailureInfo: { nonRetryable: true } };
+}
+
 export function heartbeat(engine: Engine, req: Record<string, any>, byId: boolean): object {
   const { exec, act } = startedActivity(engine, req, byId);
-  checkBlobSize(engine.blobSizeLimitBytes, 'details', req.details);
+  const over = fieldViolation(PAYLOADS, req.details, 'details', limitsOf(engine));
+  if (over) {
+    // As Temporal: the activity fails at once and the worker is told to stop it.
+    failAttempt(engine, exec, act, limitFailure('Heartbeat details exceed size limit.', over), req.identity, false);
+    return { cancelRequested: true, activityPaused: false, activityReset: false };
+  }
   if (req.details) act.heartbeatDetails = req.details;
   act.lastHeartbeatTimeMs = Date.now();
   engine.touch(exec);
@@ -175,7 +189,12 @@ export function heartbeat(engine: Engine, req: Record<string, any>, byId: boolea
 
 export function completeActivity(engine: Engine, req: Record<string, any>, byId: boolean): object {
   const { exec, act } = startedActivity(engine, req, byId);
-  checkBlobSize(engine.blobSizeLimitBytes, 'result', req.result);
+  const over = fieldViolation(PAYLOADS, req.result, 'result', limitsOf(engine));
+  if (over) {
+    // As Temporal: a result that cannot be stored fails the activity (not retried).
+    failAttempt(engine, exec, act, limitFailure('Complete result exceeds size limit.', over), req.identity, false);
+    return {};
+  }
   delete exec.activities[act.scheduledEventId];
   act.startedIdentity = req.identity || act.startedIdentity;
   recordExternal(engine, exec, startedEvent(act), makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, {
@@ -186,6 +205,11 @@ export function completeActivity(engine: Engine, req: Record<string, any>, byId:
 
 export function cancelActivity(engine: Engine, req: Record<string, any>, byId: boolean): object {
   const { exec, act } = startedActivity(engine, req, byId);
+  const over = fieldViolation(PAYLOADS, req.details, 'details', limitsOf(engine));
+  if (over) {
+    failAttempt(engine, exec, act, limitFailure('Cancel details exceed size limit.', over), req.identity, false);
+    return {};
+  }
   delete exec.activities[act.scheduledEventId];
   recordExternal(engine, exec, startedEvent(act), makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
     details: req.details, latestCancelRequestedEventId: act.cancelRequestedEventId ?? 0, scheduledEventId: act.scheduledEventId, startedEventId: -1, identity: req.identity,
@@ -195,8 +219,15 @@ export function cancelActivity(engine: Engine, req: Record<string, any>, byId: b
 
 export function failActivity(engine: Engine, req: Record<string, any>, byId: boolean): object {
   const { exec, act } = startedActivity(engine, req, byId);
-  if (req.lastHeartbeatDetails) act.heartbeatDetails = req.lastHeartbeatDetails;
-  failAttempt(engine, exec, act, req.failure ?? { message: 'activity failed (no failure given)' }, req.identity, false);
+  const limits = limitsOf(engine);
+  const detailsOver = fieldViolation(PAYLOADS, req.lastHeartbeatDetails, 'lastHeartbeatDetails', limits);
+  if (req.lastHeartbeatDetails && !detailsOver) act.heartbeatDetails = req.lastHeartbeatDetails;
+  // A failure too large (or nested too deep) to store is replaced, as Temporal does.
+  const failureOver = fieldViolation(FAILURE, req.failure, 'failure', limits);
+  const failure = failureOver ? limitFailure('Failure exceeds size limit.', failureOver)
+    : detailsOver ? limitFailure('Heartbeat details exceed size limit.', detailsOver)
+      : req.failure ?? { message: 'activity failed (no failure given)' };
+  failAttempt(engine, exec, act, failure, req.identity, false);
   return { failures: [] };
 }
 

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
-import { blobTooLarge, dur, Enums, ms, Status } from './common';
+import { dur, Enums, ms, Status } from './common';
+import { findLimitViolation, limitsOf } from './request-limits';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { echo } from './service-error';
 import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRun } from './workflows';
@@ -33,24 +34,47 @@ export function isCloseCommand(cmd: Record<string, any>): boolean {
   return [CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, CT.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, CT.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, CT.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION].includes(cmd.commandType);
 }
 
-interface Invalid {
+export interface Invalid {
   cause: number;
   message: string;
+  /** A payload over the blob size limit (or nested too deep): Temporal terminates the workflow. */
+  terminate?: boolean;
 }
+
+/** The BAD_…_ATTRIBUTES cause of each command type, as Temporal reports a command it refuses. */
+const BAD_ATTRIBUTES: Record<number, number> = {
+  [CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+  [CT.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
+  [CT.COMMAND_TYPE_START_TIMER]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+  [CT.COMMAND_TYPE_CANCEL_TIMER]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES,
+  [CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_WORKFLOW_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_RECORD_MARKER]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES,
+  [CT.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+  [CT.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+  [CT.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES,
+  [CT.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES]: Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES,
+};
 
 /** The first invalid command, named with its index and field; undefined when all are valid. */
 export function validateCommands(engine: Engine, exec: ExecutionState, commands: Array<Record<string, any>>): Invalid | undefined {
-  const limit = engine.blobSizeLimitBytes;
+  const limits = limitsOf(engine);
   const activityIds = new Set(Object.values(exec.activities).map((a) => a.activityId));
   const timerIds = new Set(Object.keys(exec.timers));
   const bad = (cause: number, i: number, text: string): Invalid => ({ cause, message: `\`commands[${i}]\`: ${text}` });
-  const tooLarge = (i: number, field: string, p: unknown) => {
-    const size = blobTooLarge(limit, p as never);
-    return size ? bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE, i, `\`${field}\` is ${size} bytes; the blob size limit is ${limit} bytes.`) : undefined;
-  };
   for (let i = 0; i < commands.length; i++) {
     const cmd = commands[i]!;
     const a = commandAttrs(cmd);
+    // Ids over the limit fail the task; a blob over the limit terminates the workflow,
+    // since the worker would send the same command again on every retry (as Temporal).
+    const over = findLimitViolation('temporal.api.command.v1.Command', cmd, limits, { path: `commands[${i}]`, depth: 1 });
+    if (over) {
+      const cause = BAD_ATTRIBUTES[cmd.commandType] ?? Cause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED;
+      return { cause, message: over.message, terminate: over.kind !== 'id' };
+    }
     let err: Invalid | undefined;
     switch (cmd.commandType) {
       case CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK:
@@ -58,7 +82,6 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
         else if (activityIds.has(a.activityId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID, i, `activity id "${echo(a.activityId)}" is already in use by a pending activity.`);
         else if (!a.activityType?.name) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, i, '`activityType.name` is required.');
         else if (!ms(a.startToCloseTimeout) && !ms(a.scheduleToCloseTimeout)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, i, 'set `startToCloseTimeout` or `scheduleToCloseTimeout`.');
-        else err = tooLarge(i, 'input', a.input);
         activityIds.add(a.activityId);
         break;
       case CT.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
@@ -73,27 +96,22 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
         if (!timerIds.has(a.timerId)) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES, i, `no pending timer has id "${echo(a.timerId)}".`);
         timerIds.delete(a.timerId);
         break;
-      case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-        err = tooLarge(i, 'result', a.result);
-        break;
       case CT.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
         if (!a.workflowId) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, i, '`workflowId` is required.');
         else if (!a.workflowType?.name) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, i, '`workflowType.name` is required.');
         else if (a.cronSchedule) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, i, '`cronSchedule` is not supported by the Bastion dev server.');
-        else err = tooLarge(i, 'input', a.input);
         break;
       case CT.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
         if (!a.execution?.workflowId) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES, i, '`execution.workflowId` is required.');
         else if (!a.signalName) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES, i, '`signalName` is required.');
-        else err = tooLarge(i, 'input', a.input);
         break;
       case CT.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
         if (!a.workflowId) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES, i, '`workflowId` is required.');
         break;
       case CT.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
         if (a.cronSchedule) err = bad(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, i, '`cronSchedule` is not supported by the Bastion dev server.');
-        else err = tooLarge(i, 'input', a.input);
         break;
+      case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
       case CT.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
       case CT.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
       case CT.COMMAND_TYPE_RECORD_MARKER:

@@ -74,7 +74,7 @@ export function retryDecision(
 ): { retry: true } | { retry: false; retryState: number } {
   const RS = Enums.RetryState;
   const app = failure?.applicationFailureInfo;
-  if (app?.nonRetryable) return { retry: false, retryState: RS.RETRY_STATE_NON_RETRYABLE_FAILURE };
+  if (app?.nonRetryable || failure?.serverFailureInfo?.nonRetryable) return { retry: false, retryState: RS.RETRY_STATE_NON_RETRYABLE_FAILURE };
   const type = app?.type;
   if (type && p.nonRetryableErrorTypes.includes(type)) return { retry: false, retryState: RS.RETRY_STATE_NON_RETRYABLE_FAILURE };
   if (p.maximumAttempts > 0 && attempt >= p.maximumAttempts) return { retry: false, retryState: RS.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED };

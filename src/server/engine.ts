@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeJson, HistoryEventType, type JsonEvent, type NewEvent } from './json-proto';
 import { Matching, type QueueKind, type TaskRef, type PollRequestInfo } from './matching';
 import { TimerSet } from './timer-set';
-import { echo, invalidArgument, notFound } from './service-error';
+import { echo, invalidArgument, notFound, ServiceError, unavailable } from './service-error';
 import type { ExecutionState } from './state';
 import { isOpen } from './state';
 import type { NamespaceRecord, Store } from './store/store';
@@ -23,6 +23,9 @@ export interface EngineOptions {
   /** Hand eagerly requested activities back in the workflow task's response. @default false */
   eagerActivityExecution?: boolean;
 }
+
+/** How long a run whose write was refused waits before its timers fire again. */
+const STORE_RETRY_MS = 1000;
 
 export type TimerHandler = (engine: Engine, exec: ExecutionState, key: string) => void;
 export type TaskStartHandler = (engine: Engine, kind: QueueKind, task: TaskRef, poll: PollRequestInfo) => object | null;
@@ -62,6 +65,8 @@ export class Engine {
   private dirtyCurrent = new Set<string>();
   private persistedEvents = new Map<string, number>();
   private afterCommit: Array<() => void> = [];
+  /** The deferred actions that only wake long polls (run even when a write is rolled back). */
+  private wakeActions = new Set<() => void>();
   private taskCounter = 1;
   closed = false;
 
@@ -110,41 +115,62 @@ export class Engine {
   /**
    * Runs a state change. Nested calls join the outer one; the outermost persists every
    * touched run in one transaction, then re-derives timers, then runs deferred actions
-   * (task dispatch, waking long polls), so nothing outside sees unpersisted state.
+   * (task dispatch, waking long polls, each a change of its own), so nothing outside
+   * sees unpersisted state.
+   * The change is atomic with its write: when the store refuses the write (or the
+   * change fails with an unexpected error), memory is rolled back to what is stored and
+   * the caller gets UNAVAILABLE (or the error). A ServiceError thrown on purpose after a
+   * recorded change (a workflow task failed for a bad command) keeps that change.
    */
   mutate<T>(fn: () => T): T {
     this.depth++;
-    let result: T;
+    let result!: T;
+    let failure: { err: unknown } | undefined;
     try {
       result = fn();
+    } catch (err) {
+      failure = { err };
     } finally {
       this.depth--;
     }
-    if (this.depth === 0) this.commit();
+    if (this.depth > 0) {
+      if (failure) throw failure.err;
+      return result;
+    }
+    if (failure && !(failure.err instanceof ServiceError) && this.rollback()) throw failure.err;
+    this.commit();
+    if (failure) throw failure.err;
     return result;
   }
 
   private commit(): void {
     while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.afterCommit.length > 0) {
       const runs = [...this.dirtyRuns];
-      this.dirtyRuns.clear();
       const batch = {
         namespaces: [...this.dirtyNamespaces].map((n) => this.namespaces.get(n)!),
         executions: runs.map((runId) => {
           const state = this.executions.get(runId)!;
           const events = this.histories.get(runId)!;
-          const from = this.persistedEvents.get(runId) ?? 0;
-          this.persistedEvents.set(runId, events.length);
-          return { state, newEvents: events.slice(from) };
+          return { state, newEvents: events.slice(this.persistedEvents.get(runId) ?? 0) };
         }),
         currentRuns: [...this.dirtyCurrent].map((key) => {
           const [namespace, workflowId] = key.split('\u0000') as [string, string];
           return { namespace, workflowId, runId: this.currentRuns.get(key)! };
         }),
       };
+      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length) {
+        try {
+          this.store.save(batch);
+        } catch (err) {
+          this.logger.error('the store refused a write; memory is rolled back to it', { error: (err as Error).message });
+          if (!this.rollback()) throw err;
+          throw unavailable(`The dev server could not write its database (${(err as Error).message}); nothing was changed. Retry the call.`);
+        }
+      }
+      for (const runId of runs) this.persistedEvents.set(runId, this.histories.get(runId)!.length);
+      this.dirtyRuns.clear();
       this.dirtyNamespaces.clear();
       this.dirtyCurrent.clear();
-      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length) this.store.save(batch);
       for (const runId of runs) {
         const exec = this.executions.get(runId)!;
         if (this.closed) continue;
@@ -153,19 +179,89 @@ export class Engine {
       }
       const actions = this.afterCommit;
       this.afterCommit = [];
-      this.depth++;
-      try {
-        for (const action of actions) {
-          try {
-            action();
-          } catch (err) {
-            this.logger.error('deferred action failed', { error: (err as Error).message });
-          }
+      this.wakeActions.clear();
+      // Each action runs as its own change (a task handed to a waiting poller is
+      // written before the poller gets it), so a refused write undoes only that action.
+      for (const action of actions) {
+        try {
+          action();
+        } catch (err) {
+          this.logger.error('deferred action failed', { error: (err as Error).message });
         }
-      } finally {
-        this.depth--;
       }
     }
+  }
+
+  /**
+   * Puts every uncommitted change back to what the store holds: run states are read
+   * back, events past the stored ones dropped, runs never stored forgotten, deferred
+   * dispatches dropped (long polls are still woken; they look again and wait on). Timers
+   * of those runs are re-armed no sooner than a second from now, so a timer whose
+   * handler could not be stored does not spin while the disk refuses writes.
+   * Returns false for a store that keeps nothing apart from memory (nothing to go back to).
+   */
+  private rollback(): boolean {
+    if (this.closed) return false;
+    const runIds = [...this.dirtyRuns];
+    const currentKeys = [...this.dirtyCurrent];
+    const names = [...this.dirtyNamespaces];
+    const stored = this.store.readBack({
+      runIds,
+      currentRuns: currentKeys.map((k) => {
+        const [namespace, workflowId] = k.split('\u0000') as [string, string];
+        return { namespace, workflowId };
+      }),
+      namespaces: names,
+    });
+    if (!stored) return false;
+    for (const runId of runIds) {
+      const state = stored.runs.get(runId);
+      const exec = this.executions.get(runId);
+      if (!state) {
+        this.executions.delete(runId);
+        this.histories.delete(runId);
+        this.persistedEvents.delete(runId);
+        this.timers.clear(runId);
+        continue;
+      }
+      if (exec) {
+        // In place: closures (a waiting query, a long poll) hold the object.
+        for (const key of Object.keys(exec)) delete (exec as unknown as Record<string, unknown>)[key];
+        Object.assign(exec, state);
+      } else this.executions.set(runId, state);
+      const history = this.histories.get(runId);
+      if (history) history.length = this.persistedEvents.get(runId) ?? 0;
+      const run = this.executions.get(runId)!;
+      if (this.closed) continue;
+      if (isOpen(run)) {
+        const notBefore = Date.now() + STORE_RETRY_MS;
+        this.timers.sync(runId, new Map([...hooks.timers(run)].map(([k, due]) => [k, Math.max(due, notBefore)])));
+      } else this.timers.clear(runId);
+    }
+    for (const key of currentKeys) {
+      const runId = stored.currentRuns.get(key);
+      if (runId) this.currentRuns.set(key, runId);
+      else this.currentRuns.delete(key);
+    }
+    for (const name of names) {
+      const ns = stored.namespaces.get(name);
+      if (ns) this.namespaces.set(name, ns);
+      else this.namespaces.delete(name);
+    }
+    this.dirtyRuns.clear();
+    this.dirtyCurrent.clear();
+    this.dirtyNamespaces.clear();
+    const wakes = this.afterCommit.filter((a) => this.wakeActions.has(a));
+    this.afterCommit = [];
+    this.wakeActions.clear();
+    for (const wake of wakes) {
+      try {
+        wake();
+      } catch (err) {
+        this.logger.error('deferred action failed', { error: (err as Error).message });
+      }
+    }
+    return true;
   }
 
   /** Marks a run changed: it is persisted and its timers re-derived at commit. */
@@ -272,9 +368,11 @@ export class Engine {
     const set = this.listeners.get(runId);
     if (!set) return;
     this.listeners.delete(runId);
-    this.defer(() => {
+    const action = () => {
       for (const fn of set) fn();
-    });
+    };
+    this.wakeActions.add(action);
+    this.defer(action);
   }
 
   /** Wakes every long poll (used at close). */

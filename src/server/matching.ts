@@ -74,7 +74,13 @@ export class Matching {
         q.waiters.shift();
         continue;
       }
-      const response = this.start(kind, task, w.request);
+      let response: object | null;
+      try {
+        response = this.start(kind, task, w.request);
+      } catch (err) {
+        q.backlog.push(task); // not started (the change was rolled back): the next poll takes it
+        throw err;
+      }
       if (response === null) return; // stale: nobody needs it, and the poller keeps waiting
       q.waiters.shift();
       w.resolve(response);
@@ -92,7 +98,13 @@ export class Matching {
     this.seen(q, request);
     while (q.backlog.length > 0) {
       const task = q.backlog.shift()!;
-      const response = this.start(kind, task, request);
+      let response: object | null;
+      try {
+        response = this.start(kind, task, request);
+      } catch (err) {
+        q.backlog.unshift(task); // not started (the change was rolled back): it stays first in line
+        throw err;
+      }
       if (response !== null) return Promise.resolve(response);
     }
     if (this.closed) return Promise.resolve(null);

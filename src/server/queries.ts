@@ -11,6 +11,7 @@ import type { PollRequestInfo, TaskRef } from './matching';
 import { Enums, checkBlobSize, ts } from './common';
 import { encodeTaskToken, openTaskToken } from './task-token';
 import { ServiceError, failedPrecondition, invalidArgument, notFound, echo } from './service-error';
+import { fieldViolation, limitsOf } from './request-limits';
 import { isOpen, type ExecutionState } from './state';
 
 interface PendingQuery {
@@ -114,6 +115,17 @@ export function respondQueryTaskCompleted(engine: Engine, req: Record<string, an
   const t = openTaskToken(engine.tokens, req.taskToken, 'q', req.namespace);
   const q = queriesOf(engine).get(t.q ?? '');
   if (!q) throw notFound('Query task not found: the query was answered already, or its caller gave up.');
+  const limits = limitsOf(engine);
+  const over = fieldViolation('temporal.api.common.v1.Payloads', req.queryResult, 'queryResult', limits)
+    ?? fieldViolation('temporal.api.failure.v1.Failure', req.failure, 'failure', limits);
+  if (over) {
+    // As Temporal: an answer too large to send back fails the query, and the worker is done with it.
+    q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, `The query answer is too large: ${over.message}`, {
+      typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+      value: {},
+    }));
+    return {};
+  }
   if (req.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {
     q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, req.errorMessage || 'query failed', {
       typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',

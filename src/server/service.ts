@@ -22,6 +22,7 @@ import { listWorkflowExecutions, countWorkflowExecutions } from './visibility';
 import { randomUUID } from 'node:crypto';
 import type { QueueKind } from './matching';
 import { guardCall, NAMESPACE_FILTER, type ApiKeyCheck } from './call-guard';
+import { checkRequestLimits, limitsOf } from './request-limits';
 
 export const SERVER_VERSION = '1.27.0';
 /** Longest a long poll is held before answering "nothing yet". */
@@ -207,6 +208,7 @@ const DECODE_ERROR = Symbol('decode-error');
 export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
+  const limits = limitsOf(engine);
   for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
     const reqCls = m.requestClass as { decode(b: Uint8Array): object };
     const resCls = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
@@ -249,6 +251,12 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): {
       }
       if (refused) {
         callback(refused);
+        return;
+      }
+      try {
+        checkRequestLimits(m.name, `temporal.api.workflowservice.v1.${m.name}Request`, req, limits);
+      } catch (err) {
+        callback(toStatus(err, m.name, engine));
         return;
       }
       const deadline = call.getDeadline();

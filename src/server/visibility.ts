@@ -35,7 +35,17 @@ function tokenize(q: string): string[] {
   return out;
 }
 
+/** Longest list query accepted, in bytes (UTF-8). */
+export const MAX_QUERY_BYTES = 8192;
+/** Deepest nesting of parentheses accepted in a list query. */
+export const MAX_QUERY_DEPTH = 32;
+
 function parse(q: string): Expr | undefined {
+  const bytes = Buffer.byteLength(q);
+  if (bytes > MAX_QUERY_BYTES) {
+    throw invalidArgument(`\`query\` is ${bytes} bytes long; the limit is ${MAX_QUERY_BYTES} bytes. Shorten the filter (e.g. use IN (…) instead of many ORs).`);
+  }
+  let depth = 0;
   const orderBy = q.search(/\border\s+by\b/i);
   const text = orderBy >= 0 ? q.slice(0, orderBy) : q;
   const toks = tokenize(text);
@@ -53,8 +63,10 @@ function parse(q: string): Expr | undefined {
   const primary = (): Expr => {
     if (peek() === '(') {
       take();
+      if (++depth > MAX_QUERY_DEPTH) throw invalidArgument(`\`query\` nests parentheses more than ${MAX_QUERY_DEPTH} deep; the limit is ${MAX_QUERY_DEPTH}. Flatten the filter.`);
       const e = or();
       if (take() !== ')') throw invalidArgument('`query`: missing ")".');
+      depth--;
       return e;
     }
     const field = take();

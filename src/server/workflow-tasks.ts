@@ -12,7 +12,8 @@ import { encodePageToken, encodeTaskToken, openTaskToken } from './task-token';
 import { invalidArgument, notFound } from './service-error';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { startEagerActivity } from './activities';
-import { flushBuffered, scheduleWorkflowTask } from './workflows';
+import { flushBuffered, scheduleWorkflowTask, terminateRun } from './workflows';
+import { fieldViolation, limitsOf } from './request-limits';
 import { applyCommands, validateCommands, isCloseCommand } from './commands';
 
 const ET = EventType;
@@ -85,6 +86,20 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
   const commands: Array<Record<string, any>> = req.commands ?? [];
 
   const invalid = validateCommands(engine, exec, commands);
+  if (invalid?.terminate) {
+    // As Temporal: the task fails with the command's BAD_…_ATTRIBUTES cause and the
+    // workflow is terminated, since every retry of the task would send the same command.
+    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+      scheduledEventId: wft.scheduledEventId,
+      startedEventId: wft.startedEventId,
+      cause: invalid.cause,
+      failure: { message: invalid.message, serverFailureInfo: { nonRetryable: true } },
+      identity: req.identity,
+    }));
+    exec.wft = undefined;
+    terminateRun(engine, exec, `Workflow terminated: ${invalid.message}`, 'bastion-dev-server');
+    throw invalidArgument(invalid.message);
+  }
   if (invalid) {
     failWorkflowTask(engine, exec, { cause: invalid.cause, failure: { message: invalid.message }, identity: req.identity });
     throw invalidArgument(invalid.message);
@@ -145,7 +160,10 @@ function maybeReturnNewTask(engine: Engine, exec: ExecutionState, req: Record<st
 
 export function respondWorkflowTaskFailed(engine: Engine, req: Record<string, any>): object {
   const exec = runningTask(engine, req.taskToken, req.namespace);
-  failWorkflowTask(engine, exec, { cause: req.cause ?? Cause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, failure: req.failure, identity: req.identity });
+  // A failure too large (or nested too deep) to store is replaced, as Temporal does.
+  const over = fieldViolation('temporal.api.failure.v1.Failure', req.failure, 'failure', limitsOf(engine));
+  const failure = over ? { message: 'Failure exceeds size limit.', cause: { message: over.message }, serverFailureInfo: { nonRetryable: true } } : req.failure;
+  failWorkflowTask(engine, exec, { cause: req.cause ?? Cause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, failure, identity: req.identity });
   return {};
 }
 

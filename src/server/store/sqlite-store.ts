@@ -9,7 +9,7 @@ import { loadSqliteDriver } from './sqlite-driver';
 import { decodeJson, encodeJson, HistoryEventType, type JsonEvent } from '../json-proto';
 import type { ExecutionState } from '../state';
 import { newTokenSecret, TOKEN_SECRET_BYTES } from '../task-token';
-import type { NamespaceRecord, Store, StoreBatch, StoreSnapshot } from './store';
+import type { NamespaceRecord, ReadBack, ReadBackKeys, Store, StoreBatch, StoreSnapshot } from './store';
 
 const SCHEMA_VERSION = '1';
 
@@ -49,6 +49,9 @@ export class SqliteStore implements Store {
       putExecution: this.db.prepare('INSERT OR REPLACE INTO executions (run_id, namespace, workflow_id, state) VALUES (?, ?, ?, ?)'),
       putEvent: this.db.prepare('INSERT INTO events (run_id, event_id, data) VALUES (?, ?, ?)'),
       putCurrent: this.db.prepare('INSERT OR REPLACE INTO current_runs (namespace, workflow_id, run_id) VALUES (?, ?, ?)'),
+      getExecution: this.db.prepare('SELECT state FROM executions WHERE run_id = ?'),
+      getCurrent: this.db.prepare('SELECT run_id AS runId FROM current_runs WHERE namespace = ? AND workflow_id = ?'),
+      getNamespace: this.db.prepare('SELECT data FROM namespaces WHERE name = ?'),
     };
     this.saveTx = this.db.transaction((batch: StoreBatch) => {
       for (const ns of batch.namespaces) this.stmts.putNamespace.run(ns.name, JSON.stringify(ns));
@@ -84,6 +87,23 @@ export class SqliteStore implements Store {
     const secret = newTokenSecret();
     this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('token-secret', secret.toString('hex'));
     return secret;
+  }
+
+  readBack(keys: ReadBackKeys): ReadBack {
+    const out: ReadBack = { runs: new Map(), currentRuns: new Map(), namespaces: new Map() };
+    for (const runId of keys.runIds) {
+      const row = this.stmts.getExecution.get(runId) as { state: string } | undefined;
+      if (row) out.runs.set(runId, JSON.parse(row.state) as ExecutionState);
+    }
+    for (const c of keys.currentRuns) {
+      const row = this.stmts.getCurrent.get(c.namespace, c.workflowId) as { runId: string } | undefined;
+      if (row) out.currentRuns.set(`${c.namespace}\u0000${c.workflowId}`, row.runId);
+    }
+    for (const name of keys.namespaces) {
+      const row = this.stmts.getNamespace.get(name) as { data: string } | undefined;
+      if (row) out.namespaces.set(name, JSON.parse(row.data) as NamespaceRecord);
+    }
+    return out;
   }
 
   close(): void {

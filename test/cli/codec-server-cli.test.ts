@@ -68,11 +68,29 @@ test('codec-server decodes payloads encrypted with the same key file; SIGTERM ex
   }
 }));
 
-test('codec-server warns when it listens beyond loopback without TLS', timed(30_000, async () => {
-  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath]);
+test('codec-server refuses an address beyond loopback without TLS and a token, naming --allow-insecure-bind', timed(30_000, async () => {
+  for (const extra of [[], ['--auth-token-env', 'CODEC_TOKEN']]) {
+    const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath, ...extra], { CODEC_TOKEN: TOKEN });
+    try {
+      const exit = await withTimeout(20_000, s.exited, 'codec-server exit');
+      // 'exit' can come before the last output: wait for stderr to end.
+      if (!s.child.stderr!.readableEnded) await withTimeout(5000, new Promise((r) => s.child.stderr!.once('end', r)), 'stderr end');
+      assert.is(exit.code, 1, s.output());
+      assert.match(s.output(), /will not listen on 0\.0\.0\.0, an address other than loopback, without TLS/);
+      assert.match(s.output(), /--allow-insecure-bind/);
+      assert.not.ok(s.output().includes('listening on'), 'it never listened');
+    } finally {
+      s.kill();
+    }
+  }
+}));
+
+test('codec-server --allow-insecure-bind listens beyond loopback, and says so', timed(30_000, async () => {
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath, '--allow-insecure-bind']);
   try {
-    await s.waitFor(/bastion codec server listening on/);
-    await s.waitFor(/without TLS/);
+    const m = await s.waitFor(/bastion codec server listening on http:\/\/0\.0\.0\.0:(\d+)/);
+    await s.waitFor(/--allow-insecure-bind: the codec server listens on 0\.0\.0\.0 without TLS/);
+    assert.is((await fetch(`http://127.0.0.1:${m[1]}/health`)).status, 200);
     s.kill('SIGINT');
     assert.is((await withTimeout(10_000, s.exited, 'exit')).code, 0);
   } finally {

@@ -94,16 +94,19 @@ function send(o: CompiledCodecServerOptions, res: http.ServerResponse, answer: A
 
 /** Calls `done` once the answer has left the process (the socket's buffer is empty) or the connection closed. */
 function whenSent(res: http.ServerResponse, socket: net.Socket, done: () => void): void {
-  let called = false;
-  const once = () => {
-    if (called) return;
-    called = true;
-    done();
-  };
+  let checked = false;
   const check = () => {
-    if (socket.destroyed || socket.writableLength === 0) return once();
-    socket.once('drain', once);
-    socket.once('close', once);
+    if (checked) return;
+    checked = true;
+    if (socket.destroyed || socket.writableLength === 0) return done();
+    // A keep-alive socket outlives the request: leave no listener behind on it.
+    const settle = () => {
+      socket.off('drain', settle);
+      socket.off('close', settle);
+      done();
+    };
+    socket.on('drain', settle);
+    socket.on('close', settle);
   };
   res.once('finish', check);
   res.once('close', check);

@@ -98,6 +98,25 @@ test('codec-server --allow-insecure-bind listens beyond loopback, and says so', 
   }
 }));
 
+test('codec-server limit flags reach the server, and a malformed one is a usage error', timed(30_000, async () => {
+  const bad = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--max-payloads', '1.5']);
+  const exit = await withTimeout(20_000, bad.exited, 'codec-server exit');
+  if (!bad.child.stderr!.readableEnded) await withTimeout(5000, new Promise((r) => bad.child.stderr!.once('end', r)), 'stderr end');
+  assert.is(exit.code, 2, bad.output());
+  assert.match(bad.output(), /`--max-payloads` must be a whole number, got "1\.5"/);
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--max-payloads', '2', '--max-decoded-bytes', '1048576', '--max-in-flight-bytes', '8388608', '--max-connections', '8']);
+  try {
+    const url = (await s.waitFor(/bastion codec server listening on (\S+)/))[1]!;
+    const one = await encrypted('x');
+    const res = await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' }, body: JSON.stringify({ payloads: [one, one, one] }) });
+    assert.is(res.status, 413);
+    const answer = (await res.json()) as { limits: Record<string, number> };
+    assert.equal(answer.limits, { maxBodyBytes: 4194304, maxDecodedBytesPerRequest: 1048576, maxPayloadsPerRequest: 2 });
+  } finally {
+    s.kill();
+  }
+}));
+
 test('payload decode prints a history with every payload decrypted', timed(30_000, async () => {
   const history = {
     events: [

@@ -7,10 +7,11 @@
  */
 import { inspect, promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { CodecError, invalidOption } from '../src/common/errors';
+import { BastionError, CodecError, invalidOption } from '../src/common/errors';
 import { METADATA_ENCODING_KEY, type Payload } from '../src/common/payload';
+import { currentDecodeBudget, type DecodeBudget } from './decode-budget';
 import type { PayloadCodec } from './payload-codec';
-import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload } from './payload-bytes';
+import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload, withDetail } from './payload-bytes';
 
 /** `encoding` of a compressed payload. */
 export const ENCODING_COMPRESSED = 'binary/compressed';
@@ -22,6 +23,8 @@ export const DEFAULT_COMPRESSION_THRESHOLD_BYTES = 1024;
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 /** Payloads at least this large are (de)compressed on the libuv thread pool rather than the event loop. */
 const ASYNC_FROM_BYTES = 64 * 1024;
+/** Output chunk of a streaming decompression: the most that is inflated past a budget before it stops. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
 
 /** The algorithms, by their option name. */
 export type CompressionAlgorithm = 'gzip' | 'brotli';
@@ -94,28 +97,71 @@ export class CompressionCodec implements PayloadCodec {
 
   /**
    * Decompresses payloads this codec wrote (with either algorithm); others pass through.
-   * @throws {CodecError} `ERR_CODEC_TOO_LARGE` past `maxDecompressedBytes`; `ERR_CODEC_MALFORMED`
+   * Inside a codec server request, decompression streams against the request's budget
+   * (`maxDecodedBytesPerRequest`, `maxInFlightBytes`) and stops as soon as it is spent.
+   * @throws {CodecError} `ERR_CODEC_TOO_LARGE` past `maxDecompressedBytes` (or the request's budget);
+   *   `ERR_CODEC_SERVER_BUSY` when the codec server's in-flight budget is spent; `ERR_CODEC_MALFORMED`
    *   for corrupt data or missing metadata; `ERR_CODEC_UNSUPPORTED` for an unknown algorithm.
    */
   async decode(payloads: Payload[]): Promise<Payload[]> {
+    const budget = currentDecodeBudget();
     return Promise.all(payloads.map(async (payload, i) => {
       if (readMetadata(payload, METADATA_ENCODING_KEY) !== ENCODING_COMPRESSED) return payload;
       const what = describePayload(i, payloads.length);
+      const detail = { payloadIndex: i, field: METADATA_COMPRESSION };
       const algorithm = readMetadata(payload, METADATA_COMPRESSION);
-      if (algorithm === undefined) throw new CodecError('ERR_CODEC_MALFORMED', `${what} is \`${ENCODING_COMPRESSED}\` but has no \`${METADATA_COMPRESSION}\` metadata. It was not written by this codec, or was damaged.`);
-      if (algorithm !== 'gzip' && algorithm !== 'br') throw new CodecError('ERR_CODEC_UNSUPPORTED', `${what} is compressed with \`${algorithm.slice(0, 40)}\`; this codec reads \`gzip\` and \`br\`.`);
+      if (algorithm === undefined) throw withDetail(new CodecError('ERR_CODEC_MALFORMED', `${what} is \`${ENCODING_COMPRESSED}\` but has no \`${METADATA_COMPRESSION}\` metadata. It was not written by this codec, or was damaged.`), detail);
+      // The value may come from inside an encrypted payload: name the field, never what it holds.
+      if (algorithm !== 'gzip' && algorithm !== 'br') throw withDetail(new CodecError('ERR_CODEC_UNSUPPORTED', `${what} has a \`${METADATA_COMPRESSION}\` this codec does not read; it reads \`gzip\` and \`br\`.`), detail);
       const data = payload.data ?? new Uint8Array(0);
       let inflated: Buffer;
       try {
-        inflated = await this.#decompress(algorithm, data);
+        inflated = budget ? await budget.decompress(() => this.#decompressWithin(budget, algorithm, data, what)) : await this.#decompress(algorithm, data);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-          throw new CodecError('ERR_CODEC_TOO_LARGE', `${what} inflates past \`maxDecompressedBytes\` (${this.maxDecompressedBytes} bytes) and was refused, as a decompression bomb would be. Raise \`maxDecompressedBytes\` only if the payload is trusted.`);
-        }
-        throw new CodecError('ERR_CODEC_MALFORMED', `${what} is not valid ${algorithm} data (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); it was truncated or damaged.`);
+        if (err instanceof BastionError) throw withDetail(err, { payloadIndex: i });
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw withDetail(this.#tooLarge(what), { payloadIndex: i });
+        throw withDetail(new CodecError('ERR_CODEC_MALFORMED', `${what} is not valid ${algorithm} data (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); it was truncated or damaged.`), { payloadIndex: i });
       }
       return deserializePayload(inflated, what);
     }));
+  }
+
+  #tooLarge(what: string): InstanceType<typeof CodecError> {
+    return new CodecError('ERR_CODEC_TOO_LARGE', `${what} inflates past \`maxDecompressedBytes\` (${this.maxDecompressedBytes} bytes) and was refused, as a decompression bomb would be. Raise \`maxDecompressedBytes\` only if the payload is trusted.`);
+  }
+
+  /** Streaming decompression that charges each output chunk to `budget` and stops at the first refusal. */
+  #decompressWithin(budget: DecodeBudget, algorithm: 'gzip' | 'br', data: Uint8Array, what: string): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const stream = algorithm === 'gzip' ? zlib.createGunzip({ chunkSize: STREAM_CHUNK_BYTES }) : zlib.createBrotliDecompress({ chunkSize: STREAM_CHUNK_BYTES });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let stopped = false;
+      const stop = (err: unknown) => {
+        if (stopped) return;
+        stopped = true;
+        chunks.length = 0;
+        stream.destroy();
+        reject(err);
+      };
+      stream.on('data', (chunk: Buffer) => {
+        if (stopped) return;
+        size += chunk.length;
+        try {
+          if (size > this.maxDecompressedBytes) throw this.#tooLarge(what);
+          budget.takeDecoded(chunk.length);
+        } catch (err) {
+          stop(err);
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', stop);
+      stream.on('end', () => {
+        if (!stopped) resolve(Buffer.concat(chunks, size));
+      });
+      stream.end(data);
+    });
   }
 
   #compress(bytes: Uint8Array): Promise<Buffer> | Buffer {

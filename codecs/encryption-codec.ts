@@ -14,7 +14,7 @@ import { type BastionError, CodecError, invalidOption } from '../src/common/erro
 import { METADATA_ENCODING_KEY, type Payload } from '../src/common/payload';
 import { KeyRing } from './key-ring';
 import type { CodecContext, PayloadCodec } from './payload-codec';
-import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload } from './payload-bytes';
+import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload, withDetail } from './payload-bytes';
 import { loadEngine, NONCE_BYTES, randomNonce, TAG_BYTES, type AeadEngine, type CipherEngineName } from './xchacha20-poly1305';
 
 /** `encoding` of an encrypted payload (the official encryption sample's value). */
@@ -138,33 +138,42 @@ export class EncryptionCodec implements PayloadCodec {
         out[i] = payload;
         continue;
       }
-      out[i] = await this.#decodeOne(payload, context, describePayload(i, payloads.length));
+      try {
+        out[i] = await this.#decodeOne(payload, context, describePayload(i, payloads.length));
+      } catch (err) {
+        throw err instanceof Error ? withDetail(err, { payloadIndex: i }) : err;
+      }
     }
     return out;
   }
 
   async #decodeOne(payload: Payload, context: CodecContext | undefined, what: string): Promise<Payload> {
     const cipher = readMetadata(payload, METADATA_ENCRYPTION_CIPHER);
-    if (cipher === undefined) throw malformed(`${what} is \`${ENCODING_ENCRYPTED}\` but has no \`${METADATA_ENCRYPTION_CIPHER}\` metadata`);
+    if (cipher === undefined) throw malformed(`${what} is \`${ENCODING_ENCRYPTED}\` but has no \`${METADATA_ENCRYPTION_CIPHER}\` metadata`, METADATA_ENCRYPTION_CIPHER);
     if (cipher !== CIPHER_XCHACHA20POLY1305_V1) {
-      throw new CodecError('ERR_CODEC_UNSUPPORTED', `${what} was encrypted with \`${METADATA_ENCRYPTION_CIPHER}: ${cipher.slice(0, 64)}\`; this codec reads \`${CIPHER_XCHACHA20POLY1305_V1}\` only. Decode it with the Bastion version (or codec) that wrote it.`);
+      throw withDetail(new CodecError('ERR_CODEC_UNSUPPORTED', `${what} has an \`${METADATA_ENCRYPTION_CIPHER}\` this codec does not read; it reads \`${CIPHER_XCHACHA20POLY1305_V1}\` only. Decode it with the Bastion version (or codec) that wrote it.`), { field: METADATA_ENCRYPTION_CIPHER });
     }
     const id = readMetadata(payload, METADATA_ENCRYPTION_KEY_ID);
-    if (id === undefined || id === '') throw malformed(`${what} has no \`${METADATA_ENCRYPTION_KEY_ID}\` metadata`);
+    if (id === undefined || id === '') throw malformed(`${what} has no \`${METADATA_ENCRYPTION_KEY_ID}\` metadata`, METADATA_ENCRYPTION_KEY_ID);
     const bindingText = readMetadata(payload, METADATA_ENCRYPTION_BINDING);
     const binding = bindingText === undefined ? [] : bindingText.split(',');
     if (binding.some((f) => !(BINDABLE as readonly string[]).includes(f)) || new Set(binding).size !== binding.length) {
-      throw malformed(`${what} has \`${METADATA_ENCRYPTION_BINDING}\` metadata that is not a list of \`namespace\` and \`workflowId\``);
+      throw malformed(`${what} has \`${METADATA_ENCRYPTION_BINDING}\` metadata that is not a list of \`namespace\` and \`workflowId\``, METADATA_ENCRYPTION_BINDING);
     }
     const missing = binding.filter((f) => typeof context?.[f as BindableField] !== 'string');
     if (missing.length) {
-      throw new CodecError('ERR_CODEC_CONTEXT_REQUIRED', `${what} is bound to its workflow's ${binding.map((f) => `\`${f}\``).join(' and ')}, but \`decode\` was called without ${missing.map((f) => `\`context.${f}\``).join(' or ')}. Pass the context of the workflow that owns the payload.`);
+      throw withDetail(new CodecError('ERR_CODEC_CONTEXT_REQUIRED', `${what} is bound to its workflow's ${binding.map((f) => `\`${f}\``).join(' and ')}, but \`decode\` was called without ${missing.map((f) => `\`context.${f}\``).join(' or ')}. Pass the context of the workflow that owns the payload.`), { field: METADATA_ENCRYPTION_BINDING });
     }
     const data = payload.data ?? new Uint8Array(0);
     if (data.byteLength < NONCE_BYTES + TAG_BYTES) {
-      throw malformed(`${what} holds ${data.byteLength} bytes of encrypted data; at least ${NONCE_BYTES + TAG_BYTES} (nonce and tag) are needed. It was truncated`);
+      throw malformed(`${what} holds ${data.byteLength} bytes of encrypted data; at least ${NONCE_BYTES + TAG_BYTES} (nonce and tag) are needed. It was truncated`, 'data');
     }
-    const key = await this.#keyRing.getKey(id);
+    let key: Uint8Array;
+    try {
+      key = await this.#keyRing.getKey(id);
+    } catch (err) {
+      throw err instanceof Error ? withDetail(err, { field: METADATA_ENCRYPTION_KEY_ID }) : err;
+    }
     const ad = associatedData(id, binding as BindableField[], context);
     const plain = this.#engine.open(key, data.subarray(0, NONCE_BYTES), data.subarray(NONCE_BYTES), ad);
     if (plain === null) {
@@ -189,8 +198,8 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-function malformed(problem: string): BastionError {
-  return new CodecError('ERR_CODEC_MALFORMED', `${problem}. The payload was not written by this codec, or was damaged in storage.`);
+function malformed(problem: string, field: string): BastionError {
+  return withDetail(new CodecError('ERR_CODEC_MALFORMED', `${problem}. The payload was not written by this codec, or was damaged in storage.`), { field });
 }
 
 const AD_LABEL = 'bastion/encrypted-payload';

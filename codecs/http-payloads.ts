@@ -21,13 +21,40 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+const STANDARD = /^[A-Za-z0-9+/]*$/;
+const URL_SAFE = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Why `text` is not base64 as proto3 JSON allows it, or undefined when it is. Accepted:
+ * the standard or the URL-safe alphabet (one of them, not mixed), with `=` padding or
+ * without. Refused: white space, any other character, `=` anywhere but the end, padding
+ * that does not fit the length, and a length no byte count can have (4n+1). Unused bits
+ * in the last character are ignored, as Go's protojson (the Temporal CLI's) ignores them.
+ */
+export function base64Problem(text: string): string | undefined {
+  const body = text.replace(/={1,2}$/, '');
+  const padding = text.length - body.length;
+  if (body.includes('=')) return '`=` may only end the text, as padding';
+  if (!STANDARD.test(body) && !URL_SAFE.test(body)) {
+    if (/\s/.test(body)) return 'it holds white space';
+    if (/^[A-Za-z0-9+/_-]*$/.test(body)) return 'it mixes the standard (`+`, `/`) and URL-safe (`-`, `_`) alphabets';
+    return 'it holds a character outside the base64 alphabets';
+  }
+  if (body.length % 4 === 1) return `its length (${body.length} characters without padding) is not one base64 can have`;
+  if (padding > 0 && (text.length % 4 !== 0 || body.length % 4 === 0)) return 'its `=` padding does not fit its length';
+  return undefined;
+}
+
 function base64Field(value: unknown, where: string): Uint8Array {
   if (typeof value !== 'string') throw invalid(`\`${where}\` must be a base64 string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}.`);
-  try {
-    return decodeBase64(value);
-  } catch (err) {
-    throw invalid(`\`${where}\` is not base64: ${(err as Error).message}.`);
-  }
+  const problem = base64Problem(value);
+  if (problem) throw invalid(`\`${where}\` is not base64: ${problem}. Send standard or URL-safe base64, padded or not.`);
+  return decodeBase64(value);
+}
+
+/** A metadata key as it may appear in a message: itself when short and plain, else its position. */
+function keyName(key: string, position: number): string {
+  return /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? key : `<key ${position + 1}>`;
 }
 
 /**
@@ -40,9 +67,10 @@ export function payloadFromJson(json: unknown, where: string): Payload {
   const payload: Payload = { metadata: {} };
   if (json.metadata !== undefined && json.metadata !== null) {
     if (!isPlainObject(json.metadata)) throw invalid(`\`${where}.metadata\` must be a JSON object of base64 strings.`);
-    for (const key of Object.keys(json.metadata)) {
-      Object.defineProperty(payload.metadata, key, { value: base64Field(json.metadata[key], `${where}.metadata.${key}`), enumerable: true, writable: true, configurable: true });
-    }
+    Object.keys(json.metadata).forEach((key, position) => {
+      const value = base64Field((json.metadata as Record<string, unknown>)[key], `${where}.metadata.${keyName(key, position)}`);
+      Object.defineProperty(payload.metadata, key, { value, enumerable: true, writable: true, configurable: true });
+    });
   }
   payload.data = json.data === undefined || json.data === null ? new Uint8Array(0) : base64Field(json.data, `${where}.data`);
   return payload;
@@ -61,16 +89,26 @@ export function payloadToJson(payload: Payload): PayloadJson {
   return out;
 }
 
+/** Options of {@link payloadsFromJson}. */
+export interface PayloadsFromJsonOptions {
+  /** Refuse a list longer than this (`ERR_CODEC_TOO_LARGE`). @default no limit */
+  maxPayloads?: number;
+}
+
 /**
  * The payloads of a `Payloads` message in proto3 JSON. `{}` is an empty list (proto3
  * leaves an empty repeated field out).
- * @throws {CodecError} `ERR_CODEC_SERVER_PAYLOADS_INVALID` naming the field that is wrong
+ * @throws {CodecError} `ERR_CODEC_SERVER_PAYLOADS_INVALID` naming the field that is wrong;
+ *   `ERR_CODEC_TOO_LARGE` for more than `maxPayloads` payloads
  */
-export function payloadsFromJson(json: unknown): Payload[] {
+export function payloadsFromJson(json: unknown, options: PayloadsFromJsonOptions = {}): Payload[] {
   if (!isPlainObject(json)) throw invalid(`The body must be a JSON object \`{"payloads": [...]}\`, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
   const list = json.payloads;
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw invalid('`payloads` must be an array of payloads `{"metadata": {...}, "data": "<base64>"}`.');
+  if (options.maxPayloads !== undefined && list.length > options.maxPayloads) {
+    throw new CodecError('ERR_CODEC_TOO_LARGE', `\`payloads\` holds ${list.length} payloads; this codec server takes at most ${options.maxPayloads} (\`maxPayloadsPerRequest\`) per request. Send fewer per request.`);
+  }
   return list.map((p, i) => payloadFromJson(p, `payloads[${i}]`));
 }
 

@@ -30,8 +30,13 @@ export {
   CompressionCodec, ENCODING_COMPRESSED, METADATA_COMPRESSION, DEFAULT_COMPRESSION_THRESHOLD_BYTES, DEFAULT_MAX_DECOMPRESSED_BYTES,
 } from './compression-codec';
 export type { CompressionCodecOptions, CompressionAlgorithm } from './compression-codec';
-export { createCodecServer, DEFAULT_CODEC_SERVER_MAX_BODY_BYTES, CODEC_SERVER_CLOSE_GRACE_MS, HEALTH_PATHS } from './codec-server';
-export type { CodecServer, CodecServerOptions, CodecServerAddress, CodecServerCodec, CodecOrChain, CodecServerLogger } from './codec-server';
+export {
+  createCodecServer, CODEC_SERVER_CLOSE_GRACE_MS, HEALTH_PATHS, DEFAULT_CODEC_SERVER_MAX_BODY_BYTES,
+  DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST, DEFAULT_CODEC_SERVER_MAX_IN_FLIGHT_BYTES, DEFAULT_CODEC_SERVER_MAX_PAYLOADS_PER_REQUEST,
+  DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS, DEFAULT_CODEC_SERVER_MAX_CONNECTIONS, DEFAULT_CODEC_SERVER_HEADERS_TIMEOUT_MS,
+  DEFAULT_CODEC_SERVER_REQUEST_TIMEOUT_MS,
+} from './codec-server';
+export type { CodecServer, CodecServerOptions, CodecServerAddress, CodecServerCodec, CodecOrChain, CodecServerLogger, CodecServerLimits } from './codec-server';
 export { DEFAULT_CORS_MAX_AGE_SECONDS, CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS } from './http-cors';
 export type { CodecServerCorsOptions } from './http-cors';
 export type { CodecServerAuthOptions, CodecAuthVerify, CodecAuthRequest } from './http-auth';

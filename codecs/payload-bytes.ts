@@ -106,3 +106,25 @@ export function readMetadata(payload: Payload, key: string): string | undefined 
 export function describePayload(index: number, count: number): string {
   return `payload ${index + 1} of ${count}`;
 }
+
+/** Where a codec error happened, for answers that must not repeat its message (the codec server's). */
+export interface CodecErrorDetail {
+  /** Index of the payload in the list the codec was given. */
+  readonly payloadIndex?: number;
+  /** The metadata key that is missing or holds something the codec does not read (never its value). */
+  readonly field?: string;
+}
+
+const DETAIL = Symbol.for('bastion.codecs.errorDetail');
+
+/** Attaches `detail` to `err` (keeping what it already has) and returns `err`. */
+export function withDetail<E extends Error>(err: E, detail: CodecErrorDetail): E {
+  const previous = errorDetail(err) ?? {};
+  Object.defineProperty(err, DETAIL, { value: { ...detail, ...previous }, configurable: true });
+  return err;
+}
+
+/** The detail attached by {@link withDetail}, if any. */
+export function errorDetail(err: unknown): CodecErrorDetail | undefined {
+  return typeof err === 'object' && err !== null ? ((err as Record<symbol, unknown>)[DETAIL] as CodecErrorDetail | undefined) : undefined;
+}

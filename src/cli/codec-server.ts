@@ -1,6 +1,6 @@
 /** `bastion codec-server`: the remote codec endpoint for the Temporal Web UI and the Temporal CLI. */
 import * as fs from 'node:fs';
-import { createCodecServer } from '../../codecs/codec-server';
+import { createCodecServer, isLoopbackHost } from '../../codecs/codec-server';
 import { CompressionCodec, type CompressionAlgorithm } from '../../codecs/compression-codec';
 import { EncryptionCodec } from '../../codecs/encryption-codec';
 import { KeyRing } from '../../codecs/key-ring';
@@ -17,7 +17,9 @@ Bastion's encryption codec (and, with --compression, its compression codec). Pri
 
 Flags:
   --port N                  port to listen on (0 = any free port)
-  --ip IP                   address to listen on (default 127.0.0.1)
+  --ip IP                   address to listen on (default 127.0.0.1); another address
+                            needs --tls-cert/--tls-key and an auth token, or
+                            --allow-insecure-bind
   --keys FILE               key file {"active":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}
   --compression ALG         gzip | brotli: also compress on /encode (compressed payloads
                             are always decoded)
@@ -31,7 +33,13 @@ Flags:
   --auth-token-file FILE    the same, tokens read from FILE (one per line)
   --tls-cert FILE           serve HTTPS with this certificate chain (needs --tls-key)
   --tls-key FILE            private key of --tls-cert
+  --allow-insecure-bind     listen on an --ip other than loopback without TLS or without
+                            an auth token; refused without this flag
   --max-body-bytes N        largest request body (default 4194304)
+  --max-decoded-bytes N     most bytes one request may decode to (default 33554432)
+  --max-in-flight-bytes N   most bytes all requests in progress may hold (default 134217728)
+  --max-payloads N          most payloads in one request (default 1000)
+  --max-connections N       most open connections (default 128)
   --log-level LEVEL         debug | info | warn | error | off (default info)
 
 Examples:
@@ -92,10 +100,6 @@ function readTokens(flags: Flags): string[] | undefined {
   return undefined;
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === 'localhost' || ip === '::1' || /^127\./.test(ip) || ip === '::ffff:127.0.0.1';
-}
-
 export async function codecServerCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
     process.stdout.write(CODEC_SERVER_HELP);
@@ -104,7 +108,8 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     ...KEY_FLAGS, port: { value: true }, ip: { value: true }, 'cors-origin': { value: true, repeatable: true }, 'cors-credentials': {},
     'auth-token': { value: true, repeatable: true }, 'auth-token-env': { value: true }, 'auth-token-file': { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true },
-    'max-body-bytes': { value: true }, 'log-level': { value: true },
+    'max-body-bytes': { value: true }, 'max-decoded-bytes': { value: true }, 'max-in-flight-bytes': { value: true }, 'max-payloads': { value: true },
+    'max-connections': { value: true }, 'allow-insecure-bind': {}, 'log-level': { value: true },
   }, 'codec-server');
   if (f.port === undefined) throw new CliError('ERR_CLI_USAGE', '`codec-server` needs `--port N` (0 for any free port).');
   const port = Number(f.port);
@@ -113,7 +118,12 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   const level = (f['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'off'].includes(level)) throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
-  const maxBodyBytes = f['max-body-bytes'] === undefined ? undefined : Number(f['max-body-bytes']);
+  const whole = (flag: string): number | undefined => {
+    const v = f[flag];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new CliError('ERR_CLI_USAGE', `\`--${flag}\` must be a whole number, got "${String(v)}".`);
+    return Number(v);
+  };
   const origins = f['cors-origin'] as string[] | undefined;
   if (f['cors-credentials'] === true && !origins) throw new CliError('ERR_CLI_USAGE', '`--cors-credentials` needs `--cors-origin URL`: credentials are only allowed for listed origins.');
   const tokens = readTokens(f);
@@ -123,14 +133,21 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
     cors: origins ? { origins, credentials: f['cors-credentials'] === true } : undefined,
     auth: tokens ? { tokens } : undefined,
     tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string } : undefined,
-    maxBodyBytes,
+    allowInsecureNonLoopback: f['allow-insecure-bind'] === true,
+    maxBodyBytes: whole('max-body-bytes'),
+    maxDecodedBytesPerRequest: whole('max-decoded-bytes'),
+    maxInFlightBytes: whole('max-in-flight-bytes'),
+    maxPayloadsPerRequest: whole('max-payloads'),
+    maxConnections: whole('max-connections'),
     logger: consoleLogger(level as LogLevel),
   });
+  // Refused (ERR_CODEC_SERVER_INSECURE_BIND) beyond loopback without TLS and a token, unless --allow-insecure-bind.
   const { url } = await server.listen(port, ip);
-  if (!isLoopback(ip) && !f['tls-cert']) {
-    process.stderr.write(`bastion: warning: the codec server listens on ${ip} without TLS: decoded payloads${tokens ? ' and bearer tokens' : ''} cross the network in clear, and the Web UI only sends access tokens to https endpoints. Pass --tls-cert and --tls-key.\n`);
+  if (!isLoopbackHost(ip) && (!f['tls-cert'] || !tokens)) {
+    process.stderr.write(`bastion: warning: --allow-insecure-bind: the codec server listens on ${ip}${f['tls-cert'] ? '' : ' without TLS (decoded payloads and tokens cross the network in clear)'}${tokens ? '' : ' without an auth token (anyone who reaches the port can decode)'}.\n`);
+  } else if (!tokens) {
+    process.stderr.write('bastion: note: no --auth-token, --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
   }
-  if (!tokens) process.stderr.write('bastion: note: no --auth-token, --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.stderr.write(`received ${signal}, closing the codec server\n`);

@@ -68,13 +68,50 @@ test('codec-server decodes payloads encrypted with the same key file; SIGTERM ex
   }
 }));
 
-test('codec-server warns when it listens beyond loopback without TLS', timed(30_000, async () => {
-  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath]);
+test('codec-server refuses an address beyond loopback without TLS and a token, naming --allow-insecure-bind', timed(30_000, async () => {
+  for (const extra of [[], ['--auth-token-env', 'CODEC_TOKEN']]) {
+    const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath, ...extra], { CODEC_TOKEN: TOKEN });
+    try {
+      const exit = await withTimeout(20_000, s.exited, 'codec-server exit');
+      // 'exit' can come before the last output: wait for stderr to end.
+      if (!s.child.stderr!.readableEnded) await withTimeout(5000, new Promise((r) => s.child.stderr!.once('end', r)), 'stderr end');
+      assert.is(exit.code, 1, s.output());
+      assert.match(s.output(), /will not listen on 0\.0\.0\.0, an address other than loopback, without TLS/);
+      assert.match(s.output(), /--allow-insecure-bind/);
+      assert.not.ok(s.output().includes('listening on'), 'it never listened');
+    } finally {
+      s.kill();
+    }
+  }
+}));
+
+test('codec-server --allow-insecure-bind listens beyond loopback, and says so', timed(30_000, async () => {
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--ip', '0.0.0.0', '--keys', keysPath, '--allow-insecure-bind']);
   try {
-    await s.waitFor(/bastion codec server listening on/);
-    await s.waitFor(/without TLS/);
+    const m = await s.waitFor(/bastion codec server listening on http:\/\/0\.0\.0\.0:(\d+)/);
+    await s.waitFor(/--allow-insecure-bind: the codec server listens on 0\.0\.0\.0 without TLS/);
+    assert.is((await fetch(`http://127.0.0.1:${m[1]}/health`)).status, 200);
     s.kill('SIGINT');
     assert.is((await withTimeout(10_000, s.exited, 'exit')).code, 0);
+  } finally {
+    s.kill();
+  }
+}));
+
+test('codec-server limit flags reach the server, and a malformed one is a usage error', timed(30_000, async () => {
+  const bad = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--max-payloads', '1.5']);
+  const exit = await withTimeout(20_000, bad.exited, 'codec-server exit');
+  if (!bad.child.stderr!.readableEnded) await withTimeout(5000, new Promise((r) => bad.child.stderr!.once('end', r)), 'stderr end');
+  assert.is(exit.code, 2, bad.output());
+  assert.match(bad.output(), /`--max-payloads` must be a whole number, got "1\.5"/);
+  const s = spawnNode([BIN, 'codec-server', '--port', '0', '--keys', keysPath, '--max-payloads', '2', '--max-decoded-bytes', '1048576', '--max-in-flight-bytes', '8388608', '--max-connections', '8']);
+  try {
+    const url = (await s.waitFor(/bastion codec server listening on (\S+)/))[1]!;
+    const one = await encrypted('x');
+    const res = await fetch(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' }, body: JSON.stringify({ payloads: [one, one, one] }) });
+    assert.is(res.status, 413);
+    const answer = (await res.json()) as { limits: Record<string, number> };
+    assert.equal(answer.limits, { maxBodyBytes: 4194304, maxDecodedBytesPerRequest: 1048576, maxPayloadsPerRequest: 2 });
   } finally {
     s.kill();
   }

@@ -234,7 +234,10 @@ test('a body over maxBodyBytes is 413, declared or streamed', timed(10_000, asyn
   const big = JSON.stringify({ payloads: [jsonPayload('x'.repeat(4000))] });
   const res = await post(`${url}/decode`, big, { 'X-Namespace': 'default' });
   assert.is(res.status, 413);
-  assert.match(((await res.json()) as { error: string }).error, /at most 1024/);
+  const answer = (await res.json()) as { error: string; code: string; limits: Record<string, number> };
+  assert.match(answer.error, /`maxBodyBytes` \(1024 bytes\)/);
+  assert.is(answer.code, 'ERR_CODEC_TOO_LARGE');
+  assert.is(answer.limits.maxBodyBytes, 1024);
   // Chunked, with no Content-Length: the limit is found while reading.
   const status = await new Promise<number>((resolve, reject) => {
     const req = http.request(`${url}/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' } }, (r) => {

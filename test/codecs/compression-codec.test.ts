@@ -11,6 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { CompressionCodec, type CompressionAlgorithm } from '../../codecs/index';
 import { BastionError, CodecError } from '../../src/common/errors';
 import { decodeUtf8, defaultPayloadConverter, encodeUtf8, type Payload } from '../../src/converter';
+import { DecodeBudget, InFlightBytes, runWithDecodeBudget, Semaphore } from '../../codecs/decode-budget';
 import { rejectionOf } from '../helpers/test-codec';
 import { timed } from '../helpers/wait';
 
@@ -95,6 +96,33 @@ test('a decompression bomb is refused at maxDecompressedBytes', timed(15_000, as
   }
 }));
 
+test('inside a decode budget, decompression streams and stops at the budget, for gzip and brotli alike', timed(15_000, async () => {
+  const inner = temporal.api.common.v1.Payload.encode({ metadata: { encoding: encodeUtf8('binary/plain') }, data: new Uint8Array(8 * 1024 * 1024) }).finish();
+  for (const [algorithm, data] of [['gzip', zlib.gzipSync(inner, { level: 9 })], ['br', zlib.brotliCompressSync(inner)]] as const) {
+    const bomb = { metadata: { encoding: encodeUtf8('binary/compressed'), compression: encodeUtf8(algorithm) }, data };
+    const limits = { maxDecodedBytesPerRequest: 1024 * 1024, maxInFlightBytes: 64 * 1024 * 1024 };
+    const inFlight = new InFlightBytes(limits.maxInFlightBytes);
+    const budget = new DecodeBudget(limits, inFlight, new Semaphore(2));
+    const err = await rejection(runWithDecodeBudget(budget, () => new CompressionCodec().decode([bomb, bomb, bomb])));
+    assert.is(err.code, 'ERR_CODEC_TOO_LARGE', algorithm);
+    assert.match(err.message, /`maxDecodedBytesPerRequest` \(1048576 bytes\)/);
+    assert.is(budget.exceeded, 'request');
+    assert.ok(budget.decoded <= limits.maxDecodedBytesPerRequest, `${algorithm}: decoded ${budget.decoded} bytes, no more than the budget`);
+    budget.release();
+    assert.is(inFlight.used, 0, 'everything given back');
+    // The shared in-flight bytes run out first: ERR_CODEC_SERVER_BUSY.
+    const shared = new InFlightBytes(512 * 1024);
+    const busy = new DecodeBudget({ maxDecodedBytesPerRequest: 32 * 1024 * 1024, maxInFlightBytes: 512 * 1024 }, shared, new Semaphore(1));
+    assert.is((await rejection(runWithDecodeBudget(busy, () => new CompressionCodec().decode([bomb])))).code, 'ERR_CODEC_SERVER_BUSY');
+    assert.is(busy.exceeded, 'in-flight');
+    // Within budget the payload decodes as without one.
+    const roomy = new DecodeBudget({ maxDecodedBytesPerRequest: 16 * 1024 * 1024, maxInFlightBytes: 64 * 1024 * 1024 }, new InFlightBytes(64 * 1024 * 1024), new Semaphore(1));
+    const [ok] = await runWithDecodeBudget(roomy, () => new CompressionCodec().decode([bomb]));
+    assert.is(ok!.data!.byteLength, 8 * 1024 * 1024);
+    assert.is(roomy.decoded, inner.byteLength);
+  }
+}));
+
 test('corrupt or truncated data, missing metadata and unknown algorithms get their own codes', timed(5_000, async () => {
   const codec = new CompressionCodec();
   const [wire] = await codec.encode([defaultPayloadConverter.toPayload({ text })]);
@@ -108,7 +136,8 @@ test('corrupt or truncated data, missing metadata and unknown algorithms get the
   assert.match(noAlgo.message, /no `compression` metadata/);
   const zstd = await rejection(codec.decode([{ metadata: { ...wire!.metadata, compression: encodeUtf8('zstd') }, data: wire!.data }]));
   assert.is(zstd.code, 'ERR_CODEC_UNSUPPORTED');
-  assert.match(zstd.message, /compressed with `zstd`; this codec reads `gzip` and `br`/);
+  assert.match(zstd.message, /has a `compression` this codec does not read; it reads `gzip` and `br`/);
+  assert.not.ok(zstd.message.includes('zstd'), 'the value (decrypted metadata, when inside an encrypted payload) is not repeated');
 }));
 
 test('bad options are refused with ERR_INVALID_OPTION naming the option', () => {

@@ -227,7 +227,8 @@ test('truncated data, missing metadata and unknown versions are reported with th
   assert.is((await rejection(codec.decode([{ metadata: noCipher, data: wire!.data }]))).code, 'ERR_CODEC_MALFORMED');
   const v2 = await rejection(codec.decode([{ metadata: { ...wire!.metadata, 'encryption-cipher': encodeUtf8('xchacha20poly1305-v2') }, data: wire!.data }]));
   assert.is(v2.code, 'ERR_CODEC_UNSUPPORTED');
-  assert.match(v2.message, /`encryption-cipher: xchacha20poly1305-v2`.*reads `xchacha20poly1305-v1` only/);
+  assert.match(v2.message, /has an `encryption-cipher` this codec does not read; it reads `xchacha20poly1305-v1` only/);
+  assert.not.ok(v2.message.includes('-v2'), 'the metadata value is not repeated');
   const badBinding = await rejection(codec.decode([{ metadata: { ...wire!.metadata, 'encryption-binding': encodeUtf8('runId') }, data: wire!.data }], CTX));
   assert.is(badBinding.code, 'ERR_CODEC_MALFORMED');
 }));

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { ConfigError, invalidOption } from '../common/errors';
 import { isCertificateSource, type CertificateWatcher } from '../../certs/certificate-watcher';
-import { redact } from './redact';
+import { defineRedactedView, REDACTED, redact } from '../common/redact';
 
 /** A PEM input: the PEM text (string or Buffer), or the path of a PEM file. */
 export type PemSource = Buffer | string;
@@ -165,8 +165,10 @@ function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
     throw tlsError('tls.clientCertPair.crt', `is not valid before ${new Date(cert.validFrom).toISOString()} (subject ${subject}). Check the system clock or the certificate's validity.`);
   }
   const compiled = { crt: Buffer.from(crtPem), subject } as { crt: Buffer; key: Buffer; subject: string };
-  // Not enumerable: util.inspect and JSON.stringify of compiled options skip the key.
+  // Not enumerable, and the pair renders through a view: util.inspect (showHidden too) and
+  // JSON.stringify show the subject and `key: '[redacted]'`, never the key's bytes.
   Object.defineProperty(compiled, 'key', { value: Buffer.from(keyPem), enumerable: false });
+  defineRedactedView(compiled, 'ClientCertPair', (p) => ({ subject: p.subject, crt: `[certificate, ${p.crt.length} bytes]`, key: REDACTED }));
   return Object.freeze(compiled);
 }
 
@@ -195,7 +197,22 @@ export function compileTls(tls: unknown, apiKeySet: boolean): CompiledTls | unde
     throw invalidOption('tls.serverNameOverride', 'must be a host name such as "temporal.internal" (no spaces, scheme or path).');
   }
   const source = isCertificateSource(clientCertPair) ? { clientCertSource: clientCertPair } : {};
-  return Object.freeze({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
+  return withTlsView({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
+}
+
+/**
+ * Freezes compiled TLS settings with their redacted view (`util.inspect`/`JSON.stringify`
+ * show the client certificate's subject, never its key). Use it for every copy.
+ */
+export function withTlsView(tls: CompiledTls): CompiledTls {
+  const copy = { ...tls };
+  defineRedactedView(copy, 'CompiledTls', (t) => ({
+    serverRootCACertificate: t.serverRootCACertificate ? `[certificate, ${t.serverRootCACertificate.length} bytes]` : undefined,
+    clientCertPair: t.clientCertPair,
+    serverNameOverride: t.serverNameOverride,
+    ...(t.clientCertSource ? { clientCertSource: t.clientCertSource } : {}),
+  }));
+  return Object.freeze(copy);
 }
 
 /**

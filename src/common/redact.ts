@@ -14,7 +14,11 @@
  */
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g;
-// Key material without its PEM armour: a long run of the base64 alphabet.
+// Damaged armour (fewer dashes, lower case, spaces): still a PEM block, up to its END line or the end.
+const LOOSE_PEM_BLOCK = /-{2,}\s*BEGIN\s*([A-Za-z0-9 ]*?)\s*-{2,}[\s\S]*?(?:-{2,}\s*END\b[^\n]*|$)/gi;
+// A PEM body without armour: lines of the base64 alphabet, the last one possibly short.
+const BASE64_LINES = /(?:[A-Za-z0-9+/]{16,}={0,2}[ \t]*\r?\n[ \t]*)+[A-Za-z0-9+/]*={0,2}/g;
+// Key material on one line: a long run of the base64 alphabet.
 const BASE64_RUN = /[A-Za-z0-9+/]{40,}={0,2}/g;
 
 /** What a secret is replaced with in views and messages. */
@@ -33,7 +37,11 @@ export const INSPECT_CUSTOM: unique symbol = Symbol.for('nodejs.util.inspect.cus
  * ```
  */
 export function redact(text: string): string {
-  return text.replace(PEM_BLOCK, (_, label: string) => `[redacted ${label}]`).replace(BASE64_RUN, REDACTED);
+  return text
+    .replace(PEM_BLOCK, (_, label: string) => `[redacted ${label}]`)
+    .replace(LOOSE_PEM_BLOCK, (_, label: string) => `[redacted ${label.trim().toUpperCase() || 'PEM'}]`)
+    .replace(BASE64_LINES, REDACTED)
+    .replace(BASE64_RUN, REDACTED);
 }
 
 /** The message of an unknown thrown value, redacted and on one line. */

@@ -63,6 +63,12 @@ function safeCause(err: unknown): Error {
   return copy;
 }
 
+/** A value taken as a path, quoted when it looks like one; damaged PEM text (several lines, long) is only described. */
+function describePath(source: string): string {
+  if (/[\r\n]/.test(source) || source.length > 4096) return `the given text (${source.length} characters on ${source.split(/\r?\n/).length} lines, not a path, and no "-----BEGIN" line)`;
+  return JSON.stringify(redact(source));
+}
+
 /**
  * Reads one PEM input: a Buffer or a string holding `-----BEGIN`, else a file path.
  *
@@ -81,7 +87,7 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
       throw tlsError(
         option,
-        `is not PEM text, so it was taken as a file path, but ${JSON.stringify(redact(source))} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
+        `is not PEM text, so it was taken as a file path, but ${describePath(source)} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
         safeCause(err),
       );
     }

@@ -26,6 +26,16 @@ test('redact() replaces whole PEM blocks, truncated ones and long base64 runs, a
   assert.equal(findSecrets(redact(`x ${keyPem} y`), [{ name: 'key', value: keyPem }]), []);
 });
 
+test('redact() also removes damaged armour and armourless PEM bodies, including their short last line', () => {
+  const secrets = [{ name: 'key', value: keyPem }];
+  const damaged = keyPem.replace(/-----/g, '----');
+  const body = keyPem.split('\n').slice(1, -2).join('\n');
+  for (const text of [damaged, keyPem.replace('BEGIN PRIVATE KEY', 'begin private key'), body, `ENOENT: no such file or directory, open '${damaged}'`]) {
+    assert.equal(findSecrets(redact(text), secrets), [], `left key material in: ${redact(text).slice(0, 80)}`);
+  }
+  assert.is(redact('two words\nand a line'), 'two words\nand a line');
+});
+
 test('describeCause() redacts and puts the message on one line', () => {
   assert.is(describeCause(new Error(`line one\n${keyPem}`)), 'line one [redacted PRIVATE KEY]');
   assert.is(describeCause('plain'), 'plain');

@@ -15,6 +15,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { BastionError, CodecError, IllegalStateError, invalidOption } from '../src/common/errors';
+import { describePathInput } from '../src/common/redact';
 import type { Payload } from '../src/converter/payload';
 import { authorize, compileAuth, type CompiledAuth, type CodecServerAuthOptions } from './http-auth';
 import { compileCors, corsHeaders, type CompiledCors, type CodecServerCorsOptions } from './http-cors';
@@ -119,7 +120,7 @@ function readPemInput(value: unknown, option: string): Buffer {
   try {
     return fs.readFileSync(value);
   } catch (err) {
-    throw invalidOption(option, `names the file ${JSON.stringify(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`);
+    throw invalidOption(option, `names the file ${describePathInput(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`);
   }
 }
 

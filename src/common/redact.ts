@@ -100,3 +100,21 @@ export function defineRedactedView<T extends object>(target: T, name: string, vi
 export function withKeyPemView<T extends { keyPem: string }>(name: string, result: T): T {
   return defineRedactedView(result, name, (r) => ({ ...r, keyPem: REDACTED }));
 }
+
+/**
+ * A value that was taken as a file path, for a message: quoted (after {@link redact}) when
+ * it looks like a path; described, never quoted, when it is several lines or very long
+ * (key material or PEM text with damaged armour given where a path was expected).
+ */
+export function describePathInput(value: string): string {
+  if (/[\r\n]/.test(value) || value.length > 4096) return `the given text (${value.length} characters on ${value.split(/\r?\n/).length} lines; not a file path)`;
+  return JSON.stringify(redact(value));
+}
+
+/** A copy of an error (a Node fs or OpenSSL error) with its message redacted and its `code` kept, safe to keep as `cause`. */
+export function redactedCause(err: unknown): Error {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const copy = new Error(redact(e?.message ?? String(err)));
+  if (e?.code) Object.assign(copy, { code: e.code });
+  return copy;
+}

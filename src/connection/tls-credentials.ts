@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { ConfigError, invalidOption } from '../common/errors';
 import { isCertificateSource, type CertificateWatcher } from '../../certs/certificate-watcher';
-import { defineRedactedView, REDACTED, redact } from '../common/redact';
+import { defineRedactedView, describePathInput, REDACTED, redactedCause } from '../common/redact';
 
 /** A PEM input: the PEM text (string or Buffer), or the path of a PEM file. */
 export type PemSource = Buffer | string;
@@ -56,18 +56,7 @@ function tlsError(option: string, problem: string, cause?: unknown): InstanceTyp
 }
 
 /** A copy of a Node error with its message redacted, safe to keep as `cause`. */
-function safeCause(err: unknown): Error {
-  const e = err as NodeJS.ErrnoException;
-  const copy = new Error(redact(e?.message ?? String(err)));
-  if (e?.code) Object.assign(copy, { code: e.code });
-  return copy;
-}
-
-/** A value taken as a path, quoted when it looks like one; damaged PEM text (several lines, long) is only described. */
-function describePath(source: string): string {
-  if (/[\r\n]/.test(source) || source.length > 4096) return `the given text (${source.length} characters on ${source.split(/\r?\n/).length} lines, not a path, and no "-----BEGIN" line)`;
-  return JSON.stringify(redact(source));
-}
+const safeCause = redactedCause;
 
 /**
  * Reads one PEM input: a Buffer or a string holding `-----BEGIN`, else a file path.
@@ -87,7 +76,7 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
       throw tlsError(
         option,
-        `is not PEM text, so it was taken as a file path, but ${describePath(source)} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
+        `is not PEM text, so it was taken as a file path, but ${describePathInput(source)} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
         safeCause(err),
       );
     }

@@ -16,7 +16,7 @@ import { consoleLogger, type Logger, type LogLevel } from './logger';
 import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
 import { compileApiKeys, type DevServerApiKey } from './api-keys';
-import { INSPECT_CUSTOM, redactedInspect } from '../common/redact';
+import { describePathInput, INSPECT_CUSTOM, redact, redactedCause, redactedInspect } from '../common/redact';
 import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
 
 registerRunHooks();
@@ -94,7 +94,7 @@ function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVA
     try {
       bytes = fs.readFileSync(source);
     } catch (err) {
-      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass PEM text or a readable file path.`, { cause: err });
+      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${/[\r\n]/.test(source) || source.length > 4096 ? describePathInput(source) : redact(source)}: ${(err as NodeJS.ErrnoException).code ?? redact((err as Error).message)}. Pass PEM text or a readable file path.`, { cause: redactedCause(err) });
     }
   } else throw invalidOption(option, 'must be PEM text, a Buffer, or a file path.');
   const text = bytes.toString();

@@ -186,4 +186,30 @@ test('certs results that carry a key (CA, issued, CSR, imported PKCS#12) show ke
   assert.ok(leaf.keyPem.includes('PRIVATE KEY'), 'the key is still returned');
 });
 
+test('key material given where a file path belongs is never echoed (connection, dev server, codec server, key ring)', async () => {
+  const damaged = pki.client.key.replace(/-----/g, '----');
+  const keyJson = JSON.stringify({ active: 'k2', keys: { k2: Buffer.from(KEY).toString('base64') } });
+  const codec = await EncryptionCodec.create({ keyRing: new KeyRing({ active: 'k2', keys: { k2: KEY } }) });
+  const errors: Array<[string, () => unknown]> = [
+    ['connection key', () => compileTls({ clientCertPair: { crt: pki.client.cert, key: damaged } }, false)],
+    ['connection CA', () => compileTls({ serverRootCACertificate: damaged }, false)],
+    ['dev server key', () => DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: damaged } })],
+    ['codec server key', () => createCodecServer({ codec, tls: { cert: pki.server.cert, key: damaged } })],
+    ['key ring file', () => KeyRing.fromFile(keyJson)],
+    ['key ring file (several lines)', () => KeyRing.fromFile(JSON.stringify(JSON.parse(keyJson), null, 2))],
+  ];
+  const scan = new SecretScanner(secrets, publicTexts);
+  for (const [name, run] of errors) {
+    let caught: unknown;
+    try {
+      await run();
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof Error, `${name} is refused`);
+    scan.collectError(name, caught);
+  }
+  scan.assertClean();
+});
+
 test.run();

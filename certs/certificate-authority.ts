@@ -4,6 +4,7 @@
  */
 import * as crypto from 'node:crypto';
 import { BastionError, CertsError } from '../src/common/errors';
+import { withKeyPemView } from '../src/common/redact';
 import { DEFAULT_CA_KEY_TYPE, assertKeyType, generateKeyPair, keyTypeOf, parsePrivateKey, privateKeyToPem, samePublicKey, type KeyType } from './keys';
 import { buildCertificate, isIpAddress, OID, type KeyUsage } from './x509-builder';
 import { parseCertificate, splitPem } from './x509-reader';
@@ -126,7 +127,7 @@ export async function createCertificateAuthority(options: CertificateAuthorityOp
 }
 
 function result(certPem: string, key: crypto.KeyObject, keyType: KeyType, warnings: string[]): IssuedCertificate {
-  return { ...describeIssued(certPem, warnings), keyPem: privateKeyToPem(key), keyType };
+  return withKeyPemView('IssuedCertificate', { ...describeIssued(certPem, warnings), keyPem: privateKeyToPem(key), keyType });
 }
 
 /** The fields of an {@link IssuedCertificate} that describe the certificate (not its key). */

@@ -11,6 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CertsError } from '../src/common/errors';
+import { defineRedactedView, REDACTED } from '../src/common/redact';
 import { describeCertificate } from './inspect';
 import { parseCertificate, splitPem } from './x509-reader';
 import { verifyCertificate, type CertificateProblem } from './verify';
@@ -121,7 +122,7 @@ export function pairInfo(crt: Buffer | string): CertificatePairInfo {
 export class CertificateWatcher {
   /** The files watched. */
   readonly files: Readonly<{ crt: string; key: string; ca?: string }>;
-  private pair: CertificatePair;
+  #pair: CertificatePair;
   private infoValue: CertificatePairInfo;
   private digest: string;
   private readonly changeListeners = new Set<ChangeListener>();
@@ -165,7 +166,7 @@ export class CertificateWatcher {
     if (checked.problems.length > 0 || !checked.info) {
       throw new CertsError('ERR_CERTS_WATCH', `\`watchCertificateFiles\`: the pair in ${this.files.crt} and ${this.files.key} cannot be used as a client certificate: ${checked.problems.map((p) => p.message).join(' ')}`);
     }
-    this.pair = freezePair(first.crt, first.key);
+    this.#pair = freezePair(first.crt, first.key);
     this.infoValue = checked.info;
     this.digest = first.digest;
 
@@ -187,17 +188,17 @@ export class CertificateWatcher {
 
   /** The pair in force. */
   current(): CertificatePair {
-    return this.pair;
+    return this.#pair;
   }
 
   /** The certificate in force (so a watcher can stand wherever a `{ crt, key }` pair is read). */
   get crt(): Buffer {
-    return this.pair.crt;
+    return this.#pair.crt;
   }
 
   /** The private key in force. */
   get key(): Buffer {
-    return this.pair.key;
+    return this.#pair.key;
   }
 
   /** Subject, fingerprint and validity of the pair in force. */
@@ -304,7 +305,7 @@ export class CertificateWatcher {
       return false;
     }
     this.pending = undefined;
-    this.pair = freezePair(candidate.crt, candidate.key);
+    this.#pair = freezePair(candidate.crt, candidate.key);
     this.infoValue = checked.info;
     this.digest = candidate.digest;
     this.reloads++;
@@ -313,7 +314,7 @@ export class CertificateWatcher {
     let taken = true;
     for (const listener of [...this.changeListeners]) {
       try {
-        if ((await listener(this.pair, this.info())) === false) taken = false;
+        if ((await listener(this.#pair, this.info())) === false) taken = false;
       } catch (err) {
         taken = false;
         this.logger.warn('a listener of the certificate watcher failed', { error: err instanceof Error ? err.message : String(err) });
@@ -350,6 +351,8 @@ export class CertificateWatcher {
 function freezePair(crt: Buffer, key: Buffer): CertificatePair {
   const pair = { crt } as { crt: Buffer; key: Buffer };
   Object.defineProperty(pair, 'key', { value: key, enumerable: false });
+  // util.inspect (showHidden too) and JSON.stringify show the certificate's size, never the key.
+  defineRedactedView(pair, 'CertificatePair', (p) => ({ crt: `[certificate, ${p.crt.length} bytes]`, key: REDACTED }));
   return Object.freeze(pair);
 }
 

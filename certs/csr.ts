@@ -8,6 +8,7 @@
 import * as crypto from 'node:crypto';
 import forge from 'node-forge';
 import { BastionError, CertsError } from '../src/common/errors';
+import { withKeyPemView } from '../src/common/redact';
 import * as der from './asn1';
 import { checkLeafSubject, signedResult, signLeaf, type IssueCertificateOptions, type LeafSubject, type SignedCertificate } from './certificate-authority';
 import { encodeName, nameToObject, nameToString, readName, type DistinguishedName } from './distinguished-name';
@@ -123,7 +124,7 @@ export async function createCsr(options: CreateCsrOptions): Promise<CreatedCsr> 
   const infoDer = der.toDer(info);
   const signature = crypto.sign(hash, infoDer, privateKey);
   const csrDer = der.toDer(der.seq([info, algorithm, der.bitStringBytes(signature)]));
-  return { csrPem: pem('CERTIFICATE REQUEST', csrDer), keyPem: privateKeyToPem(privateKey) };
+  return withKeyPemView('CreatedCsr', { csrPem: pem('CERTIFICATE REQUEST', csrDer), keyPem: privateKeyToPem(privateKey) });
 }
 
 /** The exact bytes of the first element inside the outer SEQUENCE (what the signature covers). */

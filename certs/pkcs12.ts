@@ -9,6 +9,7 @@
 import * as crypto from 'node:crypto';
 import forge from 'node-forge';
 import { BastionError, CertsError } from '../src/common/errors';
+import { withKeyPemView } from '../src/common/redact';
 import * as der from './asn1';
 import { parsePrivateKey, privateKeyToPem, samePublicKey } from './keys';
 import { derToPem } from './x509-builder';
@@ -318,11 +319,11 @@ export function importPkcs12(bytes: Buffer | Uint8Array, password: string, input
   });
   if (leafIndex === -1 && localKeyId) leafIndex = certs.findIndex((c) => c.localKeyId === localKeyId);
   if (leafIndex === -1) throw malformed("none of its certificates matches its private key");
-  return {
+  return withKeyPemView('ImportedPkcs12', {
     certPem: derToPem(certs[leafIndex]!.der),
     keyPem: privateKeyToPem(key),
     chainPems: certs.filter((_, i) => i !== leafIndex).map((c) => derToPem(c.der)),
-  };
+  });
 }
 
 function readKey(input: string, bagId: string, value: Buffer, password: string): crypto.KeyObject {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { ConfigError, invalidOption } from '../src/common/errors';
+import { describePathInput } from '../src/common/redact';
 import { compileAuth, type CompiledAuth, type CodecServerAuthOptions } from './http-auth';
 import { compileCors, type CompiledCors, type CodecServerCorsOptions } from './http-cors';
 import { decodePayloads, encodePayloads, type PayloadCodec } from './payload-codec';
@@ -153,7 +154,7 @@ function readPemInput(value: unknown, option: string): Buffer {
   try {
     return fs.readFileSync(value);
   } catch (err) {
-    throw invalidOption(option, `names the file ${JSON.stringify(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`);
+    throw invalidOption(option, `names the file ${describePathInput(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`);
   }
 }
 

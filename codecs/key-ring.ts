@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { inspect } from 'node:util';
 import { type BastionError, CodecError, invalidOption } from '../src/common/errors';
 import { KEY_BYTES } from './xchacha20-poly1305';
+import { describePathInput, redact } from '../src/common/redact';
 
 /** The environment variable {@link KeyRing.fromEnv} reads by default. @default 'BASTION_CODEC_KEYS' */
 export const DEFAULT_KEYS_ENV = 'BASTION_CODEC_KEYS';
@@ -116,7 +117,8 @@ export class KeyRing {
    * @throws {CodecError} `ERR_CODEC_KEY_RING_INVALID` when the file cannot be read or is not a valid key ring.
    */
   static fromFile(path: string): KeyRing {
-    const source = `key file \`${path}\``;
+    // A path is quoted as given; key JSON passed where the path belongs is described or redacted, never echoed.
+    const source = typeof path === 'string' && !/[\r\n]/.test(path) && path.length <= 4096 ? `key file \`${redact(path)}\`` : `key file ${describePathInput(String(path))}`;
     let text: string;
     try {
       text = fs.readFileSync(path, 'utf8');

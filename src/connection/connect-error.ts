@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { ConnectionError } from '../common/errors';
-import { describeCause } from './redact';
+import { describeCause } from '../common/redact';
 import { describeTls } from './tls-credentials';
 import { checkClientTlsMaterial } from './tls-material';
 import type { CompiledConnectionOptions } from './connection-options';

@@ -5,6 +5,7 @@
  */
 import { ConfigError, invalidOption } from '../common/errors';
 import { parsePositiveDuration, type Duration } from '../common/duration';
+import { defineRedactedView, redactedIfSet } from '../common/redact';
 import { compileTls, type CompiledTls, type TlsConfig } from './tls-credentials';
 import { DEFAULT_EXPIRY_WARNING_DAYS } from './expiry-watch';
 import { processLogger, type Logger } from '../common/logger';
@@ -220,7 +221,7 @@ export function compileConnectionOptions(options: ConnectionOptions = {}): Compi
     throw invalidOption(key, `is not a connection option. ${hint}`);
   }
   const apiKey = compileApiKey(options.apiKey);
-  return Object.freeze({
+  return withOptionsView({
     address: compileAddress(options.address),
     tls: compileTls(options.tls, apiKey !== undefined),
     apiKey,
@@ -233,3 +234,13 @@ export function compileConnectionOptions(options: ConnectionOptions = {}): Compi
   });
 }
 
+/**
+ * Freezes compiled options with their redacted view: `util.inspect` and `JSON.stringify`
+ * show `apiKey: '[redacted]'` (or `undefined`) and the TLS view. Use it for every copy
+ * (a spread drops the view).
+ */
+export function withOptionsView(options: CompiledConnectionOptions): CompiledConnectionOptions {
+  const copy = { ...options };
+  defineRedactedView(copy, 'CompiledConnectionOptions', (o) => ({ ...o, apiKey: redactedIfSet(o.apiKey) }));
+  return Object.freeze(copy);
+}

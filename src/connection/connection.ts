@@ -8,9 +8,10 @@ import { parsePositiveDuration } from '../common/duration';
 import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
-import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
+import { compileConnectionOptions, withOptionsView, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
 import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS } from './retry-policy';
-import { channelCredentials, compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { channelCredentials, compileTls, describeTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { INSPECT_CUSTOM, redactedIfSet, redactedInspect } from '../common/redact';
 import { ExpiryWatch } from './expiry-watch';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
 import type { CertificateWatcher } from '../../certs/certificate-watcher';
@@ -104,11 +105,11 @@ export interface TlsRotationResult {
 export class Connection implements AsyncDisposable {
   /** One method per WorkflowService RPC, e.g. `startWorkflowExecution(request, { signal, timeout })`. */
   readonly workflowService: WorkflowService;
-  private compiled: CompiledConnectionOptions;
-  private channel: Channel;
+  #compiled: CompiledConnectionOptions;
+  #channel: Channel;
   private channelCount = 0;
-  private readonly retiring = new Set<Channel>();
-  private readonly cancellers = new Set<Canceller>();
+  readonly #retiring = new Set<Channel>();
+  readonly #cancellers = new Set<Canceller>();
   private stateValue: ConnectionState = 'open';
   private closing: Promise<void> | undefined;
   /** Rotations run one after another. */
@@ -118,8 +119,8 @@ export class Connection implements AsyncDisposable {
   private rotationsDone = 0;
 
   private constructor(options: CompiledConnectionOptions) {
-    this.compiled = options;
-    this.channel = this.openChannel(options.tls);
+    this.#compiled = options;
+    this.#channel = this.openChannel(options.tls);
     this.workflowService = createWorkflowService((method, request, callOptions) => this.call(method, request, callOptions, true));
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
     this.expiry.track(clientCertificateInfo(options.tls));
@@ -129,7 +130,7 @@ export class Connection implements AsyncDisposable {
 
   /** The validated options, defaults filled in (the client key is not enumerable); `tls` is the configuration in force. */
   get options(): CompiledConnectionOptions {
-    return this.compiled;
+    return this.#compiled;
   }
 
   /**
@@ -184,17 +185,17 @@ export class Connection implements AsyncDisposable {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.transition(['open'], 'closing');
-      for (const cancel of [...this.cancellers]) {
+      for (const cancel of [...this.#cancellers]) {
         cancel(new ConnectionError('ERR_CONNECTION_CLOSED', `The connection to ${this.address} was closed while this call was in flight or waiting to retry.`));
       }
       this.expiry.stop();
       this.unwatch?.();
-      const kept = [...this.keptTasks.values()].reduce((n, l) => n + l.length, 0);
-      if (kept > 0) this.compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
-      this.keptTasks.clear();
-      this.channel.client.close();
-      for (const c of this.retiring) c.client.close();
-      this.retiring.clear();
+      const kept = [...this.#keptTasks.values()].reduce((n, l) => n + l.length, 0);
+      if (kept > 0) this.#compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
+      this.#keptTasks.clear();
+      this.#channel.client.close();
+      for (const c of this.#retiring) c.client.close();
+      this.#retiring.clear();
       this.transition(['closing'], 'closed');
     })();
     return this.closing;
@@ -231,7 +232,7 @@ export class Connection implements AsyncDisposable {
 
   /** The client certificate in force: subject, issuer, SHA-256 fingerprint, validity. `undefined` without mTLS. */
   tlsInfo(): ClientCertificateInfo | undefined {
-    return clientCertificateInfo(this.compiled.tls);
+    return clientCertificateInfo(this.#compiled.tls);
   }
 
   /** How many TLS rotations have gone live on this connection. */
@@ -239,21 +240,42 @@ export class Connection implements AsyncDisposable {
     return this.rotationsDone;
   }
 
+  /** What `util.inspect`, `console.log` and `JSON.stringify` show: never the API key or a private key. */
+  #view(): object {
+    return {
+      address: this.address,
+      state: this.stateValue,
+      tls: describeTls(this.#compiled.tls),
+      apiKey: redactedIfSet(this.#compiled.apiKey),
+      metadata: Object.keys(this.#compiled.metadata),
+      rotationCount: this.rotationsDone,
+    };
+  }
+
+  /** `Connection { address, state, tls, apiKey: '[redacted]', metadata: [header names], rotationCount }`. */
+  toJSON(): object {
+    return this.#view();
+  }
+
+  [INSPECT_CUSTOM](depth: number, options: unknown, inspect: unknown): string {
+    return redactedInspect('Connection', this.#view(), depth, options, inspect);
+  }
+
   private async rotate(tls: TlsConfig, options: SetTlsConfigOptions, source: CertificateWatcher | undefined): Promise<TlsRotationResult> {
     this.assertOpen('setTlsConfig');
     const refuse = (problems: string[], cause?: unknown): never => {
       const error = new ConnectionError('ERR_TLS_ROTATION_REFUSED', `\`setTlsConfig\` refused the new TLS settings for ${this.address}; the previous settings stay in force. ${problems.join(' ')}`, cause === undefined ? undefined : { cause });
-      this.compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
+      this.#compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
       throw error;
     };
     if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
       refuse(['`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.']);
     }
-    if (!this.compiled.tls) refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
+    if (!this.#compiled.tls) refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
     let compiled: CompiledTls;
     try {
-      compiled = compileTls(tls, this.compiled.apiKey !== undefined)!;
-      if (source) compiled = Object.freeze({ ...compiled, clientCertSource: source });
+      compiled = compileTls(tls, this.#compiled.apiKey !== undefined)!;
+      if (source) compiled = withTlsView({ ...compiled, clientCertSource: source });
     } catch (err) {
       return refuse([err instanceof Error ? err.message : String(err)], err);
     }
@@ -271,14 +293,14 @@ export class Connection implements AsyncDisposable {
     if (options.verifyWithServer ?? true) {
       const method = workflowServiceMethods().find((m) => m.name === 'GetSystemInfo')!;
       try {
-        const metadata = await callHeaders(this.compiled, {});
+        const metadata = await callHeaders(this.#compiled, {});
         await new Promise<void>((resolve, reject) => {
-          const call = next.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, method.serialize({}), metadata, { deadline: new Date(Date.now() + this.compiled.connectTimeoutMs) }, (err) => (err ? reject(err) : resolve()));
+          const call = next.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, method.serialize({}), metadata, { deadline: new Date(Date.now() + this.#compiled.connectTimeoutMs) }, (err) => (err ? reject(err) : resolve()));
           options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
         });
       } catch (err) {
         next.client.close();
-        const probe = connectFailedError({ ...this.compiled, tls: compiled }, err);
+        const probe = connectFailedError({ ...this.#compiled, tls: compiled }, err);
         return refuse([`A test call with the new settings failed: ${probe.message}`], err);
       }
       if (this.stateValue !== 'open') {
@@ -286,20 +308,20 @@ export class Connection implements AsyncDisposable {
         this.assertOpen('setTlsConfig');
       }
     }
-    const old = this.channel;
-    this.channel = next;
-    this.compiled = Object.freeze({ ...this.compiled, tls: compiled });
+    const old = this.#channel;
+    this.#channel = next;
+    this.#compiled = withOptionsView({ ...this.#compiled, tls: compiled });
     this.follow(compiled);
     old.retiring = true;
     const movedLongPolls = old.longPolls.size;
     for (const move of [...old.longPolls]) move();
     const drainingCalls = old.inflight;
     if (old.inflight === 0) this.retire(old);
-    else this.retiring.add(old);
+    else this.#retiring.add(old);
     this.rotationsDone++;
     const certificate = clientCertificateInfo(compiled);
     this.expiry.track(certificate);
-    this.compiled.logger.info('TLS settings rotated', {
+    this.#compiled.logger.info('TLS settings rotated', {
       address: this.address,
       ...(certificate ? { subject: certificate.subject, fingerprint256: certificate.fingerprint256, notAfter: certificate.notAfter.toISOString() } : {}),
       movedLongPolls,
@@ -317,10 +339,10 @@ export class Connection implements AsyncDisposable {
     this.unwatch = undefined;
     this.followed = source;
     if (!source) return;
-    source.attachLogger(this.compiled.logger);
+    source.attachLogger(this.#compiled.logger);
     this.unwatch = source.onChange(async (pair) => {
       if (this.stateValue !== 'open') return;
-      const current = this.compiled.tls!;
+      const current = this.#compiled.tls!;
       try {
         await this.enqueueRotation(
           { serverRootCACertificate: current.serverRootCACertificate, serverNameOverride: current.serverNameOverride, clientCertPair: pair },
@@ -342,12 +364,12 @@ export class Connection implements AsyncDisposable {
     const { credentials, channelOptions } = channelCredentials(tls);
     // A distinct channel argument keeps grpc-js from sharing subchannels (and their TLS sessions) across rotations.
     const id = ++this.channelCount;
-    const client = new grpc.Client(this.compiled.address, credentials, { ...CHANNEL_ARGS, ...channelOptions, 'bastion.channel_id': id });
+    const client = new grpc.Client(this.#compiled.address, credentials, { ...CHANNEL_ARGS, ...channelOptions, 'bastion.channel_id': id });
     return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set() };
   }
 
   private retire(channel: Channel): void {
-    this.retiring.delete(channel);
+    this.#retiring.delete(channel);
     channel.client.close();
     trace('channel closed', { address: this.address, channel: channel.id });
   }
@@ -408,7 +430,7 @@ export class Connection implements AsyncDisposable {
 
   private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
     const callOptions: grpc.CallOptions = deadline === undefined ? {} : { deadline: new Date(deadline) };
-    const channel = this.channel;
+    const channel = this.#channel;
     const taskPoll = LONG_POLL_METHODS.has(method.name);
     const key = taskPoll ? pollKey(method, bytes) : '';
     return this.cancellable<object>(signal, (resolve, reject) => {
@@ -462,24 +484,24 @@ export class Connection implements AsyncDisposable {
   }
 
   /** Task polls in flight, by request, that can take a task another call of theirs received. */
-  private readonly waitingPolls = new Map<string, Set<(task: object) => void>>();
+  readonly #waitingPolls = new Map<string, Set<(task: object) => void>>();
   /** Tasks received by detached polls with no identical poll waiting; the next such poll takes one. */
-  private readonly keptTasks = new Map<string, object[]>();
+  readonly #keptTasks = new Map<string, object[]>();
 
   private wait(key: string, adopt: (task: object) => void): void {
-    let set = this.waitingPolls.get(key);
-    if (!set) this.waitingPolls.set(key, (set = new Set()));
+    let set = this.#waitingPolls.get(key);
+    if (!set) this.#waitingPolls.set(key, (set = new Set()));
     set.add(adopt);
   }
 
   private unwait(key: string, adopt: (task: object) => void): void {
-    const set = this.waitingPolls.get(key);
-    if (set?.delete(adopt) && set.size === 0) this.waitingPolls.delete(key);
+    const set = this.#waitingPolls.get(key);
+    if (set?.delete(adopt) && set.size === 0) this.#waitingPolls.delete(key);
   }
 
   /** A detached poll received a task: give it to an identical poll that is waiting, or keep it for the next one. */
   private handOff(key: string, task: object): void {
-    const waiting = this.waitingPolls.get(key);
+    const waiting = this.#waitingPolls.get(key);
     const adopt = waiting?.values().next().value as ((task: object) => void) | undefined;
     if (adopt) {
       this.unwait(key, adopt);
@@ -487,16 +509,16 @@ export class Connection implements AsyncDisposable {
       trace('task from a moved poll handed to a waiting poll', { address: this.address });
       return;
     }
-    this.keptTasks.set(key, [...(this.keptTasks.get(key) ?? []), task]);
+    this.#keptTasks.set(key, [...(this.#keptTasks.get(key) ?? []), task]);
     trace('task from a moved poll kept for the next poll', { address: this.address });
   }
 
   private takeKeptTask(method: UnaryMethod, bytes: Buffer): object | undefined {
-    if (this.keptTasks.size === 0 || !LONG_POLL_METHODS.has(method.name)) return undefined;
+    if (this.#keptTasks.size === 0 || !LONG_POLL_METHODS.has(method.name)) return undefined;
     const key = pollKey(method, bytes);
-    const list = this.keptTasks.get(key);
+    const list = this.#keptTasks.get(key);
     const task = list?.shift();
-    if (list && list.length === 0) this.keptTasks.delete(key);
+    if (list && list.length === 0) this.#keptTasks.delete(key);
     return task;
   }
 
@@ -510,7 +532,7 @@ export class Connection implements AsyncDisposable {
       const settle = (): boolean => {
         if (settled) return false;
         settled = true;
-        this.cancellers.delete(cancel);
+        this.#cancellers.delete(cancel);
         signal?.removeEventListener('abort', onAbort);
         return true;
       };
@@ -524,7 +546,7 @@ export class Connection implements AsyncDisposable {
         (value) => settle() && resolve(value),
         (err) => settle() && reject(err),
       );
-      this.cancellers.add(cancel);
+      this.#cancellers.add(cancel);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

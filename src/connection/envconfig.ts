@@ -6,7 +6,8 @@
  * one more layer over the variables ({@link loadClientConnectConfigWithFlags}), so there is
  * one reader of the file and the variables.
  */
-import { watchCertificateFiles, type CertificateWatcher } from '../../certs/certificate-watcher';
+import { isCertificateSource, watchCertificateFiles, type CertificateWatcher } from '../../certs/certificate-watcher';
+import { defineRedactedView, REDACTED, redactedIfSet } from '../common/redact';
 import { ConfigError, invalidOption } from '../common/errors';
 import type { ConnectionOptions } from './connection-options';
 import { CA, CERT, defaultConfigFilePath, envSource, headerName, isTable, KEY, pemItem, profileFromFile, readConfigFile, SERVER_NAME, type PemItem, type ProfileSettings, type Source } from './envconfig-file';
@@ -314,7 +315,32 @@ function resolve(options: LoadClientConnectConfigOptions, flags: ConnectionFlags
     connectionOptions.tls.clientCertPair = watcher;
     result.certificateWatcher = watcher;
   }
-  return result;
+  return withConfigView(result);
+}
+
+/** A PEM input as a view: the path when it is one, else `[PEM, N characters]` (a certificate) or `[redacted]` (a key). */
+function pemView(value: unknown, secret: boolean): unknown {
+  if (typeof value === 'string' && !value.includes('-----BEGIN')) return value;
+  if (value === undefined) return undefined;
+  return secret ? REDACTED : `[PEM, ${typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0} ${Buffer.isBuffer(value) ? 'bytes' : 'characters'}]`;
+}
+
+/**
+ * Gives the loaded configuration (and the `connectionOptions`, client pair and codec
+ * settings in it) redacted views: `console.log` and `JSON.stringify` show paths, sources
+ * and `[redacted]` for the API key, the client key given as data and the codec `auth`,
+ * while the values themselves stay readable as properties.
+ */
+function withConfigView(config: ClientConnectConfig): ClientConnectConfig {
+  const options = config.connectionOptions;
+  const tls = options.tls;
+  if (typeof tls === 'object' && tls.clientCertPair && !isCertificateSource(tls.clientCertPair)) {
+    defineRedactedView(tls.clientCertPair, 'ClientCertPair', (p) => ({ crt: pemView(p.crt, false), key: pemView(p.key, true) }));
+  }
+  if (typeof tls === 'object') defineRedactedView(tls, 'TlsConfig', (t) => ({ ...t, serverRootCACertificate: pemView(t.serverRootCACertificate, false) }));
+  defineRedactedView(options, 'ConnectionOptions', (o) => ({ ...o, apiKey: redactedIfSet(o.apiKey) }));
+  if (config.codec) defineRedactedView(config.codec, 'CodecConfig', (c) => ({ ...c, auth: redactedIfSet(c.auth) }));
+  return defineRedactedView(config, 'ClientConnectConfig', (c) => ({ ...c }));
 }
 
 /**

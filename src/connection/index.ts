@@ -26,7 +26,7 @@ export type { CompiledConnectionOptions, ConnectionOptions, RetryOptions } from 
 export type { ClientCertPair, CompiledTls, PemSource, TlsConfig } from './tls-credentials';
 export { isLongPoll, LONG_POLL_METHODS, RETRY_JITTER, RETRYABLE_STATUSES } from './retry-policy';
 export { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
-export { redact } from './redact';
+export { redact } from '../common/redact';
 export type { CallOptions, WorkflowService, WorkflowServiceMethod, WorkflowServiceRequest, WorkflowServiceResponse } from './workflow-service';
 export { parseDuration } from '../common/duration';
 export type { Duration } from '../common/duration';

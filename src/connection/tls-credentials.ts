@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { isIP } from 'node:net';
 import { ConfigError, invalidOption } from '../common/errors';
 import { isCertificateSource, type CertificateWatcher } from '../../certs/certificate-watcher';
-import { redact } from './redact';
+import { defineRedactedView, describePathInput, REDACTED, redactedCause } from '../common/redact';
 
 /** A PEM input: the PEM text (string or Buffer), or the path of a PEM file. */
 export type PemSource = Buffer | string;
@@ -56,12 +56,7 @@ function tlsError(option: string, problem: string, cause?: unknown): InstanceTyp
 }
 
 /** A copy of a Node error with its message redacted, safe to keep as `cause`. */
-function safeCause(err: unknown): Error {
-  const e = err as NodeJS.ErrnoException;
-  const copy = new Error(redact(e?.message ?? String(err)));
-  if (e?.code) Object.assign(copy, { code: e.code });
-  return copy;
-}
+const safeCause = redactedCause;
 
 /**
  * Reads one PEM input: a Buffer or a string holding `-----BEGIN`, else a file path.
@@ -81,7 +76,7 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
       throw tlsError(
         option,
-        `is not PEM text, so it was taken as a file path, but ${JSON.stringify(redact(source))} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
+        `is not PEM text, so it was taken as a file path, but ${describePathInput(source)} could not be read (${code}). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
         safeCause(err),
       );
     }
@@ -165,8 +160,10 @@ function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
     throw tlsError('tls.clientCertPair.crt', `is not valid before ${new Date(cert.validFrom).toISOString()} (subject ${subject}). Check the system clock or the certificate's validity.`);
   }
   const compiled = { crt: Buffer.from(crtPem), subject } as { crt: Buffer; key: Buffer; subject: string };
-  // Not enumerable: util.inspect and JSON.stringify of compiled options skip the key.
+  // Not enumerable, and the pair renders through a view: util.inspect (showHidden too) and
+  // JSON.stringify show the subject and `key: '[redacted]'`, never the key's bytes.
   Object.defineProperty(compiled, 'key', { value: Buffer.from(keyPem), enumerable: false });
+  defineRedactedView(compiled, 'ClientCertPair', (p) => ({ subject: p.subject, crt: `[certificate, ${p.crt.length} bytes]`, key: REDACTED }));
   return Object.freeze(compiled);
 }
 
@@ -195,7 +192,22 @@ export function compileTls(tls: unknown, apiKeySet: boolean): CompiledTls | unde
     throw invalidOption('tls.serverNameOverride', 'must be a host name such as "temporal.internal" (no spaces, scheme or path).');
   }
   const source = isCertificateSource(clientCertPair) ? { clientCertSource: clientCertPair } : {};
-  return Object.freeze({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
+  return withTlsView({ serverRootCACertificate: ca, clientCertPair: compileClientCertPair(clientCertPair), serverNameOverride, ...source });
+}
+
+/**
+ * Freezes compiled TLS settings with their redacted view (`util.inspect`/`JSON.stringify`
+ * show the client certificate's subject, never its key). Use it for every copy.
+ */
+export function withTlsView(tls: CompiledTls): CompiledTls {
+  const copy = { ...tls };
+  defineRedactedView(copy, 'CompiledTls', (t) => ({
+    serverRootCACertificate: t.serverRootCACertificate ? `[certificate, ${t.serverRootCACertificate.length} bytes]` : undefined,
+    clientCertPair: t.clientCertPair,
+    serverNameOverride: t.serverNameOverride,
+    ...(t.clientCertSource ? { clientCertSource: t.clientCertSource } : {}),
+  }));
+  return Object.freeze(copy);
 }
 
 /**

@@ -7,7 +7,7 @@ import { verifyCertificate } from '../../certs/verify';
 import { inspectCertificate, type CertificateInfo } from '../../certs/inspect';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from '../connection/connection-options';
 import { describeTls, readPem, type TlsConfig } from '../connection/tls-credentials';
-import { describeCause } from '../connection/redact';
+import { describeCause } from '../common/redact';
 import { EXPIRY_WARNING_DAYS, type DoctorStep } from './types';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@ import { BastionError } from '../common/errors';
 import { describeStatusError } from '../connection/connect-error';
 import { Connection } from '../connection/connection';
 import type { CompiledConnectionOptions } from '../connection/connection-options';
-import { describeCause } from '../connection/redact';
+import { describeCause } from '../common/redact';
 import { bounded } from './bounded';
 import type { DoctorStep } from './types';
 

@@ -11,7 +11,7 @@ import { inspectCertificate } from '../../certs/inspect';
 import { verifyCertificate } from '../../certs/verify';
 import { derToPem } from '../../certs/x509-builder';
 import { tidyTlsDetails } from '../connection/connect-error';
-import { describeCause } from '../connection/redact';
+import { describeCause } from '../common/redact';
 import type { CheckedConfig } from './config-check';
 import type { DoctorStep } from './types';
 

@@ -16,6 +16,7 @@ import { consoleLogger, type Logger, type LogLevel } from './logger';
 import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
 import { compileApiKeys, type DevServerApiKey } from './api-keys';
+import { describePathInput, INSPECT_CUSTOM, redact, redactedCause, redactedInspect } from '../common/redact';
 import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
 import { watchTlsRefusals } from './tls-refusals';
 import { MAX_NAMESPACE_LENGTH } from './input-limits';
@@ -96,7 +97,7 @@ function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVA
     try {
       bytes = fs.readFileSync(source);
     } catch (err) {
-      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pass PEM text or a readable file path.`, { cause: err });
+      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${/[\r\n]/.test(source) || source.length > 4096 ? describePathInput(source) : redact(source)}: ${(err as NodeJS.ErrnoException).code ?? redact((err as Error).message)}. Pass PEM text or a readable file path.`, { cause: redactedCause(err) });
     }
   } else throw invalidOption(option, 'must be PEM text, a Buffer, or a file path.');
   const text = bytes.toString();
@@ -133,17 +134,40 @@ function compile(o: DevServerOptions): CompiledOptions {
 
 export class DevServer {
   private closing?: Promise<void>;
+  // True private fields: the gRPC server (its TLS context holds the private key), the
+  // engine (every payload) and the TLS material never show in util.inspect, whatever its options.
+  readonly #server: grpc.Server;
+  readonly #engine: Engine;
+  readonly #tlsProvider: ServerTlsProvider | undefined;
+  readonly #logger: Logger;
+  readonly #apiKeys: boolean;
 
   private constructor(
     /** `host:port` to connect to. */
     readonly address: string,
     readonly port: number,
     readonly tls: boolean,
-    private readonly server: grpc.Server,
-    private readonly engine: Engine,
-    private readonly tlsProvider: ServerTlsProvider | undefined,
-    private readonly logger: Logger,
-  ) {}
+    server: grpc.Server,
+    engine: Engine,
+    tlsProvider: ServerTlsProvider | undefined,
+    logger: Logger,
+    apiKeys: boolean,
+  ) {
+    this.#server = server;
+    this.#engine = engine;
+    this.#tlsProvider = tlsProvider;
+    this.#logger = logger;
+    this.#apiKeys = apiKeys;
+  }
+
+  /** What `util.inspect` and `JSON.stringify` show: address and modes, never keys or payloads. */
+  toJSON(): object {
+    return { address: this.address, tls: this.tls, mtls: this.#tlsProvider?.mutual ?? false, apiKeys: this.#apiKeys ? '[redacted]' : undefined };
+  }
+
+  [INSPECT_CUSTOM](depth: number, options: unknown, inspect: unknown): string {
+    return redactedInspect('DevServer', this.toJSON(), depth, options, inspect);
+  }
 
   /**
    * Replaces the server certificate and, for mTLS, the client-CA bundle without a
@@ -162,19 +186,19 @@ export class DevServer {
    * completion).
    */
   stats(): { activityTasksByPoll: number; activityTasksEager: number } {
-    return { activityTasksByPoll: this.engine.activityStarts.byPoll, activityTasksEager: this.engine.activityStarts.eager };
+    return { activityTasksByPoll: this.#engine.activityStarts.byPoll, activityTasksEager: this.#engine.activityStarts.eager };
   }
 
   setTlsConfig(tls: DevServerTlsOptions): void {
-    if (!this.tlsProvider) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
+    if (!this.#tlsProvider) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
     const material = compileTls(tls);
-    if (!!material.clientCa !== this.tlsProvider.mutual) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', this.tlsProvider.mutual
+    if (!!material.clientCa !== this.#tlsProvider.mutual) {
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', this.#tlsProvider.mutual
         ? 'The dev server requires client certificates; the new settings must keep `tls.clientCa` (it may hold several CAs during a CA rotation).'
         : 'The dev server was started without `tls.clientCa`; mutual TLS cannot be switched on without a restart.');
     }
-    this.tlsProvider.update(material);
-    this.logger.info('dev server TLS material replaced', { address: this.address, mtls: this.tlsProvider.mutual });
+    this.#tlsProvider.update(material);
+    this.#logger.info('dev server TLS material replaced', { address: this.address, mtls: this.#tlsProvider.mutual });
   }
 
   /** Starts a dev server; resolves once it listens. @throws ServerError ERR_SERVER_START */
@@ -202,20 +226,20 @@ export class DevServer {
     }
     if (o.tls) watchTlsRefusals(server, o.logger);
     o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
-    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger);
+    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
   }
 
   /** Stops the server: answers waiting polls, closes connections and the database. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      rejectAllQueries(this.engine, unavailable('the Bastion dev server is shutting down'));
-      this.engine.close();
+      rejectAllQueries(this.#engine, unavailable('the Bastion dev server is shutting down'));
+      this.#engine.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
-          this.server.forceShutdown();
+          this.#server.forceShutdown();
           resolve();
         }, 2000);
-        this.server.tryShutdown(() => {
+        this.#server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });

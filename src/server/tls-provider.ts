@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../common/errors';
+import { INSPECT_CUSTOM, redactedInspect } from '../common/redact';
 
 type CaListener = (update: { caCertificate: Buffer } | null) => void;
 type IdentityListener = (update: { certificate: Buffer; privateKey: Buffer } | null) => void;
@@ -60,31 +61,40 @@ export function checkServerTlsMaterial(m: ServerTlsMaterial): void {
 
 /** One object that is both the identity and the CA provider of the server's credentials. */
 export class ServerTlsProvider implements grpc.experimental.CertificateProvider {
-  private material: ServerTlsMaterial;
+  #material: ServerTlsMaterial;
   private readonly caListeners = new Set<CaListener>();
   private readonly identityListeners = new Set<IdentityListener>();
 
   constructor(material: ServerTlsMaterial) {
-    this.material = material;
+    this.#material = material;
   }
 
   /** grpc-js server credentials that follow this provider. */
   credentials(): grpc.ServerCredentials {
     // grpc-js passes its two provider arguments on in swapped order; one object serving
     // both roles makes the order irrelevant. Without a client CA, no certificate is requested.
-    return this.material.clientCa
+    return this.#material.clientCa
       ? grpc.experimental.createCertificateProviderServerCredentials(this, this, true)
       : grpc.experimental.createCertificateProviderServerCredentials(this, null, false);
   }
 
+  /** `ServerTlsProvider { mutual, cert: [N bytes], key: '[redacted]' }`: never the key. */
+  [INSPECT_CUSTOM](depth: number, options: unknown, inspect: unknown): string {
+    return redactedInspect('ServerTlsProvider', { mutual: this.mutual, cert: `[certificate, ${this.#material.cert.length} bytes]`, key: '[redacted]' }, depth, options, inspect);
+  }
+
+  toJSON(): object {
+    return { mutual: this.mutual, key: '[redacted]' };
+  }
+
   /** Whether client certificates are required. */
   get mutual(): boolean {
-    return this.material.clientCa !== undefined;
+    return this.#material.clientCa !== undefined;
   }
 
   /** Replaces the material; handshakes from now on use it. */
   update(material: ServerTlsMaterial): void {
-    this.material = material;
+    this.#material = material;
     for (const l of [...this.identityListeners]) l({ certificate: material.cert, privateKey: material.key });
     if (material.clientCa) for (const l of [...this.caListeners]) l({ caCertificate: material.clientCa });
   }
@@ -94,7 +104,7 @@ export class ServerTlsProvider implements grpc.experimental.CertificateProvider 
   addCaCertificateListener(listener: CaListener): void {
     this.caListeners.add(listener);
     process.nextTick(() => {
-      if (this.caListeners.has(listener) && this.material.clientCa) listener({ caCertificate: this.material.clientCa });
+      if (this.caListeners.has(listener) && this.#material.clientCa) listener({ caCertificate: this.#material.clientCa });
     });
   }
 
@@ -105,7 +115,7 @@ export class ServerTlsProvider implements grpc.experimental.CertificateProvider 
   addIdentityCertificateListener(listener: IdentityListener): void {
     this.identityListeners.add(listener);
     process.nextTick(() => {
-      if (this.identityListeners.has(listener)) listener({ certificate: this.material.cert, privateKey: this.material.key });
+      if (this.identityListeners.has(listener)) listener({ certificate: this.#material.cert, privateKey: this.#material.key });
     });
   }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import { ConfigError, invalidOption } from '../src/common/errors';
 import { describePathInput } from '../src/common/redact';
+import { processLogger, type Logger } from '../src/common/logger';
 import { compileAuth, type CompiledAuth, type CodecServerAuthOptions } from './http-auth';
 import { compileCors, type CompiledCors, type CodecServerCorsOptions } from './http-cors';
 import { decodePayloads, encodePayloads, type PayloadCodec } from './payload-codec';
@@ -17,12 +18,7 @@ export type CodecServerCodec = PayloadCodec;
 export type CodecOrChain = CodecServerCodec | readonly CodecServerCodec[];
 
 /** The logger the server reports to: short messages, details in `meta` (never payloads, tokens or keys). */
-export interface CodecServerLogger {
-  debug(message: string, meta?: object): void;
-  info(message: string, meta?: object): void;
-  warn(message: string, meta?: object): void;
-  error(message: string, meta?: object): void;
-}
+export type CodecServerLogger = Logger;
 
 /** Default request body limit: 4 MiB, twice Temporal's default 2 MiB blob limit. */
 export const DEFAULT_CODEC_SERVER_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -106,6 +102,7 @@ export interface CodecServerOptions {
    */
   requestTimeoutMs?: number;
   /** Where request lines (debug) and codec failures (warn) go. @default none */
+  /** @default the process-wide logger (`Runtime.install({ logger })`, `BASTION_LOG_LEVEL`) */
   logger?: CodecServerLogger;
 }
 
@@ -216,5 +213,5 @@ export function compileCodecServerOptions(o: CodecServerOptions): CompiledCodecS
     }
     tlsFiles = { cert, key };
   }
-  return { codec, codecsByNamespace, cors: compileCors(o.cors), auth: compileAuth(o.auth), tls: tlsFiles, allowInsecureNonLoopback, limits, logger: o.logger };
+  return { codec, codecsByNamespace, cors: compileCors(o.cors), auth: compileAuth(o.auth), tls: tlsFiles, allowInsecureNonLoopback, limits, logger: o.logger ?? processLogger };
 }

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       process.stderr.write(`[rotation] run ${r + 1}/${runs} ${rotating ? 'rotating' : 'steady  '}: ${result.throughput.toFixed(0)} wf/s, p99 ${result.p99.toFixed(0)} ms, probe max ${result.probeMaxMs.toFixed(1)} ms, ${result.rotations} rotations (max ${result.rotationMsMax.toFixed(1)} ms)\n`);
     }
   }
-  worker.shutdown();
+  void worker.shutdown();
   await running;
   await connection.close();
   await server.close();

@@ -110,7 +110,7 @@ function issueChild(a: ReturnType<typeof activator>, scope: CancellationScope, i
   let runId: string | undefined;
   const unsubscribe = scope.onCancel(() => {
     if (!a.isPending('child', seq)) return;
-    if (cancellation !== ChildWorkflowCancellationType.ABANDON && runId) requestCancel(workflowId, runId, true);
+    if (cancellation !== ChildWorkflowCancellationType.ABANDON && runId) void requestCancel(workflowId, runId, true);
     if (cancellation !== ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED || !runId) {
       a.settle('child', seq, new ChildWorkflowFailure(a.info.namespace, { workflowId, runId: runId ?? '' }, workflowType, 0, new CancelledFailure('Child workflow cancelled')));
     }

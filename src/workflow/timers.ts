@@ -60,7 +60,7 @@ function waitFor(a: ReturnType<typeof activator>, scope: CancellationScope, fn: 
       a.removeCondition(id);
       reject(err);
     });
-    promise.then(() => {
+    void promise.then(() => {
       unsubscribe();
       resolve();
     });

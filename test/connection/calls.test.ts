@@ -72,7 +72,6 @@ basics('sends client-name, client-version, temporal-namespace and custom metadat
 }));
 
 basics('client-version is the package version', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../../../package.json') as { version: string };
   assert.is(CLIENT_VERSION, pkg.version);
   assert.is(VERSION, pkg.version);

@@ -23,7 +23,7 @@ test.before(async (ctx) => {
 });
 
 test.after(async (ctx) => {
-  ctx.worker.shutdown();
+  void ctx.worker.shutdown();
   await ctx.running;
   await ctx.env.close();
 });

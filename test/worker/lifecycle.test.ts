@@ -35,7 +35,7 @@ test('goes through all seven states in order on a run with a slow activity; acti
   assert.match(err!.message, /not allowed in state RUNNING/);
   const h = await env.client.workflow.start('slowActivity', { taskQueue: 'lc-states', workflowId: 'lc-states-1', args: ['noticeShutdown'] });
   await pendingActivity(h.workflowId);
-  worker.shutdown();
+  void worker.shutdown();
   assert.is(worker.getState(), 'STOPPING');
   await running;
   assert.is(worker.getState(), 'STOPPED');

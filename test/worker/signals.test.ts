@@ -46,7 +46,7 @@ test('a second signal ends the process by that signal (no process.exit in the li
   assert.is(code, null);
   assert.match(w.output(), /received SIGTERM again while shutting down; leaving it to the process/);
   assert.not.match(w.output(), /run resolved/);
-  wfWorker.shutdown();
+  void wfWorker.shutdown();
   await running;
   await env.client.workflow.getHandle('sig-twice-1').terminate();
 }));

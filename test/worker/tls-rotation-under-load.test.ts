@@ -131,7 +131,7 @@ test('300 workflows complete while the client certificate rotates 5 times and th
     assert.ok(retried <= 2, `activities retried: ${retried}`);
     assert.ok(warnings.some((w) => /previous pair stays in force/.test(w)), 'the invalid pair was reported');
   } finally {
-    worker.shutdown();
+    void worker.shutdown();
     await running;
     await connection.close();
     watcher.close();

@@ -15,8 +15,8 @@ import { invalidArgument } from './service-error';
 
 /** Deepest message nesting accepted in a request, counted from the request itself. @default 64 */
 export const MAX_NESTING_DEPTH = 64;
-/** Longest id (workflow id, run id, request id, identity, type and queue names…). @default 1000 */
-export const MAX_ID_LENGTH = 1000;
+export { MAX_ID_LENGTH } from './input-limits';
+import { MAX_ID_LENGTH } from './input-limits';
 
 export interface RequestLimits {
   blobSizeLimitBytes: number;

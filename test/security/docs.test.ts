@@ -15,12 +15,15 @@ import * as watcher from '../../certs/certificate-watcher';
 import * as devServer from '../../src/server/dev-server';
 import * as service from '../../src/server/service';
 import * as workflows from '../../src/server/workflows';
+import * as requestLimits from '../../src/server/request-limits';
+import * as inputLimits from '../../src/server/input-limits';
+import * as visibility from '../../src/server/visibility';
 
 const test = suite('docs/security.md');
 const ROOT = path.resolve(__dirname, '../../..');
 const doc = fs.readFileSync(path.join(ROOT, 'docs/security.md'), 'utf8');
 
-type Unit = 'bytes' | 'ms' | 's';
+type Unit = 'bytes' | 'ms' | 's' | 'count';
 /** Each limit the page names: where it lives and its unit. */
 const LIMITS: Record<string, [Record<string, unknown>, Unit]> = {
   DEFAULT_CODEC_SERVER_MAX_BODY_BYTES: [codecServer, 'bytes'],
@@ -32,12 +35,25 @@ const LIMITS: Record<string, [Record<string, unknown>, Unit]> = {
   DEFAULT_BLOB_SIZE_LIMIT_BYTES: [devServer, 'bytes'],
   MAX_LONG_POLL_MS: [service, 'ms'],
   MAX_WORKFLOW_TASK_TIMEOUT_MS: [workflows, 'ms'],
+  DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST: [codecServer, 'bytes'],
+  DEFAULT_CODEC_SERVER_MAX_IN_FLIGHT_BYTES: [codecServer, 'bytes'],
+  DEFAULT_CODEC_SERVER_MAX_PAYLOADS_PER_REQUEST: [codecServer, 'count'],
+  DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS: [codecServer, 'count'],
+  DEFAULT_CODEC_SERVER_HEADERS_TIMEOUT_MS: [codecServer, 'ms'],
+  DEFAULT_CODEC_SERVER_REQUEST_TIMEOUT_MS: [codecServer, 'ms'],
+  DEFAULT_CODEC_SERVER_MAX_CONNECTIONS: [codecServer, 'count'],
+  MAX_NESTING_DEPTH: [requestLimits, 'count'],
+  MAX_ID_LENGTH: [inputLimits, 'count'],
+  MAX_NAMESPACE_LENGTH: [inputLimits, 'count'],
+  MAX_QUERY_BYTES: [visibility, 'bytes'],
+  MAX_QUERY_DEPTH: [visibility, 'count'],
 };
 
 /** How the page writes a value: `4 MiB`, `60 s`, `100 ms`. */
 function written(value: number, unit: Unit): string {
   if (unit === 'bytes') return value % (1024 * 1024) === 0 ? `${value / (1024 * 1024)} MiB` : value % 1024 === 0 ? `${value / 1024} KiB` : `${value} bytes`;
   if (unit === 's') return `${value} s`;
+  if (unit === 'count') return String(value);
   return value % 1000 === 0 ? `${value / 1000} s` : `${value} ms`;
 }
 

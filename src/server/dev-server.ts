@@ -195,7 +195,10 @@ export class DevServer {
       port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
       engine.close();
-      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
+      // grpc-js wraps the listen error in "No address added out of total 1 resolved errors: [...]".
+      const inUse = /EADDRINUSE/.test((err as Error).message);
+      const why = inUse ? 'the address is already in use (EADDRINUSE); another process listens there' : (err as Error).message;
+      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${why}. Pick another \`port\`, or 0 for any free port.`, { cause: err });
     }
     o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
     return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger);

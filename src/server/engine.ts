@@ -57,6 +57,7 @@ export class Engine {
   private dirtyRuns = new Set<string>();
   private dirtyNamespaces = new Set<string>();
   private dirtyCurrent = new Set<string>();
+  private deletedRuns: Array<{ namespace: string; workflowId: string; runId: string }> = [];
   private persistedEvents = new Map<string, number>();
   private afterCommit: Array<() => void> = [];
   private taskCounter = 1;
@@ -121,7 +122,7 @@ export class Engine {
   }
 
   private commit(): void {
-    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.afterCommit.length > 0) {
+    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.deletedRuns.length > 0 || this.afterCommit.length > 0) {
       const runs = [...this.dirtyRuns];
       this.dirtyRuns.clear();
       const batch = {
@@ -137,10 +138,12 @@ export class Engine {
           const [namespace, workflowId] = key.split('\u0000') as [string, string];
           return { namespace, workflowId, runId: this.currentRuns.get(key)! };
         }),
+        deletedRuns: this.deletedRuns,
       };
+      this.deletedRuns = [];
       this.dirtyNamespaces.clear();
       this.dirtyCurrent.clear();
-      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length) this.store.save(batch);
+      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length || batch.deletedRuns.length) this.store.save(batch);
       for (const runId of runs) {
         const exec = this.executions.get(runId)!;
         if (this.closed) continue;
@@ -183,6 +186,25 @@ export class Engine {
     this.histories.set(exec.runId, []);
     this.setCurrentRun(exec.namespace, exec.workflowId, exec.runId);
     this.touch(exec);
+  }
+
+  /**
+   * Removes a closed run and its history (DeleteWorkflowExecution); the workflow id's
+   * current-run pointer goes too when it points at this run.
+   */
+  removeExecution(exec: ExecutionState): void {
+    const { runId, namespace, workflowId } = exec;
+    this.executions.delete(runId);
+    this.histories.delete(runId);
+    this.persistedEvents.delete(runId);
+    this.dirtyRuns.delete(runId);
+    this.timers.clear(runId);
+    const key = `${namespace}\u0000${workflowId}`;
+    if (this.currentRuns.get(key) === runId) {
+      this.currentRuns.delete(key);
+      this.dirtyCurrent.delete(key);
+    }
+    this.deletedRuns.push({ namespace, workflowId, runId });
   }
 
   setCurrentRun(namespace: string, workflowId: string, runId: string): void {

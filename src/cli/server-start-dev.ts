@@ -1,6 +1,5 @@
 /** `bastion server start-dev`: the embedded development server, as `temporal server start-dev`. */
 import * as fs from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { CliError } from '../common/errors';
 import type { DevServerApiKey } from '../server/api-keys';
 import { DevServer, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
@@ -66,7 +65,6 @@ export async function startDev(argv: string[]): Promise<number> {
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
   const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
-  quietBindErrors();
   const server = await DevServer.start({
     ip: f.ip as string | undefined,
     port,
@@ -108,20 +106,6 @@ export async function startDev(argv: string[]): Promise<number> {
     process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   });
   return 0;
-}
-
-/**
- * grpc-js logs a failed bind ("No address added out of total 1 resolved") on its own
- * before the error reaches us; the dev server's one-line message says it better.
- */
-function quietBindErrors(): void {
-  grpc.setLogger({
-    ...console,
-    error: (...args: unknown[]) => {
-      if (args.some((a) => /No address added out of total/.test(String(a)))) return;
-      console.error(...args);
-    },
-  });
 }
 
 const FLAG_FOR_OPTION: Record<string, string> = {

@@ -4,6 +4,7 @@
  * production runs on Temporal Server or Temporal Cloud.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, ServerError, booleanOption, invalidOption } from '../common/errors';
 import { HEALTH_SERVICE_NAME, serviceMethods } from '../common/proto';
@@ -192,6 +193,8 @@ export class DevServer {
     const host = o.ip.includes(':') ? `[${o.ip}]` : o.ip;
     let port: number;
     try {
+      // A busy port fails here with a plain EADDRINUSE, before grpc-js logs its own line about it.
+      if (o.port !== 0) await probeListen(o.ip, o.port);
       port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
       engine.close();
@@ -240,4 +243,13 @@ function addHealthService(server: grpc.Server): void {
     };
   }
   server.addService(definition, { Check: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }) });
+}
+
+/** Binds and releases `ip:port`, so a busy port is reported as EADDRINUSE without grpc-js's log line. */
+function probeListen(ip: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host: ip, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

@@ -154,7 +154,7 @@ function grpcMetadata(values: readonly string[] | undefined): Record<string, str
 }
 
 /** `--codec-endpoint` / `--codec-auth` over the profile's `codec` and TEMPORAL_CODEC_ENDPOINT / TEMPORAL_CODEC_AUTH. */
-function codecSettings(flags: Flags, config: { endpoint?: string; auth?: string } | undefined): OperatorSettings['codec'] {
+export function codecSettings(flags: Flags, config: { endpoint?: string; auth?: string } | undefined): OperatorSettings['codec'] {
   const endpoint = (flags['codec-endpoint'] as string | undefined) ?? config?.endpoint;
   const auth = (flags['codec-auth'] as string | undefined) ?? config?.auth;
   if (!endpoint) {

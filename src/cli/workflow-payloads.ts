@@ -17,11 +17,16 @@ import { RemoteCodec } from './remote-codec';
 export const INPUT_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
   input: { value: true, alias: 'i', repeatable: true },
   'input-file': { value: true, repeatable: true },
+  'input-meta': { value: true, repeatable: true },
+  'input-base64': {},
 });
 
 /** The help lines of {@link INPUT_FLAGS}. */
 export const INPUT_FLAGS_HELP = `  -i, --input JSON        an argument as a JSON value (repeatable: one flag per argument)
-  --input-file FILE       an argument read from a JSON file (repeatable; not with --input)`;
+  --input-file FILE       an argument read from a JSON file (repeatable; not with --input)
+  --input-meta KEY=VALUE  payload metadata for every argument (repeatable); encoding=…
+                          replaces json/plain (then the value need not be JSON)
+  --input-base64          the arguments are base64: their bytes are sent as they are`;
 
 function checkJson(text: string, what: string): void {
   try {
@@ -40,21 +45,34 @@ export function inputPayloads(flags: Flags): Payload[] {
   const values = (flags.input as string[] | undefined) ?? [];
   const files = (flags['input-file'] as string[] | undefined) ?? [];
   if (values.length > 0 && files.length > 0) throw new CliError('ERR_CLI_USAGE', '`--input` and `--input-file` cannot be combined: pass every argument one way.');
-  const texts = values.map((text, i) => {
-    checkJson(text, `\`--input\` #${i + 1}`);
-    return text;
-  });
+  const metadata: Record<string, string> = { encoding: 'json/plain' };
+  for (const item of (flags['input-meta'] as string[] | undefined) ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CliError('ERR_CLI_USAGE', `\`--input-meta\` takes KEY=VALUE, got "${item.slice(0, 40)}". Example: --input-meta encoding=json/protobuf.`);
+    metadata[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  const base64 = flags['input-base64'] === true;
+  // The Temporal CLI checks JSON only for json/plain text arguments.
+  const mustBeJson = !base64 && metadata.encoding === 'json/plain';
+  const inputs: Array<{ text: string; what: string }> = values.map((text, i) => ({ text, what: `\`--input\` #${i + 1}` }));
   for (const file of files) {
-    let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      inputs.push({ text: fs.readFileSync(file, 'utf8').trim(), what: `\`--input-file\` ${file}` });
     } catch (err) {
       throw new CliError('ERR_CLI_USAGE', `\`--input-file\` ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
-    checkJson(text, `\`--input-file\` ${file}`);
-    texts.push(text.trim());
   }
-  return texts.map((text) => ({ metadata: { encoding: encodeUtf8('json/plain') }, data: encodeUtf8(text) }));
+  return inputs.map(({ text, what }) => {
+    if (mustBeJson) checkJson(text, what);
+    let data: Uint8Array;
+    if (base64) {
+      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text.trim())) throw new CliError('ERR_CLI_USAGE', `${what} is not base64, which \`--input-base64\` says it is.`);
+      data = new Uint8Array(Buffer.from(text.trim(), 'base64'));
+    } else data = encodeUtf8(text);
+    const meta: Record<string, Uint8Array> = {};
+    for (const [k, v] of Object.entries(metadata)) meta[k] = encodeUtf8(v);
+    return { metadata: meta, data };
+  });
 }
 
 /** The codec of `--codec-endpoint`, or undefined without one. */

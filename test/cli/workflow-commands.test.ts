@@ -66,7 +66,13 @@ test('--input-file, and JSON checked as the Temporal CLI checks it', timed(150_0
   const r = await bastion(['workflow', 'execute', '--type', 'greet', '-t', 'cli', '--input-file', file, '-o', 'json']);
   assert.is(r.code, 0, r.stderr);
   assert.is(json(r.stdout).result, 'Hello, Hopper!');
+  const b64 = await bastion(['workflow', 'execute', '--type', 'greet', '-t', 'cli', '--input-base64', '-i', Buffer.from('"Turing"').toString('base64'), '-o', 'json']);
+  assert.is(b64.code, 0, b64.stderr);
+  assert.is(json(b64.stdout).result, 'Hello, Turing!');
   // Mistakes in flags end before any connection: checked in-process.
+  const meta = await runCli(['workflow', 'start', '--type', 'greet', '-t', 'cli', '-i', '1', '--input-meta', 'encoding']);
+  assert.is(meta.code, 2);
+  assert.match(meta.stderr, /`--input-meta` takes KEY=VALUE/);
   const bad = await runCli(['workflow', 'start', '--type', 'greet', '-t', 'cli', '-i', 'Hopper']);
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /`--input` #1 is not valid JSON.*Strings need quotes/);

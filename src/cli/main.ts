@@ -46,8 +46,8 @@ Commands:
                         the certificate toolkit: CAs, client/server certificates, requests,
                         PKCS#12, checks (including Temporal Cloud's CA rules)
 
-The operator commands (task-queue, workflow, operator) work against Bastion's dev server, Temporal
-Server and Temporal Cloud.
+The operator commands (task-queue, workflow, operator) work against Bastion's dev server,
+Temporal Server and Temporal Cloud.
 
 ${CONNECTION_FLAGS_HELP}
 Run \`bastion <command> --help\` for a command's flags; \`bastion --version\` prints the

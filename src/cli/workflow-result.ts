@@ -3,7 +3,6 @@
  * and retries to the last run) and prints its result or failure, as `temporal workflow
  * result`. `workflow execute` ends the same way.
  */
-import { randomUUID } from 'node:crypto';
 import type { PayloadCodec } from '../../codecs/payload-codec';
 import { CliError } from '../common/errors';
 import { temporal, toNumber } from '../common/proto';
@@ -126,11 +125,6 @@ export async function workflowResult(argv: string[]): Promise<number> {
     return awaitOutcome(connection, settings.namespace, execution.workflowId, runId, codec);
   });
   return printOutcome(settings, outcome);
-}
-
-/** A request id for the start, signal, cancel calls (their retries are then idempotent). */
-export function requestId(): string {
-  return randomUUID();
 }
 
 /** Throws the usage error for a missing required value flag. */

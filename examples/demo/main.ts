@@ -10,6 +10,7 @@ import { Connection } from '../../src/connection';
 import { Client } from '../../src/client';
 import { Worker } from '../../src/worker';
 import { DevServer } from '../../src/testing';
+import { BastionError } from '../../src/common/errors';
 import { decodeUtf8, type Payload } from '../../src/converter';
 import { createCertificateAuthority, issueCertificate } from '../../certs';
 import { EncryptionCodec, KeyRing } from '../../codecs';
@@ -22,6 +23,22 @@ const PAYLOAD_FIELDS: Record<string, (a: Record<string, any>) => Payload[] | und
   workflowExecutionCompletedEventAttributes: (a) => a.result?.payloads,
 };
 
+/**
+ * The dev server's port: `npm start -- --port 7300`, `PORT=7300 npm start`, or any free
+ * port when neither is given.
+ */
+function demoPort(argv: readonly string[], env: NodeJS.ProcessEnv): number {
+  const i = argv.findIndex((a) => a === '--port' || a.startsWith('--port='));
+  const given = i < 0 ? env.PORT : argv[i]!.includes('=') ? argv[i]!.slice('--port='.length) : argv[i + 1];
+  if (given === undefined || given === '') return 0;
+  const port = Number(given);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`demo: ${i < 0 ? 'PORT' : '--port'} must be a number from 0 to 65535, got "${given}".`);
+    process.exit(2);
+  }
+  return port;
+}
+
 function hex(bytes: Uint8Array | null | undefined, n: number): string {
   return Buffer.from(bytes ?? []).subarray(0, n).toString('hex');
 }
@@ -33,6 +50,7 @@ async function main(): Promise<void> {
   const serverCert = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 60 });
   const clientCert = await issueCertificate({ ca, profile: 'client', commonName: 'bastion-demo-worker', validityDays: 60 });
   const server = await DevServer.start({
+    port: demoPort(process.argv.slice(2), process.env),
     logLevel: 'warn',
     tls: { cert: Buffer.from(serverCert.certPem), key: Buffer.from(serverCert.keyPem), clientCa: Buffer.from(ca.certPem) },
   });
@@ -87,6 +105,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Bastion's errors say what to do in one line (a busy port: EADDRINUSE); others keep their stack.
+  console.error(err instanceof BastionError ? `demo: ${err.message.replace('`port`', '`--port` (or PORT)')}` : err);
   process.exitCode = 1;
 });

@@ -117,7 +117,22 @@ export async function certsInspect(argv: string[]): Promise<number> {
   return 0;
 }
 
-function report(format: 'text' | 'json', sections: Array<{ what: string; problems: CertificateProblem[] }>): number {
+/** The library's option names in verify's hints, as the CLI's flags. */
+const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
+  keyPem: '`--key`', certPem: '`--cert`', caPems: '`--ca`', hostname: '`--hostname`', purpose: '`--purpose`',
+  dnsNames: '`--dns-name`', ipAddresses: '`--ip`',
+  commonName: '`--filter-cn`', organization: '`--filter-o`', organizationalUnit: '`--filter-ou`', subjectAlternativeName: '`--filter-san`',
+};
+
+/** A problem's message with option names as flags (`keyPem` → `--key`), profile as `--profile`. */
+export function withCertsFlagNames(message: string): string {
+  return message
+    .replace(/`([A-Za-z]+)`/g, (m, name: string) => FLAG_FOR_OPTION[name] ?? m)
+    .replace(/with profile '(client|server)'/g, 'with `bastion certs issue --profile $1`');
+}
+
+function report(format: 'text' | 'json', found: Array<{ what: string; problems: CertificateProblem[] }>): number {
+  const sections = found.map((s) => ({ what: s.what, problems: s.problems.map((p) => ({ ...p, message: withCertsFlagNames(p.message) })) }));
   const ok = sections.every((s) => s.problems.length === 0);
   if (format === 'json') printJson({ ok, checks: sections.map((s) => ({ what: s.what, ok: s.problems.length === 0, problems: s.problems })) });
   else {

@@ -58,7 +58,7 @@ export async function doctor(argv: string[]): Promise<number> {
     }
   }
   const settings = operatorSettings(flags);
-  const json = flags.json === true || settings.output === 'json';
+  const json = flags.json === true || settings.output === 'json' || settings.output === 'jsonl';
   const result = await diagnoseConnection({ ...settings.connection, namespace: settings.namespace, timeoutMs });
   if (json) printJson(result);
   else print(formatDiagnosis(result));

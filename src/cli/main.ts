@@ -13,6 +13,11 @@ import { taskQueueDescribe } from './task-queue-describe';
 import { workflowDescribe } from './workflow-describe';
 import { workflowList } from './workflow-list';
 import { workflowShow } from './workflow-show';
+import { namespaceCreate, namespaceDescribe, namespaceList } from './namespace-commands';
+import { workflowCancel, workflowDelete, workflowSignal, workflowTerminate } from './workflow-control';
+import { workflowCount, workflowQuery, workflowStack } from './workflow-query';
+import { workflowResult } from './workflow-result';
+import { workflowExecute, workflowStart } from './workflow-start';
 
 const HELP = `Usage: bastion <command> [flags]
 
@@ -22,18 +27,31 @@ Commands:
   payload decode        decrypt the payloads of a history JSON or a payloads body (--keys)
   server start-dev      run the embedded Temporal-compatible development server
   task-queue describe   list the workers polling a task queue
+  workflow start        start a workflow execution (--type, --task-queue, --input)
+  workflow execute      start one and wait for its result
+  workflow result       wait for an execution to close and print its result
+  workflow signal       send a signal (--name, --input)
+  workflow query        query an execution (--name, --input)
+  workflow stack        ask the worker what an execution is waiting on (__stack_trace)
+  workflow cancel       request cancellation
+  workflow terminate    terminate at once (--reason)
+  workflow delete       delete an execution and its history
   workflow list         list workflow executions, optionally filtered by --query
+  workflow count        count workflow executions, optionally filtered by --query
   workflow describe     show an execution's status, pending activities and children
   workflow show         print an execution's event history (--output json for replay)
+  operator namespace list | describe | create
+                        the server's namespaces
   certs ca | issue | csr | sign | inspect | verify | p12
                         the certificate toolkit: CAs, client/server certificates, requests,
                         PKCS#12, checks (including Temporal Cloud's CA rules)
 
-The operator commands (task-queue, workflow) work against Bastion's dev server, Temporal
-Server and Temporal Cloud.
+The operator commands (task-queue, workflow, operator) work against Bastion's dev server,
+Temporal Server and Temporal Cloud.
 
 ${CONNECTION_FLAGS_HELP}
-Run \`bastion <command> --help\` for a command's flags. Exit codes: 0 done, 1 failed
+Run \`bastion <command> --help\` for a command's flags; \`bastion --version\` prints the
+version. Exit codes: 0 done, 1 failed
 (not found, server unreachable, server error), 2 bad command or flags.
 `;
 
@@ -46,9 +64,32 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
   payload: { decode: payloadDecode },
   server: { 'start-dev': startDev },
   'task-queue': { describe: taskQueueDescribe },
-  workflow: { list: workflowList, describe: workflowDescribe, show: workflowShow },
+  workflow: {
+    start: workflowStart, execute: workflowExecute, result: workflowResult, signal: workflowSignal, query: workflowQuery, stack: workflowStack,
+    cancel: workflowCancel, terminate: workflowTerminate, delete: workflowDelete, list: workflowList, count: workflowCount,
+    describe: workflowDescribe, show: workflowShow,
+  },
   certs: { ca: certsCa, issue: certsIssue, csr: certsCsr, sign: certsSign, inspect: certsInspect, verify: certsVerify, p12: certsP12 },
 };
+
+/** Three-word commands (`bastion operator namespace list`). */
+const NESTED_COMMANDS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Command>>>>>> = {
+  operator: { namespace: { list: namespaceList, describe: namespaceDescribe, create: namespaceCreate } },
+};
+
+/** This package's version, from its package.json. */
+export function version(): string {
+  // dist/src/cli/main.js and src/cli/main.ts are both three levels below the package root.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../../../package.json') as { version: string }).version;
+}
+
+/** One line about an unknown command, and where to look. */
+function unknownCommand(words: string, known: readonly string[]): number {
+  const list = known.length > 0 ? ` Commands: ${known.join(', ')}.` : '';
+  process.stderr.write(`bastion: unknown command "${words}".${list} Run \`bastion --help\`.\n`);
+  return 2;
+}
 
 /**
  * Runs one `bastion` command.
@@ -62,12 +103,34 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
+    if (a === '--version' || a === '-v' || a === 'version') {
+      process.stdout.write(`bastion version ${version()}\n`);
+      return 0;
+    }
     const single = SINGLE_COMMANDS[a];
     if (single) return await single(argv.slice(1));
+    const nested = NESTED_COMMANDS[a];
+    if (nested) {
+      const group = b === undefined ? undefined : nested[b];
+      const [c, ...more] = rest;
+      const command = group && c !== undefined ? group[c] : undefined;
+      if (command) return await command(more);
+      if (group && (c === undefined || wantsHelp([c]))) {
+        const text = `Commands of \`bastion ${a} ${b}\`: ${Object.keys(group).map((x) => `${a} ${b} ${x}`).join(', ')}. Run \`bastion ${a} ${b} <command> --help\` for one's flags.\n`;
+        if (c !== undefined) {
+          process.stdout.write(text);
+          return 0;
+        }
+        process.stderr.write(`bastion: \`${a} ${b}\` needs a command. ${text}`);
+        return 2;
+      }
+      if (group) return unknownCommand(`${a} ${b} ${c}`, Object.keys(group).map((x) => `${a} ${b} ${x}`));
+      return unknownCommand([a, b].filter(Boolean).join(' '), Object.keys(nested).map((x) => `${a} ${x}`));
+    }
     const command = b === undefined ? undefined : COMMANDS[a]?.[b];
     if (command) return await command(rest);
     if (COMMANDS[a] && (b === undefined || wantsHelp([b]))) {
-      const text = `Commands of \`bastion ${a}\`: ${Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`).join(', ')}.\n\n${HELP}`;
+      const text = `Commands of \`bastion ${a}\`: ${Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`).join(', ')}. Run \`bastion ${a} <command> --help\` for one's flags.\n`;
       if (b !== undefined) {
         process.stdout.write(text);
         return 0;
@@ -75,8 +138,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bastion: \`${a}\` needs a command. ${text}`);
       return 2;
     }
-    process.stderr.write(`bastion: unknown command "${[a, b].filter(Boolean).join(' ')}".\n\n${HELP}`);
-    return 2;
+    if (COMMANDS[a]) return unknownCommand(`${a} ${b}`, Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`));
+    return unknownCommand(a, []);
   } catch (err) {
     if (err instanceof BastionError) {
       process.stderr.write(`bastion: ${err.message}\n`);

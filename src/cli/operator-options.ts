@@ -14,8 +14,10 @@ import type { FlagSpec, Flags } from './args';
 
 export { DEFAULT_NAMESPACE };
 
-/** `--output` values; `text` is for people, `json` for programs. */
-export type OutputFormat = 'text' | 'json';
+/** `--output` values, as the Temporal CLI's: `text` for people, `json`/`jsonl` for programs, `none` for nothing. */
+export type OutputFormat = 'text' | 'json' | 'jsonl' | 'none';
+
+const OUTPUT_FORMATS: readonly OutputFormat[] = ['text', 'json', 'jsonl', 'none'];
 
 /** Flags every operator command takes, as the Temporal CLI names them. */
 export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
@@ -30,6 +32,9 @@ export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freez
   profile: { value: true },
   'config-file': { value: true },
   output: { value: true, alias: 'o' },
+  'grpc-meta': { value: true, repeatable: true },
+  'codec-endpoint': { value: true },
+  'codec-auth': { value: true },
 });
 
 /** The help text for {@link CONNECTION_FLAGS}. */
@@ -47,7 +52,13 @@ export const CONNECTION_FLAGS_HELP = `Connection flags (every operator command):
   --profile NAME          profile of temporal.toml to use (env TEMPORAL_PROFILE; default "default")
   --config-file FILE      the temporal.toml to read (env TEMPORAL_CONFIG_FILE; default
                           ~/.config/temporalio/temporal.toml or the OS's equivalent)
-  -o, --output FORMAT     text (default) or json
+  --grpc-meta KEY=VALUE   send this gRPC header with every call (repeatable)
+  --codec-endpoint URL    decode (and encode) payloads through this remote codec server
+                          (POST URL/decode, URL/encode), as the Web UI does (env
+                          TEMPORAL_CODEC_ENDPOINT)
+  --codec-auth VALUE      the Authorization header sent to the codec server, e.g.
+                          "Bearer TOKEN" (env TEMPORAL_CODEC_AUTH)
+  -o, --output FORMAT     text (default), json, jsonl (one JSON document a line) or none
 Flags win over TEMPORAL_* variables, and variables over the profile.
 `;
 
@@ -56,6 +67,8 @@ export interface OperatorSettings {
   readonly connection: ConnectionOptions;
   readonly namespace: string;
   readonly output: OutputFormat;
+  /** `--codec-endpoint` and `--codec-auth`, when given. */
+  readonly codec?: { readonly endpoint: string; readonly auth?: string };
   /**
    * Where each connection option came from, worded for messages and keyed by option
    * (`tls.serverRootCACertificate`): `` `--tls-ca-path` ``, `` `TEMPORAL_TLS_SERVER_CA_CERT_PATH` ``
@@ -110,15 +123,52 @@ export function operatorSettings(flags: Flags, env: Env = process.env): Operator
     given[key] = value;
   }
   const output = (flags.output as string | undefined) ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text or json, got "${output}".`);
+  if (!OUTPUT_FORMATS.includes(output as OutputFormat)) throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text, json, jsonl or none, got "${output}".`);
   if (given.tls === false) {
     // `--tls=false` drops TLS settings of the profile and variables, but two flags that disagree are a mistake.
     const clash = TLS_INPUTS.filter((i) => given[i.key] !== undefined).map((i) => `\`${FLAG_NAMES[i.key]}\``);
     if (clash.length > 0) throw new CliError('ERR_CLI_USAGE', `\`--tls=false\` turns TLS off, but ${clash.join(', ')} ${clash.length > 1 ? 'are' : 'is'} TLS input. Drop one of them.`);
   }
   const config = loadClientConnectConfigWithFlags({ env }, given, FLAG_NAMES);
-  const connection: ConnectionOptions = { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS };
-  return { connection, namespace: config.namespace, output, sources: config.sources };
+  const metadata = grpcMetadata(flags['grpc-meta'] as string[] | undefined);
+  const connection: ConnectionOptions = {
+    ...config.connectionOptions,
+    address: config.connectionOptions.address ?? DEFAULT_ADDRESS,
+    ...(metadata ? { metadata: { ...config.connectionOptions.metadata, ...metadata } } : {}),
+  };
+  const sources = metadata ? { ...config.sources, metadata: '`--grpc-meta`' } : config.sources;
+  const codec = codecSettings(flags, config.codec);
+  return { connection, namespace: config.namespace, output: output as OutputFormat, sources, ...(codec ? { codec } : {}) };
+}
+
+/** `--grpc-meta KEY=VALUE` flags as connection metadata (the connection checks the names). */
+function grpcMetadata(values: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of values) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CliError('ERR_CLI_USAGE', `\`--grpc-meta\` takes KEY=VALUE, got "${item.slice(0, 40)}". Example: --grpc-meta x-team=payments.`);
+    out[item.slice(0, eq).trim().toLowerCase()] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `--codec-endpoint` / `--codec-auth` over the profile's `codec` and TEMPORAL_CODEC_ENDPOINT / TEMPORAL_CODEC_AUTH. */
+export function codecSettings(flags: Flags, config: { endpoint?: string; auth?: string } | undefined): OperatorSettings['codec'] {
+  const endpoint = (flags['codec-endpoint'] as string | undefined) ?? config?.endpoint;
+  const auth = (flags['codec-auth'] as string | undefined) ?? config?.auth;
+  if (!endpoint) {
+    if (flags['codec-auth'] !== undefined) throw new CliError('ERR_CLI_USAGE', '`--codec-auth` is sent to the codec server; pass `--codec-endpoint URL` too.');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new CliError('ERR_CLI_USAGE', `\`--codec-endpoint\` must be an http:// or https:// URL, got "${endpoint.slice(0, 80)}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError('ERR_CLI_USAGE', `\`--codec-endpoint\` must be an http:// or https:// URL, got a ${url.protocol} URL.`);
+  return auth ? { endpoint: endpoint.replace(/\/+$/, ''), auth } : { endpoint: endpoint.replace(/\/+$/, '') };
 }
 
 /**

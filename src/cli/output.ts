@@ -124,3 +124,18 @@ export function failureText(failure: ProtoFailure | null | undefined, max = 120)
     return truncate(String(failure.message ?? ''), max);
   }
 }
+
+/**
+ * Writes a command's result in `format`: `json` pretty, `jsonl` one compact line (a list
+ * one line per item), `none` nothing, `text` through `text()`.
+ */
+export function emit(format: 'text' | 'json' | 'jsonl' | 'none', value: unknown, text: () => string | void): void {
+  if (format === 'none') return;
+  if (format === 'json') printJson(value);
+  else if (format === 'jsonl') {
+    for (const item of Array.isArray(value) ? value : [value]) print(JSON.stringify(item));
+  } else {
+    const t = text();
+    if (typeof t === 'string') print(t);
+  }
+}

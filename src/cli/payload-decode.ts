@@ -7,11 +7,14 @@ import { looksLikePayloadJson, payloadFromJson, payloadToJson, type PayloadJson 
 import type { CodecContext } from '../../codecs/payload-codec';
 import { BastionError, CliError, CodecError } from '../common/errors';
 import { decodeUtf8, metadataString } from '../common/payload';
-import { parseFlags, wantsHelp } from './args';
+import type { PayloadCodec } from '../../codecs/payload-codec';
+import { parseFlags, wantsHelp, type Flags } from './args';
+import { codecSettings, DEFAULT_NAMESPACE } from './operator-options';
+import { RemoteCodec } from './remote-codec';
 import { codecFromFlags, KEY_FLAGS } from './codec-server';
 import { printJson } from './output';
 
-export const PAYLOAD_DECODE_HELP = `Usage: bastion payload decode --keys FILE [--input FILE|-] [flags]
+export const PAYLOAD_DECODE_HELP = `Usage: bastion payload decode (--keys FILE | --codec-endpoint URL) [--input FILE|-] [flags]
 
 Reads a workflow history in proto3 JSON (as \`bastion workflow show --output json\` and
 \`temporal workflow show -o json\` write it), a \`{"payloads":[…]}\` body, or one payload,
@@ -20,6 +23,10 @@ signals, markers, memo, heartbeat details, failures' encodedAttributes, anywhere
 
 Flags:
   --keys FILE             key file {"active":"<id>","keys":{"<id>":"<base64 of 32 bytes>"}}
+  --codec-endpoint URL    or decode through this codec server (POST URL/decode), as the
+                          Temporal CLI does; the namespace (-n, default "default") is sent
+                          as X-Namespace
+  --codec-auth VALUE      the Authorization header for the codec server ("Bearer TOKEN")
   --input FILE            read this file; "-" (the default) reads stdin
   -o, --output json       the output format (only json)
   --with-values           add "decoded": <value> beside each json/plain payload, for
@@ -58,6 +65,17 @@ function readInput(file: string): string {
   }
 }
 
+/** The codec of `--keys`, or the remote one of `--codec-endpoint` (one of the two). */
+async function decodeCodec(f: Flags): Promise<PayloadCodec> {
+  if (f['codec-endpoint'] === undefined) {
+    if (f['codec-auth'] !== undefined) throw new CliError('ERR_CLI_USAGE', '`--codec-auth` is sent to the codec server; pass `--codec-endpoint URL` too.');
+    return codecFromFlags(f, 'payload decode');
+  }
+  if (f.keys !== undefined) throw new CliError('ERR_CLI_USAGE', '`--keys` and `--codec-endpoint` are two ways to decode: pass one of them.');
+  const remote = codecSettings(f, undefined)!;
+  return new RemoteCodec(remote.endpoint, (f.namespace as string | undefined) ?? DEFAULT_NAMESPACE, remote.auth);
+}
+
 export async function payloadDecode(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) {
     process.stdout.write(PAYLOAD_DECODE_HELP);
@@ -65,10 +83,10 @@ export async function payloadDecode(argv: string[]): Promise<number> {
   }
   const f = parseFlags(argv, {
     ...KEY_FLAGS, input: { value: true }, output: { value: true, alias: 'o' }, 'with-values': {},
-    namespace: { value: true, alias: 'n' }, 'workflow-id': { value: true, alias: 'w' },
+    namespace: { value: true, alias: 'n' }, 'workflow-id': { value: true, alias: 'w' }, 'codec-endpoint': { value: true }, 'codec-auth': { value: true },
   }, 'payload decode');
   if (f.output !== undefined && f.output !== 'json') throw new CliError('ERR_CLI_USAGE', `\`--output\` must be json, got "${f.output}".`);
-  const codec = await codecFromFlags(f, 'payload decode');
+  const codec = await decodeCodec(f);
   const input = (f.input as string | undefined) ?? '-';
   let json: unknown;
   try {

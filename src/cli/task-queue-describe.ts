@@ -3,7 +3,7 @@ import { CliError } from '../common/errors';
 import { temporal } from '../common/proto';
 import { parseFlags, wantsHelp } from './args';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection } from './operator-options';
-import { ago, print, printJson, table, timestampMs } from './output';
+import { ago, emit, print, table, timestampMs } from './output';
 
 export const TASK_QUEUE_DESCRIBE_HELP = `Usage: bastion task-queue describe --task-queue QUEUE [flags]
 
@@ -73,8 +73,8 @@ export async function taskQueueDescribe(argv: string[]): Promise<number> {
       lastAccessTime: new Date(lastMs).toISOString(),
       types: QUEUE_TYPES.map((q) => q.type).filter((t) => types.has(t)),
     }));
-  if (settings.output === 'json') {
-    printJson({ taskQueue, namespace, pollers } satisfies TaskQueueDescription);
+  if (settings.output !== 'text') {
+    emit(settings.output, { taskQueue, namespace, pollers } satisfies TaskQueueDescription, () => undefined);
     return 0;
   }
   if (pollers.length === 0) {

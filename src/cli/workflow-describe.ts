@@ -4,7 +4,9 @@ import { lookupType, temporal, toNumber } from '../common/proto';
 import { writeMessage, type ReflectedType } from '../converter/proto-json';
 import { parseFlags, wantsHelp, type Flags } from './args';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection } from './operator-options';
-import { ago, failureText, fields, isoTime, print, printJson, shortEnumName, table, timestampMs } from './output';
+import { ago, emit, failureText, fields, isoTime, print, shortEnumName, table, timestampMs } from './output';
+import { decodePayloadsIn } from './remote-codec';
+import { remoteCodec } from './workflow-payloads';
 import { statusName } from './workflow-list';
 
 export const WORKFLOW_DESCRIBE_HELP = `Usage: bastion workflow describe --workflow-id ID [--run-id RUN] [flags]
@@ -49,9 +51,11 @@ export async function workflowDescribe(argv: string[]): Promise<number> {
       .describeWorkflowExecution({ namespace, execution })
       .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeWorkflowExecution', namespace, ...execution }))),
   );
-  if (settings.output === 'json') {
+  const codec = remoteCodec(settings);
+  if (codec) await decodePayloadsIn(res, codec);
+  if (settings.output !== 'text') {
     const type = lookupType('temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse') as unknown as ReflectedType;
-    printJson(writeMessage(type, res as unknown as Record<string, unknown>));
+    emit(settings.output, writeMessage(type, res as unknown as Record<string, unknown>), () => undefined);
     return 0;
   }
   const info = res.workflowExecutionInfo ?? {};

@@ -5,7 +5,7 @@ import type { TemporalTypes } from '../common/proto';
 import { writeMessage, type ReflectedType } from '../converter/proto-json';
 import { parseFlags, wantsHelp } from './args';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection } from './operator-options';
-import { isoTime, print, printJson, shortEnumName, table } from './output';
+import { emit, isoTime, print, shortEnumName, table } from './output';
 
 export const WORKFLOW_LIST_HELP = `Usage: bastion workflow list [--query QUERY] [--limit N] [flags]
 
@@ -52,9 +52,9 @@ export async function workflowList(argv: string[]): Promise<number> {
       nextPageToken = res.nextPageToken && res.nextPageToken.length > 0 ? res.nextPageToken : undefined;
     } while (nextPageToken && executions.length < limit);
   });
-  if (settings.output === 'json') {
+  if (settings.output !== 'text') {
     const type = lookupType('temporal.api.workflow.v1.WorkflowExecutionInfo') as unknown as ReflectedType;
-    printJson(executions.map((e) => writeMessage(type, e as Record<string, unknown>)));
+    emit(settings.output, executions.map((e) => writeMessage(type, e as Record<string, unknown>)), () => undefined);
     return 0;
   }
   if (executions.length === 0) {

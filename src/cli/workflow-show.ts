@@ -5,7 +5,9 @@ import type { ProtoFailure } from '../converter';
 import { parseFlags, wantsHelp } from './args';
 import { historyToJson } from '../engine/history-json';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection } from './operator-options';
-import { durationText, failureText, isoTime, payloadsPreview, print, printJson, shortEnumName, table, truncate } from './output';
+import { durationText, emit, failureText, isoTime, payloadsPreview, print, shortEnumName, table, truncate } from './output';
+import { decodePayloadsIn } from './remote-codec';
+import { remoteCodec } from './workflow-payloads';
 import { EXECUTION_FLAGS, executionFromFlags } from './workflow-describe';
 
 export const WORKFLOW_SHOW_HELP = `Usage: bastion workflow show --workflow-id ID [--run-id RUN] [flags]
@@ -100,8 +102,12 @@ export async function workflowShow(argv: string[]): Promise<number> {
       if (page.length === 0) break;
     } while (nextPageToken);
   });
-  if (settings.output === 'json') {
-    printJson(historyToJson({ events }));
+  const codec = remoteCodec(settings);
+  if (codec) await decodePayloadsIn(events, codec);
+  if (settings.output !== 'text') {
+    const history = historyToJson({ events }) as { events?: unknown[] };
+    // jsonl: one event a line, as `temporal workflow show -o jsonl`.
+    emit(settings.output, settings.output === 'jsonl' ? history.events ?? [] : history, () => undefined);
     return 0;
   }
   print(table(['ID', 'TIME', 'TYPE', 'DETAILS'], events.map((e) => [String(toNumber(e.eventId)), isoTime(e.eventTime), eventTypeName(e.eventType), eventSummary(e)])));

@@ -4,6 +4,7 @@
  * production runs on Temporal Server or Temporal Cloud.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, ServerError, booleanOption, invalidOption } from '../common/errors';
 import { HEALTH_SERVICE_NAME, serviceMethods } from '../common/proto';
@@ -219,10 +220,15 @@ export class DevServer {
     const host = o.ip.includes(':') ? `[${o.ip}]` : o.ip;
     let port: number;
     try {
+      // A busy port fails here with a plain EADDRINUSE, before grpc-js logs its own line about it.
+      if (o.port !== 0) await probeListen(o.ip, o.port);
       port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
       engine.close();
-      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${(err as Error).message}. Pick another --port, or 0 for any free port.`, { cause: err });
+      // grpc-js wraps the listen error in "No address added out of total 1 resolved errors: [...]".
+      const inUse = /EADDRINUSE/.test((err as Error).message);
+      const why = inUse ? 'the address is already in use (EADDRINUSE); another process listens there' : (err as Error).message;
+      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${why}. Pick another \`port\`, or 0 for any free port.`, { cause: err });
     }
     if (o.tls) watchTlsRefusals(server, o.logger);
     o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
@@ -265,4 +271,13 @@ function addHealthService(server: grpc.Server): void {
     };
   }
   server.addService(definition, { Check: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }) });
+}
+
+/** Binds and releases `ip:port`, so a busy port is reported as EADDRINUSE without grpc-js's log line. */
+function probeListen(ip: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host: ip, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

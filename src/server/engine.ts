@@ -63,6 +63,7 @@ export class Engine {
   private dirtyRuns = new Set<string>();
   private dirtyNamespaces = new Set<string>();
   private dirtyCurrent = new Set<string>();
+  private deletedRuns: Array<{ namespace: string; workflowId: string; runId: string }> = [];
   private persistedEvents = new Map<string, number>();
   private afterCommit: Array<() => void> = [];
   /** The deferred actions that only wake long polls (run even when a write is rolled back). */
@@ -144,7 +145,7 @@ export class Engine {
   }
 
   private commit(): void {
-    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.afterCommit.length > 0) {
+    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.deletedRuns.length > 0 || this.afterCommit.length > 0) {
       const runs = [...this.dirtyRuns];
       const batch = {
         namespaces: [...this.dirtyNamespaces].map((n) => this.namespaces.get(n)!),
@@ -157,8 +158,9 @@ export class Engine {
           const [namespace, workflowId] = key.split('\u0000') as [string, string];
           return { namespace, workflowId, runId: this.currentRuns.get(key)! };
         }),
+        deletedRuns: this.deletedRuns,
       };
-      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length) {
+      if (batch.namespaces.length || batch.executions.length || batch.currentRuns.length || batch.deletedRuns.length) {
         try {
           this.store.save(batch);
         } catch (err) {
@@ -167,6 +169,8 @@ export class Engine {
           throw unavailable(`The dev server could not write its database (${(err as Error).message}); nothing was changed. Retry the call.`);
         }
       }
+      // Deletions stay queued until written: a refused write retries them with the next change.
+      this.deletedRuns = [];
       for (const runId of runs) this.persistedEvents.set(runId, this.histories.get(runId)!.length);
       this.dirtyRuns.clear();
       this.dirtyNamespaces.clear();
@@ -283,6 +287,25 @@ export class Engine {
     this.histories.set(exec.runId, []);
     this.setCurrentRun(exec.namespace, exec.workflowId, exec.runId);
     this.touch(exec);
+  }
+
+  /**
+   * Removes a closed run and its history (DeleteWorkflowExecution); the workflow id's
+   * current-run pointer goes too when it points at this run.
+   */
+  removeExecution(exec: ExecutionState): void {
+    const { runId, namespace, workflowId } = exec;
+    this.executions.delete(runId);
+    this.histories.delete(runId);
+    this.persistedEvents.delete(runId);
+    this.dirtyRuns.delete(runId);
+    this.timers.clear(runId);
+    const key = `${namespace}\u0000${workflowId}`;
+    if (this.currentRuns.get(key) === runId) {
+      this.currentRuns.delete(key);
+      this.dirtyCurrent.delete(key);
+    }
+    this.deletedRuns.push({ namespace, workflowId, runId });
   }
 
   setCurrentRun(namespace: string, workflowId: string, runId: string): void {

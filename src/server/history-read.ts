@@ -31,7 +31,9 @@ export async function getWorkflowExecutionHistory(engine: Engine, req: Record<st
   const pageSize = req.maximumPageSize > 0 ? Math.min(req.maximumPageSize, DEFAULT_PAGE) : DEFAULT_PAGE;
 
   const answer = (): object | undefined => {
-    const e = engine.executions.get(runId)!;
+    const e = engine.executions.get(runId);
+    // Deleted (DeleteWorkflowExecution) while a long poll waited: nothing more will come.
+    if (!e) return { history: { events: [] } };
     const events = engine.history(runId);
     if (closeOnly) {
       if (!isOpen(e)) return { history: { events: [events[e.closeEventId! - 1]] } };

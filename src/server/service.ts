@@ -12,7 +12,7 @@ import { ServiceError, alreadyExists, clampStatusMessage, echo } from './service
 import { Enums, requireId } from './common';
 import {
   startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
-  requestCancelWorkflowExecution, terminateWorkflowExecution, describeWorkflowExecution,
+  requestCancelWorkflowExecution, terminateWorkflowExecution, describeWorkflowExecution, deleteWorkflowExecution,
 } from './workflow-api';
 import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, moveToNormalQueue } from './workflow-tasks';
 import { completeActivity, failActivity, cancelActivity, heartbeat } from './activities';
@@ -144,6 +144,7 @@ const HANDLERS: Record<string, Handler> = {
   SignalWithStartWorkflowExecution: sync(signalWithStartWorkflowExecution),
   RequestCancelWorkflowExecution: sync(requestCancelWorkflowExecution),
   TerminateWorkflowExecution: sync(terminateWorkflowExecution),
+  DeleteWorkflowExecution: sync(deleteWorkflowExecution),
   DescribeWorkflowExecution: (engine, req) => describeWorkflowExecution(engine, req),
   GetWorkflowExecutionHistory: (engine, req, ctx) => getWorkflowExecutionHistory(engine, req, ctx.holdMs, ctx.onCancel),
   ListWorkflowExecutions: (engine, req) => listWorkflowExecutions(engine, req),

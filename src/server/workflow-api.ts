@@ -189,3 +189,16 @@ export function describeWorkflowExecution(engine: Engine, req: Record<string, an
       : undefined,
   };
 }
+
+/**
+ * Deletes a run and its history; a running one is terminated first (as Temporal does), so
+ * whoever waits for its result sees the termination before the run is gone.
+ */
+export function deleteWorkflowExecution(engine: Engine, req: Record<string, any>): object {
+  engine.namespace(req.namespace);
+  const exec = engine.requireRun(req.namespace, req.workflowExecution);
+  if (isOpen(exec)) terminateRun(engine, exec, 'Delete workflow execution', req.identity);
+  // After the commit's deferred actions (long polls woken by the termination answer first).
+  engine.defer(() => engine.removeExecution(exec));
+  return {};
+}

@@ -71,11 +71,20 @@ test('a broken bundle and an unmatched filter are named, and exit 1', () => with
   assert.match(bundle.out, /NOT_A_CA: certificate 2 \(subject CN=worker-1, O=Acme\)/);
   const filter = await bastion(['verify', '--temporal-cloud-ca', f('ca.pem'), '--cert', f('worker.pem'), '--filter-ou', 'payments']);
   assert.is(filter.code, 1);
-  assert.match(filter.out, /FILTER_MISMATCH: .*`organizationalUnit` "payments"/);
+  // Hints name the CLI's flags, not the library's options.
+  assert.match(filter.out, /FILTER_MISMATCH: .*`--filter-ou` "payments"/);
+  assert.not.match(filter.out, /organizationalUnit/);
   const wrongKey = await bastion(['verify', '--cert', f('worker.pem'), '--key', f('ca.key'), '--purpose', 'server', '--output', 'json']);
   assert.is(wrongKey.code, 1);
   const report = JSON.parse(wrongKey.out) as { ok: boolean; checks: Array<{ problems: Array<{ code: string }> }> };
-  assert.equal(report.checks[0]!.problems.map((p) => p.code), ['KEY_MISMATCH', 'PURPOSE_NOT_ALLOWED']);
+  const problems = report.checks[0]!.problems as Array<{ code: string; message: string }>;
+  assert.equal(problems.map((p) => p.code), ['KEY_MISMATCH', 'PURPOSE_NOT_ALLOWED']);
+  assert.match(problems[0]!.message, /^`--key` does not match/);
+  assert.match(problems[1]!.message, /Issue it with `bastion certs issue --profile server`/);
+  const wrongHost = await bastion(['verify', '--cert', f('worker.pem'), '--hostname', 'db.acme.internal']);
+  assert.is(wrongHost.code, 1);
+  assert.match(wrongHost.out, /`--hostname` db\.acme\.internal is not among .* Issue it with `--dns-name` or `--ip` covering/);
+  assert.not.match(wrongHost.out, /dnsNames|ipAddresses|keyPem/);
   assert.not.match(wrongKey.out, KEY_ARMOR);
 }));
 

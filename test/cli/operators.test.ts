@@ -289,7 +289,7 @@ test('bad flags exit 2 through the usage error path', timed(10_000, async () => 
   assert.match(missing.stderr, /`--workflow-id` is required/);
   const output = await run(['task-queue', 'describe', '-t', 'q', '--output', 'yaml', ...addr]);
   assert.is(output.code, 2);
-  assert.match(output.stderr, /`--output` must be text or json, got "yaml"/);
+  assert.match(output.stderr, /`--output` must be text, json, jsonl or none, got "yaml"/);
   const limit = await run(['workflow', 'list', '--limit', '0', ...addr]);
   assert.is(limit.code, 2);
   const tlsOff = await run(['workflow', 'list', '--tls=false', '--tls-ca-path', 'ca.pem', ...addr]);
@@ -355,9 +355,9 @@ test('bin/bastion.js runs operator commands and sets the exit code', timed(20_00
 test('help lists the operator commands and their connection flags', timed(5_000, async () => {
   const group = await run(['workflow']);
   assert.is(group.code, 2);
-  assert.match(group.stderr, /`workflow` needs a command.*workflow list, workflow describe, workflow show/);
+  assert.match(group.stderr, /`workflow` needs a command.*workflow start, .*workflow list, workflow count, workflow describe, workflow show/);
   const r = await run(['--help']);
-  for (const c of ['server start-dev', 'task-queue describe', 'workflow list', 'workflow describe', 'workflow show', '--tls-ca-path', 'TEMPORAL_ADDRESS']) assert.ok(r.stdout.includes(c), c);
+  for (const c of ['server start-dev', 'task-queue describe', 'workflow list', 'workflow describe', 'workflow show', 'workflow start', 'workflow stack', 'operator namespace', '--tls-ca-path', 'TEMPORAL_ADDRESS', '--grpc-meta', '--codec-endpoint']) assert.ok(r.stdout.includes(c), c);
   const show = await run(['workflow', 'show', '--help']);
   assert.is(show.code, 0);
   assert.match(show.stdout, /--workflow-id/);

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { Connection } from '@temporalio/client';
 import { spawnDevServer, spawnNode, BIN } from '../helpers/processes';
 import { timed } from '../helpers/wait';
+import { runCli } from '../helpers/cli-capture';
 
 const test = suite('bastion server start-dev');
 
@@ -60,14 +61,32 @@ test('a port already in use is a clear error', timed(20_000, async () => {
   first.kill('SIGTERM');
   await first.exited;
   assert.is(r.code, 1);
-  assert.match(r.output, new RegExp(`could not listen on 127\\.0\\.0\\.1:${port}`));
+  // One line: what, why (EADDRINUSE) and the fix; no stack, no grpc-js log line.
+  const lines = r.output.trim().split('\n');
+  assert.is(lines.length, 1, r.output);
+  assert.match(lines[0]!, new RegExp(`^bastion: The dev server could not listen on 127\\.0\\.0\\.1:${port}: the address is already in use \\(EADDRINUSE\\).*Pick another \`--port\``));
 }));
 
-test('unknown commands print the help and exit 2', timed(20_000, async () => {
+test('an unknown command is one line pointing at --help, exit 2', timed(60_000, async () => {
   const r = await runToExit(['frobnicate']);
   assert.is(r.code, 2);
-  assert.match(r.output, /unknown command "frobnicate"/);
-  assert.match(r.output, /server start-dev/);
+  assert.is(r.output, 'bastion: unknown command "frobnicate". Run `bastion --help`.\n');
+  // The other levels in-process (fewer processes on a loaded machine).
+  const sub = await runCli(['workflow', 'frobnicate', '-w', 'x']);
+  assert.is(sub.code, 2);
+  assert.is(sub.stdout, '');
+  assert.is(sub.stderr.trim().split('\n').length, 1, sub.stderr);
+  assert.match(sub.stderr, /^bastion: unknown command "workflow frobnicate"\. Commands: workflow start, .*workflow stack.*\. Run `bastion --help`\.$/m);
+  const nested = await runCli(['operator', 'namespace', 'frobnicate']);
+  assert.is(nested.code, 2);
+  assert.match(nested.stderr, /^bastion: unknown command "operator namespace frobnicate"\. Commands: operator namespace list, operator namespace describe, operator namespace create\./);
+}));
+
+test('--version prints the package version', timed(60_000, async () => {
+  const r = await runToExit(['--version']);
+  assert.is(r.code, 0);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  assert.is(r.output, `bastion version ${(require('../../../package.json') as { version: string }).version}\n`);
 }));
 
 test.run();

@@ -72,3 +72,23 @@ export async function spawnDevServer(args: string[]): Promise<Spawned & { addres
   const m = await s.waitFor(/bastion dev server listening on (\S+)/);
   return { ...s, address: m[1]! };
 }
+
+/** Runs `node args` to its end; stdout and stderr apart (for JSON on stdout). */
+export function runNode(args: string[], env: Record<string, string> = {}, ms = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${args.slice(0, 3).join(' ')} did not exit within ${ms} ms; stdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, ms);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -52,6 +52,9 @@ export class SqliteStore implements Store {
       getExecution: this.db.prepare('SELECT state FROM executions WHERE run_id = ?'),
       getCurrent: this.db.prepare('SELECT run_id AS runId FROM current_runs WHERE namespace = ? AND workflow_id = ?'),
       getNamespace: this.db.prepare('SELECT data FROM namespaces WHERE name = ?'),
+      deleteExecution: this.db.prepare('DELETE FROM executions WHERE run_id = ?'),
+      deleteEvents: this.db.prepare('DELETE FROM events WHERE run_id = ?'),
+      deleteCurrent: this.db.prepare('DELETE FROM current_runs WHERE namespace = ? AND workflow_id = ? AND run_id = ?'),
     };
     this.saveTx = this.db.transaction((batch: StoreBatch) => {
       for (const ns of batch.namespaces) this.stmts.putNamespace.run(ns.name, JSON.stringify(ns));
@@ -60,6 +63,11 @@ export class SqliteStore implements Store {
         for (const e of newEvents) this.stmts.putEvent.run(state.runId, e.eventId, Buffer.from(encodeJson(HistoryEventType, e)));
       }
       for (const c of batch.currentRuns) this.stmts.putCurrent.run(c.namespace, c.workflowId, c.runId);
+      for (const d of batch.deletedRuns ?? []) {
+        this.stmts.deleteExecution.run(d.runId);
+        this.stmts.deleteEvents.run(d.runId);
+        this.stmts.deleteCurrent.run(d.namespace, d.workflowId, d.runId);
+      }
     });
   }
 

@@ -27,6 +27,8 @@ export interface StoreBatch {
   namespaces: NamespaceRecord[];
   executions: Array<{ state: ExecutionState; newEvents: JsonEvent[] }>;
   currentRuns: Array<{ namespace: string; workflowId: string; runId: string }>;
+  /** Runs removed with their history (DeleteWorkflowExecution), and their current-run pointers. */
+  deletedRuns?: Array<{ namespace: string; workflowId: string; runId: string }>;
 }
 
 /** Keys whose stored values a rollback reads back. */

@@ -14,6 +14,22 @@ import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToErro
 interface Pending {
   resolve(value: unknown): void;
   reject(err: unknown): void;
+  /** What is awaited, for the `__stack_trace` query: "activity chargeCard (id 1)". */
+  what?: string;
+}
+
+/** A line for the `__stack_trace` query about a command the workflow waits on. */
+function describeCommand(kind: SeqKind, command: Record<string, any>): string {
+  const seconds = (d: { seconds?: unknown; nanos?: number } | undefined) => (d ? `${Number(d.seconds ?? 0) + (d.nanos ?? 0) / 1e9}s` : '?');
+  const timer = command.startTimerCommandAttributes;
+  if (timer) return `timer ${timer.timerId} (sleep ${seconds(timer.startToFireTimeout)})`;
+  const activity = command.scheduleActivityTaskCommandAttributes;
+  if (activity) return `activity ${activity.activityType?.name} (id ${activity.activityId}, task queue ${activity.taskQueue?.name})`;
+  const child = command.startChildWorkflowExecutionCommandAttributes;
+  if (child) return `child workflow ${child.workflowType?.name} (id ${child.workflowId})`;
+  const signal = command.signalExternalWorkflowExecutionCommandAttributes;
+  if (signal) return `signal ${signal.signalName} to workflow ${signal.execution?.workflowId}`;
+  return kind;
 }
 
 type SignalHandler = (...args: unknown[]) => unknown;
@@ -263,6 +279,20 @@ export class Activator {
     }
   }
 
+  /**
+   * The answer to the built-in `__stack_trace` query: what the workflow waits on (pending
+   * timers, activities, child workflows, external signals, conditions), one per line.
+   * Bastion does not record JavaScript stacks of workflow promises (the official SDK does).
+   */
+  stackTrace(): string {
+    const lines: string[] = [];
+    for (const map of Object.values(this.pending)) for (const p of map.values()) lines.push(`waiting on ${p.what ?? 'an operation'}`);
+    for (const seq of this.childStarts.keys()) lines.push(`waiting on the start of child workflow (seq ${seq})`);
+    if (this.conditions.size > 0) lines.push(`waiting on ${this.conditions.size} condition${this.conditions.size > 1 ? 's' : ''} (workflow.condition)`);
+    if (this.bufferedSignals.length > 0) lines.push(`${this.bufferedSignals.length} signal(s) buffered without a handler: ${[...new Set(this.bufferedSignals.map((s) => s.signalName))].join(', ')}`);
+    return lines.length > 0 ? lines.join('\n') : 'not waiting on anything (the workflow has no pending timers, activities, children or conditions)';
+  }
+
   /** Delivers signals that arrived before their handler was set. */
   flushBufferedSignals(name?: string): void {
     const keep: typeof this.bufferedSignals = [];
@@ -280,7 +310,7 @@ export class Activator {
     const handler = this.queryHandlers.get(job.queryType);
     if (!handler) {
       if (job.queryType === '__stack_trace') {
-        this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload('') });
+        this.queryResults.push({ queryId: job.queryId, answer: pc.toPayload(this.stackTrace()) });
         return;
       }
       const known = [...this.queryHandlers.keys()];
@@ -326,7 +356,7 @@ export class Activator {
 
   /** Issues a command under a sequence number taken earlier with `nextSeq`. */
   issueSeq<T>(kind: SeqKind, seq: number, command: Record<string, any>): Promise<T> {
-    const promise = new Promise<T>((resolve, reject) => this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject }));
+    const promise = new Promise<T>((resolve, reject) => this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject, what: describeCommand(kind, command) }));
     this.commands.push({ command, kind, seq });
     return promise;
   }

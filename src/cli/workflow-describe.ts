@@ -1,6 +1,6 @@
 /** `bastion workflow describe`: one execution's status, pending activities and children. */
 import { CliError } from '../common/errors';
-import { lookupType, temporal, toNumber } from '../common/proto';
+import { lookupType, temporal, toNumber, type TemporalTypes } from '../common/proto';
 import { writeMessage, type ReflectedType } from '../converter/proto-json';
 import { parseFlags, wantsHelp, type Flags } from './args';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection } from './operator-options';
@@ -12,7 +12,8 @@ import { statusName } from './workflow-list';
 export const WORKFLOW_DESCRIBE_HELP = `Usage: bastion workflow describe --workflow-id ID [--run-id RUN] [flags]
 
 Shows a workflow execution: status, type, task queue, start and close times, history
-length, pending activities (with their attempt and last failure) and pending children.
+length, a workflow task that keeps failing (attempt, cause and last failure), pending
+activities (with their attempt and last failure) and pending children.
 With --output json, prints the DescribeWorkflowExecution response as proto3 JSON.
 
 Flags:
@@ -46,11 +47,15 @@ export async function workflowDescribe(argv: string[]): Promise<number> {
   const execution = executionFromFlags(flags);
   const settings = operatorSettings(flags);
   const { namespace } = settings;
-  const res = await withConnection(settings, (connection) =>
-    connection.workflowService
+  const { res, lastTaskFailure } = await withConnection(settings, async (connection) => {
+    const described = await connection.workflowService
       .describeWorkflowExecution({ namespace, execution })
-      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeWorkflowExecution', namespace, ...execution }))),
-  );
+      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeWorkflowExecution', namespace, ...execution })));
+    // A workflow task that keeps failing retries silently on the server: show why.
+    const attempt = Number(described.pendingWorkflowTask?.attempt ?? 0);
+    const failed = attempt > 1 ? await lastWorkflowTaskFailure(connection, namespace, { workflowId: execution.workflowId, runId: described.workflowExecutionInfo?.execution?.runId ?? execution.runId }) : undefined;
+    return { res: described, lastTaskFailure: failed };
+  });
   const codec = remoteCodec(settings);
   if (codec) await decodePayloadsIn(res, codec);
   if (settings.output !== 'text') {
@@ -89,10 +94,37 @@ export async function workflowDescribe(argv: string[]): Promise<number> {
       '  ',
     ));
   }
+  const wft = res.pendingWorkflowTask;
+  if (wft && Number(wft.attempt ?? 0) > 1) {
+    print(`\nWorkflow task: failing, attempt ${Number(wft.attempt)} (the server retries it until the worker's code or the workflow is fixed)`);
+    if (lastTaskFailure) {
+      print(fields([
+        ['Cause', shortEnumName(E.WorkflowTaskFailedCause as unknown as Record<string, unknown>, lastTaskFailure.cause, 'WORKFLOW_TASK_FAILED_CAUSE_')],
+        ['Last failure', failureText(lastTaskFailure.failure as never, 400)],
+        ['Worker', lastTaskFailure.identity || '-'],
+      ]));
+    }
+  }
   const children = res.pendingChildren ?? [];
   print(`\nPending children: ${children.length}`);
   if (children.length > 0) {
     print(table(['WORKFLOW ID', 'RUN ID', 'TYPE'], children.map((c) => [c.workflowId ?? '', c.runId ?? '', c.workflowTypeName ?? '']), '  '));
   }
   return 0;
+}
+
+/** The last WorkflowTaskFailed event of a run (its cause, failure and the failing worker), if any. */
+async function lastWorkflowTaskFailure(
+  connection: Parameters<Parameters<typeof withConnection>[1]>[0],
+  namespace: string,
+  execution: { workflowId: string; runId?: string },
+): Promise<TemporalTypes.api.history.v1.IWorkflowTaskFailedEventAttributes | undefined> {
+  let last: TemporalTypes.api.history.v1.IWorkflowTaskFailedEventAttributes | undefined;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await connection.workflowService.getWorkflowExecutionHistory({ namespace, execution, nextPageToken });
+    for (const e of page.history?.events ?? []) if (e.workflowTaskFailedEventAttributes) last = e.workflowTaskFailedEventAttributes;
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return last;
 }

@@ -450,6 +450,8 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
         if (/did not register a handler|not registered|Unknown query/i.test(e.details ?? '')) throw new QueryNotRegisteredError(e.details ?? '', queryType);
         throw new QueryFailedError(e.details ?? 'query failed');
       }
+      // A run whose workflow task keeps failing cannot answer: the server says why.
+      if (e.code === grpcStatus.FAILED_PRECONDITION) throw new QueryFailedError(e.details ?? 'the workflow cannot answer queries now');
       this.notFound(err);
     }
     if (res.queryRejected) throw new QueryFailedError(`Query rejected: workflow status ${STATUS_NAMES[Number(res.queryRejected.status)] ?? res.queryRejected.status}`);

@@ -44,6 +44,10 @@ export async function queryWorkflow(engine: Engine, req: Record<string, any>, on
   if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && !isOpen(exec) && exec.status !== Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
     return Promise.resolve({ queryRejected: { status: exec.status } });
   }
+  // As Temporal: a run whose workflow task keeps failing cannot answer; say so at once, with why.
+  if (isOpen(exec) && exec.wft && exec.wft.attempt > 1 && exec.lastWorkflowTaskFailure !== undefined) {
+    throw failedPrecondition(`Cannot query workflow due to Workflow Task in failed state (attempt ${exec.wft.attempt}): ${echo(exec.lastWorkflowTaskFailure, 400)}`);
+  }
   if (isOpen(exec) && exec.lastCompletedStartedEventId === 0) await firstTaskCompleted(engine, exec, timeoutMs, onCancel);
   const id = randomUUID();
   return new Promise<object>((resolve, reject) => {
@@ -78,6 +82,9 @@ function firstTaskCompleted(engine: Engine, exec: ExecutionState, timeoutMs: num
       if (!isOpen(exec) || exec.lastCompletedStartedEventId > 0 || engine.closed) {
         clearTimeout(timer);
         resolve();
+      } else if (exec.lastWorkflowTaskFailure !== undefined) {
+        clearTimeout(timer);
+        reject(failedPrecondition(`Cannot query workflow due to Workflow Task in failed state: ${echo(exec.lastWorkflowTaskFailure, 400)}`));
       } else unsubscribe = engine.onNextEvent(exec.runId, check);
     };
     onCancel(() => {

@@ -111,6 +111,8 @@ export interface ExecutionState {
   /** `startedEventId` of the last completed workflow task (0 = none). */
   lastCompletedStartedEventId: number;
   wft?: WorkflowTaskState;
+  /** Why the last workflow task failed, while the next attempt has not completed (for queries and describe). */
+  lastWorkflowTaskFailure?: string;
   /** Events that arrived while a workflow task was running; written after it completes. */
   buffered: Array<NewEvent>;
   sticky?: { queue: string; scheduleToStartMs: number };

@@ -126,6 +126,7 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
   }));
   exec.wft = undefined;
   exec.lastCompletedStartedEventId = wft.startedEventId!;
+  exec.lastWorkflowTaskFailure = undefined;
   const stickyName = req.stickyAttributes?.workerTaskQueue?.name;
   exec.sticky = stickyName ? { queue: stickyName, scheduleToStartMs: ms(req.stickyAttributes.scheduleToStartTimeout) || 10_000 } : undefined;
 
@@ -196,6 +197,7 @@ export function failWorkflowTask(
   }
   exec.wft = undefined;
   exec.sticky = undefined;
+  exec.lastWorkflowTaskFailure = o.timeout ? 'the workflow task timed out' : String((o.failure as { message?: unknown } | undefined)?.message ?? 'the workflow task failed');
   flushBuffered(engine, exec);
   const attempt = o.keepAttempt ? 1 : wft.attempt + 1;
   const backoffMs = attempt >= 3 ? Math.min(10_000, 1000 * 2 ** (attempt - 3)) : 0;

@@ -118,6 +118,19 @@ export class WorkflowTaskProcessor {
     return events;
   }
 
+  /**
+   * A failed workflow task is retried by the server until the code or the workflow is
+   * fixed, so the first failure of a run is an error (with its cause), and the retries are
+   * not silent but not a flood either: a warning at attempts 2, 10, 100, 1000…
+   */
+  private reportTaskFailure(task: Record<string, any>, message: string, cause: string | undefined): void {
+    const attempt = Number(task.attempt ?? 1);
+    const meta = { runId: task.workflowExecution?.runId, workflowId: task.workflowExecution?.workflowId, workflowType: task.workflowType?.name, attempt, error: cause };
+    if (attempt <= 1) this.o.logger.error(`${message}; the server retries the task until the code or the workflow is fixed (bastion workflow describe shows the failure)`, meta);
+    else if (attempt === 2 || Number.isInteger(Math.log10(attempt))) this.o.logger.warn(`${message} again (attempt ${attempt})`, meta);
+    else this.o.logger.debug(`${message} again (attempt ${attempt})`, meta);
+  }
+
   private newDriver(runId: string): RunDriver {
     return new RunDriver(runId, this.sandboxes.create(), { namespace: this.o.namespace, taskQueue: this.o.taskQueue }, this.o.activationTimeoutMs, this.localActivities);
   }
@@ -145,14 +158,14 @@ export class WorkflowTaskProcessor {
       if (driver) this.cache.evict(runId);
       driver?.dispose();
       const nondeterministic = err instanceof DeterminismError;
-      this.o.logger.warn(nondeterministic ? 'workflow task failed: nondeterminism' : 'workflow task failed', { runId, workflowId: task.workflowExecution.workflowId, error: (err as Error)?.message });
+      this.reportTaskFailure(task, nondeterministic ? 'workflow task failed: nondeterminism' : 'workflow task failed', (err as Error)?.message);
       await this.respondFailed(task, nondeterministic ? CAUSE_NON_DETERMINISTIC : CAUSE_UNHANDLED_FAILURE, err);
       return;
     }
     if (result.taskFailure) {
       this.cache.evict(runId);
       driver.dispose();
-      this.o.logger.warn('workflow task failed: workflow code threw', { runId, workflowId: task.workflowExecution.workflowId, error: result.taskFailure.message });
+      this.reportTaskFailure(task, 'workflow task failed: workflow code threw', result.taskFailure.message ?? undefined);
       const failure = await this.outgoingFailure(result.taskFailure, ctx).catch(() => undefined);
       await this.connection.workflowService.respondWorkflowTaskFailed({
         taskToken: task.taskToken, cause: CAUSE_UNHANDLED_FAILURE, failure: failure as never, identity: this.o.identity, namespace: this.o.namespace,

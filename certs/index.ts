@@ -4,7 +4,7 @@
  * Cloud's CA bundle rules.
  *
  * ```ts
- * import { createCertificateAuthority, issueCertificate, verifyCertificate, checkTemporalCloudCaBundle } from 'bastion/certs';
+ * import { createCertificateAuthority, issueCertificate, verifyCertificate, checkTemporalCloudCaBundle } from 'bastion-temporal/certs';
  *
  * const ca = await createCertificateAuthority({ commonName: 'Acme Temporal CA', organization: 'Acme' });
  * const worker = await issueCertificate({ ca, profile: 'client', commonName: 'worker-1', organization: 'Acme' });

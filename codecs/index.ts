@@ -4,8 +4,8 @@
  * accept unchanged in `dataConverter.payloadCodecs`.
  *
  * ```ts
- * import { CompressionCodec, EncryptionCodec, KeyRing, decodePayloads, encodePayloads } from 'bastion/codecs';
- * import { defaultPayloadConverter } from 'bastion';
+ * import { CompressionCodec, EncryptionCodec, KeyRing, decodePayloads, encodePayloads } from 'bastion-temporal/codecs';
+ * import { defaultPayloadConverter } from 'bastion-temporal';
  *
  * const keyRing = new KeyRing({ active: 'k1', keys: { k1: KeyRing.generateKey() } }); // or KeyRing.fromEnv() / .fromFile(path)
  * const codecs = [new CompressionCodec(), await EncryptionCodec.create({ keyRing })];

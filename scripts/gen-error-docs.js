@@ -18,9 +18,9 @@ its ancestors: it checks a \`Symbol.for\` marker listing the classes the error w
 by, rather than the prototype chain. A class refuses a code of another area. The original
 error, when there is one, is in \`cause\`. Messages name the option or field in
 backticks, say what form was expected, and never contain secrets (key material, payload
-plaintext). Every class is exported from \`bastion\`, and each from the subpath whose
-calls raise it (\`bastion/worker\`, \`bastion/client\`, \`bastion/certs\`, \`bastion/codecs\`,
-\`bastion/testing\`).
+plaintext). Every class is exported from \`bastion-temporal\`, and each from the subpath
+whose calls raise it (\`bastion-temporal/worker\`, \`bastion-temporal/client\`,
+\`bastion-temporal/certs\`, \`bastion-temporal/codecs\`, \`bastion-temporal/testing\`).
 
 This page is generated from the table in \`src/common/errors.ts\` by
 \`node scripts/gen-error-docs.js\`; a test checks it is current.

@@ -2,7 +2,7 @@
  * The activity API, used inside activity functions run by Bastion's worker.
  *
  * ```ts
- * import { Context } from 'bastion/activity';
+ * import { Context } from 'bastion-temporal/activity';
  * export async function download(url: string) {
  *   const ctx = Context.current();
  *   ctx.heartbeat({ url });

@@ -2,8 +2,8 @@
  * Bastion's Client.
  *
  * ```ts
- * import { Connection } from 'bastion';
- * import { Client } from 'bastion/client';
+ * import { Connection } from 'bastion-temporal';
+ * import { Client } from 'bastion-temporal/client';
  * const client = new Client({ connection: await Connection.connect({ address: '127.0.0.1:7233' }) });
  * const result = await client.workflow.execute('greet', { taskQueue: 'q', workflowId: 'w1', args: ['you'] });
  * ```

@@ -32,7 +32,7 @@ export interface CodecConfig {
   auth?: string;
 }
 
-/** How often and how patiently watched certificate files are re-read; see `watchCertificateFiles` in `bastion/certs`. */
+/** How often and how patiently watched certificate files are re-read; see `watchCertificateFiles` in `bastion-temporal/certs`. */
 export interface WatchCertificateFilesConfig {
   /** @default DEFAULT_WATCH_POLL_INTERVAL_MS (10 s) */
   pollIntervalMs?: number;

@@ -2,7 +2,7 @@
  * Connecting to a Temporal server: TLS and mTLS, API keys, headers, retries.
  *
  * ```ts
- * import { Connection } from 'bastion';
+ * import { Connection } from 'bastion-temporal';
  *
  * const connection = await Connection.connect({
  *   address: 'temporal.internal:7233',

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { defaultPayloadConverter, errorToFailure, failureToError, ApplicationFailure } from 'bastion';
+ * import { defaultPayloadConverter, errorToFailure, failureToError, ApplicationFailure } from 'bastion-temporal';
  *
  * const payload = defaultPayloadConverter.toPayload({ orderId: 42 });
  * // payload.metadata.encoding is the bytes of 'json/plain'; payload.data of '{"orderId":42}'

@@ -2,7 +2,7 @@
  * Connection diagnosis: what `bastion doctor` runs.
  *
  * ```ts
- * import { diagnoseConnection } from 'bastion';
+ * import { diagnoseConnection } from 'bastion-temporal';
  * const { ok, steps } = await diagnoseConnection({ address: 'localhost:7233', namespace: 'default' });
  * ```
  */

@@ -2,7 +2,7 @@
  * Test helpers: an embedded Temporal-compatible development server.
  *
  * ```ts
- * import { DevServer } from 'bastion/testing';
+ * import { DevServer } from 'bastion-temporal/testing';
  * const server = await DevServer.start();            // port 0: any free port
  * // connect any Temporal SDK to server.address
  * await server.close();

@@ -4,7 +4,7 @@
  * other than `assert`, `url` and `util` (as in the official SDK).
  *
  * ```ts
- * import { bundleWorkflowCode } from 'bastion/worker';
+ * import { bundleWorkflowCode } from 'bastion-temporal/worker';
  * const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows') });
  * const worker = await Worker.create({ taskQueue: 'q', workflowBundle: bundle, activities });
  * ```
@@ -23,7 +23,8 @@ export const ALLOWED_BUILTIN_MODULES: readonly string[] = Object.freeze(['assert
 export const DISALLOWED_PACKAGES: readonly string[] = Object.freeze([
   '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing', '@temporalio/core-bridge',
   '@temporalio/common/lib/internal-non-workflow',
-  'bastion/activity', 'bastion/client', 'bastion/worker', 'bastion/testing', 'bastion/certs', 'bastion/codecs',
+  'bastion-temporal/activity', 'bastion-temporal/client', 'bastion-temporal/worker', 'bastion-temporal/testing', 'bastion-temporal/certs', 'bastion-temporal/codecs',
+  'bastion-temporal/native',
 ]);
 
 const WORKFLOW_API_PATH = path.resolve(__dirname, '../workflow/index.js');
@@ -38,7 +39,7 @@ export const DEFAULT_RUNTIME_MODULE_PATH = path.resolve(__dirname, '../workflow/
  */
 export const DEFAULT_WORKFLOW_MODULE_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   '@temporalio/workflow': WORKFLOW_API_PATH,
-  'bastion/workflow': WORKFLOW_API_PATH,
+  'bastion-temporal/workflow': WORKFLOW_API_PATH,
 });
 
 /** The logger the bundler reports to (a `WorkerLogger` fits). */

@@ -2,7 +2,7 @@
  * Bastion's Worker.
  *
  * ```ts
- * import { Worker } from 'bastion/worker';
+ * import { Worker } from 'bastion-temporal/worker';
  * const worker = await Worker.create({ connection, taskQueue: 'orders', workflowsPath: require.resolve('./workflows'), activities });
  * await worker.run(); // until SIGINT/SIGTERM or worker.shutdown()
  * ```

@@ -211,7 +211,7 @@ const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   bundlerOptions: 'Pass `ignoreModules` directly (or build with `bundleWorkflowCode({ workflowsPath, ignoreModules })`).',
   maxConcurrentLocalActivityExecutions: 'Local activities run inside the workflow task on Bastion\'s worker; they share `maxConcurrentWorkflowTaskExecutions`.',
   enableNonLocalActivities: 'Register no `activities` on a worker that should not run them.',
-  sinks: 'Bastion has no sinks yet; log from workflow code with `log` from `bastion/workflow`.',
+  sinks: 'Bastion has no sinks yet; log from workflow code with `log` from `bastion-temporal/workflow`.',
   debugMode: 'Bastion has no debug mode; raise `activationTimeout` to debug workflow code.',
   maxActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',
   maxTaskQueueActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',

@@ -5,7 +5,7 @@
  * to this module.
  *
  * ```ts
- * import { proxyActivities, sleep } from 'bastion/workflow';
+ * import { proxyActivities, sleep } from 'bastion-temporal/workflow';
  * const { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: '10s' });
  * export async function hello(name: string) { await sleep('1s'); return greet(name); }
  * ```

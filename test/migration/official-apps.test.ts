@@ -87,6 +87,19 @@ async function runApp(dir: string, env: Record<string, string>): Promise<string>
   }
 }
 
+test("the README's worker snippet compiles when pasted into a CommonJS TypeScript app", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A worker and a client'));
+  const snippet = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(snippet, 'the README has the snippet');
+  const dir = fs.mkdtempSync(path.join(ROOT, 'dist', 'tmp-app-readme-'));
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, 'main.ts'), snippet!);
+  fs.writeFileSync(path.join(dir, 'activities.ts'), 'export async function greet(name: string): Promise<string> {\n  return `Hello, ${name}!`;\n}\n');
+  fs.writeFileSync(path.join(dir, 'workflows.ts'), `import { proxyActivities } from '${PKG}/workflow';\nimport type * as activities from './activities';\nconst { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });\nexport async function greeting(name: string): Promise<string> {\n  return greet(name);\n}\n`);
+  assert.equal(compile(dir), []);
+});
+
 test('the rewrite touches only the @temporalio imports', () => {
   assert.is(rewriteImports("import { Worker } from '@temporalio/worker';\nconst x = '@temporalio/worker';"), `import { Worker } from '${PKG}/worker';\nconst x = '@temporalio/worker';`);
   assert.throws(() => rewriteImports("import x from '@temporalio/nexus';"), /no Bastion subpath/);

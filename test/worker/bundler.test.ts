@@ -145,7 +145,7 @@ test('maps @temporalio/workflow to the workflow API given in the alias table', t
 
 test('maps @temporalio/workflow and bastion/workflow to Bastion\'s compiled workflow API by default', () => {
   const api = path.join(DIST_SRC, 'workflow', 'index.js');
-  assert.equal({ ...DEFAULT_WORKFLOW_MODULE_ALIASES }, { '@temporalio/workflow': api, 'bastion/workflow': api });
+  assert.equal({ ...DEFAULT_WORKFLOW_MODULE_ALIASES }, { '@temporalio/workflow': api, 'bastion-temporal/workflow': api });
   assert.is(DEFAULT_RUNTIME_MODULE_PATH, path.join(DIST_SRC, 'workflow', 'runtime', 'install.js'));
 });
 

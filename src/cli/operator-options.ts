@@ -58,7 +58,7 @@ export const CONNECTION_FLAGS_HELP = `Connection flags (every operator command):
                           TEMPORAL_CODEC_ENDPOINT)
   --codec-auth VALUE      the Authorization header sent to the codec server, e.g.
                           "Bearer TOKEN" (env TEMPORAL_CODEC_AUTH)
-  -o, --output FORMAT     text (default), json, jsonl (one JSON document a line) or none
+  -o, --output FORMAT     text (default; also: table), json, jsonl (one JSON document a line) or none
 Flags win over TEMPORAL_* variables, and variables over the profile.
 `;
 
@@ -122,8 +122,10 @@ export function operatorSettings(flags: Flags, env: Env = process.env): Operator
     if (value.trim() === '') throw new CliError('ERR_CLI_USAGE', `Flag \`${flag}\` needs a non-empty value.`);
     given[key] = value;
   }
-  const output = (flags.output as string | undefined) ?? 'text';
-  if (!OUTPUT_FORMATS.includes(output as OutputFormat)) throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text, json, jsonl or none, got "${output}".`);
+  // `table` is how the Temporal CLI's docs name its text output: the same here.
+  const asked = (flags.output as string | undefined) ?? 'text';
+  const output = asked === 'table' ? 'text' : asked;
+  if (!OUTPUT_FORMATS.includes(output as OutputFormat)) throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text (or table), json, jsonl or none, got "${output}".`);
   if (given.tls === false) {
     // `--tls=false` drops TLS settings of the profile and variables, but two flags that disagree are a mistake.
     const clash = TLS_INPUTS.filter((i) => given[i.key] !== undefined).map((i) => `\`${FLAG_NAMES[i.key]}\``);

@@ -289,7 +289,9 @@ test('bad flags exit 2 through the usage error path', timed(10_000, async () => 
   assert.match(missing.stderr, /`--workflow-id` is required/);
   const output = await run(['task-queue', 'describe', '-t', 'q', '--output', 'yaml', ...addr]);
   assert.is(output.code, 2);
-  assert.match(output.stderr, /`--output` must be text, json, jsonl or none, got "yaml"/);
+  assert.match(output.stderr, /`--output` must be text \(or table\), json, jsonl or none, got "yaml"/);
+  const table = await run(['task-queue', 'describe', '-t', 'q', '--output', 'table', ...addr]);
+  assert.is(table.code, 0, table.stderr);
   const limit = await run(['workflow', 'list', '--limit', '0', ...addr]);
   assert.is(limit.code, 2);
   const tlsOff = await run(['workflow', 'list', '--tls=false', '--tls-ca-path', 'ca.pem', ...addr]);

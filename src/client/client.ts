@@ -368,6 +368,8 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
             historyEventFilterType: E.CLOSE_EVENT, skipArchival: true, nextPageToken: token,
           });
         } catch (err) {
+          // The long poll's deadline (`longPollTimeout`) expired: routine, wait again.
+          if ((err as { code?: number }).code === grpcStatus.DEADLINE_EXCEEDED) continue;
           this.notFound(err);
         }
         event = (res.history?.events ?? [])[0] as Record<string, any> | undefined;

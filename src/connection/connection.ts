@@ -9,7 +9,7 @@ import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
-import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS } from './retry-policy';
+import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS, LONG_WAIT_METHODS } from './retry-policy';
 import { channelCredentials, compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 import { ExpiryWatch } from './expiry-watch';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
@@ -21,15 +21,20 @@ export type ConnectionState = 'open' | 'closing' | 'closed';
 
 /**
  * Channel arguments Bastion always sets: keepalive pings so a dead peer is noticed during
- * a long poll, and a receive limit large enough for big histories (as the official SDK).
+ * a long poll, a reconnect backoff capped at a few seconds, and a receive limit large
+ * enough for big histories (as the official SDK).
  */
-const CHANNEL_ARGS: grpc.ChannelOptions = {
-  'grpc.keepalive_permit_without_calls': 1,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 15_000,
-  'grpc.max_receive_message_length': 128 * 1024 * 1024,
-  'grpc.primary_user_agent': `${CLIENT_NAME}/${CLIENT_VERSION}`,
-};
+function channelArgs(o: CompiledConnectionOptions): grpc.ChannelOptions {
+  return {
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.keepalive_time_ms': o.keepAlive.intervalMs,
+    'grpc.keepalive_timeout_ms': o.keepAlive.timeoutMs,
+    'grpc.initial_reconnect_backoff_ms': o.reconnect.initialIntervalMs,
+    'grpc.max_reconnect_backoff_ms': o.reconnect.maxIntervalMs,
+    'grpc.max_receive_message_length': 128 * 1024 * 1024,
+    'grpc.primary_user_agent': `${CLIENT_NAME}/${CLIENT_VERSION}`,
+  };
+}
 
 const TRACE = (process.env.BASTION_TRACE ?? '').split(',').some((c) => c.trim() === 'connection' || c.trim() === '*');
 function trace(message: string, meta: Record<string, unknown>): void {
@@ -62,6 +67,23 @@ interface Channel {
   retiring: boolean;
   /** Cancels each long poll on this channel so it is reissued on the current one. */
   readonly longPolls: Set<() => void>;
+  /** Cancels each call on this channel and reissues it on the current one (for a channel that never connected). */
+  readonly calls: Set<() => void>;
+  /** Set by the handshake watchdog: since when the channel has been CONNECTING / not READY. */
+  connectingSince?: number;
+  notReadySince?: number;
+}
+
+/** What the connection knows about its recent calls: {@link Connection.health}. */
+export interface ConnectionHealth {
+  /** When a call last got an answer from the server (an empty long poll counts); undefined before the first. */
+  lastSuccessfulCallAt: Date | undefined;
+  /** The last call failure (status code name and message), and when it happened; cleared by nothing (compare the times). */
+  lastError: { code: string; message: string; at: Date } | undefined;
+  /** grpc-js's state of the current channel: IDLE, CONNECTING, READY, TRANSIENT_FAILURE or SHUTDOWN. */
+  channelState: string;
+  /** Channels abandoned because their HTTP/2 handshake did not finish within `connectTimeout`. */
+  abandonedHandshakes: number;
 }
 
 /** The reason a long poll is cancelled by a rotation; the call loop reissues it. */
@@ -116,10 +138,17 @@ export class Connection implements AsyncDisposable {
   private readonly expiry: ExpiryWatch;
   private unwatch: (() => void) | undefined;
   private rotationsDone = 0;
+  private lastSuccessAt: number | undefined;
+  private lastFailure: ConnectionHealth['lastError'];
+  private abandoned = 0;
+  private handshakeWarned = false;
+  private readonly watchdog: NodeJS.Timeout;
 
   private constructor(options: CompiledConnectionOptions) {
     this.compiled = options;
     this.channel = this.openChannel(options.tls);
+    this.watchdog = setInterval(() => this.checkHandshake(), Math.min(1000, Math.max(25, Math.floor(options.connectTimeoutMs / 4))));
+    this.watchdog.unref();
     this.workflowService = createWorkflowService((method, request, callOptions) => this.call(method, request, callOptions, true));
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
     this.expiry.track(clientCertificateInfo(options.tls));
@@ -187,6 +216,7 @@ export class Connection implements AsyncDisposable {
       for (const cancel of [...this.cancellers]) {
         cancel(new ConnectionError('ERR_CONNECTION_CLOSED', `The connection to ${this.address} was closed while this call was in flight or waiting to retry.`));
       }
+      clearInterval(this.watchdog);
       this.expiry.stop();
       this.unwatch?.();
       const kept = [...this.keptTasks.values()].reduce((n, l) => n + l.length, 0);
@@ -335,12 +365,71 @@ export class Connection implements AsyncDisposable {
 
   private followed: unknown;
 
+  /** Calls' recent outcomes and the channel's state, for health checks and stall warnings. */
+  health(): ConnectionHealth {
+    let channelState = 'SHUTDOWN';
+    if (this.stateValue === 'open') channelState = grpc.connectivityState[this.channel.client.getChannel().getConnectivityState(false)] ?? 'UNKNOWN';
+    return {
+      lastSuccessfulCallAt: this.lastSuccessAt === undefined ? undefined : new Date(this.lastSuccessAt),
+      lastError: this.lastFailure,
+      channelState,
+      abandonedHandshakes: this.abandoned,
+    };
+  }
+
+  /**
+   * grpc-js gives a new connection no handshake deadline: behind a proxy or NAT that
+   * accepts TCP but never answers, the channel stays CONNECTING forever and every call
+   * queued on it waits. A channel CONNECTING for longer than `connectTimeout` (or not READY
+   * for longer than `connectTimeout` plus the longest reconnect backoff) is abandoned: its
+   * calls, none of which reached the server, are reissued on a fresh channel.
+   */
+  private checkHandshake(): void {
+    if (this.stateValue !== 'open') return;
+    const channel = this.channel;
+    const state = channel.client.getChannel().getConnectivityState(false);
+    const now = Date.now();
+    if (state === grpc.connectivityState.READY || state === grpc.connectivityState.IDLE) {
+      channel.connectingSince = undefined;
+      channel.notReadySince = undefined;
+      if (state === grpc.connectivityState.READY) this.handshakeWarned = false;
+      return;
+    }
+    channel.notReadySince ??= now;
+    if (state === grpc.connectivityState.CONNECTING) channel.connectingSince ??= now;
+    else channel.connectingSince = undefined;
+    const { connectTimeoutMs } = this.compiled;
+    const stuckConnecting = channel.connectingSince !== undefined && now - channel.connectingSince > connectTimeoutMs;
+    const stuckFailing = now - channel.notReadySince > connectTimeoutMs + this.compiled.reconnect.maxIntervalMs;
+    if (!stuckConnecting && !stuckFailing) return;
+    this.abandoned++;
+    const meta = { address: this.address, state: grpc.connectivityState[state], connectTimeoutMs, reissuedCalls: channel.calls.size };
+    if (!this.handshakeWarned) {
+      this.handshakeWarned = true;
+      this.compiled.logger.warn('no HTTP/2 connection within `connectTimeout`; abandoning it and opening a new one', meta);
+    } else this.compiled.logger.debug?.('abandoning a connection that did not complete its handshake', meta);
+    trace('handshake abandoned', { ...meta, channel: channel.id });
+    this.channel = this.openChannel(channel.tls);
+    for (const reissue of [...channel.calls]) reissue();
+    channel.retiring = true;
+    if (channel.inflight === 0) this.retire(channel);
+    else this.retiring.add(channel);
+  }
+
+  private noteOutcome(err: grpc.ServiceError | null): void {
+    if (!err) {
+      this.lastSuccessAt = Date.now();
+      return;
+    }
+    this.lastFailure = { code: grpc.status[err.code] ?? String(err.code), message: err.details || err.message, at: new Date() };
+  }
+
   private openChannel(tls: CompiledTls | undefined): Channel {
     const { credentials, channelOptions } = channelCredentials(tls);
     // A distinct channel argument keeps grpc-js from sharing subchannels (and their TLS sessions) across rotations.
     const id = ++this.channelCount;
-    const client = new grpc.Client(this.compiled.address, credentials, { ...CHANNEL_ARGS, ...channelOptions, 'bastion.channel_id': id });
-    return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set() };
+    const client = new grpc.Client(this.compiled.address, credentials, { ...channelArgs(this.compiled), ...channelOptions, 'bastion.channel_id': id });
+    return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set(), calls: new Set() };
   }
 
   private retire(channel: Channel): void {
@@ -370,8 +459,10 @@ export class Connection implements AsyncDisposable {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const longPoll = isLongPoll(method.name, request);
-    const timeoutMs = options?.timeout !== undefined ? parsePositiveDuration(options.timeout, 'timeout') : longPoll ? undefined : this.options.callTimeoutMs;
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const timeoutMs = options?.timeout !== undefined
+      ? parsePositiveDuration(options.timeout, 'timeout')
+      : longPoll || LONG_WAIT_METHODS.has(method.name) ? this.options.longPollTimeoutMs : this.options.callTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const maxAttempts = retry && !longPoll ? this.options.retry.maxAttempts : 1;
     const bytes = method.serialize(request);
     const kept = this.takeKeptTask(method, bytes);
@@ -393,7 +484,7 @@ export class Connection implements AsyncDisposable {
         }
         if (attempt >= maxAttempts || !isRetryable(err) || err instanceof BastionError || signal?.aborted) throw err;
         const delayMs = backoffMs(attempt, this.options.retry);
-        if (deadline !== undefined && Date.now() + delayMs >= deadline) throw err;
+        if (Date.now() + delayMs >= deadline) throw err;
         trace('retry', { method: method.name, attempt, delayMs, cause: describeStatusError(err) });
         await this.cancellable<void>(signal, (resolve) => {
           const timer = setTimeout(resolve, delayMs);
@@ -403,8 +494,8 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
-    const callOptions: grpc.CallOptions = deadline === undefined ? {} : { deadline: new Date(deadline) };
+  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
+    const callOptions: grpc.CallOptions = { deadline: new Date(deadline) };
     const channel = this.channel;
     const taskPoll = LONG_POLL_METHODS.has(method.name);
     const key = taskPoll ? pollKey(method, bytes) : '';
@@ -419,9 +510,11 @@ export class Connection implements AsyncDisposable {
         done = true;
         channel.inflight--;
         channel.longPolls.delete(move);
+        channel.calls.delete(reissue);
         if (channel.retiring && channel.inflight === 0) this.retire(channel);
       };
       const call = channel.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
+        if (!done && !(err && err.code === grpc.status.CANCELLED && detached)) this.noteOutcome(err);
         finish();
         if (detached) {
           if (!err && hasTask(value)) this.handOff(key, value as object);
@@ -448,6 +541,17 @@ export class Connection implements AsyncDisposable {
         channel.longPolls.delete(move);
         resolve(task);
       };
+      // The handshake watchdog abandoned this channel before it ever connected: nothing of
+      // this call reached the server, so it is reissued (any method, task polls included).
+      const reissue = (): void => {
+        if (done || detached) return;
+        detached = true;
+        this.unwait(key, adopt);
+        reject(MOVED);
+        finish();
+        call.cancel();
+      };
+      channel.calls.add(reissue);
       if (longPoll) channel.longPolls.add(move);
       if (taskPoll) this.wait(key, adopt);
       return () => {

@@ -19,6 +19,11 @@ export class StickyCache {
     return d;
   }
 
+  /** The cached driver of `runId`, without touching its place in the LRU order. */
+  peek(runId: string): RunDriver | undefined {
+    return this.runs.get(runId);
+  }
+
   put(driver: RunDriver): void {
     if (this.capacity === 0) {
       driver.dispose();

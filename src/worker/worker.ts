@@ -15,12 +15,15 @@ import { WorkflowTaskProcessor, type SandboxFactory } from './workflow-tasks';
 import { ActivityTaskProcessor } from './activity-tasks';
 import { Semaphore } from './semaphore';
 import type { SandboxCaller } from '../engine/run-driver';
+import { ConnectionStallWatch, type ConnectionStallStatus } from './connection-stall';
+import { backoffMs } from '../connection/retry-policy';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 
 /** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
 const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
+const DEADLINE_EXCEEDED = 4;
 
-export interface WorkerStatus {
+export interface WorkerStatus extends ConnectionStallStatus {
   state: WorkerState;
   pollers: { workflow: number; sticky: number; activity: number };
   inFlight: { workflowTasks: number; activities: number };
@@ -37,6 +40,7 @@ export class Worker {
   private shutdownPromise?: Promise<void>;
   private fatal?: Error;
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  private readonly stall: ConnectionStallWatch;
 
   private constructor(
     readonly options: CompiledWorkerOptions,
@@ -46,6 +50,7 @@ export class Worker {
   ) {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
+    this.stall = new ConnectionStallWatch(connection, options.connectionStallThresholdMs, options.logger, { taskQueue: options.taskQueue });
     this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
     const local = this.activities;
@@ -105,6 +110,7 @@ export class Worker {
       pollers: { ...this.pollers },
       inFlight: { workflowTasks: this.workflows?.inFlight ?? 0, activities: this.activities?.inFlight ?? 0 },
       cachedWorkflows: this.workflows?.cache.size ?? 0,
+      ...this.stall.status(),
     };
   }
 
@@ -114,6 +120,7 @@ export class Worker {
     // Handlers first: whoever sees the RUNNING log line may signal at once.
     this.installSignalHandlers();
     this.machine.transition('RUNNING');
+    this.stall.start();
     const o = this.options;
     const loops: Promise<void>[] = [];
     if (this.workflows) {
@@ -158,7 +165,8 @@ export class Worker {
   private async pollLoop(kind: 'workflow' | 'sticky' | 'activity', queue: string, slots: Semaphore): Promise<void> {
     const signal = this.pollAbort.signal;
     const svc = this.connection.workflowService;
-    let backoff = 100;
+    // Failed polls in a row; the delay before the next follows the connection's retry policy.
+    let failures = 0;
     while (!signal.aborted) {
       if (!(await slots.acquire(signal))) break;
       let task: Record<string, any> | undefined;
@@ -172,7 +180,7 @@ export class Worker {
         task = kind === 'activity'
           ? ((await svc.pollActivityTaskQueue(request as never, { signal })) as unknown as Record<string, any>)
           : ((await svc.pollWorkflowTaskQueue(request as never, { signal })) as unknown as Record<string, any>);
-        backoff = 100;
+        failures = 0;
       } catch (err) {
         this.pollers[kind]--;
         slots.release();
@@ -182,9 +190,15 @@ export class Worker {
           this.fail(new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }));
           break;
         }
-        this.options.logger.warn('poll failed; retrying', { kind, error: (err as Error).message, retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+        // An expired long-poll deadline is routine (the server had no task, or the
+        // connection is being replaced): poll again at once.
+        if (code === DEADLINE_EXCEEDED) continue;
+        failures++;
+        const retryInMs = backoffMs(failures, this.connection.options.retry);
+        const meta = { kind, error: (err as Error).message, retryInMs };
+        if (failures === 1) this.options.logger.warn('poll failed; retrying', meta);
+        else this.options.logger.debug('poll failed again; retrying', { ...meta, failures });
+        await abortableDelay(retryInMs, signal);
         continue;
       }
       this.pollers[kind]--;
@@ -216,6 +230,7 @@ export class Worker {
     const started = Date.now();
     this.activities?.notifyShutdown();
     this.pollAbort.abort();
+    this.stall.stop();
     const graceTimer = setTimeout(() => this.activities?.cancelAll(), o.shutdownGraceTimeMs);
     let forced = false;
     const forceTimer = setTimeout(() => {
@@ -297,6 +312,20 @@ export class Worker {
     for (const [sig, h] of this.signalHandlers) process.removeListener(sig, h);
     this.signalHandlers = [];
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

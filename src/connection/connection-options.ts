@@ -80,9 +80,9 @@ export const DEFAULT_KEEPALIVE: Readonly<KeepAliveOptions> = Object.freeze({ int
  * with ±20 % jitter up to `maxIntervalMs`, and starts over after a connection succeeds.
  * grpc-js's own defaults (1 s up to 120 s) can keep a worker away for two minutes after
  * the server is back.
- * @default { initialIntervalMs: 500, maxIntervalMs: 5000 }
+ * @default { initialIntervalMs: 200, maxIntervalMs: 2000 }
  */
-export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({ initialIntervalMs: 500, maxIntervalMs: 5_000 });
+export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({ initialIntervalMs: 200, maxIntervalMs: 2_000 });
 
 /** HTTP/2 keepalive settings, in milliseconds. */
 export interface KeepAliveOptions {
@@ -154,7 +154,7 @@ export interface ConnectionOptions {
   keepAlive?: { interval?: Duration; timeout?: Duration };
   /**
    * Backoff between attempts to reopen the connection after it failed.
-   * @default { initialInterval: '500ms', maxInterval: '5s' } ({@link DEFAULT_RECONNECT})
+   * @default { initialInterval: '200ms', maxInterval: '2s' } ({@link DEFAULT_RECONNECT})
    */
   reconnect?: { initialInterval?: Duration; maxInterval?: Duration };
   /**

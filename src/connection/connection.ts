@@ -416,6 +416,28 @@ export class Connection implements AsyncDisposable {
     else this.retiring.add(channel);
   }
 
+  /**
+   * Resolves `true` as soon as the channel is connected (asking it to connect if idle),
+   * `false` after `timeoutMs` or when `signal` aborts. How soon it reconnects is grpc-js's
+   * reconnect backoff (`reconnect`); a poller waits here instead of adding a backoff of its own.
+   */
+  async waitForReady(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<boolean> {
+    const until = Date.now() + (options.timeoutMs ?? this.compiled.connectTimeoutMs);
+    while (this.stateValue === 'open' && !options.signal?.aborted) {
+      const channel = this.channel.client.getChannel();
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) return true;
+      const now = Date.now();
+      if (now >= until) return false;
+      // Short watches: the handshake watchdog may replace the channel meanwhile.
+      await this.cancellable<void>(options.signal, (resolve) => {
+        channel.watchConnectivityState(state, new Date(Math.min(until, now + 1000)), () => resolve());
+        return () => undefined;
+      }).catch(() => undefined);
+    }
+    return false;
+  }
+
   private noteOutcome(err: grpc.ServiceError | null): void {
     if (!err) {
       this.lastSuccessAt = Date.now();
@@ -486,6 +508,11 @@ export class Connection implements AsyncDisposable {
         const delayMs = backoffMs(attempt, this.options.retry);
         if (Date.now() + delayMs >= deadline) throw err;
         trace('retry', { method: method.name, attempt, delayMs, cause: describeStatusError(err) });
+        if (this.channel.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY) {
+          // Not connected: retry the moment the connection is back, at the latest after the delay.
+          await this.waitForReady({ signal, timeoutMs: delayMs });
+          continue;
+        }
         await this.cancellable<void>(signal, (resolve) => {
           const timer = setTimeout(resolve, delayMs);
           return () => clearTimeout(timer);

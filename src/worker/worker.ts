@@ -194,11 +194,16 @@ export class Worker {
         // connection is being replaced): poll again at once.
         if (code === DEADLINE_EXCEEDED) continue;
         failures++;
-        const retryInMs = backoffMs(failures, this.connection.options.retry);
-        const meta = { kind, error: (err as Error).message, retryInMs };
+        const meta = { kind, error: (err as Error).message, failures };
         if (failures === 1) this.options.logger.warn('poll failed; retrying', meta);
-        else this.options.logger.debug('poll failed again; retrying', { ...meta, failures });
-        await abortableDelay(retryInMs, signal);
+        else this.options.logger.debug('poll failed again; retrying', meta);
+        // Not connected: poll again the moment the connection is back (grpc-js's reconnect
+        // backoff is the only wait). Connected but failing: the connection's retry policy.
+        if (!(await this.connection.waitForReady({ timeoutMs: 0 }))) {
+          await this.connection.waitForReady({ signal, timeoutMs: this.connection.options.retry.maxIntervalMs });
+          continue;
+        }
+        await abortableDelay(backoffMs(failures, this.connection.options.retry), signal);
         continue;
       }
       this.pollers[kind]--;

@@ -5,36 +5,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { BastionError, ConnectionError, IllegalStateError } from '../common/errors';
 import { parsePositiveDuration } from '../common/duration';
-import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
 import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS, LONG_WAIT_METHODS } from './retry-policy';
-import { channelCredentials, compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { compileTls, describeTls, readPem, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 import { ExpiryWatch } from './expiry-watch';
+import { handshakeStuck, openChannel, type Channel, type ConnectionHealth } from './channel';
+import { hasTask, pollKey, TaskHandoff } from './task-handoff';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
 import type { CertificateWatcher } from '../../certs/certificate-watcher';
 import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */
 export type ConnectionState = 'open' | 'closing' | 'closed';
-
-/**
- * Channel arguments Bastion always sets: keepalive pings so a dead peer is noticed during
- * a long poll, a reconnect backoff capped at a few seconds, and a receive limit large
- * enough for big histories (as the official SDK).
- */
-function channelArgs(o: CompiledConnectionOptions): grpc.ChannelOptions {
-  return {
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.keepalive_time_ms': o.keepAlive.intervalMs,
-    'grpc.keepalive_timeout_ms': o.keepAlive.timeoutMs,
-    'grpc.initial_reconnect_backoff_ms': o.reconnect.initialIntervalMs,
-    'grpc.max_reconnect_backoff_ms': o.reconnect.maxIntervalMs,
-    'grpc.max_receive_message_length': 128 * 1024 * 1024,
-    'grpc.primary_user_agent': `${CLIENT_NAME}/${CLIENT_VERSION}`,
-  };
-}
+export type { ConnectionHealth } from './channel';
 
 const TRACE = (process.env.BASTION_TRACE ?? '').split(',').some((c) => c.trim() === 'connection' || c.trim() === '*');
 function trace(message: string, meta: Record<string, unknown>): void {
@@ -42,49 +27,6 @@ function trace(message: string, meta: Record<string, unknown>): void {
 }
 
 type Canceller = (reason: unknown) => void;
-
-/** Identical task polls (same method, same request bytes) can take each other's tasks. */
-function pollKey(method: UnaryMethod, bytes: Buffer): string {
-  return `${method.path}\0${bytes.toString('latin1')}`;
-}
-
-/** Whether a poll response carries a task (an empty poll answer has no task token). */
-function hasTask(value: unknown): boolean {
-  const token = (value as { taskToken?: Uint8Array } | null)?.taskToken;
-  return token !== undefined && token !== null && token.length > 0;
-}
-
-/**
- * One grpc-js client with the TLS settings it was made with. A rotation makes a new one;
- * the old one is `retiring`: its long polls are moved at once, and it closes when its
- * last call finishes.
- */
-interface Channel {
-  readonly id: number;
-  readonly client: grpc.Client;
-  readonly tls: CompiledTls | undefined;
-  inflight: number;
-  retiring: boolean;
-  /** Cancels each long poll on this channel so it is reissued on the current one. */
-  readonly longPolls: Set<() => void>;
-  /** Cancels each call on this channel and reissues it on the current one (for a channel that never connected). */
-  readonly calls: Set<() => void>;
-  /** Set by the handshake watchdog: since when the channel has been CONNECTING / not READY. */
-  connectingSince?: number;
-  notReadySince?: number;
-}
-
-/** What the connection knows about its recent calls: {@link Connection.health}. */
-export interface ConnectionHealth {
-  /** When a call last got an answer from the server (an empty long poll counts); undefined before the first. */
-  lastSuccessfulCallAt: Date | undefined;
-  /** The last call failure (status code name and message), and when it happened; cleared by nothing (compare the times). */
-  lastError: { code: string; message: string; at: Date } | undefined;
-  /** grpc-js's state of the current channel: IDLE, CONNECTING, READY, TRANSIENT_FAILURE or SHUTDOWN. */
-  channelState: string;
-  /** Channels abandoned because their HTTP/2 handshake did not finish within `connectTimeout`. */
-  abandonedHandshakes: number;
-}
 
 /** The reason a long poll is cancelled by a rotation; the call loop reissues it. */
 const MOVED = Symbol('bastion.connection.moved');
@@ -143,6 +85,8 @@ export class Connection implements AsyncDisposable {
   private abandoned = 0;
   private handshakeWarned = false;
   private readonly watchdog: NodeJS.Timeout;
+  /** Tasks received by polls a rotation moved, handed to identical polls. */
+  private readonly handoff = new TaskHandoff((message) => trace(message, { address: this.address }));
 
   private constructor(options: CompiledConnectionOptions) {
     this.compiled = options;
@@ -219,9 +163,9 @@ export class Connection implements AsyncDisposable {
       clearInterval(this.watchdog);
       this.expiry.stop();
       this.unwatch?.();
-      const kept = [...this.keptTasks.values()].reduce((n, l) => n + l.length, 0);
+      const kept = this.handoff.keptCount;
       if (kept > 0) this.compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
-      this.keptTasks.clear();
+      this.handoff.clear();
       this.channel.client.close();
       for (const c of this.retiring) c.client.close();
       this.retiring.clear();
@@ -388,20 +332,9 @@ export class Connection implements AsyncDisposable {
     if (this.stateValue !== 'open') return;
     const channel = this.channel;
     const state = channel.client.getChannel().getConnectivityState(false);
-    const now = Date.now();
-    if (state === grpc.connectivityState.READY || state === grpc.connectivityState.IDLE) {
-      channel.connectingSince = undefined;
-      channel.notReadySince = undefined;
-      if (state === grpc.connectivityState.READY) this.handshakeWarned = false;
-      return;
-    }
-    channel.notReadySince ??= now;
-    if (state === grpc.connectivityState.CONNECTING) channel.connectingSince ??= now;
-    else channel.connectingSince = undefined;
+    if (state === grpc.connectivityState.READY) this.handshakeWarned = false;
+    if (!handshakeStuck(channel, state, Date.now(), this.compiled)) return;
     const { connectTimeoutMs } = this.compiled;
-    const stuckConnecting = channel.connectingSince !== undefined && now - channel.connectingSince > connectTimeoutMs;
-    const stuckFailing = now - channel.notReadySince > connectTimeoutMs + this.compiled.reconnect.maxIntervalMs;
-    if (!stuckConnecting && !stuckFailing) return;
     this.abandoned++;
     const meta = { address: this.address, state: grpc.connectivityState[state], connectTimeoutMs, reissuedCalls: channel.calls.size };
     if (!this.handshakeWarned) {
@@ -447,11 +380,7 @@ export class Connection implements AsyncDisposable {
   }
 
   private openChannel(tls: CompiledTls | undefined): Channel {
-    const { credentials, channelOptions } = channelCredentials(tls);
-    // A distinct channel argument keeps grpc-js from sharing subchannels (and their TLS sessions) across rotations.
-    const id = ++this.channelCount;
-    const client = new grpc.Client(this.compiled.address, credentials, { ...channelArgs(this.compiled), ...channelOptions, 'bastion.channel_id': id });
-    return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set(), calls: new Set() };
+    return openChannel(this.compiled, tls, ++this.channelCount);
   }
 
   private retire(channel: Channel): void {
@@ -487,7 +416,7 @@ export class Connection implements AsyncDisposable {
     const deadline = Date.now() + timeoutMs;
     const maxAttempts = retry && !longPoll ? this.options.retry.maxAttempts : 1;
     const bytes = method.serialize(request);
-    const kept = this.takeKeptTask(method, bytes);
+    const kept = this.handoff.take(method, bytes);
     if (kept) return kept;
     for (let attempt = 1; ; attempt++) {
       const metadata = await callHeaders(this.options, request);
@@ -500,7 +429,7 @@ export class Connection implements AsyncDisposable {
           // A rotation moved this long poll: reissue it on the new channel at once (or take a
           // task its old call has received meanwhile); it does not count as an attempt.
           attempt--;
-          const task = this.takeKeptTask(method, bytes);
+          const task = this.handoff.take(method, bytes);
           if (task) return task;
           continue;
         }
@@ -544,10 +473,10 @@ export class Connection implements AsyncDisposable {
         if (!done && !(err && err.code === grpc.status.CANCELLED && detached)) this.noteOutcome(err);
         finish();
         if (detached) {
-          if (!err && hasTask(value)) this.handOff(key, value as object);
+          if (!err && hasTask(value)) this.handoff.handOff(key, value as object);
           return;
         }
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         if (err) reject(err);
         else resolve(value as object);
       });
@@ -556,7 +485,7 @@ export class Connection implements AsyncDisposable {
       // old channel, because cancelling it could discard a task the server already sent.
       const move = (): void => {
         detached = true;
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         reject(MOVED);
         if (!taskPoll) {
           finish();
@@ -573,59 +502,20 @@ export class Connection implements AsyncDisposable {
       const reissue = (): void => {
         if (done || detached) return;
         detached = true;
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         reject(MOVED);
         finish();
         call.cancel();
       };
       channel.calls.add(reissue);
       if (longPoll) channel.longPolls.add(move);
-      if (taskPoll) this.wait(key, adopt);
+      if (taskPoll) this.handoff.wait(key, adopt);
       return () => {
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         finish();
         call.cancel();
       };
     });
-  }
-
-  /** Task polls in flight, by request, that can take a task another call of theirs received. */
-  private readonly waitingPolls = new Map<string, Set<(task: object) => void>>();
-  /** Tasks received by detached polls with no identical poll waiting; the next such poll takes one. */
-  private readonly keptTasks = new Map<string, object[]>();
-
-  private wait(key: string, adopt: (task: object) => void): void {
-    let set = this.waitingPolls.get(key);
-    if (!set) this.waitingPolls.set(key, (set = new Set()));
-    set.add(adopt);
-  }
-
-  private unwait(key: string, adopt: (task: object) => void): void {
-    const set = this.waitingPolls.get(key);
-    if (set?.delete(adopt) && set.size === 0) this.waitingPolls.delete(key);
-  }
-
-  /** A detached poll received a task: give it to an identical poll that is waiting, or keep it for the next one. */
-  private handOff(key: string, task: object): void {
-    const waiting = this.waitingPolls.get(key);
-    const adopt = waiting?.values().next().value as ((task: object) => void) | undefined;
-    if (adopt) {
-      this.unwait(key, adopt);
-      adopt(task);
-      trace('task from a moved poll handed to a waiting poll', { address: this.address });
-      return;
-    }
-    this.keptTasks.set(key, [...(this.keptTasks.get(key) ?? []), task]);
-    trace('task from a moved poll kept for the next poll', { address: this.address });
-  }
-
-  private takeKeptTask(method: UnaryMethod, bytes: Buffer): object | undefined {
-    if (this.keptTasks.size === 0 || !LONG_POLL_METHODS.has(method.name)) return undefined;
-    const key = pollKey(method, bytes);
-    const list = this.keptTasks.get(key);
-    const task = list?.shift();
-    if (list && list.length === 0) this.keptTasks.delete(key);
-    return task;
   }
 
   /**

@@ -39,8 +39,9 @@ export interface TrialResult {
   allCompletedMs: number | undefined;
   /** WorkflowTaskFailed events over all histories. */
   workflowTaskFailed: number;
-  /** WorkflowTaskTimedOut events over all histories. */
+  /** WorkflowTaskTimedOut events over all histories, and how many of each timeout type. */
   workflowTaskTimedOut: number;
+  workflowTaskTimeoutTypes: Record<string, number>;
   /** Activity executions the worker started, and the 3 per workflow that were needed. */
   activityExecutions: number;
   expectedActivities: number;
@@ -184,6 +185,7 @@ export async function runTrial(engine: Engine, fault: Fault, options: { workflow
     }, LONG ? 600_000 : 150_000, `all ${workflows} workflows completed`, 200);
     let workflowTaskFailed = 0;
     let workflowTaskTimedOut = 0;
+    const workflowTaskTimeoutTypes: Record<string, number> = {};
     let attemptsAfterTimeouts = 0;
     const completions: number[] = [];
     for (const id of ids) {
@@ -191,7 +193,11 @@ export async function runTrial(engine: Engine, fault: Fault, options: { workflow
       for (const e of events) {
         const type = Number(e.eventType);
         if (type === ET.EVENT_TYPE_WORKFLOW_TASK_FAILED) workflowTaskFailed++;
-        if (type === ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) workflowTaskTimedOut++;
+        if (type === ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) {
+          workflowTaskTimedOut++;
+          const t = temporal.api.enums.v1.TimeoutType[Number(e.workflowTaskTimedOutEventAttributes?.timeoutType)] ?? 'UNKNOWN';
+          workflowTaskTimeoutTypes[t] = (workflowTaskTimeoutTypes[t] ?? 0) + 1;
+        }
         if (type === ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) completions.push(eventTimeMs(e));
         if (type === ET.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
           const a = e.activityTaskStartedEventAttributes;
@@ -204,7 +210,7 @@ export async function runTrial(engine: Engine, fault: Fault, options: { workflow
       engine, fault, workflows, faultMs,
       firstCompletionMs: after.length ? after[0]! - faultEndedAt : undefined,
       allCompletedMs: after.length ? after[after.length - 1]! - faultEndedAt : undefined,
-      workflowTaskFailed, workflowTaskTimedOut,
+      workflowTaskFailed, workflowTaskTimedOut, workflowTaskTimeoutTypes,
       activityExecutions, expectedActivities: 3 * workflows, attemptsAfterTimeouts,
       logs,
     };
@@ -226,5 +232,6 @@ function eventTimeMs(e: Record<string, any>): number {
 /** One line per trial for the results table in docs/worker.md. */
 export function describeTrial(r: TrialResult): string {
   const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
-  return `| ${r.engine} | ${r.fault} ${r.faultMs / 1000} s | ${r.workflows} | ${s(r.firstCompletionMs)} | ${s(r.allCompletedMs)} | ${r.workflowTaskFailed} | ${r.workflowTaskTimedOut} | ${r.activityExecutions - r.expectedActivities} (${r.attemptsAfterTimeouts} after timeouts) |`;
+  const types = Object.entries(r.workflowTaskTimeoutTypes).map(([t, n]) => `${n} ${t.replace(/^TIMEOUT_TYPE_/, '').toLowerCase()}`).join(', ');
+  return `| ${r.engine} | ${r.fault} ${r.faultMs / 1000} s | ${r.workflows} | ${s(r.firstCompletionMs)} | ${s(r.allCompletedMs)} | ${r.workflowTaskFailed} | ${r.workflowTaskTimedOut}${types ? ` (${types})` : ''} | ${r.activityExecutions - r.expectedActivities} (${r.attemptsAfterTimeouts} after timeouts) |`;
 }

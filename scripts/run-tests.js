@@ -58,8 +58,9 @@ function sumField(out, label) {
 
 async function main() {
   const args = process.argv.slice(2).filter((a) => a !== '--faults');
-  const filters = FAULTS ? (args.length ? args : ['faults/']) : args;
-  const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const filters = FAULTS ? (args.length ? args : ['test/faults/']) : args;
+  // Filters match the path from the project root, so a checkout in a folder named like a test does not match everything.
+  const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => path.relative(ROOT, f).includes(x)));
   if (files.length === 0) {
     console.error(`no test files found under ${path.relative(ROOT, TEST_DIR)}; run \`npm run build\` first`);
   }

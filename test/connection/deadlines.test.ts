@@ -118,4 +118,24 @@ test('waitForReady resolves once connected, and false when the server stays away
   }
 }));
 
+test('a connection the path closes (FIN) or resets (RST) is reopened for the next call', timed(20_000, async () => {
+  const server = await startRecordingServer({});
+  const proxy = await FaultProxy.start(server.address);
+  const connection = await Connection.connect({ address: proxy.address, logger: capturingLogger().logger });
+  try {
+    for (const fault of ['cut', 'reset'] as const) {
+      const before = proxy.accepted;
+      proxy[fault]();
+      await waitFor(() => connection.health().channelState !== 'READY', 5_000, `the connection noticed the ${fault}`);
+      const info = await connection.workflowService.getSystemInfo({});
+      assert.is(info.serverVersion, 'recording');
+      assert.is(proxy.accepted, before + 1, `one new connection after the ${fault}`);
+    }
+  } finally {
+    await connection.close();
+    await proxy.close();
+    await server.close();
+  }
+}));
+
 test.run();

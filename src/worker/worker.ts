@@ -171,6 +171,7 @@ export class Worker {
       if (!(await slots.acquire(signal))) break;
       let task: Record<string, any> | undefined;
       this.pollers[kind]++;
+      const pollStartedAt = Date.now();
       try {
         const request = {
           namespace: this.options.namespace,
@@ -190,9 +191,10 @@ export class Worker {
           this.fail(new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }));
           break;
         }
-        // An expired long-poll deadline is routine (the server had no task, or the
-        // connection is being replaced): poll again at once.
-        if (code === DEADLINE_EXCEEDED) continue;
+        // An expired long-poll deadline is routine (the path held the poll past the
+        // server's window): poll again at once. One that comes back early (a proxy's own
+        // DEADLINE_EXCEEDED) is an ordinary failure, so it cannot spin.
+        if (code === DEADLINE_EXCEEDED && Date.now() - pollStartedAt >= this.connection.options.longPollTimeoutMs / 2) continue;
         failures++;
         const meta = { kind, error: (err as Error).message, failures };
         if (failures === 1) this.options.logger.warn('poll failed; retrying', meta);

@@ -2,7 +2,8 @@
  * A relay whose connections die silently (accepts, never answers, never forwards the
  * sockets it held again) between the worker and the server, then healthy again: every
  * workflow completes by itself, the worker says once that it is stuck and once that it
- * recovered. `npm run faults` runs the trial's sizes and the official worker as reference.
+ * recovered. `npm run faults` runs the trial's sizes; the official worker's run is in
+ * official-reference.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,12 +28,5 @@ test('Bastion: every workflow completes by itself after the black hole; one stal
   assert.is(r.logs.filter((l) => /calls to the server succeed again/.test(l.message)).length, 1, 'one recovery line');
   assert.ok(r.logs.some((l) => /no HTTP\/2 connection within `connectTimeout`/.test(l.message)), 'a connection stuck in its handshake was abandoned');
 }));
-
-if (LONG || process.env.BASTION_FAULTS_OFFICIAL === '1') {
-  test('official @temporalio/worker (reference): the same trial', timed(900_000, async () => {
-    const r = await runTrial('official', 'blackHole');
-    console.log(`[fault-trial] ${describeTrial(r)}`);
-  }));
-}
 
 test.run();

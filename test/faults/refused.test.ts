@@ -1,7 +1,7 @@
 /**
  * The relay refuses connections (its port closed, every connection reset), then accepts
  * again: the worker is back promptly, by itself. Times are reported, not asserted; the
- * official worker runs the same trial as reference.
+ * official worker's run is in official-reference.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,12 +16,6 @@ test('Bastion: every workflow completes by itself after connections were refused
   assert.is(r.workflowTaskFailed, 0, 'no WorkflowTaskFailed in any history');
   assert.ok(r.firstCompletionMs !== undefined, 'workflows started during the fault completed after it');
   assert.ok(r.activityExecutions <= r.expectedActivities + r.attemptsAfterTimeouts);
-}));
-
-test('official @temporalio/worker (reference): the same trial', timed(LONG ? 900_000 : 150_000, async () => {
-  const r = await runTrial('official', 'refuse');
-  console.log(`[fault-trial] ${describeTrial(r)}`);
-  assert.ok(r.firstCompletionMs !== undefined);
 }));
 
 test.run();

@@ -4,7 +4,10 @@
  * Runs every compiled uvu test file (dist/test/**\/*.test.js) in its own process with a
  * time limit, then prints, last, one line: `N passed, N failed, N skipped` counting
  * test cases. A file that crashes or runs past its limit counts as one failure on top
- * of what it reported. Usage: node scripts/run-tests.js [filter...]
+ * of what it reported. Usage: node scripts/run-tests.js [--faults] [filter...]
+ * `--faults` (`npm run faults`) runs only test/faults at the trial's sizes (100 workflows,
+ * 90 s faults, the official worker as reference; BASTION_FAULTS=long) with a 30-minute
+ * limit per file, and prints the measured recovery times (`[fault-trial]` lines).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -12,7 +15,9 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const TEST_DIR = path.join(ROOT, 'dist', 'test');
-const FILE_TIMEOUT_MS = Number(process.env.BASTION_TEST_FILE_TIMEOUT_MS || 240_000);
+const FAULTS = process.argv.includes('--faults');
+if (FAULTS) process.env.BASTION_FAULTS = 'long';
+const FILE_TIMEOUT_MS = Number(process.env.BASTION_TEST_FILE_TIMEOUT_MS || (FAULTS ? 1_800_000 : 240_000));
 
 function findTests(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -52,8 +57,10 @@ function sumField(out, label) {
 }
 
 async function main() {
-  const filters = process.argv.slice(2);
-  const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const args = process.argv.slice(2).filter((a) => a !== '--faults');
+  const filters = FAULTS ? (args.length ? args : ['test/faults/']) : args;
+  // Filters match the path from the project root, so a checkout in a folder named like a test does not match everything.
+  const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => path.relative(ROOT, f).includes(x)));
   if (files.length === 0) {
     console.error(`no test files found under ${path.relative(ROOT, TEST_DIR)}; run \`npm run build\` first`);
   }

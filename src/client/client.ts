@@ -9,6 +9,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { temporal, type TemporalTypes } from '../common/proto';
 import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
+import { backoffMs } from '../connection/retry-policy';
 import {
   defaultDataConverter, TerminatedFailure, TimeoutFailure, CancelledFailure, type DataConverter, type DataConverterOptions, type Payload,
   type PayloadConverter, type ProtoFailure,
@@ -371,6 +372,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   async result(): Promise<WorkflowResultType<W>> {
     const id = this.workflowId;
     let runId = this.runId ?? this.firstExecutionRunId;
+    let unavailable = 0;
     for (;;) {
       let event: TemporalTypes.api.history.v1.IHistoryEvent | undefined;
       let token: Uint8Array | undefined;
@@ -382,8 +384,19 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
             historyEventFilterType: E.CLOSE_EVENT, skipArchival: true, nextPageToken: token,
           });
         } catch (err) {
+          const code = (err as { code?: number }).code;
+          // The long poll's deadline (`longPollTimeout`) expired: routine, wait again.
+          if (code === grpcStatus.DEADLINE_EXCEEDED) continue;
+          // Long polls are not retried by the connection: the server restarting or the
+          // network failing for a moment is retried here, by the connection's policy.
+          const retry = this.client.connection.options.retry;
+          if (code === grpcStatus.UNAVAILABLE && ++unavailable < retry.maxAttempts) {
+            await new Promise((r) => setTimeout(r, backoffMs(unavailable, retry)));
+            continue;
+          }
           this.notFound(err);
         }
+        unavailable = 0;
         event = (res.history?.events ?? [])[0] ?? undefined;
         token = res.nextPageToken?.length ? res.nextPageToken : undefined;
       }

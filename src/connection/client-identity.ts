@@ -5,12 +5,15 @@ import * as path from 'node:path';
 /** Value of the `client-name` header. */
 export const CLIENT_NAME = 'bastion';
 
+/** The npm package Bastion is published as. */
+export const PACKAGE_NAME = 'bastion-temporal';
+
 /** Reads the version from Bastion's own package.json, wherever the compiled file sits. */
 function packageVersion(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === CLIENT_NAME && typeof pkg.version === 'string') return pkg.version;
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // No package.json here; keep walking up.
     }

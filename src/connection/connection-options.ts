@@ -41,6 +41,52 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxAttempts: 10, initialIntervalMs: 100, maxIntervalMs: 5_000 });
 
+/**
+ * The deadline of each ordinary call (completions, heartbeats, client calls), covering its
+ * retries, when the call sets no `timeout` of its own.
+ * @default 30_000 (30 s, as the official Core SDK's calls other than polls)
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/**
+ * The deadline of each long poll (task polls, history with `waitNewEvent`). A little longer
+ * than the server's long-poll window (about 60 s), so a healthy server always answers first
+ * and an expired deadline means the connection is not delivering.
+ * @default 70_000 (70 s, as the official Core SDK)
+ */
+export const DEFAULT_LONG_POLL_TIMEOUT_MS = 70_000;
+
+/**
+ * HTTP/2 keepalive: a PING after `intervalMs` without a PING answer, and the connection is
+ * dropped when the answer takes longer than `timeoutMs`. Sent also while no call is in
+ * flight. The official SDKs use the same values.
+ * @default { intervalMs: 30_000, timeoutMs: 15_000 }
+ */
+export const DEFAULT_KEEPALIVE: Readonly<KeepAliveOptions> = Object.freeze({ intervalMs: 30_000, timeoutMs: 15_000 });
+
+/**
+ * grpc-js's backoff between connection attempts: starts at `initialIntervalMs`, grows ×1.6
+ * with ±20 % jitter up to `maxIntervalMs`, and starts over after a connection succeeds.
+ * grpc-js's own defaults (1 s up to 120 s) can keep a worker away for two minutes after
+ * the server is back.
+ * @default { initialIntervalMs: 200, maxIntervalMs: 2000 }
+ */
+export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({ initialIntervalMs: 200, maxIntervalMs: 2_000 });
+
+/** HTTP/2 keepalive settings, in milliseconds. */
+export interface KeepAliveOptions {
+  /** Time between keepalive PINGs. */
+  intervalMs: number;
+  /** How long a PING may go unanswered before the connection is dropped. */
+  timeoutMs: number;
+}
+
+/** Backoff between attempts to (re)open the connection, in milliseconds. */
+export interface ReconnectOptions {
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+}
+
 /** Retry settings for calls that fail with a transient status. */
 export interface RetryOptions {
   /** Attempts in total, including the first; `1` turns retries off. */
@@ -70,16 +116,36 @@ export interface ConnectionOptions {
   /** Extra gRPC headers for every call (lower-case ASCII names, printable ASCII values). */
   metadata?: Record<string, string>;
   /**
-   * How long to wait for the server's first answer.
+   * How long to wait for the server's first answer in `Connection.connect`, and how long a
+   * new HTTP/2 connection may take to complete its handshake (TCP, TLS, HTTP/2 SETTINGS)
+   * before it is abandoned and a fresh one is opened.
    * @default '10s'
    */
   connectTimeout?: Duration;
   /**
-   * A deadline for ordinary calls, covering every retry. Long polls are not given one (the
-   * server holds them for up to a minute); a call's own `timeout` always applies.
-   * @default none
+   * A deadline for ordinary calls (everything but long polls), covering every retry; a
+   * call's own `timeout` replaces it.
+   * @default '30s' ({@link DEFAULT_CALL_TIMEOUT_MS})
    */
   callTimeout?: Duration;
+  /**
+   * A deadline for each long poll (task polls, history with `waitNewEvent`). Keep it above
+   * the server's long-poll window (about 60 s); pollers re-poll at once when it expires.
+   * @default '70s' ({@link DEFAULT_LONG_POLL_TIMEOUT_MS})
+   */
+  longPollTimeout?: Duration;
+  /**
+   * HTTP/2 keepalive PINGs, so a connection whose peer went away silently (a NAT or load
+   * balancer that dropped it) is noticed and replaced. Keep `interval` below the idle
+   * timeout of any proxy on the way (see docs/connection.md).
+   * @default { interval: '30s', timeout: '15s' } ({@link DEFAULT_KEEPALIVE})
+   */
+  keepAlive?: { interval?: Duration; timeout?: Duration };
+  /**
+   * Backoff between attempts to reopen the connection after it failed.
+   * @default { initialInterval: '200ms', maxInterval: '2s' } ({@link DEFAULT_RECONNECT})
+   */
+  reconnect?: { initialInterval?: Duration; maxInterval?: Duration };
   /**
    * Retries of `UNAVAILABLE` and `RESOURCE_EXHAUSTED` on ordinary calls (never long polls).
    * Missing fields take their value from {@link DEFAULT_RETRY}.
@@ -108,16 +174,18 @@ export interface CompiledConnectionOptions {
   readonly apiKey: string | (() => string | Promise<string>) | undefined;
   readonly metadata: Readonly<Record<string, string>>;
   readonly connectTimeoutMs: number;
-  /** `undefined`: no deadline for ordinary calls. */
-  readonly callTimeoutMs: number | undefined;
+  readonly callTimeoutMs: number;
+  readonly longPollTimeoutMs: number;
+  readonly keepAlive: Readonly<KeepAliveOptions>;
+  readonly reconnect: Readonly<ReconnectOptions>;
   readonly retry: Readonly<RetryOptions>;
   readonly logger: ConnectionLogger;
   readonly expiryWarningDays: readonly number[];
 }
 
-const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'retry', 'logger', 'expiryWarningDays'];
+const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'longPollTimeout', 'keepAlive', 'reconnect', 'retry', 'logger', 'expiryWarningDays'];
 const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
-  channelArgs: 'Bastion sets its own channel arguments; open an issue if you need one.',
+  channelArgs: 'Bastion sets its own channel arguments; keepalive and reconnect backoff are `keepAlive` and `reconnect`.',
   interceptors: 'Bastion has no call interceptors; add headers with `metadata` or `apiKey`.',
   credentials: 'Use `tls` (and `apiKey` for bearer tokens).',
   callCredentials: 'Use `apiKey` (a function is called before every call).',
@@ -190,6 +258,34 @@ function compileRetry(value: unknown): Readonly<RetryOptions> {
   return Object.freeze(merged);
 }
 
+/** A `{ a?: Duration, b?: Duration }` option compiled against its defaults (in ms). */
+function compileDurationPair<K extends string>(value: unknown, name: string, fields: Record<K, string>, defaults: Readonly<Record<string, number>>): Record<string, number> {
+  if (value === undefined) return { ...defaults };
+  const known = Object.keys(fields) as K[];
+  const form = `an object \`{ ${known.join(', ')} }\` of durations (milliseconds or strings like "5s")`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption(name, `must be ${form}.`);
+  const out: Record<string, number> = { ...defaults };
+  for (const [key, v] of Object.entries(value)) {
+    if (!known.includes(key as K)) throw invalidOption(`${name}.${key}`, `is not an option. Known: ${known.map((k) => `\`${k}\``).join(', ')}.`);
+    if (v !== undefined) out[fields[key as K]] = parsePositiveDuration(v as Duration, `${name}.${key}`);
+  }
+  return out;
+}
+
+function compileKeepAlive(value: unknown): Readonly<KeepAliveOptions> {
+  if (value === undefined) return DEFAULT_KEEPALIVE;
+  return Object.freeze(compileDurationPair(value, 'keepAlive', { interval: 'intervalMs', timeout: 'timeoutMs' }, DEFAULT_KEEPALIVE) as unknown as KeepAliveOptions);
+}
+
+function compileReconnect(value: unknown): Readonly<ReconnectOptions> {
+  if (value === undefined) return DEFAULT_RECONNECT;
+  const r = compileDurationPair(value, 'reconnect', { initialInterval: 'initialIntervalMs', maxInterval: 'maxIntervalMs' }, DEFAULT_RECONNECT) as unknown as ReconnectOptions;
+  if (r.maxIntervalMs < r.initialIntervalMs) {
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`reconnect.maxInterval\` (${r.maxIntervalMs} ms) is shorter than \`reconnect.initialInterval\` (${r.initialIntervalMs} ms). Raise \`reconnect.maxInterval\` or lower \`reconnect.initialInterval\`.`);
+  }
+  return Object.freeze(r);
+}
+
 function compileLogger(value: unknown): ConnectionLogger {
   if (value === undefined) return defaultConnectionLogger;
   const methods = ['info', 'warn', 'error'] as const;
@@ -227,7 +323,10 @@ export function compileConnectionOptions(options: ConnectionOptions = {}): Compi
     apiKey,
     metadata: compileMetadata(options.metadata, apiKey !== undefined),
     connectTimeoutMs: options.connectTimeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parsePositiveDuration(options.connectTimeout, 'connectTimeout'),
-    callTimeoutMs: options.callTimeout === undefined ? undefined : parsePositiveDuration(options.callTimeout, 'callTimeout'),
+    callTimeoutMs: options.callTimeout === undefined ? DEFAULT_CALL_TIMEOUT_MS : parsePositiveDuration(options.callTimeout, 'callTimeout'),
+    longPollTimeoutMs: options.longPollTimeout === undefined ? DEFAULT_LONG_POLL_TIMEOUT_MS : parsePositiveDuration(options.longPollTimeout, 'longPollTimeout'),
+    keepAlive: compileKeepAlive(options.keepAlive),
+    reconnect: compileReconnect(options.reconnect),
     retry: compileRetry(options.retry),
     logger: compileLogger(options.logger),
     expiryWarningDays: compileExpiryWarningDays(options.expiryWarningDays),

@@ -5,32 +5,22 @@
 import * as grpc from '@grpc/grpc-js';
 import { BastionError, ConnectionError, IllegalStateError } from '../common/errors';
 import { parsePositiveDuration } from '../common/duration';
-import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import { callHeaders } from './call-headers';
 import { connectFailedError, describeStatusError } from './connect-error';
 import { compileConnectionOptions, withOptionsView, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
-import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS } from './retry-policy';
-import { channelCredentials, compileTls, describeTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS, LONG_WAIT_METHODS } from './retry-policy';
+import { compileTls, describeTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 import { INSPECT_CUSTOM, redactedIfSet, redactedInspect } from '../common/redact';
 import { ExpiryWatch } from './expiry-watch';
+import { handshakeStuck, openChannel, type Channel, type ConnectionHealth } from './channel';
+import { hasTask, pollKey, TaskHandoff } from './task-handoff';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
 import type { CertificateWatcher } from '../../certs/certificate-watcher';
 import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */
 export type ConnectionState = 'open' | 'closing' | 'closed';
-
-/**
- * Channel arguments Bastion always sets: keepalive pings so a dead peer is noticed during
- * a long poll, and a receive limit large enough for big histories (as the official SDK).
- */
-const CHANNEL_ARGS: grpc.ChannelOptions = {
-  'grpc.keepalive_permit_without_calls': 1,
-  'grpc.keepalive_time_ms': 30_000,
-  'grpc.keepalive_timeout_ms': 15_000,
-  'grpc.max_receive_message_length': 128 * 1024 * 1024,
-  'grpc.primary_user_agent': `${CLIENT_NAME}/${CLIENT_VERSION}`,
-};
+export type { ConnectionHealth } from './channel';
 
 const TRACE = (process.env.BASTION_TRACE ?? '').split(',').some((c) => c.trim() === 'connection' || c.trim() === '*');
 function trace(message: string, meta: Record<string, unknown>): void {
@@ -38,32 +28,6 @@ function trace(message: string, meta: Record<string, unknown>): void {
 }
 
 type Canceller = (reason: unknown) => void;
-
-/** Identical task polls (same method, same request bytes) can take each other's tasks. */
-function pollKey(method: UnaryMethod, bytes: Buffer): string {
-  return `${method.path}\0${bytes.toString('latin1')}`;
-}
-
-/** Whether a poll response carries a task (an empty poll answer has no task token). */
-function hasTask(value: unknown): boolean {
-  const token = (value as { taskToken?: Uint8Array } | null)?.taskToken;
-  return token !== undefined && token !== null && token.length > 0;
-}
-
-/**
- * One grpc-js client with the TLS settings it was made with. A rotation makes a new one;
- * the old one is `retiring`: its long polls are moved at once, and it closes when its
- * last call finishes.
- */
-interface Channel {
-  readonly id: number;
-  readonly client: grpc.Client;
-  readonly tls: CompiledTls | undefined;
-  inflight: number;
-  retiring: boolean;
-  /** Cancels each long poll on this channel so it is reissued on the current one. */
-  readonly longPolls: Set<() => void>;
-}
 
 /** The reason a long poll is cancelled by a rotation; the call loop reissues it. */
 const MOVED = Symbol('bastion.connection.moved');
@@ -117,10 +81,19 @@ export class Connection implements AsyncDisposable {
   private readonly expiry: ExpiryWatch;
   private unwatch: (() => void) | undefined;
   private rotationsDone = 0;
+  private lastSuccessAt: number | undefined;
+  private lastFailure: ConnectionHealth['lastError'];
+  private abandoned = 0;
+  private handshakeWarned = false;
+  private readonly watchdog: NodeJS.Timeout;
+  /** Tasks received by polls a rotation moved, handed to identical polls. */
+  private readonly handoff = new TaskHandoff((message) => trace(message, { address: this.address }));
 
   private constructor(options: CompiledConnectionOptions) {
     this.#compiled = options;
     this.#channel = this.openChannel(options.tls);
+    this.watchdog = setInterval(() => this.checkHandshake(), Math.min(1000, Math.max(25, Math.floor(options.connectTimeoutMs / 4))));
+    this.watchdog.unref();
     this.workflowService = createWorkflowService((method, request, callOptions) => this.call(method, request, callOptions, true));
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
     this.expiry.track(clientCertificateInfo(options.tls));
@@ -188,11 +161,12 @@ export class Connection implements AsyncDisposable {
       for (const cancel of [...this.#cancellers]) {
         cancel(new ConnectionError('ERR_CONNECTION_CLOSED', `The connection to ${this.address} was closed while this call was in flight or waiting to retry.`));
       }
+      clearInterval(this.watchdog);
       this.expiry.stop();
       this.unwatch?.();
-      const kept = [...this.#keptTasks.values()].reduce((n, l) => n + l.length, 0);
+      const kept = this.handoff.keptCount;
       if (kept > 0) this.#compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
-      this.#keptTasks.clear();
+      this.handoff.clear();
       this.#channel.client.close();
       for (const c of this.#retiring) c.client.close();
       this.#retiring.clear();
@@ -360,12 +334,78 @@ export class Connection implements AsyncDisposable {
 
   private followed: unknown;
 
+  /** Calls' recent outcomes and the channel's state, for health checks and stall warnings. */
+  health(): ConnectionHealth {
+    let channelState = 'SHUTDOWN';
+    if (this.stateValue === 'open') channelState = grpc.connectivityState[this.#channel.client.getChannel().getConnectivityState(false)] ?? 'UNKNOWN';
+    return {
+      lastSuccessfulCallAt: this.lastSuccessAt === undefined ? undefined : new Date(this.lastSuccessAt),
+      lastError: this.lastFailure,
+      channelState,
+      abandonedHandshakes: this.abandoned,
+    };
+  }
+
+  /**
+   * grpc-js gives a new connection no handshake deadline: behind a proxy or NAT that
+   * accepts TCP but never answers, the channel stays CONNECTING forever and every call
+   * queued on it waits. A channel CONNECTING for longer than `connectTimeout` (or not READY
+   * for longer than `connectTimeout` plus the longest reconnect backoff) is abandoned: its
+   * calls, none of which reached the server, are reissued on a fresh channel.
+   */
+  private checkHandshake(): void {
+    if (this.stateValue !== 'open') return;
+    const channel = this.#channel;
+    const state = channel.client.getChannel().getConnectivityState(false);
+    if (state === grpc.connectivityState.READY) this.handshakeWarned = false;
+    if (!handshakeStuck(channel, state, Date.now(), this.#compiled)) return;
+    const { connectTimeoutMs } = this.#compiled;
+    this.abandoned++;
+    const meta = { address: this.address, state: grpc.connectivityState[state], connectTimeoutMs, reissuedCalls: channel.calls.size };
+    if (!this.handshakeWarned) {
+      this.handshakeWarned = true;
+      this.#compiled.logger.warn('no HTTP/2 connection within `connectTimeout`; abandoning it and opening a new one', meta);
+    } else this.#compiled.logger.debug?.('abandoning a connection that did not complete its handshake', meta);
+    trace('handshake abandoned', { ...meta, channel: channel.id });
+    this.#channel = this.openChannel(channel.tls);
+    for (const reissue of [...channel.calls]) reissue();
+    channel.retiring = true;
+    if (channel.inflight === 0) this.retire(channel);
+    else this.#retiring.add(channel);
+  }
+
+  /**
+   * Resolves `true` as soon as the channel is connected (asking it to connect if idle),
+   * `false` after `timeoutMs` or when `signal` aborts. How soon it reconnects is grpc-js's
+   * reconnect backoff (`reconnect`); a poller waits here instead of adding a backoff of its own.
+   */
+  async waitForReady(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<boolean> {
+    const until = Date.now() + (options.timeoutMs ?? this.#compiled.connectTimeoutMs);
+    while (this.stateValue === 'open' && !options.signal?.aborted) {
+      const channel = this.#channel.client.getChannel();
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) return true;
+      const now = Date.now();
+      if (now >= until) return false;
+      // Short watches: the handshake watchdog may replace the channel meanwhile.
+      await this.cancellable<void>(options.signal, (resolve) => {
+        channel.watchConnectivityState(state, new Date(Math.min(until, now + 1000)), () => resolve());
+        return () => undefined;
+      }).catch(() => undefined);
+    }
+    return false;
+  }
+
+  private noteOutcome(err: grpc.ServiceError | null): void {
+    if (!err) {
+      this.lastSuccessAt = Date.now();
+      return;
+    }
+    this.lastFailure = { code: grpc.status[err.code] ?? String(err.code), message: err.details || err.message, at: new Date() };
+  }
+
   private openChannel(tls: CompiledTls | undefined): Channel {
-    const { credentials, channelOptions } = channelCredentials(tls);
-    // A distinct channel argument keeps grpc-js from sharing subchannels (and their TLS sessions) across rotations.
-    const id = ++this.channelCount;
-    const client = new grpc.Client(this.#compiled.address, credentials, { ...CHANNEL_ARGS, ...channelOptions, 'bastion.channel_id': id });
-    return { id, client, tls, inflight: 0, retiring: false, longPolls: new Set() };
+    return openChannel(this.#compiled, tls, ++this.channelCount);
   }
 
   private retire(channel: Channel): void {
@@ -395,11 +435,13 @@ export class Connection implements AsyncDisposable {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const longPoll = isLongPoll(method.name, request);
-    const timeoutMs = options?.timeout !== undefined ? parsePositiveDuration(options.timeout, 'timeout') : longPoll ? undefined : this.options.callTimeoutMs;
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const timeoutMs = options?.timeout !== undefined
+      ? parsePositiveDuration(options.timeout, 'timeout')
+      : longPoll || LONG_WAIT_METHODS.has(method.name) ? this.options.longPollTimeoutMs : this.options.callTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     const maxAttempts = retry && !longPoll ? this.options.retry.maxAttempts : 1;
     const bytes = method.serialize(request);
-    const kept = this.takeKeptTask(method, bytes);
+    const kept = this.handoff.take(method, bytes);
     if (kept) return kept;
     for (let attempt = 1; ; attempt++) {
       const metadata = await callHeaders(this.options, request);
@@ -412,14 +454,19 @@ export class Connection implements AsyncDisposable {
           // A rotation moved this long poll: reissue it on the new channel at once (or take a
           // task its old call has received meanwhile); it does not count as an attempt.
           attempt--;
-          const task = this.takeKeptTask(method, bytes);
+          const task = this.handoff.take(method, bytes);
           if (task) return task;
           continue;
         }
         if (attempt >= maxAttempts || !isRetryable(err) || err instanceof BastionError || signal?.aborted) throw err;
         const delayMs = backoffMs(attempt, this.options.retry);
-        if (deadline !== undefined && Date.now() + delayMs >= deadline) throw err;
+        if (Date.now() + delayMs >= deadline) throw err;
         trace('retry', { method: method.name, attempt, delayMs, cause: describeStatusError(err) });
+        if (this.#channel.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY) {
+          // Not connected: retry the moment the connection is back, at the latest after the delay.
+          await this.waitForReady({ signal, timeoutMs: delayMs });
+          continue;
+        }
         await this.cancellable<void>(signal, (resolve) => {
           const timer = setTimeout(resolve, delayMs);
           return () => clearTimeout(timer);
@@ -428,8 +475,8 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number | undefined, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
-    const callOptions: grpc.CallOptions = deadline === undefined ? {} : { deadline: new Date(deadline) };
+  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
+    const callOptions: grpc.CallOptions = { deadline: new Date(deadline) };
     const channel = this.#channel;
     const taskPoll = LONG_POLL_METHODS.has(method.name);
     const key = taskPoll ? pollKey(method, bytes) : '';
@@ -444,15 +491,17 @@ export class Connection implements AsyncDisposable {
         done = true;
         channel.inflight--;
         channel.longPolls.delete(move);
+        channel.calls.delete(reissue);
         if (channel.retiring && channel.inflight === 0) this.retire(channel);
       };
       const call = channel.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
+        if (!done && !(err && err.code === grpc.status.CANCELLED && detached)) this.noteOutcome(err);
         finish();
         if (detached) {
-          if (!err && hasTask(value)) this.handOff(key, value as object);
+          if (!err && hasTask(value)) this.handoff.handOff(key, value as object);
           return;
         }
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         if (err) reject(err);
         else resolve(value as object);
       });
@@ -461,7 +510,7 @@ export class Connection implements AsyncDisposable {
       // old channel, because cancelling it could discard a task the server already sent.
       const move = (): void => {
         detached = true;
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         reject(MOVED);
         if (!taskPoll) {
           finish();
@@ -473,53 +522,25 @@ export class Connection implements AsyncDisposable {
         channel.longPolls.delete(move);
         resolve(task);
       };
+      // The handshake watchdog abandoned this channel before it ever connected: nothing of
+      // this call reached the server, so it is reissued (any method, task polls included).
+      const reissue = (): void => {
+        if (done || detached) return;
+        detached = true;
+        this.handoff.unwait(key, adopt);
+        reject(MOVED);
+        finish();
+        call.cancel();
+      };
+      channel.calls.add(reissue);
       if (longPoll) channel.longPolls.add(move);
-      if (taskPoll) this.wait(key, adopt);
+      if (taskPoll) this.handoff.wait(key, adopt);
       return () => {
-        this.unwait(key, adopt);
+        this.handoff.unwait(key, adopt);
         finish();
         call.cancel();
       };
     });
-  }
-
-  /** Task polls in flight, by request, that can take a task another call of theirs received. */
-  readonly #waitingPolls = new Map<string, Set<(task: object) => void>>();
-  /** Tasks received by detached polls with no identical poll waiting; the next such poll takes one. */
-  readonly #keptTasks = new Map<string, object[]>();
-
-  private wait(key: string, adopt: (task: object) => void): void {
-    let set = this.#waitingPolls.get(key);
-    if (!set) this.#waitingPolls.set(key, (set = new Set()));
-    set.add(adopt);
-  }
-
-  private unwait(key: string, adopt: (task: object) => void): void {
-    const set = this.#waitingPolls.get(key);
-    if (set?.delete(adopt) && set.size === 0) this.#waitingPolls.delete(key);
-  }
-
-  /** A detached poll received a task: give it to an identical poll that is waiting, or keep it for the next one. */
-  private handOff(key: string, task: object): void {
-    const waiting = this.#waitingPolls.get(key);
-    const adopt = waiting?.values().next().value as ((task: object) => void) | undefined;
-    if (adopt) {
-      this.unwait(key, adopt);
-      adopt(task);
-      trace('task from a moved poll handed to a waiting poll', { address: this.address });
-      return;
-    }
-    this.#keptTasks.set(key, [...(this.#keptTasks.get(key) ?? []), task]);
-    trace('task from a moved poll kept for the next poll', { address: this.address });
-  }
-
-  private takeKeptTask(method: UnaryMethod, bytes: Buffer): object | undefined {
-    if (this.#keptTasks.size === 0 || !LONG_POLL_METHODS.has(method.name)) return undefined;
-    const key = pollKey(method, bytes);
-    const list = this.#keptTasks.get(key);
-    const task = list?.shift();
-    if (list && list.length === 0) this.#keptTasks.delete(key);
-    return task;
   }
 
   /**

@@ -13,16 +13,20 @@
  * ```
  */
 export { Connection } from './connection';
-export type { ConnectionState } from './connection';
+export type { ConnectionHealth, ConnectionState } from './connection';
 export {
   compileConnectionOptions,
   DEFAULT_ADDRESS,
+  DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE,
+  DEFAULT_LONG_POLL_TIMEOUT_MS,
   DEFAULT_PORT,
+  DEFAULT_RECONNECT,
   DEFAULT_RETRY,
   RESERVED_HEADERS,
 } from './connection-options';
-export type { CompiledConnectionOptions, ConnectionOptions, RetryOptions } from './connection-options';
+export type { CompiledConnectionOptions, ConnectionOptions, KeepAliveOptions, ReconnectOptions, RetryOptions } from './connection-options';
 export type { ClientCertPair, CompiledTls, PemSource, TlsConfig } from './tls-credentials';
 export { isLongPoll, LONG_POLL_METHODS, RETRY_JITTER, RETRYABLE_STATUSES } from './retry-policy';
 export { CLIENT_NAME, CLIENT_VERSION } from './client-identity';

@@ -18,6 +18,12 @@ export const RETRYABLE_STATUSES: ReadonlySet<status> = new Set([status.UNAVAILAB
 export const LONG_POLL_METHODS: ReadonlySet<string> = new Set(['PollWorkflowTaskQueue', 'PollActivityTaskQueue', 'PollNexusTaskQueue']);
 
 /**
+ * Ordinary (retried) calls that the server may hold open while it waits for a worker
+ * (updates): they get the long-poll deadline instead of `callTimeout`.
+ */
+export const LONG_WAIT_METHODS: ReadonlySet<string> = new Set(['UpdateWorkflowExecution', 'PollWorkflowExecutionUpdate', 'ExecuteMultiOperation']);
+
+/**
  * Whether a call is a long poll: one of {@link LONG_POLL_METHODS}, or
  * `GetWorkflowExecutionHistory` with `waitNewEvent: true`.
  */

@@ -25,8 +25,8 @@ export interface CallOptions {
   /** Aborts the call (and any pending retry); the promise rejects with `signal.reason`. */
   signal?: AbortSignal;
   /**
-   * A deadline for this call, covering every retry; replaces `callTimeout`, and also
-   * applies to long polls.
+   * A deadline for this call, covering every retry; replaces `callTimeout` (or
+   * `longPollTimeout` for a long poll).
    */
   timeout?: Duration;
 }

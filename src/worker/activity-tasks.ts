@@ -18,6 +18,14 @@ function ensureFailure(err: unknown): TemporalFailure {
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, CompiledWorkerOptions } from './worker-options';
 
 const NOT_FOUND = 5;
+const DEADLINE_EXCEEDED = 4;
+const UNAVAILABLE = 14;
+/**
+ * How many times an activity's outcome is sent when the call times out or finds the
+ * server unreachable (each time after the connection's own retries): the result of long
+ * work is worth keeping, and once the attempt has timed out the server answers NOT_FOUND.
+ */
+const OUTCOME_DELIVERY_ROUNDS = 10;
 
 interface Running {
   ctx: Context;
@@ -110,20 +118,16 @@ export class ActivityTaskProcessor {
           } catch (err) {
             // Report the attempt failed (retryable) rather than leave it to time out; never send the value in clear.
             const failure = ApplicationFailure.create({ message: `Activity ${info.activityType}: a payload codec could not encode its result: ${(err as Error)?.message}`, type: 'PayloadCodecError' });
-            await svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure: this.dc.failureConverter.errorToFailure(failure, this.pc) as never, identity: this.o.identity, namespace: this.o.namespace });
+            await this.deliver(() => svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure: this.dc.failureConverter.errorToFailure(failure, this.pc) as never, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
             return;
           }
-          await svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: result } as never, identity: this.o.identity, namespace: this.o.namespace });
+          await this.deliver(() => svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: result } as never, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
         } else if (outcome.error instanceof CancelledFailure && ctx.cancellationReason === 'CANCELLED') {
-          await svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace });
+          await this.deliver(() => svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
         } else {
-          await svc.respondActivityTaskFailed({
-            taskToken: task.taskToken,
-            failure: (await this.encodeFailure(outcome.error, codecCtx)) as never,
-            lastHeartbeatDetails: lastDetails ? ({ payloads: await this.encode(lastDetails.map((d) => this.pc.toPayload(d)), codecCtx) } as never) : undefined,
-            identity: this.o.identity,
-            namespace: this.o.namespace,
-          });
+          const failure = (await this.encodeFailure(outcome.error, codecCtx)) as never;
+          const lastHeartbeatDetails = lastDetails ? ({ payloads: await this.encode(lastDetails.map((d) => this.pc.toPayload(d)), codecCtx) } as never) : undefined;
+          await this.deliver(() => svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure, lastHeartbeatDetails, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
         }
       } catch (err) {
         const code = (err as { code?: number }).code;
@@ -252,6 +256,21 @@ export class ActivityTaskProcessor {
    * Heartbeats go out at most once per interval (0.8 × heartbeat timeout, else 30 s,
    * at most 60 s): the first at once, later ones coalesced to the latest details.
    */
+  /** Sends an activity's outcome, again after DEADLINE_EXCEEDED or UNAVAILABLE (see {@link OUTCOME_DELIVERY_ROUNDS}). */
+  private async deliver(send: () => Promise<unknown>, activityId: string): Promise<void> {
+    for (let round = 1; ; round++) {
+      try {
+        await send();
+        return;
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if ((code !== DEADLINE_EXCEEDED && code !== UNAVAILABLE) || round >= OUTCOME_DELIVERY_ROUNDS || this.connection.state !== 'open') throw err;
+        this.o.logger.warn('reporting an activity outcome failed; sending it again', { activityId, round, error: (err as Error).message });
+        await this.connection.waitForReady({ timeoutMs: this.connection.options.retry.maxIntervalMs });
+      }
+    }
+  }
+
   private heartbeater(task: Record<string, any>, info: ActivityInfo, codecCtx: CodecContext, isSettled: () => boolean, remember: (d: unknown[]) => void, cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void) {
     const interval = Math.min(60_000, info.heartbeatTimeoutMs ? info.heartbeatTimeoutMs * 0.8 : 30_000);
     let timer: NodeJS.Timeout | undefined;

@@ -36,6 +36,11 @@ export class StickyCache {
     return { size: this.runs.size, capacity: this.capacity, hits: this.hits, misses: this.misses, evictedForRoom: this.evictedForRoom, evicted: this.evicted };
   }
 
+  /** The cached driver of `runId`, without touching its place in the LRU order. */
+  peek(runId: string): RunDriver | undefined {
+    return this.runs.get(runId);
+  }
+
   put(driver: RunDriver): void {
     if (this.capacity === 0) {
       driver.dispose();

@@ -1,7 +1,7 @@
 /** Worker options: the official SDK's names and defaults, compiled once into a fully defaulted form. */
 import * as os from 'node:os';
 import { ConfigError, booleanOption, invalidOption } from '../common/errors';
-import { parseDuration, type Duration } from '../common/duration';
+import { parseDuration, parsePositiveDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import { type DataConverter, type DataConverterOptions, type PayloadConverter } from '../converter';
 import { loadDataConverter } from '../converter/load-data-converter';
@@ -21,6 +21,13 @@ export const DEFAULT_SHUTDOWN_GRACE_TIME_MS = 10_000;
 export const DEFAULT_SHUTDOWN_FORCE_TIME_MS = 30_000;
 /** Each activation of workflow code must finish within this time. @default '5s' */
 export const DEFAULT_ACTIVATION_TIMEOUT_MS = 5_000;
+/**
+ * When no call to the server has succeeded for this long, the worker logs one warning
+ * (address, last error) and `getStatus().connectionStalled` is true. Longer than the
+ * long-poll deadline (70 s), so an idle but healthy worker never trips it.
+ * @default '90s'
+ */
+export const DEFAULT_CONNECTION_STALL_THRESHOLD_MS = 90_000;
 /** Sandbox threads beside the main thread when neither the option nor `BASTION_WORKFLOW_THREADS` is set. @default 1 */
 export const DEFAULT_WORKFLOW_THREAD_POOL_SIZE = 1;
 
@@ -66,6 +73,12 @@ export interface WorkerOptions {
   shutdownSignals?: NodeJS.Signals[];
   /** Time limit for each activation of workflow code (infinite loops fail the task). */
   activationTimeout?: Duration;
+  /**
+   * When no call to the server has succeeded for this long, log one warning with the
+   * address and the last error (and one `info` line when calls succeed again).
+   * @default '90s' ({@link DEFAULT_CONNECTION_STALL_THRESHOLD_MS})
+   */
+  connectionStallThreshold?: Duration;
   /**
    * Threads that run workflow sandboxes beside the main thread; 0 runs them on the main
    * thread. @default DEFAULT_WORKFLOW_THREAD_POOL_SIZE
@@ -174,6 +187,7 @@ export interface CompiledWorkerOptions {
   shutdownForceTimeMs: number;
   shutdownSignals: NodeJS.Signals[];
   activationTimeoutMs: number;
+  connectionStallThresholdMs: number;
   workflowThreadPoolSize: number;
   reuseV8Context: boolean;
   /** The data converter's payload converter (the same as `dataConverter.payloadConverter`). */
@@ -202,7 +216,7 @@ export const WORKER_OPTION_KEYS: readonly string[] = Object.keys({
   connection: 1, namespace: 1, taskQueue: 1, workflowsPath: 1, workflowBundle: 1, activities: 1, identity: 1,
   maxConcurrentActivityTaskExecutions: 1, maxConcurrentWorkflowTaskExecutions: 1, maxConcurrentActivityTaskPolls: 1, maxConcurrentWorkflowTaskPolls: 1,
   nonStickyToStickyPollRatio: 1, maxCachedWorkflows: 1, stickyQueueScheduleToStartTimeout: 1, shutdownGraceTime: 1, shutdownForceTime: 1,
-  shutdownSignals: 1, activationTimeout: 1, reuseV8Context: 1, workflowThreadPoolSize: 1, dataConverter: 1, ignoreModules: 1, logger: 1, interceptors: 1,
+  shutdownSignals: 1, activationTimeout: 1, connectionStallThreshold: 1, reuseV8Context: 1, workflowThreadPoolSize: 1, dataConverter: 1, ignoreModules: 1, logger: 1, interceptors: 1,
 } satisfies Record<keyof WorkerOptions, 1>);
 
 /** Options of `@temporalio/worker` that Bastion names differently or does not have, with what to do instead. */
@@ -268,6 +282,7 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     shutdownForceTimeMs: force,
     shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
+    connectionStallThresholdMs: parsePositiveDuration(o.connectionStallThreshold ?? DEFAULT_CONNECTION_STALL_THRESHOLD_MS, 'connectionStallThreshold'),
     workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', o.workflowThreadPoolSize === undefined ? defaultThreadPoolSize() : DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
     reuseV8Context: booleanOption(o.reuseV8Context, 'reuseV8Context', true),
     payloadConverter: dataConverter.payloadConverter,

@@ -17,12 +17,15 @@ import { ActivityTaskProcessor } from './activity-tasks';
 import { Semaphore } from './semaphore';
 import type { StickyCacheStats } from './worker-state';
 import type { SandboxCaller } from '../engine/run-driver';
+import { ConnectionStallWatch, type ConnectionStallStatus } from './connection-stall';
+import { backoffMs } from '../connection/retry-policy';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 
 /** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
 const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
+const DEADLINE_EXCEEDED = 4;
 
-export interface WorkerStatus {
+export interface WorkerStatus extends ConnectionStallStatus {
   state: WorkerState;
   pollers: { workflow: number; sticky: number; activity: number };
   inFlight: { workflowTasks: number; activities: number };
@@ -41,6 +44,7 @@ export class Worker {
   private shutdownPromise?: Promise<void>;
   private fatal?: Error;
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  private readonly stall: ConnectionStallWatch;
 
   private constructor(
     readonly options: CompiledWorkerOptions,
@@ -50,6 +54,7 @@ export class Worker {
   ) {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
+    this.stall = new ConnectionStallWatch(connection, options.connectionStallThresholdMs, options.logger, { taskQueue: options.taskQueue });
     this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
     const local = this.activities;
@@ -110,6 +115,7 @@ export class Worker {
       inFlight: { workflowTasks: this.workflows?.inFlight ?? 0, activities: this.activities?.inFlight ?? 0 },
       cachedWorkflows: this.workflows?.cache.size ?? 0,
       stickyCache: this.workflows?.cache.stats(),
+      ...this.stall.status(),
     };
   }
 
@@ -119,6 +125,7 @@ export class Worker {
     // Handlers first: whoever sees the RUNNING log line may signal at once.
     this.installSignalHandlers();
     this.machine.transition('RUNNING');
+    this.stall.start();
     const o = this.options;
     const loops: Promise<void>[] = [];
     if (this.workflows) {
@@ -167,11 +174,13 @@ export class Worker {
   private async pollLoop(kind: 'workflow' | 'sticky' | 'activity', queue: string, slots: Semaphore): Promise<void> {
     const signal = this.pollAbort.signal;
     const svc = this.connection.workflowService;
-    let backoff = 100;
+    // Failed polls in a row; the delay before the next follows the connection's retry policy.
+    let failures = 0;
     while (!signal.aborted) {
       if (!(await slots.acquire(signal))) break;
       let task: Record<string, any> | undefined;
       this.pollers[kind]++;
+      const pollStartedAt = Date.now();
       try {
         const request = {
           namespace: this.options.namespace,
@@ -181,7 +190,7 @@ export class Worker {
         task = kind === 'activity'
           ? ((await svc.pollActivityTaskQueue(request as never, { signal })) as unknown as Record<string, any>)
           : ((await svc.pollWorkflowTaskQueue(request as never, { signal })) as unknown as Record<string, any>);
-        backoff = 100;
+        failures = 0;
       } catch (err) {
         this.pollers[kind]--;
         slots.release();
@@ -191,9 +200,21 @@ export class Worker {
           this.fail(new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }));
           break;
         }
-        this.options.logger.warn('poll failed; retrying', { kind, error: (err as Error).message, retryInMs: backoff });
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 5000);
+        // An expired long-poll deadline is routine (the path held the poll past the
+        // server's window): poll again at once. One that comes back early (a proxy's own
+        // DEADLINE_EXCEEDED) is an ordinary failure, so it cannot spin.
+        if (code === DEADLINE_EXCEEDED && Date.now() - pollStartedAt >= this.connection.options.longPollTimeoutMs / 2) continue;
+        failures++;
+        const meta = { kind, error: (err as Error).message, failures };
+        if (failures === 1) this.options.logger.warn('poll failed; retrying', meta);
+        else this.options.logger.debug('poll failed again; retrying', meta);
+        // Not connected: poll again the moment the connection is back (grpc-js's reconnect
+        // backoff is the only wait). Connected but failing: the connection's retry policy.
+        if (!(await this.connection.waitForReady({ timeoutMs: 0 }))) {
+          await this.connection.waitForReady({ signal, timeoutMs: this.connection.options.retry.maxIntervalMs });
+          continue;
+        }
+        await abortableDelay(backoffMs(failures, this.connection.options.retry), signal);
         continue;
       }
       this.pollers[kind]--;
@@ -250,6 +271,7 @@ export class Worker {
     const started = Date.now();
     this.activities?.notifyShutdown();
     this.pollAbort.abort();
+    this.stall.stop();
     const graceTimer = setTimeout(() => this.activities?.cancelAll(), o.shutdownGraceTimeMs);
     let forced = false;
     let onForced!: () => void;
@@ -337,6 +359,20 @@ export class Worker {
     for (const [sig, h] of this.signalHandlers) process.removeListener(sig, h);
     this.signalHandlers = [];
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**

@@ -21,6 +21,7 @@ const CAUSE_UNHANDLED_FAILURE = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAU
 const CAUSE_NON_DETERMINISTIC = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
 const QUERY_ANSWERED = QueryResultType.QUERY_RESULT_TYPE_ANSWERED;
 const QUERY_FAILED = QueryResultType.QUERY_RESULT_TYPE_FAILED;
+const GRPC_NOT_FOUND = 5;
 /** Commands that close the run: its cache entry can go. */
 const CLOSING_COMMANDS = new Set<number>([
   CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
@@ -82,6 +83,25 @@ export class WorkflowTaskProcessor {
    * its timeout, and the run leaves the cache.
    */
   async handle(task: Record<string, any>): Promise<void> {
+    const runId: string | undefined = task.workflowExecution?.runId;
+    if (!runId) return this.handleOne(task);
+    // Tasks of one run are handled one after another: a task the server hands out while
+    // the previous one's completion is still being sent (or retried) waits for it, so the
+    // run's sandbox is never disposed under a task that is using it.
+    const previous = this.runQueues.get(runId);
+    const mine = previous ? previous.then(() => this.handleOne(task)) : this.handleOne(task);
+    this.runQueues.set(runId, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.runQueues.get(runId) === mine) this.runQueues.delete(runId);
+    }
+  }
+
+  /** The last task of each run with one in flight; the next task of that run waits for it. */
+  private readonly runQueues = new Map<string, Promise<void>>();
+
+  private async handleOne(task: Record<string, any>): Promise<void> {
     this.inFlight++;
     const runId: string | undefined = task.workflowExecution?.runId;
     try {
@@ -89,11 +109,22 @@ export class WorkflowTaskProcessor {
       else await this.handleWorkflowTask(task);
     } catch (err) {
       this.o.logger.error('workflow task processing failed', { runId, workflowId: task.workflowExecution?.workflowId, error: (err as Error)?.message });
-      if (runId) this.cache.evict(runId);
+      if (runId) this.release(runId, undefined);
       if (!task.query) await this.respondFailed(task, CAUSE_UNHANDLED_FAILURE, err);
     } finally {
       this.inFlight--;
     }
+  }
+
+  /**
+   * The one place a run's sandbox goes away: the cache's entry for the run (if it is
+   * `driver`, or whatever is cached when `driver` is undefined) is evicted, which disposes
+   * it; a `driver` that is not the cached one is disposed here. Disposing is idempotent.
+   */
+  private release(runId: string, driver: RunDriver | undefined): void {
+    const cached = this.cache.peek(runId);
+    if (cached && (driver === undefined || cached === driver)) this.cache.evict(runId);
+    driver?.dispose();
   }
 
   private async history(task: Record<string, any>, needFull: boolean): Promise<HistoryEvent[]> {
@@ -140,7 +171,7 @@ export class WorkflowTaskProcessor {
     const startedEventId = num(task.startedEventId);
     let driver = this.cache.lookup(runId);
     if (driver && driver.lastStartedEventId !== num(task.previousStartedEventId)) {
-      this.cache.evict(runId);
+      this.release(runId, driver);
       driver = undefined;
     }
     const scope = scopeOf(this.o.namespace, task);
@@ -155,16 +186,14 @@ export class WorkflowTaskProcessor {
       driver ??= this.newDriver(runId);
       result = await driver.process(events, startedEventId, queryJobs);
     } catch (err) {
-      if (driver) this.cache.evict(runId);
-      driver?.dispose();
+      if (driver) this.release(runId, driver);
       const nondeterministic = err instanceof DeterminismError;
       this.reportTaskFailure(task, nondeterministic ? 'workflow task failed: nondeterminism' : 'workflow task failed', (err as Error)?.message);
       await this.respondFailed(task, nondeterministic ? CAUSE_NON_DETERMINISTIC : CAUSE_UNHANDLED_FAILURE, err);
       return;
     }
     if (result.taskFailure) {
-      this.cache.evict(runId);
-      driver.dispose();
+      this.release(runId, driver);
       this.reportTaskFailure(task, 'workflow task failed: workflow code threw', result.taskFailure.message ?? undefined);
       const failure = await this.outgoingFailure(result.taskFailure, ctx).catch(() => undefined);
       await this.connection.workflowService.respondWorkflowTaskFailed({
@@ -187,8 +216,7 @@ export class WorkflowTaskProcessor {
       }
     } catch (err) {
       // A codec failed: the task fails (and is retried) rather than sending clear payloads.
-      this.cache.evict(runId);
-      driver.dispose();
+      this.release(runId, driver);
       this.o.logger.warn('workflow task failed: a payload codec could not encode its commands', { runId, workflowId: task.workflowExecution.workflowId, error: (err as Error)?.message });
       await this.respondFailed(task, CAUSE_UNHANDLED_FAILURE, err);
       return;
@@ -210,18 +238,24 @@ export class WorkflowTaskProcessor {
       } as never) as never;
     } catch (err) {
       for (let i = 0; i < reserved; i++) this.eagerActivities!.release();
+      if ((err as { code?: number }).code === GRPC_NOT_FOUND && sticky) {
+        // The server no longer knows the task. Most often an earlier attempt of this very
+        // call was applied and its answer was lost with the connection; then the run here
+        // is exactly the server's, and stays cached. If instead the task had timed out,
+        // the next task's previousStartedEventId will not match and the run is replayed.
+        this.o.logger.info('RespondWorkflowTaskCompleted: the task is no longer known to the server (already applied, or timed out); the run stays cached', { runId });
+        this.cache.put(driver);
+        return;
+      }
       this.o.logger.warn('RespondWorkflowTaskCompleted failed; the run leaves the cache', { runId, error: (err as Error).message });
-      this.cache.evict(runId);
-      driver.dispose();
+      this.release(runId, driver);
       return;
     }
     const eagerTasks = (response?.activityTasks ?? []).filter((t) => t?.taskToken && t.taskToken.length > 0).slice(0, reserved);
     for (const t of eagerTasks) this.eagerActivities!.run(t);
     for (let i = eagerTasks.length; i < reserved; i++) this.eagerActivities!.release();
-    if (closing || !sticky) {
-      this.cache.evict(runId);
-      driver.dispose();
-    } else this.cache.put(driver);
+    if (closing || !sticky) this.release(runId, driver);
+    else this.cache.put(driver);
   }
 
   /**
@@ -277,13 +311,13 @@ export class WorkflowTaskProcessor {
         if (this.o.maxCachedWorkflows > 0 && !isClosed(events)) this.cache.put(driver);
       }
       const r = await driver.process([], undefined, [job]);
-      if (!this.cache.get(runId)) driver.dispose();
+      if (this.cache.peek(runId) !== driver) driver.dispose();
       const raw: { answer?: Payload; failure?: ProtoFailure } | undefined = r.taskFailure ? { failure: r.taskFailure } : r.queryResults[0];
       answer = raw?.failure
         ? { failure: await this.outgoingFailure(raw.failure, ctx) }
         : { answer: raw?.answer ? (await this.encode([raw.answer], ctx))![0] : undefined };
     } catch (err) {
-      this.cache.evict(runId);
+      this.release(runId, driver);
       answer = { failure: await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), ctx).catch(() => ({ message: ENCODED_FAILURE_MESSAGE })) };
     }
     await this.connection.workflowService.respondQueryTaskCompleted({

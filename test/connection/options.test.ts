@@ -9,7 +9,11 @@ import {
   compileConnectionOptions,
   Connection,
   DEFAULT_ADDRESS,
+  DEFAULT_CALL_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE,
+  DEFAULT_LONG_POLL_TIMEOUT_MS,
+  DEFAULT_RECONNECT,
   DEFAULT_RETRY,
   parseDuration,
   redact,
@@ -26,7 +30,7 @@ function compileError(options: unknown): Error & { code?: string } {
 
 const defaults = suite('connection options: defaults and compiled form');
 
-defaults('no options: plaintext to 127.0.0.1:7233, 10 s connect timeout, default retry, frozen', () => {
+defaults('no options: plaintext to 127.0.0.1:7233, 10 s connect timeout, 30 s call and 70 s long-poll deadlines, official keepalive, reconnect capped at 2 s, frozen', () => {
   const o = compileConnectionOptions();
   assert.is(o.address, DEFAULT_ADDRESS);
   assert.is(o.address, '127.0.0.1:7233');
@@ -35,7 +39,13 @@ defaults('no options: plaintext to 127.0.0.1:7233, 10 s connect timeout, default
   assert.equal(o.metadata, {});
   assert.is(o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
   assert.is(o.connectTimeoutMs, 10_000);
-  assert.is(o.callTimeoutMs, undefined);
+  assert.is(o.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
+  assert.is(o.callTimeoutMs, 30_000);
+  assert.is(o.longPollTimeoutMs, DEFAULT_LONG_POLL_TIMEOUT_MS);
+  assert.is(o.longPollTimeoutMs, 70_000);
+  assert.equal(o.keepAlive, { intervalMs: 30_000, timeoutMs: 15_000 });
+  assert.equal(o.reconnect, DEFAULT_RECONNECT);
+  assert.equal(o.reconnect, { initialIntervalMs: 200, maxIntervalMs: 2_000 });
   assert.equal(o.retry, DEFAULT_RETRY);
   assert.ok(Object.isFrozen(o));
   assert.ok(Object.isFrozen(o.retry));
@@ -50,6 +60,10 @@ defaults('durations become milliseconds; a port is added when missing; IPv6 in b
   assert.equal(o.retry, { ...DEFAULT_RETRY, maxAttempts: 3 });
   assert.is(compileConnectionOptions({ address: '[::1]:7234' }).address, '[::1]:7234');
   assert.is(compileConnectionOptions({ connectTimeout: 250 }).connectTimeoutMs, 250);
+  const k = compileConnectionOptions({ longPollTimeout: '65s', keepAlive: { interval: '10s' }, reconnect: { maxInterval: '1s' } });
+  assert.is(k.longPollTimeoutMs, 65_000);
+  assert.equal(k.keepAlive, { intervalMs: 10_000, timeoutMs: DEFAULT_KEEPALIVE.timeoutMs });
+  assert.equal(k.reconnect, { initialIntervalMs: 200, maxIntervalMs: 1_000 });
 });
 
 defaults('tls: absent or false is plaintext; true and {} are TLS with system roots; apiKey turns TLS on unless tls is false', () => {
@@ -96,6 +110,19 @@ errors('rejects a bad duration, naming the option and the expected form', () => 
   assert.match(compileError({ callTimeout: -1 }).message, /`callTimeout` must be a non-negative, finite number of milliseconds/);
   assert.match(compileError({ connectTimeout: 0 }).message, /`connectTimeout` must be longer than zero/);
   assert.match(compileError({ callTimeout: {} }).message, /`callTimeout` must be a duration.*got object/);
+  assert.match(compileError({ longPollTimeout: 0 }).message, /`longPollTimeout` must be longer than zero/);
+});
+
+errors('keepAlive and reconnect: unknown fields, bad durations and an inverted backoff are refused with the option named', () => {
+  const unknown = compileError({ keepAlive: { time: '10s' } as never });
+  assert.is(unknown.code, 'ERR_INVALID_OPTION');
+  assert.match(unknown.message, /^`keepAlive\.time` is not an option\. Known: `interval`, `timeout`\.$/);
+  assert.match(compileError({ keepAlive: 30_000 as never }).message, /^`keepAlive` must be an object `\{ interval, timeout \}` of durations/);
+  assert.match(compileError({ reconnect: { maxInterval: 'soon' } }).message, /`reconnect\.maxInterval` must be a duration/);
+  const inverted = compileError({ reconnect: { initialInterval: '10s', maxInterval: '1s' } });
+  assert.is(inverted.code, 'ERR_CONFLICTING_OPTIONS');
+  assert.match(inverted.message, /`reconnect\.maxInterval` \(1000 ms\) is shorter than `reconnect\.initialInterval` \(10000 ms\)/);
+  assert.match(compileError({ channelArgs: {} } as never).message, /`keepAlive` and `reconnect`/);
 });
 
 errors('parseDuration accepts numbers, bare numeric strings and ms/s/m/h/d', () => {

@@ -55,4 +55,12 @@ test('BASTION_WORKFLOW_THREADS: a whole number is the default thread count; anyt
   }
 });
 
+test('connectionStallThreshold: 90 s by default, a duration, never zero', () => {
+  assert.is(compileWorkerOptions(base as never).connectionStallThresholdMs, 90_000);
+  assert.is(compileWorkerOptions({ ...base, connectionStallThreshold: '2 minutes' } as never).connectionStallThresholdMs, 120_000);
+  const err = refusal({ connectionStallThreshold: 0 });
+  assert.is(err.code, 'ERR_INVALID_OPTION');
+  assert.match(err.message, /^`connectionStallThreshold` must be longer than zero/);
+});
+
 test.run();

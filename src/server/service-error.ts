@@ -7,13 +7,23 @@
 import * as grpc from '@grpc/grpc-js';
 import { google, lookupType } from '../common/proto';
 
+/**
+ * `text` with every lone surrogate replaced by U+FFFD. A status message travels in the
+ * percent-encoded `grpc-message` trailer, and grpc-js cannot encode a lone surrogate (the
+ * call then ends UNKNOWN); one appears when a message quotes a slice of the input that
+ * cuts an emoji in half.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 export class ServiceError extends Error {
   constructor(
     readonly status: grpc.status,
     message: string,
     readonly detail?: { typeName: string; value: object },
   ) {
-    super(message);
+    super(wellFormed(message));
   }
 
   override get name(): string {

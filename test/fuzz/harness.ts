@@ -10,6 +10,7 @@
  * each target's short-run count), `BASTION_FUZZ_CASE` (run only that case).
  */
 import * as v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import * as vm from 'node:vm';
 import { Prng } from './prng';
 import { KNOWN_DEFECTS, type KnownDefect } from './known-defects';
@@ -34,8 +35,8 @@ export interface FuzzTarget<T> {
   generate(rng: Prng, index: number): T;
   /** One line about the input for a failure report: sizes, field names, mutation; never secrets or megabytes. */
   describe(input: T): string;
-  /** Runs the case; throws a {@link Violation} when an invariant breaks. */
-  check(input: T, rng: Prng): Promise<void>;
+  /** Runs the case; throws a {@link Violation} when an invariant breaks; may name the outcome (`ok`, an error code) for the tally. */
+  check(input: T, rng: Prng): Promise<string | void>;
 }
 
 export interface FuzzFailure {
@@ -52,6 +53,10 @@ export interface FuzzReport {
   /** Known defect id -> how many cases hit it. */
   known: Map<string, number>;
   ms: number;
+  /** The slowest cases, slowest first, for tuning iteration counts. */
+  slowest: { index: number; ms: number; summary: string }[];
+  /** Outcome -> cases, as the target's `check` named them. */
+  outcomes: Map<string, number>;
 }
 
 /** The run's seed: `BASTION_FUZZ_SEED`, else a fresh random one (printed, so the run can be repeated). */
@@ -110,13 +115,38 @@ function deadline<T>(ms: number, p: Promise<T>): Promise<T> {
 }
 
 /**
+ * A thread that watches the main thread: a case that blocks it (a synchronous loop, which
+ * no timer on the main thread can interrupt) is reported with its seed and summary, and
+ * the process is killed, so the run fails with a reproducible report instead of hanging
+ * until the test runner's file timeout.
+ */
+const WATCHDOG_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+let current = null;
+parentPort.on('message', (m) => { current = m; });
+setInterval(() => {
+  if (current && Date.now() - current.started > workerData.limitMs) {
+    fs.writeSync(2, '\\nfuzz ' + workerData.target + ': case ' + current.index + ' blocked the main thread for over ' + workerData.limitMs + ' ms (a synchronous hang)\\n  input: ' + current.summary + '\\n  reproduce: BASTION_FUZZ_SEED=' + workerData.seed + ' BASTION_FUZZ_CASE=' + current.index + '\\n');
+    process.kill(process.pid, 'SIGKILL');
+  }
+}, 250);
+`;
+
+function startWatchdog(target: string, seed: number, limitMs: number): Worker {
+  const w = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { target, seed, limitMs } });
+  w.unref();
+  return w;
+}
+
+/**
  * Runs `target` and returns what it found. Uncaught exceptions, unhandled rejections and
  * calls to `process.exit` during the run are violations of the case that was running.
  */
 export async function runFuzz<T>(target: FuzzTarget<T>, seed = fuzzSeed()): Promise<FuzzReport> {
   const iterations = fuzzIterations(target.iterations);
   const only = onlyCase();
-  const report: FuzzReport = { seed, cases: 0, failures: [], known: new Map(), ms: 0 };
+  const report: FuzzReport = { seed, cases: 0, failures: [], known: new Map(), ms: 0, slowest: [], outcomes: new Map() };
   let current = -1;
   let currentSummary = '';
   const record = (index: number, kind: FuzzFailure['kind'], message: string, summary: string): void => {
@@ -132,23 +162,35 @@ export async function runFuzz<T>(target: FuzzTarget<T>, seed = fuzzSeed()): Prom
     throw new Violation('exit', `process.exit(${code ?? ''}) was called`);
   }) as typeof process.exit;
   const started = Date.now();
+  const watchdog = startWatchdog(target.name, seed, target.caseDeadlineMs * 2 + 5000);
   try {
     for (let i = only ?? 0; i < (only !== undefined ? only + 1 : iterations); i++) {
       current = i;
       const rng = Prng.forCase(seed, i);
       let summary = '(input not generated)';
+      const caseStarted = Date.now();
       try {
         const input = target.generate(rng, i);
         summary = clip(target.describe(input));
         currentSummary = summary;
-        await deadline(target.caseDeadlineMs, target.check(input, rng));
+        watchdog.postMessage({ index: i, started: Date.now(), summary });
+        const outcome = (await deadline(target.caseDeadlineMs, target.check(input, rng))) || 'ok';
+        report.outcomes.set(outcome, (report.outcomes.get(outcome) ?? 0) + 1);
       } catch (err) {
         if (err instanceof Violation) record(i, err.kind, err.message, summary);
         else record(i, 'harness', `the harness itself failed: ${(err as Error)?.stack ?? String(err)}`, summary);
       }
       report.cases++;
+      const ms = Date.now() - caseStarted;
+      if (report.slowest.length < 3 || ms > report.slowest[report.slowest.length - 1]!.ms) {
+        report.slowest.push({ index: i, ms, summary: clip(summary, 120) });
+        report.slowest.sort((a, b) => b.ms - a.ms);
+        report.slowest.length = Math.min(report.slowest.length, 3);
+      }
     }
   } finally {
+    watchdog.postMessage(null);
+    await watchdog.terminate();
     process.exit = realExit;
     // Let late errors of the last case land on its account before detaching.
     await new Promise((r) => setImmediate(r));
@@ -163,10 +205,14 @@ export async function runFuzz<T>(target: FuzzTarget<T>, seed = fuzzSeed()): Prom
 export function formatReport(target: string, file: string, report: FuzzReport): { line: string; failure: string } {
   const known = [...report.known].map(([id, n]) => `${id}×${n}`).join(', ');
   const line = `fuzz ${target}: seed=${report.seed} cases=${report.cases} failures=${report.failures.length}${known ? ` known=[${known}]` : ''} in ${(report.ms / 1000).toFixed(1)} s`;
-  if (report.failures.length === 0) return { line, failure: '' };
-  const shown = report.failures.slice(0, 5).map((f) => `  case ${f.index} [${f.kind}] ${f.message}\n    input: ${f.summary}\n    reproduce: BASTION_FUZZ_SEED=${report.seed} BASTION_FUZZ_CASE=${f.index} node ${file}`);
-  const more = report.failures.length > 5 ? `\n  … and ${report.failures.length - 5} more` : '';
-  return { line, failure: `fuzz ${target} (seed ${report.seed}) found ${report.failures.length} violation(s):\n${shown.join('\n')}${more}\n  whole run: BASTION_FUZZ_SEED=${report.seed} node ${file}` };
+  const slow = report.slowest.map((s) => `case ${s.index} ${s.ms} ms: ${s.summary}`).join('\n    ');
+  const outcomes = [...report.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}×${n}`).join(', ');
+  const full = process.env.BASTION_FUZZ_VERBOSE ? `${line}\n  outcomes: ${outcomes}\n  slowest:\n    ${slow}` : line;
+  if (report.failures.length === 0) return { line: full, failure: '' };
+  const limit = process.env.BASTION_FUZZ_VERBOSE ? 100 : 5;
+  const shown = report.failures.slice(0, limit).map((f) => `  case ${f.index} [${f.kind}] ${f.message}\n    input: ${f.summary}\n    reproduce: BASTION_FUZZ_SEED=${report.seed} BASTION_FUZZ_CASE=${f.index} node ${file}`);
+  const more = report.failures.length > limit ? `\n  … and ${report.failures.length - limit} more` : '';
+  return { line: full, failure: `fuzz ${target} (seed ${report.seed}) found ${report.failures.length} violation(s):\n${shown.join('\n')}${more}\n  whole run: BASTION_FUZZ_SEED=${report.seed} node ${file}` };
 }
 
 /** Checks that an error thrown by a library function is a Bastion error with a code. */
@@ -174,6 +220,9 @@ export function expectBastionError(err: unknown, where: string): void {
   const e = err as { code?: unknown; name?: string; message?: string; constructor?: { name?: string } };
   const marked = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[Symbol.for('bastion.error')] === true;
   if (!marked || typeof e.code !== 'string' || !e.code.startsWith('ERR_')) {
-    throw new Violation('error-type', `${where} threw ${e?.constructor?.name ?? typeof err}${e?.code ? ` (${String(e.code)})` : ''}: ${clip(String(e?.message ?? err), 200)}`);
+    // Where in Bastion's own code it came from (the first frame outside node_modules and the tests).
+    const frame = String((err as Error)?.stack ?? '').split('\n').find((l) => /dist\/(src|certs|codecs)\//.test(l) && !/node_modules/.test(l));
+    const at = frame ? ` ${frame.trim().replace(/^at /, 'at ').replace(/^.*dist\//, 'at dist/').replace(/\)$/, '')}` : '';
+    throw new Violation('error-type', `${where} threw ${e?.constructor?.name ?? typeof err}${e?.code ? ` (${String(e.code)})` : ''}: ${clip(String(e?.message ?? err), 200)}${at}`);
   }
 }

@@ -6,6 +6,10 @@ import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
 import { rawServerSuite } from '../helpers/raw-server';
 import { timed } from '../helpers/wait';
+import { suite } from 'uvu';
+import { createCertificateAuthority, issueCertificate, exportPkcs12, importPkcs12, inspectCertificate, CertsError } from '../../certs';
+import * as der from '../../certs/asn1';
+import { fromPem, toPem } from './der-inputs';
 
 const { test, svc } = rawServerSuite('fuzz regressions: dev server');
 
@@ -31,3 +35,48 @@ test('a visibility query error that quotes half an emoji answers INVALID_ARGUMEN
 }));
 
 test.run();
+
+const certs = suite('fuzz regressions: certificate toolkit');
+
+/** Every node of a forge ASN.1 tree, depth first. */
+function nodes(root: der.Asn1): der.Asn1[] {
+  const out = [root];
+  if (Array.isArray(root.value)) for (const c of root.value as der.Asn1[]) out.push(...nodes(c));
+  return out;
+}
+
+// Seed 2438830543 (several cases): a certificate that node:crypto parses but whose fields
+// are damaged threw RangeError/Error from the DER reader instead of ERR_CERTS_INVALID_PEM.
+certs('a certificate with a damaged SAN extension is ERR_CERTS_INVALID_PEM, not a RangeError', timed(20_000, async () => {
+  const ca = await createCertificateAuthority({ commonName: 'Regression CA', keyType: 'ecdsa-p256' });
+  const leaf = await issueCertificate({ ca, commonName: 'localhost', profile: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const root = der.fromDer(fromPem(leaf.certPem).der);
+  const all = nodes(root);
+  const sanOid = all.findIndex((n) => n.type === der.TYPE.OID && der.readOid(n) === '2.5.29.17');
+  assert.ok(sanOid > 0, 'the fixture has a SAN extension');
+  // The extension's value: an IP address SAN of 3 bytes (neither IPv4 nor IPv6).
+  const value = all.slice(sanOid + 1).find((n) => n.type === der.TYPE.OCTETSTRING)!;
+  value.value = der.toDer(der.seq([der.contextPrimitive(7, Buffer.from([1, 2, 3]))])).toString('binary');
+  const damaged = toPem('CERTIFICATE', der.toDer(root));
+  const err = (() => { try { inspectCertificate(damaged); } catch (e) { return e; } return undefined; })();
+  assert.instance(err, CertsError);
+  assert.is((err as { code: string }).code, 'ERR_CERTS_INVALID_PEM');
+}));
+
+// Found by review of the fuzz target: the PKCS#12 reader ran as many key-derivation
+// iterations as the file asked for (2^31 blocks the event loop for hours).
+certs('a PKCS#12 file asking for 2^31 MAC iterations is refused at once', timed(20_000, async () => {
+  const ca = await createCertificateAuthority({ commonName: 'Regression CA', keyType: 'ecdsa-p256' });
+  const leaf = await issueCertificate({ ca, commonName: 'w', profile: 'client' });
+  const p12 = exportPkcs12({ certPem: leaf.certPem, keyPem: leaf.keyPem, password: 'pw' });
+  const root = der.fromDer(p12);
+  const macData = der.childrenOf(root)[2]!;
+  const iterations = der.childrenOf(macData)[2]!;
+  iterations.value = '\x7f\xff\xff\xff';
+  const err = (() => { try { importPkcs12(der.toDer(root), 'pw'); } catch (e) { return e; } return undefined; })();
+  assert.instance(err, CertsError);
+  assert.is((err as { code: string }).code, 'ERR_CERTS_INVALID_PKCS12');
+  assert.match((err as Error).message, /more than 1,000,000 key-derivation iterations/);
+}));
+
+certs.run();

@@ -99,7 +99,7 @@ const target: FuzzTarget<Case> = {
         throw new Violation('answer', `${c.method.name} answered bytes that do not decode as its response: ${(e as Error).message}`);
       }
       harvest(c.method.res.toObject(decoded as never, { bytes: Buffer }));
-      return;
+      return 'OK';
     }
     if (err.code === grpc.status.INTERNAL || err.code === grpc.status.UNKNOWN) {
       throw new Violation('status', `${c.method.name} answered ${grpc.status[err.code]}: ${clip(err.details, 300)}`);
@@ -110,6 +110,7 @@ const target: FuzzTarget<Case> = {
       if (alive === 'no') throw new Violation('liveness', `${what}, the server no longer answers GetSystemInfo on any connection`);
       if (alive === 'stalled-connection') throw new Violation('liveness', `${what}, the connection stalled (GetSystemInfo answered only on a new connection); case mutations: ${c.notes.mutations.join('; ') || 'none'}`);
     }
+    return grpc.status[err.code];
   },
 };
 

@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import { createCertificateAuthority, issueCertificate, exportPkcs12, importPkcs12, inspectCertificate, CertsError } from '../../certs';
 import * as der from '../../certs/asn1';
 import { fromPem, toPem } from './der-inputs';
+import { historyFromJson } from '../../src/engine/history-json';
 
 const { test, svc } = rawServerSuite('fuzz regressions: dev server');
 
@@ -80,3 +81,17 @@ certs('a PKCS#12 file asking for 2^31 MAC iterations is refused at once', timed(
 }));
 
 certs.run();
+
+const history = suite('fuzz regressions: history JSON');
+
+// Seed 1686448018 (cases 17, 57, 85, …): an event nested thousands of levels deep overflowed
+// the stack of the recursive readers (RangeError) instead of ERR_HISTORY_JSON_INVALID.
+history('an event nested 100,000 levels deep is ERR_HISTORY_JSON_INVALID, not a stack overflow', () => {
+  const depth = 100_000;
+  const text = `{"events":[{"eventId":"1","eventType":"EVENT_TYPE_WORKFLOW_EXECUTION_STARTED","workflowExecutionStartedEventAttributes":{"input":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
+  const err = (() => { try { historyFromJson(text); } catch (e) { return e; } return undefined; })() as { code?: string; message?: string };
+  assert.is(err?.code, 'ERR_HISTORY_JSON_INVALID');
+  assert.match(err.message!, /`events\[0\]` nests more than 512 levels/);
+});
+
+history.run();

@@ -25,6 +25,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     target: 'workflow-service',
     kinds: ['liveness'],
     match: /connection stalled.*mutations: .*huge/,
-    description: 'A huge id (≥ ~64 KB) echoed into a NOT_FOUND status message makes trailers too large: the call never answers and its HTTP/2 connection stalls (input length/echo caps, being fixed on another branch).',
+    description: 'A huge id (≥ ~64 KB) echoed into a NOT_FOUND status message makes trailers too large: the call never answers, its HTTP/2 connection stalls, and the server side of that connection survives DevServer.close() (input length/echo caps, being fixed on another branch).',
   },
 ];

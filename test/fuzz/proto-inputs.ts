@@ -185,9 +185,15 @@ export function messageFor(type: Type, rng: Prng, pools: Pools, notes: GenNotes,
     }
     const one = (): unknown => (isType(r) ? messageFor(r, rng, pools, notes, depth + 1) : r ? enumFor(r as Enum, rng, notes) : scalarFor(field, type, rng, pools, notes));
     if (field.repeated) {
-      const n = rng.chance(0.02) ? rng.pick([1000, 5000]) : rng.length(4);
-      if (n > 100) notes.mutations.push(`${n} × ${type.name}.${field.name}`);
-      out[field.name] = Array.from({ length: n }, one);
+      if (rng.chance(0.02)) {
+        // Many items: one small item repeated, so the request stays within a few MB.
+        const n = rng.pick([1000, 5000]);
+        notes.mutations.push(`${n} × ${type.name}.${field.name}`);
+        const item = isType(r) ? messageFor(r, rng, pools, notes, Math.max(depth + 1, 6)) : one();
+        out[field.name] = new Array(n).fill(item);
+      } else {
+        out[field.name] = Array.from({ length: rng.length(4) }, one);
+      }
     } else {
       out[field.name] = one();
     }

@@ -8,6 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import type { Type } from 'protobufjs';
 import * as protoRoot from '@temporalio/proto';
 import { IMPLEMENTED_METHODS } from '../../src/server/service';
@@ -68,7 +69,7 @@ async function serverAnswers(): Promise<'yes' | 'stalled-connection' | 'no'> {
 
 const target: FuzzTarget<Case> = {
   name: 'workflow-service',
-  iterations: 700,
+  iterations: 400,
   caseDeadlineMs: 15_000,
   generate(rng) {
     const method = rng.pick(methods);
@@ -119,10 +120,18 @@ test.before(async () => {
   raw = newClient();
 });
 
+let closed = false;
 test.after(async () => {
+  if (closed) return;
   raw?.close();
   await env?.close();
 });
+
+/** Server-side sockets still open on `port` (after close there should be none). */
+function lingeringSockets(port: number): net.Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter((h): h is net.Socket => h instanceof net.Socket && h.localPort === port);
+}
 
 test('mutated requests to every implemented method get expected statuses; the server still runs a workflow', async () => {
   const heapBefore = heapAfterGc();
@@ -135,6 +144,18 @@ test('mutated requests to every implemented method get expected statuses; the se
   const worker = await env.worker('fuzz-after');
   const result = await withTimeout(30_000, worker.runUntil(env.client.workflow.execute('greet', { taskQueue: 'fuzz-after', workflowId: `fuzz-after-${report.seed}`, args: ['fuzz'] })), 'a workflow after fuzzing');
   assert.is(result, 'Hello, fuzz!');
+  // The server closes cleanly: no connection outlives close().
+  const port = Number(env.server.address.split(':').pop());
+  raw.close();
+  await env.close();
+  closed = true;
+  const left = lingeringSockets(port);
+  if (left.length > 0) {
+    // Known defect server-echo-stalls-connection: the stalled stream's socket survives forceShutdown.
+    assert.ok(report.known.has('server-echo-stalls-connection'), `DevServer.close() left ${left.length} connection(s) open (seed ${report.seed})`);
+    console.log(`fuzz workflow-service: known defect server-echo-stalls-connection left ${left.length} server socket(s) open after close; destroyed`);
+    for (const socket of left) socket.destroy();
+  }
   if (failure) assert.unreachable(failure);
   assert.ok(growth < HEAP_GROWTH_LIMIT_BYTES, `heap grew by ${growth} bytes after GC (seed ${report.seed})`);
 });

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCertificateAuthority, issueCertificate, exportPkcs12, importPkcs12, inspectCertificate, verifyCertificate, createCsr, inspectCsr, checkTemporalCloudCaBundle } from '../../certs';
 import { parseCertificate } from '../../certs/x509-reader';
-import { runFuzz, formatReport, heapAfterGc, Violation, expectBastionError, type FuzzTarget } from './harness';
+import { runFuzz, formatReport, heapAfterGc, heapVerdict, Violation, expectBastionError, type FuzzTarget } from './harness';
 import { fromPem, mutateDer, mutatePemText, toPem } from './der-inputs';
 import type { Prng } from './prng';
 
@@ -46,7 +46,7 @@ const maybe = <T>(rng: Prng, p: number, make: () => T): T | undefined => (rng.ch
 
 const target: FuzzTarget<Case> = {
   name: 'certs',
-  iterations: 500,
+  iterations: 1500,
   caseDeadlineMs: 10_000,
   generate(rng) {
     const fn = rng.pick(FNS);
@@ -130,7 +130,8 @@ test('mutated PEM, DER and PKCS#12 inputs give results or Bastion errors', async
   console.log(line);
   const growth = heapAfterGc() - heapBefore;
   if (failure) assert.unreachable(failure);
-  assert.ok(growth < 32 * 1024 * 1024, `heap grew by ${growth} bytes after GC (seed ${report.seed})`);
+  const heap = heapVerdict(target.name, growth, 32 * 1024 * 1024, report.seed, `over ${report.cases} cases`);
+  if (heap) assert.unreachable(heap);
 });
 
 test.run();

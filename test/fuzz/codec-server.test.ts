@@ -15,7 +15,7 @@ import { CompressionCodec } from '../../codecs/compression-codec';
 import { payloadsToJson } from '../../codecs/http-payloads';
 import { encodeUtf8, type Payload } from '../../src/converter/payload';
 import { encryptionCodec, newCodecKey } from '../helpers/test-codec';
-import { runFuzz, formatReport, heapAfterGc, Violation, type FuzzTarget } from './harness';
+import { runFuzz, formatReport, heapAfterGc, heapVerdict, Violation, type FuzzTarget } from './harness';
 import { mutateJson } from './json-inputs';
 import type { Prng } from './prng';
 
@@ -59,7 +59,7 @@ function send(r: Request): Promise<{ status: number; body: Buffer; type: string 
 
 const target: FuzzTarget<Request> = {
   name: 'codec-server',
-  iterations: 450,
+  iterations: 700,
   caseDeadlineMs: 20_000,
   generate(rng) {
     const notes: string[] = [];
@@ -147,7 +147,8 @@ test('mutated requests are answered without a 5xx; a valid round trip works afte
   assert.is(decoded.status, 200);
   assert.equal(JSON.parse(decoded.body.toString()), plain);
   if (failure) assert.unreachable(failure);
-  assert.ok(growth < HEAP_GROWTH_LIMIT_BYTES, `heap grew by ${growth} bytes after GC (seed ${report.seed})`);
+  const heap = heapVerdict(target.name, growth, HEAP_GROWTH_LIMIT_BYTES, report.seed, `over ${report.cases} cases`);
+  if (heap) assert.unreachable(heap);
 });
 
 test.run();

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { loadClientConnectConfig } from '../../src/connection/envconfig';
 import { PROFILE_KEYS, TLS_KEYS, CODEC_KEYS } from '../../src/connection/envconfig-file';
 import { createCertificateAuthority, issueCertificate } from '../../certs';
-import { runFuzz, formatReport, heapAfterGc, Violation, expectBastionError, type FuzzTarget } from './harness';
+import { runFuzz, formatReport, heapAfterGc, heapVerdict, Violation, expectBastionError, type FuzzTarget } from './harness';
 import { EDGE_NUMBERS, type Prng } from './prng';
 
 const test = suite('fuzz: temporal.toml (loadClientConnectConfig)');
@@ -72,7 +72,7 @@ function table(name: string, keys: readonly string[], rng: Prng, notes: string[]
 
 const target: FuzzTarget<Case> = {
   name: 'envconfig',
-  iterations: 1500,
+  iterations: 6000,
   caseDeadlineMs: 10_000,
   generate(rng) {
     const notes: string[] = [];
@@ -161,7 +161,8 @@ test('generated temporal.toml files load or fail with a Bastion error that holds
   console.log(line);
   const growth = heapAfterGc() - heapBefore;
   if (failure) assert.unreachable(failure);
-  assert.ok(growth < 32 * 1024 * 1024, `heap grew by ${growth} bytes after GC (seed ${report.seed})`);
+  const heap = heapVerdict(target.name, growth, 32 * 1024 * 1024, report.seed, `over ${report.cases} cases`);
+  if (heap) assert.unreachable(heap);
 });
 
 test.run();

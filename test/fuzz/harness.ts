@@ -226,3 +226,19 @@ export function expectBastionError(err: unknown, where: string): void {
     throw new Violation('error-type', `${where} threw ${e?.constructor?.name ?? typeof err}${e?.code ? ` (${String(e.code)})` : ''}: ${clip(String(e?.message ?? err), 200)}${at}`);
   }
 }
+
+/**
+ * Judges heap growth after GC over a run: '' when within `limitBytes` or explained by a
+ * known defect (then printed), else the failure text.
+ */
+export function heapVerdict(target: string, growthBytes: number, limitBytes: number, seed: number, what: string): string {
+  const mib = (n: number): string => (n / 1048576).toFixed(1);
+  if (growthBytes < limitBytes) return '';
+  const message = `heap grew by ${mib(growthBytes)} MiB after GC (limit ${mib(limitBytes)} MiB) ${what}`;
+  const known = knownDefectFor(target, 'memory', message);
+  if (known) {
+    console.log(`fuzz ${target}: known defect ${known.id}: ${message}`);
+    return '';
+  }
+  return `fuzz ${target} (seed ${seed}): ${message}`;
+}

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { Worker } from '../../src/worker';
 import { historyFromJson, historyToJson } from '../../src/engine/history-json';
 import { startBastionEnv, bastionBundle } from '../helpers/bastion-env';
-import { runFuzz, formatReport, heapAfterGc, expectBastionError, type FuzzTarget } from './harness';
+import { runFuzz, formatReport, heapAfterGc, heapVerdict, expectBastionError, type FuzzTarget } from './harness';
 import { mutateJson } from './json-inputs';
 import type { Prng } from './prng';
 
@@ -44,7 +44,7 @@ function mutateEvents(h: { events: Record<string, unknown>[] }, rng: Prng, notes
 
 const target: FuzzTarget<Case> = {
   name: 'history-replay',
-  iterations: 800,
+  iterations: 1000,
   caseDeadlineMs: 20_000,
   generate(rng) {
     const notes: string[] = [];
@@ -97,7 +97,9 @@ test('mutated history JSON replays or fails with a Bastion error', async () => {
   console.log(line);
   const growth = heapAfterGc() - heapBefore;
   if (failure) assert.unreachable(failure);
-  assert.ok(growth < 64 * 1024 * 1024, `heap grew by ${growth} bytes after GC (seed ${report.seed})`);
+  const replays = [...report.outcomes].filter(([k]) => k.startsWith('runReplayHistory')).reduce((n, [, v]) => n + v, 0);
+  const heap = heapVerdict(target.name, growth, 32 * 1024 * 1024, report.seed, `over ${report.cases} cases, ${replays} of them runReplayHistory calls`);
+  if (heap) assert.unreachable(heap);
 });
 
 test.run();

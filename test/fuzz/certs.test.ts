@@ -46,7 +46,7 @@ const maybe = <T>(rng: Prng, p: number, make: () => T): T | undefined => (rng.ch
 
 const target: FuzzTarget<Case> = {
   name: 'certs',
-  iterations: 1500,
+  iterations: 1200,
   caseDeadlineMs: 10_000,
   generate(rng) {
     const fn = rng.pick(FNS);

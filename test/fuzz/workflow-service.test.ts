@@ -69,7 +69,7 @@ async function serverAnswers(): Promise<'yes' | 'stalled-connection' | 'no'> {
 
 const target: FuzzTarget<Case> = {
   name: 'workflow-service',
-  iterations: 1200,
+  iterations: 900,
   caseDeadlineMs: 15_000,
   generate(rng) {
     const method = rng.pick(methods);

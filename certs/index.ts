@@ -16,7 +16,7 @@ export { createCertificateAuthority, issueCertificate, DEFAULT_CA_VALIDITY_DAYS,
 export type { CertificateAuthorityOptions, IssueCertificateOptions, IssuedCertificate, SignedCertificate } from './certificate-authority';
 export { createCsr, inspectCsr, signCsr } from './csr';
 export type { CreateCsrOptions, CreatedCsr, CsrInfo, SignCsrOptions } from './csr';
-export { exportPkcs12, importPkcs12, PKCS12_ITERATIONS } from './pkcs12';
+export { exportPkcs12, importPkcs12, PKCS12_ITERATIONS, MAX_PKCS12_ITERATIONS } from './pkcs12';
 export type { ExportPkcs12Options, ImportedPkcs12 } from './pkcs12';
 export { generateKeyPair, KEY_TYPES, DEFAULT_CA_KEY_TYPE } from './keys';
 export type { KeyType, KeyPair } from './keys';

@@ -133,6 +133,35 @@ function intOf(node: der.Asn1): number {
   return parseInt(der.bytesOf(node).toString('hex') || '0', 16);
 }
 
+/**
+ * Most key-derivation iterations a file may ask for: far above what tools write (OpenSSL
+ * 2048, Java 10,000, OWASP's 600,000 for PBKDF2), and a bound on the work (seconds, on the
+ * event loop) that a damaged or hostile file can cause.
+ */
+export const MAX_PKCS12_ITERATIONS = 1_000_000;
+
+/** The iteration count in `node`, refused when absent, zero or above {@link MAX_PKCS12_ITERATIONS}. */
+function iterationsOf(input: string, node: der.Asn1 | undefined): number {
+  const n = node ? intOf(node) : 0;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PKCS12_ITERATIONS) {
+    throw new CertsError('ERR_CERTS_INVALID_PKCS12', `\`${input}\` asks for ${n > MAX_PKCS12_ITERATIONS ? `more than ${MAX_PKCS12_ITERATIONS.toLocaleString('en-US')}` : 'an invalid number of'} key-derivation iterations; it is damaged, or was not written by a usual tool. Re-export it with \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`);
+  }
+  return n;
+}
+
+/** The iteration count node of a PBES2 or PKCS#12-PBE AlgorithmIdentifier, if it has one. */
+function pbeIterationsNode(algorithm: der.Asn1): der.Asn1 | undefined {
+  const [oidNode, params] = der.childrenOf(algorithm);
+  const algOid = der.readOid(oidNode!);
+  if (algOid === P.pbes2) {
+    const [kdf] = der.childrenOf(params!);
+    const [, kdfParams] = der.childrenOf(kdf!);
+    return der.childrenOf(kdfParams!)[1];
+  }
+  if (algOid === P.pbeSha1TripleDes) return der.childrenOf(params!)[1];
+  return undefined;
+}
+
 /** Decrypts PBES2 (PBKDF2 + AES/3DES) or pbeWithSHAAnd3-KeyTripleDES-CBC content. */
 function decryptContent(input: string, algorithm: der.Asn1, encrypted: Buffer, password: string): Buffer {
   const [oidNode, params] = der.childrenOf(algorithm);
@@ -151,14 +180,15 @@ function decryptContent(input: string, algorithm: der.Asn1, encrypted: Buffer, p
     const prf = prfNode ? PRFS[der.readOid(der.childrenOf(prfNode)[0]!)] : 'sha1';
     if (!prf) throw unsupportedCipher(input, der.readOid(der.childrenOf(prfNode!)[0]!));
     cipherName = cipher.name;
-    key = crypto.pbkdf2Sync(Buffer.from(password, 'utf8'), der.bytesOf(saltNode!), intOf(iterNode!), cipher.keyLength, prf);
+    key = crypto.pbkdf2Sync(Buffer.from(password, 'utf8'), der.bytesOf(saltNode!), iterationsOf(input, iterNode), cipher.keyLength, prf);
     iv = der.bytesOf(ivNode!);
   } else if (algOid === P.pbeSha1TripleDes) {
     const [saltNode, iterNode] = der.childrenOf(params!);
     const salt = der.bytesOf(saltNode!);
     cipherName = 'des-ede3-cbc';
-    key = pkcs12Kdf('sha1', password, salt, intOf(iterNode!), 1, 24);
-    iv = pkcs12Kdf('sha1', password, salt, intOf(iterNode!), 2, 8);
+    const iterations = iterationsOf(input, iterNode);
+    key = pkcs12Kdf('sha1', password, salt, iterations, 1, 24);
+    iv = pkcs12Kdf('sha1', password, salt, iterations, 2, 8);
   } else throw unsupportedCipher(input, algOid);
   try {
     const decipher = crypto.createDecipheriv(cipherName, key, iv);
@@ -253,6 +283,16 @@ function octetContent(node: der.Asn1): Buffer {
 export function importPkcs12(bytes: Buffer | Uint8Array, password: string, input = 'pkcs12'): ImportedPkcs12 {
   const malformed = (what: string): BastionError =>
     new CertsError('ERR_CERTS_INVALID_PKCS12', `\`${input}\` is not a usable PKCS#12 file: ${what}. Pass a .p12/.pfx file (DER) made by \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`);
+  try {
+    return readPkcs12(bytes, password, input, malformed);
+  } catch (err) {
+    // A structure damaged past what the reader checks step by step; the cause is dropped, as parser messages may quote bytes.
+    if (err instanceof BastionError) throw err;
+    throw malformed('its structure is damaged (an element is missing, truncated or of the wrong type)');
+  }
+}
+
+function readPkcs12(bytes: Buffer | Uint8Array, password: string, input: string, malformed: (what: string) => BastionError): ImportedPkcs12 {
   let authSafe: Buffer;
   let macData: der.Asn1 | undefined;
   try {
@@ -272,7 +312,7 @@ export function importPkcs12(bytes: Buffer | Uint8Array, password: string, input
     const hash = HASHES[hashOid];
     if (!hash) throw unsupportedCipher(input, hashOid);
     const expected = der.bytesOf(digestNode!);
-    const macKey = pkcs12Kdf(hash, password, der.bytesOf(saltNode!), iterNode ? intOf(iterNode) : 1, 3, crypto.createHash(hash).digest().length);
+    const macKey = pkcs12Kdf(hash, password, der.bytesOf(saltNode!), iterNode ? iterationsOf(input, iterNode) : 1, 3, crypto.createHash(hash).digest().length);
     const actual = crypto.createHmac(hash, macKey).update(authSafe).digest();
     if (actual.length !== expected.length || !crypto.timingSafeEqual(actual, expected)) throw badPassword(input);
   }
@@ -328,6 +368,9 @@ export function importPkcs12(bytes: Buffer | Uint8Array, password: string, input
 
 function readKey(input: string, bagId: string, value: Buffer, password: string): crypto.KeyObject {
   if (bagId === P.keyBag) return crypto.createPrivateKey({ key: value, format: 'der', type: 'pkcs8' });
+  // OpenSSL derives the key with the file's iteration count, unbounded: check it first.
+  const iterNode = pbeIterationsNode(der.childrenOf(der.fromDer(value))[0]!);
+  if (iterNode) iterationsOf(input, iterNode);
   try {
     return crypto.createPrivateKey({ key: value, format: 'der', type: 'pkcs8', passphrase: password });
   } catch {

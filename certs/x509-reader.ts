@@ -86,14 +86,20 @@ function decodeKeyUsage(value: der.Asn1): KeyUsage[] {
  * @throws {CertsError} `ERR_CERTS_INVALID_PEM` naming `input` when it is not a certificate.
  */
 export function parseCertificate(input: string, certDer: Buffer): ParsedCertificate {
-  let x509: crypto.X509Certificate;
-  let root: der.Asn1;
   try {
-    x509 = new crypto.X509Certificate(certDer);
-    root = der.fromDer(certDer);
-  } catch {
+    const x509 = new crypto.X509Certificate(certDer);
+    // A certificate whose key node:crypto cannot decode is no more usable than one it cannot parse.
+    void x509.publicKey;
+    return readFields(certDer, x509, der.fromDer(certDer));
+  } catch (err) {
+    if (err instanceof CertsError) throw err;
+    // The cause is dropped: parser messages may quote bytes of the input.
     throw new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable X.509 certificate; pass PEM text starting with \`-----BEGIN CERTIFICATE-----\`.`);
   }
+}
+
+/** The fields of a certificate that node:crypto has parsed; throws whatever the DER reader throws on damage. */
+function readFields(certDer: Buffer, x509: crypto.X509Certificate, root: der.Asn1): ParsedCertificate {
   const [tbs, sigAlg] = der.childrenOf(root);
   const fields = der.childrenOf(tbs!);
   let i = 0;

@@ -168,6 +168,25 @@ function normalize(type: Type, json: unknown, path: string): unknown {
 }
 
 /**
+ * Deepest nesting of objects and arrays accepted in one event. Real events stay far below
+ * (a failure's cause chain adds two levels per cause); the readers below recurse, so a
+ * deeper value would exhaust the stack instead of being reported.
+ */
+export const MAX_EVENT_JSON_DEPTH = 512;
+
+/** Whether `value` nests objects and arrays more than `max` levels deep (iterative: never overflows itself). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * A History from its proto3 JSON: what `bastion workflow show --output json`,
  * `temporal workflow show --output json`, the Web UI's download and the official SDK's
  * `historyToJSON` write. Enum values may be full names (`EVENT_TYPE_WORKFLOW_EXECUTION_STARTED`),
@@ -188,6 +207,10 @@ export function historyFromJson(json: unknown): History {
   }
   if (!isPlainObject(json) || !Array.isArray(json.events)) {
     throw invalid('A history must be a JSON object with an `events` array, as `temporal workflow show --output json` writes it.');
+  }
+  const deep = json.events.findIndex((event: unknown) => nestsDeeperThan(event, MAX_EVENT_JSON_DEPTH));
+  if (deep !== -1) {
+    throw invalid(`\`events[${deep}]\` nests more than ${MAX_EVENT_JSON_DEPTH} levels of objects and arrays; no HistoryEvent does, so the history is damaged. Export it again with \`temporal workflow show --output json\`.`);
   }
   const eventType = lookupType(EVENT_TYPE);
   const events: HistoryEvent[] = json.events.map((event: unknown, i: number) => {

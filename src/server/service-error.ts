@@ -44,6 +44,16 @@ function clampDetail(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clampDetail(v, depth + 1)]));
 }
 
+/**
+ * `text` with every lone surrogate replaced by U+FFFD. A status message travels in the
+ * percent-encoded `grpc-message` trailer, and grpc-js cannot encode a lone surrogate (the
+ * call then ends UNKNOWN); one appears when a message quotes a slice of the input that
+ * cuts an emoji in half.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 export class ServiceError extends Error {
   readonly detail?: { typeName: string; value: object };
 
@@ -52,7 +62,7 @@ export class ServiceError extends Error {
     message: string,
     detail?: { typeName: string; value: object },
   ) {
-    super(clampStatusMessage(message));
+    super(wellFormed(clampStatusMessage(message)));
     if (detail) this.detail = { typeName: detail.typeName, value: clampDetail(detail.value) as object };
   }
 

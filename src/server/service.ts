@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
 import { toJsonForm } from './json-proto';
-import { ServiceError, alreadyExists, clampStatusMessage, echo } from './service-error';
+import { ServiceError, alreadyExists, clampStatusMessage, echo, wellFormed } from './service-error';
 import { Enums, requireId } from './common';
 import {
   startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
@@ -200,7 +200,7 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
     return { code: err.status, details: err.message, metadata: err.toMetadata() };
   }
   engine.logger.error('internal error', { method, error: (err as Error)?.stack ?? String(err) });
-  return { code: grpc.status.INTERNAL, details: clampStatusMessage(`internal error in ${method}: ${(err as Error)?.message ?? err}`) };
+  return { code: grpc.status.INTERNAL, details: wellFormed(clampStatusMessage(`internal error in ${method}: ${(err as Error)?.message ?? err}`)) };
 }
 
 const DECODE_ERROR = Symbol('decode-error');

@@ -23,7 +23,14 @@ export async function makeBenchPki(keyType: 'ecdsa-p256' | 'rsa-2048' = 'ecdsa-p
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-bench-pki-'));
   const ca = await createCertificateAuthority({ commonName: 'Bastion bench CA', keyType, validityDays: 2 });
   const caPair = { certPem: ca.certPem, keyPem: ca.keyPem };
-  const server = await issueCertificate({ ca: caPair, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 2 });
+  const server = await issueCertificate({
+    ca: caPair,
+    profile: 'server',
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    validityDays: 2,
+  });
   const client = await issueCertificate({ ca: caPair, profile: 'client', commonName: 'bench-worker', validityDays: 2 });
   const write = (name: string, text: string, secret = false) => {
     const p = path.join(dir, name);

@@ -26,9 +26,12 @@ export interface StackOptions {
   codec?: boolean;
 }
 
-
 function tlsFiles(dir: string): { ca: Buffer; crt: Buffer; key: Buffer } {
-  return { ca: fs.readFileSync(path.join(dir, 'ca.pem')), crt: fs.readFileSync(path.join(dir, 'client.pem')), key: fs.readFileSync(path.join(dir, 'client.key')) };
+  return {
+    ca: fs.readFileSync(path.join(dir, 'ca.pem')),
+    crt: fs.readFileSync(path.join(dir, 'client.pem')),
+    key: fs.readFileSync(path.join(dir, 'client.key')),
+  };
 }
 
 async function payloadCodecs(o: StackOptions): Promise<unknown[] | undefined> {
@@ -41,7 +44,12 @@ async function payloadCodecs(o: StackOptions): Promise<unknown[] | undefined> {
 
 /** A client of one SDK, reduced to what the scenarios use. */
 export interface BenchClient {
-  start(workflowType: string, workflowId: string, taskQueue: string, args: unknown[]): Promise<{ signal(name: string, ...args: unknown[]): Promise<void>; result(): Promise<unknown> }>;
+  start(
+    workflowType: string,
+    workflowId: string,
+    taskQueue: string,
+    args: unknown[],
+  ): Promise<{ signal(name: string, ...args: unknown[]): Promise<void>; result(): Promise<unknown> }>;
   execute(workflowType: string, workflowId: string, taskQueue: string, args: unknown[]): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -54,7 +62,10 @@ export async function connectClient(sdk: Sdk, o: StackOptions): Promise<BenchCli
   if (sdk === 'bastion') {
     const { Connection } = await import('../src/connection');
     const { Client } = await import('../src/client');
-    const connection = await Connection.connect({ address: o.address, tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : false });
+    const connection = await Connection.connect({
+      address: o.address,
+      tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : false,
+    });
     const client = new Client({ connection, ...(dataConverter ? { dataConverter: dataConverter as never } : {}) });
     return {
       start: (type, workflowId, taskQueue, args) => client.workflow.start(type, { taskQueue, workflowId, args }),
@@ -63,7 +74,10 @@ export async function connectClient(sdk: Sdk, o: StackOptions): Promise<BenchCli
     };
   }
   const { Connection, Client } = await import('@temporalio/client');
-  const connection = await Connection.connect({ address: o.address, tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : undefined });
+  const connection = await Connection.connect({
+    address: o.address,
+    tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : undefined,
+  });
   const client = new Client({ connection, ...(dataConverter ? { dataConverter: dataConverter as never } : {}) });
   return {
     start: (type, workflowId, taskQueue, args) => client.workflow.start(type, { taskQueue, workflowId, args }),
@@ -93,25 +107,59 @@ export async function createWorker(sdk: Sdk, o: StackOptions, taskQueue: string,
     const { Worker, bundleWorkflowCode } = await import('../src/worker');
     const quiet = quietLogger;
     marks.sdkLoadedMs = performance.now();
-    const connection = await Connection.connect({ address: o.address, tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : false });
+    const connection = await Connection.connect({
+      address: o.address,
+      tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : false,
+    });
     marks.connectedMs = performance.now();
     const { code } = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS });
     marks.bundledMs = performance.now();
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: { code }, activities: benchActivities, shutdownSignals: [], logger: quiet, ...(dataConverter ? { dataConverter: dataConverter as never } : {}), ...extra });
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: { code },
+      activities: benchActivities,
+      shutdownSignals: [],
+      logger: quiet,
+      ...(dataConverter ? { dataConverter: dataConverter as never } : {}),
+      ...extra,
+    });
     marks.createdMs = performance.now();
-    return { marks, state: () => worker.getState(), cachedWorkflows: () => worker.getStatus().cachedWorkflows, runUntil: (fn) => worker.runUntil(fn), close: () => connection.close() };
+    return {
+      marks,
+      state: () => worker.getState(),
+      cachedWorkflows: () => worker.getStatus().cachedWorkflows,
+      runUntil: (fn) => worker.runUntil(fn),
+      close: () => connection.close(),
+    };
   }
   const { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } = await import('@temporalio/worker');
   const logger = new DefaultLogger('ERROR', (e) => note(e.level === 'WARN' ? 'warn' : 'error', e.message, e.meta));
   Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   marks.sdkLoadedMs = performance.now();
-  const connection = await NativeConnection.connect({ address: o.address, tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : undefined });
+  const connection = await NativeConnection.connect({
+    address: o.address,
+    tls: t ? { serverRootCACertificate: t.ca, clientCertPair: { crt: t.crt, key: t.key } } : undefined,
+  });
   marks.connectedMs = performance.now();
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS, logger });
   marks.bundledMs = performance.now();
-  const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities: benchActivities, ...(dataConverter ? { dataConverter: dataConverter as never } : {}), ...extra });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle,
+    activities: benchActivities,
+    ...(dataConverter ? { dataConverter: dataConverter as never } : {}),
+    ...extra,
+  });
   marks.createdMs = performance.now();
-  return { marks, state: () => worker.getState(), cachedWorkflows: () => worker.getStatus().numCachedWorkflows, runUntil: (fn) => worker.runUntil(fn), close: () => connection.close() };
+  return {
+    marks,
+    state: () => worker.getState(),
+    cachedWorkflows: () => worker.getStatus().numCachedWorkflows,
+    runUntil: (fn) => worker.runUntil(fn),
+    close: () => connection.close(),
+  };
 }
 
 /** Reads `--name value` flags. */
@@ -140,6 +188,8 @@ export function within<T>(p: Promise<T>, ms: number, what: () => string): Promis
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`stalled: ${what()} did not settle within ${ms} ms`)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`stalled: ${what()} did not settle within ${ms} ms`)), ms);
+    }),
   ]);
 }

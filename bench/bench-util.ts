@@ -17,7 +17,9 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
 
 /** Starts `bastion server start-dev --port 0` (plus `extraArgs`, and `nodeArgs` for node itself) as its own process. */
 export async function startServer(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<{ address: string; pid?: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -30,10 +32,11 @@ export async function startServer(extraArgs: string[] = [], nodeArgs: string[] =
   return {
     address,
     pid: child.pid,
-    stop: () => new Promise((resolve) => {
-      child.on('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -41,12 +44,14 @@ export async function startServer(extraArgs: string[] = [], nodeArgs: string[] =
 export async function pool<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await fn(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -67,7 +72,9 @@ export function note(level: 'warn' | 'error', message: string, meta?: object): v
 
 /** A Bastion logger that drops trace, debug and info, and counts warnings and errors in {@link logged}. */
 export const quietLogger = {
-  trace: (): void => undefined, debug: (): void => undefined, info: (): void => undefined,
+  trace: (): void => undefined,
+  debug: (): void => undefined,
+  info: (): void => undefined,
   warn: (m: string, meta?: object): void => note('warn', m, meta),
   error: (m: string, meta?: object): void => note('error', m, meta),
 };

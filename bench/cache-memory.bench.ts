@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     const taskQueue = `bench-cache-${process.pid}`;
     const opts = { address: server.address };
     const reuse = get('reuse-v8-context');
-    const worker = await createWorker(sdk, opts, taskQueue, { maxCachedWorkflows: count + 100, ...(reuse === undefined ? {} : { reuseV8Context: reuse !== 'false' }) });
+    const worker = await createWorker(sdk, opts, taskQueue, {
+      maxCachedWorkflows: count + 100,
+      ...(reuse === undefined ? {} : { reuseV8Context: reuse !== 'false' }),
+    });
     if (reuse !== undefined) result.reuseV8Context = reuse !== 'false';
     const client = await connectClient(sdk, opts);
     await worker.runUntil(async () => {
@@ -43,7 +46,13 @@ async function main(): Promise<void> {
         await sleep(100);
       }
       const loaded = await settle();
-      Object.assign(result, { ok: true, baseRssMiB: base, loadedRssMiB: loaded, cached: worker.cachedWorkflows(), perWorkflowKiB: ((loaded - base) * 1024) / count });
+      Object.assign(result, {
+        ok: true,
+        baseRssMiB: base,
+        loadedRssMiB: loaded,
+        cached: worker.cachedWorkflows(),
+        perWorkflowKiB: ((loaded - base) * 1024) / count,
+      });
       // The figures are out; shutting down thousands of cached runs would only add time.
       await server.stop();
       process.stdout.write(JSON.stringify(result) + '\n');

@@ -23,7 +23,10 @@ const MIN_ITERATIONS = 20;
 
 /** AES-256-GCM with WebCrypto, the way the official SDK's encryption sample does it. */
 class WebCryptoAesGcmCodec implements PayloadCodec {
-  constructor(private readonly key: webcrypto.CryptoKey, private readonly keyId: string) {}
+  constructor(
+    private readonly key: webcrypto.CryptoKey,
+    private readonly keyId: string,
+  ) {}
 
   static async create(): Promise<WebCryptoAesGcmCodec> {
     const raw = KeyRing.generateKey();
@@ -31,22 +34,26 @@ class WebCryptoAesGcmCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.all(payloads.map(async (payload) => {
-      const iv = webcrypto.getRandomValues(new Uint8Array(12));
-      const ct = new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv }, this.key, temporal.api.common.v1.Payload.encode(payload).finish()));
-      const data = new Uint8Array(12 + ct.byteLength);
-      data.set(iv);
-      data.set(ct, 12);
-      return { metadata: { encoding: encodeUtf8('binary/encrypted'), 'encryption-key-id': encodeUtf8(this.keyId) }, data };
-    }));
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const iv = webcrypto.getRandomValues(new Uint8Array(12));
+        const ct = new Uint8Array(await webcrypto.subtle.encrypt({ name: 'AES-GCM', iv }, this.key, temporal.api.common.v1.Payload.encode(payload).finish()));
+        const data = new Uint8Array(12 + ct.byteLength);
+        data.set(iv);
+        data.set(ct, 12);
+        return { metadata: { encoding: encodeUtf8('binary/encrypted'), 'encryption-key-id': encodeUtf8(this.keyId) }, data };
+      }),
+    );
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.all(payloads.map(async (payload) => {
-      const data = payload.data!;
-      const plain = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) }, this.key, data.subarray(12));
-      return temporal.api.common.v1.Payload.decode(new Uint8Array(plain));
-    }));
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const data = payload.data!;
+        const plain = await webcrypto.subtle.decrypt({ name: 'AES-GCM', iv: data.subarray(0, 12) }, this.key, data.subarray(12));
+        return temporal.api.common.v1.Payload.decode(new Uint8Array(plain));
+      }),
+    );
   }
 }
 

@@ -17,7 +17,6 @@ import { Connection, Client } from '@temporalio/client';
 import { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { cpuSeconds, pct, pool, ROOT, startServer } from './bench-util';
 
-
 async function main(): Promise<void> {
   const starts = Number(process.env.BENCH_STARTS ?? 2000);
   const workflows = Number(process.env.BENCH_WORKFLOWS ?? 400);
@@ -25,7 +24,10 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-bench-'));
   const db = process.env.BENCH_DB === '1' ? path.join(dir, 'bench.db') : undefined;
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
-  const server = await startServer(db ? ['--db-filename', db] : [], process.env.BENCH_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROF] : []);
+  const server = await startServer(
+    db ? ['--db-filename', db] : [],
+    process.env.BENCH_SERVER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SERVER_PROF] : [],
+  );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const tag = Date.now().toString(36);
@@ -45,7 +47,14 @@ async function main(): Promise<void> {
     // Give the poll time to reach the server and wait there; then the start finds it waiting.
     await new Promise((r) => setTimeout(r, 20));
     const s = process.hrtime.bigint();
-    await raw.workflowService.startWorkflowExecution({ namespace: 'default', workflowId: `d-${tag}-${i}`, workflowType: { name: 'greet' }, taskQueue: { name }, requestId: randomUUID(), identity: 'bench' });
+    await raw.workflowService.startWorkflowExecution({
+      namespace: 'default',
+      workflowId: `d-${tag}-${i}`,
+      workflowType: { name: 'greet' },
+      taskQueue: { name },
+      requestId: randomUUID(),
+      identity: 'bench',
+    });
     const task = await poll;
     if (!task.taskToken?.length) throw new Error(`dispatch ${i}: the poll returned without a task`);
     dispatchMs.push(Number(process.hrtime.bigint() - s) / 1e6);
@@ -57,7 +66,9 @@ async function main(): Promise<void> {
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'dist/test/fixtures/workflows.js'), logger: new DefaultLogger('ERROR') });
   const worker = await Worker.create({
-    connection: nativeConnection, taskQueue: `bench-e2e-${tag}`, workflowBundle,
+    connection: nativeConnection,
+    taskQueue: `bench-e2e-${tag}`,
+    workflowBundle,
     activities: { greet: async (name: string) => `Hello, ${name}!` },
   });
   const latencies: number[] = [];
@@ -82,13 +93,24 @@ async function main(): Promise<void> {
   await nativeConnection.close();
   await server.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({
-    store: db ? 'sqlite' : 'memory',
-    starts, startsPerSec, workflows, concurrency, e2ePerSec,
-    dispatches, dispatchP50: pct(dispatchMs, 50), dispatchP95: pct(dispatchMs, 95), dispatchP99: pct(dispatchMs, 99),
-    p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99),
-    serverCpuSecondsPer1000: serverCpu,
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      store: db ? 'sqlite' : 'memory',
+      starts,
+      startsPerSec,
+      workflows,
+      concurrency,
+      e2ePerSec,
+      dispatches,
+      dispatchP50: pct(dispatchMs, 50),
+      dispatchP95: pct(dispatchMs, 95),
+      dispatchP99: pct(dispatchMs, 99),
+      p50: pct(latencies, 50),
+      p95: pct(latencies, 95),
+      p99: pct(latencies, 99),
+      serverCpuSecondsPer1000: serverCpu,
+    }) + '\n',
+  );
 }
 
 main().catch((err) => {

@@ -39,7 +39,8 @@ async function runOne(client: BenchClient, scenario: Scenario, id: string, taskQ
     }
     case 'echo':
       result = await client.execute('echo', id, taskQueue, [input]);
-      if (result !== input) throw new Error(`workflow ${id} echoed ${typeof result === 'string' ? result.length : typeof result} characters, expected ${input.length}`);
+      if (result !== input)
+        throw new Error(`workflow ${id} echoed ${typeof result === 'string' ? result.length : typeof result} characters, expected ${input.length}`);
       return;
   }
   if (result !== expected) throw new Error(`workflow ${id} returned ${JSON.stringify(result)}, expected ${JSON.stringify(expected)}`);
@@ -67,12 +68,20 @@ async function main(): Promise<void> {
   const workerPid = get('worker-pid') === undefined ? undefined : num('worker-pid');
   const serverPid = get('server-pid') === undefined ? undefined : num('server-pid');
   // Random base64 does not compress: the payload is as large on the wire as in memory.
-  const input = scenario === 'echo' ? randomBytes(Math.ceil((num('payload-bytes', 1024) * 3) / 4)).toString('base64').slice(0, num('payload-bytes', 1024)) : '';
+  const input =
+    scenario === 'echo'
+      ? randomBytes(Math.ceil((num('payload-bytes', 1024) * 3) / 4))
+          .toString('base64')
+          .slice(0, num('payload-bytes', 1024))
+      : '';
   const client = await connectClient(sdk, { address, tlsDir: get('tls-dir'), codec: argv.includes('--codec') });
   const tag = `${scenario}-${process.pid}-${Date.now().toString(36)}`;
   let phase = 'warm-up';
   let completed = 0;
-  const one = (id: string) => within(runOne(client, scenario, id, taskQueue, input), 120_000, () => `workflow ${id} (${phase}, ${completed} completed before it)`).then(() => void completed++);
+  const one = (id: string) =>
+    within(runOne(client, scenario, id, taskQueue, input), 120_000, () => `workflow ${id} (${phase}, ${completed} completed before it)`).then(
+      () => void completed++,
+    );
   const result: Record<string, unknown> = { ok: false, sdk, scenario, size, concurrency, warmup, payloadBytes: input.length || undefined };
   try {
     await pool(warmup, Math.min(10, Math.max(1, concurrency)), (i) => one(`${tag}-warm-${i}`));
@@ -103,7 +112,10 @@ async function main(): Promise<void> {
     Object.assign(result, {
       ok: true,
       throughput: size / seconds,
-      p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies[latencies.length - 1],
+      p50: pct(latencies, 50),
+      p95: pct(latencies, 95),
+      p99: pct(latencies, 99),
+      max: latencies[latencies.length - 1],
       workerCpuPer1000: w0 !== undefined && w1 !== undefined ? per1000(w1 - w0) : undefined,
       workerPeakRssMiB: workerPeakRss,
       clientCpuPer1000: per1000((cpu.user + cpu.system) / 1e6),

@@ -19,7 +19,12 @@ async function main(): Promise<void> {
   const address = get('address');
   const taskQueue = get('task-queue');
   if (!address || !taskQueue) throw new Error('`--address` and `--task-queue` are required.');
-  const worker = await createWorker(sdk, { address, tlsDir: get('tls-dir'), codec: argv.includes('--codec') }, taskQueue, JSON.parse(get('worker-options') ?? '{}'));
+  const worker = await createWorker(
+    sdk,
+    { address, tlsDir: get('tls-dir'), codec: argv.includes('--codec') },
+    taskQueue,
+    JSON.parse(get('worker-options') ?? '{}'),
+  );
   const stdinClosed = new Promise<void>((resolve) => {
     process.stdin.on('end', resolve).on('close', resolve).on('error', resolve);
     process.stdin.resume();

@@ -15,13 +15,24 @@ import { flags } from './bench-stack';
 const PATH = '/bastion.bench.Floor/Echo';
 const identity = (b: Buffer) => b;
 const definition: grpc.ServiceDefinition = {
-  Echo: { path: PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity, originalName: 'Echo' },
+  Echo: {
+    path: PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'Echo',
+  },
 };
 
 async function serve(): Promise<void> {
   const server = new grpc.Server();
   server.addService(definition, { Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request) });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   process.stdout.write(JSON.stringify({ port }) + '\n');
   process.on('SIGTERM', () => server.forceShutdown());
 }
@@ -29,7 +40,8 @@ async function serve(): Promise<void> {
 async function drive(address: string, calls: number, concurrency: number): Promise<void> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   const message = Buffer.alloc(200, 7);
-  const call = () => new Promise<void>((resolve, reject) => client.makeUnaryRequest(PATH, identity, identity, message, (err) => (err ? reject(err) : resolve())));
+  const call = () =>
+    new Promise<void>((resolve, reject) => client.makeUnaryRequest(PATH, identity, identity, message, (err) => (err ? reject(err) : resolve())));
   for (let i = 0; i < 200; i++) await call(); // warm-up
   const sequential = Math.max(200, Math.floor(calls / 10));
   let t0 = performance.now();

@@ -26,7 +26,11 @@ async function main(): Promise<void> {
     const opts = { workflowBundle: { code } };
     await Worker.runReplayHistory(opts, history); // warm-up (and a check that it replays)
     const t0 = performance.now();
-    for await (const r of Worker.runReplayHistories(opts, Array.from({ length: reps }, () => history))) if (r.error) throw r.error;
+    for await (const r of Worker.runReplayHistories(
+      opts,
+      Array.from({ length: reps }, () => history),
+    ))
+      if (r.error) throw r.error;
     seconds = (performance.now() - t0) / 1000;
   } else {
     const { Worker, Runtime, DefaultLogger, bundleWorkflowCode } = await import('@temporalio/worker');
@@ -35,10 +39,16 @@ async function main(): Promise<void> {
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: BENCH_WORKFLOWS, logger });
     await Worker.runReplayHistory({ workflowBundle }, history, 'warm-up');
     const t0 = performance.now();
-    for await (const r of Worker.runReplayHistories({ workflowBundle }, Array.from({ length: reps }, (_, i) => ({ workflowId: `replay-${i}`, history })))) if (r.error) throw r.error;
+    for await (const r of Worker.runReplayHistories(
+      { workflowBundle },
+      Array.from({ length: reps }, (_, i) => ({ workflowId: `replay-${i}`, history })),
+    ))
+      if (r.error) throw r.error;
     seconds = (performance.now() - t0) / 1000;
   }
-  process.stdout.write(JSON.stringify({ ok: true, sdk, events, reps, perHistoryMs: (seconds * 1000) / reps, perEventUs: (seconds * 1e6) / (reps * events) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ok: true, sdk, events, reps, perHistoryMs: (seconds * 1000) / reps, perEventUs: (seconds * 1e6) / (reps * events) }) + '\n',
+  );
   process.exit(0);
 }
 

@@ -47,11 +47,23 @@ async function main(): Promise<void> {
   const clients: IssuedCertificate[] = [];
   for (let i = 0; i < 8; i++) clients.push(await issueCertificate({ ca, profile: 'client', commonName: `bench-worker-${i}` }));
   const server = await DevServer.start({ logLevel: 'off', tls: { cert: serverCert.certPem, key: serverCert.keyPem, clientCa: ca.certPem } });
-  const tlsFor = (c: IssuedCertificate) => ({ serverRootCACertificate: ca.certPem, serverNameOverride: 'localhost', clientCertPair: { crt: c.certPem, key: c.keyPem } });
+  const tlsFor = (c: IssuedCertificate) => ({
+    serverRootCACertificate: ca.certPem,
+    serverNameOverride: 'localhost',
+    clientCertPair: { crt: c.certPem, key: c.keyPem },
+  });
   const connection = await Connection.connect({ address: server.address, tls: tlsFor(clients[0]!), logger: silent });
   const bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../test/fixtures/workflows.js'), logger: silent });
   const activities = { greet: async (name: string) => `Hello, ${name}!` };
-  const worker = await Worker.create({ connection, taskQueue: 'rotation-bench', workflowBundle: bundle, activities, shutdownSignals: [], logger: silent, shutdownGraceTime: '1s' });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: 'rotation-bench',
+    workflowBundle: bundle,
+    activities,
+    shutdownSignals: [],
+    logger: silent,
+    shutdownGraceTime: '1s',
+  });
   const running = worker.run();
   const client = new Client({ connection });
   let next = 1;
@@ -80,13 +92,15 @@ async function main(): Promise<void> {
       }
     })();
     const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        const t = performance.now();
-        await client.workflow.execute('greet', { taskQueue: 'rotation-bench', workflowId: `rb-${process.pid}-${++seq}`, args: ['x'] });
-        latencies.push(performance.now() - t);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (Date.now() < end) {
+          const t = performance.now();
+          await client.workflow.execute('greet', { taskQueue: 'rotation-bench', workflowId: `rb-${process.pid}-${++seq}`, args: ['x'] });
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
     const elapsed = (performance.now() - started) / 1000;
     stop = true;
     await Promise.all([probing, rotator]);
@@ -114,7 +128,9 @@ async function main(): Promise<void> {
     for (const rotating of [false, true]) {
       const result = await phase(rotating);
       results.push(result);
-      process.stderr.write(`[rotation] run ${r + 1}/${runs} ${rotating ? 'rotating' : 'steady  '}: ${result.throughput.toFixed(0)} wf/s, p99 ${result.p99.toFixed(0)} ms, probe max ${result.probeMaxMs.toFixed(1)} ms, ${result.rotations} rotations (max ${result.rotationMsMax.toFixed(1)} ms)\n`);
+      process.stderr.write(
+        `[rotation] run ${r + 1}/${runs} ${rotating ? 'rotating' : 'steady  '}: ${result.throughput.toFixed(0)} wf/s, p99 ${result.p99.toFixed(0)} ms, probe max ${result.probeMaxMs.toFixed(1)} ms, ${result.rotations} rotations (max ${result.rotationMsMax.toFixed(1)} ms)\n`,
+      );
     }
   }
   void worker.shutdown();

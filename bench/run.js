@@ -74,8 +74,13 @@ async function main() {
     return k ? previous[k] : `${m.heading}\n\nNot measured yet: run \`npm run bench -- --only ${m.name}\`.\n`;
   };
   const distAtEnd = newestMtime(distSrc);
-  const rebuilt = distAtEnd > distAtStart ? `\n- **dist/src was rebuilt during this run** (last at ${new Date(distAtEnd).toISOString().slice(11, 19)} UTC): runs that started before then used the older build.` : '';
-  const body = Object.values(SECTION_MODULES).map((m) => sections[m.name] ?? kept(m)).join('\n');
+  const rebuilt =
+    distAtEnd > distAtStart
+      ? `\n- **dist/src was rebuilt during this run** (last at ${new Date(distAtEnd).toISOString().slice(11, 19)} UTC): runs that started before then used the older build.`
+      : '';
+  const body = Object.values(SECTION_MODULES)
+    .map((m) => sections[m.name] ?? kept(m))
+    .join('\n');
   const md = `${header({ argv, loadAtStart, quick: opts.quick, runs: opts.runs, rebuilt })}\n${targetsTable(figures)}\n${body}`;
   fs.writeFileSync(OUT, md);
   process.stderr.write(`bench: wrote ${path.relative(ROOT, OUT)}\n`);

@@ -58,7 +58,9 @@ function parseArgs(argv: string[]): Args {
     return n;
   };
   return {
-    contender, scenario, address: get('address'),
+    contender,
+    scenario,
+    address: get('address'),
     size: num('size', scenario === 'greet' ? 300 : 200),
     concurrency: num('concurrency', 50),
     warmup: num('warmup', 20),
@@ -84,7 +86,6 @@ interface Harness {
   runUntil<R>(fn: () => Promise<R>): Promise<R>;
   close(): Promise<void>;
 }
-
 
 async function bastionHarness(address: string, taskQueue: string, marks: Record<string, number>, extra: Record<string, unknown>): Promise<Harness> {
   const { Connection } = await import('../src/connection');
@@ -160,7 +161,9 @@ function within<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`stalled: ${what()} did not settle within ${ms} ms`)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`stalled: ${what()} did not settle within ${ms} ms`)), ms);
+    }),
   ]);
 }
 
@@ -169,7 +172,16 @@ const mib = (bytes: number) => bytes / 2 ** 20;
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const result: Record<string, unknown> = { ok: false, contender: a.contender, scenario: a.scenario, workerOptions: a.workerOptions, size: a.size, concurrency: a.concurrency, warmup: a.warmup, bootMs };
+  const result: Record<string, unknown> = {
+    ok: false,
+    contender: a.contender,
+    scenario: a.scenario,
+    workerOptions: a.workerOptions,
+    size: a.size,
+    concurrency: a.concurrency,
+    warmup: a.warmup,
+    bootMs,
+  };
   // Resident memory, sampled every 100 ms: peak over the whole process, and over the load phase.
   let peakRss = process.memoryUsage().rss;
   let loadPeakRss = 0;
@@ -191,56 +203,68 @@ async function main(): Promise<void> {
   try {
     const h = await (a.contender === 'bastion' ? bastionHarness : officialHarness)(address, taskQueue, marks, a.workerOptions);
     const one = async (id: string) => {
-      const r = await within(a.scenario === 'greet' ? h.greet(id) : h.signalRoundTrip(id), a.workflowTimeoutMs, () => `workflow ${id} (${phase}, ${completed} completed before it)`);
+      const r = await within(
+        a.scenario === 'greet' ? h.greet(id) : h.signalRoundTrip(id),
+        a.workflowTimeoutMs,
+        () => `workflow ${id} (${phase}, ${completed} completed before it)`,
+      );
       const expected = a.scenario === 'greet' ? 'Hello, x!' : 1;
       if (r !== expected) throw new Error(`workflow ${id} returned ${JSON.stringify(r)}, expected ${JSON.stringify(expected)}`);
       completed++;
     };
     const latencies: number[] = [];
     let shutdownStartMs = 0;
-    await within(h.runUntil(async () => {
-      // RUNNING is reached synchronously in run() for both SDKs; wait for it anyway.
-      while (h.state() !== 'RUNNING') await sleep(1);
-      result.startupMs = performance.now();
-      await h.connectClient();
-      await sleep(a.idleMs);
-      result.idleRssMiB = mib(process.memoryUsage().rss);
-      inLoad = true;
-      phase = 'warm-up';
-      await pool(a.warmup, Math.min(10, a.concurrency), (i) => one(`${tag}-warm-${i}`));
-      phase = 'measured';
-      completed = 0;
-      const cpu0 = process.cpuUsage();
-      const serverCpu0 = cpuSeconds(serverPid);
-      const t0 = performance.now();
-      // The longest time without any workflow completing: a stall detector.
-      let lastDone = t0;
-      let longestGapMs = 0;
-      await pool(a.size, a.concurrency, async (i) => {
-        const s = performance.now();
-        await one(`${tag}-${i}`);
-        const now = performance.now();
-        latencies.push(now - s);
-        longestGapMs = Math.max(longestGapMs, now - lastDone);
-        lastDone = now;
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      const serverCpu1 = cpuSeconds(serverPid);
-      inLoad = false;
-      latencies.sort((x, y) => x - y);
-      Object.assign(result, {
-        throughput: a.size / seconds,
-        p50: pct(latencies, 50), p95: pct(latencies, 95), p99: pct(latencies, 99), max: latencies[latencies.length - 1], longestGapMs,
-        cpuSecondsPer1000: ((cpu.user + cpu.system) / 1e6) * (1000 / a.size),
-        serverCpuSecondsPer1000: serverCpu0 !== undefined && serverCpu1 !== undefined ? (serverCpu1 - serverCpu0) * (1000 / a.size) : undefined,
-        loadPeakRssMiB: mib(Math.max(loadPeakRss, process.memoryUsage().rss)),
-        // Every workflow has closed, so a cache that evicts closed runs is empty again.
-        cachedAfterLoad: h.cachedWorkflows(),
-      });
-      phase = 'shutdown';
-      shutdownStartMs = performance.now();
-    }), a.size * a.workflowTimeoutMs + 60_000, () => `the ${phase} phase`);
+    await within(
+      h.runUntil(async () => {
+        // RUNNING is reached synchronously in run() for both SDKs; wait for it anyway.
+        while (h.state() !== 'RUNNING') await sleep(1);
+        result.startupMs = performance.now();
+        await h.connectClient();
+        await sleep(a.idleMs);
+        result.idleRssMiB = mib(process.memoryUsage().rss);
+        inLoad = true;
+        phase = 'warm-up';
+        await pool(a.warmup, Math.min(10, a.concurrency), (i) => one(`${tag}-warm-${i}`));
+        phase = 'measured';
+        completed = 0;
+        const cpu0 = process.cpuUsage();
+        const serverCpu0 = cpuSeconds(serverPid);
+        const t0 = performance.now();
+        // The longest time without any workflow completing: a stall detector.
+        let lastDone = t0;
+        let longestGapMs = 0;
+        await pool(a.size, a.concurrency, async (i) => {
+          const s = performance.now();
+          await one(`${tag}-${i}`);
+          const now = performance.now();
+          latencies.push(now - s);
+          longestGapMs = Math.max(longestGapMs, now - lastDone);
+          lastDone = now;
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        const serverCpu1 = cpuSeconds(serverPid);
+        inLoad = false;
+        latencies.sort((x, y) => x - y);
+        Object.assign(result, {
+          throughput: a.size / seconds,
+          p50: pct(latencies, 50),
+          p95: pct(latencies, 95),
+          p99: pct(latencies, 99),
+          max: latencies[latencies.length - 1],
+          longestGapMs,
+          cpuSecondsPer1000: ((cpu.user + cpu.system) / 1e6) * (1000 / a.size),
+          serverCpuSecondsPer1000: serverCpu0 !== undefined && serverCpu1 !== undefined ? (serverCpu1 - serverCpu0) * (1000 / a.size) : undefined,
+          loadPeakRssMiB: mib(Math.max(loadPeakRss, process.memoryUsage().rss)),
+          // Every workflow has closed, so a cache that evicts closed runs is empty again.
+          cachedAfterLoad: h.cachedWorkflows(),
+        });
+        phase = 'shutdown';
+        shutdownStartMs = performance.now();
+      }),
+      a.size * a.workflowTimeoutMs + 60_000,
+      () => `the ${phase} phase`,
+    );
     result.shutdownMs = performance.now() - shutdownStartMs;
     await h.close();
     Object.assign(result, { ok: true, marks });

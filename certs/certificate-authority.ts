@@ -82,7 +82,9 @@ function checkValidityDays(value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw invalid('`validityDays` must be a whole number of days from 1 to 365.');
   if (value > MAX_VALIDITY_DAYS) {
-    throw invalid(`\`validityDays\` is ${value}, above the maximum of ${MAX_VALIDITY_DAYS}; Temporal Cloud's tooling issues certificates for at most a year. Issue a shorter certificate and rotate it.`);
+    throw invalid(
+      `\`validityDays\` is ${value}, above the maximum of ${MAX_VALIDITY_DAYS}; Temporal Cloud's tooling issues certificates for at most a year. Issue a shorter certificate and rotate it.`,
+    );
   }
 }
 
@@ -175,7 +177,12 @@ export function checkLeafSubject(subject: LeafSubject, prefix = ''): { dnsNames:
   checkName(`${prefix}organization`, subject.organization, false);
   checkName(`${prefix}organizationalUnit`, subject.organizationalUnit, false);
   return {
-    dnsNames: checkList(`${prefix}dnsNames`, subject.dnsNames, (d) => DNS_NAME.test(d) && d.length <= 253, "DNS names (such as 'localhost' or '*.example.com')"),
+    dnsNames: checkList(
+      `${prefix}dnsNames`,
+      subject.dnsNames,
+      (d) => DNS_NAME.test(d) && d.length <= 253,
+      "DNS names (such as 'localhost' or '*.example.com')",
+    ),
     ipAddresses: checkList(`${prefix}ipAddresses`, subject.ipAddresses, isIpAddress, "IPv4 or IPv6 addresses (such as '127.0.0.1')"),
     uris: checkList(`${prefix}uris`, subject.uris, (u) => /^[a-z][a-z0-9+.-]*:\S+$/i.test(u), "absolute URIs (such as 'spiffe://acme/worker')"),
   };
@@ -191,7 +198,10 @@ export type LeafRequest = Omit<IssueCertificateOptions, 'keyType'> & ValidityOve
  * default to its type) and signs.
  * @internal
  */
-export async function signLeaf(options: LeafRequest, subjectKey: (caKey: crypto.KeyObject) => Promise<crypto.KeyObject>): Promise<{ certPem: string; warnings: string[] }> {
+export async function signLeaf(
+  options: LeafRequest,
+  subjectKey: (caKey: crypto.KeyObject) => Promise<crypto.KeyObject>,
+): Promise<{ certPem: string; warnings: string[] }> {
   if (!options.ca || typeof options.ca.certPem !== 'string' || typeof options.ca.keyPem !== 'string') {
     throw invalid('`ca` must be `{ certPem, keyPem }` with the CA certificate and its private key as PEM text.');
   }
@@ -202,10 +212,15 @@ export async function signLeaf(options: LeafRequest, subjectKey: (caKey: crypto.
   const caCert = parseCertificate('ca.certPem', splitPem('ca.certPem', options.ca.certPem)[0]!);
   const caKey = parsePrivateKey('ca.keyPem', options.ca.keyPem);
   if (!caCert.basicConstraints?.ca) {
-    throw invalid(`\`ca.certPem\` (subject ${caCert.x509.subject.replace(/\n/g, ', ')}) is not a CA certificate (basicConstraints CA:TRUE is missing); pass the CA's certificate.`);
+    throw invalid(
+      `\`ca.certPem\` (subject ${caCert.x509.subject.replace(/\n/g, ', ')}) is not a CA certificate (basicConstraints CA:TRUE is missing); pass the CA's certificate.`,
+    );
   }
   if (!samePublicKey(caKey, caCert.x509.publicKey)) {
-    throw new CertsError('ERR_CERTS_KEY_MISMATCH', `\`ca.keyPem\` does not match the public key of \`ca.certPem\` (subject ${caCert.x509.subject.replace(/\n/g, ', ')}). Pass the key that was created with this CA.`);
+    throw new CertsError(
+      'ERR_CERTS_KEY_MISMATCH',
+      `\`ca.keyPem\` does not match the public key of \`ca.certPem\` (subject ${caCert.x509.subject.replace(/\n/g, ', ')}). Pass the key that was created with this CA.`,
+    );
   }
 
   const warnings: string[] = [];
@@ -218,12 +233,16 @@ export async function signLeaf(options: LeafRequest, subjectKey: (caKey: crypto.
   else {
     notAfter = new Date(notBefore.getTime() + options.validityDays * DAY_MS);
     if (notAfter > latest) {
-      warnings.push(`\`validityDays\` ${options.validityDays} would outlive the CA (notAfter ${caCert.notAfter.toISOString()}); the certificate expires one day before the CA instead, at ${latest.toISOString()}.`);
+      warnings.push(
+        `\`validityDays\` ${options.validityDays} would outlive the CA (notAfter ${caCert.notAfter.toISOString()}); the certificate expires one day before the CA instead, at ${latest.toISOString()}.`,
+      );
       notAfter = latest;
     }
   }
   if (notAfter <= notBefore && !options.notAfter) {
-    throw invalid(`\`ca.certPem\` expires at ${caCert.notAfter.toISOString()}, too soon to issue a certificate (a leaf must expire at least one day before its CA); rotate the CA first.`);
+    throw invalid(
+      `\`ca.certPem\` expires at ${caCert.notAfter.toISOString()}, too soon to issue a certificate (a leaf must expire at least one day before its CA); rotate the CA first.`,
+    );
   }
   if (options.profile === 'server' && dnsNames.length === 0 && ipAddresses.length === 0) {
     warnings.push('a server certificate without `dnsNames` or `ipAddresses` cannot pass hostname verification; add the names clients connect to.');

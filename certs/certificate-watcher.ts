@@ -100,7 +100,14 @@ function sha256(...parts: Buffer[]): string {
  */
 export function checkClientPair(crt: Buffer, key: Buffer, caPem?: Buffer, at = new Date()): { problems: CertificateProblem[]; info?: CertificatePairInfo } {
   try {
-    const result = verifyCertificate({ certPem: crt.toString('utf8'), keyPem: key.toString('utf8'), caPems: caPem ? [caPem.toString('utf8')] : undefined, purpose: 'client', at, clockSkewMs: 0 });
+    const result = verifyCertificate({
+      certPem: crt.toString('utf8'),
+      keyPem: key.toString('utf8'),
+      caPems: caPem ? [caPem.toString('utf8')] : undefined,
+      purpose: 'client',
+      at,
+      clockSkewMs: 0,
+    });
     const info = pairInfo(crt);
     return { problems: result.problems, info };
   } catch (err) {
@@ -141,7 +148,10 @@ export class CertificateWatcher {
     Object.defineProperty(this, SOURCE_MARKER, { value: true });
     for (const name of ['crt', 'key'] as const) {
       if (typeof options?.[name] !== 'string' || options[name].trim() === '') {
-        throw new CertsError('ERR_CERTS_INVALID_OPTION', `\`watchCertificateFiles({ ${name} })\` must be the path of a PEM file; got ${typeof options?.[name]}.`);
+        throw new CertsError(
+          'ERR_CERTS_INVALID_OPTION',
+          `\`watchCertificateFiles({ ${name} })\` must be the path of a PEM file; got ${typeof options?.[name]}.`,
+        );
       }
     }
     if (options.ca !== undefined && (typeof options.ca !== 'string' || options.ca.trim() === '')) {
@@ -149,9 +159,15 @@ export class CertificateWatcher {
     }
     const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_WATCH_POLL_INTERVAL_MS;
     this.settleMs = options.settleMs ?? DEFAULT_WATCH_SETTLE_MS;
-    for (const [name, v] of [['pollIntervalMs', pollIntervalMs], ['settleMs', this.settleMs]] as const) {
+    for (const [name, v] of [
+      ['pollIntervalMs', pollIntervalMs],
+      ['settleMs', this.settleMs],
+    ] as const) {
       if (!Number.isFinite(v) || v < 0 || (name === 'pollIntervalMs' && v < 10)) {
-        throw new CertsError('ERR_CERTS_INVALID_OPTION', `\`watchCertificateFiles({ ${name} })\` must be a number of milliseconds${name === 'pollIntervalMs' ? ' of at least 10' : ''}; got ${String(v)}.`);
+        throw new CertsError(
+          'ERR_CERTS_INVALID_OPTION',
+          `\`watchCertificateFiles({ ${name} })\` must be a number of milliseconds${name === 'pollIntervalMs' ? ' of at least 10' : ''}; got ${String(v)}.`,
+        );
       }
     }
     this.files = Object.freeze({ crt: path.resolve(options.crt), key: path.resolve(options.key), ...(options.ca ? { ca: path.resolve(options.ca) } : {}) });
@@ -164,7 +180,10 @@ export class CertificateWatcher {
     }
     const checked = checkClientPair(first.crt, first.key, first.ca);
     if (checked.problems.length > 0 || !checked.info) {
-      throw new CertsError('ERR_CERTS_WATCH', `\`watchCertificateFiles\`: the pair in ${this.files.crt} and ${this.files.key} cannot be used as a client certificate: ${checked.problems.map((p) => p.message).join(' ')}`);
+      throw new CertsError(
+        'ERR_CERTS_WATCH',
+        `\`watchCertificateFiles\`: the pair in ${this.files.crt} and ${this.files.key} cannot be used as a client certificate: ${checked.problems.map((p) => p.message).join(' ')}`,
+      );
     }
     this.#pair = freezePair(first.crt, first.key);
     this.infoValue = checked.info;
@@ -320,7 +339,13 @@ export class CertificateWatcher {
         this.logger.warn('a listener of the certificate watcher failed', { error: err instanceof Error ? err.message : String(err) });
       }
     }
-    if (taken) this.logger.info('client certificate files changed; new pair loaded', { subject, fingerprint256, notAfter: notAfter.toISOString(), file: this.files.crt });
+    if (taken)
+      this.logger.info('client certificate files changed; new pair loaded', {
+        subject,
+        fingerprint256,
+        notAfter: notAfter.toISOString(),
+        file: this.files.crt,
+      });
     return true;
   }
 

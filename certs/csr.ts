@@ -74,7 +74,10 @@ interface ParsedCsr {
 const CSR_PEM = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END (?:NEW )?CERTIFICATE REQUEST-----/;
 
 function pem(label: string, body: Buffer): string {
-  return `-----BEGIN ${label}-----\n${body.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
+  return `-----BEGIN ${label}-----\n${body
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
 
 /**
@@ -91,7 +94,10 @@ function pem(label: string, body: Buffer): string {
 export async function createCsr(options: CreateCsrOptions): Promise<CreatedCsr> {
   const { dnsNames, ipAddresses, uris } = checkLeafSubject(options);
   if (options.keyType !== undefined && options.keyPem !== undefined) {
-    throw new CertsError('ERR_CERTS_INVALID_OPTION', '`keyType` and `keyPem` cannot be used together: pass `keyPem` to reuse a key, or `keyType` to make a new one.');
+    throw new CertsError(
+      'ERR_CERTS_INVALID_OPTION',
+      '`keyType` and `keyPem` cannot be used together: pass `keyPem` to reuse a key, or `keyType` to make a new one.',
+    );
   }
   let privateKey: crypto.KeyObject;
   if (options.keyPem !== undefined) privateKey = parsePrivateKey('keyPem', options.keyPem);
@@ -148,7 +154,10 @@ function parseCsr(input: string, csrPem: string | Buffer): ParsedCsr {
   const text = typeof csrPem === 'string' ? csrPem : csrPem.toString('utf8');
   const m = CSR_PEM.exec(text);
   const unreadable = (): BastionError =>
-    new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable certificate signing request; pass PEM text with a \`-----BEGIN CERTIFICATE REQUEST-----\` block (PKCS#10).`);
+    new CertsError(
+      'ERR_CERTS_INVALID_PEM',
+      `\`${input}\` is not a readable certificate signing request; pass PEM text with a \`-----BEGIN CERTIFICATE REQUEST-----\` block (PKCS#10).`,
+    );
   if (!m) throw unreadable();
   const csrDer = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
   try {
@@ -228,13 +237,20 @@ export function inspectCsr(csrPem: string | Buffer): CsrInfo {
  *   that is not RSA or ECDSA; `ERR_CERTS_INVALID_OPTION` and `ERR_CERTS_KEY_MISMATCH` as `issueCertificate`.
  */
 export async function signCsr(options: SignCsrOptions): Promise<SignedCertificate> {
-  if (typeof options.csrPem !== 'string') throw new CertsError('ERR_CERTS_INVALID_OPTION', '`csrPem` must be PEM text with a `BEGIN CERTIFICATE REQUEST` block.');
+  if (typeof options.csrPem !== 'string')
+    throw new CertsError('ERR_CERTS_INVALID_OPTION', '`csrPem` must be PEM text with a `BEGIN CERTIFICATE REQUEST` block.');
   const { info, publicKey } = parseCsr('csrPem', options.csrPem);
   if (!info.signatureValid) {
-    throw new CertsError('ERR_CERTS_CSR_SIGNATURE', `\`csrPem\` (subject ${info.subject || '(empty)'}) is not signed by its own key (${info.signatureAlgorithm}); it was altered or damaged. Ask the requester for a new request.`);
+    throw new CertsError(
+      'ERR_CERTS_CSR_SIGNATURE',
+      `\`csrPem\` (subject ${info.subject || '(empty)'}) is not signed by its own key (${info.signatureAlgorithm}); it was altered or damaged. Ask the requester for a new request.`,
+    );
   }
   if (publicKey.asymmetricKeyType !== 'rsa' && publicKey.asymmetricKeyType !== 'ec') {
-    throw new CertsError('ERR_CERTS_UNSUPPORTED', `\`csrPem\` requests a certificate for a ${publicKey.asymmetricKeyType} key; the toolkit issues certificates for RSA and ECDSA keys.`);
+    throw new CertsError(
+      'ERR_CERTS_UNSUPPORTED',
+      `\`csrPem\` requests a certificate for a ${publicKey.asymmetricKeyType} key; the toolkit issues certificates for RSA and ECDSA keys.`,
+    );
   }
   const name = info.subjectName;
   if (name.commonName === undefined) {

@@ -76,5 +76,8 @@ export function nameToObject(attributes: NameAttribute[]): DistinguishedName {
 
 /** RFC 4514 order (most specific first): `CN=worker-1, OU=Ops, O=Acme`. */
 export function nameToString(attributes: NameAttribute[]): string {
-  return [...attributes].reverse().map((a) => `${a.shortName}=${a.value.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
+  return [...attributes]
+    .reverse()
+    .map((a) => `${a.shortName}=${a.value.replace(/([,+"\\<>;])/g, '\\$1')}`)
+    .join(', ');
 }

@@ -32,7 +32,10 @@ const generateKeyPairAsync = promisify(crypto.generateKeyPair);
  */
 export function assertKeyType(option: string, value: unknown): asserts value is KeyType {
   if (!KEY_TYPES.includes(value as KeyType)) {
-    throw new CertsError('ERR_CERTS_INVALID_OPTION', `\`${option}\` must be one of ${KEY_TYPES.map((t) => `'${t}'`).join(', ')}; got ${JSON.stringify(String(value)).slice(0, 40)}.`);
+    throw new CertsError(
+      'ERR_CERTS_INVALID_OPTION',
+      `\`${option}\` must be one of ${KEY_TYPES.map((t) => `'${t}'`).join(', ')}; got ${JSON.stringify(String(value)).slice(0, 40)}.`,
+    );
   }
 }
 
@@ -64,7 +67,14 @@ export function describeKey(key: crypto.KeyObject): { algorithm: string; bits?: 
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') return { algorithm: 'RSA', bits: details.modulusLength };
   if (key.asymmetricKeyType === 'ec') {
-    const curve = details.namedCurve === 'prime256v1' ? 'P-256' : details.namedCurve === 'secp384r1' ? 'P-384' : details.namedCurve === 'secp521r1' ? 'P-521' : details.namedCurve;
+    const curve =
+      details.namedCurve === 'prime256v1'
+        ? 'P-256'
+        : details.namedCurve === 'secp384r1'
+          ? 'P-384'
+          : details.namedCurve === 'secp521r1'
+            ? 'P-521'
+            : details.namedCurve;
     const bits = curve === 'P-256' ? 256 : curve === 'P-384' ? 384 : curve === 'P-521' ? 521 : undefined;
     return { algorithm: 'ECDSA', curve, bits };
   }
@@ -85,7 +95,10 @@ export function parsePrivateKey(input: string, pem: string | Buffer): crypto.Key
     return crypto.createPrivateKey({ key: pem, format: 'pem' });
   } catch {
     // The cause is dropped on purpose: OpenSSL's message may quote part of the input.
-    throw new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable unencrypted private key; pass PEM text with a \`BEGIN PRIVATE KEY\` block (PKCS#8).`);
+    throw new CertsError(
+      'ERR_CERTS_INVALID_PEM',
+      `\`${input}\` is not a readable unencrypted private key; pass PEM text with a \`BEGIN PRIVATE KEY\` block (PKCS#8).`,
+    );
   }
 }
 

@@ -37,8 +37,18 @@ const P = {
   aes256Cbc: '2.16.840.1.101.3.4.1.42',
 } as const;
 
-const HASHES: Record<string, string> = { '1.3.14.3.2.26': 'sha1', '2.16.840.1.101.3.4.2.1': 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512' };
-const PRFS: Record<string, string> = { '1.2.840.113549.2.7': 'sha1', '1.2.840.113549.2.9': 'sha256', '1.2.840.113549.2.10': 'sha384', '1.2.840.113549.2.11': 'sha512' };
+const HASHES: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+const PRFS: Record<string, string> = {
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
+};
 const CIPHERS: Record<string, { name: string; keyLength: number }> = {
   '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLength: 16 },
   '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLength: 24 },
@@ -110,7 +120,10 @@ export function pkcs12Kdf(hash: string, password: string, salt: Buffer, iteratio
 }
 
 function badPassword(input: string): BastionError {
-  return new CertsError('ERR_CERTS_BAD_PASSWORD', `The password does not open \`${input}\` (wrong password, or a damaged file); pass the password the file was exported with.`);
+  return new CertsError(
+    'ERR_CERTS_BAD_PASSWORD',
+    `The password does not open \`${input}\` (wrong password, or a damaged file); pass the password the file was exported with.`,
+  );
 }
 
 function pbes2Encrypt(plain: Buffer, password: string): { algorithm: der.Asn1; encrypted: Buffer } {
@@ -144,7 +157,10 @@ export const MAX_PKCS12_ITERATIONS = 1_000_000;
 function iterationsOf(input: string, node: der.Asn1 | undefined): number {
   const n = node ? intOf(node) : 0;
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_PKCS12_ITERATIONS) {
-    throw new CertsError('ERR_CERTS_INVALID_PKCS12', `\`${input}\` asks for ${n > MAX_PKCS12_ITERATIONS ? `more than ${MAX_PKCS12_ITERATIONS.toLocaleString('en-US')}` : 'an invalid number of'} key-derivation iterations; it is damaged, or was not written by a usual tool. Re-export it with \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`);
+    throw new CertsError(
+      'ERR_CERTS_INVALID_PKCS12',
+      `\`${input}\` asks for ${n > MAX_PKCS12_ITERATIONS ? `more than ${MAX_PKCS12_ITERATIONS.toLocaleString('en-US')}` : 'an invalid number of'} key-derivation iterations; it is damaged, or was not written by a usual tool. Re-export it with \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`,
+    );
   }
   return n;
 }
@@ -199,7 +215,10 @@ function decryptContent(input: string, algorithm: der.Asn1, encrypted: Buffer, p
 }
 
 function unsupportedCipher(input: string, oid: string): BastionError {
-  return new CertsError('ERR_CERTS_UNSUPPORTED', `\`${input}\` is encrypted with ${oid}, which Bastion does not read (it reads PBES2 with AES or 3DES, and PKCS#12 3DES); re-export it with \`openssl pkcs12 -export\` (OpenSSL 3 defaults) or \`bastion certs p12 export\`.`);
+  return new CertsError(
+    'ERR_CERTS_UNSUPPORTED',
+    `\`${input}\` is encrypted with ${oid}, which Bastion does not read (it reads PBES2 with AES or 3DES, and PKCS#12 3DES); re-export it with \`openssl pkcs12 -export\` (OpenSSL 3 defaults) or \`bastion certs p12 export\`.`,
+  );
 }
 
 function bag(bagId: string, value: der.Asn1, attributes: der.Asn1[]): der.Asn1 {
@@ -232,7 +251,10 @@ export function exportPkcs12(options: ExportPkcs12Options): Buffer {
   const key = parsePrivateKey('keyPem', options.keyPem);
   const leaf = new crypto.X509Certificate(leafDer!);
   if (!samePublicKey(key, leaf.publicKey)) {
-    throw new CertsError('ERR_CERTS_KEY_MISMATCH', `\`keyPem\` does not match the public key of \`certPem\` (subject ${leaf.subject.replace(/\n/g, ', ')}). Pass the key that was issued with this certificate.`);
+    throw new CertsError(
+      'ERR_CERTS_KEY_MISMATCH',
+      `\`keyPem\` does not match the public key of \`certPem\` (subject ${leaf.subject.replace(/\n/g, ', ')}). Pass the key that was issued with this certificate.`,
+    );
   }
   const localKeyId = crypto.createHash('sha1').update(leafDer!).digest();
   const attrs = [der.seq([der.oid(P.localKeyId), der.set([der.octets(localKeyId)])])];
@@ -253,7 +275,11 @@ export function exportPkcs12(options: ExportPkcs12Options): Buffer {
   const macSalt = crypto.randomBytes(8);
   const macKey = pkcs12Kdf('sha256', options.password, macSalt, PKCS12_ITERATIONS, 3, 32);
   const mac = crypto.createHmac('sha256', macKey).update(authSafe).digest();
-  const macData = der.seq([der.seq([der.seq([der.oid('2.16.840.1.101.3.4.2.1'), der.nul()]), der.octets(mac)]), der.octets(macSalt), der.smallInt(PKCS12_ITERATIONS)]);
+  const macData = der.seq([
+    der.seq([der.seq([der.oid('2.16.840.1.101.3.4.2.1'), der.nul()]), der.octets(mac)]),
+    der.octets(macSalt),
+    der.smallInt(PKCS12_ITERATIONS),
+  ]);
   return der.toDer(der.seq([der.smallInt(3), dataContentInfo(authSafe), macData]));
 }
 
@@ -282,7 +308,10 @@ function octetContent(node: der.Asn1): Buffer {
  */
 export function importPkcs12(bytes: Buffer | Uint8Array, password: string, input = 'pkcs12'): ImportedPkcs12 {
   const malformed = (what: string): BastionError =>
-    new CertsError('ERR_CERTS_INVALID_PKCS12', `\`${input}\` is not a usable PKCS#12 file: ${what}. Pass a .p12/.pfx file (DER) made by \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`);
+    new CertsError(
+      'ERR_CERTS_INVALID_PKCS12',
+      `\`${input}\` is not a usable PKCS#12 file: ${what}. Pass a .p12/.pfx file (DER) made by \`openssl pkcs12 -export\` or \`bastion certs p12 export\`.`,
+    );
   try {
     return readPkcs12(bytes, password, input, malformed);
   } catch (err) {
@@ -329,7 +358,11 @@ function readPkcs12(bytes: Buffer | Uint8Array, password: string, input: string,
       const [, algorithm, content] = der.childrenOf(encInfo!);
       if (!content) continue;
       safeContents = decryptContent(input, algorithm!, octetContent(content), password);
-    } else throw new CertsError('ERR_CERTS_UNSUPPORTED', `\`${input}\` holds content of type ${type} (public-key encrypted); Bastion reads password-protected PKCS#12 files.`);
+    } else
+      throw new CertsError(
+        'ERR_CERTS_UNSUPPORTED',
+        `\`${input}\` holds content of type ${type} (public-key encrypted); Bastion reads password-protected PKCS#12 files.`,
+      );
     for (const safeBag of der.childrenOf(der.fromDer(safeContents))) {
       const [idNode, valueWrapper, attrSet] = der.childrenOf(safeBag);
       const bagId = der.readOid(idNode!);
@@ -358,7 +391,7 @@ function readPkcs12(bytes: Buffer | Uint8Array, password: string, input: string,
     }
   });
   if (leafIndex === -1 && localKeyId) leafIndex = certs.findIndex((c) => c.localKeyId === localKeyId);
-  if (leafIndex === -1) throw malformed("none of its certificates matches its private key");
+  if (leafIndex === -1) throw malformed('none of its certificates matches its private key');
   return withKeyPemView('ImportedPkcs12', {
     certPem: derToPem(certs[leafIndex]!.der),
     keyPem: privateKeyToPem(key),

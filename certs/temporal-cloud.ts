@@ -21,7 +21,14 @@ export interface CloudCheckResult {
   problems: CertificateProblem[];
 }
 
-const STRONG_SIGNATURES = new Set<string>([OID.ecdsaWithSha256, OID.ecdsaWithSha384, OID.ecdsaWithSha512, OID.sha256WithRsa, OID.sha384WithRsa, OID.sha512WithRsa]);
+const STRONG_SIGNATURES = new Set<string>([
+  OID.ecdsaWithSha256,
+  OID.ecdsaWithSha384,
+  OID.ecdsaWithSha512,
+  OID.sha256WithRsa,
+  OID.sha384WithRsa,
+  OID.sha512WithRsa,
+]);
 
 function label(c: ParsedCertificate, index: number): string {
   return `certificate ${index + 1} (subject ${nameToString(c.subject) || '(empty)'})`;
@@ -46,26 +53,48 @@ export function checkTemporalCloudCaBundle(bundlePem: string | Buffer): CloudChe
   const problems: CertificateProblem[] = [];
   const bytes = Buffer.byteLength(bundlePem);
   if (bytes > CLOUD_MAX_BUNDLE_BYTES) {
-    problems.push({ code: 'BUNDLE_TOO_LARGE', message: `The bundle is ${bytes} bytes; Temporal Cloud accepts at most ${CLOUD_MAX_BUNDLE_BYTES} (32 KB). Remove CAs that no client uses any more.` });
+    problems.push({
+      code: 'BUNDLE_TOO_LARGE',
+      message: `The bundle is ${bytes} bytes; Temporal Cloud accepts at most ${CLOUD_MAX_BUNDLE_BYTES} (32 KB). Remove CAs that no client uses any more.`,
+    });
   }
   const certs = splitPem('bundlePem', bundlePem).map((d, i) => parseCertificate(`bundlePem (certificate ${i + 1})`, d));
   if (certs.length > CLOUD_MAX_BUNDLE_CERTIFICATES) {
-    problems.push({ code: 'TOO_MANY_CERTIFICATES', message: `The bundle holds ${certs.length} certificates; Temporal Cloud accepts at most ${CLOUD_MAX_BUNDLE_CERTIFICATES}. Remove CAs that no client uses any more.` });
+    problems.push({
+      code: 'TOO_MANY_CERTIFICATES',
+      message: `The bundle holds ${certs.length} certificates; Temporal Cloud accepts at most ${CLOUD_MAX_BUNDLE_CERTIFICATES}. Remove CAs that no client uses any more.`,
+    });
   }
   const seen = new Map<string, number>();
   certs.forEach((c, i) => {
     const who = label(c, i);
     if (c.version !== 3) problems.push({ code: 'NOT_V3', message: `${who} is X.509 v${c.version}; Temporal Cloud needs v3 certificates.` });
-    if (!c.basicConstraints?.ca) problems.push({ code: 'NOT_A_CA', message: `${who} is not a CA (basicConstraints CA:TRUE is missing); the bundle must hold only CA certificates, not client or server certificates.` });
+    if (!c.basicConstraints?.ca)
+      problems.push({
+        code: 'NOT_A_CA',
+        message: `${who} is not a CA (basicConstraints CA:TRUE is missing); the bundle must hold only CA certificates, not client or server certificates.`,
+      });
     const keyType = c.x509.publicKey.asymmetricKeyType;
-    if (keyType !== 'rsa' && keyType !== 'ec') problems.push({ code: 'UNSUPPORTED_KEY', message: `${who} has a ${keyType} key; Temporal Cloud accepts RSA or ECDSA.` });
-    if (!STRONG_SIGNATURES.has(c.signatureAlgorithmOid)) problems.push({ code: 'WEAK_SIGNATURE', message: `${who} is signed with ${c.signatureAlgorithmOid}; Temporal Cloud needs RSA or ECDSA with SHA-256 or stronger.` });
+    if (keyType !== 'rsa' && keyType !== 'ec')
+      problems.push({ code: 'UNSUPPORTED_KEY', message: `${who} has a ${keyType} key; Temporal Cloud accepts RSA or ECDSA.` });
+    if (!STRONG_SIGNATURES.has(c.signatureAlgorithmOid))
+      problems.push({
+        code: 'WEAK_SIGNATURE',
+        message: `${who} is signed with ${c.signatureAlgorithmOid}; Temporal Cloud needs RSA or ECDSA with SHA-256 or stronger.`,
+      });
     if (!issuedBy(c, c) && !certs.some((other, j) => j !== i && issuedBy(c, other))) {
-      problems.push({ code: 'NOT_CHAINED', message: `${who} is neither self-signed nor issued by another certificate in the bundle (its issuer is ${nameToString(c.issuer)}); add its issuer to the bundle.` });
+      problems.push({
+        code: 'NOT_CHAINED',
+        message: `${who} is neither self-signed nor issued by another certificate in the bundle (its issuer is ${nameToString(c.issuer)}); add its issuer to the bundle.`,
+      });
     }
     const key = nameKey(c);
     const first = seen.get(key);
-    if (first !== undefined) problems.push({ code: 'DUPLICATE_NAME', message: `${who} has the same distinguished name as certificate ${first + 1} (compared case-insensitively); Temporal Cloud needs every name to be unique.` });
+    if (first !== undefined)
+      problems.push({
+        code: 'DUPLICATE_NAME',
+        message: `${who} has the same distinguished name as certificate ${first + 1} (compared case-insensitively); Temporal Cloud needs every name to be unique.`,
+      });
     else seen.set(key, i);
   });
   return { ok: problems.length === 0, problems };
@@ -109,8 +138,10 @@ export function checkClientCertificateForCloud(certPem: string, bundlePem: strin
   const problems: CertificateProblem[] = [];
   const who = `The client certificate (subject ${nameToString(leaf.subject) || '(empty)'})`;
   if (leaf.version !== 3) problems.push({ code: 'NOT_V3', message: `${who} is X.509 v${leaf.version}; Temporal Cloud needs v3.` });
-  if (leaf.basicConstraints?.ca) problems.push({ code: 'NOT_A_LEAF', message: `${who} is a CA (CA:TRUE); workers must present a leaf certificate issued by the CA.` });
-  if (leaf.keyUsage && !leaf.keyUsage.includes('digitalSignature')) problems.push({ code: 'NO_DIGITAL_SIGNATURE', message: `${who} lacks the Digital Signature key usage, which Temporal Cloud requires.` });
+  if (leaf.basicConstraints?.ca)
+    problems.push({ code: 'NOT_A_LEAF', message: `${who} is a CA (CA:TRUE); workers must present a leaf certificate issued by the CA.` });
+  if (leaf.keyUsage && !leaf.keyUsage.includes('digitalSignature'))
+    problems.push({ code: 'NO_DIGITAL_SIGNATURE', message: `${who} lacks the Digital Signature key usage, which Temporal Cloud requires.` });
   const now = Date.now();
   if (leaf.notAfter.getTime() < now) problems.push({ code: 'EXPIRED', message: `${who} expired at ${leaf.notAfter.toISOString()}.` });
   if (leaf.notBefore.getTime() > now) problems.push({ code: 'NOT_YET_VALID', message: `${who} is not valid until ${leaf.notBefore.toISOString()}.` });
@@ -125,20 +156,35 @@ export function checkClientCertificateForCloud(certPem: string, bundlePem: strin
     current = issuer;
   }
   if (chain.length === 1 && !bundle.some((c) => issuedBy(leaf, c))) {
-    problems.push({ code: 'UNKNOWN_ISSUER', message: `${who} was issued by ${nameToString(leaf.issuer)}, which is not in the CA bundle; upload that CA (beside the current ones) before using this certificate.` });
+    problems.push({
+      code: 'UNKNOWN_ISSUER',
+      message: `${who} was issued by ${nameToString(leaf.issuer)}, which is not in the CA bundle; upload that CA (beside the current ones) before using this certificate.`,
+    });
   }
   const names = chain.map(nameKey);
   const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
-  if (dup !== -1) problems.push({ code: 'DUPLICATE_NAME', message: `The chain of ${who.slice(4)} repeats the distinguished name ${nameToString(chain[dup]!.subject)} (compared case-insensitively); every name in the chain must be unique.` });
+  if (dup !== -1)
+    problems.push({
+      code: 'DUPLICATE_NAME',
+      message: `The chain of ${who.slice(4)} repeats the distinguished name ${nameToString(chain[dup]!.subject)} (compared case-insensitively); every name in the chain must be unique.`,
+    });
 
   const attr = (short: string): string[] => leaf.subject.filter((a) => a.shortName === short).map((a) => a.value);
   const sans = [...leaf.altNames.dnsNames, ...leaf.altNames.ipAddresses, ...leaf.altNames.uris, ...leaf.altNames.emails];
-  const checks: Array<[keyof CloudCertificateFilter, string[]]> = [['commonName', attr('CN')], ['organization', attr('O')], ['organizationalUnit', attr('OU')], ['subjectAlternativeName', sans]];
+  const checks: Array<[keyof CloudCertificateFilter, string[]]> = [
+    ['commonName', attr('CN')],
+    ['organization', attr('O')],
+    ['organizationalUnit', attr('OU')],
+    ['subjectAlternativeName', sans],
+  ];
   for (const [option, values] of checks) {
     const pattern = filters?.[option];
     if (pattern === undefined) continue;
     if (!filterMatches(option, pattern, values)) {
-      problems.push({ code: 'FILTER_MISMATCH', message: `${who} does not match the filter \`${option}\` ${JSON.stringify(pattern)} (it has ${values.length ? values.map((v) => JSON.stringify(v)).join(', ') : 'none'}).` });
+      problems.push({
+        code: 'FILTER_MISMATCH',
+        message: `${who} does not match the filter \`${option}\` ${JSON.stringify(pattern)} (it has ${values.length ? values.map((v) => JSON.stringify(v)).join(', ') : 'none'}).`,
+      });
     }
   }
   return { ok: problems.length === 0, problems };

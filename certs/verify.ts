@@ -66,32 +66,54 @@ export function verifyCertificate(options: VerifyCertificateOptions): VerifyResu
   const who = subjectOf(cert);
 
   if (cert.notBefore.getTime() - skew > at.getTime()) {
-    problems.push({ code: 'NOT_YET_VALID', message: `The certificate (subject ${who}) is not valid until ${cert.notBefore.toISOString()}; it is now ${at.toISOString()}. Check the clock, or wait.` });
+    problems.push({
+      code: 'NOT_YET_VALID',
+      message: `The certificate (subject ${who}) is not valid until ${cert.notBefore.toISOString()}; it is now ${at.toISOString()}. Check the clock, or wait.`,
+    });
   }
   if (cert.notAfter.getTime() + skew < at.getTime()) {
-    problems.push({ code: 'EXPIRED', message: `The certificate (subject ${who}) expired at ${cert.notAfter.toISOString()}; it is now ${at.toISOString()}. Issue a new one.` });
+    problems.push({
+      code: 'EXPIRED',
+      message: `The certificate (subject ${who}) expired at ${cert.notAfter.toISOString()}; it is now ${at.toISOString()}. Issue a new one.`,
+    });
   }
   if (options.keyPem !== undefined) {
     const key = parsePrivateKey('keyPem', options.keyPem);
     if (!samePublicKey(key, cert.x509.publicKey)) {
-      problems.push({ code: 'KEY_MISMATCH', message: `\`keyPem\` does not match the certificate's public key (subject ${who}). Pass the key that was issued with this certificate.` });
+      problems.push({
+        code: 'KEY_MISMATCH',
+        message: `\`keyPem\` does not match the certificate's public key (subject ${who}). Pass the key that was issued with this certificate.`,
+      });
     }
   }
   if (options.caPems !== undefined) {
     const cas = options.caPems.flatMap((pem, i) => splitPem(`caPems[${i}]`, pem).map((d, j) => parseCertificate(`caPems[${i}] (certificate ${j + 1})`, d)));
     if (!cas.some((ca) => issuedBy(cert, ca))) {
-      const issuerCn = cert.issuer.filter((a) => a.shortName === 'CN').map((a) => a.value).pop() ?? nameToString(cert.issuer);
-      problems.push({ code: 'UNKNOWN_ISSUER', message: `The certificate (subject ${who}) was issued by CN=${issuerCn}, which is not among the ${cas.length} given CA certificate(s) (${cas.map(subjectOf).join('; ')}).` });
+      const issuerCn =
+        cert.issuer
+          .filter((a) => a.shortName === 'CN')
+          .map((a) => a.value)
+          .pop() ?? nameToString(cert.issuer);
+      problems.push({
+        code: 'UNKNOWN_ISSUER',
+        message: `The certificate (subject ${who}) was issued by CN=${issuerCn}, which is not among the ${cas.length} given CA certificate(s) (${cas.map(subjectOf).join('; ')}).`,
+      });
     }
   }
   if (options.purpose !== undefined) {
     const wanted = options.purpose === 'client' ? OID.clientAuth : OID.serverAuth;
     const eku = cert.extendedKeyUsage;
     if (eku !== undefined && !eku.includes(wanted) && !eku.includes('2.5.29.37.0')) {
-      problems.push({ code: 'PURPOSE_NOT_ALLOWED', message: `The certificate (subject ${who}) does not allow use as a TLS ${options.purpose}: its extended key usage lacks ${options.purpose === 'client' ? 'clientAuth' : 'serverAuth'}. Issue it with profile '${options.purpose}'.` });
+      problems.push({
+        code: 'PURPOSE_NOT_ALLOWED',
+        message: `The certificate (subject ${who}) does not allow use as a TLS ${options.purpose}: its extended key usage lacks ${options.purpose === 'client' ? 'clientAuth' : 'serverAuth'}. Issue it with profile '${options.purpose}'.`,
+      });
     }
     if (cert.basicConstraints?.ca) {
-      problems.push({ code: 'NOT_A_LEAF', message: `The certificate (subject ${who}) is a CA certificate (CA:TRUE); a TLS ${options.purpose} needs a leaf certificate issued by the CA.` });
+      problems.push({
+        code: 'NOT_A_LEAF',
+        message: `The certificate (subject ${who}) is a CA certificate (CA:TRUE); a TLS ${options.purpose} needs a leaf certificate issued by the CA.`,
+      });
     }
   }
   if (options.hostname !== undefined) {
@@ -99,7 +121,10 @@ export function verifyCertificate(options: VerifyCertificateOptions): VerifyResu
     const matched = net.isIP(host) ? cert.x509.checkIP(host) : cert.x509.checkHost(host, { subject: 'never' });
     if (matched === undefined) {
       const sans = [...cert.altNames.dnsNames.map((d) => `DNS:${d}`), ...cert.altNames.ipAddresses.map((ip) => `IP:${ip}`)];
-      problems.push({ code: 'HOSTNAME_MISMATCH', message: `\`hostname\` ${host} is not among the certificate's subject alternative names (${sans.join(', ') || 'none'}). Issue it with \`dnsNames\` or \`ipAddresses\` covering ${host}.` });
+      problems.push({
+        code: 'HOSTNAME_MISMATCH',
+        message: `\`hostname\` ${host} is not among the certificate's subject alternative names (${sans.join(', ') || 'none'}). Issue it with \`dnsNames\` or \`ipAddresses\` covering ${host}.`,
+      });
     }
   }
   return { ok: problems.length === 0, problems };

@@ -29,7 +29,17 @@ export const OID = {
 } as const;
 
 /** keyUsage bit numbers (RFC 5280 §4.2.1.3). */
-export const KEY_USAGE_BITS = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
+export const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
 export type KeyUsage = (typeof KEY_USAGE_BITS)[number];
 
 /** Subject alternative names. */
@@ -102,7 +112,16 @@ function altNamesAsn1(names: SubjectAltNames): der.Asn1 {
 export function ipToBytes(ip: string): Buffer {
   if (net.isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
   const [head = '', tail] = ip.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? [...ipToBytes(g)].reduce<number[]>((acc, b, i) => (i % 2 ? (acc[acc.length - 1] = acc[acc.length - 1]! * 256 + b, acc) : [...acc, b]), []) : [parseInt(g, 16)])));
+  const parse = (part: string): number[] =>
+    part === ''
+      ? []
+      : part
+          .split(':')
+          .flatMap((g) =>
+            g.includes('.')
+              ? [...ipToBytes(g)].reduce<number[]>((acc, b, i) => (i % 2 ? ((acc[acc.length - 1] = acc[acc.length - 1]! * 256 + b), acc) : [...acc, b]), [])
+              : [parseInt(g, 16)],
+          );
   const h = parse(head);
   const t = tail === undefined ? [] : parse(tail);
   const groups = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
@@ -158,6 +177,9 @@ export function buildCertificate(spec: CertificateSpec): { der: Buffer; pem: str
 
 /** PEM armour for a DER certificate. */
 export function derToPem(certDer: Buffer): string {
-  const b64 = certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = certDer
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
 }

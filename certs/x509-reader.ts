@@ -94,7 +94,10 @@ export function parseCertificate(input: string, certDer: Buffer): ParsedCertific
   } catch (err) {
     if (err instanceof CertsError) throw err;
     // The cause is dropped: parser messages may quote bytes of the input.
-    throw new CertsError('ERR_CERTS_INVALID_PEM', `\`${input}\` is not a readable X.509 certificate; pass PEM text starting with \`-----BEGIN CERTIFICATE-----\`.`);
+    throw new CertsError(
+      'ERR_CERTS_INVALID_PEM',
+      `\`${input}\` is not a readable X.509 certificate; pass PEM text starting with \`-----BEGIN CERTIFICATE-----\`.`,
+    );
   }
 }
 

@@ -39,9 +39,18 @@ export interface Handled {
 export const fail = (status: number, error: string, headers?: Record<string, string>): Answer => ({ status, body: { error }, headers });
 
 /** 413 or 503 for a limit: the body names the limits (never the data) and the error code. */
-export function limitAnswer(code: 'ERR_CODEC_TOO_LARGE' | 'ERR_CODEC_SERVER_BUSY', error: string, limits: CodecServerLimits, headers?: Record<string, string>): Answer {
+export function limitAnswer(
+  code: 'ERR_CODEC_TOO_LARGE' | 'ERR_CODEC_SERVER_BUSY',
+  error: string,
+  limits: CodecServerLimits,
+  headers?: Record<string, string>,
+): Answer {
   if (code === 'ERR_CODEC_SERVER_BUSY') {
-    return { status: 503, body: { error, code, limits: { maxInFlightBytes: limits.maxInFlightBytes, maxConcurrentDecompressions: limits.maxConcurrentDecompressions } }, headers: { 'Retry-After': '1', ...headers } };
+    return {
+      status: 503,
+      body: { error, code, limits: { maxInFlightBytes: limits.maxInFlightBytes, maxConcurrentDecompressions: limits.maxConcurrentDecompressions } },
+      headers: { 'Retry-After': '1', ...headers },
+    };
   }
   const { maxBodyBytes, maxDecodedBytesPerRequest, maxPayloadsPerRequest } = limits;
   return { status: 413, body: { error, code, limits: { maxBodyBytes, maxDecodedBytesPerRequest, maxPayloadsPerRequest } }, headers };
@@ -79,7 +88,10 @@ function readBody(req: http.IncomingMessage, limit: number, budget: DecodeBudget
 function splitPath(rawUrl: string | undefined): string[] | undefined {
   const pathname = (rawUrl ?? '/').split(/[?#]/, 1)[0]!;
   try {
-    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    return pathname
+      .split('/')
+      .filter(Boolean)
+      .map((s) => decodeURIComponent(s));
   } catch {
     return undefined;
   }
@@ -98,7 +110,11 @@ export function isJsonContentType(header: string | undefined): boolean {
     const eq = param.indexOf('=');
     if (eq < 0) continue;
     if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
     if (charset !== 'utf-8' && charset !== 'utf8') return false;
   }
   return true;
@@ -114,7 +130,7 @@ const KNOWN_FIELDS = new Set(['compression', 'encryption-key-id', 'encryption-ci
 
 /** The 400 message for a codec failure: the code, the payload's index, the field's name; never the codec's own message. */
 export function codecFailureMessage(err: unknown, operation: Operation): string {
-  const code = err instanceof BastionError ? err.code : (err as Error)?.name ?? 'Error';
+  const code = err instanceof BastionError ? err.code : ((err as Error)?.name ?? 'Error');
   const detail = err instanceof BastionError ? errorDetail(err) : undefined;
   const where = typeof detail?.payloadIndex === 'number' ? `\`payloads[${detail.payloadIndex}]\`` : 'a payload';
   const field = detail?.field !== undefined && KNOWN_FIELDS.has(detail.field) ? detail.field : undefined;
@@ -151,18 +167,25 @@ export async function handle(o: CompiledCodecServerOptions, req: http.IncomingMe
   const method = req.method ?? 'GET';
   if (!segments) return { answer: fail(400, 'The request path is not valid percent-encoding.', { Connection: 'close' }), cors: {} };
   if (last !== undefined && HEALTH_PATHS.includes(last)) {
-    if (method !== 'GET' && method !== 'HEAD') return { answer: fail(405, `${method} is not allowed on the health endpoint; use GET.`, { Allow: 'GET, HEAD' }), cors: {} };
+    if (method !== 'GET' && method !== 'HEAD')
+      return { answer: fail(405, `${method} is not allowed on the health endpoint; use GET.`, { Allow: 'GET, HEAD' }), cors: {} };
     return { answer: { status: 200, body: { status: 'ok' } }, cors: {} };
   }
   if (last !== 'encode' && last !== 'decode') {
-    return { answer: fail(404, 'Not found. The codec endpoints are POST …/encode and POST …/decode (and GET /health).'), cors: corsHeaders(o.cors, req.headers.origin, false) };
+    return {
+      answer: fail(404, 'Not found. The codec endpoints are POST …/encode and POST …/decode (and GET /health).'),
+      cors: corsHeaders(o.cors, req.headers.origin, false),
+    };
   }
   const operation: Operation = last;
   if (method === 'OPTIONS') return { answer: { status: 204, body: undefined }, cors: corsHeaders(o.cors, req.headers.origin, true) };
   const cors = corsHeaders(o.cors, req.headers.origin, false);
   const limits = o.limits;
   // Early answers leave the body unread: close the connection rather than read it.
-  const early = (status: number, error: string, headers?: Record<string, string>): Handled => ({ answer: fail(status, error, { Connection: 'close', ...headers }), cors });
+  const early = (status: number, error: string, headers?: Record<string, string>): Handled => ({
+    answer: fail(status, error, { Connection: 'close', ...headers }),
+    cors,
+  });
   if (method !== 'POST') return early(405, `${method} is not allowed on /${operation}; send POST with a JSON body.`, { Allow: 'POST, OPTIONS' });
   // Requiring JSON also means browsers must send a preflight, which a page from another origin cannot pass.
   if (!isJsonContentType(req.headers['content-type'])) {
@@ -172,23 +195,37 @@ export async function handle(o: CompiledCodecServerOptions, req: http.IncomingMe
   const fromHeader = Array.isArray(header) ? header[0] : header;
   const namespace = fromHeader ?? segments[segments.length - 2] ?? '';
   const outcome = await authorize(o.auth, req, namespace, operation);
-  if (outcome === 'missing') return early(401, 'This codec server needs `Authorization: Bearer <token>`. In the Web UI turn on "pass access token"; with the Temporal CLI pass `--codec-auth "Bearer <token>"`.', { 'WWW-Authenticate': 'Bearer realm="codec"' });
-  if (outcome === 'invalid') return early(401, 'The bearer token is not valid for this codec server.', { 'WWW-Authenticate': 'Bearer realm="codec", error="invalid_token"' });
+  if (outcome === 'missing')
+    return early(
+      401,
+      'This codec server needs `Authorization: Bearer <token>`. In the Web UI turn on "pass access token"; with the Temporal CLI pass `--codec-auth "Bearer <token>"`.',
+      { 'WWW-Authenticate': 'Bearer realm="codec"' },
+    );
+  if (outcome === 'invalid')
+    return early(401, 'The bearer token is not valid for this codec server.', { 'WWW-Authenticate': 'Bearer realm="codec", error="invalid_token"' });
   if (outcome === 'forbidden') return { ...early(403, `The bearer token does not allow namespace ${quoteName(namespace)}.`), namespace };
   const perNamespace = o.codecsByNamespace.get(namespace);
   const codec = perNamespace ?? o.codec;
   if (!codec) {
-    if (!namespace) return early(400, 'Name the namespace: send the `X-Namespace` header (the Web UI and the Temporal CLI do), or post to `/<namespace>/' + operation + '`.');
+    if (!namespace)
+      return early(400, 'Name the namespace: send the `X-Namespace` header (the Web UI and the Temporal CLI do), or post to `/<namespace>/' + operation + '`.');
     return { ...early(404, `This codec server has no codec for namespace ${quoteName(namespace)}.`), namespace };
   }
   const tooLargeBody = `The body is larger than \`maxBodyBytes\` (${limits.maxBodyBytes} bytes), the most this server takes. Decode fewer payloads per request, or raise \`maxBodyBytes\`.`;
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limits.maxBodyBytes) return { answer: limitAnswer('ERR_CODEC_TOO_LARGE', tooLargeBody, limits, { Connection: 'close' }), cors, namespace };
+  if (Number.isFinite(declared) && declared > limits.maxBodyBytes)
+    return { answer: limitAnswer('ERR_CODEC_TOO_LARGE', tooLargeBody, limits, { Connection: 'close' }), cors, namespace };
   const read = await readBody(req, limits.maxBodyBytes, budget);
   if ('refused' in read) {
-    const answer = read.refused === 'too-large'
-      ? limitAnswer('ERR_CODEC_TOO_LARGE', tooLargeBody, limits, { Connection: 'close' })
-      : limitAnswer('ERR_CODEC_SERVER_BUSY', `The codec server holds \`maxInFlightBytes\` (${limits.maxInFlightBytes} bytes) for requests in progress; retry shortly.`, limits, { Connection: 'close' });
+    const answer =
+      read.refused === 'too-large'
+        ? limitAnswer('ERR_CODEC_TOO_LARGE', tooLargeBody, limits, { Connection: 'close' })
+        : limitAnswer(
+            'ERR_CODEC_SERVER_BUSY',
+            `The codec server holds \`maxInFlightBytes\` (${limits.maxInFlightBytes} bytes) for requests in progress; retry shortly.`,
+            limits,
+            { Connection: 'close' },
+          );
     return { answer, cors, namespace };
   }
   let json: unknown;
@@ -197,7 +234,14 @@ export async function handle(o: CompiledCodecServerOptions, req: http.IncomingMe
   } catch (err) {
     // JSON.parse's message quotes the text around the error; only its position is safe to repeat.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    return { answer: fail(400, `The body is not valid JSON${at ? ` (at byte ${at})` : ''}; send {"payloads":[{"metadata":{"encoding":"<base64>"},"data":"<base64>"}]}.`), cors, namespace };
+    return {
+      answer: fail(
+        400,
+        `The body is not valid JSON${at ? ` (at byte ${at})` : ''}; send {"payloads":[{"metadata":{"encoding":"<base64>"},"data":"<base64>"}]}.`,
+      ),
+      cors,
+      namespace,
+    };
   }
   let payloads: Payload[];
   try {
@@ -218,18 +262,44 @@ export async function handle(o: CompiledCodecServerOptions, req: http.IncomingMe
       return out;
     });
   } catch (err) {
-    const code = err instanceof BastionError ? err.code : (err as Error)?.name ?? 'Error';
+    const code = err instanceof BastionError ? err.code : ((err as Error)?.name ?? 'Error');
     o.logger?.warn('codec failed', { operation, namespace, payloads: payloads.length, code, exceeded: budget.exceeded });
     // A limit reached inside the codec decides the answer, even when the codec wrapped the error in its own.
-    const limit = budget.exceeded === 'in-flight' ? 'ERR_CODEC_SERVER_BUSY' : budget.exceeded === 'request' ? 'ERR_CODEC_TOO_LARGE' : code === 'ERR_CODEC_TOO_LARGE' || code === 'ERR_CODEC_SERVER_BUSY' ? code : undefined;
+    const limit =
+      budget.exceeded === 'in-flight'
+        ? 'ERR_CODEC_SERVER_BUSY'
+        : budget.exceeded === 'request'
+          ? 'ERR_CODEC_TOO_LARGE'
+          : code === 'ERR_CODEC_TOO_LARGE' || code === 'ERR_CODEC_SERVER_BUSY'
+            ? code
+            : undefined;
     if (limit === 'ERR_CODEC_SERVER_BUSY') {
-      return { answer: limitAnswer(limit, `The codec server holds \`maxInFlightBytes\` (${limits.maxInFlightBytes} bytes) for requests in progress; decoding stopped. Retry shortly.`, limits), cors, namespace, count: payloads.length };
+      return {
+        answer: limitAnswer(
+          limit,
+          `The codec server holds \`maxInFlightBytes\` (${limits.maxInFlightBytes} bytes) for requests in progress; decoding stopped. Retry shortly.`,
+          limits,
+        ),
+        cors,
+        namespace,
+        count: payloads.length,
+      };
     }
     if (limit === 'ERR_CODEC_TOO_LARGE') {
-      const why = budget.exceeded === 'request'
-        ? `the payloads decode to more than \`maxDecodedBytesPerRequest\` (${limits.maxDecodedBytesPerRequest} bytes)`
-        : 'a payload inflates past the codec\'s `maxDecompressedBytes`';
-      return { answer: limitAnswer(limit, `The codec could not ${operation} the payloads: ${why}; decoding stopped there. Decode fewer payloads per request, or raise the limit only if the payloads are trusted.`, limits), cors, namespace, count: payloads.length };
+      const why =
+        budget.exceeded === 'request'
+          ? `the payloads decode to more than \`maxDecodedBytesPerRequest\` (${limits.maxDecodedBytesPerRequest} bytes)`
+          : "a payload inflates past the codec's `maxDecompressedBytes`";
+      return {
+        answer: limitAnswer(
+          limit,
+          `The codec could not ${operation} the payloads: ${why}; decoding stopped there. Decode fewer payloads per request, or raise the limit only if the payloads are trusted.`,
+          limits,
+        ),
+        cors,
+        namespace,
+        count: payloads.length,
+      };
     }
     return { answer: fail(400, codecFailureMessage(err, operation)), cors, namespace, count: payloads.length };
   }

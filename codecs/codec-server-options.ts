@@ -151,34 +151,54 @@ function readPemInput(value: unknown, option: string): Buffer {
   try {
     return fs.readFileSync(value);
   } catch (err) {
-    throw invalidOption(option, `names the file ${describePathInput(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`);
+    throw invalidOption(
+      option,
+      `names the file ${describePathInput(value)}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass PEM text or a readable file.`,
+    );
   }
 }
 
 function positiveInteger(value: unknown, dflt: number, option: string, unit: string): number {
   const v = value ?? dflt;
-  if (!Number.isSafeInteger(v) || (v as number) < 1) throw invalidOption(option, `must be a whole number of ${unit}, at least 1, got ${JSON.stringify(value)}.`);
+  if (!Number.isSafeInteger(v) || (v as number) < 1)
+    throw invalidOption(option, `must be a whole number of ${unit}, at least 1, got ${JSON.stringify(value)}.`);
   return v as number;
 }
 
 function compileLimits(o: CodecServerOptions): CodecServerLimits {
   const limits: CodecServerLimits = {
     maxBodyBytes: positiveInteger(o.maxBodyBytes, DEFAULT_CODEC_SERVER_MAX_BODY_BYTES, 'maxBodyBytes', 'bytes'),
-    maxDecodedBytesPerRequest: positiveInteger(o.maxDecodedBytesPerRequest, DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST, 'maxDecodedBytesPerRequest', 'bytes'),
+    maxDecodedBytesPerRequest: positiveInteger(
+      o.maxDecodedBytesPerRequest,
+      DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST,
+      'maxDecodedBytesPerRequest',
+      'bytes',
+    ),
     maxInFlightBytes: positiveInteger(o.maxInFlightBytes, DEFAULT_CODEC_SERVER_MAX_IN_FLIGHT_BYTES, 'maxInFlightBytes', 'bytes'),
     maxPayloadsPerRequest: positiveInteger(o.maxPayloadsPerRequest, DEFAULT_CODEC_SERVER_MAX_PAYLOADS_PER_REQUEST, 'maxPayloadsPerRequest', 'payloads'),
-    maxConcurrentDecompressions: positiveInteger(o.maxConcurrentDecompressions, DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS, 'maxConcurrentDecompressions', 'decompressions'),
+    maxConcurrentDecompressions: positiveInteger(
+      o.maxConcurrentDecompressions,
+      DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS,
+      'maxConcurrentDecompressions',
+      'decompressions',
+    ),
     maxConnections: positiveInteger(o.maxConnections, DEFAULT_CODEC_SERVER_MAX_CONNECTIONS, 'maxConnections', 'connections'),
     headersTimeoutMs: positiveInteger(o.headersTimeoutMs, DEFAULT_CODEC_SERVER_HEADERS_TIMEOUT_MS, 'headersTimeoutMs', 'milliseconds'),
     requestTimeoutMs: positiveInteger(o.requestTimeoutMs, DEFAULT_CODEC_SERVER_REQUEST_TIMEOUT_MS, 'requestTimeoutMs', 'milliseconds'),
   };
   for (const option of ['maxBodyBytes', 'maxDecodedBytesPerRequest'] as const) {
     if (limits[option] > limits.maxInFlightBytes) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${option}\` (${limits[option]}) is larger than \`maxInFlightBytes\` (${limits.maxInFlightBytes}), so a request within it could never be served. Raise \`maxInFlightBytes\` or lower \`${option}\`.`);
+      throw new ConfigError(
+        'ERR_CONFLICTING_OPTIONS',
+        `\`${option}\` (${limits[option]}) is larger than \`maxInFlightBytes\` (${limits.maxInFlightBytes}), so a request within it could never be served. Raise \`maxInFlightBytes\` or lower \`${option}\`.`,
+      );
     }
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`headersTimeoutMs\` (${limits.headersTimeoutMs}) is longer than \`requestTimeoutMs\` (${limits.requestTimeoutMs}), which covers the headers too. Make \`requestTimeoutMs\` at least \`headersTimeoutMs\`.`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`headersTimeoutMs\` (${limits.headersTimeoutMs}) is longer than \`requestTimeoutMs\` (${limits.requestTimeoutMs}), which covers the headers too. Make \`requestTimeoutMs\` at least \`headersTimeoutMs\`.`,
+    );
   }
   return limits;
 }
@@ -189,16 +209,19 @@ function compileLimits(o: CodecServerOptions): CodecServerLimits {
  */
 export function compileCodecServerOptions(o: CodecServerOptions): CompiledCodecServerOptions {
   if (!o || typeof o !== 'object') throw invalidOption('options', 'must be an object with `codec` or `codecsByNamespace`.');
-  if (o.codec === undefined && o.codecsByNamespace === undefined) throw invalidOption('codec', 'is required (or `codecsByNamespace`): the server needs a codec to encode and decode with.');
+  if (o.codec === undefined && o.codecsByNamespace === undefined)
+    throw invalidOption('codec', 'is required (or `codecsByNamespace`): the server needs a codec to encode and decode with.');
   const codec = o.codec === undefined ? undefined : compileCodec(o.codec, 'codec');
   const codecsByNamespace = new Map<string, CodecServerCodec>();
   if (o.codecsByNamespace !== undefined) {
-    if (typeof o.codecsByNamespace !== 'object' || o.codecsByNamespace === null) throw invalidOption('codecsByNamespace', 'must be an object mapping namespace names to codecs.');
+    if (typeof o.codecsByNamespace !== 'object' || o.codecsByNamespace === null)
+      throw invalidOption('codecsByNamespace', 'must be an object mapping namespace names to codecs.');
     for (const [ns, c] of Object.entries(o.codecsByNamespace)) codecsByNamespace.set(ns, compileCodec(c, `codecsByNamespace[${JSON.stringify(ns)}]`));
     if (codecsByNamespace.size === 0 && !codec) throw invalidOption('codecsByNamespace', 'names no namespace; add one, or pass `codec`.');
   }
   const allowInsecureNonLoopback = o.allowInsecureNonLoopback ?? false;
-  if (typeof allowInsecureNonLoopback !== 'boolean') throw invalidOption('allowInsecureNonLoopback', `must be true or false, got ${JSON.stringify(allowInsecureNonLoopback)}.`);
+  if (typeof allowInsecureNonLoopback !== 'boolean')
+    throw invalidOption('allowInsecureNonLoopback', `must be true or false, got ${JSON.stringify(allowInsecureNonLoopback)}.`);
   const limits = compileLimits(o);
   let tlsFiles: CompiledCodecServerOptions['tls'];
   if (o.tls !== undefined) {
@@ -208,10 +231,21 @@ export function compileCodecServerOptions(o: CodecServerOptions): CompiledCodecS
       tls.createSecureContext({ cert, key });
     } catch (err) {
       // OpenSSL's reason only (e.g. "key values mismatch"): never the PEM text.
-      const reason = String((err as Error).message).split('\n')[0]!.replace(/-----BEGIN[\s\S]*/, '');
+      const reason = String((err as Error).message)
+        .split('\n')[0]!
+        .replace(/-----BEGIN[\s\S]*/, '');
       throw invalidOption('tls', `cannot be used: \`tls.cert\` and \`tls.key\` must be a PEM certificate and its own private key (${reason}).`);
     }
     tlsFiles = { cert, key };
   }
-  return { codec, codecsByNamespace, cors: compileCors(o.cors), auth: compileAuth(o.auth), tls: tlsFiles, allowInsecureNonLoopback, limits, logger: o.logger ?? processLogger };
+  return {
+    codec,
+    codecsByNamespace,
+    cors: compileCors(o.cors),
+    auth: compileAuth(o.auth),
+    tls: tlsFiles,
+    allowInsecureNonLoopback,
+    limits,
+    logger: o.logger ?? processLogger,
+  };
 }

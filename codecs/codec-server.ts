@@ -20,9 +20,14 @@ import { fail, handle, limitAnswer, type Answer } from './codec-server-handler';
 import { DecodeBudget, InFlightBytes, Semaphore } from './decode-budget';
 
 export {
-  DEFAULT_CODEC_SERVER_MAX_BODY_BYTES, DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST, DEFAULT_CODEC_SERVER_MAX_IN_FLIGHT_BYTES,
-  DEFAULT_CODEC_SERVER_MAX_PAYLOADS_PER_REQUEST, DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS, DEFAULT_CODEC_SERVER_MAX_CONNECTIONS,
-  DEFAULT_CODEC_SERVER_HEADERS_TIMEOUT_MS, DEFAULT_CODEC_SERVER_REQUEST_TIMEOUT_MS,
+  DEFAULT_CODEC_SERVER_MAX_BODY_BYTES,
+  DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST,
+  DEFAULT_CODEC_SERVER_MAX_IN_FLIGHT_BYTES,
+  DEFAULT_CODEC_SERVER_MAX_PAYLOADS_PER_REQUEST,
+  DEFAULT_CODEC_SERVER_MAX_CONCURRENT_DECOMPRESSIONS,
+  DEFAULT_CODEC_SERVER_MAX_CONNECTIONS,
+  DEFAULT_CODEC_SERVER_HEADERS_TIMEOUT_MS,
+  DEFAULT_CODEC_SERVER_REQUEST_TIMEOUT_MS,
 } from './codec-server-options';
 export type { CodecServerOptions, CodecServerCodec, CodecOrChain, CodecServerLogger, CodecServerLimits } from './codec-server-options';
 export { HEALTH_PATHS } from './codec-server-handler';
@@ -84,7 +89,11 @@ function send(o: CompiledCodecServerOptions, res: http.ServerResponse, answer: A
     // Held twice until sent: as the string, and as the bytes queued on the socket.
     budget.hold(Buffer.byteLength(text) * 2);
   } catch {
-    const busy = limitAnswer('ERR_CODEC_SERVER_BUSY', `The codec server holds \`maxInFlightBytes\` (${o.limits.maxInFlightBytes} bytes) for requests in progress and cannot hold this answer; retry shortly.`, o.limits);
+    const busy = limitAnswer(
+      'ERR_CODEC_SERVER_BUSY',
+      `The codec server holds \`maxInFlightBytes\` (${o.limits.maxInFlightBytes} bytes) for requests in progress and cannot hold this answer; retry shortly.`,
+      o.limits,
+    );
     writeAnswer(res, busy.status, JSON.stringify(busy.body), { ...cors, ...busy.headers });
     return busy.status;
   }
@@ -160,7 +169,15 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
     handle(o, req, budget).then(
       ({ answer, cors, namespace, count }) => {
         const status = send(o, res, answer, cors, budget);
-        o.logger?.debug('codec request', { method: req.method, path: (req.url ?? '').split('?', 1)[0], namespace, status, payloads: count, decodedBytes: budget.decoded, ms: Date.now() - started });
+        o.logger?.debug('codec request', {
+          method: req.method,
+          path: (req.url ?? '').split('?', 1)[0],
+          namespace,
+          status,
+          payloads: count,
+          decodedBytes: budget.decoded,
+          ms: Date.now() - started,
+        });
       },
       (err: unknown) => {
         o.logger?.error('codec server error', { error: (err as Error)?.name, code: (err as BastionError)?.code });
@@ -174,11 +191,17 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
   let closing: Promise<void> | undefined;
   return {
     async listen(port: number, host = '127.0.0.1'): Promise<CodecServerAddress> {
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be a whole number from 0 to 65535, got ${JSON.stringify(port)}.`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw invalidOption('port', `must be a whole number from 0 to 65535, got ${JSON.stringify(port)}.`);
       if (typeof host !== 'string' || host === '') throw invalidOption('host', `must be an address or host name, got ${JSON.stringify(host)}.`);
       if (!isLoopbackHost(host) && !o.allowInsecureNonLoopback && (!o.tls || !o.auth)) {
-        const missing = [!o.tls && 'TLS (`tls`, `--tls-cert`/`--tls-key`)', !o.auth && 'authentication (`auth`, `--auth-token-env`/`--auth-token-file`)'].filter(Boolean).join(' and ');
-        throw new CodecError('ERR_CODEC_SERVER_INSECURE_BIND', `The codec server will not listen on ${host}, an address other than loopback, without ${missing}: decoded payloads would be open to the network. Add them, listen on 127.0.0.1, or accept the risk with \`allowInsecureNonLoopback: true\` (\`--allow-insecure-bind\`).`);
+        const missing = [!o.tls && 'TLS (`tls`, `--tls-cert`/`--tls-key`)', !o.auth && 'authentication (`auth`, `--auth-token-env`/`--auth-token-file`)']
+          .filter(Boolean)
+          .join(' and ');
+        throw new CodecError(
+          'ERR_CODEC_SERVER_INSECURE_BIND',
+          `The codec server will not listen on ${host}, an address other than loopback, without ${missing}: decoded payloads would be open to the network. Add them, listen on 127.0.0.1, or accept the risk with \`allowInsecureNonLoopback: true\` (\`--allow-insecure-bind\`).`,
+        );
       }
       transition(['created'], 'listening', 'listen');
       try {
@@ -191,12 +214,17 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
         });
       } catch (err) {
         state = 'closed';
-        throw new CodecError('ERR_CODEC_SERVER_LISTEN', `The codec server could not listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pick another port (0 for any free one) or an address of this host.`, { cause: err });
+        throw new CodecError(
+          'ERR_CODEC_SERVER_LISTEN',
+          `The codec server could not listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Pick another port (0 for any free one) or an address of this host.`,
+          { cause: err },
+        );
       }
       const actual = (server.address() as AddressInfo).port;
       const url = `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actual}`;
       o.logger?.info('codec server listening', { url, tls: !!o.tls, auth: !!o.auth, cors: !!o.cors, ...limits });
-      if (!isLoopbackHost(host) && (!o.tls || !o.auth)) o.logger?.warn('codec server listening beyond loopback without TLS or authentication (allowInsecureNonLoopback)', { url });
+      if (!isLoopbackHost(host) && (!o.tls || !o.auth))
+        o.logger?.warn('codec server listening beyond loopback without TLS or authentication (allowInsecureNonLoopback)', { url });
       return { url, port: actual };
     },
     close(): Promise<void> {

@@ -67,12 +67,15 @@ export class CompressionCodec implements PayloadCodec {
    */
   constructor(options: CompressionCodecOptions = {}) {
     const algorithm = options.algorithm ?? 'gzip';
-    if (algorithm !== 'gzip' && algorithm !== 'brotli') throw invalidOption('algorithm', `must be \`gzip\` or \`brotli\`; got \`${String(algorithm).slice(0, 40)}\`.`);
+    if (algorithm !== 'gzip' && algorithm !== 'brotli')
+      throw invalidOption('algorithm', `must be \`gzip\` or \`brotli\`; got \`${String(algorithm).slice(0, 40)}\`.`);
     const thresholdBytes = options.thresholdBytes ?? DEFAULT_COMPRESSION_THRESHOLD_BYTES;
-    if (!Number.isInteger(thresholdBytes) || thresholdBytes < 0) throw invalidOption('thresholdBytes', `must be an integer ≥ 0; got ${String(thresholdBytes)}.`);
+    if (!Number.isInteger(thresholdBytes) || thresholdBytes < 0)
+      throw invalidOption('thresholdBytes', `must be an integer ≥ 0; got ${String(thresholdBytes)}.`);
     const [lo, hi, dflt] = algorithm === 'gzip' ? [1, 9, 6] : [0, 11, 5];
     const level = options.level ?? dflt;
-    if (!Number.isInteger(level) || level < lo || level > hi) throw invalidOption('level', `must be an integer from ${lo} to ${hi} for ${algorithm}; got ${String(level)}.`);
+    if (!Number.isInteger(level) || level < lo || level > hi)
+      throw invalidOption('level', `must be an integer from ${lo} to ${hi} for ${algorithm}; got ${String(level)}.`);
     const max = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
     if (!Number.isSafeInteger(max) || max < 1) throw invalidOption('maxDecompressedBytes', `must be a positive integer number of bytes; got ${String(max)}.`);
     this.algorithm = algorithm;
@@ -83,16 +86,18 @@ export class CompressionCodec implements PayloadCodec {
 
   /** Compresses each payload at least `thresholdBytes` long when that makes it smaller; others are returned as they are. */
   async encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.all(payloads.map(async (payload) => {
-      const bytes = serializePayload(payload);
-      if (bytes.byteLength < this.thresholdBytes || bytes.byteLength === 0) return payload;
-      const compressed = await this.#compress(bytes);
-      if (compressed.byteLength >= bytes.byteLength) return payload;
-      return {
-        metadata: { [METADATA_ENCODING_KEY]: metadataBytes(ENCODING_COMPRESSED), [METADATA_COMPRESSION]: metadataBytes(WIRE_NAME[this.algorithm]) },
-        data: compressed,
-      };
-    }));
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const bytes = serializePayload(payload);
+        if (bytes.byteLength < this.thresholdBytes || bytes.byteLength === 0) return payload;
+        const compressed = await this.#compress(bytes);
+        if (compressed.byteLength >= bytes.byteLength) return payload;
+        return {
+          metadata: { [METADATA_ENCODING_KEY]: metadataBytes(ENCODING_COMPRESSED), [METADATA_COMPRESSION]: metadataBytes(WIRE_NAME[this.algorithm]) },
+          data: compressed,
+        };
+      }),
+    );
   }
 
   /**
@@ -105,35 +110,59 @@ export class CompressionCodec implements PayloadCodec {
    */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     const budget = currentDecodeBudget();
-    return Promise.all(payloads.map(async (payload, i) => {
-      if (readMetadata(payload, METADATA_ENCODING_KEY) !== ENCODING_COMPRESSED) return payload;
-      const what = describePayload(i, payloads.length);
-      const detail = { payloadIndex: i, field: METADATA_COMPRESSION };
-      const algorithm = readMetadata(payload, METADATA_COMPRESSION);
-      if (algorithm === undefined) throw withDetail(new CodecError('ERR_CODEC_MALFORMED', `${what} is \`${ENCODING_COMPRESSED}\` but has no \`${METADATA_COMPRESSION}\` metadata. It was not written by this codec, or was damaged.`), detail);
-      // The value may come from inside an encrypted payload: name the field, never what it holds.
-      if (algorithm !== 'gzip' && algorithm !== 'br') throw withDetail(new CodecError('ERR_CODEC_UNSUPPORTED', `${what} has a \`${METADATA_COMPRESSION}\` this codec does not read; it reads \`gzip\` and \`br\`.`), detail);
-      const data = payload.data ?? new Uint8Array(0);
-      let inflated: Buffer;
-      try {
-        inflated = budget ? await budget.decompress(() => this.#decompressWithin(budget, algorithm, data, what)) : await this.#decompress(algorithm, data);
-      } catch (err) {
-        if (err instanceof BastionError) throw withDetail(err, { payloadIndex: i });
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw withDetail(this.#tooLarge(what), { payloadIndex: i });
-        throw withDetail(new CodecError('ERR_CODEC_MALFORMED', `${what} is not valid ${algorithm} data (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); it was truncated or damaged.`), { payloadIndex: i });
-      }
-      return deserializePayload(inflated, what);
-    }));
+    return Promise.all(
+      payloads.map(async (payload, i) => {
+        if (readMetadata(payload, METADATA_ENCODING_KEY) !== ENCODING_COMPRESSED) return payload;
+        const what = describePayload(i, payloads.length);
+        const detail = { payloadIndex: i, field: METADATA_COMPRESSION };
+        const algorithm = readMetadata(payload, METADATA_COMPRESSION);
+        if (algorithm === undefined)
+          throw withDetail(
+            new CodecError(
+              'ERR_CODEC_MALFORMED',
+              `${what} is \`${ENCODING_COMPRESSED}\` but has no \`${METADATA_COMPRESSION}\` metadata. It was not written by this codec, or was damaged.`,
+            ),
+            detail,
+          );
+        // The value may come from inside an encrypted payload: name the field, never what it holds.
+        if (algorithm !== 'gzip' && algorithm !== 'br')
+          throw withDetail(
+            new CodecError('ERR_CODEC_UNSUPPORTED', `${what} has a \`${METADATA_COMPRESSION}\` this codec does not read; it reads \`gzip\` and \`br\`.`),
+            detail,
+          );
+        const data = payload.data ?? new Uint8Array(0);
+        let inflated: Buffer;
+        try {
+          inflated = budget ? await budget.decompress(() => this.#decompressWithin(budget, algorithm, data, what)) : await this.#decompress(algorithm, data);
+        } catch (err) {
+          if (err instanceof BastionError) throw withDetail(err, { payloadIndex: i });
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
+            throw withDetail(this.#tooLarge(what), { payloadIndex: i });
+          throw withDetail(
+            new CodecError(
+              'ERR_CODEC_MALFORMED',
+              `${what} is not valid ${algorithm} data (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); it was truncated or damaged.`,
+            ),
+            { payloadIndex: i },
+          );
+        }
+        return deserializePayload(inflated, what);
+      }),
+    );
   }
 
   #tooLarge(what: string): InstanceType<typeof CodecError> {
-    return new CodecError('ERR_CODEC_TOO_LARGE', `${what} inflates past \`maxDecompressedBytes\` (${this.maxDecompressedBytes} bytes) and was refused, as a decompression bomb would be. Raise \`maxDecompressedBytes\` only if the payload is trusted.`);
+    return new CodecError(
+      'ERR_CODEC_TOO_LARGE',
+      `${what} inflates past \`maxDecompressedBytes\` (${this.maxDecompressedBytes} bytes) and was refused, as a decompression bomb would be. Raise \`maxDecompressedBytes\` only if the payload is trusted.`,
+    );
   }
 
   /** Streaming decompression that charges each output chunk to `budget` and stops at the first refusal. */
   #decompressWithin(budget: DecodeBudget, algorithm: 'gzip' | 'br', data: Uint8Array, what: string): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
-      const stream = algorithm === 'gzip' ? zlib.createGunzip({ chunkSize: STREAM_CHUNK_BYTES }) : zlib.createBrotliDecompress({ chunkSize: STREAM_CHUNK_BYTES });
+      const stream =
+        algorithm === 'gzip' ? zlib.createGunzip({ chunkSize: STREAM_CHUNK_BYTES }) : zlib.createBrotliDecompress({ chunkSize: STREAM_CHUNK_BYTES });
       const chunks: Buffer[] = [];
       let size = 0;
       let stopped = false;

@@ -131,16 +131,23 @@ export class DecodeBudget {
   #fail(which: BudgetExceeded): InstanceType<typeof CodecError> {
     this.exceeded ??= which;
     if (which === 'request') {
-      return new CodecError('ERR_CODEC_TOO_LARGE', `The payloads of this request decode to more than \`maxDecodedBytesPerRequest\` (${this.limits.maxDecodedBytesPerRequest} bytes); decoding stopped there. Decode fewer payloads per request, or raise the limit if the payloads are trusted.`);
+      return new CodecError(
+        'ERR_CODEC_TOO_LARGE',
+        `The payloads of this request decode to more than \`maxDecodedBytesPerRequest\` (${this.limits.maxDecodedBytesPerRequest} bytes); decoding stopped there. Decode fewer payloads per request, or raise the limit if the payloads are trusted.`,
+      );
     }
-    return new CodecError('ERR_CODEC_SERVER_BUSY', `The codec server holds \`maxInFlightBytes\` (${this.limits.maxInFlightBytes} bytes) for requests in progress; retry shortly.`);
+    return new CodecError(
+      'ERR_CODEC_SERVER_BUSY',
+      `The codec server holds \`maxInFlightBytes\` (${this.limits.maxInFlightBytes} bytes) for requests in progress; retry shortly.`,
+    );
   }
 }
 
 // One store per process, even when two copies of this module are loaded (src and dist, two bundles).
 const STORE_KEY = Symbol.for('bastion.codecs.decodeBudget');
-const storage: AsyncLocalStorage<DecodeBudget> = ((globalThis as Record<symbol, unknown>)[STORE_KEY] as AsyncLocalStorage<DecodeBudget> | undefined)
-  ?? ((globalThis as Record<symbol, unknown>)[STORE_KEY] = new AsyncLocalStorage<DecodeBudget>()) as AsyncLocalStorage<DecodeBudget>;
+const storage: AsyncLocalStorage<DecodeBudget> =
+  ((globalThis as Record<symbol, unknown>)[STORE_KEY] as AsyncLocalStorage<DecodeBudget> | undefined) ??
+  (((globalThis as Record<symbol, unknown>)[STORE_KEY] = new AsyncLocalStorage<DecodeBudget>()) as AsyncLocalStorage<DecodeBudget>);
 
 /** Runs `fn` with `budget` as the {@link currentDecodeBudget} of everything it calls. */
 export function runWithDecodeBudget<T>(budget: DecodeBudget, fn: () => Promise<T>): Promise<T> {

@@ -84,11 +84,16 @@ export class EncryptionCodec implements PayloadCodec {
    */
   static async create(options: EncryptionCodecOptions): Promise<EncryptionCodec> {
     if (typeof options !== 'object' || options === null) throw invalidOption('options', 'must be an object `{ keyRing }`.');
-    if (!(options.keyRing instanceof KeyRing)) throw invalidOption('keyRing', 'must be a `KeyRing` (`new KeyRing({ active, keys })`, `KeyRing.fromEnv()`, `KeyRing.fromFile(path)` or `KeyRing.fromProvider(provider)`).');
+    if (!(options.keyRing instanceof KeyRing))
+      throw invalidOption(
+        'keyRing',
+        'must be a `KeyRing` (`new KeyRing({ active, keys })`, `KeyRing.fromEnv()`, `KeyRing.fromFile(path)` or `KeyRing.fromProvider(provider)`).',
+      );
     const bind = options.bindToContext ?? false;
     if (typeof bind !== 'boolean') throw invalidOption('bindToContext', `must be true or false; got ${typeof bind}.`);
     const engineName = options.engine ?? 'auto';
-    if (!['auto', 'libsodium', 'openssl'].includes(engineName)) throw invalidOption('engine', `must be \`auto\`, \`libsodium\` or \`openssl\`; got \`${String(engineName).slice(0, 40)}\`.`);
+    if (!['auto', 'libsodium', 'openssl'].includes(engineName))
+      throw invalidOption('engine', `must be \`auto\`, \`libsodium\` or \`openssl\`; got \`${String(engineName).slice(0, 40)}\`.`);
     let engine: AeadEngine;
     try {
       engine = await loadEngine(engineName);
@@ -149,24 +154,43 @@ export class EncryptionCodec implements PayloadCodec {
 
   async #decodeOne(payload: Payload, context: CodecContext | undefined, what: string): Promise<Payload> {
     const cipher = readMetadata(payload, METADATA_ENCRYPTION_CIPHER);
-    if (cipher === undefined) throw malformed(`${what} is \`${ENCODING_ENCRYPTED}\` but has no \`${METADATA_ENCRYPTION_CIPHER}\` metadata`, METADATA_ENCRYPTION_CIPHER);
+    if (cipher === undefined)
+      throw malformed(`${what} is \`${ENCODING_ENCRYPTED}\` but has no \`${METADATA_ENCRYPTION_CIPHER}\` metadata`, METADATA_ENCRYPTION_CIPHER);
     if (cipher !== CIPHER_XCHACHA20POLY1305_V1) {
-      throw withDetail(new CodecError('ERR_CODEC_UNSUPPORTED', `${what} has an \`${METADATA_ENCRYPTION_CIPHER}\` this codec does not read; it reads \`${CIPHER_XCHACHA20POLY1305_V1}\` only. Decode it with the Bastion version (or codec) that wrote it.`), { field: METADATA_ENCRYPTION_CIPHER });
+      throw withDetail(
+        new CodecError(
+          'ERR_CODEC_UNSUPPORTED',
+          `${what} has an \`${METADATA_ENCRYPTION_CIPHER}\` this codec does not read; it reads \`${CIPHER_XCHACHA20POLY1305_V1}\` only. Decode it with the Bastion version (or codec) that wrote it.`,
+        ),
+        { field: METADATA_ENCRYPTION_CIPHER },
+      );
     }
     const id = readMetadata(payload, METADATA_ENCRYPTION_KEY_ID);
     if (id === undefined || id === '') throw malformed(`${what} has no \`${METADATA_ENCRYPTION_KEY_ID}\` metadata`, METADATA_ENCRYPTION_KEY_ID);
     const bindingText = readMetadata(payload, METADATA_ENCRYPTION_BINDING);
     const binding = bindingText === undefined ? [] : bindingText.split(',');
     if (binding.some((f) => !(BINDABLE as readonly string[]).includes(f)) || new Set(binding).size !== binding.length) {
-      throw malformed(`${what} has \`${METADATA_ENCRYPTION_BINDING}\` metadata that is not a list of \`namespace\` and \`workflowId\``, METADATA_ENCRYPTION_BINDING);
+      throw malformed(
+        `${what} has \`${METADATA_ENCRYPTION_BINDING}\` metadata that is not a list of \`namespace\` and \`workflowId\``,
+        METADATA_ENCRYPTION_BINDING,
+      );
     }
     const missing = binding.filter((f) => typeof context?.[f as BindableField] !== 'string');
     if (missing.length) {
-      throw withDetail(new CodecError('ERR_CODEC_CONTEXT_REQUIRED', `${what} is bound to its workflow's ${binding.map((f) => `\`${f}\``).join(' and ')}, but \`decode\` was called without ${missing.map((f) => `\`context.${f}\``).join(' or ')}. Pass the context of the workflow that owns the payload.`), { field: METADATA_ENCRYPTION_BINDING });
+      throw withDetail(
+        new CodecError(
+          'ERR_CODEC_CONTEXT_REQUIRED',
+          `${what} is bound to its workflow's ${binding.map((f) => `\`${f}\``).join(' and ')}, but \`decode\` was called without ${missing.map((f) => `\`context.${f}\``).join(' or ')}. Pass the context of the workflow that owns the payload.`,
+        ),
+        { field: METADATA_ENCRYPTION_BINDING },
+      );
     }
     const data = payload.data ?? new Uint8Array(0);
     if (data.byteLength < NONCE_BYTES + TAG_BYTES) {
-      throw malformed(`${what} holds ${data.byteLength} bytes of encrypted data; at least ${NONCE_BYTES + TAG_BYTES} (nonce and tag) are needed. It was truncated`, 'data');
+      throw malformed(
+        `${what} holds ${data.byteLength} bytes of encrypted data; at least ${NONCE_BYTES + TAG_BYTES} (nonce and tag) are needed. It was truncated`,
+        'data',
+      );
     }
     let key: Uint8Array;
     try {
@@ -178,7 +202,10 @@ export class EncryptionCodec implements PayloadCodec {
     const plain = this.#engine.open(key, data.subarray(0, NONCE_BYTES), data.subarray(NONCE_BYTES), ad);
     if (plain === null) {
       const bound = binding.length ? `, it was moved here from another ${binding.includes('workflowId') ? 'workflow' : 'namespace'}` : '';
-      throw new CodecError('ERR_CODEC_AUTH_FAILED', `${what} failed authentication with key id \`${id}\`: its ciphertext or metadata was altered${bound}, or the key held under \`${id}\` is not the one it was written with. Nothing was decrypted.`);
+      throw new CodecError(
+        'ERR_CODEC_AUTH_FAILED',
+        `${what} failed authentication with key id \`${id}\`: its ciphertext or metadata was altered${bound}, or the key held under \`${id}\` is not the one it was written with. Nothing was decrypted.`,
+      );
     }
     return deserializePayload(plain, what);
   }

@@ -52,14 +52,17 @@ export function compileAuth(options: CodecServerAuthOptions | undefined): Compil
     throw invalidOption('auth', 'takes exactly one of `tokens` (accepted bearer tokens) or `verify` (a function of the token and namespace).');
   }
   if (verify !== undefined) {
-    if (typeof verify !== 'function') throw invalidOption('auth.verify', `must be a function (token, namespace, request) => boolean | Promise<boolean>, got ${typeof verify}.`);
+    if (typeof verify !== 'function')
+      throw invalidOption('auth.verify', `must be a function (token, namespace, request) => boolean | Promise<boolean>, got ${typeof verify}.`);
     return { verify: verify as CodecAuthVerify };
   }
-  if (!Array.isArray(tokens) || tokens.length === 0) throw invalidOption('auth.tokens', 'must be a non-empty array of strings. Leave `auth` out to run without authentication.');
+  if (!Array.isArray(tokens) || tokens.length === 0)
+    throw invalidOption('auth.tokens', 'must be a non-empty array of strings. Leave `auth` out to run without authentication.');
   const digests = tokens.map((t, i) => {
     // The message names the index, never the token.
     if (typeof t !== 'string' || t.trim() === '') throw invalidOption(`auth.tokens[${i}]`, 'must be a non-empty string.');
-    if (/\s/.test(t)) throw invalidOption(`auth.tokens[${i}]`, 'contains white space, which a bearer token cannot carry. Check the file or variable it came from.');
+    if (/\s/.test(t))
+      throw invalidOption(`auth.tokens[${i}]`, 'contains white space, which a bearer token cannot carry. Check the file or variable it came from.');
     return digest(t);
   });
   return { digests };

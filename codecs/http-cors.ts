@@ -50,12 +50,16 @@ export interface CompiledCors {
 export function compileCors(options: CodecServerCorsOptions | undefined): CompiledCors | undefined {
   if (options === undefined) return undefined;
   if (!options || !Array.isArray(options.origins) || options.origins.length === 0) {
-    throw invalidOption('cors.origins', 'must be a non-empty array of origins such as "https://temporal-ui.example.com". Leave `cors` out to send no CORS headers.');
+    throw invalidOption(
+      'cors.origins',
+      'must be a non-empty array of origins such as "https://temporal-ui.example.com". Leave `cors` out to send no CORS headers.',
+    );
   }
   const credentials = options.credentials ?? false;
   if (typeof credentials !== 'boolean') throw invalidOption('cors.credentials', `must be true or false, got ${JSON.stringify(credentials)}.`);
   const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_CORS_MAX_AGE_SECONDS;
-  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw invalidOption('cors.maxAgeSeconds', `must be a whole number of seconds, at least 0, got ${JSON.stringify(maxAgeSeconds)}.`);
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0)
+    throw invalidOption('cors.maxAgeSeconds', `must be a whole number of seconds, at least 0, got ${JSON.stringify(maxAgeSeconds)}.`);
   const origins = new Set<string>();
   let anyOrigin = false;
   for (const [i, origin] of options.origins.entries()) {
@@ -80,9 +84,19 @@ function normalizeOrigin(origin: unknown, option: string): string {
   try {
     url = new URL(origin);
   } catch {
-    throw invalidOption(option, `is ${JSON.stringify(origin)}, which is not an origin. Write it as the browser sends it: "https://temporal-ui.example.com" or "http://localhost:8080".`);
+    throw invalidOption(
+      option,
+      `is ${JSON.stringify(origin)}, which is not an origin. Write it as the browser sends it: "https://temporal-ui.example.com" or "http://localhost:8080".`,
+    );
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin === 'null' || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.origin === 'null' ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash ||
+    url.username
+  ) {
     throw invalidOption(option, `is ${JSON.stringify(origin)}; an origin is scheme://host[:port] with no path, e.g. "https://temporal-ui.example.com".`);
   }
   return url.origin;

@@ -46,7 +46,8 @@ export function base64Problem(text: string): string | undefined {
 }
 
 function base64Field(value: unknown, where: string): Uint8Array {
-  if (typeof value !== 'string') throw invalid(`\`${where}\` must be a base64 string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}.`);
+  if (typeof value !== 'string')
+    throw invalid(`\`${where}\` must be a base64 string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}.`);
   const problem = base64Problem(value);
   if (problem) throw invalid(`\`${where}\` is not base64: ${problem}. Send standard or URL-safe base64, padded or not.`);
   return decodeBase64(value);
@@ -63,7 +64,10 @@ function keyName(key: string, position: number): string {
  * @throws {CodecError} `ERR_CODEC_SERVER_PAYLOADS_INVALID` naming the field that is wrong
  */
 export function payloadFromJson(json: unknown, where: string): Payload {
-  if (!isPlainObject(json)) throw invalid(`\`${where}\` must be a JSON object with \`metadata\` and \`data\`, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
+  if (!isPlainObject(json))
+    throw invalid(
+      `\`${where}\` must be a JSON object with \`metadata\` and \`data\`, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`,
+    );
   const payload: Payload = { metadata: {} };
   if (json.metadata !== undefined && json.metadata !== null) {
     if (!isPlainObject(json.metadata)) throw invalid(`\`${where}.metadata\` must be a JSON object of base64 strings.`);
@@ -102,12 +106,16 @@ export interface PayloadsFromJsonOptions {
  *   `ERR_CODEC_TOO_LARGE` for more than `maxPayloads` payloads
  */
 export function payloadsFromJson(json: unknown, options: PayloadsFromJsonOptions = {}): Payload[] {
-  if (!isPlainObject(json)) throw invalid(`The body must be a JSON object \`{"payloads": [...]}\`, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
+  if (!isPlainObject(json))
+    throw invalid(`The body must be a JSON object \`{"payloads": [...]}\`, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}.`);
   const list = json.payloads;
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw invalid('`payloads` must be an array of payloads `{"metadata": {...}, "data": "<base64>"}`.');
   if (options.maxPayloads !== undefined && list.length > options.maxPayloads) {
-    throw new CodecError('ERR_CODEC_TOO_LARGE', `\`payloads\` holds ${list.length} payloads; this codec server takes at most ${options.maxPayloads} (\`maxPayloadsPerRequest\`) per request. Send fewer per request.`);
+    throw new CodecError(
+      'ERR_CODEC_TOO_LARGE',
+      `\`payloads\` holds ${list.length} payloads; this codec server takes at most ${options.maxPayloads} (\`maxPayloadsPerRequest\`) per request. Send fewer per request.`,
+    );
   }
   return list.map((p, i) => payloadFromJson(p, `payloads[${i}]`));
 }
@@ -125,5 +133,10 @@ export function looksLikePayloadJson(json: unknown): json is PayloadJson {
   if (!isPlainObject(json)) return false;
   for (const k of Object.keys(json)) if (k !== 'metadata' && k !== 'data' && k !== 'externalPayloads') return false;
   const { metadata, data } = json;
-  return isPlainObject(metadata) && typeof metadata.encoding === 'string' && Object.values(metadata).every((v) => typeof v === 'string') && (data === undefined || typeof data === 'string');
+  return (
+    isPlainObject(metadata) &&
+    typeof metadata.encoding === 'string' &&
+    Object.values(metadata).every((v) => typeof v === 'string') &&
+    (data === undefined || typeof data === 'string')
+  );
 }

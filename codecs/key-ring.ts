@@ -85,14 +85,18 @@ export class KeyRing {
     this.#ttlMs = 0;
     if (typeof options !== 'object' || options === null) throw ringError(source, 'must be an object `{ active, keys }`.');
     const { active, keys } = options;
-    if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw ringError(source, '`keys` must be an object of key id → 32-byte key (`Uint8Array` or base64).');
+    if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+      throw ringError(source, '`keys` must be an object of key id → 32-byte key (`Uint8Array` or base64).');
     for (const [id, value] of Object.entries(keys)) {
       checkKeyId(id, source, `\`keys\` has the id ${JSON.stringify(id).slice(0, 80)}`);
       this.#keys.set(id, parseKey(value, `\`keys.${id}\``, source));
     }
     if (this.#keys.size === 0) throw ringError(source, '`keys` is empty; give at least the active key.');
     if (typeof active !== 'string' || !this.#keys.has(active)) {
-      throw ringError(source, `\`active\` is ${typeof active === 'string' ? `\`${active.slice(0, 64)}\`` : typeof active}, which is not one of the ids in \`keys\` (${this.keyIds.map((k) => `\`${k}\``).join(', ')}). Set \`active\` to the id new payloads should be encrypted with.`);
+      throw ringError(
+        source,
+        `\`active\` is ${typeof active === 'string' ? `\`${active.slice(0, 64)}\`` : typeof active}, which is not one of the ids in \`keys\` (${this.keyIds.map((k) => `\`${k}\``).join(', ')}). Set \`active\` to the id new payloads should be encrypted with.`,
+      );
     }
     this.#active = active;
   }
@@ -118,12 +122,16 @@ export class KeyRing {
    */
   static fromFile(path: string): KeyRing {
     // A path is quoted as given; key JSON passed where the path belongs is described or redacted, never echoed.
-    const source = typeof path === 'string' && !/[\r\n]/.test(path) && path.length <= 4096 ? `key file \`${redact(path)}\`` : `key file ${describePathInput(String(path))}`;
+    const source =
+      typeof path === 'string' && !/[\r\n]/.test(path) && path.length <= 4096 ? `key file \`${redact(path)}\`` : `key file ${describePathInput(String(path))}`;
     let text: string;
     try {
       text = fs.readFileSync(path, 'utf8');
     } catch (err) {
-      throw new CodecError('ERR_CODEC_KEY_RING_INVALID', `${source} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check the path and that this user may read it.`);
+      throw new CodecError(
+        'ERR_CODEC_KEY_RING_INVALID',
+        `${source} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}). Check the path and that this user may read it.`,
+      );
     }
     return KeyRing.#fromJson(text, source);
   }
@@ -157,11 +165,13 @@ export class KeyRing {
       // The parser's message quotes the input, which holds keys: say only where.
       throw ringError(source, 'is not valid JSON. Expected `{ "active": "<id>", "keys": { "<id>": "<base64 of 32 bytes>" } }`.');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ringError(source, 'must hold a JSON object `{ "active": …, "keys": { … } }`.');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw ringError(source, 'must hold a JSON object `{ "active": …, "keys": { … } }`.');
     const { active, keys } = parsed as Record<string, unknown>;
     if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw ringError(source, '`keys` must be an object of key id → base64 of 32 bytes.');
     for (const [id, value] of Object.entries(keys)) {
-      if (typeof value !== 'string') throw ringError(source, `\`keys.${id.slice(0, 64)}\` must be a base64 string; got ${value === null ? 'null' : typeof value}.`);
+      if (typeof value !== 'string')
+        throw ringError(source, `\`keys.${id.slice(0, 64)}\` must be a base64 string; got ${value === null ? 'null' : typeof value}.`);
     }
     return new KeyRing({ active: active as string, keys: keys as Record<string, string> }, source);
   }
@@ -186,16 +196,22 @@ export class KeyRing {
     if (!this.#activeCache || this.#activeCache.expiresAt <= now) {
       const value = this.#provider.activeKeyId().then(
         (id) => {
-          if (typeof id !== 'string' || !KEY_ID.test(id)) throw new CodecError('ERR_CODEC_KEY_PROVIDER', `The key provider's \`activeKeyId()\` returned ${typeof id === 'string' ? 'an id that is not 1–64 printable characters' : typeof id}; it must return a key id such as \`k2\`.`);
+          if (typeof id !== 'string' || !KEY_ID.test(id))
+            throw new CodecError(
+              'ERR_CODEC_KEY_PROVIDER',
+              `The key provider's \`activeKeyId()\` returned ${typeof id === 'string' ? 'an id that is not 1–64 printable characters' : typeof id}; it must return a key id such as \`k2\`.`,
+            );
           return id;
         },
         (err: unknown) => {
-          throw new CodecError('ERR_CODEC_KEY_PROVIDER', 'The key provider\'s `activeKeyId()` failed; see `cause`.', { cause: err });
+          throw new CodecError('ERR_CODEC_KEY_PROVIDER', "The key provider's `activeKeyId()` failed; see `cause`.", { cause: err });
         },
       );
       const entry = { value, expiresAt: now + this.#ttlMs };
       this.#activeCache = entry;
-      value.catch(() => { if (this.#activeCache === entry) this.#activeCache = undefined; });
+      value.catch(() => {
+        if (this.#activeCache === entry) this.#activeCache = undefined;
+      });
     }
     const id = await this.#activeCache.value;
     return { id, key: await this.getKey(id) };
@@ -217,9 +233,17 @@ export class KeyRing {
     if (cached && cached.expiresAt > now) return cached.value;
     const value = this.#provider.getKey(id).then(
       (key) => {
-        if (key == null) throw unknownKey(id, [...this.#keyCache.keys()].filter((k) => k !== id), ' (the key provider has no key with this id)');
+        if (key == null)
+          throw unknownKey(
+            id,
+            [...this.#keyCache.keys()].filter((k) => k !== id),
+            ' (the key provider has no key with this id)',
+          );
         if (!(key instanceof Uint8Array) || key.byteLength !== KEY_BYTES) {
-          throw new CodecError('ERR_CODEC_KEY_PROVIDER', `The key provider returned ${key instanceof Uint8Array ? `${key.byteLength} bytes` : typeof key} for key id \`${id}\`; a key must be a Uint8Array of exactly ${KEY_BYTES} bytes.`);
+          throw new CodecError(
+            'ERR_CODEC_KEY_PROVIDER',
+            `The key provider returned ${key instanceof Uint8Array ? `${key.byteLength} bytes` : typeof key} for key id \`${id}\`; a key must be a Uint8Array of exactly ${KEY_BYTES} bytes.`,
+          );
         }
         return new Uint8Array(key);
       },
@@ -229,7 +253,9 @@ export class KeyRing {
     );
     const entry = { value, expiresAt: now + this.#ttlMs };
     this.#keyCache.set(id, entry);
-    value.catch(() => { if (this.#keyCache.get(id) === entry) this.#keyCache.delete(id); });
+    value.catch(() => {
+      if (this.#keyCache.get(id) === entry) this.#keyCache.delete(id);
+    });
     return value;
   }
 
@@ -255,7 +281,10 @@ function ringError(source: string, problem: string): BastionError {
 }
 
 function unknownKey(id: string, known: string[], note = ''): BastionError {
-  return new CodecError('ERR_CODEC_KEY_UNKNOWN', `The payload was encrypted with key id \`${id}\`, which this key ring does not hold${note}; it knows ${known.length ? known.map((k) => `\`${k}\``).join(', ') : 'no other ids'}. Add that key to the ring as a decrypt-only key (docs/key-rotation.md).`);
+  return new CodecError(
+    'ERR_CODEC_KEY_UNKNOWN',
+    `The payload was encrypted with key id \`${id}\`, which this key ring does not hold${note}; it knows ${known.length ? known.map((k) => `\`${k}\``).join(', ') : 'no other ids'}. Add that key to the ring as a decrypt-only key (docs/key-rotation.md).`,
+  );
 }
 
 function checkKeyId(id: string, source: string, what: string): void {
@@ -266,16 +295,24 @@ function parseKey(value: unknown, name: string, source: string): Uint8Array {
   let bytes: Uint8Array;
   if (value instanceof Uint8Array) {
     bytes = new Uint8Array(value);
-    if (bytes.byteLength !== KEY_BYTES) throw ringError(source, `${name} is ${bytes.byteLength} bytes; a key must be exactly ${KEY_BYTES} bytes. Generate one with \`KeyRing.generateKey()\` or \`openssl rand -base64 32\`.`);
+    if (bytes.byteLength !== KEY_BYTES)
+      throw ringError(
+        source,
+        `${name} is ${bytes.byteLength} bytes; a key must be exactly ${KEY_BYTES} bytes. Generate one with \`KeyRing.generateKey()\` or \`openssl rand -base64 32\`.`,
+      );
     return bytes;
   }
   if (typeof value !== 'string') throw ringError(source, `${name} must be a Uint8Array or a base64 string; got ${value === null ? 'null' : typeof value}.`);
   const text = value.trim();
-  if (!BASE64.test(text)) throw ringError(source, `${name} is not valid standard base64 (A–Z, a–z, 0–9, +, /, with = padding). Generate a key with \`openssl rand -base64 32\`.`);
+  if (!BASE64.test(text))
+    throw ringError(source, `${name} is not valid standard base64 (A–Z, a–z, 0–9, +, /, with = padding). Generate a key with \`openssl rand -base64 32\`.`);
   bytes = new Uint8Array(Buffer.from(text, 'base64'));
   if (bytes.byteLength !== KEY_BYTES) {
     bytes.fill(0);
-    throw ringError(source, `${name} is ${Buffer.byteLength(text, 'base64')} bytes after base64 decoding; a key must be exactly ${KEY_BYTES} bytes. Generate one with \`openssl rand -base64 32\`.`);
+    throw ringError(
+      source,
+      `${name} is ${Buffer.byteLength(text, 'base64')} bytes after base64 decoding; a key must be exactly ${KEY_BYTES} bytes. Generate one with \`openssl rand -base64 32\`.`,
+    );
   }
   return bytes;
 }

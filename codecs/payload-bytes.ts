@@ -83,7 +83,10 @@ export function deserializePayload(bytes: Uint8Array, what: string): Payload {
   try {
     message = PayloadMessage.decode(bytes);
   } catch {
-    throw new CodecError('ERR_CODEC_MALFORMED', `${what} does not hold a serialized \`temporal.api.common.v1.Payload\` after decoding. It was not written by this codec, or was altered.`);
+    throw new CodecError(
+      'ERR_CODEC_MALFORMED',
+      `${what} does not hold a serialized \`temporal.api.common.v1.Payload\` after decoding. It was not written by this codec, or was altered.`,
+    );
   }
   // An absent bytes field decodes to protobufjs's shared empty array, not a Uint8Array.
   const data = message.data instanceof Uint8Array ? message.data : new Uint8Array(0);

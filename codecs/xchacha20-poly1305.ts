@@ -61,18 +61,31 @@ export function hchacha20(key: Uint8Array, nonce16: Uint8Array): Buffer {
   const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   const n = Buffer.from(nonce16.buffer, nonce16.byteOffset, 16);
   const x = new Uint32Array(16);
-  x[0] = 0x61707865; x[1] = 0x3320646e; x[2] = 0x79622d32; x[3] = 0x6b206574;
+  x[0] = 0x61707865;
+  x[1] = 0x3320646e;
+  x[2] = 0x79622d32;
+  x[3] = 0x6b206574;
   for (let i = 0; i < 8; i++) x[4 + i] = k.readUInt32LE(i * 4);
   for (let i = 0; i < 4; i++) x[12 + i] = n.readUInt32LE(i * 4);
   const qr = (a: number, b: number, c: number, d: number): void => {
-    x[a] = x[a]! + x[b]!; x[d] = rotl(x[d]! ^ x[a]!, 16);
-    x[c] = x[c]! + x[d]!; x[b] = rotl(x[b]! ^ x[c]!, 12);
-    x[a] = x[a]! + x[b]!; x[d] = rotl(x[d]! ^ x[a]!, 8);
-    x[c] = x[c]! + x[d]!; x[b] = rotl(x[b]! ^ x[c]!, 7);
+    x[a] = x[a]! + x[b]!;
+    x[d] = rotl(x[d]! ^ x[a]!, 16);
+    x[c] = x[c]! + x[d]!;
+    x[b] = rotl(x[b]! ^ x[c]!, 12);
+    x[a] = x[a]! + x[b]!;
+    x[d] = rotl(x[d]! ^ x[a]!, 8);
+    x[c] = x[c]! + x[d]!;
+    x[b] = rotl(x[b]! ^ x[c]!, 7);
   };
   for (let i = 0; i < 10; i++) {
-    qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15);
-    qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14);
+    qr(0, 4, 8, 12);
+    qr(1, 5, 9, 13);
+    qr(2, 6, 10, 14);
+    qr(3, 7, 11, 15);
+    qr(0, 5, 10, 15);
+    qr(1, 6, 11, 12);
+    qr(2, 7, 8, 13);
+    qr(3, 4, 9, 14);
   }
   const out = Buffer.allocUnsafe(32);
   for (let i = 0; i < 4; i++) out.writeUInt32LE(x[i]!, i * 4);

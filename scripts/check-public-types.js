@@ -15,10 +15,19 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** `file:declaration` -> why `any` is right there. */
 const ALLOWED = new Map([
-  ['dist/src/common/definitions.d.ts:Workflow', 'a workflow is any function returning a promise: `any[]` parameters, as @temporalio/workflow declares it, so every workflow is assignable'],
+  [
+    'dist/src/common/definitions.d.ts:Workflow',
+    'a workflow is any function returning a promise: `any[]` parameters, as @temporalio/workflow declares it, so every workflow is assignable',
+  ],
   ['dist/src/common/definitions.d.ts:WithWorkflowArgs', 'tests whether the parameter list is non-empty, as @temporalio/client does'],
-  ['dist/src/workflow/activities.d.ts:ActivityFn', 'an activity is any async function: `any[]` parameters so every activity is assignable, as @temporalio/common declares ActivityFunction'],
-  ['dist/src/worker/worker-options.d.ts:WorkerOptions', '`activities` takes any functions, as the official WorkerOptions does (`any[]` parameters, so typed activities are assignable)'],
+  [
+    'dist/src/workflow/activities.d.ts:ActivityFn',
+    'an activity is any async function: `any[]` parameters so every activity is assignable, as @temporalio/common declares ActivityFunction',
+  ],
+  [
+    'dist/src/worker/worker-options.d.ts:WorkerOptions',
+    '`activities` takes any functions, as the official WorkerOptions does (`any[]` parameters, so typed activities are assignable)',
+  ],
   ['dist/src/worker/worker-options.d.ts:CompiledWorkerOptions', 'the compiled `activities` keeps the type users passed'],
 ]);
 
@@ -37,7 +46,15 @@ function resolveRelative(from, spec) {
 
 function declarationName(node) {
   for (let n = node; n; n = n.parent) {
-    if ((ts.isTypeAliasDeclaration(n) || ts.isInterfaceDeclaration(n) || ts.isClassDeclaration(n) || ts.isFunctionDeclaration(n) || ts.isVariableDeclaration(n)) && n.name) return n.name.getText();
+    if (
+      (ts.isTypeAliasDeclaration(n) ||
+        ts.isInterfaceDeclaration(n) ||
+        ts.isClassDeclaration(n) ||
+        ts.isFunctionDeclaration(n) ||
+        ts.isVariableDeclaration(n)) &&
+      n.name
+    )
+      return n.name.getText();
   }
   return '?';
 }
@@ -61,7 +78,12 @@ function main() {
           if (target) queue.push(target);
         }
       }
-      if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal) && node.argument.literal.text.startsWith('.')) {
+      if (
+        ts.isImportTypeNode(node) &&
+        ts.isLiteralTypeNode(node.argument) &&
+        ts.isStringLiteral(node.argument.literal) &&
+        node.argument.literal.text.startsWith('.')
+      ) {
         const target = resolveRelative(file, node.argument.literal.text);
         if (target) queue.push(target);
       }

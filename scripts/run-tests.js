@@ -38,10 +38,19 @@ function runFile(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
-    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out, timedOut });
@@ -64,7 +73,9 @@ async function main() {
   if (files.length === 0) {
     console.error(`no test files found under ${path.relative(ROOT, TEST_DIR)}; run \`npm run build\` first`);
   }
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0,
+    failed = 0,
+    skipped = 0;
   for (const file of files) {
     const rel = path.relative(ROOT, file);
     console.log(`\n# ${rel}`);
@@ -76,8 +87,13 @@ async function main() {
     passed += p;
     skipped += s;
     let f = Math.max(0, total - p - s);
-    if (timedOut) { console.log(`# ${rel}: killed after ${FILE_TIMEOUT_MS} ms`); f += 1; }
-    else if (code !== 0 && f === 0) { console.log(`# ${rel}: exited with code ${code}`); f += 1; }
+    if (timedOut) {
+      console.log(`# ${rel}: killed after ${FILE_TIMEOUT_MS} ms`);
+      f += 1;
+    } else if (code !== 0 && f === 0) {
+      console.log(`# ${rel}: exited with code ${code}`);
+      f += 1;
+    }
     failed += f;
     console.log(`# ${rel}: ${p} passed, ${f} failed, ${s} skipped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

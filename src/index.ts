@@ -40,8 +40,19 @@ export type {
   WorkflowServiceResponse,
 } from './connection';
 export {
-  BastionError, BundleError, CertsError, CliError, ClientError, CodecError, ConfigError, ConnectionError, ConverterError, ERROR_CODES,
-  IllegalStateError, ServerError, WorkflowError,
+  BastionError,
+  BundleError,
+  CertsError,
+  CliError,
+  ClientError,
+  CodecError,
+  ConfigError,
+  ConnectionError,
+  ConverterError,
+  ERROR_CODES,
+  IllegalStateError,
+  ServerError,
+  WorkflowError,
 } from './common/errors';
 export type { ErrorArea, ErrorCode } from './common/errors';
 export { DeterminismError } from './engine/determinism-error';
@@ -49,10 +60,29 @@ export { DeterminismError } from './engine/determinism-error';
 // Data conversion (values ⇄ payloads, errors ⇄ failures), shared by the client, the
 // worker and workflow code.
 export {
-  ActivityFailure, ApplicationFailure, ApplicationFailureCategory, CancelledFailure, ChildWorkflowFailure, CompositePayloadConverter,
-  createDefaultPayloadConverter, defaultDataConverter, defaultPayloadConverter, DefaultFailureConverter, errorToFailure, failureToError,
-  isCancellation, RetryState, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure, TimeoutType,
-  toPayloads, fromPayloads, arrayFromPayloads,
+  ActivityFailure,
+  ApplicationFailure,
+  ApplicationFailureCategory,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  CompositePayloadConverter,
+  createDefaultPayloadConverter,
+  defaultDataConverter,
+  defaultPayloadConverter,
+  DefaultFailureConverter,
+  errorToFailure,
+  failureToError,
+  isCancellation,
+  RetryState,
+  rootCause,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  TimeoutType,
+  toPayloads,
+  fromPayloads,
+  arrayFromPayloads,
 } from './converter';
 export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, ProtoFailure } from './converter';
 

@@ -44,13 +44,16 @@ function lastJson(stdout) {
 /** Why a child run failed, in one paragraph for RESULTS.md. */
 function failureText(res) {
   const why = res.timedOut ? `killed after ${CHILD_TIMEOUT_MS / 1000} s (stalled)` : `exit ${res.code ?? res.signal}`;
-  if (res.json?.error) return `${why}${res.json.phase ? `; phase ${res.json.phase}, ${res.json.completedInPhase} workflows completed in that phase` : ''}\n${res.json.error}`;
+  if (res.json?.error)
+    return `${why}${res.json.phase ? `; phase ${res.json.phase}, ${res.json.completedInPhase} workflows completed in that phase` : ''}\n${res.json.error}`;
   return `${why}\n${res.stderr.trim().split('\n').slice(-15).join('\n')}`;
 }
 
 /** Starts `bastion server start-dev --port 0 [extraArgs]` as its own process. */
 async function startServer(extraArgs = []) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d) => (err = (err + d).slice(-2000)));
   const address = await new Promise((resolve, reject) => {
@@ -65,11 +68,12 @@ async function startServer(extraArgs = []) {
   return {
     address,
     pid: child.pid,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.on('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.on('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -110,7 +114,11 @@ function startLongLived(file, args, { env = {}, readyKey = 'ready', stopBy = 'st
     });
     exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`${path.basename(file)} exited with ${code} before it was ready\n${(lastJson(stdout)?.error ?? stderr).trim().split('\n').slice(-10).join('\n')}`));
+      reject(
+        new Error(
+          `${path.basename(file)} exited with ${code} before it was ready\n${(lastJson(stdout)?.error ?? stderr).trim().split('\n').slice(-10).join('\n')}`,
+        ),
+      );
     });
   });
   ready.catch(() => undefined);

@@ -31,7 +31,13 @@ function parseOptions(argv) {
   const size = get('size') === undefined ? undefined : Number(get('size'));
   if (!Number.isInteger(runs) || runs < 1) fail(`\`--runs\` must be a positive integer; got ${get('runs')}.`);
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) fail(`\`--size\` must be a positive integer; got ${get('size')}.`);
-  const only = get('only') === undefined ? undefined : get('only').split(',').map((s) => s.trim()).filter(Boolean);
+  const only =
+    get('only') === undefined
+      ? undefined
+      : get('only')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   for (const s of only ?? []) if (!SECTIONS.includes(s)) fail(`\`--only\` takes sections from ${SECTIONS.join(', ')}; got \`${s}\`.`);
   const workerOptions = get('worker-options');
   if (workerOptions !== undefined) {

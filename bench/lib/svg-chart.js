@@ -35,7 +35,8 @@ function ticks(lo, hi, log) {
  */
 function lineChart(chart) {
   const pts = chart.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  if (pts.length === 0) return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="80"><text x="10" y="40" font-family="sans-serif" font-size="14">${esc(chart.title)}: no data</text></svg>\n`;
+  if (pts.length === 0)
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="80"><text x="10" y="40" font-family="sans-serif" font-size="14">${esc(chart.title)}: no data</text></svg>\n`;
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -63,7 +64,9 @@ function lineChart(chart) {
   out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="black"/>`);
   out.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="black"/>`);
   out.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 18}" text-anchor="middle">${esc(chart.xLabel)}${chart.logX ? ' (log scale)' : ''}</text>`);
-  out.push(`<text transform="translate(18 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}${chart.logY ? ' (log scale)' : ''}</text>`);
+  out.push(
+    `<text transform="translate(18 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}${chart.logY ? ' (log scale)' : ''}</text>`,
+  );
   chart.series.forEach((s, i) => {
     const colour = COLOURS[i % COLOURS.length];
     const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).sort((a, b) => a[0] - b[0]);

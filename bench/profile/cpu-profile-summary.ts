@@ -7,12 +7,33 @@
  */
 import * as fs from 'node:fs';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /** One function's self time. */
-export interface FunctionRow { fn: string; where: string; area: string; selfMs: number; selfPct: number }
+export interface FunctionRow {
+  fn: string;
+  where: string;
+  area: string;
+  selfMs: number;
+  selfPct: number;
+}
 
 /** What {@link summarizeProfile} returns. */
 export interface ProfileSummary {
@@ -35,23 +56,39 @@ export function areaOf(f: CallFrame): string {
   if (n === '(garbage collector)') return 'GC';
   if (n === '(program)') return 'V8/native (program)';
   if (n === '(root)') return 'root';
-  if (u.includes('bastion-workflow-bundle') || u.startsWith('bastion-sandbox:') || u.includes('/src/worker/sandbox/') || u.includes('/src/workflow/')) return 'vm/sandbox (contexts, bundle, workflow code)';
+  if (u.includes('bastion-workflow-bundle') || u.startsWith('bastion-sandbox:') || u.includes('/src/worker/sandbox/') || u.includes('/src/workflow/'))
+    return 'vm/sandbox (contexts, bundle, workflow code)';
   if (u === 'node:vm' || u.startsWith('node:internal/vm')) return 'vm/sandbox (contexts, bundle, workflow code)';
   if (u.includes('protobufjs') || u.includes('@temporalio/proto') || u.includes('@protobufjs')) return 'protobuf encode/decode';
   if (u.includes('@grpc/grpc-js') || u.includes('node:internal/http2') || u === 'node:http2') return 'grpc-js/http2';
   if (u.startsWith('node:internal/worker') || u.includes('internal/per_context/messageport')) return 'thread messaging';
-  if (u.startsWith('node:net') || u.startsWith('node:internal/stream') || u.startsWith('node:internal/streams') || u.startsWith('node:stream') || u.includes('stream_base')) return 'node net/streams';
+  if (
+    u.startsWith('node:net') ||
+    u.startsWith('node:internal/stream') ||
+    u.startsWith('node:internal/streams') ||
+    u.startsWith('node:stream') ||
+    u.includes('stream_base')
+  )
+    return 'node net/streams';
   if (u.includes('/src/engine/')) return 'our engine (history → activations)';
   if (u.includes('/src/converter/') || u.includes('/codecs/')) return 'our converter/codecs';
   if (u.includes('/src/worker/') || u.includes('/src/connection/') || u.includes('/src/common/')) return 'our worker/connection';
   if (u.includes('/src/client/') || u.includes('/bench/')) return 'client/bench harness';
-  if (u.startsWith('node:internal/process/task_queues') || u.startsWith('node:internal/timers') || u.startsWith('node:internal/async_hooks') || u.startsWith('node:async_hooks')) return 'node event loop/async hooks';
+  if (
+    u.startsWith('node:internal/process/task_queues') ||
+    u.startsWith('node:internal/timers') ||
+    u.startsWith('node:internal/async_hooks') ||
+    u.startsWith('node:async_hooks')
+  )
+    return 'node event loop/async hooks';
   if (u === '') return 'V8/native builtins';
   return 'node internals/other';
 }
 
-const BYTE_WORK = /(protobufjs\/src\/(reader|writer|util)|@protobufjs\/(utf8|base64|float)|node:buffer|node:internal\/buffer|node:crypto|node:internal\/crypto|node:zlib|libsodium)/;
-const BYTE_NAMES = /^(utf8|base64|read|write|uint32|int64|fixed|sfixed|bytes|string|encode|decode|slice|toString|fromString|hash|digest|update|crc|inflate|deflate)/i;
+const BYTE_WORK =
+  /(protobufjs\/src\/(reader|writer|util)|@protobufjs\/(utf8|base64|float)|node:buffer|node:internal\/buffer|node:crypto|node:internal\/crypto|node:zlib|libsodium)/;
+const BYTE_NAMES =
+  /^(utf8|base64|read|write|uint32|int64|fixed|sfixed|bytes|string|encode|decode|slice|toString|fromString|hash|digest|update|crc|inflate|deflate)/i;
 
 /** Summarises one `.cpuprofile` file. */
 export function summarizeProfile(file: string, topN = 15): ProfileSummary {
@@ -97,7 +134,12 @@ export function summarizeProfile(file: string, topN = 15): ProfileSummary {
 /** A Markdown rendering of a summary (percentages of the thread's busy time, i.e. without idle). */
 export function summaryMarkdown(s: ProfileSummary, title: string): string {
   const pct = (ms: number) => (s.busyMs ? ((100 * ms) / s.busyMs).toFixed(1) : '0.0');
-  const lines = [`### ${title}`, '', `Sampled ${(s.wallMs / 1000).toFixed(1)} s, busy (not idle) ${(s.busyMs / 1000).toFixed(1)} s (${((100 * s.busyMs) / (s.wallMs || 1)).toFixed(0)}%). Percentages are of busy time.`, ''];
+  const lines = [
+    `### ${title}`,
+    '',
+    `Sampled ${(s.wallMs / 1000).toFixed(1)} s, busy (not idle) ${(s.busyMs / 1000).toFixed(1)} s (${((100 * s.busyMs) / (s.wallMs || 1)).toFixed(0)}%). Percentages are of busy time.`,
+    '',
+  ];
   lines.push('| # | function | file:line | self % | area |', '|---|---|---|---|---|');
   s.top.forEach((r, i) => lines.push(`| ${i + 1} | \`${r.fn}\` | ${r.where} | ${pct(r.selfMs)} | ${r.area} |`));
   lines.push('', '| area | self % of busy |', '|---|---|');

@@ -35,13 +35,42 @@ async function main(): Promise<void> {
   const arg = defaultPayloadConverter.toPayload('x');
   const result = defaultPayloadConverter.toPayload('Hello, x!');
   const start = (i: number) => ({
-    timestampMs: 1_700_000_000_000, isReplaying: false, historyLength: 3, historySizeBytes: 300, continueAsNewSuggested: false,
-    jobs: [{
-      type: 'start', workflowType: 'greet', args: [arg], headers: {}, randomnessSeed: i,
-      info: { workflowId: `wf-${i}`, runId: `run-${i}`, workflowType: 'greet', namespace: 'default', taskQueue: 'q', firstExecutionRunId: `run-${i}`, originalExecutionRunId: `run-${i}`, attempt: 1, startTimeMs: 1_700_000_000_000, runStartTimeMs: 1_700_000_000_000, taskTimeoutMs: 10_000 },
-    }],
+    timestampMs: 1_700_000_000_000,
+    isReplaying: false,
+    historyLength: 3,
+    historySizeBytes: 300,
+    continueAsNewSuggested: false,
+    jobs: [
+      {
+        type: 'start',
+        workflowType: 'greet',
+        args: [arg],
+        headers: {},
+        randomnessSeed: i,
+        info: {
+          workflowId: `wf-${i}`,
+          runId: `run-${i}`,
+          workflowType: 'greet',
+          namespace: 'default',
+          taskQueue: 'q',
+          firstExecutionRunId: `run-${i}`,
+          originalExecutionRunId: `run-${i}`,
+          attempt: 1,
+          startTimeMs: 1_700_000_000_000,
+          runStartTimeMs: 1_700_000_000_000,
+          taskTimeoutMs: 10_000,
+        },
+      },
+    ],
   });
-  const resolve = { timestampMs: 1_700_000_000_050, isReplaying: false, historyLength: 9, historySizeBytes: 900, continueAsNewSuggested: false, jobs: [{ type: 'resolveActivity', seq: 1, result: { completed: result } }] };
+  const resolve = {
+    timestampMs: 1_700_000_000_050,
+    isReplaying: false,
+    historyLength: 9,
+    historySizeBytes: 900,
+    continueAsNewSuggested: false,
+    jobs: [{ type: 'resolveActivity', seq: 1, result: { completed: result } }],
+  };
   const memory = flag('memory', 0);
   if (memory > 0) {
     const variant = process.argv[process.argv.indexOf('--variant') + 1] === 'fresh' ? 'fresh' : 'shared';
@@ -72,11 +101,16 @@ async function main(): Promise<void> {
     for (const s of held) s.dispose();
     const released = await settle();
     const kib = (a: number, b: number) => +((a - b) / 1024 / memory).toFixed(1);
-    process.stdout.write(JSON.stringify({
-      variant, live: memory, sharedContext: sandboxes.sharesContext,
-      heapKiBPerRun: kib(after.heapUsed, before.heapUsed), rssKiBPerRun: kib(after.rss, before.rss),
-      heapKiBPerRunAfterDispose: kib(released.heapUsed, before.heapUsed),
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        variant,
+        live: memory,
+        sharedContext: sandboxes.sharesContext,
+        heapKiBPerRun: kib(after.heapUsed, before.heapUsed),
+        rssKiBPerRun: kib(after.rss, before.rss),
+        heapKiBPerRunAfterDispose: kib(released.heapUsed, before.heapUsed),
+      }) + '\n',
+    );
     return;
   }
   const variants: Array<[string, WorkflowSandboxes]> = [
@@ -100,14 +134,25 @@ async function main(): Promise<void> {
         }
         for (const s of batch) {
           const c = s.runActivation(resolve, 5_000) as { commands: Array<{ command?: { commandType?: number } }> };
-          if (c.commands[0]?.command?.commandType !== COMPLETE_WORKFLOW_EXECUTION) throw new Error(`the workflow should complete, got ${JSON.stringify(c.commands)}`);
+          if (c.commands[0]?.command?.commandType !== COMPLETE_WORKFLOW_EXECUTION)
+            throw new Error(`the workflow should complete, got ${JSON.stringify(c.commands)}`);
           s.dispose();
         }
         await nextTurn();
       }
       const cpu = process.cpuUsage(cpu0);
       const wall = Number(process.hrtime.bigint() - t0) / 1e6;
-      process.stdout.write(JSON.stringify({ variant: name, round, count, live, cpuMsPerWorkflow: +((cpu.user + cpu.system) / 1000 / count).toFixed(3), wallMsPerWorkflow: +(wall / count).toFixed(3), sharedContext: sandboxes.sharesContext }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          variant: name,
+          round,
+          count,
+          live,
+          cpuMsPerWorkflow: +((cpu.user + cpu.system) / 1000 / count).toFixed(3),
+          wallMsPerWorkflow: +(wall / count).toFixed(3),
+          sharedContext: sandboxes.sharesContext,
+        }) + '\n',
+      );
     }
   }
 }

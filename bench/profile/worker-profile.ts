@@ -41,16 +41,46 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
   });
 }
 
-interface RunResult { throughput: number; p50: number; p99: number; workerCpuPer1000: number; serverCpuPer1000?: number; loadavg: number[] }
+interface RunResult {
+  throughput: number;
+  p50: number;
+  p99: number;
+  workerCpuPer1000: number;
+  serverCpuPer1000?: number;
+  loadavg: number[];
+}
 
 /** One worker process (optionally under --cpu-prof) driven by one client process. */
-async function runOnce(address: string, serverPid: number | undefined, variant: Record<string, unknown>, size: number, concurrency: number, warmup: number, profDir?: string): Promise<RunResult> {
+async function runOnce(
+  address: string,
+  serverPid: number | undefined,
+  variant: Record<string, unknown>,
+  size: number,
+  concurrency: number,
+  warmup: number,
+  profDir?: string,
+): Promise<RunResult> {
   const taskQueue = `profile-${process.pid}-${Date.now().toString(36)}`;
   const nodeArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval', '200'] : [];
   // `$dist`: run the worker from another build's dist/ (e.g. the code before a change).
   const { $dist, ...workerOptions } = variant;
   const bench = typeof $dist === 'string' ? path.join(path.resolve($dist), 'bench') : BENCH;
-  const worker = spawn(process.execPath, [...nodeArgs, path.join(bench, 'e2e-worker.js'), '--sdk', 'bastion', '--address', address, '--task-queue', taskQueue, '--worker-options', JSON.stringify(workerOptions)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const worker = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      path.join(bench, 'e2e-worker.js'),
+      '--sdk',
+      'bastion',
+      '--address',
+      address,
+      '--task-queue',
+      taskQueue,
+      '--worker-options',
+      JSON.stringify(workerOptions),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
   const ready = await new Promise<{ pid: number }>((resolve, reject) => {
     lines(worker, (line) => {
@@ -60,8 +90,30 @@ async function runOnce(address: string, serverPid: number | undefined, variant: 
     });
     worker.on('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
   });
-  const client = spawn(process.execPath, [path.join(BENCH, 'e2e-client.js'), '--sdk', 'bastion', '--address', address, '--task-queue', taskQueue, '--scenario', 'one-activity',
-    '--size', String(size), '--concurrency', String(concurrency), '--warmup', String(warmup), '--worker-pid', String(ready.pid), ...(serverPid ? ['--server-pid', String(serverPid)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const client = spawn(
+    process.execPath,
+    [
+      path.join(BENCH, 'e2e-client.js'),
+      '--sdk',
+      'bastion',
+      '--address',
+      address,
+      '--task-queue',
+      taskQueue,
+      '--scenario',
+      'one-activity',
+      '--size',
+      String(size),
+      '--concurrency',
+      String(concurrency),
+      '--warmup',
+      String(warmup),
+      '--worker-pid',
+      String(ready.pid),
+      ...(serverPid ? ['--server-pid', String(serverPid)] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   client.stdout!.on('data', (d) => (out += d));
   await new Promise((resolve) => client.on('exit', resolve));
@@ -85,7 +137,18 @@ async function main(): Promise<void> {
       for (let run = 1; run <= runs; run++) {
         for (const [name, options] of run % 2 ? variants : [...variants].reverse()) {
           const r = await runOnce(server.address, server.pid, options, size, concurrency, warmup);
-          process.stdout.write(JSON.stringify({ variant: name, run, throughput: +r.throughput.toFixed(1), p50: +r.p50.toFixed(1), p99: +r.p99.toFixed(1), workerCpuPer1000: +r.workerCpuPer1000.toFixed(3), serverCpuPer1000: r.serverCpuPer1000 && +r.serverCpuPer1000.toFixed(3), loadavg: r.loadavg }) + '\n');
+          process.stdout.write(
+            JSON.stringify({
+              variant: name,
+              run,
+              throughput: +r.throughput.toFixed(1),
+              p50: +r.p50.toFixed(1),
+              p99: +r.p99.toFixed(1),
+              workerCpuPer1000: +r.workerCpuPer1000.toFixed(3),
+              serverCpuPer1000: r.serverCpuPer1000 && +r.serverCpuPer1000.toFixed(3),
+              loadavg: r.loadavg,
+            }) + '\n',
+          );
         }
       }
       return;
@@ -93,7 +156,10 @@ async function main(): Promise<void> {
     const out = path.resolve(flag('out') ?? path.join(os.tmpdir(), `bastion-profile-${Date.now()}`));
     fs.mkdirSync(out, { recursive: true });
     const r = await runOnce(server.address, server.pid, JSON.parse(flag('worker-options') ?? '{}'), size, concurrency, warmup, out);
-    const files = fs.readdirSync(out).filter((f) => f.endsWith('.cpuprofile')).sort();
+    const files = fs
+      .readdirSync(out)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
     // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile: thread 0 is the main thread.
     const parts = files.map((f) => {
       const tid = f.split('.').at(-3);

@@ -40,14 +40,23 @@ function demoPort(argv: readonly string[], env: NodeJS.ProcessEnv): number {
 }
 
 function hex(bytes: Uint8Array | null | undefined, n: number): string {
-  return Buffer.from(bytes ?? []).subarray(0, n).toString('hex');
+  return Buffer.from(bytes ?? [])
+    .subarray(0, n)
+    .toString('hex');
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   // The toolkit's defaults, as `tcld gen` makes them: an ECDSA P-384 CA, leaves on its key type.
   const ca = await createCertificateAuthority({ commonName: 'Bastion Demo CA', validityDays: 90 });
-  const serverCert = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], validityDays: 60 });
+  const serverCert = await issueCertificate({
+    ca,
+    profile: 'server',
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    validityDays: 60,
+  });
   const clientCert = await issueCertificate({ ca, profile: 'client', commonName: 'bastion-demo-worker', validityDays: 60 });
   const server = await DevServer.start({
     port: demoPort(process.argv.slice(2), process.env),
@@ -57,14 +66,27 @@ async function main(): Promise<void> {
   console.log(`dev server listening on ${server.address} (mTLS: client certificates from "Bastion Demo CA" required)`);
   const connection = await Connection.connect({
     address: server.address,
-    tls: { serverRootCACertificate: Buffer.from(ca.certPem), clientCertPair: { crt: Buffer.from(clientCert.certPem), key: Buffer.from(clientCert.keyPem) }, serverNameOverride: 'localhost' },
+    tls: {
+      serverRootCACertificate: Buffer.from(ca.certPem),
+      clientCertPair: { crt: Buffer.from(clientCert.certPem), key: Buffer.from(clientCert.keyPem) },
+      serverNameOverride: 'localhost',
+    },
   });
   // A fresh key for this run only; it never leaves this process.
-  const codec = await EncryptionCodec.create({ keyRing: new KeyRing({ active: 'demo-key', keys: { 'demo-key': KeyRing.generateKey() } }), bindToContext: true });
+  const codec = await EncryptionCodec.create({
+    keyRing: new KeyRing({ active: 'demo-key', keys: { 'demo-key': KeyRing.generateKey() } }),
+    bindToContext: true,
+  });
   const dataConverter = { payloadCodecs: [codec] };
   const quiet = { debug: () => undefined, info: () => undefined, warn: (m: string) => console.warn(m), error: (m: string) => console.error(m) };
   const worker = await Worker.create({
-    connection, taskQueue: 'demo', workflowsPath: path.join(__dirname, 'workflows.js'), activities, dataConverter, logger: quiet, shutdownSignals: [],
+    connection,
+    taskQueue: 'demo',
+    workflowsPath: path.join(__dirname, 'workflows.js'),
+    activities,
+    dataConverter,
+    logger: quiet,
+    shutdownSignals: [],
   });
   console.log(`worker ${worker.getState()} on task queue "demo", payloads encrypted with key "demo-key"`);
   const client = new Client({ connection, dataConverter });

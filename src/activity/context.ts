@@ -54,7 +54,11 @@ export class Context {
   private rejectCancelled!: (err: unknown) => void;
   private cancelReason?: CancellationReason;
 
-  constructor(readonly info: ActivityInfo, private readonly hooks: ContextHooks, workerShutdownSignal: AbortSignal) {
+  constructor(
+    readonly info: ActivityInfo,
+    private readonly hooks: ContextHooks,
+    workerShutdownSignal: AbortSignal,
+  ) {
     this.cancellationSignal = this.abort.signal;
     this.workerShutdownSignal = workerShutdownSignal;
     this.cancelled = new Promise<never>((_, reject) => {
@@ -66,7 +70,11 @@ export class Context {
   /** The Context of the activity running in this async call chain. @throws IllegalStateError outside an activity */
   static current(): Context {
     const ctx = storage.getStore();
-    if (!ctx) throw new IllegalStateError('ERR_ILLEGAL_STATE', 'Context.current() was called outside an activity: it is only available while an activity function runs.');
+    if (!ctx)
+      throw new IllegalStateError(
+        'ERR_ILLEGAL_STATE',
+        'Context.current() was called outside an activity: it is only available while an activity function runs.',
+      );
     return ctx;
   }
 

@@ -21,17 +21,27 @@ export type Flags = Record<string, string | string[] | boolean>;
  */
 export function parseFlags(argv: string[], spec: Record<string, FlagSpec>, command: string): Flags {
   const out: Flags = {};
-  const aliases = new Map(Object.entries(spec).filter(([, s]) => s.alias).map(([name, s]) => [s.alias!, name]));
+  const aliases = new Map(
+    Object.entries(spec)
+      .filter(([, s]) => s.alias)
+      .map(([name, s]) => [s.alias!, name]),
+  );
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const long = arg.startsWith('--');
-    if (!long && !/^-[A-Za-z]/.test(arg)) throw new CliError('ERR_CLI_USAGE', `\`${command}\` takes no positional argument "${arg}". Run \`bastion ${command} --help\`.`);
+    if (!long && !/^-[A-Za-z]/.test(arg))
+      throw new CliError('ERR_CLI_USAGE', `\`${command}\` takes no positional argument "${arg}". Run \`bastion ${command} --help\`.`);
     const eq = arg.indexOf('=');
     const given = eq >= 0 ? arg.slice(long ? 2 : 1, eq) : arg.slice(long ? 2 : 1);
     const name = long ? given : aliases.get(given);
     const s = name === undefined ? undefined : spec[name];
     if (name === undefined || !s) {
-      throw new CliError('ERR_CLI_USAGE', `Unknown flag \`${long ? '--' : '-'}${given}\` for \`${command}\`. Known flags: ${Object.keys(spec).map((k) => `--${k}`).join(', ')}.`);
+      throw new CliError(
+        'ERR_CLI_USAGE',
+        `Unknown flag \`${long ? '--' : '-'}${given}\` for \`${command}\`. Known flags: ${Object.keys(spec)
+          .map((k) => `--${k}`)
+          .join(', ')}.`,
+      );
     }
     let value: string | boolean = true;
     if (s.value) {

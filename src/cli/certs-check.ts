@@ -59,7 +59,12 @@ function outputFormat(value: string | undefined): 'text' | 'json' {
 }
 
 function certificateText(c: CertificateInfo, index: number, count: number): string {
-  const sans = [...c.subjectAltNames.dnsNames.map((d) => `DNS:${d}`), ...c.subjectAltNames.ipAddresses.map((i) => `IP:${i}`), ...c.subjectAltNames.uris.map((u) => `URI:${u}`), ...c.subjectAltNames.emails.map((e) => `email:${e}`)];
+  const sans = [
+    ...c.subjectAltNames.dnsNames.map((d) => `DNS:${d}`),
+    ...c.subjectAltNames.ipAddresses.map((i) => `IP:${i}`),
+    ...c.subjectAltNames.uris.map((u) => `URI:${u}`),
+    ...c.subjectAltNames.emails.map((e) => `email:${e}`),
+  ];
   const key = c.keyAlgorithm + (c.keyCurve ? ` ${c.keyCurve}` : c.keyBits ? ` ${c.keyBits}` : '');
   return `${count > 1 ? `Certificate ${index + 1} of ${count}\n` : ''}${fields([
     ['Subject', c.subject || '(empty)'],
@@ -79,7 +84,11 @@ function certificateText(c: CertificateInfo, index: number, count: number): stri
 }
 
 function csrText(c: CsrInfo): string {
-  const sans = [...c.subjectAltNames.dnsNames.map((d) => `DNS:${d}`), ...c.subjectAltNames.ipAddresses.map((i) => `IP:${i}`), ...c.subjectAltNames.uris.map((u) => `URI:${u}`)];
+  const sans = [
+    ...c.subjectAltNames.dnsNames.map((d) => `DNS:${d}`),
+    ...c.subjectAltNames.ipAddresses.map((i) => `IP:${i}`),
+    ...c.subjectAltNames.uris.map((u) => `URI:${u}`),
+  ];
   return `Certificate signing request\n${fields([
     ['Subject', c.subject || '(empty)'],
     ['Key', c.keyAlgorithm + (c.keyCurve ? ` ${c.keyCurve}` : c.keyBits ? ` ${c.keyBits}` : '')],
@@ -102,26 +111,44 @@ export async function certsInspect(argv: string[]): Promise<number> {
     const text = readInput('FILE', file);
     if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text)) results.push({ file, csr: inspectCsr(text) });
     else if (!text.includes('-----BEGIN CERTIFICATE-----') && /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/.test(text)) {
-      throw new CertsError('ERR_CERTS_INVALID_PEM', `${file} holds a private key and no certificate; \`bastion certs inspect\` reads certificates and requests, and never prints keys.`);
+      throw new CertsError(
+        'ERR_CERTS_INVALID_PEM',
+        `${file} holds a private key and no certificate; \`bastion certs inspect\` reads certificates and requests, and never prints keys.`,
+      );
     } else results.push({ file, ...inspectCertificate(text) });
   }
   if (format === 'json') {
     printJson(results);
     return 0;
   }
-  print(results.map((r) => {
-    const body = r.csr ? csrText(r.csr) : r.certificates!.map((c, i, all) => certificateText(c, i, all.length)).join('\n\n');
-    const order = r.certificates && r.certificates.length > 1 ? `\n\n${r.inChainOrder ? 'The certificates form a chain, leaf first.' : 'The certificates are not in chain order (each issued by the next).'}` : '';
-    return `${positionals.length > 1 ? `${r.file}\n` : ''}${body}${order}`;
-  }).join('\n\n'));
+  print(
+    results
+      .map((r) => {
+        const body = r.csr ? csrText(r.csr) : r.certificates!.map((c, i, all) => certificateText(c, i, all.length)).join('\n\n');
+        const order =
+          r.certificates && r.certificates.length > 1
+            ? `\n\n${r.inChainOrder ? 'The certificates form a chain, leaf first.' : 'The certificates are not in chain order (each issued by the next).'}`
+            : '';
+        return `${positionals.length > 1 ? `${r.file}\n` : ''}${body}${order}`;
+      })
+      .join('\n\n'),
+  );
   return 0;
 }
 
 /** The library's option names in verify's hints, as the CLI's flags. */
 const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
-  keyPem: '`--key`', certPem: '`--cert`', caPems: '`--ca`', hostname: '`--hostname`', purpose: '`--purpose`',
-  dnsNames: '`--dns-name`', ipAddresses: '`--ip`',
-  commonName: '`--filter-cn`', organization: '`--filter-o`', organizationalUnit: '`--filter-ou`', subjectAlternativeName: '`--filter-san`',
+  keyPem: '`--key`',
+  certPem: '`--cert`',
+  caPems: '`--ca`',
+  hostname: '`--hostname`',
+  purpose: '`--purpose`',
+  dnsNames: '`--dns-name`',
+  ipAddresses: '`--ip`',
+  commonName: '`--filter-cn`',
+  organization: '`--filter-o`',
+  organizationalUnit: '`--filter-ou`',
+  subjectAlternativeName: '`--filter-san`',
 };
 
 /** A problem's message with option names as flags (`keyPem` → `--key`), profile as `--profile`. */
@@ -152,8 +179,16 @@ export async function certsVerify(argv: string[]): Promise<number> {
   }
   const command = 'certs verify';
   const spec = {
-    cert: { value: true }, key: { value: true }, ca: { value: true, repeatable: true }, purpose: { value: true }, hostname: { value: true },
-    'temporal-cloud-ca': { value: true }, 'filter-cn': { value: true }, 'filter-o': { value: true }, 'filter-ou': { value: true }, 'filter-san': { value: true },
+    cert: { value: true },
+    key: { value: true },
+    ca: { value: true, repeatable: true },
+    purpose: { value: true },
+    hostname: { value: true },
+    'temporal-cloud-ca': { value: true },
+    'filter-cn': { value: true },
+    'filter-o': { value: true },
+    'filter-ou': { value: true },
+    'filter-san': { value: true },
     ...OUTPUT_FLAG,
   };
   const { flags } = parseCertsFlags(argv, spec, command);
@@ -161,17 +196,24 @@ export async function certsVerify(argv: string[]): Promise<number> {
   const certPath = optional(flags, 'cert');
   const bundlePath = optional(flags, 'temporal-cloud-ca');
   const filters: CloudCertificateFilter = {};
-  const filterFlags: Array<[string, keyof CloudCertificateFilter]> = [['filter-cn', 'commonName'], ['filter-o', 'organization'], ['filter-ou', 'organizationalUnit'], ['filter-san', 'subjectAlternativeName']];
+  const filterFlags: Array<[string, keyof CloudCertificateFilter]> = [
+    ['filter-cn', 'commonName'],
+    ['filter-o', 'organization'],
+    ['filter-ou', 'organizationalUnit'],
+    ['filter-san', 'subjectAlternativeName'],
+  ];
   for (const [flag, key] of filterFlags) {
     const v = optional(flags, flag);
     if (v !== undefined) filters[key] = v;
   }
   if (bundlePath === undefined) {
-    if (certPath === undefined) throw new CliError('ERR_CLI_USAGE', '`bastion certs verify` needs `--cert FILE` or `--temporal-cloud-ca BUNDLE`. Run `bastion certs verify --help`.');
+    if (certPath === undefined)
+      throw new CliError('ERR_CLI_USAGE', '`bastion certs verify` needs `--cert FILE` or `--temporal-cloud-ca BUNDLE`. Run `bastion certs verify --help`.');
     const stray = filterFlags.map(([f]) => f).find((f) => flags[f] !== undefined);
     if (stray) throw new CliError('ERR_CLI_USAGE', `\`--${stray}\` is a Temporal Cloud filter; use it with \`--temporal-cloud-ca BUNDLE\`.`);
     const purpose = optional(flags, 'purpose');
-    if (purpose !== undefined && purpose !== 'client' && purpose !== 'server') throw new CliError('ERR_CLI_USAGE', `\`--purpose\` must be client or server, got "${purpose}".`);
+    if (purpose !== undefined && purpose !== 'client' && purpose !== 'server')
+      throw new CliError('ERR_CLI_USAGE', `\`--purpose\` must be client or server, got "${purpose}".`);
     const keyPath = optional(flags, 'key');
     const caPaths = list(flags, 'ca');
     const hostname = optional(flags, 'hostname');
@@ -186,11 +228,15 @@ export async function certsVerify(argv: string[]): Promise<number> {
   }
   const stray = ['key', 'ca', 'purpose', 'hostname'].find((f) => flags[f] !== undefined);
   if (stray) throw new CliError('ERR_CLI_USAGE', `\`--${stray}\` is not used with \`--temporal-cloud-ca\`; run the two checks separately.`);
-  if (certPath === undefined && Object.keys(filters).length > 0) throw new CliError('ERR_CLI_USAGE', 'The `--filter-*` flags check a client certificate; add `--cert FILE`.');
+  if (certPath === undefined && Object.keys(filters).length > 0)
+    throw new CliError('ERR_CLI_USAGE', 'The `--filter-*` flags check a client certificate; add `--cert FILE`.');
   const bundle = readInput('--temporal-cloud-ca', bundlePath);
   const sections = [{ what: `Temporal Cloud CA bundle ${bundlePath}`, problems: checkTemporalCloudCaBundle(bundle).problems }];
   if (certPath !== undefined) {
-    sections.push({ what: `client certificate ${certPath} for Temporal Cloud`, problems: checkClientCertificateForCloud(readInput('--cert', certPath), bundle, filters).problems });
+    sections.push({
+      what: `client certificate ${certPath} for Temporal Cloud`,
+      problems: checkClientCertificateForCloud(readInput('--cert', certPath), bundle, filters).problems,
+    });
   }
   return report(format, sections);
 }

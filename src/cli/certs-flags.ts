@@ -85,7 +85,8 @@ export function validityDays(flags: Flags): number | undefined {
   const v = optional(flags, 'validity-days');
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > 365) throw new CliError('ERR_CLI_USAGE', `\`--validity-days\` must be a whole number of days from 1 to 365, got "${v}".`);
+  if (!/^\d+$/.test(v) || n < 1 || n > 365)
+    throw new CliError('ERR_CLI_USAGE', `\`--validity-days\` must be a whole number of days from 1 to 365, got "${v}".`);
   return n;
 }
 
@@ -142,7 +143,8 @@ export interface Output {
 export function checkOutputs(outputs: Output[], force: boolean): void {
   for (const o of outputs) {
     if (o.path === '-') {
-      if (o.secret) throw new CliError('ERR_CLI_USAGE', `\`${o.flag} -\` would print a private key; use \`--print-key\` to print it on purpose, or write it to a file.`);
+      if (o.secret)
+        throw new CliError('ERR_CLI_USAGE', `\`${o.flag} -\` would print a private key; use \`--print-key\` to print it on purpose, or write it to a file.`);
       continue;
     }
     if (!force && fs.existsSync(o.path)) {
@@ -168,7 +170,8 @@ export function writeOutput(o: Output, content: string | Buffer, force: boolean)
     fd = fs.openSync(o.path, force ? 'w' : 'wx', mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new CertsError('ERR_CERTS_FILE_EXISTS', `\`${o.flag}\` ${o.path} exists already; choose another path, or pass \`--force\` to replace it.`);
+    if (code === 'EEXIST')
+      throw new CertsError('ERR_CERTS_FILE_EXISTS', `\`${o.flag}\` ${o.path} exists already; choose another path, or pass \`--force\` to replace it.`);
     throw new CertsError('ERR_CERTS_INVALID_OPTION', `\`${o.flag}\` ${o.path} cannot be written (${code ?? 'error'}); check the path and permissions.`);
   }
   try {
@@ -185,7 +188,11 @@ export function keyOutputs(flags: Flags, command: string): Output[] {
   const out: Output[] = [];
   if (file !== undefined) out.push({ flag: '--out-key', path: file, secret: true });
   if (flags['print-key'] === true) out.push({ flag: '--print-key', path: '-', secret: false });
-  if (out.length === 0) throw new CliError('ERR_CLI_USAGE', `\`bastion ${command}\` needs \`--out-key FILE\` (or \`--print-key\` to print the private key). Run \`bastion ${command} --help\`.`);
+  if (out.length === 0)
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `\`bastion ${command}\` needs \`--out-key FILE\` (or \`--print-key\` to print the private key). Run \`bastion ${command} --help\`.`,
+    );
   return out;
 }
 

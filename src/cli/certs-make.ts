@@ -4,8 +4,23 @@ import { createCsr, signCsr } from '../../certs/csr';
 import { DEFAULT_CA_KEY_TYPE, KEY_TYPES } from '../../certs/keys';
 import { wantsHelp } from './args';
 import {
-  checkOutputs, FORCE_FLAG, KEY_OUTPUT_HELP, keyOutputs, keyType, list, optional, parseCertsFlags, printWarnings, profile, readInput,
-  required, SUBJECT_FLAGS, SUBJECT_FLAGS_HELP, validityDays, writeOutput, type Output,
+  checkOutputs,
+  FORCE_FLAG,
+  KEY_OUTPUT_HELP,
+  keyOutputs,
+  keyType,
+  list,
+  optional,
+  parseCertsFlags,
+  printWarnings,
+  profile,
+  readInput,
+  required,
+  SUBJECT_FLAGS,
+  SUBJECT_FLAGS_HELP,
+  validityDays,
+  writeOutput,
+  type Output,
 } from './certs-flags';
 import { print } from './output';
 
@@ -104,10 +119,24 @@ function done(what: string, outputs: Output[], details: string): void {
 export async function certsCa(argv: string[]): Promise<number> {
   if (help(argv, CERTS_CA_HELP)) return 0;
   const command = 'certs ca';
-  const spec = { 'common-name': { value: true }, organization: { value: true }, 'organizational-unit': { value: true }, 'key-type': { value: true }, 'validity-days': { value: true }, 'out-cert': { value: true }, ...KEY_OUT_FLAGS };
+  const spec = {
+    'common-name': { value: true },
+    organization: { value: true },
+    'organizational-unit': { value: true },
+    'key-type': { value: true },
+    'validity-days': { value: true },
+    'out-cert': { value: true },
+    ...KEY_OUT_FLAGS,
+  };
   const { flags } = parseCertsFlags(argv, spec, command);
   const commonName = required(flags, 'common-name', command);
-  const options = { commonName, organization: optional(flags, 'organization'), organizationalUnit: optional(flags, 'organizational-unit'), keyType: keyType(flags), validityDays: validityDays(flags) };
+  const options = {
+    commonName,
+    organization: optional(flags, 'organization'),
+    organizationalUnit: optional(flags, 'organizational-unit'),
+    keyType: keyType(flags),
+    validityDays: validityDays(flags),
+  };
   const cert = certOutput(flags, 'out-cert');
   const keys = keyOutputs(flags, command);
   const force = flags.force === true;
@@ -123,7 +152,16 @@ export async function certsCa(argv: string[]): Promise<number> {
 export async function certsIssue(argv: string[]): Promise<number> {
   if (help(argv, CERTS_ISSUE_HELP)) return 0;
   const command = 'certs issue';
-  const spec = { 'ca-cert': { value: true }, 'ca-key': { value: true }, profile: { value: true }, ...SUBJECT_FLAGS, 'key-type': { value: true }, 'validity-days': { value: true }, 'out-cert': { value: true }, ...KEY_OUT_FLAGS };
+  const spec = {
+    'ca-cert': { value: true },
+    'ca-key': { value: true },
+    profile: { value: true },
+    ...SUBJECT_FLAGS,
+    'key-type': { value: true },
+    'validity-days': { value: true },
+    'out-cert': { value: true },
+    ...KEY_OUT_FLAGS,
+  };
   const { flags } = parseCertsFlags(argv, spec, command);
   const caCertPath = required(flags, 'ca-cert', command);
   const caKeyPath = required(flags, 'ca-key', command);
@@ -133,8 +171,15 @@ export async function certsIssue(argv: string[]): Promise<number> {
   const keys = keyOutputs(flags, command);
   const force = flags.force === true;
   const options = {
-    profile: prof, commonName, organization: optional(flags, 'organization'), organizationalUnit: optional(flags, 'organizational-unit'),
-    dnsNames: list(flags, 'dns-name'), ipAddresses: list(flags, 'ip'), uris: list(flags, 'uri'), keyType: keyType(flags), validityDays: validityDays(flags),
+    profile: prof,
+    commonName,
+    organization: optional(flags, 'organization'),
+    organizationalUnit: optional(flags, 'organizational-unit'),
+    dnsNames: list(flags, 'dns-name'),
+    ipAddresses: list(flags, 'ip'),
+    uris: list(flags, 'uri'),
+    keyType: keyType(flags),
+    validityDays: validityDays(flags),
   };
   checkOutputs([cert, ...keys], force);
   const ca = { certPem: readInput('--ca-cert', caCertPath), keyPem: readInput('--ca-key', caKeyPath) };
@@ -159,8 +204,13 @@ export async function certsCsr(argv: string[]): Promise<number> {
   const keys = keyPath !== undefined && flags['out-key'] === undefined && flags['print-key'] !== true ? [] : keyOutputs(flags, command);
   const force = flags.force === true;
   const options = {
-    commonName, organization: optional(flags, 'organization'), organizationalUnit: optional(flags, 'organizational-unit'),
-    dnsNames: list(flags, 'dns-name'), ipAddresses: list(flags, 'ip'), uris: list(flags, 'uri'), keyType: keyType(flags),
+    commonName,
+    organization: optional(flags, 'organization'),
+    organizationalUnit: optional(flags, 'organizational-unit'),
+    dnsNames: list(flags, 'dns-name'),
+    ipAddresses: list(flags, 'ip'),
+    uris: list(flags, 'uri'),
+    keyType: keyType(flags),
   };
   checkOutputs([csr, ...keys], force);
   const created = await createCsr({ ...options, ...(keyPath !== undefined ? { keyPem: readInput('--key', keyPath) } : {}) });
@@ -174,7 +224,15 @@ export async function certsCsr(argv: string[]): Promise<number> {
 export async function certsSign(argv: string[]): Promise<number> {
   if (help(argv, CERTS_SIGN_HELP)) return 0;
   const command = 'certs sign';
-  const spec = { 'ca-cert': { value: true }, 'ca-key': { value: true }, csr: { value: true }, profile: { value: true }, 'validity-days': { value: true }, 'out-cert': { value: true }, ...FORCE_FLAG };
+  const spec = {
+    'ca-cert': { value: true },
+    'ca-key': { value: true },
+    csr: { value: true },
+    profile: { value: true },
+    'validity-days': { value: true },
+    'out-cert': { value: true },
+    ...FORCE_FLAG,
+  };
   const { flags } = parseCertsFlags(argv, spec, command);
   const caCertPath = required(flags, 'ca-cert', command);
   const caKeyPath = required(flags, 'ca-key', command);

@@ -44,7 +44,10 @@ const PASSWORD_FLAGS = { 'password-env': { value: true }, 'password-file': { val
 function password(flags: Flags, command: string): string {
   const given = ['password-env', 'password-file', 'password'].filter((f) => flags[f] !== undefined);
   if (given.length !== 1) {
-    throw new CliError('ERR_CLI_USAGE', `\`bastion ${command}\` needs exactly one of \`--password-env VAR\`, \`--password-file FILE\` or \`--password\`${given.length ? `; got ${given.map((g) => `\`--${g}\``).join(' and ')}` : ''}.`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `\`bastion ${command}\` needs exactly one of \`--password-env VAR\`, \`--password-file FILE\` or \`--password\`${given.length ? `; got ${given.map((g) => `\`--${g}\``).join(' and ')}` : ''}.`,
+    );
   }
   const env = optional(flags, 'password-env');
   if (env !== undefined) {
@@ -63,7 +66,15 @@ function password(flags: Flags, command: string): string {
 
 async function p12Export(argv: string[]): Promise<number> {
   const command = 'certs p12 export';
-  const spec = { cert: { value: true }, key: { value: true }, chain: { value: true, repeatable: true }, 'friendly-name': { value: true }, out: { value: true }, ...PASSWORD_FLAGS, ...FORCE_FLAG };
+  const spec = {
+    cert: { value: true },
+    key: { value: true },
+    chain: { value: true, repeatable: true },
+    'friendly-name': { value: true },
+    out: { value: true },
+    ...PASSWORD_FLAGS,
+    ...FORCE_FLAG,
+  };
   const { flags } = parseCertsFlags(argv, spec, command);
   const certPath = required(flags, 'cert', command);
   const keyPath = required(flags, 'key', command);
@@ -88,7 +99,15 @@ async function p12Export(argv: string[]): Promise<number> {
 
 async function p12Import(argv: string[]): Promise<number> {
   const command = 'certs p12 import';
-  const spec = { in: { value: true }, 'out-cert': { value: true }, 'out-key': { value: true }, 'print-key': {}, 'out-chain': { value: true }, ...PASSWORD_FLAGS, ...FORCE_FLAG };
+  const spec = {
+    in: { value: true },
+    'out-cert': { value: true },
+    'out-key': { value: true },
+    'print-key': {},
+    'out-chain': { value: true },
+    ...PASSWORD_FLAGS,
+    ...FORCE_FLAG,
+  };
   const { flags } = parseCertsFlags(argv, spec, command);
   const inPath = required(flags, 'in', command);
   const pass = password(flags, command);
@@ -106,7 +125,8 @@ async function p12Import(argv: string[]): Promise<number> {
   writeOutput(cert, imported.certPem, force);
   for (const k of keys) writeOutput(k, imported.keyPem, force);
   if (chain[0]) writeOutput(chain[0], imported.chainPems.join(''), force);
-  else if (imported.chainPems.length) process.stderr.write(`bastion: ${imported.chainPems.length} more certificate(s) in ${inPath} not written; pass --out-chain FILE to keep them.\n`);
+  else if (imported.chainPems.length)
+    process.stderr.write(`bastion: ${imported.chainPems.length} more certificate(s) in ${inPath} not written; pass --out-chain FILE to keep them.\n`);
   return 0;
 }
 

@@ -57,9 +57,11 @@ export const KEY_FLAGS = { keys: { value: true }, compression: { value: true } }
  */
 export async function codecFromFlags(flags: Flags, command: string): Promise<PayloadCodec> {
   const keys = flags.keys;
-  if (typeof keys !== 'string' || keys === '') throw new CliError('ERR_CLI_USAGE', `\`${command}\` needs \`--keys FILE\`, the key file the workers encrypt with.`);
+  if (typeof keys !== 'string' || keys === '')
+    throw new CliError('ERR_CLI_USAGE', `\`${command}\` needs \`--keys FILE\`, the key file the workers encrypt with.`);
   const compression = flags.compression as string | undefined;
-  if (compression !== undefined && compression !== 'gzip' && compression !== 'brotli') throw new CliError('ERR_CLI_USAGE', `\`--compression\` must be gzip or brotli, got "${compression}".`);
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'brotli')
+    throw new CliError('ERR_CLI_USAGE', `\`--compression\` must be gzip or brotli, got "${compression}".`);
   const encryption = await EncryptionCodec.create({ keyRing: KeyRing.fromFile(keys) });
   const encodeChain: PayloadCodec[] = compression ? [new CompressionCodec({ algorithm: compression as CompressionAlgorithm }), encryption] : [encryption];
   const decodeChain: PayloadCodec[] = [new CompressionCodec(), encryption];
@@ -78,7 +80,9 @@ function readTokens(flags: Flags): string[] | undefined {
   if (given) {
     const tokens = given.map((t) => t.trim());
     if (tokens.some((t) => t === '')) throw new CliError('ERR_CLI_USAGE', '`--auth-token` needs a non-empty token.');
-    process.stderr.write('bastion: warning: --auth-token puts the token on the command line, where other local users can read it; prefer --auth-token-env or --auth-token-file.\n');
+    process.stderr.write(
+      'bastion: warning: --auth-token puts the token on the command line, where other local users can read it; prefer --auth-token-env or --auth-token-file.\n',
+    );
     return tokens;
   }
   if (env !== undefined) {
@@ -93,7 +97,10 @@ function readTokens(flags: Flags): string[] | undefined {
     } catch (err) {
       throw new CliError('ERR_CLI_USAGE', `\`--auth-token-file\` ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
     }
-    const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const tokens = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     if (tokens.length === 0) throw new CliError('ERR_CLI_USAGE', `\`--auth-token-file\` ${file} holds no token; write one per line.`);
     return tokens;
   }
@@ -105,19 +112,37 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
     process.stdout.write(CODEC_SERVER_HELP);
     return 0;
   }
-  const f = parseFlags(argv, {
-    ...KEY_FLAGS, port: { value: true }, ip: { value: true }, 'cors-origin': { value: true, repeatable: true }, 'cors-credentials': {},
-    'auth-token': { value: true, repeatable: true }, 'auth-token-env': { value: true }, 'auth-token-file': { value: true }, 'tls-cert': { value: true }, 'tls-key': { value: true },
-    'max-body-bytes': { value: true }, 'max-decoded-bytes': { value: true }, 'max-in-flight-bytes': { value: true }, 'max-payloads': { value: true },
-    'max-connections': { value: true }, 'allow-insecure-bind': {}, 'log-level': { value: true },
-  }, 'codec-server');
+  const f = parseFlags(
+    argv,
+    {
+      ...KEY_FLAGS,
+      port: { value: true },
+      ip: { value: true },
+      'cors-origin': { value: true, repeatable: true },
+      'cors-credentials': {},
+      'auth-token': { value: true, repeatable: true },
+      'auth-token-env': { value: true },
+      'auth-token-file': { value: true },
+      'tls-cert': { value: true },
+      'tls-key': { value: true },
+      'max-body-bytes': { value: true },
+      'max-decoded-bytes': { value: true },
+      'max-in-flight-bytes': { value: true },
+      'max-payloads': { value: true },
+      'max-connections': { value: true },
+      'allow-insecure-bind': {},
+      'log-level': { value: true },
+    },
+    'codec-server',
+  );
   if (f.port === undefined) throw new CliError('ERR_CLI_USAGE', '`codec-server` needs `--port N` (0 for any free port).');
   const port = Number(f.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
   const ip = (f.ip as string | undefined) ?? '127.0.0.1';
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   const level = (f['log-level'] as string | undefined) ?? 'info';
-  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level)) throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
+  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level))
+    throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
   const whole = (flag: string): number | undefined => {
     const v = f[flag];
     if (v === undefined) return undefined;
@@ -125,7 +150,8 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
     return Number(v);
   };
   const origins = f['cors-origin'] as string[] | undefined;
-  if (f['cors-credentials'] === true && !origins) throw new CliError('ERR_CLI_USAGE', '`--cors-credentials` needs `--cors-origin URL`: credentials are only allowed for listed origins.');
+  if (f['cors-credentials'] === true && !origins)
+    throw new CliError('ERR_CLI_USAGE', '`--cors-credentials` needs `--cors-origin URL`: credentials are only allowed for listed origins.');
   const tokens = readTokens(f);
   const codec = await codecFromFlags(f, 'codec-server');
   const server = createCodecServer({
@@ -144,7 +170,9 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   // Refused (ERR_CODEC_SERVER_INSECURE_BIND) beyond loopback without TLS and a token, unless --allow-insecure-bind.
   const { url } = await server.listen(port, ip);
   if (!isLoopbackHost(ip) && (!f['tls-cert'] || !tokens)) {
-    process.stderr.write(`bastion: warning: --allow-insecure-bind: the codec server listens on ${ip}${f['tls-cert'] ? '' : ' without TLS (decoded payloads and tokens cross the network in clear)'}${tokens ? '' : ' without an auth token (anyone who reaches the port can decode)'}.\n`);
+    process.stderr.write(
+      `bastion: warning: --allow-insecure-bind: the codec server listens on ${ip}${f['tls-cert'] ? '' : ' without TLS (decoded payloads and tokens cross the network in clear)'}${tokens ? '' : ' without an auth token (anyone who reaches the port can decode)'}.\n`,
+    );
   } else if (!tokens) {
     process.stderr.write('bastion: note: no --auth-token, --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
   }

@@ -65,9 +65,19 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
   server: { 'start-dev': startDev },
   'task-queue': { describe: taskQueueDescribe },
   workflow: {
-    start: workflowStart, execute: workflowExecute, result: workflowResult, signal: workflowSignal, query: workflowQuery, stack: workflowStack,
-    cancel: workflowCancel, terminate: workflowTerminate, delete: workflowDelete, list: workflowList, count: workflowCount,
-    describe: workflowDescribe, show: workflowShow,
+    start: workflowStart,
+    execute: workflowExecute,
+    result: workflowResult,
+    signal: workflowSignal,
+    query: workflowQuery,
+    stack: workflowStack,
+    cancel: workflowCancel,
+    terminate: workflowTerminate,
+    delete: workflowDelete,
+    list: workflowList,
+    count: workflowCount,
+    describe: workflowDescribe,
+    show: workflowShow,
   },
   certs: { ca: certsCa, issue: certsIssue, csr: certsCsr, sign: certsSign, inspect: certsInspect, verify: certsVerify, p12: certsP12 },
 };
@@ -116,7 +126,9 @@ export async function main(argv: string[]): Promise<number> {
       const command = group && c !== undefined ? group[c] : undefined;
       if (command) return await command(more);
       if (group && (c === undefined || wantsHelp([c]))) {
-        const text = `Commands of \`bastion ${a} ${b}\`: ${Object.keys(group).map((x) => `${a} ${b} ${x}`).join(', ')}. Run \`bastion ${a} ${b} <command> --help\` for one's flags.\n`;
+        const text = `Commands of \`bastion ${a} ${b}\`: ${Object.keys(group)
+          .map((x) => `${a} ${b} ${x}`)
+          .join(', ')}. Run \`bastion ${a} ${b} <command> --help\` for one's flags.\n`;
         if (c !== undefined) {
           process.stdout.write(text);
           return 0;
@@ -124,13 +136,22 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bastion: \`${a} ${b}\` needs a command. ${text}`);
         return 2;
       }
-      if (group) return unknownCommand(`${a} ${b} ${c}`, Object.keys(group).map((x) => `${a} ${b} ${x}`));
-      return unknownCommand([a, b].filter(Boolean).join(' '), Object.keys(nested).map((x) => `${a} ${x}`));
+      if (group)
+        return unknownCommand(
+          `${a} ${b} ${c}`,
+          Object.keys(group).map((x) => `${a} ${b} ${x}`),
+        );
+      return unknownCommand(
+        [a, b].filter(Boolean).join(' '),
+        Object.keys(nested).map((x) => `${a} ${x}`),
+      );
     }
     const command = b === undefined ? undefined : COMMANDS[a]?.[b];
     if (command) return await command(rest);
     if (COMMANDS[a] && (b === undefined || wantsHelp([b]))) {
-      const text = `Commands of \`bastion ${a}\`: ${Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`).join(', ')}. Run \`bastion ${a} <command> --help\` for one's flags.\n`;
+      const text = `Commands of \`bastion ${a}\`: ${Object.keys(COMMANDS[a]!)
+        .map((c) => `${a} ${c}`)
+        .join(', ')}. Run \`bastion ${a} <command> --help\` for one's flags.\n`;
       if (b !== undefined) {
         process.stdout.write(text);
         return 0;
@@ -138,7 +159,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bastion: \`${a}\` needs a command. ${text}`);
       return 2;
     }
-    if (COMMANDS[a]) return unknownCommand(`${a} ${b}`, Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`));
+    if (COMMANDS[a])
+      return unknownCommand(
+        `${a} ${b}`,
+        Object.keys(COMMANDS[a]!).map((c) => `${a} ${c}`),
+      );
     return unknownCommand(a, []);
   } catch (err) {
     if (err instanceof BastionError) {

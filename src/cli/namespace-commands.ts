@@ -52,7 +52,8 @@ function takeNamespaceArgument(argv: string[]): { name?: string; rest: string[] 
   return { rest: argv };
 }
 
-const json = (res: DescribeResponse) => writeMessage(lookupType('temporal.api.workflowservice.v1.DescribeNamespaceResponse') as unknown as ReflectedType, res as unknown as Record<string, unknown>);
+const json = (res: DescribeResponse) =>
+  writeMessage(lookupType('temporal.api.workflowservice.v1.DescribeNamespaceResponse') as unknown as ReflectedType, res as unknown as Record<string, unknown>);
 const stateName = (v: unknown) => shortEnumName(temporal.api.enums.v1.NamespaceState as unknown as Record<string, unknown>, v, 'NAMESPACE_STATE_');
 
 function card(res: DescribeResponse): string {
@@ -78,16 +79,24 @@ export async function namespaceList(argv: string[]): Promise<number> {
   await withConnection(settings, async (connection) => {
     let nextPageToken: Uint8Array | undefined;
     do {
-      const res = await connection.workflowService.listNamespaces({ pageSize: 1000, nextPageToken })
+      const res = await connection.workflowService
+        .listNamespaces({ pageSize: 1000, nextPageToken })
         .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'ListNamespaces', namespace: settings.namespace })));
       all.push(...(res.namespaces ?? []));
       nextPageToken = res.nextPageToken && res.nextPageToken.length > 0 ? res.nextPageToken : undefined;
     } while (nextPageToken);
   });
-  emit(settings.output, all.map(json), () => table(
-    ['NAME', 'STATE', 'RETENTION', 'DESCRIPTION'],
-    all.map((n) => [n.namespaceInfo?.name ?? '', stateName(n.namespaceInfo?.state), durationText(n.config?.workflowExecutionRetentionTtl), n.namespaceInfo?.description ?? '']),
-  ));
+  emit(settings.output, all.map(json), () =>
+    table(
+      ['NAME', 'STATE', 'RETENTION', 'DESCRIPTION'],
+      all.map((n) => [
+        n.namespaceInfo?.name ?? '',
+        stateName(n.namespaceInfo?.state),
+        durationText(n.config?.workflowExecutionRetentionTtl),
+        n.namespaceInfo?.description ?? '',
+      ]),
+    ),
+  );
   return 0;
 }
 
@@ -102,8 +111,10 @@ export async function namespaceDescribe(argv: string[]): Promise<number> {
   const id = flags['namespace-id'] as string | undefined;
   const namespace = name ?? settings.namespace;
   const res = await withConnection(settings, (connection) =>
-    connection.workflowService.describeNamespace(id ? { id } : { namespace })
-      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeNamespace', namespace: id ? `with id ${id}` : namespace }))));
+    connection.workflowService
+      .describeNamespace(id ? { id } : { namespace })
+      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeNamespace', namespace: id ? `with id ${id}` : namespace }))),
+  );
   emit(settings.output, json(res), () => card(res));
   return 0;
 }
@@ -114,22 +125,38 @@ export async function namespaceCreate(argv: string[]): Promise<number> {
     return 0;
   }
   const { name, rest } = takeNamespaceArgument(argv);
-  const flags = parseFlags(rest, { ...CONNECTION_FLAGS, retention: { value: true }, description: { value: true }, email: { value: true } }, 'operator namespace create');
+  const flags = parseFlags(
+    rest,
+    { ...CONNECTION_FLAGS, retention: { value: true }, description: { value: true }, email: { value: true } },
+    'operator namespace create',
+  );
   const settings = operatorSettings(flags);
   const namespace = name ?? (typeof flags.namespace === 'string' ? flags.namespace : undefined);
-  if (!namespace) throw new CliError('ERR_CLI_USAGE', '`operator namespace create` needs the namespace to create: `bastion operator namespace create NAME` or `--namespace NAME`.');
+  if (!namespace)
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      '`operator namespace create` needs the namespace to create: `bastion operator namespace create NAME` or `--namespace NAME`.',
+    );
   const retention = retentionSeconds(flags.retention as string | undefined);
   await withConnection(settings, (connection) =>
-    connection.workflowService.registerNamespace({
-      namespace,
-      description: (flags.description as string | undefined) ?? '',
-      ownerEmail: (flags.email as string | undefined) ?? '',
-      workflowExecutionRetentionPeriod: { seconds: retention as never, nanos: 0 },
-    }).catch((err: unknown) => {
-      if ((err as { code?: unknown })?.code === 6) return Promise.reject(new CliError('ERR_CLI_CALL_FAILED', `Namespace ${namespace} already exists.`, { cause: err }));
-      return Promise.reject(callFailed(err, { rpc: 'RegisterNamespace', namespace }));
-    }));
-  emit(settings.output, { namespace, retentionSeconds: retention }, () => `Namespace ${namespace} created (retention ${durationText({ seconds: retention })}).`);
+    connection.workflowService
+      .registerNamespace({
+        namespace,
+        description: (flags.description as string | undefined) ?? '',
+        ownerEmail: (flags.email as string | undefined) ?? '',
+        workflowExecutionRetentionPeriod: { seconds: retention as never, nanos: 0 },
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: unknown })?.code === 6)
+          return Promise.reject(new CliError('ERR_CLI_CALL_FAILED', `Namespace ${namespace} already exists.`, { cause: err }));
+        return Promise.reject(callFailed(err, { rpc: 'RegisterNamespace', namespace }));
+      }),
+  );
+  emit(
+    settings.output,
+    { namespace, retentionSeconds: retention },
+    () => `Namespace ${namespace} created (retention ${durationText({ seconds: retention })}).`,
+  );
   return 0;
 }
 
@@ -139,10 +166,10 @@ const DAY = 86_400;
 function retentionSeconds(given: string | undefined): number {
   if (given === undefined) return 3 * DAY;
   const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(given.trim());
-  if (!m) throw new CliError('ERR_CLI_USAGE', `\`--retention\` must be a duration such as "72h" or "30d" (a bare number is seconds); got "${given.slice(0, 40)}".`);
+  if (!m)
+    throw new CliError('ERR_CLI_USAGE', `\`--retention\` must be a duration such as "72h" or "30d" (a bare number is seconds); got "${given.slice(0, 40)}".`);
   const unit = { s: 1, m: 60, h: 3600, d: DAY }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   const seconds = Math.round(Number(m[1]) * unit);
   if (seconds < 1) throw new CliError('ERR_CLI_USAGE', '`--retention` must be at least one second.');
   return seconds;
 }
-

@@ -125,11 +125,16 @@ export function operatorSettings(flags: Flags, env: Env = process.env): Operator
   // `table` is how the Temporal CLI's docs name its text output: the same here.
   const asked = (flags.output as string | undefined) ?? 'text';
   const output = asked === 'table' ? 'text' : asked;
-  if (!OUTPUT_FORMATS.includes(output as OutputFormat)) throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text (or table), json, jsonl or none, got "${output}".`);
+  if (!OUTPUT_FORMATS.includes(output as OutputFormat))
+    throw new CliError('ERR_CLI_USAGE', `\`--output\` must be text (or table), json, jsonl or none, got "${output}".`);
   if (given.tls === false) {
     // `--tls=false` drops TLS settings of the profile and variables, but two flags that disagree are a mistake.
     const clash = TLS_INPUTS.filter((i) => given[i.key] !== undefined).map((i) => `\`${FLAG_NAMES[i.key]}\``);
-    if (clash.length > 0) throw new CliError('ERR_CLI_USAGE', `\`--tls=false\` turns TLS off, but ${clash.join(', ')} ${clash.length > 1 ? 'are' : 'is'} TLS input. Drop one of them.`);
+    if (clash.length > 0)
+      throw new CliError(
+        'ERR_CLI_USAGE',
+        `\`--tls=false\` turns TLS off, but ${clash.join(', ')} ${clash.length > 1 ? 'are' : 'is'} TLS input. Drop one of them.`,
+      );
   }
   const config = loadClientConnectConfigWithFlags({ env }, given, FLAG_NAMES);
   const metadata = grpcMetadata(flags['grpc-meta'] as string[] | undefined);
@@ -169,7 +174,8 @@ export function codecSettings(flags: Flags, config: { endpoint?: string; auth?: 
   } catch {
     throw new CliError('ERR_CLI_USAGE', `\`--codec-endpoint\` must be an http:// or https:// URL, got "${endpoint.slice(0, 80)}".`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError('ERR_CLI_USAGE', `\`--codec-endpoint\` must be an http:// or https:// URL, got a ${url.protocol} URL.`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError('ERR_CLI_USAGE', `\`--codec-endpoint\` must be an http:// or https:// URL, got a ${url.protocol} URL.`);
   return auth ? { endpoint: endpoint.replace(/\/+$/, ''), auth } : { endpoint: endpoint.replace(/\/+$/, '') };
 }
 
@@ -251,11 +257,22 @@ export function callFailed(err: unknown, subject: CallSubject): unknown {
   const details = typeof e.details === 'string' && e.details !== '' ? e.details : String(e.message ?? '');
   if (e.code === grpc.status.NOT_FOUND) {
     const types = errorDetailTypes(e);
-    const namespaceMissing = types.includes('temporal.api.errordetails.v1.NamespaceNotFoundFailure') || (types.length === 0 && /namespace/i.test(details) && !/workflow/i.test(details));
-    if (namespaceMissing) return new CliError('ERR_CLI_NOT_FOUND', `Namespace ${subject.namespace} was not found on the server. Check \`--namespace\` (or TEMPORAL_NAMESPACE, or the profile's \`namespace\`).`, { cause: err });
+    const namespaceMissing =
+      types.includes('temporal.api.errordetails.v1.NamespaceNotFoundFailure') ||
+      (types.length === 0 && /namespace/i.test(details) && !/workflow/i.test(details));
+    if (namespaceMissing)
+      return new CliError(
+        'ERR_CLI_NOT_FOUND',
+        `Namespace ${subject.namespace} was not found on the server. Check \`--namespace\` (or TEMPORAL_NAMESPACE, or the profile's \`namespace\`).`,
+        { cause: err },
+      );
     if (subject.workflowId !== undefined) {
       const run = subject.runId ? ` (run ${subject.runId})` : '';
-      return new CliError('ERR_CLI_NOT_FOUND', `Workflow ${subject.workflowId}${run} was not found in namespace ${subject.namespace}. Check \`--workflow-id\`${subject.runId ? ', `--run-id`' : ''} and \`--namespace\`; \`bastion workflow list\` shows what exists.`, { cause: err });
+      return new CliError(
+        'ERR_CLI_NOT_FOUND',
+        `Workflow ${subject.workflowId}${run} was not found in namespace ${subject.namespace}. Check \`--workflow-id\`${subject.runId ? ', `--run-id`' : ''} and \`--namespace\`; \`bastion workflow list\` shows what exists.`,
+        { cause: err },
+      );
     }
   }
   return new CliError('ERR_CLI_CALL_FAILED', `${subject.rpc} failed: ${grpc.status[e.code] ?? e.code}: ${details}`, { cause: err });

@@ -22,7 +22,12 @@ export function printJson(value: unknown): void {
 /** Rows as columns padded to the widest cell; the last column is not padded. */
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, indent = ''): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    indent +
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -73,7 +78,10 @@ export function durationText(d: Timestamp | null | undefined): string {
 export function shortEnumName(enumObject: Record<string, unknown>, value: unknown, prefix: string): string {
   const name = typeof value === 'number' ? (enumObject[value] as string | undefined) : typeof value === 'string' ? value : undefined;
   if (!name) return String(value ?? '-');
-  return name.replace(prefix, '').toLowerCase().replace(/(^|_)([a-z0-9])/g, (_m, _u: string, c: string) => c.toUpperCase());
+  return name
+    .replace(prefix, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z0-9])/g, (_m, _u: string, c: string) => c.toUpperCase());
 }
 
 /** Cuts `text` to `max` characters, marking the cut. */

@@ -81,10 +81,20 @@ export async function payloadDecode(argv: string[]): Promise<number> {
     process.stdout.write(PAYLOAD_DECODE_HELP);
     return 0;
   }
-  const f = parseFlags(argv, {
-    ...KEY_FLAGS, input: { value: true }, output: { value: true, alias: 'o' }, 'with-values': {},
-    namespace: { value: true, alias: 'n' }, 'workflow-id': { value: true, alias: 'w' }, 'codec-endpoint': { value: true }, 'codec-auth': { value: true },
-  }, 'payload decode');
+  const f = parseFlags(
+    argv,
+    {
+      ...KEY_FLAGS,
+      input: { value: true },
+      output: { value: true, alias: 'o' },
+      'with-values': {},
+      namespace: { value: true, alias: 'n' },
+      'workflow-id': { value: true, alias: 'w' },
+      'codec-endpoint': { value: true },
+      'codec-auth': { value: true },
+    },
+    'payload decode',
+  );
   if (f.output !== undefined && f.output !== 'json') throw new CliError('ERR_CLI_USAGE', `\`--output\` must be json, got "${f.output}".`);
   const codec = await decodeCodec(f);
   const input = (f.input as string | undefined) ?? '-';
@@ -93,9 +103,13 @@ export async function payloadDecode(argv: string[]): Promise<number> {
     json = JSON.parse(readInput(input));
   } catch (err) {
     if (err instanceof BastionError) throw err;
-    throw new CodecError('ERR_CODEC_SERVER_PAYLOADS_INVALID', `\`--input\` ${input === '-' ? '(stdin)' : input} is not JSON. Pass a history from \`workflow show --output json\`, a {"payloads":[…]} body, or one payload.`);
+    throw new CodecError(
+      'ERR_CODEC_SERVER_PAYLOADS_INVALID',
+      `\`--input\` ${input === '-' ? '(stdin)' : input} is not JSON. Pass a history from \`workflow show --output json\`, a {"payloads":[…]} body, or one payload.`,
+    );
   }
-  const context: CodecContext | undefined = f.namespace || f['workflow-id'] ? { namespace: f.namespace as string | undefined, workflowId: f['workflow-id'] as string | undefined } : undefined;
+  const context: CodecContext | undefined =
+    f.namespace || f['workflow-id'] ? { namespace: f.namespace as string | undefined, workflowId: f['workflow-id'] as string | undefined } : undefined;
   // A lone payload has no holder: wrap it so it is found and replaced like the others.
   const root = { value: json };
   const found: Found[] = [];

@@ -50,15 +50,25 @@ export class RemoteCodec implements PayloadCodec {
     let res: Response;
     try {
       res = await fetch(url, {
-        method: 'POST', headers, body: JSON.stringify({ payloads: payloads.map(payloadToJson) }), signal: AbortSignal.timeout(CODEC_REQUEST_TIMEOUT_MS),
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ payloads: payloads.map(payloadToJson) }),
+        signal: AbortSignal.timeout(CODEC_REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new CliError('ERR_CLI_CODEC_ENDPOINT', `The codec server at \`--codec-endpoint\` ${this.endpoint} could not be reached to ${operation} (${cause}). Check the URL and that the codec server runs.`, { cause: err });
+      throw new CliError(
+        'ERR_CLI_CODEC_ENDPOINT',
+        `The codec server at \`--codec-endpoint\` ${this.endpoint} could not be reached to ${operation} (${cause}). Check the URL and that the codec server runs.`,
+        { cause: err },
+      );
     }
     const text = await res.text();
     if (!res.ok) {
-      const hint = res.status === 401 || res.status === 403 ? ` Pass the codec server's token with \`--codec-auth "Bearer TOKEN"\`${this.auth ? ' (the one given was refused)' : ''}.` : '';
+      const hint =
+        res.status === 401 || res.status === 403
+          ? ` Pass the codec server's token with \`--codec-auth "Bearer TOKEN"\`${this.auth ? ' (the one given was refused)' : ''}.`
+          : '';
       throw new CliError('ERR_CLI_CODEC_ENDPOINT', `The codec server at ${url} answered HTTP ${res.status}: ${serverWords(text)}.${hint}`);
     }
     let list: unknown;
@@ -68,7 +78,10 @@ export class RemoteCodec implements PayloadCodec {
       list = undefined;
     }
     if (!Array.isArray(list) || list.length !== payloads.length) {
-      throw new CliError('ERR_CLI_CODEC_ENDPOINT', `The codec server at ${url} did not answer {"payloads":[…]} with ${payloads.length} payload(s). Check that \`--codec-endpoint\` is a codec server's URL.`);
+      throw new CliError(
+        'ERR_CLI_CODEC_ENDPOINT',
+        `The codec server at ${url} did not answer {"payloads":[…]} with ${payloads.length} payload(s). Check that \`--codec-endpoint\` is a codec server's URL.`,
+      );
     }
     return list.map((p, i) => payloadFromJson(p, `payloads[${i}]`));
   }
@@ -79,7 +92,12 @@ type Holder = Record<string, unknown> | unknown[];
 function isPayload(value: unknown): value is Payload {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as { metadata?: unknown; data?: unknown };
-  return v.data instanceof Uint8Array && typeof v.metadata === 'object' && v.metadata !== null && (v.metadata as Record<string, unknown>).encoding instanceof Uint8Array;
+  return (
+    v.data instanceof Uint8Array &&
+    typeof v.metadata === 'object' &&
+    v.metadata !== null &&
+    (v.metadata as Record<string, unknown>).encoding instanceof Uint8Array
+  );
 }
 
 /**

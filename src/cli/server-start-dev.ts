@@ -41,10 +41,14 @@ function readApiKeysFile(file: string): DevServerApiKey[] {
   } catch (err) {
     throw new CliError('ERR_CLI_USAGE', `\`--api-keys-file\` ${file} could not be read (${(err as NodeJS.ErrnoException).code ?? 'read error'}).`);
   }
-  const keys = text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean).map((line) => {
-    const [key, namespaces] = line.split(/\s+/, 2) as [string, string | undefined];
-    return namespaces ? { key, namespaces: namespaces.split(',').filter(Boolean) } : key;
-  });
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [key, namespaces] = line.split(/\s+/, 2) as [string, string | undefined];
+      return namespaces ? { key, namespaces: namespaces.split(',').filter(Boolean) } : key;
+    });
   if (keys.length === 0) throw new CliError('ERR_CLI_USAGE', `\`--api-keys-file\` ${file} holds no key.`);
   return keys;
 }
@@ -54,15 +58,30 @@ export async function startDev(argv: string[]): Promise<number> {
     process.stdout.write(START_DEV_HELP);
     return 0;
   }
-  const f = parseFlags(argv, {
-    ip: { value: true }, port: { value: true }, 'db-filename': { value: true }, namespace: { value: true, repeatable: true },
-    'tls-cert': { value: true }, 'tls-key': { value: true }, 'tls-client-ca': { value: true }, 'log-level': { value: true },
-    'blob-size-limit': { value: true }, headless: {}, 'ui-port': { value: true }, 'api-keys-file': { value: true }, 'no-eager-activities': {},
-  }, 'server start-dev');
+  const f = parseFlags(
+    argv,
+    {
+      ip: { value: true },
+      port: { value: true },
+      'db-filename': { value: true },
+      namespace: { value: true, repeatable: true },
+      'tls-cert': { value: true },
+      'tls-key': { value: true },
+      'tls-client-ca': { value: true },
+      'log-level': { value: true },
+      'blob-size-limit': { value: true },
+      headless: {},
+      'ui-port': { value: true },
+      'api-keys-file': { value: true },
+      'no-eager-activities': {},
+    },
+    'server start-dev',
+  );
   const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
   const level = (f['log-level'] as string | undefined) ?? 'warn';
-  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level)) throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
+  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level))
+    throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
   const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
@@ -79,7 +98,9 @@ export async function startDev(argv: string[]): Promise<number> {
   }).catch((err) => {
     throw withFlagNames(err);
   });
-  const tlsFiles = f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined;
+  const tlsFiles = f['tls-cert']
+    ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined }
+    : undefined;
   const reload = (): void => {
     if (!tlsFiles) {
       process.stderr.write('received SIGHUP; the dev server runs without TLS, nothing to reload\n');
@@ -110,7 +131,12 @@ export async function startDev(argv: string[]): Promise<number> {
 }
 
 const FLAG_FOR_OPTION: Record<string, string> = {
-  'tls.cert': '--tls-cert', 'tls.key': '--tls-key', 'tls.clientCa': '--tls-client-ca', blobSizeLimitBytes: '--blob-size-limit', ip: '--ip', port: '--port',
+  'tls.cert': '--tls-cert',
+  'tls.key': '--tls-key',
+  'tls.clientCa': '--tls-client-ca',
+  blobSizeLimitBytes: '--blob-size-limit',
+  ip: '--ip',
+  port: '--port',
 };
 
 /** Library errors name options (`tls.cert`); on the command line, name the flag instead. */

@@ -48,14 +48,19 @@ export async function taskQueueDescribe(argv: string[]): Promise<number> {
   }
   const flags = parseFlags(argv, { ...CONNECTION_FLAGS, 'task-queue': { value: true, alias: 't' } }, 'task-queue describe');
   const taskQueue = flags['task-queue'];
-  if (typeof taskQueue !== 'string' || taskQueue === '') throw new CliError('ERR_CLI_USAGE', '`--task-queue` is required: the name of the task queue to describe.');
+  if (typeof taskQueue !== 'string' || taskQueue === '')
+    throw new CliError('ERR_CLI_USAGE', '`--task-queue` is required: the name of the task queue to describe.');
   const settings = operatorSettings(flags);
   const { namespace } = settings;
   const byIdentity = new Map<string, { lastMs: number; types: Set<PollerType> }>();
   await withConnection(settings, async (connection) => {
     for (const { type, value } of QUEUE_TYPES) {
       const res = await connection.workflowService
-        .describeTaskQueue({ namespace, taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL }, taskQueueType: value })
+        .describeTaskQueue({
+          namespace,
+          taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: value,
+        })
         .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeTaskQueue', namespace })));
       for (const p of res.pollers ?? []) {
         const identity = p.identity ?? '';
@@ -83,9 +88,11 @@ export async function taskQueueDescribe(argv: string[]): Promise<number> {
   }
   const now = Date.now();
   print(`Task queue ${taskQueue} in namespace ${namespace}: ${pollers.length} ${pollers.length === 1 ? 'worker' : 'workers'} polling\n`);
-  print(table(
-    ['IDENTITY', 'POLLS', 'LAST ACCESS'],
-    pollers.map((p) => [p.identity || '(no identity)', p.types.join(', '), `${p.lastAccessTime} (${ago(Date.parse(p.lastAccessTime), now)})`]),
-  ));
+  print(
+    table(
+      ['IDENTITY', 'POLLS', 'LAST ACCESS'],
+      pollers.map((p) => [p.identity || '(no identity)', p.types.join(', '), `${p.lastAccessTime} (${ago(Date.parse(p.lastAccessTime), now)})`]),
+    ),
+  );
   return 0;
 }

@@ -41,7 +41,12 @@ Example:
 const COMMANDS: Record<string, ControlCommand> = {
   signal: {
     name: 'signal',
-    help: help('signal --workflow-id ID --name SIGNAL [--input JSON]... [flags]', 'Sends a signal to a workflow execution.', `${EXECUTION_HELP}\n  --name SIGNAL           the signal name (required)\n${INPUT_FLAGS_HELP}`, 'bastion workflow signal -w order-1 --name approve --input \'{"by":"ops"}\''),
+    help: help(
+      'signal --workflow-id ID --name SIGNAL [--input JSON]... [flags]',
+      'Sends a signal to a workflow execution.',
+      `${EXECUTION_HELP}\n  --name SIGNAL           the signal name (required)\n${INPUT_FLAGS_HELP}`,
+      'bastion workflow signal -w order-1 --name approve --input \'{"by":"ops"}\'',
+    ),
     flags: { name: { value: true }, ...INPUT_FLAGS },
     rpc: 'SignalWorkflowExecution',
     done: 'Signalled',
@@ -49,27 +54,46 @@ const COMMANDS: Record<string, ControlCommand> = {
       const signalName = required(flags, 'name', 'the signal name the workflow handles');
       const input = await encodeInput(inputPayloads(flags), remoteCodec(settings));
       await connection.workflowService.signalWorkflowExecution({
-        namespace: settings.namespace, workflowExecution: execution, signalName, input: input.length > 0 ? { payloads: input } : undefined, identity: IDENTITY, requestId: randomUUID(),
+        namespace: settings.namespace,
+        workflowExecution: execution,
+        signalName,
+        input: input.length > 0 ? { payloads: input } : undefined,
+        identity: IDENTITY,
+        requestId: randomUUID(),
       });
       return { signal: signalName };
     },
   },
   cancel: {
     name: 'cancel',
-    help: help('cancel --workflow-id ID [--run-id RUN] [--reason TEXT] [flags]', 'Requests cancellation of a workflow execution; the workflow decides how to end.', `${EXECUTION_HELP}\n  --reason TEXT           why (recorded in the history)`, 'bastion workflow cancel -w order-1 --reason "customer asked"'),
+    help: help(
+      'cancel --workflow-id ID [--run-id RUN] [--reason TEXT] [flags]',
+      'Requests cancellation of a workflow execution; the workflow decides how to end.',
+      `${EXECUTION_HELP}\n  --reason TEXT           why (recorded in the history)`,
+      'bastion workflow cancel -w order-1 --reason "customer asked"',
+    ),
     flags: { reason: { value: true } },
     rpc: 'RequestCancelWorkflowExecution',
     done: 'Cancellation requested for',
     async call(connection, settings, execution, flags) {
       await connection.workflowService.requestCancelWorkflowExecution({
-        namespace: settings.namespace, workflowExecution: execution, identity: IDENTITY, requestId: randomUUID(), reason: (flags.reason as string | undefined) ?? '',
+        namespace: settings.namespace,
+        workflowExecution: execution,
+        identity: IDENTITY,
+        requestId: randomUUID(),
+        reason: (flags.reason as string | undefined) ?? '',
       });
       return {};
     },
   },
   terminate: {
     name: 'terminate',
-    help: help('terminate --workflow-id ID [--run-id RUN] [--reason TEXT] [flags]', 'Terminates a workflow execution at once; no workflow code runs.', `${EXECUTION_HELP}\n  --reason TEXT           why (recorded in the history)`, 'bastion workflow terminate -w order-1 --reason "stuck on a bad deploy"'),
+    help: help(
+      'terminate --workflow-id ID [--run-id RUN] [--reason TEXT] [flags]',
+      'Terminates a workflow execution at once; no workflow code runs.',
+      `${EXECUTION_HELP}\n  --reason TEXT           why (recorded in the history)`,
+      'bastion workflow terminate -w order-1 --reason "stuck on a bad deploy"',
+    ),
     flags: { reason: { value: true } },
     rpc: 'TerminateWorkflowExecution',
     done: 'Terminated',
@@ -81,7 +105,12 @@ const COMMANDS: Record<string, ControlCommand> = {
   },
   delete: {
     name: 'delete',
-    help: help('delete --workflow-id ID [--run-id RUN] [flags]', 'Deletes a workflow execution and its history (a running one is terminated first).', EXECUTION_HELP, 'bastion workflow delete -w order-1'),
+    help: help(
+      'delete --workflow-id ID [--run-id RUN] [flags]',
+      'Deletes a workflow execution and its history (a running one is terminated first).',
+      EXECUTION_HELP,
+      'bastion workflow delete -w order-1',
+    ),
     flags: {},
     rpc: 'DeleteWorkflowExecution',
     done: 'Deleted',
@@ -101,10 +130,17 @@ async function runControl(c: ControlCommand, argv: string[]): Promise<number> {
   const execution = executionFromFlags(flags);
   const settings = operatorSettings(flags);
   const extra = await withConnection(settings, (connection) =>
-    c.call(connection, settings, execution, flags).catch((err: unknown) => Promise.reject(callFailed(err, { rpc: c.rpc, namespace: settings.namespace, ...execution }))));
+    c
+      .call(connection, settings, execution, flags)
+      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: c.rpc, namespace: settings.namespace, ...execution }))),
+  );
   const result = { workflowId: execution.workflowId, ...(execution.runId ? { runId: execution.runId } : {}), namespace: settings.namespace, ...extra };
   const what = c.name === 'signal' ? ` with signal ${extra.signal as string}` : '';
-  emit(settings.output, result, () => `${c.done} workflow ${execution.workflowId}${execution.runId ? ` (run ${execution.runId})` : ''} in namespace ${settings.namespace}${what}.`);
+  emit(
+    settings.output,
+    result,
+    () => `${c.done} workflow ${execution.workflowId}${execution.runId ? ` (run ${execution.runId})` : ''} in namespace ${settings.namespace}${what}.`,
+  );
   return 0;
 }
 

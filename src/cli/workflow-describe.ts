@@ -31,7 +31,8 @@ export const EXECUTION_FLAGS = { 'workflow-id': { value: true, alias: 'w' }, 'ru
 /** The execution named by `--workflow-id` / `--run-id`. */
 export function executionFromFlags(flags: Flags): { workflowId: string; runId?: string } {
   const workflowId = flags['workflow-id'];
-  if (typeof workflowId !== 'string' || workflowId === '') throw new CliError('ERR_CLI_USAGE', '`--workflow-id` is required: the id of the workflow execution.');
+  if (typeof workflowId !== 'string' || workflowId === '')
+    throw new CliError('ERR_CLI_USAGE', '`--workflow-id` is required: the id of the workflow execution.');
   const runId = typeof flags['run-id'] === 'string' && flags['run-id'] !== '' ? flags['run-id'] : undefined;
   return runId ? { workflowId, runId } : { workflowId };
 }
@@ -53,7 +54,13 @@ export async function workflowDescribe(argv: string[]): Promise<number> {
       .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeWorkflowExecution', namespace, ...execution })));
     // A workflow task that keeps failing retries silently on the server: show why.
     const attempt = Number(described.pendingWorkflowTask?.attempt ?? 0);
-    const failed = attempt > 1 ? await lastWorkflowTaskFailure(connection, namespace, { workflowId: execution.workflowId, runId: described.workflowExecutionInfo?.execution?.runId ?? execution.runId }) : undefined;
+    const failed =
+      attempt > 1
+        ? await lastWorkflowTaskFailure(connection, namespace, {
+            workflowId: execution.workflowId,
+            runId: described.workflowExecutionInfo?.execution?.runId ?? execution.runId,
+          })
+        : undefined;
     return { res: described, lastTaskFailure: failed };
   });
   const codec = remoteCodec(settings);
@@ -67,48 +74,60 @@ export async function workflowDescribe(argv: string[]): Promise<number> {
   const now = Date.now();
   const closeMs = timestampMs(info.closeTime);
   print('Execution');
-  print(fields([
-    ['Workflow ID', info.execution?.workflowId ?? execution.workflowId],
-    ['Run ID', info.execution?.runId ?? '-'],
-    ['Type', info.type?.name ?? '-'],
-    ['Status', statusName(info.status)],
-    ['Task queue', info.taskQueue || res.executionConfig?.taskQueue?.name || '-'],
-    ['Namespace', namespace],
-    ['Start time', isoTime(info.startTime)],
-    ['Close time', closeMs === undefined ? '-' : `${isoTime(info.closeTime)} (${ago(closeMs, now)})`],
-    ['History length', String(toNumber(info.historyLength))],
-    ...(info.parentExecution?.workflowId ? [['Parent', `${info.parentExecution.workflowId} (run ${info.parentExecution.runId})`] as const] : []),
-  ]));
+  print(
+    fields([
+      ['Workflow ID', info.execution?.workflowId ?? execution.workflowId],
+      ['Run ID', info.execution?.runId ?? '-'],
+      ['Type', info.type?.name ?? '-'],
+      ['Status', statusName(info.status)],
+      ['Task queue', info.taskQueue || res.executionConfig?.taskQueue?.name || '-'],
+      ['Namespace', namespace],
+      ['Start time', isoTime(info.startTime)],
+      ['Close time', closeMs === undefined ? '-' : `${isoTime(info.closeTime)} (${ago(closeMs, now)})`],
+      ['History length', String(toNumber(info.historyLength))],
+      ...(info.parentExecution?.workflowId ? [['Parent', `${info.parentExecution.workflowId} (run ${info.parentExecution.runId})`] as const] : []),
+    ]),
+  );
   const activities = res.pendingActivities ?? [];
   print(`\nPending activities: ${activities.length}`);
   if (activities.length > 0) {
-    print(table(
-      ['ACTIVITY ID', 'TYPE', 'STATE', 'ATTEMPT', 'LAST FAILURE'],
-      activities.map((a) => [
-        a.activityId ?? '',
-        a.activityType?.name ?? '',
-        shortEnumName(E.PendingActivityState as unknown as Record<string, unknown>, a.state, 'PENDING_ACTIVITY_STATE_'),
-        a.maximumAttempts ? `${a.attempt ?? 1} of ${a.maximumAttempts}` : String(a.attempt ?? 1),
-        a.lastFailure ? failureText(a.lastFailure) : '-',
-      ]),
-      '  ',
-    ));
+    print(
+      table(
+        ['ACTIVITY ID', 'TYPE', 'STATE', 'ATTEMPT', 'LAST FAILURE'],
+        activities.map((a) => [
+          a.activityId ?? '',
+          a.activityType?.name ?? '',
+          shortEnumName(E.PendingActivityState as unknown as Record<string, unknown>, a.state, 'PENDING_ACTIVITY_STATE_'),
+          a.maximumAttempts ? `${a.attempt ?? 1} of ${a.maximumAttempts}` : String(a.attempt ?? 1),
+          a.lastFailure ? failureText(a.lastFailure) : '-',
+        ]),
+        '  ',
+      ),
+    );
   }
   const wft = res.pendingWorkflowTask;
   if (wft && Number(wft.attempt ?? 0) > 1) {
     print(`\nWorkflow task: failing, attempt ${Number(wft.attempt)} (the server retries it until the worker's code or the workflow is fixed)`);
     if (lastTaskFailure) {
-      print(fields([
-        ['Cause', shortEnumName(E.WorkflowTaskFailedCause as unknown as Record<string, unknown>, lastTaskFailure.cause, 'WORKFLOW_TASK_FAILED_CAUSE_')],
-        ['Last failure', failureText(lastTaskFailure.failure as never, 400)],
-        ['Worker', lastTaskFailure.identity || '-'],
-      ]));
+      print(
+        fields([
+          ['Cause', shortEnumName(E.WorkflowTaskFailedCause as unknown as Record<string, unknown>, lastTaskFailure.cause, 'WORKFLOW_TASK_FAILED_CAUSE_')],
+          ['Last failure', failureText(lastTaskFailure.failure as never, 400)],
+          ['Worker', lastTaskFailure.identity || '-'],
+        ]),
+      );
     }
   }
   const children = res.pendingChildren ?? [];
   print(`\nPending children: ${children.length}`);
   if (children.length > 0) {
-    print(table(['WORKFLOW ID', 'RUN ID', 'TYPE'], children.map((c) => [c.workflowId ?? '', c.runId ?? '', c.workflowTypeName ?? '']), '  '));
+    print(
+      table(
+        ['WORKFLOW ID', 'RUN ID', 'TYPE'],
+        children.map((c) => [c.workflowId ?? '', c.runId ?? '', c.workflowTypeName ?? '']),
+        '  ',
+      ),
+    );
   }
   return 0;
 }

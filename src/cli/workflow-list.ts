@@ -37,7 +37,8 @@ export async function workflowList(argv: string[]): Promise<number> {
   }
   const flags = parseFlags(argv, { ...CONNECTION_FLAGS, query: { value: true, alias: 'q' }, limit: { value: true } }, 'workflow list');
   const limit = flags.limit === undefined ? Infinity : Number(flags.limit);
-  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1)) throw new CliError('ERR_CLI_USAGE', `\`--limit\` must be a whole number of at least 1, got "${flags.limit}".`);
+  if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1))
+    throw new CliError('ERR_CLI_USAGE', `\`--limit\` must be a whole number of at least 1, got "${flags.limit}".`);
   const query = (flags.query as string | undefined) ?? '';
   const settings = operatorSettings(flags);
   const { namespace } = settings;
@@ -54,16 +55,29 @@ export async function workflowList(argv: string[]): Promise<number> {
   });
   if (settings.output !== 'text') {
     const type = lookupType('temporal.api.workflow.v1.WorkflowExecutionInfo') as unknown as ReflectedType;
-    emit(settings.output, executions.map((e) => writeMessage(type, e as Record<string, unknown>)), () => undefined);
+    emit(
+      settings.output,
+      executions.map((e) => writeMessage(type, e as Record<string, unknown>)),
+      () => undefined,
+    );
     return 0;
   }
   if (executions.length === 0) {
     print(`No workflow executions in namespace ${namespace}${query ? ` match ${JSON.stringify(query)}` : ''}.`);
     return 0;
   }
-  print(table(
-    ['WORKFLOW ID', 'RUN ID', 'TYPE', 'STATUS', 'START TIME', 'CLOSE TIME'],
-    executions.map((e) => [e.execution?.workflowId ?? '', e.execution?.runId ?? '', e.type?.name ?? '', statusName(e.status), isoTime(e.startTime), isoTime(e.closeTime)]),
-  ));
+  print(
+    table(
+      ['WORKFLOW ID', 'RUN ID', 'TYPE', 'STATUS', 'START TIME', 'CLOSE TIME'],
+      executions.map((e) => [
+        e.execution?.workflowId ?? '',
+        e.execution?.runId ?? '',
+        e.type?.name ?? '',
+        statusName(e.status),
+        isoTime(e.startTime),
+        isoTime(e.closeTime),
+      ]),
+    ),
+  );
   return 0;
 }

@@ -33,7 +33,10 @@ function checkJson(text: string, what: string): void {
     JSON.parse(text);
   } catch (err) {
     // The parser's words say where, not what: the value may be a secret.
-    throw new CliError('ERR_CLI_USAGE', `${what} is not valid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, '').replace(/, ".*$/, '')}). Strings need quotes: --input '"text"'.`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `${what} is not valid JSON (${(err as Error).message.replace(/ in JSON at position.*$/, '').replace(/, ".*$/, '')}). Strings need quotes: --input '"text"'.`,
+    );
   }
 }
 
@@ -44,11 +47,13 @@ function checkJson(text: string, what: string): void {
 export function inputPayloads(flags: Flags): Payload[] {
   const values = (flags.input as string[] | undefined) ?? [];
   const files = (flags['input-file'] as string[] | undefined) ?? [];
-  if (values.length > 0 && files.length > 0) throw new CliError('ERR_CLI_USAGE', '`--input` and `--input-file` cannot be combined: pass every argument one way.');
+  if (values.length > 0 && files.length > 0)
+    throw new CliError('ERR_CLI_USAGE', '`--input` and `--input-file` cannot be combined: pass every argument one way.');
   const metadata: Record<string, string> = { encoding: 'json/plain' };
   for (const item of (flags['input-meta'] as string[] | undefined) ?? []) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new CliError('ERR_CLI_USAGE', `\`--input-meta\` takes KEY=VALUE, got "${item.slice(0, 40)}". Example: --input-meta encoding=json/protobuf.`);
+    if (eq <= 0)
+      throw new CliError('ERR_CLI_USAGE', `\`--input-meta\` takes KEY=VALUE, got "${item.slice(0, 40)}". Example: --input-meta encoding=json/protobuf.`);
     metadata[item.slice(0, eq)] = item.slice(eq + 1);
   }
   const base64 = flags['input-base64'] === true;

@@ -70,18 +70,22 @@ interface QueryAnswer {
 async function runQuery(flags: Flags, queryType: string): Promise<{ answer: QueryAnswer; output: ReturnType<typeof operatorSettings>['output'] }> {
   const execution = executionFromFlags(flags);
   const rejectFlag = flags['reject-condition'] as string | undefined;
-  if (rejectFlag !== undefined && REJECT[rejectFlag] === undefined) throw new CliError('ERR_CLI_USAGE', `\`--reject-condition\` must be not_open or not_completed_cleanly, got "${rejectFlag}".`);
+  if (rejectFlag !== undefined && REJECT[rejectFlag] === undefined)
+    throw new CliError('ERR_CLI_USAGE', `\`--reject-condition\` must be not_open or not_completed_cleanly, got "${rejectFlag}".`);
   const payloads = inputPayloads(flags);
   const settings = operatorSettings(flags);
   const { namespace } = settings;
   const codec = remoteCodec(settings);
   const answer = await withConnection(settings, async (connection) => {
     const args = await encodeInput(payloads, codec);
-    const res = await connection.workflowService.queryWorkflow({
-      namespace, execution,
-      query: { queryType, queryArgs: args.length > 0 ? { payloads: args } : undefined },
-      queryRejectCondition: rejectFlag ? REJECT[rejectFlag] : undefined,
-    }).catch((err: unknown) => Promise.reject(queryFailed(err, queryType, namespace, execution)));
+    const res = await connection.workflowService
+      .queryWorkflow({
+        namespace,
+        execution,
+        query: { queryType, queryArgs: args.length > 0 ? { payloads: args } : undefined },
+        queryRejectCondition: rejectFlag ? REJECT[rejectFlag] : undefined,
+      })
+      .catch((err: unknown) => Promise.reject(queryFailed(err, queryType, namespace, execution)));
     if (res.queryRejected) return { values: [], rejected: statusName(res.queryRejected.status) };
     return { values: await payloadValues(res.queryResult?.payloads, codec) };
   });
@@ -102,7 +106,11 @@ export async function workflowQuery(argv: string[]): Promise<number> {
     print(WORKFLOW_QUERY_HELP);
     return 0;
   }
-  const flags = parseFlags(argv, { ...CONNECTION_FLAGS, ...EXECUTION_FLAGS, name: { value: true }, type: { value: true }, ...INPUT_FLAGS, 'reject-condition': { value: true } }, 'workflow query');
+  const flags = parseFlags(
+    argv,
+    { ...CONNECTION_FLAGS, ...EXECUTION_FLAGS, name: { value: true }, type: { value: true }, ...INPUT_FLAGS, 'reject-condition': { value: true } },
+    'workflow query',
+  );
   if (flags.name === undefined && typeof flags.type === 'string') flags.name = flags.type;
   const queryType = required(flags, 'name', 'the query type to ask (the name of a query handler)');
   const { answer, output } = await runQuery(flags, queryType);
@@ -123,7 +131,9 @@ export async function workflowStack(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, { ...CONNECTION_FLAGS, ...EXECUTION_FLAGS }, 'workflow stack');
   const { answer, output } = await runQuery(flags, '__stack_trace');
   const value = singleOrList(answer.values);
-  emit(output, { stackTrace: value }, () => (typeof value === 'string' ? (value === '' ? '(the worker sent an empty stack trace)' : value) : JSON.stringify(value, null, 2)));
+  emit(output, { stackTrace: value }, () =>
+    typeof value === 'string' ? (value === '' ? '(the worker sent an empty stack trace)' : value) : JSON.stringify(value, null, 2),
+  );
   return 0;
 }
 
@@ -137,10 +147,11 @@ export async function workflowCount(argv: string[]): Promise<number> {
   const settings = operatorSettings(flags);
   const { namespace } = settings;
   const res = await withConnection(settings, (connection) =>
-    connection.workflowService.countWorkflowExecutions({ namespace, query })
-      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'CountWorkflowExecutions', namespace }))));
+    connection.workflowService
+      .countWorkflowExecutions({ namespace, query })
+      .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'CountWorkflowExecutions', namespace }))),
+  );
   const count = toNumber(res.count);
   emit(settings.output, { count }, () => `Total: ${count}`);
   return 0;
 }
-

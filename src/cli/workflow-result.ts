@@ -57,16 +57,27 @@ export interface ExecutionOutcome {
 type Attributes = Record<string, any>;
 
 /** Waits for the close event of the last run of `workflowId`, starting at `runId`. */
-export async function awaitOutcome(connection: Connection, namespace: string, workflowId: string, runId: string | undefined, codec: PayloadCodec | undefined): Promise<ExecutionOutcome> {
+export async function awaitOutcome(
+  connection: Connection,
+  namespace: string,
+  workflowId: string,
+  runId: string | undefined,
+  codec: PayloadCodec | undefined,
+): Promise<ExecutionOutcome> {
   let run = runId;
   for (;;) {
     let event: Record<string, any> | undefined;
     let token: Uint8Array | undefined;
     while (!event) {
-      const res = await connection.workflowService.getWorkflowExecutionHistory({
-        namespace, execution: { workflowId, runId: run }, waitNewEvent: true, nextPageToken: token,
-        historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
-      }).catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'GetWorkflowExecutionHistory', namespace, workflowId, runId: run })));
+      const res = await connection.workflowService
+        .getWorkflowExecutionHistory({
+          namespace,
+          execution: { workflowId, runId: run },
+          waitNewEvent: true,
+          nextPageToken: token,
+          historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+        })
+        .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'GetWorkflowExecutionHistory', namespace, workflowId, runId: run })));
       event = (res.history?.events ?? [])[0] as Record<string, any> | undefined;
       token = res.nextPageToken?.length ? res.nextPageToken : undefined;
     }
@@ -83,7 +94,10 @@ export async function awaitOutcome(connection: Connection, namespace: string, wo
       const failure = a.failure as ProtoFailure;
       if (codec) await decodePayloadsIn(failure, codec);
       outcome.failure = failureText(failure, 500);
-      outcome.failureDetails = { message: failure?.message ?? '', type: (failure as { applicationFailureInfo?: { type?: string } })?.applicationFailureInfo?.type || undefined };
+      outcome.failureDetails = {
+        message: failure?.message ?? '',
+        type: (failure as { applicationFailureInfo?: { type?: string } })?.applicationFailureInfo?.type || undefined,
+      };
     } else if (type === ET.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED) outcome.failure = `terminated${a.reason ? `: ${a.reason}` : ''}`;
     else if (type === ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED) outcome.failure = 'cancelled';
     else if (type === ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT) outcome.failure = 'timed out';
@@ -93,7 +107,8 @@ export async function awaitOutcome(connection: Connection, namespace: string, wo
 
 /** The run id of the current run, when the caller did not name one (for output). */
 export async function currentRunId(connection: Connection, namespace: string, workflowId: string): Promise<string> {
-  const res = await connection.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId } })
+  const res = await connection.workflowService
+    .describeWorkflowExecution({ namespace, execution: { workflowId } })
     .catch((err: unknown) => Promise.reject(callFailed(err, { rpc: 'DescribeWorkflowExecution', namespace, workflowId })));
   return res.workflowExecutionInfo?.execution?.runId ?? '';
 }
@@ -101,13 +116,19 @@ export async function currentRunId(connection: Connection, namespace: string, wo
 /** Prints an outcome and returns the exit code: 0 completed, 1 anything else. */
 export function printOutcome(settings: OperatorSettings, outcome: ExecutionOutcome): number {
   emit(settings.output, outcome, () => {
-    const rows: Array<[string, string]> = [['Status', outcome.status], ['Run ID', outcome.runId || '-']];
+    const rows: Array<[string, string]> = [
+      ['Status', outcome.status],
+      ['Run ID', outcome.runId || '-'],
+    ];
     if (outcome.status === 'COMPLETED') rows.push(['Result', JSON.stringify(outcome.result) ?? 'undefined']);
     if (outcome.failure) rows.push(['Failure', outcome.failure]);
     return `Results:\n${fields(rows)}`;
   });
   if (outcome.status === 'COMPLETED') return 0;
-  if (settings.output !== 'text') process.stderr.write(`bastion: workflow ${outcome.workflowId} ${outcome.status.toLowerCase().replace('_', ' ')}${outcome.failure ? `: ${outcome.failure}` : ''}\n`);
+  if (settings.output !== 'text')
+    process.stderr.write(
+      `bastion: workflow ${outcome.workflowId} ${outcome.status.toLowerCase().replace('_', ' ')}${outcome.failure ? `: ${outcome.failure}` : ''}\n`,
+    );
   return 1;
 }
 

@@ -107,9 +107,14 @@ export async function workflowShow(argv: string[]): Promise<number> {
   if (settings.output !== 'text') {
     const history = historyToJson({ events }) as { events?: unknown[] };
     // jsonl: one event a line, as `temporal workflow show -o jsonl`.
-    emit(settings.output, settings.output === 'jsonl' ? history.events ?? [] : history, () => undefined);
+    emit(settings.output, settings.output === 'jsonl' ? (history.events ?? []) : history, () => undefined);
     return 0;
   }
-  print(table(['ID', 'TIME', 'TYPE', 'DETAILS'], events.map((e) => [String(toNumber(e.eventId)), isoTime(e.eventTime), eventTypeName(e.eventType), eventSummary(e)])));
+  print(
+    table(
+      ['ID', 'TIME', 'TYPE', 'DETAILS'],
+      events.map((e) => [String(toNumber(e.eventId)), isoTime(e.eventTime), eventTypeName(e.eventType), eventSummary(e)]),
+    ),
+  );
   return 0;
 }

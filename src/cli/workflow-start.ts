@@ -65,7 +65,11 @@ function policy(flags: Flags, flag: string, enumObject: Record<string, unknown>,
   const given = flags[flag];
   if (typeof given !== 'string') return undefined;
   const names = Object.keys(enumObject).filter((k) => k.startsWith(prefix) && !k.endsWith('_UNSPECIFIED'));
-  const spelled = (k: string) => k.slice(prefix.length).toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
+  const spelled = (k: string) =>
+    k
+      .slice(prefix.length)
+      .toLowerCase()
+      .replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
   const match = names.find((k) => spelled(k).toLowerCase() === given.toLowerCase() || k.slice(prefix.length).toLowerCase() === given.toLowerCase());
   if (!match) throw new CliError('ERR_CLI_USAGE', `\`--${flag}\` must be one of ${names.map(spelled).join(', ')}; got "${given}".`);
   return enumObject[match] as number;
@@ -79,7 +83,10 @@ function duration(flags: Flags, flag: string): { seconds: number; nanos: number 
   try {
     msValue = /^\d+(\.\d+)?$/.test(given.trim()) ? Math.ceil(Number(given) * 1000) : parseDuration(given, flag);
   } catch {
-    throw new CliError('ERR_CLI_USAGE', `\`--${flag}\` must be a duration such as "30s", "5m" or "2h" (a bare number is seconds); got "${given.slice(0, 40)}".`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `\`--${flag}\` must be a duration such as "30s", "5m" or "2h" (a bare number is seconds); got "${given.slice(0, 40)}".`,
+    );
   }
   if (msValue <= 0) throw new CliError('ERR_CLI_USAGE', `\`--${flag}\` must be longer than zero.`);
   return durationFromMs(msValue);
@@ -88,7 +95,7 @@ function duration(flags: Flags, flag: string): { seconds: number; nanos: number 
 async function start(argv: string[], command: 'start' | 'execute'): Promise<number> {
   const flags = parseFlags(argv, { ...CONNECTION_FLAGS, ...START_FLAGS }, `workflow ${command}`);
   const type = required(flags, 'type', 'the workflow type to start (its function name, or the name it is registered under)');
-  const taskQueue = required(flags, 'task-queue', 'the task queue the workflow\'s workers poll');
+  const taskQueue = required(flags, 'task-queue', "the task queue the workflow's workers poll");
   const workflowId = typeof flags['workflow-id'] === 'string' && flags['workflow-id'] !== '' ? flags['workflow-id'] : randomUUID();
   const payloads = inputPayloads(flags);
   const request = {
@@ -99,22 +106,53 @@ async function start(argv: string[], command: 'start' | 'execute'): Promise<numb
     workflowRunTimeout: duration(flags, 'run-timeout'),
     workflowTaskTimeout: duration(flags, 'task-timeout'),
     workflowIdReusePolicy: policy(flags, 'id-reuse-policy', E.WorkflowIdReusePolicy as unknown as Record<string, unknown>, 'WORKFLOW_ID_REUSE_POLICY_'),
-    workflowIdConflictPolicy: policy(flags, 'id-conflict-policy', E.WorkflowIdConflictPolicy as unknown as Record<string, unknown>, 'WORKFLOW_ID_CONFLICT_POLICY_'),
+    workflowIdConflictPolicy: policy(
+      flags,
+      'id-conflict-policy',
+      E.WorkflowIdConflictPolicy as unknown as Record<string, unknown>,
+      'WORKFLOW_ID_CONFLICT_POLICY_',
+    ),
   };
   const settings = operatorSettings(flags);
   const { namespace } = settings;
   const codec = remoteCodec(settings);
   return withConnection(settings, async (connection) => {
     const input = await encodeInput(payloads, codec);
-    const res = await connection.workflowService.startWorkflowExecution({
-      namespace, ...(request as object), input: input.length > 0 ? { payloads: input } : undefined, identity: `bastion-cli@${process.pid}`, requestId: randomUUID(),
-    }).catch((err: unknown) => Promise.reject(startFailed(err, namespace, workflowId, type)));
+    const res = await connection.workflowService
+      .startWorkflowExecution({
+        namespace,
+        ...(request as object),
+        input: input.length > 0 ? { payloads: input } : undefined,
+        identity: `bastion-cli@${process.pid}`,
+        requestId: randomUUID(),
+      })
+      .catch((err: unknown) => Promise.reject(startFailed(err, namespace, workflowId, type)));
     const started = { workflowId, runId: res.runId ?? '', type, namespace, taskQueue };
     if (command === 'start') {
-      emit(settings.output, started, () => `Running execution:\n${fields([['Workflow ID', workflowId], ['Run ID', started.runId], ['Type', type], ['Namespace', namespace], ['Task queue', taskQueue]])}`);
+      emit(
+        settings.output,
+        started,
+        () =>
+          `Running execution:\n${fields([
+            ['Workflow ID', workflowId],
+            ['Run ID', started.runId],
+            ['Type', type],
+            ['Namespace', namespace],
+            ['Task queue', taskQueue],
+          ])}`,
+      );
       return 0;
     }
-    if (settings.output === 'text') print(`Running execution:\n${fields([['Workflow ID', workflowId], ['Run ID', started.runId], ['Type', type], ['Namespace', namespace], ['Task queue', taskQueue]])}\n`);
+    if (settings.output === 'text')
+      print(
+        `Running execution:\n${fields([
+          ['Workflow ID', workflowId],
+          ['Run ID', started.runId],
+          ['Type', type],
+          ['Namespace', namespace],
+          ['Task queue', taskQueue],
+        ])}\n`,
+      );
     const outcome = await awaitOutcome(connection, namespace, workflowId, started.runId, codec);
     return printOutcome(settings, outcome);
   });
@@ -123,7 +161,11 @@ async function start(argv: string[], command: 'start' | 'execute'): Promise<numb
 function startFailed(err: unknown, namespace: string, workflowId: string, type: string): unknown {
   const e = err as { code?: unknown };
   if (e?.code === 6 /* ALREADY_EXISTS */) {
-    return new CliError('ERR_CLI_CALL_FAILED', `Workflow ${workflowId} is already running in namespace ${namespace} (type ${type}). Pass another \`--workflow-id\`, or \`--id-conflict-policy UseExisting\`.`, { cause: err });
+    return new CliError(
+      'ERR_CLI_CALL_FAILED',
+      `Workflow ${workflowId} is already running in namespace ${namespace} (type ${type}). Pass another \`--workflow-id\`, or \`--id-conflict-policy UseExisting\`.`,
+      { cause: err },
+    );
   }
   return callFailed(err, { rpc: 'StartWorkflowExecution', namespace });
 }

@@ -11,14 +11,30 @@ import { parseDuration, type Duration } from '../common/duration';
 import type { Connection } from '../connection';
 import { backoffMs } from '../connection/retry-policy';
 import {
-  defaultDataConverter, TerminatedFailure, TimeoutFailure, CancelledFailure, type DataConverter, type DataConverterOptions, type Payload,
-  type PayloadConverter, type ProtoFailure,
+  defaultDataConverter,
+  TerminatedFailure,
+  TimeoutFailure,
+  CancelledFailure,
+  type DataConverter,
+  type DataConverterOptions,
+  type Payload,
+  type PayloadConverter,
+  type ProtoFailure,
 } from '../converter';
 import { codecTransform, transformFailure, transformPayloadMap, type CodecContext, type PayloadsTransform } from '../converter/codec-chain';
 import { loadDataConverter } from '../converter/load-data-converter';
 import {
-  chain, type ClientInterceptors, type Headers, type WorkflowCancelInput, type WorkflowClientInterceptor, type WorkflowDescribeInput, type WorkflowQueryInput,
-  type WorkflowSignalInput, type WorkflowSignalWithStartInput, type WorkflowStartInput, type WorkflowTerminateInput,
+  chain,
+  type ClientInterceptors,
+  type Headers,
+  type WorkflowCancelInput,
+  type WorkflowClientInterceptor,
+  type WorkflowDescribeInput,
+  type WorkflowQueryInput,
+  type WorkflowSignalInput,
+  type WorkflowSignalWithStartInput,
+  type WorkflowStartInput,
+  type WorkflowTerminateInput,
 } from './interceptors';
 import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
@@ -35,10 +51,14 @@ const E = {
 };
 /** Status names as the official client spells them (`CANCELLED`), by wire value. */
 const STATUS_NAMES: Readonly<Record<number, string>> = {
-  [S.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED]: 'UNSPECIFIED', [S.WORKFLOW_EXECUTION_STATUS_RUNNING]: 'RUNNING',
-  [S.WORKFLOW_EXECUTION_STATUS_COMPLETED]: 'COMPLETED', [S.WORKFLOW_EXECUTION_STATUS_FAILED]: 'FAILED',
-  [S.WORKFLOW_EXECUTION_STATUS_CANCELED]: 'CANCELLED', [S.WORKFLOW_EXECUTION_STATUS_TERMINATED]: 'TERMINATED',
-  [S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW]: 'CONTINUED_AS_NEW', [S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]: 'TIMED_OUT',
+  [S.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED]: 'UNSPECIFIED',
+  [S.WORKFLOW_EXECUTION_STATUS_RUNNING]: 'RUNNING',
+  [S.WORKFLOW_EXECUTION_STATUS_COMPLETED]: 'COMPLETED',
+  [S.WORKFLOW_EXECUTION_STATUS_FAILED]: 'FAILED',
+  [S.WORKFLOW_EXECUTION_STATUS_CANCELED]: 'CANCELLED',
+  [S.WORKFLOW_EXECUTION_STATUS_TERMINATED]: 'TERMINATED',
+  [S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW]: 'CONTINUED_AS_NEW',
+  [S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]: 'TIMED_OUT',
   [S.WORKFLOW_EXECUTION_STATUS_PAUSED]: 'PAUSED',
 };
 
@@ -143,7 +163,8 @@ function nameOf(ref: WorkflowRef | SignalRef | QueryRef, what: string): string {
 
 const dur = (ms: number | undefined) => (ms === undefined ? undefined : { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
 const optMs = (v: Duration | undefined, name: string) => (v === undefined ? undefined : parseDuration(v, name));
-const ts = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : undefined);
+const ts = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : undefined;
 
 /**
  * The client: `client.workflow` starts, signals, queries, cancels, terminates, lists and
@@ -165,8 +186,12 @@ export class Client {
     this.namespace = options.namespace ?? 'default';
     const dataConverter = loadDataConverter(options.dataConverter);
     this.workflow = new WorkflowClient(
-      this.connection, this.namespace, dataConverter.payloadConverter,
-      options.identity ?? `${process.pid}@${os.hostname()}`, options.interceptors?.workflow ?? [], dataConverter,
+      this.connection,
+      this.namespace,
+      dataConverter.payloadConverter,
+      options.identity ?? `${process.pid}@${os.hostname()}`,
+      options.interceptors?.workflow ?? [],
+      dataConverter,
     );
   }
 
@@ -205,7 +230,12 @@ export class WorkflowClient {
 
   /** @internal Values → payloads → codecs. */
   async payloads(values: unknown[], workflowId: string): Promise<{ payloads: Payload[] }> {
-    return { payloads: (await this.encode(values.map((v) => this.payloadConverter.toPayload(v)), this.context(workflowId)))! };
+    return {
+      payloads: (await this.encode(
+        values.map((v) => this.payloadConverter.toPayload(v)),
+        this.context(workflowId),
+      ))!,
+    };
   }
 
   /** @internal Codecs → payloads → the value of the first (`undefined` when there is none). */
@@ -246,16 +276,22 @@ export class WorkflowClient {
       requestId: randomUUID(),
       workflowIdReusePolicy: o.workflowIdReusePolicy,
       workflowIdConflictPolicy: o.workflowIdConflictPolicy,
-      retryPolicy: o.retry ? {
-        initialInterval: dur(optMs(o.retry.initialInterval, 'retry.initialInterval')),
-        backoffCoefficient: o.retry.backoffCoefficient,
-        maximumInterval: dur(optMs(o.retry.maximumInterval, 'retry.maximumInterval')),
-        maximumAttempts: o.retry.maximumAttempts,
-        nonRetryableErrorTypes: o.retry.nonRetryableErrorTypes,
-      } : undefined,
-      memo: o.memo ? { fields: await transformPayloadMap(this.encode, Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])), ctx) } : undefined,
+      retryPolicy: o.retry
+        ? {
+            initialInterval: dur(optMs(o.retry.initialInterval, 'retry.initialInterval')),
+            backoffCoefficient: o.retry.backoffCoefficient,
+            maximumInterval: dur(optMs(o.retry.maximumInterval, 'retry.maximumInterval')),
+            maximumAttempts: o.retry.maximumAttempts,
+            nonRetryableErrorTypes: o.retry.nonRetryableErrorTypes,
+          }
+        : undefined,
+      memo: o.memo
+        ? { fields: await transformPayloadMap(this.encode, Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])), ctx) }
+        : undefined,
       // Search attributes are indexed by the server: never through the codecs.
-      searchAttributes: o.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+      searchAttributes: o.searchAttributes
+        ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) }
+        : undefined,
       header: { fields: headers },
       workflowStartDelay: dur(optMs(o.startDelay, 'startDelay')),
     };
@@ -275,7 +311,11 @@ export class WorkflowClient {
         return res.runId ?? '';
       } catch (err) {
         if ((err as { code?: number }).code === grpcStatus.ALREADY_EXISTS) {
-          throw new WorkflowExecutionAlreadyStartedError(`Workflow execution already started: ${(err as { details?: string }).details ?? ''}`, input.options.workflowId, input.workflowType);
+          throw new WorkflowExecutionAlreadyStartedError(
+            `Workflow execution already started: ${(err as { details?: string }).details ?? ''}`,
+            input.options.workflowId,
+            input.workflowType,
+          );
         }
         throw err;
       }
@@ -291,16 +331,26 @@ export class WorkflowClient {
   }
 
   /** Signals a workflow, starting it first if it is not running. */
-  async signalWithStart<W extends Workflow = Workflow, SA extends unknown[] = []>(workflow: string | W, options: WorkflowSignalWithStartOptions<W, SA>): Promise<WorkflowHandle<W>> {
+  async signalWithStart<W extends Workflow = Workflow, SA extends unknown[] = []>(
+    workflow: string | W,
+    options: WorkflowSignalWithStartOptions<W, SA>,
+  ): Promise<WorkflowHandle<W>> {
     const run = chain(this.interceptors, 'signalWithStart', async (input: WorkflowSignalWithStartInput): Promise<string> => {
       const req = {
         ...(await this.startRequest(input.workflowType, input.options as WorkflowOptions, input.headers)),
-        signalName: input.signalName, signalInput: await this.payloads(input.signalArgs, input.options.workflowId),
+        signalName: input.signalName,
+        signalInput: await this.payloads(input.signalArgs, input.options.workflowId),
       };
       const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
       return res.runId ?? '';
     });
-    const runId = await run({ workflowType: nameOf(workflow, 'workflow'), signalName: nameOf(options.signal, 'signal'), signalArgs: [...(options.signalArgs ?? [])], headers: {}, options });
+    const runId = await run({
+      workflowType: nameOf(workflow, 'workflow'),
+      signalName: nameOf(options.signal, 'signal'),
+      signalArgs: [...(options.signalArgs ?? [])],
+      headers: {},
+      options,
+    });
     return new WorkflowHandle<W>(this, options.workflowId, undefined, runId || undefined);
   }
 
@@ -313,7 +363,12 @@ export class WorkflowClient {
   async *list(options: { query?: string; pageSize?: number } = {}): AsyncIterable<WorkflowExecutionInfo> {
     let token: Uint8Array | undefined;
     do {
-      const res = await this.connection.workflowService.listWorkflowExecutions({ namespace: this.namespace, query: options.query ?? '', pageSize: options.pageSize ?? 100, nextPageToken: token });
+      const res = await this.connection.workflowService.listWorkflowExecutions({
+        namespace: this.namespace,
+        query: options.query ?? '',
+        pageSize: options.pageSize ?? 100,
+        nextPageToken: token,
+      });
       for (const info of res.executions ?? []) yield { ...(await describeInfo(this, info)), raw: info };
       token = res.nextPageToken?.length ? res.nextPageToken : undefined;
     } while (token);
@@ -360,7 +415,11 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
 
   private notFound(err: unknown): never {
     if ((err as { code?: number }).code === grpcStatus.NOT_FOUND) {
-      throw new WorkflowNotFoundError(`Workflow ${this.workflowId}${this.runId ? ` (run ${this.runId})` : ''} was not found: ${(err as { details?: string }).details ?? ''}`, this.workflowId, this.runId);
+      throw new WorkflowNotFoundError(
+        `Workflow ${this.workflowId}${this.runId ? ` (run ${this.runId})` : ''} was not found: ${(err as { details?: string }).details ?? ''}`,
+        this.workflowId,
+        this.runId,
+      );
     }
     throw err;
   }
@@ -380,8 +439,12 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
         let res;
         try {
           res = await this.svc.getWorkflowExecutionHistory({
-            namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId }, waitNewEvent: true,
-            historyEventFilterType: E.CLOSE_EVENT, skipArchival: true, nextPageToken: token,
+            namespace: this.client.namespace,
+            execution: { workflowId: this.workflowId, runId },
+            waitNewEvent: true,
+            historyEventFilterType: E.CLOSE_EVENT,
+            skipArchival: true,
+            nextPageToken: token,
           });
         } catch (err) {
           const code = (err as { code?: number }).code;
@@ -402,9 +465,10 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
       }
       const type = Number(event.eventType);
       // Continue-as-new, and a failure or timeout that the retry policy retries, name the next run.
-      const next = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId
-        ?? event.workflowExecutionFailedEventAttributes?.newExecutionRunId
-        ?? event.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
+      const next =
+        event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+        event.workflowExecutionFailedEventAttributes?.newExecutionRunId ??
+        event.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
       if (next && (type === E.CONTINUED_AS_NEW || type === E.FAILED || type === E.TIMED_OUT)) {
         runId = next;
         continue;
@@ -414,17 +478,36 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
           return (await this.client.value(event.workflowExecutionCompletedEventAttributes?.result?.payloads ?? undefined, id)) as WorkflowResultType<W>;
         case E.FAILED: {
           const a = event.workflowExecutionFailedEventAttributes;
-          throw new WorkflowFailedError('Workflow execution failed', await this.client.error((a?.failure ?? {}) as ProtoFailure, id), Number(a?.retryState ?? 0));
+          throw new WorkflowFailedError(
+            'Workflow execution failed',
+            await this.client.error((a?.failure ?? {}) as ProtoFailure, id),
+            Number(a?.retryState ?? 0),
+          );
         }
         case E.CANCELED: {
           const payloads = (event.workflowExecutionCanceledEventAttributes?.details?.payloads ?? []) as Payload[];
           const details = (await this.client.decode(payloads, this.client.context(id)))!;
-          throw new WorkflowFailedError('Workflow execution cancelled', new CancelledFailure('Workflow cancelled', details.map((p) => this.client.payloadConverter.fromPayload(p))), 0);
+          throw new WorkflowFailedError(
+            'Workflow execution cancelled',
+            new CancelledFailure(
+              'Workflow cancelled',
+              details.map((p) => this.client.payloadConverter.fromPayload(p)),
+            ),
+            0,
+          );
         }
         case E.TERMINATED:
-          throw new WorkflowFailedError('Workflow execution terminated', new TerminatedFailure(event.workflowExecutionTerminatedEventAttributes?.reason || 'Workflow execution terminated'), 0);
+          throw new WorkflowFailedError(
+            'Workflow execution terminated',
+            new TerminatedFailure(event.workflowExecutionTerminatedEventAttributes?.reason || 'Workflow execution terminated'),
+            0,
+          );
         case E.TIMED_OUT:
-          throw new WorkflowFailedError('Workflow execution timed out', new TimeoutFailure('Workflow execution timed out', undefined, 1), Number(event.workflowExecutionTimedOutEventAttributes?.retryState ?? 0));
+          throw new WorkflowFailedError(
+            'Workflow execution timed out',
+            new TimeoutFailure('Workflow execution timed out', undefined, 1),
+            Number(event.workflowExecutionTimedOutEventAttributes?.retryState ?? 0),
+          );
         default:
           throw new Error(`unexpected close event type ${type}`);
       }
@@ -434,11 +517,17 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   /** Sends a signal; with a definition, `args` are checked against it. */
   async signal<Args extends unknown[] = []>(def: SignalDefinition<Args> | string, ...args: Args): Promise<void> {
     const run = chain(this.client.interceptors, 'signal', async (input: WorkflowSignalInput): Promise<void> => {
-      await this.svc.signalWorkflowExecution({
-        namespace: this.client.namespace, workflowExecution: input.workflowExecution,
-        signalName: input.signalName, input: (await this.client.payloads(input.args, this.workflowId)) as never,
-        identity: this.client.identity, requestId: randomUUID(), header: { fields: input.headers as never },
-      }).catch((err) => this.notFound(err));
+      await this.svc
+        .signalWorkflowExecution({
+          namespace: this.client.namespace,
+          workflowExecution: input.workflowExecution,
+          signalName: input.signalName,
+          input: (await this.client.payloads(input.args, this.workflowId)) as never,
+          identity: this.client.identity,
+          requestId: randomUUID(),
+          header: { fields: input.headers as never },
+        })
+        .catch((err) => this.notFound(err));
     });
     await run({ signalName: nameOf(def, 'signal'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} });
   }
@@ -454,7 +543,8 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
     let res;
     try {
       res = await this.svc.queryWorkflow({
-        namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId: this.runId },
+        namespace: this.client.namespace,
+        execution: { workflowId: this.workflowId, runId: this.runId },
         query: { queryType, queryArgs: queryArgs as never, header: { fields: headers as never } },
       });
     } catch (err) {
@@ -467,24 +557,35 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
       if (e.code === grpcStatus.FAILED_PRECONDITION) throw new QueryFailedError(e.details ?? 'the workflow cannot answer queries now');
       this.notFound(err);
     }
-    if (res.queryRejected) throw new QueryFailedError(`Query rejected: workflow status ${STATUS_NAMES[Number(res.queryRejected.status)] ?? res.queryRejected.status}`);
+    if (res.queryRejected)
+      throw new QueryFailedError(`Query rejected: workflow status ${STATUS_NAMES[Number(res.queryRejected.status)] ?? res.queryRejected.status}`);
     return this.client.value(res.queryResult?.payloads, this.workflowId);
   }
 
   async cancel(): Promise<void> {
     const run = chain(this.client.interceptors, 'cancel', async (input: WorkflowCancelInput): Promise<void> => {
-      await this.svc.requestCancelWorkflowExecution({
-        namespace: this.client.namespace, workflowExecution: input.workflowExecution, identity: this.client.identity, requestId: randomUUID(),
-      }).catch((err) => this.notFound(err));
+      await this.svc
+        .requestCancelWorkflowExecution({
+          namespace: this.client.namespace,
+          workflowExecution: input.workflowExecution,
+          identity: this.client.identity,
+          requestId: randomUUID(),
+        })
+        .catch((err) => this.notFound(err));
     });
     await run({ workflowExecution: { workflowId: this.workflowId, runId: this.runId } });
   }
 
   async terminate(reason?: string): Promise<void> {
     const run = chain(this.client.interceptors, 'terminate', async (input: WorkflowTerminateInput): Promise<void> => {
-      await this.svc.terminateWorkflowExecution({
-        namespace: this.client.namespace, workflowExecution: input.workflowExecution, reason: input.reason, identity: this.client.identity,
-      }).catch((err) => this.notFound(err));
+      await this.svc
+        .terminateWorkflowExecution({
+          namespace: this.client.namespace,
+          workflowExecution: input.workflowExecution,
+          reason: input.reason,
+          identity: this.client.identity,
+        })
+        .catch((err) => this.notFound(err));
     });
     await run({ workflowExecution: { workflowId: this.workflowId, runId: this.runId }, reason });
   }
@@ -509,7 +610,11 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
     do {
       let res;
       try {
-        res = await this.svc.getWorkflowExecutionHistory({ namespace: this.client.namespace, execution: { workflowId: this.workflowId, runId: this.runId }, nextPageToken: token });
+        res = await this.svc.getWorkflowExecutionHistory({
+          namespace: this.client.namespace,
+          execution: { workflowId: this.workflowId, runId: this.runId },
+          nextPageToken: token,
+        });
       } catch (err) {
         this.notFound(err);
       }

@@ -7,28 +7,43 @@ import { ClientError } from '../common/errors';
 
 /** The workflow closed unsuccessfully; `cause` is the failure (ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure…). */
 export class WorkflowFailedError extends ClientError {
-  constructor(message: string, cause: unknown, readonly retryState: number) {
+  constructor(
+    message: string,
+    cause: unknown,
+    readonly retryState: number,
+  ) {
     super('ERR_CLIENT_WORKFLOW_FAILED', message, { cause });
   }
 }
 
 /** No workflow with this id (and run id) exists. */
 export class WorkflowNotFoundError extends ClientError {
-  constructor(message: string, readonly workflowId: string, readonly runId: string | undefined) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly runId: string | undefined,
+  ) {
     super('ERR_CLIENT_WORKFLOW_NOT_FOUND', message);
   }
 }
 
 /** A workflow with this id is already running. */
 export class WorkflowExecutionAlreadyStartedError extends ClientError {
-  constructor(message: string, readonly workflowId: string, readonly workflowType: string) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly workflowType: string,
+  ) {
     super('ERR_CLIENT_WORKFLOW_ALREADY_STARTED', message);
   }
 }
 
 /** The workflow has no handler for the query type. */
 export class QueryNotRegisteredError extends ClientError {
-  constructor(message: string, readonly queryType: string) {
+  constructor(
+    message: string,
+    readonly queryType: string,
+  ) {
     super('ERR_CLIENT_QUERY_NOT_REGISTERED', message);
   }
 }

@@ -14,11 +14,28 @@ export { Connection } from '../connection';
 export type { ConnectionOptions } from '../connection';
 export type { ClientOptions, WorkflowStartOptions, WorkflowExecutionDescription, RetryPolicy } from './client';
 export type {
-  ClientInterceptors, WorkflowClientInterceptor, WorkflowStartInput, WorkflowSignalInput, WorkflowSignalWithStartInput, WorkflowQueryInput,
-  WorkflowTerminateInput, WorkflowCancelInput, WorkflowDescribeInput,
+  ClientInterceptors,
+  WorkflowClientInterceptor,
+  WorkflowStartInput,
+  WorkflowSignalInput,
+  WorkflowSignalWithStartInput,
+  WorkflowQueryInput,
+  WorkflowTerminateInput,
+  WorkflowCancelInput,
+  WorkflowDescribeInput,
 } from './interceptors';
 export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
 export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
-export { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure, ActivityFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure, defaultPayloadConverter } from '../converter';
+export {
+  ApplicationFailure,
+  CancelledFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  ActivityFailure,
+  ChildWorkflowFailure,
+  ServerFailure,
+  TemporalFailure,
+  defaultPayloadConverter,
+} from '../converter';
 export type { DataConverter, Payload, PayloadConverter } from '../converter';
 export type { PayloadCodec } from '../converter/codec-chain';

@@ -4,13 +4,40 @@ import type { WorkflowOptions } from './client';
 
 export type Headers = Record<string, Payload>;
 
-export interface WorkflowStartInput { workflowType: string; headers: Headers; options: WorkflowOptions }
-export interface WorkflowSignalInput { signalName: string; args: unknown[]; workflowExecution: { workflowId: string; runId?: string }; headers: Headers }
-export interface WorkflowSignalWithStartInput { workflowType: string; signalName: string; signalArgs: unknown[]; headers: Headers; options: WorkflowOptions }
-export interface WorkflowQueryInput { queryType: string; args: unknown[]; workflowExecution: { workflowId: string; runId?: string }; headers: Headers }
-export interface WorkflowTerminateInput { workflowExecution: { workflowId: string; runId?: string }; reason?: string }
-export interface WorkflowCancelInput { workflowExecution: { workflowId: string; runId?: string } }
-export interface WorkflowDescribeInput { workflowExecution: { workflowId: string; runId?: string } }
+export interface WorkflowStartInput {
+  workflowType: string;
+  headers: Headers;
+  options: WorkflowOptions;
+}
+export interface WorkflowSignalInput {
+  signalName: string;
+  args: unknown[];
+  workflowExecution: { workflowId: string; runId?: string };
+  headers: Headers;
+}
+export interface WorkflowSignalWithStartInput {
+  workflowType: string;
+  signalName: string;
+  signalArgs: unknown[];
+  headers: Headers;
+  options: WorkflowOptions;
+}
+export interface WorkflowQueryInput {
+  queryType: string;
+  args: unknown[];
+  workflowExecution: { workflowId: string; runId?: string };
+  headers: Headers;
+}
+export interface WorkflowTerminateInput {
+  workflowExecution: { workflowId: string; runId?: string };
+  reason?: string;
+}
+export interface WorkflowCancelInput {
+  workflowExecution: { workflowId: string; runId?: string };
+}
+export interface WorkflowDescribeInput {
+  workflowExecution: { workflowId: string; runId?: string };
+}
 
 type Next<I, O> = (input: I) => Promise<O>;
 

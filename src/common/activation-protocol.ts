@@ -47,10 +47,7 @@ export interface WorkflowInfoInit {
   cronSchedule?: string;
 }
 
-export type ResolutionResult =
-  | { completed: Payload | undefined }
-  | { failed: Failure }
-  | { cancelled: Failure };
+export type ResolutionResult = { completed: Payload | undefined } | { failed: Failure } | { cancelled: Failure };
 
 export type Job =
   | StartJob

@@ -19,9 +19,12 @@ function shown(value: string): string {
 
 function fromProtoDuration(value: { seconds?: unknown; nanos?: unknown }, option: string): number {
   const raw = value.seconds;
-  const seconds = raw === undefined || raw === null ? 0
-    : typeof raw === 'object' && typeof (raw as { toNumber?: unknown }).toNumber === 'function' ? (raw as { toNumber(): number }).toNumber()
-      : Number(raw);
+  const seconds =
+    raw === undefined || raw === null
+      ? 0
+      : typeof raw === 'object' && typeof (raw as { toNumber?: unknown }).toNumber === 'function'
+        ? (raw as { toNumber(): number }).toNumber()
+        : Number(raw);
   const nanos = value.nanos === undefined || value.nanos === null ? 0 : Number(value.nanos);
   if (!Number.isFinite(seconds) || !Number.isFinite(nanos) || seconds < 0 || nanos < 0 || nanos >= 1e9) {
     throw invalidOption(option, 'must be a protobuf Duration with non-negative `seconds` and `nanos` below 1e9.');
@@ -49,7 +52,10 @@ export function parseDuration(value: unknown, option: string): number {
       millis = NaN;
     }
     if (Number.isFinite(millis) && millis >= 0) return Math.ceil(millis);
-    throw invalidOption(option, `must be a duration such as "500ms", "10s", "1 minute", "2 hrs" or a number of milliseconds${Number.isFinite(millis) ? ', not negative' : ''}; got ${shown(value)}.`);
+    throw invalidOption(
+      option,
+      `must be a duration such as "500ms", "10s", "1 minute", "2 hrs" or a number of milliseconds${Number.isFinite(millis) ? ', not negative' : ''}; got ${shown(value)}.`,
+    );
   }
   if (typeof value === 'object' && value !== null && ('seconds' in value || 'nanos' in value)) return fromProtoDuration(value, option);
   throw invalidOption(option, `must be a duration such as "10s" or a number of milliseconds; got ${value === null ? 'null' : typeof value}.`);

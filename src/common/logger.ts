@@ -69,7 +69,8 @@ function safeJson(value: unknown): string {
   const seen = new WeakSet<object>();
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Error) return { name: v.name, message: v.message, ...((v as { code?: unknown }).code !== undefined ? { code: (v as { code?: unknown }).code } : {}) };
+    if (v instanceof Error)
+      return { name: v.name, message: v.message, ...((v as { code?: unknown }).code !== undefined ? { code: (v as { code?: unknown }).code } : {}) };
     if (typeof v === 'object' && v !== null) {
       if (seen.has(v)) return '[Circular]';
       seen.add(v);
@@ -98,7 +99,10 @@ export class DefaultLogger implements Logger {
   private readonly sink?: (entry: LogEntry) => void;
   private readonly write: (line: string) => void;
 
-  constructor(level: LogLevel | Lowercase<LogLevel> | 'OFF' | 'off' = DEFAULT_LOG_LEVEL, optionsOrLogFunction?: DefaultLoggerOptions | ((entry: LogEntry) => void)) {
+  constructor(
+    level: LogLevel | Lowercase<LogLevel> | 'OFF' | 'off' = DEFAULT_LOG_LEVEL,
+    optionsOrLogFunction?: DefaultLoggerOptions | ((entry: LogEntry) => void),
+  ) {
     this.level = parseLogLevel(level, 'DefaultLogger level');
     this.min = ORDER[this.level];
     const options = typeof optionsOrLogFunction === 'object' && optionsOrLogFunction !== null ? optionsOrLogFunction : {};
@@ -115,9 +119,11 @@ export class DefaultLogger implements Logger {
     }
     const time = new Date().toISOString();
     const hasMeta = meta !== undefined && Object.keys(meta).length > 0;
-    this.write(this.format === 'json'
-      ? `${safeJson({ time, level, message, ...(hasMeta ? meta : {}) })}\n`
-      : `${time} ${level} ${message}${hasMeta ? ` ${safeJson(meta)}` : ''}\n`);
+    this.write(
+      this.format === 'json'
+        ? `${safeJson({ time, level, message, ...(hasMeta ? meta : {}) })}\n`
+        : `${time} ${level} ${message}${hasMeta ? ` ${safeJson(meta)}` : ''}\n`,
+    );
   }
 
   trace(message: string, meta?: LogMeta): void {
@@ -149,7 +155,13 @@ export function envLogLevel(): LogLevel | 'OFF' | undefined {
 }
 
 /** A logger that drops everything (for tests and for `logLevel: 'off'`). */
-export const silentLogger: Logger = Object.freeze({ trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
+export const silentLogger: Logger = Object.freeze({
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+});
 
 let installed: Logger | undefined;
 let fallback: Logger | undefined;
@@ -195,7 +207,8 @@ export class Runtime {
     const logger = options.logger;
     if (logger !== undefined) {
       for (const m of ['debug', 'info', 'warn', 'error'] as const) {
-        if (typeof (logger as unknown as Record<string, unknown>)?.[m] !== 'function') throw invalidOption('logger', `must have ${m}(message, meta) (and debug, info, warn, error); for example \`new DefaultLogger('WARN')\`.`);
+        if (typeof (logger as unknown as Record<string, unknown>)?.[m] !== 'function')
+          throw invalidOption('logger', `must have ${m}(message, meta) (and debug, info, warn, error); for example \`new DefaultLogger('WARN')\`.`);
       }
     }
     installed = logger;
@@ -218,5 +231,11 @@ export class Runtime {
 export function withLevel(logger: Logger, level: LogLevel | 'OFF'): Logger {
   const min = ORDER[level];
   const at = (l: LogLevel, fn: ((m: string, meta?: LogMeta) => void) | undefined) => (ORDER[l] < min || !fn ? () => undefined : fn.bind(logger));
-  return { trace: at('TRACE', logger.trace), debug: at('DEBUG', logger.debug), info: at('INFO', logger.info), warn: at('WARN', logger.warn), error: at('ERROR', logger.error) };
+  return {
+    trace: at('TRACE', logger.trace),
+    debug: at('DEBUG', logger.debug),
+    info: at('INFO', logger.info),
+    warn: at('WARN', logger.warn),
+    error: at('ERROR', logger.error),
+  };
 }

@@ -107,7 +107,8 @@ export function withKeyPemView<T extends { keyPem: string }>(name: string, resul
  * (key material or PEM text with damaged armour given where a path was expected).
  */
 export function describePathInput(value: string): string {
-  if (/[\r\n]/.test(value) || value.length > 4096) return `the given text (${value.length} characters on ${value.split(/\r?\n/).length} lines; not a file path)`;
+  if (/[\r\n]/.test(value) || value.length > 4096)
+    return `the given text (${value.length} characters on ${value.split(/\r?\n/).length} lines; not a file path)`;
   return JSON.stringify(redact(value));
 }
 

@@ -10,7 +10,10 @@ async function resolveApiKey(apiKey: CompiledConnectionOptions['apiKey']): Promi
   const value = await apiKey();
   if (typeof value !== 'string' || value === '' || !isHeaderValue(value)) {
     // Describe the value, never print it: it is meant to be a secret.
-    throw invalidOption('apiKey', `function must return a non-empty string of printable ASCII characters; it returned ${typeof value === 'string' ? 'a string that is empty or not printable ASCII' : typeof value}.`);
+    throw invalidOption(
+      'apiKey',
+      `function must return a non-empty string of printable ASCII characters; it returned ${typeof value === 'string' ? 'a string that is empty or not printable ASCII' : typeof value}.`,
+    );
   }
   return value;
 }

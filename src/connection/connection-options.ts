@@ -183,7 +183,20 @@ export interface CompiledConnectionOptions {
   readonly expiryWarningDays: readonly number[];
 }
 
-const OPTION_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'connectTimeout', 'callTimeout', 'longPollTimeout', 'keepAlive', 'reconnect', 'retry', 'logger', 'expiryWarningDays'];
+const OPTION_KEYS = [
+  'address',
+  'tls',
+  'apiKey',
+  'metadata',
+  'connectTimeout',
+  'callTimeout',
+  'longPollTimeout',
+  'keepAlive',
+  'reconnect',
+  'retry',
+  'logger',
+  'expiryWarningDays',
+];
 const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   channelArgs: 'Bastion sets its own channel arguments; keepalive and reconnect backoff are `keepAlive` and `reconnect`.',
   interceptors: 'Bastion has no call interceptors; add headers with `metadata` or `apiKey`.',
@@ -197,8 +210,10 @@ export const RESERVED_HEADERS: readonly string[] = ['client-name', 'client-versi
 function compileAddress(value: unknown): string {
   if (value === undefined) return DEFAULT_ADDRESS;
   const form = 'must be "host:port", e.g. "127.0.0.1:7233" or "[::1]:7233"';
-  if (typeof value !== 'string' || value.trim() === '') throw invalidOption('address', `${form}; got ${typeof value === 'string' ? 'an empty string' : value === null ? 'null' : typeof value}.`);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw invalidOption('address', `${form}, without a scheme; got ${JSON.stringify(value)}. Drop the scheme and use \`tls\` to choose TLS.`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw invalidOption('address', `${form}; got ${typeof value === 'string' ? 'an empty string' : value === null ? 'null' : typeof value}.`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+    throw invalidOption('address', `${form}, without a scheme; got ${JSON.stringify(value)}. Drop the scheme and use \`tls\` to choose TLS.`);
   const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+)(?::(\d+))?$/.exec(value);
   if (!m) throw invalidOption('address', `${form}; got ${JSON.stringify(value)}.`);
   const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
@@ -210,7 +225,8 @@ function compileApiKey(value: unknown): CompiledConnectionOptions['apiKey'] {
   if (value === undefined || typeof value === 'function') return value as CompiledConnectionOptions['apiKey'];
   // The value is a secret: describe it, never print it.
   if (typeof value !== 'string') throw invalidOption('apiKey', `must be a string or a function returning one; got ${value === null ? 'null' : typeof value}.`);
-  if (!isHeaderValue(value) || value === '') throw invalidOption('apiKey', 'must be a non-empty string of printable ASCII characters (it is sent as a header).');
+  if (!isHeaderValue(value) || value === '')
+    throw invalidOption('apiKey', 'must be a non-empty string of printable ASCII characters (it is sent as a header).');
   return value;
 }
 
@@ -221,15 +237,21 @@ export function isHeaderValue(value: string): boolean {
 
 function compileMetadata(value: unknown, apiKeySet: boolean): Readonly<Record<string, string>> {
   if (value === undefined) return Object.freeze({});
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidOption('metadata', 'must be an object of header names to string values.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidOption('metadata', 'must be an object of header names to string values.');
   const out: Record<string, string> = {};
   for (const [rawName, v] of Object.entries(value)) {
     const name = rawName.toLowerCase();
     if (!/^[0-9a-z_.-]+$/.test(name)) throw invalidOption(`metadata.${rawName}`, 'is not a valid gRPC header name (letters, digits, "-", "_" and "." only).');
-    if (name.endsWith('-bin')) throw invalidOption(`metadata.${rawName}`, 'is a binary header ("-bin"); only text headers are supported. Base64-encode the value under another name.');
-    if (name.startsWith('grpc-') || name.startsWith(':') || RESERVED_HEADERS.includes(name)) throw invalidOption(`metadata.${rawName}`, 'is set by Bastion or gRPC and cannot be replaced.');
+    if (name.endsWith('-bin'))
+      throw invalidOption(`metadata.${rawName}`, 'is a binary header ("-bin"); only text headers are supported. Base64-encode the value under another name.');
+    if (name.startsWith('grpc-') || name.startsWith(':') || RESERVED_HEADERS.includes(name))
+      throw invalidOption(`metadata.${rawName}`, 'is set by Bastion or gRPC and cannot be replaced.');
     if (name === 'authorization' && apiKeySet) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`metadata.authorization` and `apiKey` both set the `authorization` header. Pass the token as `apiKey` only.');
+      throw new ConfigError(
+        'ERR_CONFLICTING_OPTIONS',
+        '`metadata.authorization` and `apiKey` both set the `authorization` header. Pass the token as `apiKey` only.',
+      );
     }
     if (typeof v !== 'string' || !isHeaderValue(v)) throw invalidOption(`metadata.${rawName}`, 'must be a string of printable ASCII characters.');
     out[name] = v;
@@ -244,10 +266,12 @@ function compileRetry(value: unknown): Readonly<RetryOptions> {
     if (!(key in DEFAULT_RETRY)) throw invalidOption(`retry.${key}`, 'is not an option. Known: `maxAttempts`, `initialIntervalMs`, `maxIntervalMs`.');
   }
   const merged = { ...DEFAULT_RETRY, ...(value as Partial<RetryOptions>) };
-  if (!Number.isInteger(merged.maxAttempts) || merged.maxAttempts < 1) throw invalidOption('retry.maxAttempts', `must be a whole number of at least 1 (1 turns retries off); got ${String(merged.maxAttempts)}.`);
+  if (!Number.isInteger(merged.maxAttempts) || merged.maxAttempts < 1)
+    throw invalidOption('retry.maxAttempts', `must be a whole number of at least 1 (1 turns retries off); got ${String(merged.maxAttempts)}.`);
   for (const key of ['initialIntervalMs', 'maxIntervalMs'] as const) {
     const ms = merged[key];
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw invalidOption(`retry.${key}`, `must be a non-negative number of milliseconds; got ${String(ms)}.`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw invalidOption(`retry.${key}`, `must be a non-negative number of milliseconds; got ${String(ms)}.`);
   }
   if (merged.maxIntervalMs < merged.initialIntervalMs) {
     throw new ConfigError(
@@ -259,7 +283,12 @@ function compileRetry(value: unknown): Readonly<RetryOptions> {
 }
 
 /** A `{ a?: Duration, b?: Duration }` option compiled against its defaults (in ms). */
-function compileDurationPair<K extends string>(value: unknown, name: string, fields: Record<K, string>, defaults: Readonly<Record<string, number>>): Record<string, number> {
+function compileDurationPair<K extends string>(
+  value: unknown,
+  name: string,
+  fields: Record<K, string>,
+  defaults: Readonly<Record<string, number>>,
+): Record<string, number> {
   if (value === undefined) return { ...defaults };
   const known = Object.keys(fields) as K[];
   const form = `an object \`{ ${known.join(', ')} }\` of durations (milliseconds or strings like "5s")`;
@@ -274,14 +303,24 @@ function compileDurationPair<K extends string>(value: unknown, name: string, fie
 
 function compileKeepAlive(value: unknown): Readonly<KeepAliveOptions> {
   if (value === undefined) return DEFAULT_KEEPALIVE;
-  return Object.freeze(compileDurationPair(value, 'keepAlive', { interval: 'intervalMs', timeout: 'timeoutMs' }, DEFAULT_KEEPALIVE) as unknown as KeepAliveOptions);
+  return Object.freeze(
+    compileDurationPair(value, 'keepAlive', { interval: 'intervalMs', timeout: 'timeoutMs' }, DEFAULT_KEEPALIVE) as unknown as KeepAliveOptions,
+  );
 }
 
 function compileReconnect(value: unknown): Readonly<ReconnectOptions> {
   if (value === undefined) return DEFAULT_RECONNECT;
-  const r = compileDurationPair(value, 'reconnect', { initialInterval: 'initialIntervalMs', maxInterval: 'maxIntervalMs' }, DEFAULT_RECONNECT) as unknown as ReconnectOptions;
+  const r = compileDurationPair(
+    value,
+    'reconnect',
+    { initialInterval: 'initialIntervalMs', maxInterval: 'maxIntervalMs' },
+    DEFAULT_RECONNECT,
+  ) as unknown as ReconnectOptions;
   if (r.maxIntervalMs < r.initialIntervalMs) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`reconnect.maxInterval\` (${r.maxIntervalMs} ms) is shorter than \`reconnect.initialInterval\` (${r.initialIntervalMs} ms). Raise \`reconnect.maxInterval\` or lower \`reconnect.initialInterval\`.`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`reconnect.maxInterval\` (${r.maxIntervalMs} ms) is shorter than \`reconnect.initialInterval\` (${r.initialIntervalMs} ms). Raise \`reconnect.maxInterval\` or lower \`reconnect.initialInterval\`.`,
+    );
   }
   return Object.freeze(r);
 }
@@ -293,13 +332,21 @@ function compileLogger(value: unknown): ConnectionLogger {
     throw invalidOption('logger', 'must be an object with `info`, `warn` and `error` methods `(message, meta) => void` (a pino or console-like logger).');
   }
   const l = value as ConnectionLogger;
-  return Object.freeze({ info: l.info.bind(l), warn: l.warn.bind(l), error: l.error.bind(l), ...(typeof l.debug === 'function' ? { debug: l.debug.bind(l) } : {}) });
+  return Object.freeze({
+    info: l.info.bind(l),
+    warn: l.warn.bind(l),
+    error: l.error.bind(l),
+    ...(typeof l.debug === 'function' ? { debug: l.debug.bind(l) } : {}),
+  });
 }
 
 function compileExpiryWarningDays(value: unknown): readonly number[] {
   if (value === undefined) return DEFAULT_EXPIRY_WARNING_DAYS;
   if (!Array.isArray(value) || value.some((d) => typeof d !== 'number' || !Number.isFinite(d) || d <= 0)) {
-    throw invalidOption('expiryWarningDays', `must be an array of positive numbers of days, e.g. [30, 7, 1], or [] for no warnings; got ${JSON.stringify(value)}.`);
+    throw invalidOption(
+      'expiryWarningDays',
+      `must be an array of positive numbers of days, e.g. [30, 7, 1], or [] for no warnings; got ${JSON.stringify(value)}.`,
+    );
   }
   return Object.freeze([...new Set(value as number[])].sort((a, b) => b - a));
 }

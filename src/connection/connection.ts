@@ -165,7 +165,11 @@ export class Connection implements AsyncDisposable {
       this.expiry.stop();
       this.unwatch?.();
       const kept = this.handoff.keptCount;
-      if (kept > 0) this.#compiled.logger.warn('connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts', { address: this.address, tasks: kept });
+      if (kept > 0)
+        this.#compiled.logger.warn(
+          'connection closed with tasks received by moved polls and not yet handed out; the server retries them after their timeouts',
+          { address: this.address, tasks: kept },
+        );
       this.handoff.clear();
       this.#channel.client.close();
       for (const c of this.#retiring) c.client.close();
@@ -238,12 +242,18 @@ export class Connection implements AsyncDisposable {
   private async rotate(tls: TlsConfig, options: SetTlsConfigOptions, source: CertificateWatcher | undefined): Promise<TlsRotationResult> {
     this.assertOpen('setTlsConfig');
     const refuse = (problems: string[], cause?: unknown): never => {
-      const error = new ConnectionError('ERR_TLS_ROTATION_REFUSED', `\`setTlsConfig\` refused the new TLS settings for ${this.address}; the previous settings stay in force. ${problems.join(' ')}`, cause === undefined ? undefined : { cause });
+      const error = new ConnectionError(
+        'ERR_TLS_ROTATION_REFUSED',
+        `\`setTlsConfig\` refused the new TLS settings for ${this.address}; the previous settings stay in force. ${problems.join(' ')}`,
+        cause === undefined ? undefined : { cause },
+      );
       this.#compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
       throw error;
     };
     if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
-      refuse(['`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.']);
+      refuse([
+        '`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.',
+      ]);
     }
     if (!this.#compiled.tls) refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
     let compiled: CompiledTls;
@@ -269,7 +279,15 @@ export class Connection implements AsyncDisposable {
       try {
         const metadata = await callHeaders(this.#compiled, {});
         await new Promise<void>((resolve, reject) => {
-          const call = next.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, method.serialize({}), metadata, { deadline: new Date(Date.now() + this.#compiled.connectTimeoutMs) }, (err) => (err ? reject(err) : resolve()));
+          const call = next.client.makeUnaryRequest(
+            method.path,
+            (b: Buffer) => b,
+            method.deserialize,
+            method.serialize({}),
+            metadata,
+            { deadline: new Date(Date.now() + this.#compiled.connectTimeoutMs) },
+            (err) => (err ? reject(err) : resolve()),
+          );
           options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
         });
       } catch (err) {
@@ -424,7 +442,10 @@ export class Connection implements AsyncDisposable {
 
   private assertOpen(what: string): void {
     if (this.stateValue !== 'open') {
-      throw new ConnectionError('ERR_CONNECTION_CLOSED', `\`${what}\` was called after the connection to ${this.address} was closed. Open a new one with \`Connection.connect\`.`);
+      throw new ConnectionError(
+        'ERR_CONNECTION_CLOSED',
+        `\`${what}\` was called after the connection to ${this.address} was closed. Open a new one with \`Connection.connect\`.`,
+      );
     }
   }
 
@@ -435,9 +456,12 @@ export class Connection implements AsyncDisposable {
     const signal = options?.signal;
     signal?.throwIfAborted();
     const longPoll = isLongPoll(method.name, request);
-    const timeoutMs = options?.timeout !== undefined
-      ? parsePositiveDuration(options.timeout, 'timeout')
-      : longPoll || LONG_WAIT_METHODS.has(method.name) ? this.options.longPollTimeoutMs : this.options.callTimeoutMs;
+    const timeoutMs =
+      options?.timeout !== undefined
+        ? parsePositiveDuration(options.timeout, 'timeout')
+        : longPoll || LONG_WAIT_METHODS.has(method.name)
+          ? this.options.longPollTimeoutMs
+          : this.options.callTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const maxAttempts = retry && !longPoll ? this.options.retry.maxAttempts : 1;
     const bytes = method.serialize(request);
@@ -475,7 +499,14 @@ export class Connection implements AsyncDisposable {
     }
   }
 
-  private attempt(method: UnaryMethod, bytes: Buffer, metadata: grpc.Metadata, deadline: number, signal: AbortSignal | undefined, longPoll: boolean): Promise<object> {
+  private attempt(
+    method: UnaryMethod,
+    bytes: Buffer,
+    metadata: grpc.Metadata,
+    deadline: number,
+    signal: AbortSignal | undefined,
+    longPoll: boolean,
+  ): Promise<object> {
     const callOptions: grpc.CallOptions = { deadline: new Date(deadline) };
     const channel = this.#channel;
     const taskPoll = LONG_POLL_METHODS.has(method.name);
@@ -494,17 +525,25 @@ export class Connection implements AsyncDisposable {
         channel.calls.delete(reissue);
         if (channel.retiring && channel.inflight === 0) this.retire(channel);
       };
-      const call = channel.client.makeUnaryRequest(method.path, (b: Buffer) => b, method.deserialize, bytes, metadata, callOptions, (err, value) => {
-        if (!done && !(err && err.code === grpc.status.CANCELLED && detached)) this.noteOutcome(err);
-        finish();
-        if (detached) {
-          if (!err && hasTask(value)) this.handoff.handOff(key, value as object);
-          return;
-        }
-        this.handoff.unwait(key, adopt);
-        if (err) reject(err);
-        else resolve(value as object);
-      });
+      const call = channel.client.makeUnaryRequest(
+        method.path,
+        (b: Buffer) => b,
+        method.deserialize,
+        bytes,
+        metadata,
+        callOptions,
+        (err, value) => {
+          if (!done && !(err && err.code === grpc.status.CANCELLED && detached)) this.noteOutcome(err);
+          finish();
+          if (detached) {
+            if (!err && hasTask(value)) this.handoff.handOff(key, value as object);
+            return;
+          }
+          this.handoff.unwait(key, adopt);
+          if (err) reject(err);
+          else resolve(value as object);
+        },
+      );
       // A rotation moves the caller to the new channel at once. A history long poll is
       // cancelled (reading history again is harmless); a task poll is left to finish on the
       // old channel, because cancelling it could discard a task the server already sent.

@@ -47,8 +47,15 @@ export interface ProfileSettings {
 
 export const PROFILE_KEYS = ['address', 'namespace', 'api_key', 'grpc_meta', 'tls', 'codec'];
 export const TLS_KEYS = [
-  'disabled', 'client_cert_path', 'client_cert_data', 'client_key_path', 'client_key_data',
-  'server_ca_cert_path', 'server_ca_cert_data', 'server_name', 'disable_host_verification',
+  'disabled',
+  'client_cert_path',
+  'client_cert_data',
+  'client_key_path',
+  'client_key_data',
+  'server_ca_cert_path',
+  'server_ca_cert_data',
+  'server_name',
+  'disable_host_verification',
 ];
 export const CODEC_KEYS = ['endpoint', 'auth'];
 export const CERT = 'tls.clientCertPair.crt';
@@ -93,7 +100,10 @@ export function readConfigFile(file: string, explicitOption: string | undefined)
     if (!(err instanceof TomlError)) throw err;
     // Only the first line: smol-toml appends the offending source line, which may hold a secret.
     const reason = err.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');
-    throw new ConfigError('ERR_INVALID_OPTION', `The config file ${JSON.stringify(file)} is not valid TOML: line ${err.line}, column ${err.column}: ${reason}. Fix the file (see docs/environment-configuration.md).`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `The config file ${JSON.stringify(file)} is not valid TOML: line ${err.line}, column ${err.column}: ${reason}. Fix the file (see docs/environment-configuration.md).`,
+    );
   }
 }
 
@@ -103,7 +113,8 @@ export function isTable(value: unknown): value is Record<string, unknown> {
 
 export function checkKeys(table: Record<string, unknown>, where: string, known: string[], file: string): void {
   for (const key of Object.keys(table)) {
-    if (!known.includes(key)) throw invalidOption(`${where}.${key}`, `in ${JSON.stringify(file)} is not a known setting. Known: ${known.map((k) => `\`${k}\``).join(', ')}.`);
+    if (!known.includes(key))
+      throw invalidOption(`${where}.${key}`, `in ${JSON.stringify(file)} is not a known setting. Known: ${known.map((k) => `\`${k}\``).join(', ')}.`);
   }
 }
 
@@ -124,7 +135,14 @@ export function headerName(raw: string): string {
   return raw.toLowerCase().replace(/_/g, '-');
 }
 
-export function pemItem(pathValue: string | undefined, dataValue: string | undefined, pathName: string, dataName: string, where: string, source: (isPath: boolean) => Source): PemItem | undefined {
+export function pemItem(
+  pathValue: string | undefined,
+  dataValue: string | undefined,
+  pathName: string,
+  dataName: string,
+  where: string,
+  source: (isPath: boolean) => Source,
+): PemItem | undefined {
   if (pathValue !== undefined && dataValue !== undefined) {
     throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${pathName}\` and \`${dataName}\` are both set${where}. Set only one: a file path or the PEM data.`);
   }
@@ -172,7 +190,9 @@ export function profileFromFile(doc: Record<string, unknown>, name: string, file
     settings.tlsEnabled = !disabled;
     settings.sources.tls = at(disabled ? 'tls.disabled' : 'tls');
     const item = (stem: string): PemItem | undefined =>
-      pemItem(stringAt(tls, `${stem}_path`, tw, file), stringAt(tls, `${stem}_data`, tw, file), `${tw}.${stem}_path`, `${stem}_data`, inFile, (isPath) => at(`tls.${stem}_${isPath ? 'path' : 'data'}`));
+      pemItem(stringAt(tls, `${stem}_path`, tw, file), stringAt(tls, `${stem}_data`, tw, file), `${tw}.${stem}_path`, `${stem}_data`, inFile, (isPath) =>
+        at(`tls.${stem}_${isPath ? 'path' : 'data'}`),
+      );
     settings.clientCert = item('client_cert');
     settings.clientKey = item('client_key');
     settings.serverCa = item('server_ca_cert');

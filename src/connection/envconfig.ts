@@ -10,7 +10,22 @@ import { isCertificateSource, watchCertificateFiles, type CertificateWatcher } f
 import { defineRedactedView, REDACTED, redactedIfSet } from '../common/redact';
 import { ConfigError, invalidOption } from '../common/errors';
 import type { ConnectionOptions } from './connection-options';
-import { CA, CERT, defaultConfigFilePath, envSource, headerName, isTable, KEY, pemItem, profileFromFile, readConfigFile, SERVER_NAME, type PemItem, type ProfileSettings, type Source } from './envconfig-file';
+import {
+  CA,
+  CERT,
+  defaultConfigFilePath,
+  envSource,
+  headerName,
+  isTable,
+  KEY,
+  pemItem,
+  profileFromFile,
+  readConfigFile,
+  SERVER_NAME,
+  type PemItem,
+  type ProfileSettings,
+  type Source,
+} from './envconfig-file';
 import type { PemSource, TlsConfig } from './tls-credentials';
 
 /**
@@ -118,7 +133,9 @@ function envBool(env: Record<string, string | undefined>, name: string): boolean
 /** The environment's PEM item, trying each name pair in turn (new names, then the CLI's older ones). */
 function envPemItem(env: Record<string, string | undefined>, ...pairs: [string, string][]): PemItem | undefined {
   for (const [pathName, dataName] of pairs) {
-    const item = pemItem(env[pathName] || undefined, env[dataName] || undefined, pathName, dataName, ' in the environment', (isPath) => envSource(isPath ? pathName : dataName));
+    const item = pemItem(env[pathName] || undefined, env[dataName] || undefined, pathName, dataName, ' in the environment', (isPath) =>
+      envSource(isPath ? pathName : dataName),
+    );
     if (item) return item;
   }
   return undefined;
@@ -198,10 +215,17 @@ function halfPairError(given: PemItem, givenIsCert: boolean, names: ConnectionFl
   const { layer, name, where } = given.source;
   if (layer === 'file') {
     const missing = givenIsCert ? 'client_key' : 'client_cert';
-    return new ConfigError('ERR_CONFLICTING_OPTIONS', `In ${where}, \`${name}\` sets the client ${has} but \`tls.${missing}_path\` (or \`${missing}_data\`) is not set. ${fix}`);
+    return new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `In ${where}, \`${name}\` sets the client ${has} but \`tls.${missing}_path\` (or \`${missing}_data\`) is not set. ${fix}`,
+    );
   }
-  const missing = layer === 'flag' && names ? names[givenIsCert ? 'clientKeyPath' : 'clientCertPath'] : `TEMPORAL_TLS_CLIENT_${givenIsCert ? 'KEY' : 'CERT'}_PATH`;
-  return new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${name}\` and \`${missing}\` must be given together; \`${missing}\` is missing, and no client ${lacks} is set anywhere else. ${fix}`);
+  const missing =
+    layer === 'flag' && names ? names[givenIsCert ? 'clientKeyPath' : 'clientCertPath'] : `TEMPORAL_TLS_CLIENT_${givenIsCert ? 'KEY' : 'CERT'}_PATH`;
+  return new ConfigError(
+    'ERR_CONFLICTING_OPTIONS',
+    `\`${name}\` and \`${missing}\` must be given together; \`${missing}\` is missing, and no client ${lacks} is set anywhere else. ${fix}`,
+  );
 }
 
 function tlsOption(s: ProfileSettings, profile: string, names: ConnectionFlagNames | undefined): ConnectionOptions['tls'] {
@@ -211,7 +235,7 @@ function tlsOption(s: ProfileSettings, profile: string, names: ConnectionFlagNam
   if (s.disableHostVerification === true) {
     throw invalidOption(
       `profile.${profile}.tls.disable_host_verification`,
-      '(or `TEMPORAL_TLS_DISABLE_HOST_VERIFICATION`) is `true`, but Bastion does not turn off host verification. Set `server_name` (`TEMPORAL_TLS_SERVER_NAME`) to a name in the server\'s certificate instead.',
+      "(or `TEMPORAL_TLS_DISABLE_HOST_VERIFICATION`) is `true`, but Bastion does not turn off host verification. Set `server_name` (`TEMPORAL_TLS_SERVER_NAME`) to a name in the server's certificate instead.",
     );
   }
   const tls: TlsConfig = {};
@@ -231,10 +255,14 @@ function watchOption(value: unknown): WatchCertificateFilesConfig | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
   if (!isTable(value)) {
-    throw invalidOption('watchCertificateFiles', `must be \`true\`, \`false\` or \`{ pollIntervalMs?, settleMs? }\`; got ${value === null ? 'null' : typeof value}.`);
+    throw invalidOption(
+      'watchCertificateFiles',
+      `must be \`true\`, \`false\` or \`{ pollIntervalMs?, settleMs? }\`; got ${value === null ? 'null' : typeof value}.`,
+    );
   }
   for (const key of Object.keys(value)) {
-    if (key !== 'pollIntervalMs' && key !== 'settleMs') throw invalidOption(`watchCertificateFiles.${key}`, 'is not an option. Known: `pollIntervalMs`, `settleMs`.');
+    if (key !== 'pollIntervalMs' && key !== 'settleMs')
+      throw invalidOption(`watchCertificateFiles.${key}`, 'is not an option. Known: `pollIntervalMs`, `settleMs`.');
   }
   return value as WatchCertificateFilesConfig;
 }
@@ -245,14 +273,23 @@ function resolve(options: LoadClientConnectConfigOptions, flags: ConnectionFlags
   const profileOption = flags.profile !== undefined ? names!.profile : options.profile !== undefined ? 'profile' : 'TEMPORAL_PROFILE';
   const profile = flags.profile ?? options.profile ?? (env.TEMPORAL_PROFILE || undefined);
   const profileName = profile ?? DEFAULT_PROFILE;
-  const fileOption = flags.configFile !== undefined ? names!.configFile : options.configFile !== undefined ? 'configFile' : env.TEMPORAL_CONFIG_FILE ? 'TEMPORAL_CONFIG_FILE' : undefined;
+  const fileOption =
+    flags.configFile !== undefined
+      ? names!.configFile
+      : options.configFile !== undefined
+        ? 'configFile'
+        : env.TEMPORAL_CONFIG_FILE
+          ? 'TEMPORAL_CONFIG_FILE'
+          : undefined;
   const file = flags.configFile ?? options.configFile ?? (env.TEMPORAL_CONFIG_FILE || defaultConfigFilePath(env));
   const doc = readConfigFile(file, fileOption);
 
   let settings = doc ? profileFromFile(doc, profileName, file) : undefined;
   if (!settings && profile !== undefined && profile !== DEFAULT_PROFILE) {
     const known = doc && isTable(doc.profile) ? Object.keys(doc.profile) : [];
-    const where = doc ? `${JSON.stringify(file)}, which has ${known.length ? known.map((k) => `\`${k}\``).join(', ') : 'no profiles'}` : `${JSON.stringify(file)}, which does not exist`;
+    const where = doc
+      ? `${JSON.stringify(file)}, which has ${known.length ? known.map((k) => `\`${k}\``).join(', ') : 'no profiles'}`
+      : `${JSON.stringify(file)}, which does not exist`;
     throw invalidOption(profileOption, `names profile \`${profileName}\`, which is not in ${where}. Use one of those, or add \`[profile.${profileName}]\`.`);
   }
   settings ??= { metadata: {}, codec: {}, sources: {} };
@@ -268,7 +305,11 @@ function resolve(options: LoadClientConnectConfigOptions, flags: ConnectionFlags
   if (Object.keys(settings.metadata).length > 0) connectionOptions.metadata = settings.metadata;
   else delete sources.metadata;
   if (typeof tls === 'object') {
-    for (const [option, item] of [[CERT, settings.clientCert], [KEY, settings.clientKey], [CA, settings.serverCa]] as const) {
+    for (const [option, item] of [
+      [CERT, settings.clientCert],
+      [KEY, settings.clientKey],
+      [CA, settings.serverCa],
+    ] as const) {
       if (item) sources[option] = item.source;
     }
   } else {
@@ -322,7 +363,9 @@ function resolve(options: LoadClientConnectConfigOptions, flags: ConnectionFlags
 function pemView(value: unknown, secret: boolean): unknown {
   if (typeof value === 'string' && !value.includes('-----BEGIN')) return value;
   if (value === undefined) return undefined;
-  return secret ? REDACTED : `[PEM, ${typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0} ${Buffer.isBuffer(value) ? 'bytes' : 'characters'}]`;
+  return secret
+    ? REDACTED
+    : `[PEM, ${typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0} ${Buffer.isBuffer(value) ? 'bytes' : 'characters'}]`;
 }
 
 /**
@@ -369,6 +412,10 @@ export function loadClientConnectConfig(options: LoadClientConnectConfigOptions 
  * applied item by item before the result is checked; messages name the flags by `names`.
  * @throws {ConfigError} as {@link loadClientConnectConfig}
  */
-export function loadClientConnectConfigWithFlags(options: LoadClientConnectConfigOptions, flags: ConnectionFlags, names: ConnectionFlagNames): ClientConnectConfig {
+export function loadClientConnectConfigWithFlags(
+  options: LoadClientConnectConfigOptions,
+  flags: ConnectionFlags,
+  names: ConnectionFlagNames,
+): ClientConnectConfig {
   return resolve(options, flags, names);
 }

@@ -53,7 +53,10 @@ export class ExpiryWatch {
     if (notAfter <= now) {
       if (!this.warned.has(0)) {
         this.warned.add(0);
-        this.logger.error(`the client certificate (${info.subject}) expired on ${info.notAfter.toISOString()}; new connections will be refused. Rotate it with connection.setTlsConfig or watchCertificateFiles.`, meta);
+        this.logger.error(
+          `the client certificate (${info.subject}) expired on ${info.notAfter.toISOString()}; new connections will be refused. Rotate it with connection.setTlsConfig or watchCertificateFiles.`,
+          meta,
+        );
       }
       return;
     }
@@ -63,9 +66,14 @@ export class ExpiryWatch {
       for (const d of this.thresholdsDays) if (d >= reached) this.warned.add(d);
       const days = Math.max(0, (notAfter - now) / DAY_MS);
       const left = days >= 1 ? `${Math.floor(days)} day(s)` : `${Math.max(1, Math.round((notAfter - now) / 3_600_000))} hour(s)`;
-      this.logger.warn(`the client certificate (${info.subject}) expires in ${left}, on ${info.notAfter.toISOString()}; rotate it before then.`, { ...meta, thresholdDays: reached });
+      this.logger.warn(`the client certificate (${info.subject}) expires in ${left}, on ${info.notAfter.toISOString()}; rotate it before then.`, {
+        ...meta,
+        thresholdDays: reached,
+      });
     }
-    const next = [...this.thresholdsDays.filter((d) => !this.warned.has(d)).map((d) => notAfter - d * DAY_MS), notAfter].filter((t) => t > now).sort((a, b) => a - b)[0]!;
+    const next = [...this.thresholdsDays.filter((d) => !this.warned.has(d)).map((d) => notAfter - d * DAY_MS), notAfter]
+      .filter((t) => t > now)
+      .sort((a, b) => a - b)[0]!;
     this.timer = setTimeout(() => this.step(), Math.min(MAX_TIMER_MS, next - now + 5));
     this.timer.unref();
   }

@@ -81,7 +81,10 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
       );
     }
   } else {
-    throw tlsError(option, `must be PEM text, a Buffer, or the path of a PEM file; got ${source === '' ? 'an empty string' : source === null ? 'null' : typeof source}.`);
+    throw tlsError(
+      option,
+      `must be PEM text, a Buffer, or the path of a PEM file; got ${source === '' ? 'an empty string' : source === null ? 'null' : typeof source}.`,
+    );
   }
   const hasCert = BEGIN_CERT.test(text);
   const keyLabel = BEGIN_KEY.exec(text)?.[1];
@@ -94,7 +97,10 @@ export function readPem(source: unknown, option: string, kind: PemKind): string 
     throw tlsError(option, `does not hold a PEM private key (no "BEGIN PRIVATE KEY" block).${hint}`);
   }
   if (kind === 'private key' && keyLabel === 'ENCRYPTED PRIVATE KEY') {
-    throw tlsError(option, 'is an encrypted private key. Pass the key unencrypted (e.g. `openssl pkcs8 -in key.pem -nocrypt`), kept in a file readable only by the worker.');
+    throw tlsError(
+      option,
+      'is an encrypted private key. Pass the key unencrypted (e.g. `openssl pkcs8 -in key.pem -nocrypt`), kept in a file readable only by the worker.',
+    );
   }
   return text;
 }
@@ -111,12 +117,21 @@ function parsePrivateKey(pem: string, option: string): crypto.KeyObject {
   try {
     return crypto.createPrivateKey(pem);
   } catch (err) {
-    throw tlsError(option, 'holds a "PRIVATE KEY" block that could not be parsed as a private key. Pass an unencrypted PEM key (PKCS#8, PKCS#1 or SEC1).', safeCause(err));
+    throw tlsError(
+      option,
+      'holds a "PRIVATE KEY" block that could not be parsed as a private key. Pass an unencrypted PEM key (PKCS#8, PKCS#1 or SEC1).',
+      safeCause(err),
+    );
   }
 }
 
 function subjectOf(cert: crypto.X509Certificate): string {
-  return cert.subject.split('\n').filter((part) => part.startsWith('CN=')).join(', ') || cert.subject.replace(/\n/g, ', ');
+  return (
+    cert.subject
+      .split('\n')
+      .filter((part) => part.startsWith('CN='))
+      .join(', ') || cert.subject.replace(/\n/g, ', ')
+  );
 }
 
 function checkUnknownKeys(value: object, prefix: string, known: readonly string[], hints: Readonly<Record<string, string>> = {}): void {
@@ -129,7 +144,8 @@ function checkUnknownKeys(value: object, prefix: string, known: readonly string[
 
 function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
   if (given === undefined) return undefined;
-  if (typeof given !== 'object' || given === null) throw invalidOption('tls.clientCertPair', 'must be an object `{ crt, key }` holding the client certificate and its private key.');
+  if (typeof given !== 'object' || given === null)
+    throw invalidOption('tls.clientCertPair', 'must be an object `{ crt, key }` holding the client certificate and its private key.');
   const pair: object = isCertificateSource(given) ? given.current() : given;
   checkUnknownKeys(pair, 'tls.clientCertPair', ['crt', 'key'], { cert: 'crt', certificate: 'crt', certChain: 'crt', privateKey: 'key' });
   const { crt, key } = pair as Partial<ClientCertPair>;
@@ -147,17 +163,26 @@ function compileClientCertPair(given: unknown): CompiledTls['clientCertPair'] {
   const subject = subjectOf(cert);
   if (cert.ca) {
     // A CA as client identity is a mistake even when its key is given (and some servers would accept it: never hand a worker the CA's key).
-    throw tlsError('tls.clientCertPair.crt', `is a CA certificate (CA:TRUE, subject ${subject}), not a client certificate. Pass the client (leaf) certificate issued by this CA, with its key.`);
+    throw tlsError(
+      'tls.clientCertPair.crt',
+      `is a CA certificate (CA:TRUE, subject ${subject}), not a client certificate. Pass the client (leaf) certificate issued by this CA, with its key.`,
+    );
   }
   if (!cert.checkPrivateKey(privateKey)) {
-    throw tlsError('tls.clientCertPair.key', `does not match the certificate's public key (subject ${subject}). Pass the key that was issued with this certificate.`);
+    throw tlsError(
+      'tls.clientCertPair.key',
+      `does not match the certificate's public key (subject ${subject}). Pass the key that was issued with this certificate.`,
+    );
   }
   const now = Date.now();
   if (Date.parse(cert.validTo) < now) {
     throw tlsError('tls.clientCertPair.crt', `expired on ${new Date(cert.validTo).toISOString()} (subject ${subject}). Renew the client certificate.`);
   }
   if (Date.parse(cert.validFrom) > now) {
-    throw tlsError('tls.clientCertPair.crt', `is not valid before ${new Date(cert.validFrom).toISOString()} (subject ${subject}). Check the system clock or the certificate's validity.`);
+    throw tlsError(
+      'tls.clientCertPair.crt',
+      `is not valid before ${new Date(cert.validFrom).toISOString()} (subject ${subject}). Check the system clock or the certificate's validity.`,
+    );
   }
   const compiled = { crt: Buffer.from(crtPem), subject } as { crt: Buffer; key: Buffer; subject: string };
   // Not enumerable, and the pair renders through a view: util.inspect (showHidden too) and
@@ -178,9 +203,17 @@ export function compileTls(tls: unknown, apiKeySet: boolean): CompiledTls | unde
   if (tls === false || (tls === undefined && !apiKeySet)) return undefined;
   const config: unknown = tls === true || tls === undefined ? {} : tls;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw invalidOption('tls', `must be \`false\` (plaintext), \`true\` (TLS with the system's root CAs) or an object; got ${config === null ? 'null' : typeof config}.`);
+    throw invalidOption(
+      'tls',
+      `must be \`false\` (plaintext), \`true\` (TLS with the system's root CAs) or an object; got ${config === null ? 'null' : typeof config}.`,
+    );
   }
-  checkUnknownKeys(config, 'tls', TLS_KEYS, { serverCA: 'serverRootCACertificate', ca: 'serverRootCACertificate', serverName: 'serverNameOverride', clientCert: 'clientCertPair' });
+  checkUnknownKeys(config, 'tls', TLS_KEYS, {
+    serverCA: 'serverRootCACertificate',
+    ca: 'serverRootCACertificate',
+    serverName: 'serverNameOverride',
+    clientCert: 'clientCertPair',
+  });
   const { serverRootCACertificate, clientCertPair, serverNameOverride } = config as TlsConfig;
   let ca: Buffer | undefined;
   if (serverRootCACertificate !== undefined) {
@@ -237,7 +270,11 @@ export function channelCredentials(tls: CompiledTls | undefined): { credentials:
   try {
     credentials = grpc.credentials.createSsl(tls.serverRootCACertificate ?? null, tls.clientCertPair?.key ?? null, tls.clientCertPair?.crt ?? null);
   } catch (err) {
-    throw tlsError(tls.clientCertPair ? 'tls.clientCertPair' : 'tls.serverRootCACertificate', 'was refused by the TLS library. Check that it holds valid PEM.', safeCause(err));
+    throw tlsError(
+      tls.clientCertPair ? 'tls.clientCertPair' : 'tls.serverRootCACertificate',
+      'was refused by the TLS library. Check that it holds valid PEM.',
+      safeCause(err),
+    );
   }
   omitSniForIpLiterals(credentials);
   const channelOptions: grpc.ChannelOptions = {};

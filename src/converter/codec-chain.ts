@@ -29,13 +29,21 @@ export function codecTransform(codecs: readonly PayloadCodec[], direction: Direc
 }
 
 /** `{ payloads }` through `t`, or `undefined`. */
-export async function transformPayloadsField(t: PayloadsTransform, field: { payloads?: Payload[] | null } | null | undefined, context?: CodecContext): Promise<{ payloads: Payload[] } | undefined> {
+export async function transformPayloadsField(
+  t: PayloadsTransform,
+  field: { payloads?: Payload[] | null } | null | undefined,
+  context?: CodecContext,
+): Promise<{ payloads: Payload[] } | undefined> {
   if (!field) return undefined;
   return { payloads: (await t(field.payloads ?? [], context)) ?? [] };
 }
 
 /** Each value of a payload map (memo fields) through `t`, one codec call per entry, as the official SDK does. */
-export async function transformPayloadMap(t: PayloadsTransform, map: Record<string, Payload> | null | undefined, context?: CodecContext): Promise<Record<string, Payload> | undefined> {
+export async function transformPayloadMap(
+  t: PayloadsTransform,
+  map: Record<string, Payload> | null | undefined,
+  context?: CodecContext,
+): Promise<Record<string, Payload> | undefined> {
   if (!map) return undefined;
   const entries = await Promise.all(Object.entries(map).map(async ([k, p]) => [k, (await t([p], context))![0]!] as const));
   return Object.fromEntries(entries);
@@ -53,16 +61,22 @@ export async function transformFailure(t: PayloadsTransform, failure: ProtoFailu
   const app = failure.applicationFailureInfo;
   if (app?.details) out.applicationFailureInfo = { ...app, details: await transformPayloadsField(t, app.details, context) };
   const timeout = failure.timeoutFailureInfo;
-  if (timeout?.lastHeartbeatDetails) out.timeoutFailureInfo = { ...timeout, lastHeartbeatDetails: await transformPayloadsField(t, timeout.lastHeartbeatDetails, context) };
+  if (timeout?.lastHeartbeatDetails)
+    out.timeoutFailureInfo = { ...timeout, lastHeartbeatDetails: await transformPayloadsField(t, timeout.lastHeartbeatDetails, context) };
   const cancelled = failure.canceledFailureInfo;
   if (cancelled?.details) out.canceledFailureInfo = { ...cancelled, details: await transformPayloadsField(t, cancelled.details, context) };
   const reset = failure.resetWorkflowFailureInfo;
-  if (reset?.lastHeartbeatDetails) out.resetWorkflowFailureInfo = { ...reset, lastHeartbeatDetails: await transformPayloadsField(t, reset.lastHeartbeatDetails, context) };
+  if (reset?.lastHeartbeatDetails)
+    out.resetWorkflowFailureInfo = { ...reset, lastHeartbeatDetails: await transformPayloadsField(t, reset.lastHeartbeatDetails, context) };
   return out;
 }
 
 /** `failure` through `t`, or `undefined`. */
-export async function transformOptionalFailure(t: PayloadsTransform, failure: ProtoFailure | null | undefined, context?: CodecContext): Promise<ProtoFailure | undefined> {
+export async function transformOptionalFailure(
+  t: PayloadsTransform,
+  failure: ProtoFailure | null | undefined,
+  context?: CodecContext,
+): Promise<ProtoFailure | undefined> {
   return failure ? transformFailure(t, failure, context) : undefined;
 }
 

@@ -7,8 +7,18 @@ import { parseDuration } from '../common/duration';
 import { FailureConverterError } from './errors';
 import { applicationFailureCategoryEnum, retryStateEnum, timeoutTypeEnum } from './failure-enums';
 import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, ensureApplicationFailure, FAILURE_SOURCE,
-  isError, type ProtoFailure, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ensureApplicationFailure,
+  FAILURE_SOURCE,
+  isError,
+  type ProtoFailure,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
 } from './failures';
 import { arrayFromPayloads, fromPayloads, type PayloadConverter, toPayloads } from './payload-converter';
 
@@ -251,8 +261,12 @@ export class DefaultFailureConverter implements FailureConverter {
     const app = failure.applicationFailureInfo;
     if (app) {
       return new ApplicationFailure(
-        message, app.type, Boolean(app.nonRetryable), arrayFromPayloads(pc, app.details?.payloads),
-        this.decodeCause(failure, pc, depth), delayFromProto(app.nextRetryDelay),
+        message,
+        app.type,
+        Boolean(app.nonRetryable),
+        arrayFromPayloads(pc, app.details?.payloads),
+        this.decodeCause(failure, pc, depth),
+        delayFromProto(app.nextRetryDelay),
         applicationFailureCategoryEnum.decode(app.category as number | string | null | undefined),
       );
     }
@@ -269,18 +283,26 @@ export class DefaultFailureConverter implements FailureConverter {
     }
     if (failure.resetWorkflowFailureInfo) {
       return new ApplicationFailure(
-        message, 'ResetWorkflow', false, arrayFromPayloads(pc, failure.resetWorkflowFailureInfo.lastHeartbeatDetails?.payloads),
+        message,
+        'ResetWorkflow',
+        false,
+        arrayFromPayloads(pc, failure.resetWorkflowFailureInfo.lastHeartbeatDetails?.payloads),
         this.decodeCause(failure, pc, depth),
       );
     }
     if (failure.childWorkflowExecutionFailureInfo) {
       const { namespace, workflowType, workflowExecution, retryState } = failure.childWorkflowExecutionFailureInfo;
       if (!workflowType?.name || !workflowExecution) {
-        throw new FailureConverterError('A child workflow failure has no `childWorkflowExecutionFailureInfo.workflowType.name` or `.workflowExecution`; it cannot be converted.');
+        throw new FailureConverterError(
+          'A child workflow failure has no `childWorkflowExecutionFailureInfo.workflowType.name` or `.workflowExecution`; it cannot be converted.',
+        );
       }
       return new ChildWorkflowFailure(
-        namespace ?? undefined, { workflowId: workflowExecution.workflowId ?? '', runId: workflowExecution.runId },
-        workflowType.name, retryState as number | undefined, this.decodeCause(failure, pc, depth),
+        namespace ?? undefined,
+        { workflowId: workflowExecution.workflowId ?? '', runId: workflowExecution.runId },
+        workflowType.name,
+        retryState as number | undefined,
+        this.decodeCause(failure, pc, depth),
       );
     }
     if (failure.activityFailureInfo) {
@@ -289,8 +311,12 @@ export class DefaultFailureConverter implements FailureConverter {
         throw new FailureConverterError('An activity failure has no `activityFailureInfo.activityType.name`; it cannot be converted.');
       }
       return new ActivityFailure(
-        message, info.activityType.name, info.activityId ?? undefined, info.retryState as number | undefined,
-        info.identity ?? undefined, this.decodeCause(failure, pc, depth),
+        message,
+        info.activityType.name,
+        info.activityId ?? undefined,
+        info.retryState as number | undefined,
+        info.identity ?? undefined,
+        this.decodeCause(failure, pc, depth),
       );
     }
     return new TemporalFailure(message, this.decodeCause(failure, pc, depth));
@@ -319,9 +345,13 @@ const encodingConverter = new DefaultFailureConverter({ encodeCommonAttributes: 
  * `encodeCommonAttributes`); elsewhere the defaults.
  * @throws {PayloadConverterError} when failure details cannot be converted
  */
-export function errorToFailure(err: unknown, payloadConverter: PayloadConverter, options: FailureConverterOptions | undefined = realmFailureOptions()): ProtoFailure {
-  const converter = options?.maxCauseDepth !== undefined ? new DefaultFailureConverter(options)
-    : options?.encodeCommonAttributes ? encodingConverter : plainConverter;
+export function errorToFailure(
+  err: unknown,
+  payloadConverter: PayloadConverter,
+  options: FailureConverterOptions | undefined = realmFailureOptions(),
+): ProtoFailure {
+  const converter =
+    options?.maxCauseDepth !== undefined ? new DefaultFailureConverter(options) : options?.encodeCommonAttributes ? encodingConverter : plainConverter;
   return converter.errorToFailure(err, payloadConverter);
 }
 

@@ -64,15 +64,17 @@ function enumConverter<T extends string>(numbers: Record<T, number>, prefix: str
   };
 }
 
-export const timeoutTypeEnum = enumConverter<TimeoutType>(
-  { START_TO_CLOSE: 1, SCHEDULE_TO_START: 2, SCHEDULE_TO_CLOSE: 3, HEARTBEAT: 4 },
-  'TIMEOUT_TYPE_',
-);
+export const timeoutTypeEnum = enumConverter<TimeoutType>({ START_TO_CLOSE: 1, SCHEDULE_TO_START: 2, SCHEDULE_TO_CLOSE: 3, HEARTBEAT: 4 }, 'TIMEOUT_TYPE_');
 
 export const retryStateEnum = enumConverter<RetryState>(
   {
-    IN_PROGRESS: 1, NON_RETRYABLE_FAILURE: 2, TIMEOUT: 3, MAXIMUM_ATTEMPTS_REACHED: 4,
-    RETRY_POLICY_NOT_SET: 5, INTERNAL_SERVER_ERROR: 6, CANCEL_REQUESTED: 7,
+    IN_PROGRESS: 1,
+    NON_RETRYABLE_FAILURE: 2,
+    TIMEOUT: 3,
+    MAXIMUM_ATTEMPTS_REACHED: 4,
+    RETRY_POLICY_NOT_SET: 5,
+    INTERNAL_SERVER_ERROR: 6,
+    CANCEL_REQUESTED: 7,
   },
   'RETRY_STATE_',
 );

@@ -9,9 +9,7 @@
  * activity is treated as an `ApplicationFailure`, and ours pass the official SDK's checks.
  */
 import type { temporal } from '@temporalio/proto';
-import {
-  type ApplicationFailureCategory, retryStateEnum, type RetryState, timeoutTypeEnum, type TimeoutType,
-} from './failure-enums';
+import { type ApplicationFailureCategory, retryStateEnum, type RetryState, timeoutTypeEnum, type TimeoutType } from './failure-enums';
 
 /** The wire form of a failure (`temporal.api.failure.v1.Failure`) as a plain object. */
 export type ProtoFailure = temporal.api.failure.v1.IFailure;
@@ -63,7 +61,11 @@ failureClass(TemporalFailure, 'TemporalFailure');
 
 /** A failure that originated at the Temporal service. */
 export class ServerFailure extends TemporalFailure {
-  constructor(message: string | undefined | null, public readonly nonRetryable: boolean, cause?: Error) {
+  constructor(
+    message: string | undefined | null,
+    public readonly nonRetryable: boolean,
+    cause?: Error,
+  ) {
     super(message, cause);
     mark(this, 'ServerFailure');
   }
@@ -134,7 +136,11 @@ failureClass(ApplicationFailure, 'ApplicationFailure');
  * carry on. Also the `cause` of an activity or child failure that was cancelled.
  */
 export class CancelledFailure extends TemporalFailure {
-  constructor(message?: string | null, public readonly details: unknown[] = [], cause?: Error) {
+  constructor(
+    message?: string | null,
+    public readonly details: unknown[] = [],
+    cause?: Error,
+  ) {
     super(message, cause);
     mark(this, 'CancelledFailure');
   }
@@ -154,7 +160,11 @@ failureClass(TerminatedFailure, 'TerminatedFailure');
 export class TimeoutFailure extends TemporalFailure {
   public readonly timeoutType?: TimeoutType;
 
-  constructor(message?: string | null, public readonly lastHeartbeatDetails?: unknown, timeoutType?: TimeoutType | number) {
+  constructor(
+    message?: string | null,
+    public readonly lastHeartbeatDetails?: unknown,
+    timeoutType?: TimeoutType | number,
+  ) {
     super(message);
     this.timeoutType = timeoutTypeEnum.decode(timeoutType);
     mark(this, 'TimeoutFailure');
@@ -207,8 +217,7 @@ failureClass(ChildWorkflowFailure, 'ChildWorkflowFailure');
 
 /** Whether `value` looks like an Error (any realm): string `name` and `message`. */
 export function isError(value: unknown): value is Error {
-  return isRecord(value) && typeof value.name === 'string' && typeof value.message === 'string' &&
-    (value.stack == null || typeof value.stack === 'string');
+  return isRecord(value) && typeof value.name === 'string' && typeof value.message === 'string' && (value.stack == null || typeof value.stack === 'string');
 }
 
 /**
@@ -236,10 +245,7 @@ export function ensureTemporalFailure(err: unknown): TemporalFailure {
  * workflow failure caused by one.
  */
 export function isCancellation(err: unknown): boolean {
-  return (
-    err instanceof CancelledFailure ||
-    ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof CancelledFailure)
-  );
+  return err instanceof CancelledFailure || ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause instanceof CancelledFailure);
 }
 
 /** The message at the end of a {@link TemporalFailure}'s `cause` chain; `error.message` for other errors. */

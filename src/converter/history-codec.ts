@@ -7,9 +7,7 @@
  */
 import type { ProtoFailure } from './failures';
 import type { Payload } from '../common/payload';
-import {
-  codecTransform, transformOptionalFailure, transformPayloadMap, type CodecContext, type PayloadCodec, type PayloadsTransform,
-} from './codec-chain';
+import { codecTransform, transformOptionalFailure, transformPayloadMap, type CodecContext, type PayloadCodec, type PayloadsTransform } from './codec-chain';
 
 /** The workflow whose task is being processed. */
 export interface WorkflowCodecScope {
@@ -34,7 +32,11 @@ function eventNumber(v: unknown): number {
 
 const workflowContext = (s: WorkflowCodecScope): CodecContext => ({ type: 'workflow', namespace: s.namespace, workflowId: s.workflowId });
 const activityContext = (s: WorkflowCodecScope, activityId: string | undefined, isLocal: boolean): CodecContext => ({
-  type: 'activity', namespace: s.namespace, workflowId: s.workflowId, activityId: activityId || undefined, isLocal,
+  type: 'activity',
+  namespace: s.namespace,
+  workflowId: s.workflowId,
+  activityId: activityId || undefined,
+  isLocal,
 });
 const otherWorkflowContext = (s: WorkflowCodecScope, workflowId: string | undefined, namespace?: string | null): CodecContext =>
   workflowId ? { type: 'workflow', namespace: namespace || s.namespace, workflowId } : workflowContext(s);
@@ -92,31 +94,43 @@ export async function decodeHistoryEvents<E extends Obj>(codecs: readonly Payloa
   for (const e of events) {
     if (eventNumber(e.eventType) === 10) activityIds.set(eventNumber(e.eventId), e.activityTaskScheduledEventAttributes?.activityId);
   }
-  return Promise.all(events.map(async (e) => {
-    const key = attrsKey(e);
-    if (!key) return e;
-    const a = e[key] as Obj;
-    let plan: FieldPlan | undefined;
-    let ctx = workflowContext(scope);
-    switch (eventNumber(e.eventType)) {
-      case 1: plan = { payloads: ['input', 'lastCompletionResult'], failures: ['continuedFailure'], maps: [['memo', 'fields']] }; break;
-      case 26: plan = { payloads: ['input'] }; break;
-      case 12: case 13: case 14: case 16:
-        plan = { payloads: ['result', 'details'], failures: ['failure'] };
-        ctx = activityContext(scope, activityIds.get(eventNumber(a.scheduledEventId)), false);
-        break;
-      case 32: case 33: case 34:
-        plan = { payloads: ['result', 'details'], failures: ['failure'] };
-        ctx = otherWorkflowContext(scope, a.workflowExecution?.workflowId, a.namespace);
-        break;
-      case 25:
-        if (a.markerName !== LOCAL_ACTIVITY_MARKER) return e;
-        ctx = activityContext(scope, undefined, true);
-        return withAttrs(e, key, await localActivityMarker(t, a, ctx));
-      default: return e;
-    }
-    return withAttrs(e, key, await applyPlan(t, a, plan, ctx));
-  }));
+  return Promise.all(
+    events.map(async (e) => {
+      const key = attrsKey(e);
+      if (!key) return e;
+      const a = e[key] as Obj;
+      let plan: FieldPlan | undefined;
+      let ctx = workflowContext(scope);
+      switch (eventNumber(e.eventType)) {
+        case 1:
+          plan = { payloads: ['input', 'lastCompletionResult'], failures: ['continuedFailure'], maps: [['memo', 'fields']] };
+          break;
+        case 26:
+          plan = { payloads: ['input'] };
+          break;
+        case 12:
+        case 13:
+        case 14:
+        case 16:
+          plan = { payloads: ['result', 'details'], failures: ['failure'] };
+          ctx = activityContext(scope, activityIds.get(eventNumber(a.scheduledEventId)), false);
+          break;
+        case 32:
+        case 33:
+        case 34:
+          plan = { payloads: ['result', 'details'], failures: ['failure'] };
+          ctx = otherWorkflowContext(scope, a.workflowExecution?.workflowId, a.namespace);
+          break;
+        case 25:
+          if (a.markerName !== LOCAL_ACTIVITY_MARKER) return e;
+          ctx = activityContext(scope, undefined, true);
+          return withAttrs(e, key, await localActivityMarker(t, a, ctx));
+        default:
+          return e;
+      }
+      return withAttrs(e, key, await applyPlan(t, a, plan, ctx));
+    }),
+  );
 }
 
 async function localActivityMarker(t: PayloadsTransform, a: Obj, ctx: CodecContext): Promise<Obj> {
@@ -136,26 +150,48 @@ async function localActivityMarker(t: PayloadsTransform, a: Obj, ctx: CodecConte
 export async function encodeCommands<C extends Obj>(codecs: readonly PayloadCodec[], commands: C[], scope: WorkflowCodecScope): Promise<C[]> {
   if (codecs.length === 0) return commands;
   const t = codecTransform(codecs, 'encode');
-  return Promise.all(commands.map(async (c) => {
-    const key = attrsKey(c);
-    if (!key) return c;
-    const a = c[key] as Obj;
-    let plan: FieldPlan | undefined;
-    let ctx = workflowContext(scope);
-    switch (eventNumber(c.commandType)) {
-      case 1: plan = { payloads: ['input'] }; ctx = activityContext(scope, a.activityId, false); break;
-      case 4: plan = { payloads: ['result'] }; break;
-      case 5: plan = { failures: ['failure'] }; break;
-      case 7: plan = { payloads: ['details'] }; break;
-      case 9:
-        if (a.markerName !== LOCAL_ACTIVITY_MARKER) return c;
-        return { ...c, [key]: await localActivityMarker(t, a, activityContext(scope, undefined, true)) };
-      case 10: plan = { payloads: ['input', 'lastCompletionResult'], failures: ['failure'], maps: [['memo', 'fields']] }; break;
-      case 11: plan = { payloads: ['input'], maps: [['memo', 'fields']] }; ctx = otherWorkflowContext(scope, a.workflowId, a.namespace); break;
-      case 12: plan = { payloads: ['input'] }; ctx = otherWorkflowContext(scope, a.execution?.workflowId, a.namespace); break;
-      case 16: plan = { maps: [['upsertedMemo', 'fields']] }; break;
-      default: return c;
-    }
-    return { ...c, [key]: await applyPlan(t, a, plan, ctx) };
-  }));
+  return Promise.all(
+    commands.map(async (c) => {
+      const key = attrsKey(c);
+      if (!key) return c;
+      const a = c[key] as Obj;
+      let plan: FieldPlan | undefined;
+      let ctx = workflowContext(scope);
+      switch (eventNumber(c.commandType)) {
+        case 1:
+          plan = { payloads: ['input'] };
+          ctx = activityContext(scope, a.activityId, false);
+          break;
+        case 4:
+          plan = { payloads: ['result'] };
+          break;
+        case 5:
+          plan = { failures: ['failure'] };
+          break;
+        case 7:
+          plan = { payloads: ['details'] };
+          break;
+        case 9:
+          if (a.markerName !== LOCAL_ACTIVITY_MARKER) return c;
+          return { ...c, [key]: await localActivityMarker(t, a, activityContext(scope, undefined, true)) };
+        case 10:
+          plan = { payloads: ['input', 'lastCompletionResult'], failures: ['failure'], maps: [['memo', 'fields']] };
+          break;
+        case 11:
+          plan = { payloads: ['input'], maps: [['memo', 'fields']] };
+          ctx = otherWorkflowContext(scope, a.workflowId, a.namespace);
+          break;
+        case 12:
+          plan = { payloads: ['input'] };
+          ctx = otherWorkflowContext(scope, a.execution?.workflowId, a.namespace);
+          break;
+        case 16:
+          plan = { maps: [['upsertedMemo', 'fields']] };
+          break;
+        default:
+          return c;
+      }
+      return { ...c, [key]: await applyPlan(t, a, plan, ctx) };
+    }),
+  );
 }

@@ -14,13 +14,20 @@
  * const err = failureToError(failure, defaultPayloadConverter); // an ApplicationFailure again, details decoded
  * ```
  */
-export {
-  encodeUtf8, decodeUtf8, encodingTypes, METADATA_ENCODING_KEY, METADATA_MESSAGE_TYPE_KEY,
-} from '../common/payload';
+export { encodeUtf8, decodeUtf8, encodingTypes, METADATA_ENCODING_KEY, METADATA_MESSAGE_TYPE_KEY } from '../common/payload';
 export type { EncodingType, Payload } from '../common/payload';
 export {
-  arrayFromPayloads, BinaryPayloadConverter, CompositePayloadConverter, createDefaultPayloadConverter, defaultPayloadConverter,
-  fromPayloads, fromPayloads as fromPayloadsAtIndex, JsonPayloadConverter, mapFromPayloads, mapToPayloads, toPayloads,
+  arrayFromPayloads,
+  BinaryPayloadConverter,
+  CompositePayloadConverter,
+  createDefaultPayloadConverter,
+  defaultPayloadConverter,
+  fromPayloads,
+  fromPayloads as fromPayloadsAtIndex,
+  JsonPayloadConverter,
+  mapFromPayloads,
+  mapToPayloads,
+  toPayloads,
   UndefinedPayloadConverter,
 } from './payload-converter';
 export type { DefaultPayloadConverterOptions, PayloadConverter, PayloadConverterWithEncoding } from './payload-converter';
@@ -28,13 +35,29 @@ export { ProtobufBinaryPayloadConverter, ProtobufJsonPayloadConverter } from './
 export type { ProtobufRoot } from './protobuf-payload-converter';
 export { FailureConverterError, PayloadConverterError } from './errors';
 export {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, ensureApplicationFailure, ensureTemporalFailure,
-  FAILURE_SOURCE, isCancellation, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ensureApplicationFailure,
+  ensureTemporalFailure,
+  FAILURE_SOURCE,
+  isCancellation,
+  rootCause,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
 } from './failures';
 export type { ApplicationFailureOptions, ProtoFailure, WorkflowExecution } from './failures';
 export { ApplicationFailureCategory, RetryState, TimeoutType } from './failure-enums';
 export {
-  cutoffStackTrace, DEFAULT_MAX_CAUSE_DEPTH, DefaultFailureConverter, ENCODED_FAILURE_MESSAGE, errorToFailure, failureToError,
+  cutoffStackTrace,
+  DEFAULT_MAX_CAUSE_DEPTH,
+  DefaultFailureConverter,
+  ENCODED_FAILURE_MESSAGE,
+  errorToFailure,
+  failureToError,
 } from './failure-converter';
 export type { FailureConverter, FailureConverterOptions } from './failure-converter';
 export { defaultDataConverter } from './data-converter';

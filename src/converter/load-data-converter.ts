@@ -17,12 +17,21 @@ function hasMethods(value: unknown, names: string[]): boolean {
 
 function validateCodecs(codecs: unknown, optionName: string): PayloadCodec[] {
   if (!Array.isArray(codecs)) {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${optionName}.payloadCodecs\` must be an array of codecs (objects with \`encode(payloads)\` and \`decode(payloads)\` methods); got ${codecs === null ? 'null' : typeof codecs}.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${optionName}.payloadCodecs\` must be an array of codecs (objects with \`encode(payloads)\` and \`decode(payloads)\` methods); got ${codecs === null ? 'null' : typeof codecs}.`,
+    );
   }
   codecs.forEach((codec, i) => {
     if (!hasMethods(codec, ['encode', 'decode'])) {
-      const missing = typeof codec === 'object' && codec !== null ? ['encode', 'decode'].filter((n) => typeof (codec as Record<string, unknown>)[n] !== 'function') : ['encode', 'decode'];
-      throw new ConfigError('ERR_INVALID_OPTION', `\`${optionName}.payloadCodecs[${i}]\` is not a payload codec: it has no ${missing.map((m) => `\`${m}(payloads, context)\``).join(' or ')} method. Pass a codec object (for example \`await EncryptionCodec.create({ keyRing })\`), not its class or a promise of it.`);
+      const missing =
+        typeof codec === 'object' && codec !== null
+          ? ['encode', 'decode'].filter((n) => typeof (codec as Record<string, unknown>)[n] !== 'function')
+          : ['encode', 'decode'];
+      throw new ConfigError(
+        'ERR_INVALID_OPTION',
+        `\`${optionName}.payloadCodecs[${i}]\` is not a payload codec: it has no ${missing.map((m) => `\`${m}(payloads, context)\``).join(' or ')} method. Pass a codec object (for example \`await EncryptionCodec.create({ keyRing })\`), not its class or a promise of it.`,
+      );
     }
   });
   return codecs as PayloadCodec[];
@@ -35,7 +44,10 @@ function validateCodecs(codecs: unknown, optionName: string): PayloadCodec[] {
 function requirePayloadConverter(value: unknown, optionName: string): { file: string; converter: PayloadConverter } {
   const option = `${optionName}.payloadConverterPath`;
   if (typeof value !== 'string' || value === '') {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` must be the path of a module that exports \`payloadConverter\` (e.g. \`require.resolve('./payload-converter')\`); got ${value === '' ? 'an empty string' : value === null ? 'null' : typeof value}.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\` must be the path of a module that exports \`payloadConverter\` (e.g. \`require.resolve('./payload-converter')\`); got ${value === '' ? 'an empty string' : value === null ? 'null' : typeof value}.`,
+    );
   }
   const requireFromCwd = nodeModule.createRequire(`${process.cwd().replace(/[\\/]$/, '')}/`);
   // As in the bundler, a relative path is a file path from the working directory; a bare
@@ -52,23 +64,37 @@ function requirePayloadConverter(value: unknown, optionName: string): { file: st
     }
   }
   if (file === undefined) {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` names ${JSON.stringify(value)}, which cannot be found (relative paths are resolved from the working directory). Pass the path of the compiled module, e.g. \`require.resolve('./payload-converter')\`.`, { cause: notFound });
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\` names ${JSON.stringify(value)}, which cannot be found (relative paths are resolved from the working directory). Pass the path of the compiled module, e.g. \`require.resolve('./payload-converter')\`.`,
+      { cause: notFound },
+    );
   }
   let loaded: unknown;
   try {
     loaded = requireFromCwd(file);
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: loading ${file} threw ${e?.code ?? e?.name ?? 'an error'}: ${String(e?.message ?? err).split('\n')[0]}. Fix the module so that \`require\` succeeds.`, { cause: err });
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\`: loading ${file} threw ${e?.code ?? e?.name ?? 'an error'}: ${String(e?.message ?? err).split('\n')[0]}. Fix the module so that \`require\` succeeds.`,
+      { cause: err },
+    );
   }
   const exported = typeof loaded === 'object' && loaded !== null ? (loaded as Record<string, unknown>) : {};
   if (!('payloadConverter' in exported)) {
     const names = Object.keys(exported).filter((k) => k !== '__esModule');
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: ${file} has no \`payloadConverter\` export (its exports: ${names.length ? names.map((n) => `\`${n}\``).join(', ') : 'none'}). Add \`export const payloadConverter = …\` to the module.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\`: ${file} has no \`payloadConverter\` export (its exports: ${names.length ? names.map((n) => `\`${n}\``).join(', ') : 'none'}). Add \`export const payloadConverter = …\` to the module.`,
+    );
   }
   const converter = exported.payloadConverter;
   if (!hasMethods(converter, ['toPayload', 'fromPayload'])) {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\`: the \`payloadConverter\` export of ${file} must be an object with \`toPayload(value)\` and \`fromPayload(payload)\` methods; got ${converter === null ? 'null' : typeof converter}.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\`: the \`payloadConverter\` export of ${file} must be an object with \`toPayload(value)\` and \`fromPayload(payload)\` methods; got ${converter === null ? 'null' : typeof converter}.`,
+    );
   }
   return { file, converter: converter as PayloadConverter };
 }
@@ -83,43 +109,75 @@ function requirePayloadConverter(value: unknown, optionName: string): { file: st
  */
 export function loadDataConverter(options: DataConverterOptions = {}, optionName = 'dataConverter'): DataConverter {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${optionName}\` must be an object like \`{ payloadConverter?, failureConverter?, payloadCodecs? }\`; got ${options === null ? 'null' : typeof options}.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${optionName}\` must be an object like \`{ payloadConverter?, failureConverter?, payloadCodecs? }\`; got ${options === null ? 'null' : typeof options}.`,
+    );
   }
   const { payloadConverter, payloadConverterPath, protobufRoot, failureConverter, encodeCommonAttributes } = options;
   const payloadCodecs = options.payloadCodecs === undefined ? [] : validateCodecs(options.payloadCodecs, optionName);
   if (payloadConverter !== undefined && !hasMethods(payloadConverter, ['toPayload', 'fromPayload'])) {
-    throw new ConfigError('ERR_INVALID_OPTION', '`dataConverter.payloadConverter` must be an object with `toPayload(value)` and `fromPayload(payload)` methods.');
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      '`dataConverter.payloadConverter` must be an object with `toPayload(value)` and `fromPayload(payload)` methods.',
+    );
   }
   if (failureConverter !== undefined && !hasMethods(failureConverter, ['errorToFailure', 'failureToError'])) {
-    throw new ConfigError('ERR_INVALID_OPTION', '`dataConverter.failureConverter` must be an object with `errorToFailure(err, payloadConverter)` and `failureToError(failure, payloadConverter)` methods.');
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      '`dataConverter.failureConverter` must be an object with `errorToFailure(err, payloadConverter)` and `failureToError(failure, payloadConverter)` methods.',
+    );
   }
   if (protobufRoot !== undefined && !hasMethods(protobufRoot, ['lookupType'])) {
-    throw new ConfigError('ERR_INVALID_OPTION', '`dataConverter.protobufRoot` must be a protobufjs Root (an object with `lookupType(name)`), e.g. the default export of your generated `root.js`.');
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      '`dataConverter.protobufRoot` must be a protobufjs Root (an object with `lookupType(name)`), e.g. the default export of your generated `root.js`.',
+    );
   }
   if (encodeCommonAttributes !== undefined && typeof encodeCommonAttributes !== 'boolean') {
     throw new ConfigError('ERR_INVALID_OPTION', `\`dataConverter.encodeCommonAttributes\` must be a boolean; got ${typeof encodeCommonAttributes}.`);
   }
   if (payloadConverter !== undefined && protobufRoot !== undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`dataConverter.payloadConverter` and `dataConverter.protobufRoot` cannot be used together: the root only configures the default payload converter. Build your converter with the root instead (e.g. `createDefaultPayloadConverter({ protobufRoot })`).');
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      '`dataConverter.payloadConverter` and `dataConverter.protobufRoot` cannot be used together: the root only configures the default payload converter. Build your converter with the root instead (e.g. `createDefaultPayloadConverter({ protobufRoot })`).',
+    );
   }
   if (payloadConverterPath !== undefined && payloadConverter !== undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${optionName}.payloadConverterPath\` and \`${optionName}.payloadConverter\` cannot be used together: both set the payload converter. Keep \`payloadConverterPath\` (a worker needs it to give workflow code the same converter).`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`${optionName}.payloadConverterPath\` and \`${optionName}.payloadConverter\` cannot be used together: both set the payload converter. Keep \`payloadConverterPath\` (a worker needs it to give workflow code the same converter).`,
+    );
   }
   if (payloadConverterPath !== undefined && protobufRoot !== undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`${optionName}.payloadConverterPath\` and \`${optionName}.protobufRoot\` cannot be used together: the root only configures the default payload converter. Export \`payloadConverter = createDefaultPayloadConverter({ protobufRoot })\` from the converter module instead.`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`${optionName}.payloadConverterPath\` and \`${optionName}.protobufRoot\` cannot be used together: the root only configures the default payload converter. Export \`payloadConverter = createDefaultPayloadConverter({ protobufRoot })\` from the converter module instead.`,
+    );
   }
   // Loaded after the conflict checks so that a conflicting call does not run module code.
   const fromPath = payloadConverterPath === undefined ? undefined : requirePayloadConverter(payloadConverterPath, optionName);
   if (failureConverter !== undefined && encodeCommonAttributes !== undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', '`dataConverter.failureConverter` and `dataConverter.encodeCommonAttributes` cannot be used together: the flag only configures the default failure converter. Pass `new DefaultFailureConverter({ encodeCommonAttributes })` instead.');
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      '`dataConverter.failureConverter` and `dataConverter.encodeCommonAttributes` cannot be used together: the flag only configures the default failure converter. Pass `new DefaultFailureConverter({ encodeCommonAttributes })` instead.',
+    );
   }
-  if (payloadConverter === undefined && fromPath === undefined && protobufRoot === undefined && failureConverter === undefined && encodeCommonAttributes === undefined && payloadCodecs.length === 0) {
+  if (
+    payloadConverter === undefined &&
+    fromPath === undefined &&
+    protobufRoot === undefined &&
+    failureConverter === undefined &&
+    encodeCommonAttributes === undefined &&
+    payloadCodecs.length === 0
+  ) {
     return defaultDataConverter;
   }
   // Encrypted payloads are pointless if failure messages and stack traces stay in clear.
   const encodeAttrs = failureConverter === undefined && (encodeCommonAttributes ?? payloadCodecs.some(isEncryptingCodec));
   return Object.freeze({
-    payloadConverter: payloadConverter ?? fromPath?.converter ?? (protobufRoot !== undefined ? createDefaultPayloadConverter({ protobufRoot }) : defaultPayloadConverter),
+    payloadConverter:
+      payloadConverter ?? fromPath?.converter ?? (protobufRoot !== undefined ? createDefaultPayloadConverter({ protobufRoot }) : defaultPayloadConverter),
     ...(fromPath ? { payloadConverterPath: fromPath.file } : {}),
     failureConverter: failureConverter ?? new DefaultFailureConverter({ encodeCommonAttributes: encodeAttrs }),
     payloadCodecs: Object.freeze([...payloadCodecs]),

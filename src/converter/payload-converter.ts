@@ -6,12 +6,8 @@
  * Runs in the workflow sandbox too: no Node built-ins, no `Buffer`.
  */
 import { describeType, PayloadConverterError } from './errors';
-import {
-  decodeUtf8, encodeUtf8, encodingTypes, localBytes, METADATA_ENCODING_KEY, metadataString, type Payload,
-} from '../common/payload';
-import {
-  ProtobufBinaryPayloadConverter, ProtobufJsonPayloadConverter, type ProtobufRoot,
-} from './protobuf-payload-converter';
+import { decodeUtf8, encodeUtf8, encodingTypes, localBytes, METADATA_ENCODING_KEY, metadataString, type Payload } from '../common/payload';
+import { ProtobufBinaryPayloadConverter, ProtobufJsonPayloadConverter, type ProtobufRoot } from './protobuf-payload-converter';
 
 /** Converts values to payloads and back. Implement this to plug in your own serialization. */
 export interface PayloadConverter {
@@ -86,10 +82,7 @@ export class JsonPayloadConverter implements PayloadConverterWithEncoding {
     try {
       json = JSON.stringify(value);
     } catch (err) {
-      throw new PayloadConverterError(
-        `Cannot convert ${describeType(value)} to a \`json/plain\` payload: ${jsonFailureReason(err)}.`,
-        { cause: err },
-      );
+      throw new PayloadConverterError(`Cannot convert ${describeType(value)} to a \`json/plain\` payload: ${jsonFailureReason(err)}.`, { cause: err });
     }
     if (json === undefined) {
       // A `toJSON()` that returned undefined, a function or a symbol.
@@ -146,9 +139,7 @@ export class CompositePayloadConverter implements PayloadConverter {
       const payload = converter.toPayload(value);
       if (payload !== undefined) return payload;
     }
-    throw new PayloadConverterError(
-      `No payload converter accepts ${describeType(value)}; tried encodings: ${this.knownEncodings()}.`,
-    );
+    throw new PayloadConverterError(`No payload converter accepts ${describeType(value)}; tried encodings: ${this.knownEncodings()}.`);
   }
 
   fromPayload<T>(payload: Payload): T {
@@ -163,7 +154,7 @@ export class CompositePayloadConverter implements PayloadConverter {
     if (converter === undefined) {
       throw new PayloadConverterError(
         `Unknown payload encoding \`${encoding}\`; this converter reads: ${this.knownEncodings()}. ` +
-          'A payload codec may not have decoded it (is `payloadCodecs` the same as the writer\'s?), or the writer used a custom payload converter.',
+          "A payload codec may not have decoded it (is `payloadCodecs` the same as the writer's?), or the writer used a custom payload converter.",
       );
     }
     return converter.fromPayload<T>(payload);
@@ -239,10 +230,7 @@ export function mapToPayloads<K extends string>(converter: PayloadConverter, map
 }
 
 /** Converts each payload of a record; `undefined` for a missing record. */
-export function mapFromPayloads<K extends string>(
-  converter: PayloadConverter,
-  map?: Record<K, Payload> | null,
-): Record<K, unknown> | undefined {
+export function mapFromPayloads<K extends string>(converter: PayloadConverter, map?: Record<K, Payload> | null): Record<K, unknown> | undefined {
   if (map == null) return undefined;
   return Object.fromEntries(Object.entries(map).map(([k, p]) => [k, converter.fromPayload(p as Payload)])) as Record<K, unknown>;
 }

@@ -105,10 +105,14 @@ function isImplicitDefault(field: ReflectedField, value: unknown): boolean {
   if (field.hasPresence || field.repeated || field.map || isType(field.resolvedType)) return false;
   if (isEnum(field.resolvedType)) return value === 0;
   switch (field.type) {
-    case 'bool': return value === false;
-    case 'string': return value === '';
-    case 'bytes': return value == null || (value as Uint8Array).length === 0;
-    default: return longToNumber(value) === 0;
+    case 'bool':
+      return value === false;
+    case 'string':
+      return value === '';
+    case 'bytes':
+      return value == null || (value as Uint8Array).length === 0;
+    default:
+      return longToNumber(value) === 0;
   }
 }
 
@@ -178,7 +182,11 @@ export function writeMessage(type: ReflectedType, message: Record<string, unknow
     } else if (field.repeated) {
       const arr = value as unknown[];
       if (arr.length === 0) continue;
-      setOwn(out, key, arr.map((v) => writeSingular(field, v, depth)));
+      setOwn(
+        out,
+        key,
+        arr.map((v) => writeSingular(field, v, depth)),
+      );
     } else {
       if (!hasOwn(message, field.name) || isImplicitDefault(field, value)) continue;
       setOwn(out, key, writeSingular(field, value, depth));
@@ -233,11 +241,13 @@ WKT_TO['.google.protobuf.Timestamp'] = (_t, m) => {
 
 WKT_TO['.google.protobuf.FieldMask'] = (_t, m) => {
   const paths = (m.paths as string[] | undefined) ?? [];
-  return paths.map((p) => {
-    const camel = toJsonName(p);
-    if (camelToSnake(camel) !== p) throw new Error(`google.protobuf.FieldMask path does not round-trip: ${p}`);
-    return camel;
-  }).join(',');
+  return paths
+    .map((p) => {
+      const camel = toJsonName(p);
+      if (camelToSnake(camel) !== p) throw new Error(`google.protobuf.FieldMask path does not round-trip: ${p}`);
+      return camel;
+    })
+    .join(',');
 };
 
 for (const name of ['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue']) {
@@ -388,9 +398,12 @@ function valueFromJson(json: unknown, depth: number): Record<string, unknown> {
   if (depth > RECURSION_LIMIT) throw new Error('max depth exceeded');
   if (json === null) return { nullValue: 0 };
   switch (typeof json) {
-    case 'number': return { numberValue: json };
-    case 'string': return { stringValue: json };
-    case 'boolean': return { boolValue: json };
+    case 'number':
+      return { numberValue: json };
+    case 'string':
+      return { stringValue: json };
+    case 'boolean':
+      return { boolValue: json };
   }
   if (Array.isArray(json)) return { listValue: { values: json.map((v) => valueFromJson(v, depth + 1)) } };
   return { structValue: { fields: structFieldsFromJson(json as Record<string, unknown>, depth + 1) } };

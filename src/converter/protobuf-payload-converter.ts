@@ -5,8 +5,14 @@
  */
 import { PayloadConverterError } from './errors';
 import {
-  decodeUtf8, encodeUtf8, encodingTypes, localBytes, METADATA_ENCODING_KEY, METADATA_MESSAGE_TYPE_KEY,
-  metadataString, type Payload,
+  decodeUtf8,
+  encodeUtf8,
+  encodingTypes,
+  localBytes,
+  METADATA_ENCODING_KEY,
+  METADATA_MESSAGE_TYPE_KEY,
+  metadataString,
+  type Payload,
 } from '../common/payload';
 import type { PayloadConverterWithEncoding } from './payload-converter';
 import { readMessage, writeMessage, type ReflectedType } from './proto-json';
@@ -54,7 +60,8 @@ export function recogniseProtobufMessage(value: unknown): RecognisedMessage | un
 
 function isReflectedType(t: unknown): t is ReflectedType {
   return (
-    typeof t === 'object' && t !== null &&
+    typeof t === 'object' &&
+    t !== null &&
     typeof (t as ReflectedType).fullName === 'string' &&
     Array.isArray((t as ReflectedType).fieldsArray) &&
     typeof (t as ReflectedType).encode === 'function' &&
@@ -84,7 +91,9 @@ function protobufPayload(encoding: string, messageType: string, data: Uint8Array
 
 function checkRoot(root: ProtobufRoot | undefined): ProtobufRoot | undefined {
   if (root !== undefined && (typeof root !== 'object' || root === null || typeof root.lookupType !== 'function')) {
-    throw new PayloadConverterError('`protobufRoot` must be a protobufjs Root (an object with `lookupType`), e.g. the default export of your generated `root.js`.');
+    throw new PayloadConverterError(
+      '`protobufRoot` must be a protobufjs Root (an object with `lookupType`), e.g. the default export of your generated `root.js`.',
+    );
   }
   return root;
 }
@@ -150,7 +159,9 @@ export class ProtobufJsonPayloadConverter implements PayloadConverterWithEncodin
     try {
       json = JSON.stringify(messageJson(value as object, recognised));
     } catch (err) {
-      throw new PayloadConverterError(`Cannot convert a \`${recognised.fullName}\` message to a \`json/protobuf\` payload: ${(err as Error).message}.`, { cause: err });
+      throw new PayloadConverterError(`Cannot convert a \`${recognised.fullName}\` message to a \`json/protobuf\` payload: ${(err as Error).message}.`, {
+        cause: err,
+      });
     }
     return protobufPayload(this.encodingType, recognised.fullName, encodeUtf8(json));
   }
@@ -165,7 +176,9 @@ export class ProtobufJsonPayloadConverter implements PayloadConverterWithEncodin
       return replaceBuffers(type.fromObject(readMessage(type, parseJson(data, this.encodingType)))) as T;
     } catch (err) {
       if (err instanceof PayloadConverterError) throw err;
-      throw new PayloadConverterError(`A \`json/protobuf\` payload does not hold a valid \`${stripDot(type.fullName)}\` (${(err as Error).message}).`, { cause: err });
+      throw new PayloadConverterError(`A \`json/protobuf\` payload does not hold a valid \`${stripDot(type.fullName)}\` (${(err as Error).message}).`, {
+        cause: err,
+      });
     }
   }
 }
@@ -211,7 +224,9 @@ export class ProtobufBinaryPayloadConverter implements PayloadConverterWithEncod
     try {
       return replaceBuffers(type.decode(data)) as T;
     } catch (err) {
-      throw new PayloadConverterError(`A \`binary/protobuf\` payload does not hold a valid \`${stripDot(type.fullName)}\` (${(err as Error).message}).`, { cause: err });
+      throw new PayloadConverterError(`A \`binary/protobuf\` payload does not hold a valid \`${stripDot(type.fullName)}\` (${(err as Error).message}).`, {
+        cause: err,
+      });
     }
   }
 }

@@ -15,7 +15,10 @@ export async function bounded<T>(timeoutMs: number, signal: AbortSignal | undefi
   let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
-      fn().then((value) => ({ value, timedOut: false }), (error: unknown) => ({ error, timedOut: false })),
+      fn().then(
+        (value) => ({ value, timedOut: false }),
+        (error: unknown) => ({ error, timedOut: false }),
+      ),
       new Promise<Bounded<T>>((resolve) => {
         timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
       }),

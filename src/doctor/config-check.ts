@@ -50,7 +50,9 @@ function cnOf(dn: string): string {
 export function checkConfig(options: ConnectionOptions): CheckedConfig {
   const failed = (detail: string, fix: string, cause?: unknown): CheckedConfig => ({
     step: { name: 'config', status: 'failed', detail, fix, ...(cause !== undefined ? { cause: describeCause(cause) } : {}) },
-    fatal: true, tls: false, clientProblems: [],
+    fatal: true,
+    tls: false,
+    clientProblems: [],
   });
   let address: string;
   try {
@@ -76,11 +78,21 @@ export function checkConfig(options: ConnectionOptions): CheckedConfig {
         data.serverCa = cas.map((c) => ({ subject: c.subject, notAfter: iso(c.notAfter), isCA: c.isCA }));
         for (const c of cas) {
           if (!c.isCA) {
-            problems.push({ detail: `the file given as the server CA (\`tls.serverRootCACertificate\`) holds ${cnOf(c.subject)}, which is not a CA certificate (CA:FALSE).`, fix: 'Pass the CA certificate that issued the server\'s certificate (--tls-ca-path), not a leaf certificate.' });
+            problems.push({
+              detail: `the file given as the server CA (\`tls.serverRootCACertificate\`) holds ${cnOf(c.subject)}, which is not a CA certificate (CA:FALSE).`,
+              fix: "Pass the CA certificate that issued the server's certificate (--tls-ca-path), not a leaf certificate.",
+            });
           } else if (c.notAfter.getTime() < Date.now()) {
-            problems.push({ detail: `the server CA ${cnOf(c.subject)} (\`tls.serverRootCACertificate\`) expired on ${iso(c.notAfter)}.`, fix: 'Get the current CA certificate from whoever runs the server.' });
+            problems.push({
+              detail: `the server CA ${cnOf(c.subject)} (\`tls.serverRootCACertificate\`) expired on ${iso(c.notAfter)}.`,
+              fix: 'Get the current CA certificate from whoever runs the server.',
+            });
           } else if (c.notAfter.getTime() - Date.now() < EXPIRY_WARNING_DAYS * DAY_MS) {
-            problems.push({ warning: true, detail: `the server CA ${cnOf(c.subject)} expires on ${iso(c.notAfter)}, within ${EXPIRY_WARNING_DAYS} days.`, fix: 'Ask whoever runs the server for the next CA certificate.' });
+            problems.push({
+              warning: true,
+              detail: `the server CA ${cnOf(c.subject)} expires on ${iso(c.notAfter)}, within ${EXPIRY_WARNING_DAYS} days.`,
+              fix: 'Ask whoever runs the server for the next CA certificate.',
+            });
           }
         }
       }
@@ -97,9 +109,23 @@ export function checkConfig(options: ConnectionOptions): CheckedConfig {
   }
   const failures = problems.filter((p) => !p.warning);
   const shown = failures.length > 0 ? failures : problems;
-  out.step = shown.length === 0
-    ? { name: 'config', status: 'ok', detail: tlsOn ? `TLS material is readable and consistent${out.clientCert ? ` (client certificate ${cnOf(out.clientCert.subject)}, valid until ${iso(out.clientCert.notAfter)})` : ''}.` : 'Plaintext (TLS off); nothing to check locally.', data }
-    : { name: 'config', status: failures.length > 0 ? 'failed' : 'warning', detail: capitalise(shown.map((p) => p.detail).join(' Also, ')), fix: shown[0]!.fix, data };
+  out.step =
+    shown.length === 0
+      ? {
+          name: 'config',
+          status: 'ok',
+          detail: tlsOn
+            ? `TLS material is readable and consistent${out.clientCert ? ` (client certificate ${cnOf(out.clientCert.subject)}, valid until ${iso(out.clientCert.notAfter)})` : ''}.`
+            : 'Plaintext (TLS off); nothing to check locally.',
+          data,
+        }
+      : {
+          name: 'config',
+          status: failures.length > 0 ? 'failed' : 'warning',
+          detail: capitalise(shown.map((p) => p.detail).join(' Also, ')),
+          fix: shown[0]!.fix,
+          data,
+        };
   return out;
 }
 
@@ -107,32 +133,63 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function checkClientPair(tls: TlsConfig, out: CheckedConfig, problems: Array<{ detail: string; fix: string; warning?: boolean }>, data: Record<string, unknown>): void {
+function checkClientPair(
+  tls: TlsConfig,
+  out: CheckedConfig,
+  problems: Array<{ detail: string; fix: string; warning?: boolean }>,
+  data: Record<string, unknown>,
+): void {
   const pair = tls.clientCertPair;
   if (pair === undefined || pair === null || typeof pair !== 'object' || pair.crt == null || pair.key == null) return;
   const crtPem = readPem(pair.crt, 'tls.clientCertPair.crt', 'certificate');
   const keyPem = readPem(pair.key, 'tls.clientCertPair.key', 'private key');
   const cert = inspectCertificate(crtPem).certificates[0]!;
   out.clientCert = cert;
-  data.clientCertificate = { subject: cert.subject, issuer: cert.issuer, notBefore: iso(cert.notBefore), notAfter: iso(cert.notAfter), fingerprint256: cert.fingerprint256, isCA: cert.isCA };
+  data.clientCertificate = {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    notBefore: iso(cert.notBefore),
+    notAfter: iso(cert.notAfter),
+    fingerprint256: cert.fingerprint256,
+    isCA: cert.isCA,
+  };
   const codes = verifyCertificate({ certPem: crtPem, keyPem, purpose: 'client', clockSkewMs: 0 }).problems.map((p) => p.code);
   out.clientProblems = codes;
   const who = cnOf(cert.subject);
   if (codes.includes('NOT_A_LEAF')) {
-    problems.push({ detail: `the file given as the client certificate (\`tls.clientCertPair.crt\`) is a CA certificate (CA:TRUE): ${who}.`, fix: 'Pass the client (leaf) certificate the CA issued, and its key (--tls-cert-path, --tls-key-path); never give the worker the CA\'s key.' });
+    problems.push({
+      detail: `the file given as the client certificate (\`tls.clientCertPair.crt\`) is a CA certificate (CA:TRUE): ${who}.`,
+      fix: "Pass the client (leaf) certificate the CA issued, and its key (--tls-cert-path, --tls-key-path); never give the worker the CA's key.",
+    });
   }
   if (codes.includes('KEY_MISMATCH')) {
-    problems.push({ detail: `the key (\`tls.clientCertPair.key\`) does not belong to the client certificate ${who}.`, fix: 'Pass the key that was issued with this certificate (--tls-key-path).' });
+    problems.push({
+      detail: `the key (\`tls.clientCertPair.key\`) does not belong to the client certificate ${who}.`,
+      fix: 'Pass the key that was issued with this certificate (--tls-key-path).',
+    });
   }
   if (codes.includes('EXPIRED')) {
-    problems.push({ detail: `your client certificate ${who} expired on ${iso(cert.notAfter)}.`, fix: 'Renew the client certificate (e.g. `bastion certs issue`) and point --tls-cert-path/--tls-key-path at the new pair.' });
+    problems.push({
+      detail: `your client certificate ${who} expired on ${iso(cert.notAfter)}.`,
+      fix: 'Renew the client certificate (e.g. `bastion certs issue`) and point --tls-cert-path/--tls-key-path at the new pair.',
+    });
   } else if (codes.includes('NOT_YET_VALID')) {
-    problems.push({ detail: `your client certificate ${who} is not valid until ${iso(cert.notBefore)}.`, fix: 'Check this machine\'s clock, or use a certificate whose validity has started.' });
+    problems.push({
+      detail: `your client certificate ${who} is not valid until ${iso(cert.notBefore)}.`,
+      fix: "Check this machine's clock, or use a certificate whose validity has started.",
+    });
   } else if (cert.notAfter.getTime() - Date.now() < EXPIRY_WARNING_DAYS * DAY_MS) {
-    problems.push({ warning: true, detail: `your client certificate ${who} expires on ${iso(cert.notAfter)}, within ${EXPIRY_WARNING_DAYS} days.`, fix: 'Issue the next certificate now and rotate it in before that date.' });
+    problems.push({
+      warning: true,
+      detail: `your client certificate ${who} expires on ${iso(cert.notAfter)}, within ${EXPIRY_WARNING_DAYS} days.`,
+      fix: 'Issue the next certificate now and rotate it in before that date.',
+    });
   }
   if (codes.includes('PURPOSE_NOT_ALLOWED') && !cert.isCA) {
-    problems.push({ detail: `your client certificate ${who} does not allow clientAuth (its extended key usage is ${cert.extendedKeyUsage.join(', ') || 'empty'}).`, fix: 'Issue the client certificate with the client profile (EKU clientAuth).' });
+    problems.push({
+      detail: `your client certificate ${who} does not allow clientAuth (its extended key usage is ${cert.extendedKeyUsage.join(', ') || 'empty'}).`,
+      fix: 'Issue the client certificate with the client profile (EKU clientAuth).',
+    });
   }
   if (!codes.includes('KEY_MISMATCH')) out.pair = { crtPem, keyPem };
 }

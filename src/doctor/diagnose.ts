@@ -31,13 +31,16 @@ export async function diagnoseConnection(options: DiagnoseOptions, control: { si
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidOption('options', 'must be an object of connection options.');
   const { namespace = DEFAULT_NAMESPACE, timeoutMs = DEFAULT_DOCTOR_TIMEOUT_MS, ...connectionOptions } = options;
   if (typeof namespace !== 'string' || namespace === '') throw invalidOption('namespace', 'must be a non-empty string.');
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalidOption('timeoutMs', `must be a positive number of milliseconds; got ${String(timeoutMs)}.`);
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw invalidOption('timeoutMs', `must be a positive number of milliseconds; got ${String(timeoutMs)}.`);
   const { signal } = control;
   const steps: DoctorStep[] = [];
   const finish = (address: string): Diagnosis => {
     const byName = new Map(steps.map((s) => [s.name, s]));
     const first = steps.find((s) => s.status === 'failed');
-    const all = ORDER.map((name) => byName.get(name) ?? { name, status: 'skipped' as const, detail: first ? `Skipped: the ${first.name} step failed.` : 'Not applicable.' });
+    const all = ORDER.map(
+      (name) => byName.get(name) ?? { name, status: 'skipped' as const, detail: first ? `Skipped: the ${first.name} step failed.` : 'Not applicable.' },
+    );
     return { ok: !all.some((s) => s.status === 'failed'), address, steps: all };
   };
 

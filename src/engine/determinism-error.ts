@@ -13,6 +13,9 @@ export class DeterminismError extends WorkflowError {
   static mismatch(eventId: number, expectedType: string | undefined, expected: string | undefined, actual: string | undefined): DeterminismError {
     const want = expectedType ? `history has ${expected ?? expectedType} (${expectedType})` : 'history has no further command event';
     const got = actual ? `the workflow issued ${actual}` : 'the workflow issued no command';
-    return new DeterminismError(`at event ${eventId} ${want}, but ${got}. The workflow code changed in a way that is not compatible with running executions; use patched() to branch, or replay the history to find the change.`, { eventId });
+    return new DeterminismError(
+      `at event ${eventId} ${want}, but ${got}. The workflow code changed in a way that is not compatible with running executions; use patched() to branch, or replay the history to find the change.`,
+      { eventId },
+    );
   }
 }

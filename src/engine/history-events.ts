@@ -145,10 +145,7 @@ const first = (p: { payloads?: Payload[] | null } | undefined | null): Payload |
  * The job a result event becomes, or undefined for events that are not results.
  * `lookup` finds the command (by the id of the event it produced) the event answers.
  */
-export function jobForEvent(
-  e: HistoryEvent,
-  lookup: (eventId: number) => { ref: SeqRef; attrs: Record<string, any> } | undefined,
-): Job | undefined {
+export function jobForEvent(e: HistoryEvent, lookup: (eventId: number) => { ref: SeqRef; attrs: Record<string, any> } | undefined): Job | undefined {
   const type = num(e.eventType);
   const a = attrsOf(e);
   const byScheduled = (id: unknown) => lookup(num(id));
@@ -169,7 +166,15 @@ export function jobForEvent(
       if (type === EV.ACTIVITY_TASK_COMPLETED) result = { completed: first(a.result) };
       else if (type === EV.ACTIVITY_TASK_FAILED) result = { failed: activityFailure(a, found.attrs, a.failure, 'Activity task failed') };
       else if (type === EV.ACTIVITY_TASK_TIMED_OUT) result = { failed: activityFailure(a, found.attrs, a.failure, 'Activity task timed out') };
-      else result = { cancelled: activityFailure(a, found.attrs, { message: 'Activity cancelled', canceledFailureInfo: { details: a.details } } as Failure, 'Activity task cancelled') };
+      else
+        result = {
+          cancelled: activityFailure(
+            a,
+            found.attrs,
+            { message: 'Activity cancelled', canceledFailureInfo: { details: a.details } } as Failure,
+            'Activity task cancelled',
+          ),
+        };
       return { type: 'resolveActivity', seq: found.ref.seq, result };
     }
     case EV.CHILD_WORKFLOW_EXECUTION_STARTED: {
@@ -178,7 +183,13 @@ export function jobForEvent(
     }
     case EV.START_CHILD_WORKFLOW_EXECUTION_FAILED: {
       const found = byScheduled(a.initiatedEventId);
-      return found ? { type: 'resolveChildStart', seq: found.ref.seq, failedCause: num(a.cause) === 1 ? 'alreadyExists' : num(a.cause) === 2 ? 'namespaceNotFound' : 'unknown' } : undefined;
+      return found
+        ? {
+            type: 'resolveChildStart',
+            seq: found.ref.seq,
+            failedCause: num(a.cause) === 1 ? 'alreadyExists' : num(a.cause) === 2 ? 'namespaceNotFound' : 'unknown',
+          }
+        : undefined;
     }
     case EV.CHILD_WORKFLOW_EXECUTION_COMPLETED:
     case EV.CHILD_WORKFLOW_EXECUTION_FAILED:
@@ -190,9 +201,26 @@ export function jobForEvent(
       let result: ResolutionResult;
       if (type === EV.CHILD_WORKFLOW_EXECUTION_COMPLETED) result = { completed: first(a.result) };
       else if (type === EV.CHILD_WORKFLOW_EXECUTION_FAILED) result = { failed: childFailure(a, a.failure, 'Child Workflow execution failed') };
-      else if (type === EV.CHILD_WORKFLOW_EXECUTION_CANCELED) result = { cancelled: childFailure(a, { message: 'Child Workflow cancelled', canceledFailureInfo: { details: a.details } } as Failure, 'Child Workflow execution cancelled') };
-      else if (type === EV.CHILD_WORKFLOW_EXECUTION_TIMED_OUT) result = { failed: childFailure(a, { message: 'Child Workflow timed out', timeoutFailureInfo: { timeoutType: 1 } } as Failure, 'Child Workflow execution timed out') };
-      else result = { failed: childFailure(a, { message: 'Child Workflow terminated', terminatedFailureInfo: {} } as Failure, 'Child Workflow execution terminated') };
+      else if (type === EV.CHILD_WORKFLOW_EXECUTION_CANCELED)
+        result = {
+          cancelled: childFailure(
+            a,
+            { message: 'Child Workflow cancelled', canceledFailureInfo: { details: a.details } } as Failure,
+            'Child Workflow execution cancelled',
+          ),
+        };
+      else if (type === EV.CHILD_WORKFLOW_EXECUTION_TIMED_OUT)
+        result = {
+          failed: childFailure(
+            a,
+            { message: 'Child Workflow timed out', timeoutFailureInfo: { timeoutType: 1 } } as Failure,
+            'Child Workflow execution timed out',
+          ),
+        };
+      else
+        result = {
+          failed: childFailure(a, { message: 'Child Workflow terminated', terminatedFailureInfo: {} } as Failure, 'Child Workflow execution terminated'),
+        };
       return { type: 'resolveChild', seq: found.ref.seq, result };
     }
     case EV.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
@@ -201,7 +229,14 @@ export function jobForEvent(
       if (!found) return undefined;
       return type === EV.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED
         ? { type: 'resolveSignalExternal', seq: found.ref.seq }
-        : { type: 'resolveSignalExternal', seq: found.ref.seq, failure: { message: 'Unable to signal external workflow because it was not found', applicationFailureInfo: { type: 'ExternalWorkflowExecutionNotFound', nonRetryable: true } } as Failure };
+        : {
+            type: 'resolveSignalExternal',
+            seq: found.ref.seq,
+            failure: {
+              message: 'Unable to signal external workflow because it was not found',
+              applicationFailureInfo: { type: 'ExternalWorkflowExecutionNotFound', nonRetryable: true },
+            } as Failure,
+          };
     }
     case EV.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
     case EV.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED: {
@@ -209,7 +244,14 @@ export function jobForEvent(
       if (!found) return undefined;
       return type === EV.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED
         ? { type: 'resolveCancelExternal', seq: found.ref.seq }
-        : { type: 'resolveCancelExternal', seq: found.ref.seq, failure: { message: 'Unable to cancel external workflow because it was not found', applicationFailureInfo: { type: 'ExternalWorkflowExecutionNotFound', nonRetryable: true } } as Failure };
+        : {
+            type: 'resolveCancelExternal',
+            seq: found.ref.seq,
+            failure: {
+              message: 'Unable to cancel external workflow because it was not found',
+              applicationFailureInfo: { type: 'ExternalWorkflowExecutionNotFound', nonRetryable: true },
+            } as Failure,
+          };
     }
     default:
       return undefined;

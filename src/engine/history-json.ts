@@ -91,7 +91,10 @@ function fixEnum(enm: Enum, value: unknown, path: string): unknown {
   if (Object.prototype.hasOwnProperty.call(enm.values, value)) return value;
   if (/^-?\d+$/.test(value)) return Number(value);
   const name = enumAliases(enm).get(squash(value));
-  if (name === undefined) throw invalid(`\`${path}\` is ${JSON.stringify(value)}, which is not a value of ${enm.name} (e.g. ${Object.keys(enm.values)[1] ?? Object.keys(enm.values)[0]}).`);
+  if (name === undefined)
+    throw invalid(
+      `\`${path}\` is ${JSON.stringify(value)}, which is not a value of ${enm.name} (e.g. ${Object.keys(enm.values)[1] ?? Object.keys(enm.values)[0]}).`,
+    );
   return name;
 }
 
@@ -117,7 +120,12 @@ function isRawPayload(json: unknown): boolean {
   if (!isPlainObject(json)) return false;
   if (!Object.keys(json).every((k) => k === 'metadata' || k === 'data' || k === 'externalPayloads' || k === 'external_payloads')) return false;
   const { metadata, data } = json;
-  return isPlainObject(metadata) && Object.keys(metadata).length > 0 && Object.values(metadata).every((v) => typeof v === 'string') && (data === undefined || typeof data === 'string');
+  return (
+    isPlainObject(metadata) &&
+    Object.keys(metadata).length > 0 &&
+    Object.values(metadata).every((v) => typeof v === 'string') &&
+    (data === undefined || typeof data === 'string')
+  );
 }
 
 /**
@@ -210,7 +218,9 @@ export function historyFromJson(json: unknown): History {
   }
   const deep = json.events.findIndex((event: unknown) => nestsDeeperThan(event, MAX_EVENT_JSON_DEPTH));
   if (deep !== -1) {
-    throw invalid(`\`events[${deep}]\` nests more than ${MAX_EVENT_JSON_DEPTH} levels of objects and arrays; no HistoryEvent does, so the history is damaged. Export it again with \`temporal workflow show --output json\`.`);
+    throw invalid(
+      `\`events[${deep}]\` nests more than ${MAX_EVENT_JSON_DEPTH} levels of objects and arrays; no HistoryEvent does, so the history is damaged. Export it again with \`temporal workflow show --output json\`.`,
+    );
   }
   const eventType = lookupType(EVENT_TYPE);
   const events: HistoryEvent[] = json.events.map((event: unknown, i: number) => {

@@ -4,8 +4,31 @@
  * the same commands as history records, and runs the current task for real. Kept in
  * the sticky cache between tasks, so a cached run only sees new events.
  */
-import type { Activation, ActivationCompletion, Failure, Job, LocalActivityRequest, Payload, QueryResult, SeqKind, StartJob, TaggedCommand } from '../common/activation-protocol';
-import { EV, EVENT_FOR_COMMAND, attrsOf, eventId, eventName, eventTimeMs, isCommandEvent, jobForEvent, num, type HistoryEvent, type SeqRef } from './history-events';
+import type {
+  Activation,
+  ActivationCompletion,
+  Failure,
+  Job,
+  LocalActivityRequest,
+  Payload,
+  QueryResult,
+  SeqKind,
+  StartJob,
+  TaggedCommand,
+} from '../common/activation-protocol';
+import {
+  EV,
+  EVENT_FOR_COMMAND,
+  attrsOf,
+  eventId,
+  eventName,
+  eventTimeMs,
+  isCommandEvent,
+  jobForEvent,
+  num,
+  type HistoryEvent,
+  type SeqRef,
+} from './history-events';
 import { hashString } from '../common/hash-string';
 import { DeterminismError } from './determinism-error';
 
@@ -132,7 +155,9 @@ export class RunDriver {
       this.jobs = pending;
       return { commands: [], queryResults: completion.queryResults, taskFailure: completion.taskFailure };
     }
-    throw new DeterminismError(`the workflow task's history does not reach its WorkflowTaskStarted event ${currentStartedEventId}`, { eventId: currentStartedEventId });
+    throw new DeterminismError(`the workflow task's history does not reach its WorkflowTaskStarted event ${currentStartedEventId}`, {
+      eventId: currentStartedEventId,
+    });
   }
 
   private lastTimestamp = 0;
@@ -149,7 +174,12 @@ export class RunDriver {
    * activities — runs them (or, replaying, reads their markers from `lookahead`),
    * records a marker for each and activates again with the results.
    */
-  private async activate(started: HistoryEvent, replaying: boolean, extraJobs: Job[], lookahead?: { events: HistoryEvent[]; from: number }): Promise<ActivationCompletion> {
+  private async activate(
+    started: HistoryEvent,
+    replaying: boolean,
+    extraJobs: Job[],
+    lookahead?: { events: HistoryEvent[]; from: number },
+  ): Promise<ActivationCompletion> {
     const jobs = [...this.jobs, ...extraJobs];
     this.jobs = [];
     this.lastTimestamp = eventTimeMs(started);
@@ -245,7 +275,11 @@ export class RunDriver {
         // A local activity marker recorded in a later task than the one that asked for it.
         const la = type === EV.MARKER_RECORDED ? localActivityMarkerData(a) : undefined;
         if (la) {
-          this.jobs.push({ type: 'resolveLocalActivity', seq: la.seq, result: localActivityResult({ activityType: la.activity_type, activityId: la.activity_id } as LocalActivityRequest, outcomeFromMarker(a, la)) });
+          this.jobs.push({
+            type: 'resolveLocalActivity',
+            seq: la.seq,
+            result: localActivityResult({ activityType: la.activity_type, activityId: la.activity_id } as LocalActivityRequest, outcomeFromMarker(a, la)),
+          });
           this.lastEventId = id;
           continue;
         }
@@ -319,8 +353,12 @@ export class RunDriver {
         executionTimeoutMs: ms(a.workflowExecutionTimeout),
         runTimeoutMs: ms(a.workflowRunTimeout),
         taskTimeoutMs: ms(a.workflowTaskTimeout) ?? 10_000,
-        executionExpirationTimeMs: a.workflowExecutionExpirationTime ? eventTimeMs({ eventTime: a.workflowExecutionExpirationTime } as unknown as HistoryEvent) : undefined,
-        parent: a.parentWorkflowExecution ? { workflowId: a.parentWorkflowExecution.workflowId, runId: a.parentWorkflowExecution.runId, namespace: a.parentWorkflowNamespace } : undefined,
+        executionExpirationTimeMs: a.workflowExecutionExpirationTime
+          ? eventTimeMs({ eventTime: a.workflowExecutionExpirationTime } as unknown as HistoryEvent)
+          : undefined,
+        parent: a.parentWorkflowExecution
+          ? { workflowId: a.parentWorkflowExecution.workflowId, runId: a.parentWorkflowExecution.runId, namespace: a.parentWorkflowNamespace }
+          : undefined,
         memo: a.memo?.fields,
         searchAttributes: a.searchAttributes?.indexedFields,
         lastResult: a.lastCompletionResult?.payloads,
@@ -359,7 +397,7 @@ function isPatchCommand(c: TaggedCommand): boolean {
 
 /** Whether a command and the event recorded for it name the same thing (ids, types, names). */
 function sameTarget(c: TaggedCommand, type: number, a: Record<string, any>): boolean {
-  const x = Object.values(c.command).find((v) => v && typeof v === 'object') as Record<string, any> | undefined ?? {};
+  const x = (Object.values(c.command).find((v) => v && typeof v === 'object') as Record<string, any> | undefined) ?? {};
   switch (type) {
     case EV.ACTIVITY_TASK_SCHEDULED:
       return x.activityId === a.activityId && x.activityType?.name === a.activityType?.name;
@@ -381,28 +419,46 @@ function sameTarget(c: TaggedCommand, type: number, a: Record<string, any>): boo
 
 function describeEvent(type: number, a: Record<string, any>): string {
   switch (type) {
-    case EV.ACTIVITY_TASK_SCHEDULED: return `activity ${a.activityType?.name} (id ${a.activityId})`;
-    case EV.TIMER_STARTED: return `timer ${a.timerId}`;
-    case EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED: return `child workflow ${a.workflowType?.name} (id ${a.workflowId})`;
-    case EV.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: return `signal ${a.signalName} to ${a.workflowExecution?.workflowId}`;
-    case EV.MARKER_RECORDED: return `marker ${a.markerName}`;
-    default: return eventName(type);
+    case EV.ACTIVITY_TASK_SCHEDULED:
+      return `activity ${a.activityType?.name} (id ${a.activityId})`;
+    case EV.TIMER_STARTED:
+      return `timer ${a.timerId}`;
+    case EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      return `child workflow ${a.workflowType?.name} (id ${a.workflowId})`;
+    case EV.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      return `signal ${a.signalName} to ${a.workflowExecution?.workflowId}`;
+    case EV.MARKER_RECORDED:
+      return `marker ${a.markerName}`;
+    default:
+      return eventName(type);
   }
 }
 
 const COMMAND_NAMES: Record<number, string> = {
-  1: 'ScheduleActivityTask', 2: 'RequestCancelActivityTask', 3: 'StartTimer', 4: 'CompleteWorkflowExecution', 5: 'FailWorkflowExecution',
-  6: 'CancelTimer', 7: 'CancelWorkflowExecution', 8: 'RequestCancelExternalWorkflowExecution', 9: 'RecordMarker', 10: 'ContinueAsNewWorkflowExecution',
-  11: 'StartChildWorkflowExecution', 12: 'SignalExternalWorkflowExecution', 13: 'UpsertWorkflowSearchAttributes', 16: 'ModifyWorkflowProperties',
+  1: 'ScheduleActivityTask',
+  2: 'RequestCancelActivityTask',
+  3: 'StartTimer',
+  4: 'CompleteWorkflowExecution',
+  5: 'FailWorkflowExecution',
+  6: 'CancelTimer',
+  7: 'CancelWorkflowExecution',
+  8: 'RequestCancelExternalWorkflowExecution',
+  9: 'RecordMarker',
+  10: 'ContinueAsNewWorkflowExecution',
+  11: 'StartChildWorkflowExecution',
+  12: 'SignalExternalWorkflowExecution',
+  13: 'UpsertWorkflowSearchAttributes',
+  16: 'ModifyWorkflowProperties',
 };
 
 function describeCommand(c: TaggedCommand): string {
   const type = c.command.commandType as number;
   const event = EVENT_FOR_COMMAND[type];
-  const x = Object.values(c.command).find((v) => v && typeof v === 'object') as Record<string, any> | undefined ?? {};
-  const detail = event === EV.ACTIVITY_TASK_SCHEDULED || event === EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED || event === EV.TIMER_STARTED || event === EV.MARKER_RECORDED
-    ? ` ${describeEvent(event, { ...x, workflowExecution: x.execution })}`
-    : '';
+  const x = (Object.values(c.command).find((v) => v && typeof v === 'object') as Record<string, any> | undefined) ?? {};
+  const detail =
+    event === EV.ACTIVITY_TASK_SCHEDULED || event === EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED || event === EV.TIMER_STARTED || event === EV.MARKER_RECORDED
+      ? ` ${describeEvent(event, { ...x, workflowExecution: x.execution })}`
+      : '';
   return `${COMMAND_NAMES[type] ?? `command ${type}`}${detail}`;
 }
 
@@ -454,7 +510,19 @@ const jsonPayload = (value: unknown): Payload => ({
 function localActivityMarker(r: LocalActivityRequest, o: LocalActivityOutcome): Record<string, any> {
   const ts = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
   const details: Record<string, unknown> = {
-    data: { payloads: [jsonPayload({ seq: r.seq, attempt: o.attempt, activity_id: r.activityId, activity_type: r.activityType, complete_time: ts(o.completeTimeMs), backoff: null, original_schedule_time: ts(o.originalScheduleTimeMs) })] },
+    data: {
+      payloads: [
+        jsonPayload({
+          seq: r.seq,
+          attempt: o.attempt,
+          activity_id: r.activityId,
+          activity_type: r.activityType,
+          complete_time: ts(o.completeTimeMs),
+          backoff: null,
+          original_schedule_time: ts(o.originalScheduleTimeMs),
+        }),
+      ],
+    },
   };
   if (o.result) details.result = { payloads: [o.result] };
   return { commandType: 9, recordMarkerCommandAttributes: { markerName: LOCAL_ACTIVITY_MARKER, details, failure: o.failure } };
@@ -462,5 +530,11 @@ function localActivityMarker(r: LocalActivityRequest, o: LocalActivityOutcome): 
 
 function localActivityResult(r: LocalActivityRequest, o: LocalActivityOutcome): { completed: Payload | undefined } | { failed: Failure } {
   if (!o.failure) return { completed: o.result };
-  return { failed: { message: 'Local Activity task failed', cause: o.failure, activityFailureInfo: { activityType: { name: r.activityType }, activityId: r.activityId } } as Failure };
+  return {
+    failed: {
+      message: 'Local Activity task failed',
+      cause: o.failure,
+      activityFailureInfo: { activityType: { name: r.activityType }, activityId: r.activityId },
+    } as Failure,
+  };
 }

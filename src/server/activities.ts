@@ -41,21 +41,28 @@ export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record
   const heartbeatMs = ms(a.heartbeatTimeout);
   const retryPolicy = normalizeRetryPolicy(a.retryPolicy);
   const taskQueue = a.taskQueue?.name || exec.taskQueue;
-  const ev = engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, {
-    activityId: a.activityId,
-    activityType: a.activityType,
-    taskQueue: { name: taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    header: a.header,
-    input: a.input,
-    scheduleToCloseTimeout: dur(scheduleToCloseMs),
-    scheduleToStartTimeout: dur(scheduleToStartMs),
-    startToCloseTimeout: dur(startToCloseMs),
-    heartbeatTimeout: heartbeatMs ? dur(heartbeatMs) : undefined,
-    workflowTaskCompletedEventId: completedId,
-    retryPolicy: retryPolicyToJson(retryPolicy),
-    useWorkflowBuildId: a.useWorkflowBuildId,
-    priority: a.priority,
-  }, now));
+  const ev = engine.appendEvent(
+    exec,
+    makeEvent(
+      ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      {
+        activityId: a.activityId,
+        activityType: a.activityType,
+        taskQueue: { name: taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        header: a.header,
+        input: a.input,
+        scheduleToCloseTimeout: dur(scheduleToCloseMs),
+        scheduleToStartTimeout: dur(scheduleToStartMs),
+        startToCloseTimeout: dur(startToCloseMs),
+        heartbeatTimeout: heartbeatMs ? dur(heartbeatMs) : undefined,
+        workflowTaskCompletedEventId: completedId,
+        retryPolicy: retryPolicyToJson(retryPolicy),
+        useWorkflowBuildId: a.useWorkflowBuildId,
+        priority: a.priority,
+      },
+      now,
+    ),
+  );
   const act: ActivityState = {
     scheduledEventId: ev.eventId,
     activityId: a.activityId,
@@ -83,15 +90,28 @@ export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record
  * start-to-close timeout and is retried, as Temporal does with lost eager tasks.
  */
 export function startEagerActivity(engine: Engine, exec: ExecutionState, act: ActivityState, identity: string): object | null {
-  const started = startAttempt(engine, exec, { type: 'activity', runId: exec.runId, scheduledEventId: act.scheduledEventId, attempt: act.attempt }, {
-    identity, queue: act.taskQueue, namespace: exec.namespace, raw: {},
-  });
+  const started = startAttempt(
+    engine,
+    exec,
+    { type: 'activity', runId: exec.runId, scheduledEventId: act.scheduledEventId, attempt: act.attempt },
+    {
+      identity,
+      queue: act.taskQueue,
+      namespace: exec.namespace,
+      raw: {},
+    },
+  );
   if (started) engine.activityStarts.eager++;
   return started;
 }
 
 function dispatchActivity(engine: Engine, exec: ExecutionState, act: ActivityState): void {
-  engine.dispatch(exec.namespace, 'activity', act.taskQueue, { type: 'activity', runId: exec.runId, scheduledEventId: act.scheduledEventId, attempt: act.attempt });
+  engine.dispatch(exec.namespace, 'activity', act.taskQueue, {
+    type: 'activity',
+    runId: exec.runId,
+    scheduledEventId: act.scheduledEventId,
+    attempt: act.attempt,
+  });
 }
 
 /** Hands an activity attempt to a poller; null when stale. */
@@ -156,13 +176,17 @@ function startedActivity(engine: Engine, req: Record<string, any>, byId: boolean
 }
 
 function startedEvent(act: ActivityState) {
-  return makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_STARTED, {
-    scheduledEventId: act.scheduledEventId,
-    identity: act.startedIdentity,
-    requestId: act.startedRequestId,
-    attempt: act.attempt,
-    lastFailure: act.lastFailure,
-  }, act.startedTimeMs);
+  return makeEvent(
+    ET.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+    {
+      scheduledEventId: act.scheduledEventId,
+      identity: act.startedIdentity,
+      requestId: act.startedRequestId,
+      attempt: act.attempt,
+      lastFailure: act.lastFailure,
+    },
+    act.startedTimeMs,
+  );
 }
 
 const PAYLOADS = 'temporal.api.common.v1.Payloads';
@@ -197,9 +221,17 @@ export function completeActivity(engine: Engine, req: Record<string, any>, byId:
   }
   delete exec.activities[act.scheduledEventId];
   act.startedIdentity = req.identity || act.startedIdentity;
-  recordExternal(engine, exec, startedEvent(act), makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, {
-    result: req.result, scheduledEventId: act.scheduledEventId, startedEventId: -1, identity: req.identity,
-  }));
+  recordExternal(
+    engine,
+    exec,
+    startedEvent(act),
+    makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, {
+      result: req.result,
+      scheduledEventId: act.scheduledEventId,
+      startedEventId: -1,
+      identity: req.identity,
+    }),
+  );
   return {};
 }
 
@@ -211,9 +243,18 @@ export function cancelActivity(engine: Engine, req: Record<string, any>, byId: b
     return {};
   }
   delete exec.activities[act.scheduledEventId];
-  recordExternal(engine, exec, startedEvent(act), makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
-    details: req.details, latestCancelRequestedEventId: act.cancelRequestedEventId ?? 0, scheduledEventId: act.scheduledEventId, startedEventId: -1, identity: req.identity,
-  }));
+  recordExternal(
+    engine,
+    exec,
+    startedEvent(act),
+    makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
+      details: req.details,
+      latestCancelRequestedEventId: act.cancelRequestedEventId ?? 0,
+      scheduledEventId: act.scheduledEventId,
+      startedEventId: -1,
+      identity: req.identity,
+    }),
+  );
   return {};
 }
 
@@ -224,9 +265,11 @@ export function failActivity(engine: Engine, req: Record<string, any>, byId: boo
   if (req.lastHeartbeatDetails && !detailsOver) act.heartbeatDetails = req.lastHeartbeatDetails;
   // A failure too large (or nested too deep) to store is replaced, as Temporal does.
   const failureOver = fieldViolation(FAILURE, req.failure, 'failure', limits);
-  const failure = failureOver ? limitFailure('Failure exceeds size limit.', failureOver)
-    : detailsOver ? limitFailure('Heartbeat details exceed size limit.', detailsOver)
-      : req.failure ?? { message: 'activity failed (no failure given)' };
+  const failure = failureOver
+    ? limitFailure('Failure exceeds size limit.', failureOver)
+    : detailsOver
+      ? limitFailure('Heartbeat details exceed size limit.', detailsOver)
+      : (req.failure ?? { message: 'activity failed (no failure given)' });
   failAttempt(engine, exec, act, failure, req.identity, false);
   return { failures: [] };
 }
@@ -235,7 +278,14 @@ export function failActivity(engine: Engine, req: Record<string, any>, byId: boo
  * An attempt failed (or timed out): retry after the policy's backoff when it allows and
  * the schedule-to-close deadline leaves room; otherwise settle the activity as failed.
  */
-function failAttempt(engine: Engine, exec: ExecutionState, act: ActivityState, failure: Record<string, any>, identity: string | undefined, timedOut: boolean): void {
+function failAttempt(
+  engine: Engine,
+  exec: ExecutionState,
+  act: ActivityState,
+  failure: Record<string, any>,
+  identity: string | undefined,
+  timedOut: boolean,
+): void {
   const d = act.cancelRequested ? { retry: false as const, retryState: RS.RETRY_STATE_CANCEL_REQUESTED } : retryDecision(act.retryPolicy, act.attempt, failure);
   const now = Date.now();
   const app = failure.applicationFailureInfo;
@@ -257,9 +307,19 @@ function failAttempt(engine: Engine, exec: ExecutionState, act: ActivityState, f
   const started = act.startedTimeMs ? [startedEvent(act)] : [];
   const startedEventId = act.startedTimeMs ? -1 : 0;
   if (timedOut) {
-    recordExternal(engine, exec, ...started, makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, { failure, scheduledEventId: act.scheduledEventId, startedEventId, retryState }));
+    recordExternal(
+      engine,
+      exec,
+      ...started,
+      makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, { failure, scheduledEventId: act.scheduledEventId, startedEventId, retryState }),
+    );
   } else {
-    recordExternal(engine, exec, ...started, makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_FAILED, { failure, scheduledEventId: act.scheduledEventId, startedEventId, identity, retryState }));
+    recordExternal(
+      engine,
+      exec,
+      ...started,
+      makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_FAILED, { failure, scheduledEventId: act.scheduledEventId, startedEventId, identity, retryState }),
+    );
   }
 }
 
@@ -294,9 +354,17 @@ export function activityTimedOut(engine: Engine, exec: ExecutionState, act: Acti
   if (act.lastFailure) failure.cause = act.lastFailure;
   delete exec.activities[act.scheduledEventId];
   const started = act.startedTimeMs ? [startedEvent(act)] : [];
-  recordExternal(engine, exec, ...started, makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, {
-    failure, scheduledEventId: act.scheduledEventId, startedEventId: act.startedTimeMs ? -1 : 0, retryState: RS.RETRY_STATE_TIMEOUT,
-  }));
+  recordExternal(
+    engine,
+    exec,
+    ...started,
+    makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, {
+      failure,
+      scheduledEventId: act.scheduledEventId,
+      startedEventId: act.startedTimeMs ? -1 : 0,
+      retryState: RS.RETRY_STATE_TIMEOUT,
+    }),
+  );
 }
 
 /** The RequestCancelActivityTask command. A started activity learns of it by heartbeat. */
@@ -307,9 +375,18 @@ export function requestCancelActivity(engine: Engine, exec: ExecutionState, sche
   act.cancelRequestedEventId = ev.eventId;
   if (!act.startedTimeMs) {
     delete exec.activities[scheduledEventId];
-    post.push(() => recordExternal(engine, exec, makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
-      latestCancelRequestedEventId: ev.eventId, scheduledEventId, startedEventId: 0, identity: 'bastion-dev-server',
-    })));
+    post.push(() =>
+      recordExternal(
+        engine,
+        exec,
+        makeEvent(ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
+          latestCancelRequestedEventId: ev.eventId,
+          scheduledEventId,
+          startedEventId: 0,
+          identity: 'bastion-dev-server',
+        }),
+      ),
+    );
   }
 }
 
@@ -336,11 +413,16 @@ export function onActivityTimer(engine: Engine, exec: ExecutionState, key: strin
   const act = exec.activities[Number(seid)];
   if (!act || act.attempt !== Number(attempt)) return;
   switch (kind) {
-    case 'retry': return activityRetryDue(engine, exec, act);
-    case 's2s': return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_SCHEDULE_TO_START);
-    case 's2c': return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
-    case 'stc': return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_START_TO_CLOSE);
-    case 'hb': return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_HEARTBEAT);
+    case 'retry':
+      return activityRetryDue(engine, exec, act);
+    case 's2s':
+      return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_SCHEDULE_TO_START);
+    case 's2c':
+      return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
+    case 'stc':
+      return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_START_TO_CLOSE);
+    case 'hb':
+      return activityTimedOut(engine, exec, act, TT.TIMEOUT_TYPE_HEARTBEAT);
   }
 }
 

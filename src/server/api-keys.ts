@@ -30,7 +30,8 @@ export function compileApiKeys(value: unknown): ((metadata: grpc.Metadata, names
   if (!Array.isArray(value) || value.length === 0) throw invalidOption('apiKeys', 'must be a non-empty array of keys (strings, or `{ key, namespaces }`).');
   const grants: Grant[] = value.map((entry: unknown, i) => {
     const key = typeof entry === 'string' ? entry : (entry as { key?: unknown } | null)?.key;
-    if (typeof key !== 'string' || !/^[\x21-\x7e]{8,}$/.test(key)) throw invalidOption(`apiKeys[${i}]`, 'must be a key of at least 8 printable ASCII characters without spaces (the key itself is not shown).');
+    if (typeof key !== 'string' || !/^[\x21-\x7e]{8,}$/.test(key))
+      throw invalidOption(`apiKeys[${i}]`, 'must be a key of at least 8 printable ASCII characters without spaces (the key itself is not shown).');
     const namespaces = typeof entry === 'string' ? undefined : (entry as { namespaces?: unknown }).namespaces;
     if (namespaces !== undefined && (!Array.isArray(namespaces) || namespaces.some((n) => typeof n !== 'string' || n === ''))) {
       throw invalidOption(`apiKeys[${i}].namespaces`, 'must be an array of namespace names.');
@@ -40,7 +41,11 @@ export function compileApiKeys(value: unknown): ((metadata: grpc.Metadata, names
   return (metadata, namespace) => {
     const header = metadata.get('authorization')[0];
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header.trim()) : null;
-    if (!match) return { code: grpc.status.UNAUTHENTICATED, details: 'the Bastion dev server requires an API key: send "authorization: Bearer <key>" (Connection option `apiKey`, TEMPORAL_API_KEY)' };
+    if (!match)
+      return {
+        code: grpc.status.UNAUTHENTICATED,
+        details: 'the Bastion dev server requires an API key: send "authorization: Bearer <key>" (Connection option `apiKey`, TEMPORAL_API_KEY)',
+      };
     const d = digest(match[1]!);
     const grant = grants.find((g) => timingSafeEqual(g.digest, d));
     if (!grant) return { code: grpc.status.UNAUTHENTICATED, details: 'the API key is not one the Bastion dev server accepts' };

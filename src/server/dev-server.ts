@@ -98,7 +98,11 @@ function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVA
     try {
       bytes = fs.readFileSync(source);
     } catch (err) {
-      throw new ConfigError('ERR_TLS_CONFIG', `\`${option}\` could not be read from file ${/[\r\n]/.test(source) || source.length > 4096 ? describePathInput(source) : redact(source)}: ${(err as NodeJS.ErrnoException).code ?? redact((err as Error).message)}. Pass PEM text or a readable file path.`, { cause: redactedCause(err) });
+      throw new ConfigError(
+        'ERR_TLS_CONFIG',
+        `\`${option}\` could not be read from file ${/[\r\n]/.test(source) || source.length > 4096 ? describePathInput(source) : redact(source)}: ${(err as NodeJS.ErrnoException).code ?? redact((err as Error).message)}. Pass PEM text or a readable file path.`,
+        { cause: redactedCause(err) },
+      );
     }
   } else throw invalidOption(option, 'must be PEM text, a Buffer, or a file path.');
   const text = bytes.toString();
@@ -125,12 +129,24 @@ function compile(o: DevServerOptions): CompiledOptions {
   const port = o.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('port', `must be an integer from 0 to 65535, got ${String(port)}.`);
   const namespaces = o.namespaces ?? [];
-  for (const ns of namespaces) if (typeof ns !== 'string' || !ns || ns.length > MAX_NAMESPACE_LENGTH) throw invalidOption('namespaces', `must be a list of non-empty names of at most ${MAX_NAMESPACE_LENGTH} characters.`);
+  for (const ns of namespaces)
+    if (typeof ns !== 'string' || !ns || ns.length > MAX_NAMESPACE_LENGTH)
+      throw invalidOption('namespaces', `must be a list of non-empty names of at most ${MAX_NAMESPACE_LENGTH} characters.`);
   const eager = booleanOption(o.eagerActivityExecution, 'eagerActivityExecution', true);
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
   const tls = o.tls ? compileTls(o.tls) : undefined;
-  return { ip, port, dbFilename: o.dbFilename, namespaces, tls, logger: o.logger ?? consoleLogger(o.logLevel), blobSizeLimitBytes: blob, checkApiKey: compileApiKeys(o.apiKeys), eagerActivityExecution: eager };
+  return {
+    ip,
+    port,
+    dbFilename: o.dbFilename,
+    namespaces,
+    tls,
+    logger: o.logger ?? consoleLogger(o.logLevel),
+    blobSizeLimitBytes: blob,
+    checkApiKey: compileApiKeys(o.apiKeys),
+    eagerActivityExecution: eager,
+  };
 }
 
 export class DevServer {
@@ -191,12 +207,16 @@ export class DevServer {
   }
 
   setTlsConfig(tls: DevServerTlsOptions): void {
-    if (!this.#tlsProvider) throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
+    if (!this.#tlsProvider)
+      throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
     const material = compileTls(tls);
     if (!!material.clientCa !== this.#tlsProvider.mutual) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', this.#tlsProvider.mutual
-        ? 'The dev server requires client certificates; the new settings must keep `tls.clientCa` (it may hold several CAs during a CA rotation).'
-        : 'The dev server was started without `tls.clientCa`; mutual TLS cannot be switched on without a restart.');
+      throw new ConfigError(
+        'ERR_CONFLICTING_OPTIONS',
+        this.#tlsProvider.mutual
+          ? 'The dev server requires client certificates; the new settings must keep `tls.clientCa` (it may hold several CAs during a CA rotation).'
+          : 'The dev server was started without `tls.clientCa`; mutual TLS cannot be switched on without a restart.',
+      );
     }
     this.#tlsProvider.update(material);
     this.#logger.info('dev server TLS material replaced', { address: this.address, mtls: this.#tlsProvider.mutual });
@@ -206,7 +226,13 @@ export class DevServer {
   static async start(options: DevServerOptions = {}): Promise<DevServer> {
     const o = compile(options);
     const store: Store = o.dbFilename ? new SqliteStore(o.dbFilename) : new MemoryStore();
-    const engine = new Engine({ store, namespaces: o.namespaces, blobSizeLimitBytes: o.blobSizeLimitBytes, logger: o.logger, eagerActivityExecution: o.eagerActivityExecution });
+    const engine = new Engine({
+      store,
+      namespaces: o.namespaces,
+      blobSizeLimitBytes: o.blobSizeLimitBytes,
+      logger: o.logger,
+      eagerActivityExecution: o.eagerActivityExecution,
+    });
     const server = new grpc.Server({
       'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': 128 * 1024 * 1024,
@@ -228,10 +254,20 @@ export class DevServer {
       // grpc-js wraps the listen error in "No address added out of total 1 resolved errors: [...]".
       const inUse = /EADDRINUSE/.test((err as Error).message);
       const why = inUse ? 'the address is already in use (EADDRINUSE); another process listens there' : (err as Error).message;
-      throw new ServerError('ERR_SERVER_START', `The dev server could not listen on ${host}:${o.port}: ${why}. Pick another \`port\`, or 0 for any free port.`, { cause: err });
+      throw new ServerError(
+        'ERR_SERVER_START',
+        `The dev server could not listen on ${host}:${o.port}: ${why}. Pick another \`port\`, or 0 for any free port.`,
+        { cause: err },
+      );
     }
     if (o.tls) watchTlsRefusals(server, o.logger);
-    o.logger.info('dev server started', { address: `${host}:${port}`, tls: !!o.tls, mtls: !!o.tls?.clientCa, apiKeys: !!o.checkApiKey, db: o.dbFilename ?? ':memory:' });
+    o.logger.info('dev server started', {
+      address: `${host}:${port}`,
+      tls: !!o.tls,
+      mtls: !!o.tls?.clientCa,
+      apiKeys: !!o.checkApiKey,
+      db: o.dbFilename ?? ':memory:',
+    });
     return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
   }
 
@@ -265,9 +301,13 @@ function addHealthService(server: grpc.Server): void {
     if (m.name !== 'Check') continue;
     const res = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
     definition[m.name] = {
-      path: m.path, requestStream: false, responseStream: false,
-      requestDeserialize: (b: Buffer) => b, requestSerialize: (b: Buffer) => b,
-      responseSerialize: (o: object) => Buffer.from(res.encode(o).finish()), responseDeserialize: (b: Buffer) => b,
+      path: m.path,
+      requestStream: false,
+      responseStream: false,
+      requestDeserialize: (b: Buffer) => b,
+      requestSerialize: (b: Buffer) => b,
+      responseSerialize: (o: object) => Buffer.from(res.encode(o).finish()),
+      responseDeserialize: (b: Buffer) => b,
     };
   }
   server.addService(definition, { Check: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }) });

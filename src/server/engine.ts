@@ -145,7 +145,13 @@ export class Engine {
   }
 
   private commit(): void {
-    while (this.dirtyRuns.size > 0 || this.dirtyNamespaces.size > 0 || this.dirtyCurrent.size > 0 || this.deletedRuns.length > 0 || this.afterCommit.length > 0) {
+    while (
+      this.dirtyRuns.size > 0 ||
+      this.dirtyNamespaces.size > 0 ||
+      this.dirtyCurrent.size > 0 ||
+      this.deletedRuns.length > 0 ||
+      this.afterCommit.length > 0
+    ) {
       const runs = [...this.dirtyRuns];
       const batch = {
         namespaces: [...this.dirtyNamespaces].map((n) => this.namespaces.get(n)!),
@@ -334,7 +340,11 @@ export class Engine {
   namespace(name: string | undefined | null, field = 'namespace'): NamespaceRecord {
     if (!name) throw invalidArgument(`\`${field}\` is required: pass the namespace name, e.g. "default".`);
     const ns = this.namespaces.get(name);
-    if (!ns) throw notFound(`Namespace ${echo(name)} is not found.`, { typeName: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure', value: { namespace: echo(name) } });
+    if (!ns)
+      throw notFound(`Namespace ${echo(name)} is not found.`, {
+        typeName: 'temporal.api.errordetails.v1.NamespaceNotFoundFailure',
+        value: { namespace: echo(name) },
+      });
     return ns;
   }
 
@@ -367,7 +377,11 @@ export class Engine {
   /** Like requireRun, but the run must still be open. */
   requireOpenRun(namespace: string, execution: { workflowId?: string | null; runId?: string | null } | undefined | null): ExecutionState {
     const exec = this.requireRun(namespace, execution);
-    if (!isOpen(exec)) throw notFound('workflow execution already completed', { typeName: 'temporal.api.errordetails.v1.NotFoundFailure', value: { currentCluster: 'active', activeCluster: 'active' } });
+    if (!isOpen(exec))
+      throw notFound('workflow execution already completed', {
+        typeName: 'temporal.api.errordetails.v1.NotFoundFailure',
+        value: { currentCluster: 'active', activeCluster: 'active' },
+      });
     return exec;
   }
 

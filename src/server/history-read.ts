@@ -11,7 +11,12 @@ import { encodePageToken, openPageToken } from './task-token';
 
 const DEFAULT_PAGE = 1000;
 
-export async function getWorkflowExecutionHistory(engine: Engine, req: Record<string, any>, holdMs: number, onCancel: (cb: () => void) => void): Promise<object> {
+export async function getWorkflowExecutionHistory(
+  engine: Engine,
+  req: Record<string, any>,
+  holdMs: number,
+  onCancel: (cb: () => void) => void,
+): Promise<object> {
   engine.namespace(req.namespace);
   let exec;
   let next = 1;
@@ -43,7 +48,10 @@ export async function getWorkflowExecutionHistory(engine: Engine, req: Record<st
     if (next <= end) {
       const to = Math.min(end, next + pageSize - 1);
       const more = to < end || (req.waitNewEvent && isOpen(e) && last === 0);
-      return { history: { events: events.slice(next - 1, to) }, nextPageToken: more ? encodePageToken(engine.tokens, namespace, runId, to + 1, last) : undefined };
+      return {
+        history: { events: events.slice(next - 1, to) },
+        nextPageToken: more ? encodePageToken(engine.tokens, namespace, runId, to + 1, last) : undefined,
+      };
     }
     if (req.waitNewEvent && isOpen(e) && last === 0) return undefined;
     return { history: { events: [] } };

@@ -12,8 +12,17 @@ export function attributesKey(eventType: number): string {
   if (!key) {
     const name = (EventType as unknown as Record<number, string>)[eventType];
     if (!name) throw new Error(`unknown event type ${eventType}`);
-    const words = name.replace(/^EVENT_TYPE_/, '').toLowerCase().split('_');
-    key = words[0] + words.slice(1).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + 'EventAttributes';
+    const words = name
+      .replace(/^EVENT_TYPE_/, '')
+      .toLowerCase()
+      .split('_');
+    key =
+      words[0] +
+      words
+        .slice(1)
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('') +
+      'EventAttributes';
     attrKeyCache.set(eventType, key);
   }
   return key;

@@ -51,7 +51,7 @@ export function base64Length(b64: string | undefined): number {
 /** Total bytes of the data of a Payloads / list of payloads in JSON form. */
 export function payloadsSize(payloads: { payloads?: JsonPayload[] } | JsonPayload[] | undefined | null): number {
   if (!payloads) return 0;
-  const list = Array.isArray(payloads) ? payloads : payloads.payloads ?? [];
+  const list = Array.isArray(payloads) ? payloads : (payloads.payloads ?? []);
   let n = 0;
   for (const p of list) {
     n += base64Length(p.data);

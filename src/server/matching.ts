@@ -137,7 +137,8 @@ export class Matching {
     const q = this.queues.get(`${namespace}\u0000${kind}\u0000${name}`);
     if (!q) return [];
     const now = Date.now();
-    for (const [id, p] of q.pollers) if (now - p.lastAccessTimeMs > POLLER_TTL_MS && !q.waiters.some((w) => !w.done && w.request.identity === id)) q.pollers.delete(id);
+    for (const [id, p] of q.pollers)
+      if (now - p.lastAccessTimeMs > POLLER_TTL_MS && !q.waiters.some((w) => !w.done && w.request.identity === id)) q.pollers.delete(id);
     return [...q.pollers.values()];
   }
 

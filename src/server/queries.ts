@@ -41,12 +41,18 @@ export async function queryWorkflow(engine: Engine, req: Record<string, any>, on
   checkBlobSize(engine.blobSizeLimitBytes, 'query.queryArgs', req.query.queryArgs);
   const R = Enums.QueryRejectCondition;
   if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_OPEN && !isOpen(exec)) return Promise.resolve({ queryRejected: { status: exec.status } });
-  if (req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && !isOpen(exec) && exec.status !== Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+  if (
+    req.queryRejectCondition === R.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY &&
+    !isOpen(exec) &&
+    exec.status !== Enums.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+  ) {
     return Promise.resolve({ queryRejected: { status: exec.status } });
   }
   // As Temporal: a run whose workflow task keeps failing cannot answer; say so at once, with why.
   if (isOpen(exec) && exec.wft && exec.wft.attempt > 1 && exec.lastWorkflowTaskFailure !== undefined) {
-    throw failedPrecondition(`Cannot query workflow due to Workflow Task in failed state (attempt ${exec.wft.attempt}): ${echo(exec.lastWorkflowTaskFailure, 400)}`);
+    throw failedPrecondition(
+      `Cannot query workflow due to Workflow Task in failed state (attempt ${exec.wft.attempt}): ${echo(exec.lastWorkflowTaskFailure, 400)}`,
+    );
   }
   if (isOpen(exec) && exec.lastCompletedStartedEventId === 0) await firstTaskCompleted(engine, exec, timeoutMs, onCancel);
   const id = randomUUID();
@@ -56,12 +62,28 @@ export async function queryWorkflow(engine: Engine, req: Record<string, any>, on
     all.set(id, q);
     const timer = setTimeout(() => {
       all.delete(id);
-      reject(new ServiceError(grpc.status.DEADLINE_EXCEEDED, `No worker answered query "${req.query.queryType}" in time; is a worker polling task queue "${echo(exec.taskQueue)}"?`));
+      reject(
+        new ServiceError(
+          grpc.status.DEADLINE_EXCEEDED,
+          `No worker answered query "${req.query.queryType}" in time; is a worker polling task queue "${echo(exec.taskQueue)}"?`,
+        ),
+      );
     }, timeoutMs);
     const settle = () => clearTimeout(timer);
-    q.resolve = (r) => { settle(); all.delete(id); resolve(r); };
-    q.reject = (e) => { settle(); all.delete(id); reject(e); };
-    onCancel(() => { settle(); all.delete(id); });
+    q.resolve = (r) => {
+      settle();
+      all.delete(id);
+      resolve(r);
+    };
+    q.reject = (e) => {
+      settle();
+      all.delete(id);
+      reject(e);
+    };
+    onCancel(() => {
+      settle();
+      all.delete(id);
+    });
     const queue = isOpen(exec) && exec.sticky ? exec.sticky.queue : exec.taskQueue;
     engine.mutate(() => engine.dispatch(exec.namespace, 'workflow', queue, { type: 'query', runId: exec.runId, scheduledEventId: 0, attempt: 0, queryId: id }));
   });
@@ -76,7 +98,11 @@ function firstTaskCompleted(engine: Engine, exec: ExecutionState, timeoutMs: num
     let unsubscribe = () => {};
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(failedPrecondition(`The workflow has not completed its first workflow task, so it cannot answer queries yet; is a worker polling task queue "${echo(exec.taskQueue)}"?`));
+      reject(
+        failedPrecondition(
+          `The workflow has not completed its first workflow task, so it cannot answer queries yet; is a worker polling task queue "${echo(exec.taskQueue)}"?`,
+        ),
+      );
     }, timeoutMs);
     const check = () => {
       if (!isOpen(exec) || exec.lastCompletedStartedEventId > 0 || engine.closed) {
@@ -123,21 +149,26 @@ export function respondQueryTaskCompleted(engine: Engine, req: Record<string, an
   const q = queriesOf(engine).get(t.q ?? '');
   if (!q) throw notFound('Query task not found: the query was answered already, or its caller gave up.');
   const limits = limitsOf(engine);
-  const over = fieldViolation('temporal.api.common.v1.Payloads', req.queryResult, 'queryResult', limits)
-    ?? fieldViolation('temporal.api.failure.v1.Failure', req.failure, 'failure', limits);
+  const over =
+    fieldViolation('temporal.api.common.v1.Payloads', req.queryResult, 'queryResult', limits) ??
+    fieldViolation('temporal.api.failure.v1.Failure', req.failure, 'failure', limits);
   if (over) {
     // As Temporal: an answer too large to send back fails the query, and the worker is done with it.
-    q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, `The query answer is too large: ${over.message}`, {
-      typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
-      value: {},
-    }));
+    q.reject(
+      new ServiceError(grpc.status.INVALID_ARGUMENT, `The query answer is too large: ${over.message}`, {
+        typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+        value: {},
+      }),
+    );
     return {};
   }
   if (req.completedType === Enums.QueryResultType.QUERY_RESULT_TYPE_FAILED) {
-    q.reject(new ServiceError(grpc.status.INVALID_ARGUMENT, req.errorMessage || 'query failed', {
-      typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
-      value: req.failure ? { failure: req.failure } : {},
-    }));
+    q.reject(
+      new ServiceError(grpc.status.INVALID_ARGUMENT, req.errorMessage || 'query failed', {
+        typeName: 'temporal.api.errordetails.v1.QueryFailedFailure',
+        value: req.failure ? { failure: req.failure } : {},
+      }),
+    );
   } else {
     q.resolve({ queryResult: req.queryResult });
   }

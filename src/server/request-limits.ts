@@ -43,15 +43,22 @@ const BLOB_TYPES = new Set([
 
 /** String fields that hold ids, wherever they appear. */
 const ID_FIELDS = new Set([
-  'namespace', 'workflowId', 'runId', 'firstExecutionRunId', 'requestId', 'identity', 'activityId',
-  'timerId', 'signalName', 'markerName', 'queryType', 'workflowNamespace', 'parentWorkflowNamespace',
+  'namespace',
+  'workflowId',
+  'runId',
+  'firstExecutionRunId',
+  'requestId',
+  'identity',
+  'activityId',
+  'timerId',
+  'signalName',
+  'markerName',
+  'queryType',
+  'workflowNamespace',
+  'parentWorkflowNamespace',
 ]);
 /** Message types whose `name` is an id (a type or a task queue name). */
-const NAMED_TYPES = new Set([
-  'temporal.api.common.v1.WorkflowType',
-  'temporal.api.common.v1.ActivityType',
-  'temporal.api.taskqueue.v1.TaskQueue',
-]);
+const NAMED_TYPES = new Set(['temporal.api.common.v1.WorkflowType', 'temporal.api.common.v1.ActivityType', 'temporal.api.taskqueue.v1.TaskQueue']);
 
 interface FieldInfo {
   name: string;
@@ -117,7 +124,10 @@ function pathText(node: PathNode | undefined): string {
 
 class Walk {
   violation: LimitViolation | undefined;
-  constructor(private readonly limits: RequestLimits, private readonly skip: ReadonlySet<string>) {}
+  constructor(
+    private readonly limits: RequestLimits,
+    private readonly skip: ReadonlySet<string>,
+  ) {}
 
   /** Walks a message; returns the bytes of its strings and byte fields (its blob size). */
   message(type: Type, value: Record<string, any>, path: PathNode | undefined, depth: number, inBlob: boolean): number {

@@ -87,4 +87,3 @@ export function registerRunHooks(): void {
     return startWorkflowTask(engine, exec, task, poll);
   };
 }
-

@@ -87,12 +87,9 @@ export class ServiceError extends Error {
   }
 }
 
-export const invalidArgument = (message: string, detail?: ServiceError['detail']) =>
-  new ServiceError(grpc.status.INVALID_ARGUMENT, message, detail);
-export const notFound = (message: string, detail?: ServiceError['detail']) =>
-  new ServiceError(grpc.status.NOT_FOUND, message, detail);
-export const alreadyExists = (message: string, detail?: ServiceError['detail']) =>
-  new ServiceError(grpc.status.ALREADY_EXISTS, message, detail);
+export const invalidArgument = (message: string, detail?: ServiceError['detail']) => new ServiceError(grpc.status.INVALID_ARGUMENT, message, detail);
+export const notFound = (message: string, detail?: ServiceError['detail']) => new ServiceError(grpc.status.NOT_FOUND, message, detail);
+export const alreadyExists = (message: string, detail?: ServiceError['detail']) => new ServiceError(grpc.status.ALREADY_EXISTS, message, detail);
 export const failedPrecondition = (message: string) => new ServiceError(grpc.status.FAILED_PRECONDITION, message);
 export const unimplemented = (message: string) => new ServiceError(grpc.status.UNIMPLEMENTED, message);
 export const unavailable = (message: string) => new ServiceError(grpc.status.UNAVAILABLE, message);

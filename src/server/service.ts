@@ -11,8 +11,13 @@ import { toJsonForm } from './json-proto';
 import { ServiceError, alreadyExists, clampStatusMessage, echo, wellFormed } from './service-error';
 import { Enums, requireId } from './common';
 import {
-  startWorkflowExecution, signalWorkflowExecution, signalWithStartWorkflowExecution,
-  requestCancelWorkflowExecution, terminateWorkflowExecution, describeWorkflowExecution, deleteWorkflowExecution,
+  startWorkflowExecution,
+  signalWorkflowExecution,
+  signalWithStartWorkflowExecution,
+  requestCancelWorkflowExecution,
+  terminateWorkflowExecution,
+  describeWorkflowExecution,
+  deleteWorkflowExecution,
 } from './workflow-api';
 import { respondWorkflowTaskCompleted, respondWorkflowTaskFailed, moveToNormalQueue } from './workflow-tasks';
 import { completeActivity, failActivity, cancelActivity, heartbeat } from './activities';
@@ -37,7 +42,10 @@ export interface CallContext {
 
 type Handler = (engine: Engine, req: Record<string, any>, ctx: CallContext) => object | Promise<object>;
 
-const sync = (fn: (engine: Engine, req: Record<string, any>) => object): Handler => (engine, req) => engine.mutate(() => fn(engine, req));
+const sync =
+  (fn: (engine: Engine, req: Record<string, any>) => object): Handler =>
+  (engine, req) =>
+    engine.mutate(() => fn(engine, req));
 
 function namespaceInfo(engine: Engine, name: string): object {
   const ns = engine.namespace(name);
@@ -67,7 +75,12 @@ function pollHandler(kind: QueueKind): Handler {
   return async (engine, req, ctx) => {
     engine.namespace(req.namespace);
     const queue = requireId(req.taskQueue?.name, 'taskQueue.name');
-    const response = await engine.matching.poll(kind, { identity: req.identity || ctx.peer, queue, namespace: req.namespace, raw: req }, ctx.holdMs, ctx.onCancel);
+    const response = await engine.matching.poll(
+      kind,
+      { identity: req.identity || ctx.peer, queue, namespace: req.namespace, raw: req },
+      ctx.holdMs,
+      ctx.onCancel,
+    );
     return response ?? {};
   };
 }
@@ -122,9 +135,17 @@ const HANDLERS: Record<string, Handler> = {
   }),
   RegisterNamespace: sync((engine, req) => {
     const name = requireId(req.namespace, 'namespace', 255);
-    if (engine.namespaces.has(name)) throw alreadyExists(`Namespace ${echo(name)} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
+    if (engine.namespaces.has(name))
+      throw alreadyExists(`Namespace ${echo(name)} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
     const retentionSeconds = Number(req.workflowExecutionRetentionPeriod?.seconds ?? 24 * 3600);
-    engine.putNamespace({ name, id: randomUUID(), description: req.description ?? '', ownerEmail: req.ownerEmail ?? '', retentionMs: retentionSeconds * 1000, data: req.data ?? {} });
+    engine.putNamespace({
+      name,
+      id: randomUUID(),
+      description: req.description ?? '',
+      ownerEmail: req.ownerEmail ?? '',
+      retentionMs: retentionSeconds * 1000,
+      data: req.data ?? {},
+    });
     return {};
   }),
   DescribeNamespace: (engine, req) => {
@@ -137,7 +158,12 @@ const HANDLERS: Record<string, Handler> = {
   ListNamespaces: (engine, req) => {
     // A key limited to some namespaces lists only those (see call-guard.ts).
     const visible: ((name: string) => boolean) | undefined = req[NAMESPACE_FILTER as never];
-    return { namespaces: [...engine.namespaces.keys()].filter((n) => !visible || visible(n)).sort().map((n) => namespaceInfo(engine, n)) };
+    return {
+      namespaces: [...engine.namespaces.keys()]
+        .filter((n) => !visible || visible(n))
+        .sort()
+        .map((n) => namespaceInfo(engine, n)),
+    };
   },
   StartWorkflowExecution: sync(startWorkflowExecution),
   SignalWorkflowExecution: sync(signalWorkflowExecution),
@@ -174,7 +200,9 @@ const HANDLERS: Record<string, Handler> = {
         ratePerSecond: 100000,
         workerVersionCapabilities: p.buildId ? { buildId: p.buildId } : undefined,
       })),
-      taskQueueStatus: req.includeTaskQueueStatus ? { backlogCountHint: engine.matching.backlogSize(req.namespace, kind, name), ratePerSecond: 100000 } : undefined,
+      taskQueueStatus: req.includeTaskQueueStatus
+        ? { backlogCountHint: engine.matching.backlogSize(req.namespace, kind, name), ratePerSecond: 100000 }
+        : undefined,
     };
   },
   ShutdownWorker: sync(shutdownWorker),
@@ -206,7 +234,10 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
 const DECODE_ERROR = Symbol('decode-error');
 
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+export function workflowServiceFor(
+  engine: Engine,
+  checkApiKey?: ApiKeyCheck,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   const limits = limitsOf(engine);
@@ -232,11 +263,17 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): {
     implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, callback: grpc.sendUnaryData<object>) => {
       const req = call.request;
       if (req[DECODE_ERROR]) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: clampStatusMessage(`${m.name}: the request could not be decoded as ${m.name}Request: ${req[DECODE_ERROR]}`) });
+        callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: clampStatusMessage(`${m.name}: the request could not be decoded as ${m.name}Request: ${req[DECODE_ERROR]}`),
+        });
         return;
       }
       if (!handler) {
-        callback({ code: grpc.status.UNIMPLEMENTED, details: `WorkflowService/${m.name} is not implemented by the Bastion dev server (see docs/dev-server.md).` });
+        callback({
+          code: grpc.status.UNIMPLEMENTED,
+          details: `WorkflowService/${m.name} is not implemented by the Bastion dev server (see docs/dev-server.md).`,
+        });
         return;
       }
       if (engine.closed) {
@@ -276,7 +313,10 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): {
         return;
       }
       if (result instanceof Promise) {
-        result.then((r) => callback(null, r), (err) => callback(toStatus(err, m.name, engine)));
+        result.then(
+          (r) => callback(null, r),
+          (err) => callback(toStatus(err, m.name, engine)),
+        );
       } else {
         callback(null, result);
       }
@@ -284,4 +324,3 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck): {
   }
   return { definition, implementation };
 }
-

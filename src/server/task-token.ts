@@ -38,7 +38,11 @@ export class TokenSealer {
   }
 
   #mac(purpose: Purpose, versionAndBody: Buffer): Buffer {
-    return createHmac('sha256', this.#secret).update(purpose).update(Buffer.from([0])).update(versionAndBody).digest();
+    return createHmac('sha256', this.#secret)
+      .update(purpose)
+      .update(Buffer.from([0]))
+      .update(versionAndBody)
+      .digest();
   }
 
   /** The base64 token for `body`. */
@@ -107,7 +111,9 @@ export function openTaskToken(sealer: TokenSealer, token: unknown, kind: TaskTok
   if (typeof token !== 'string' || token.length === 0) throw invalidArgument('Task token not set on request: `taskToken` is required.');
   const t = sealer.open('task', token) as Partial<TaskToken> | undefined;
   if (!t || typeof t.n !== 'string' || typeof t.r !== 'string' || typeof t.s !== 'number' || typeof t.a !== 'number' || !(t.k! in KIND_NAMES)) {
-    throw invalidArgument('Error deserializing task token: `taskToken` was not issued by this server, or was altered. Pass the token exactly as the poll returned it.');
+    throw invalidArgument(
+      'Error deserializing task token: `taskToken` was not issued by this server, or was altered. Pass the token exactly as the poll returned it.',
+    );
   }
   if (t.k !== kind) throw invalidArgument(`\`taskToken\` is a ${KIND_NAMES[t.k!]} token; this call needs a ${KIND_NAMES[kind]} token.`);
   if (typeof namespace === 'string' && namespace !== '' && namespace !== t.n) {
@@ -135,7 +141,9 @@ export function encodePageToken(sealer: TokenSealer, namespace: string, runId: s
 export function openPageToken(sealer: TokenSealer, token: unknown, namespace: string): HistoryPageToken {
   const t = sealer.open('history-page', token) as Partial<HistoryPageToken> | undefined;
   if (!t || typeof t.n !== 'string' || typeof t.r !== 'string' || !Number.isInteger(t.next) || !Number.isInteger(t.last) || t.next! < 1 || t.last! < 0) {
-    throw invalidArgument('`nextPageToken` is not a page token issued by this server (or was altered). Pass the token exactly as the previous page returned it.');
+    throw invalidArgument(
+      '`nextPageToken` is not a page token issued by this server (or was altered). Pass the token exactly as the previous page returned it.',
+    );
   }
   if (t.n !== namespace) throw invalidArgument('`nextPageToken` was issued for another namespace than `namespace`.');
   return t as HistoryPageToken;

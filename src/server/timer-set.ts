@@ -48,18 +48,21 @@ export class TimerSet {
 
   private arm(group: string, key: string, dueMs: number): NodeJS.Timeout {
     const delay = Math.max(0, dueMs - Date.now());
-    const handle = setTimeout(() => {
-      const armed = this.groups.get(group);
-      const t = armed?.get(key);
-      if (!t || t.handle !== handle) return;
-      if (t.dueMs > Date.now()) {
-        t.handle = this.arm(group, key, t.dueMs);
-        return;
-      }
-      armed!.delete(key);
-      if (armed!.size === 0) this.groups.delete(group);
-      this.onFire(group, key);
-    }, Math.min(delay, MAX_DELAY_MS));
+    const handle = setTimeout(
+      () => {
+        const armed = this.groups.get(group);
+        const t = armed?.get(key);
+        if (!t || t.handle !== handle) return;
+        if (t.dueMs > Date.now()) {
+          t.handle = this.arm(group, key, t.dueMs);
+          return;
+        }
+        armed!.delete(key);
+        if (armed!.size === 0) this.groups.delete(group);
+        this.onFire(group, key);
+      },
+      Math.min(delay, MAX_DELAY_MS),
+    );
     handle.unref();
     return handle;
   }

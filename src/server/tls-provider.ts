@@ -41,10 +41,16 @@ export function checkServerTlsMaterial(m: ServerTlsMaterial): void {
     throw new ConfigError('ERR_TLS_CONFIG', '`tls.key` could not be parsed as an unencrypted PEM private key.');
   }
   if (!leaf.checkPrivateKey(key)) {
-    throw new ConfigError('ERR_TLS_CONFIG', `\`tls.key\` does not belong to \`tls.cert\` (subject ${leaf.subject.replace(/\n/g, ', ')}). Pass the key issued with the certificate.`);
+    throw new ConfigError(
+      'ERR_TLS_CONFIG',
+      `\`tls.key\` does not belong to \`tls.cert\` (subject ${leaf.subject.replace(/\n/g, ', ')}). Pass the key issued with the certificate.`,
+    );
   }
   if (Date.parse(leaf.validTo) < Date.now()) {
-    throw new ConfigError('ERR_TLS_CONFIG', `\`tls.cert\` expired on ${new Date(leaf.validTo).toISOString()} (subject ${leaf.subject.replace(/\n/g, ', ')}). Issue a new server certificate.`);
+    throw new ConfigError(
+      'ERR_TLS_CONFIG',
+      `\`tls.cert\` expired on ${new Date(leaf.validTo).toISOString()} (subject ${leaf.subject.replace(/\n/g, ', ')}). Issue a new server certificate.`,
+    );
   }
   if (m.clientCa) {
     const cas = m.clientCa.toString('utf8').match(CERT_BLOCK) ?? [];
@@ -80,7 +86,13 @@ export class ServerTlsProvider implements grpc.experimental.CertificateProvider 
 
   /** `ServerTlsProvider { mutual, cert: [N bytes], key: '[redacted]' }`: never the key. */
   [INSPECT_CUSTOM](depth: number, options: unknown, inspect: unknown): string {
-    return redactedInspect('ServerTlsProvider', { mutual: this.mutual, cert: `[certificate, ${this.#material.cert.length} bytes]`, key: '[redacted]' }, depth, options, inspect);
+    return redactedInspect(
+      'ServerTlsProvider',
+      { mutual: this.mutual, cert: `[certificate, ${this.#material.cert.length} bytes]`, key: '[redacted]' },
+      depth,
+      options,
+      inspect,
+    );
   }
 
   toJSON(): object {

@@ -27,13 +27,20 @@ interface RefusedSocket {
 }
 
 const UNKNOWN_CA = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
 ]);
 
 /** A short reason for a refused handshake, from Node's error and the socket's verification result. */
 export function tlsRefusalReason(err: TlsError, authorizationError?: Error | string | null): string {
-  const verify = typeof authorizationError === 'string' ? authorizationError : (authorizationError as { code?: string } | null | undefined)?.code ?? authorizationError?.message;
+  const verify =
+    typeof authorizationError === 'string'
+      ? authorizationError
+      : ((authorizationError as { code?: string } | null | undefined)?.code ?? authorizationError?.message);
   if (verify) {
     if (verify === 'CERT_HAS_EXPIRED') return 'client certificate expired';
     if (verify === 'CERT_NOT_YET_VALID') return 'client certificate not yet valid';

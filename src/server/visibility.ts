@@ -12,12 +12,16 @@ import { invalidArgument, echo } from './service-error';
 import type { ExecutionState } from './state';
 
 type Value = string | number | boolean | null;
-type Expr =
-  | { op: 'and' | 'or'; left: Expr; right: Expr }
-  | { op: 'cmp'; field: string; cmp: string; value: Value | Value[] };
+type Expr = { op: 'and' | 'or'; left: Expr; right: Expr } | { op: 'cmp'; field: string; cmp: string; value: Value | Value[] };
 
 const STATUS_NAMES: Record<string, number> = {
-  Running: 1, Completed: 2, Failed: 3, Canceled: 4, Terminated: 5, ContinuedAsNew: 6, TimedOut: 7,
+  Running: 1,
+  Completed: 2,
+  Failed: 3,
+  Canceled: 4,
+  Terminated: 5,
+  ContinuedAsNew: 6,
+  TimedOut: 7,
 };
 
 function tokenize(q: string): string[] {
@@ -63,7 +67,8 @@ function parse(q: string): Expr | undefined {
   const primary = (): Expr => {
     if (peek() === '(') {
       take();
-      if (++depth > MAX_QUERY_DEPTH) throw invalidArgument(`\`query\` nests parentheses more than ${MAX_QUERY_DEPTH} deep; the limit is ${MAX_QUERY_DEPTH}. Flatten the filter.`);
+      if (++depth > MAX_QUERY_DEPTH)
+        throw invalidArgument(`\`query\` nests parentheses more than ${MAX_QUERY_DEPTH} deep; the limit is ${MAX_QUERY_DEPTH}. Flatten the filter.`);
       const e = or();
       if (take() !== ')') throw invalidArgument('`query`: missing ")".');
       depth--;
@@ -91,7 +96,10 @@ function parse(q: string): Expr | undefined {
     if (/^starts_with$/i.test(cmp)) return { op: 'cmp', field, cmp: 'starts_with', value: literal(take()) };
     if (/^is$/i.test(cmp)) {
       const n = take();
-      if (/^not$/i.test(n ?? '')) { take(); return { op: 'cmp', field, cmp: '!=', value: null }; }
+      if (/^not$/i.test(n ?? '')) {
+        take();
+        return { op: 'cmp', field, cmp: '!=', value: null };
+      }
       return { op: 'cmp', field, cmp: '=', value: null };
     }
     if (!['=', '!=', '>', '>=', '<', '<='].includes(cmp)) throw invalidArgument(`\`query\`: unknown operator "${echo(cmp)}".`);
@@ -99,12 +107,18 @@ function parse(q: string): Expr | undefined {
   };
   const and = (): Expr => {
     let left = primary();
-    while (/^and$/i.test(peek() ?? '')) { take(); left = { op: 'and', left, right: primary() }; }
+    while (/^and$/i.test(peek() ?? '')) {
+      take();
+      left = { op: 'and', left, right: primary() };
+    }
     return left;
   };
   const or = (): Expr => {
     let left = and();
-    while (/^or$/i.test(peek() ?? '')) { take(); left = { op: 'or', left, right: and() }; }
+    while (/^or$/i.test(peek() ?? '')) {
+      take();
+      left = { op: 'or', left, right: and() };
+    }
     return left;
   };
   const e = or();
@@ -114,14 +128,22 @@ function parse(q: string): Expr | undefined {
 
 function fieldValue(exec: ExecutionState, field: string): Value | Value[] {
   switch (field) {
-    case 'WorkflowType': return exec.workflowType;
-    case 'WorkflowId': return exec.workflowId;
-    case 'RunId': return exec.runId;
-    case 'TaskQueue': return exec.taskQueue;
-    case 'ExecutionStatus': return exec.status;
-    case 'StartTime': return exec.startTimeMs;
-    case 'ExecutionTime': return exec.executionTimeMs;
-    case 'CloseTime': return exec.closeTimeMs ?? null;
+    case 'WorkflowType':
+      return exec.workflowType;
+    case 'WorkflowId':
+      return exec.workflowId;
+    case 'RunId':
+      return exec.runId;
+    case 'TaskQueue':
+      return exec.taskQueue;
+    case 'ExecutionStatus':
+      return exec.status;
+    case 'StartTime':
+      return exec.startTimeMs;
+    case 'ExecutionTime':
+      return exec.executionTimeMs;
+    case 'CloseTime':
+      return exec.closeTimeMs ?? null;
     default: {
       const p = exec.searchAttributes?.indexedFields?.[field];
       return (payloadToValue(p) as Value | Value[] | undefined) ?? null;
@@ -167,9 +189,12 @@ function compareOne(actual: Value, e: Extract<Expr, { op: 'cmp' }>): boolean {
   }
   const v = normalize(e.field, e.value);
   switch (e.cmp) {
-    case '=': return actual === v;
-    case '!=': return actual !== v;
-    case 'starts_with': return typeof actual === 'string' && typeof v === 'string' && actual.startsWith(v);
+    case '=':
+      return actual === v;
+    case '!=':
+      return actual !== v;
+    case 'starts_with':
+      return typeof actual === 'string' && typeof v === 'string' && actual.startsWith(v);
     default: {
       if (actual === null || v === null) return false;
       if (e.cmp === '>') return actual > v;
@@ -233,4 +258,3 @@ export function countWorkflowExecutions(engine: Engine, req: Record<string, any>
   engine.namespace(req.namespace);
   return { count: select(engine, req.namespace, req.query).length };
 }
-

@@ -22,7 +22,8 @@ function validateStart(engine: Engine, req: Record<string, any>): void {
   requireId(req.workflowId, 'workflowId');
   requireId(req.workflowType?.name, 'workflowType.name');
   requireId(req.taskQueue?.name, 'taskQueue.name');
-  if (req.cronSchedule) throw invalidArgument('`cronSchedule` is not supported by the Bastion dev server; use Temporal Server or Temporal Cloud for cron workflows.');
+  if (req.cronSchedule)
+    throw invalidArgument('`cronSchedule` is not supported by the Bastion dev server; use Temporal Server or Temporal Cloud for cron workflows.');
   for (const f of ['workflowExecutionTimeout', 'workflowRunTimeout', 'workflowTaskTimeout']) {
     if (req[f] && ms(req[f]) < 0) throw invalidArgument(`\`${f}\` must not be negative.`);
   }
@@ -40,7 +41,10 @@ function resolveExisting(engine: Engine, req: Record<string, any>): { existing?:
   if (isOpen(current)) {
     const conflict = req.workflowIdConflictPolicy || Conflict.WORKFLOW_ID_CONFLICT_POLICY_FAIL;
     if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) return { existing: current, useExisting: true };
-    if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING || req.workflowIdReusePolicy === Reuse.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
+    if (
+      conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
+      req.workflowIdReusePolicy === Reuse.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING
+    ) {
       terminateRun(engine, current, 'terminated by a new start (WorkflowIdConflictPolicy TERMINATE_EXISTING)', req.identity);
       return {};
     }
@@ -54,10 +58,13 @@ function resolveExisting(engine: Engine, req: Record<string, any>): { existing?:
     });
   }
   if (reuse === Reuse.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && current.status === Status.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
-    throw alreadyExists(`Workflow id "${echo(req.workflowId)}" completed successfully in run ${current.runId}, and \`workflowIdReusePolicy\` is ALLOW_DUPLICATE_FAILED_ONLY.`, {
-      typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
-      value: { startRequestId: current.startRequestId, runId: current.runId },
-    });
+    throw alreadyExists(
+      `Workflow id "${echo(req.workflowId)}" completed successfully in run ${current.runId}, and \`workflowIdReusePolicy\` is ALLOW_DUPLICATE_FAILED_ONLY.`,
+      {
+        typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
+        value: { startRequestId: current.startRequestId, runId: current.runId },
+      },
+    );
   }
   return {};
 }
@@ -100,9 +107,16 @@ export function signalWorkflowExecution(engine: Engine, req: Record<string, any>
     exec.signalRequestIds.push(req.requestId);
     if (exec.signalRequestIds.length > 100) exec.signalRequestIds.shift();
   }
-  recordExternal(engine, exec, makeEvent(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
-    signalName: req.signalName, input: req.input, identity: req.identity, header: req.header,
-  }));
+  recordExternal(
+    engine,
+    exec,
+    makeEvent(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
+      signalName: req.signalName,
+      input: req.input,
+      identity: req.identity,
+      header: req.header,
+    }),
+  );
   return {};
 }
 
@@ -114,21 +128,32 @@ export function signalWithStartWorkflowExecution(engine: Engine, req: Record<str
   const conflict = req.workflowIdConflictPolicy || Conflict.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING;
   if (current && isOpen(current) && conflict !== Conflict.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) {
     if (conflict === Conflict.WORKFLOW_ID_CONFLICT_POLICY_FAIL) throw alreadyStarted(current);
-    recordExternal(engine, current, makeEvent(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
-      signalName: req.signalName, input: req.signalInput, identity: req.identity, header: req.header,
-    }));
+    recordExternal(
+      engine,
+      current,
+      makeEvent(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
+        signalName: req.signalName,
+        input: req.signalInput,
+        identity: req.identity,
+        header: req.header,
+      }),
+    );
     return { runId: current.runId, started: false };
   }
   if (current && isOpen(current)) terminateRun(engine, current, 'terminated by SignalWithStart (WorkflowIdConflictPolicy TERMINATE_EXISTING)', req.identity);
   else resolveExisting(engine, { ...req, requestId: undefined });
-  const exec = startRun(engine, { ...newRunFromRequest(req), signal: { signalName: req.signalName, input: req.signalInput, identity: req.identity, header: req.header } });
+  const exec = startRun(engine, {
+    ...newRunFromRequest(req),
+    signal: { signalName: req.signalName, input: req.signalInput, identity: req.identity, header: req.header },
+  });
   return { runId: exec.runId, started: true };
 }
 
 export function requestCancelWorkflowExecution(engine: Engine, req: Record<string, any>): object {
   engine.namespace(req.namespace);
   const exec = engine.requireOpenRun(req.namespace, req.workflowExecution);
-  if (req.firstExecutionRunId && exec.firstRunId !== req.firstExecutionRunId) throw invalidArgument('`firstExecutionRunId` does not match the current run chain.');
+  if (req.firstExecutionRunId && exec.firstRunId !== req.firstExecutionRunId)
+    throw invalidArgument('`firstExecutionRunId` does not match the current run chain.');
   requestCancel(engine, exec, { identity: req.identity, cause: req.reason });
   return {};
 }
@@ -136,7 +161,8 @@ export function requestCancelWorkflowExecution(engine: Engine, req: Record<strin
 export function terminateWorkflowExecution(engine: Engine, req: Record<string, any>): object {
   engine.namespace(req.namespace);
   const exec = engine.requireOpenRun(req.namespace, req.workflowExecution);
-  if (req.firstExecutionRunId && exec.firstRunId !== req.firstExecutionRunId) throw invalidArgument('`firstExecutionRunId` does not match the current run chain.');
+  if (req.firstExecutionRunId && exec.firstRunId !== req.firstExecutionRunId)
+    throw invalidArgument('`firstExecutionRunId` does not match the current run chain.');
   terminateRun(engine, exec, req.reason, req.identity, req.details);
   return {};
 }
@@ -149,7 +175,9 @@ export function describeWorkflowExecution(engine: Engine, req: Record<string, an
   return {
     executionConfig: {
       taskQueue: { name: exec.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      workflowExecutionTimeout: exec.executionTimeoutMs ? { seconds: Math.floor(exec.executionTimeoutMs / 1000), nanos: (exec.executionTimeoutMs % 1000) * 1e6 } : undefined,
+      workflowExecutionTimeout: exec.executionTimeoutMs
+        ? { seconds: Math.floor(exec.executionTimeoutMs / 1000), nanos: (exec.executionTimeoutMs % 1000) * 1e6 }
+        : undefined,
       workflowRunTimeout: exec.runTimeoutMs ? { seconds: Math.floor(exec.runTimeoutMs / 1000), nanos: (exec.runTimeoutMs % 1000) * 1e6 } : undefined,
       defaultWorkflowTaskTimeout: { seconds: Math.floor(exec.workflowTaskTimeoutMs / 1000), nanos: (exec.workflowTaskTimeoutMs % 1000) * 1e6 },
     },
@@ -157,7 +185,11 @@ export function describeWorkflowExecution(engine: Engine, req: Record<string, an
     pendingActivities: Object.values(exec.activities).map((a) => ({
       activityId: a.activityId,
       activityType: { name: a.activityType },
-      state: a.cancelRequested ? PA.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED : a.startedTimeMs ? PA.PENDING_ACTIVITY_STATE_STARTED : PA.PENDING_ACTIVITY_STATE_SCHEDULED,
+      state: a.cancelRequested
+        ? PA.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+        : a.startedTimeMs
+          ? PA.PENDING_ACTIVITY_STATE_STARTED
+          : PA.PENDING_ACTIVITY_STATE_SCHEDULED,
       heartbeatDetails: a.heartbeatDetails,
       lastHeartbeatTime: a.lastHeartbeatTimeMs ? ts(a.lastHeartbeatTimeMs) : undefined,
       lastStartedTime: a.startedTimeMs ? ts(a.startedTimeMs) : undefined,
@@ -180,7 +212,9 @@ export function describeWorkflowExecution(engine: Engine, req: Record<string, an
     })),
     pendingWorkflowTask: wft
       ? {
-          state: wft.startedEventId ? Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED : Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
+          state: wft.startedEventId
+            ? Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+            : Enums.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
           scheduledTime: ts(wft.scheduledTimeMs),
           originalScheduledTime: ts(wft.scheduledTimeMs),
           startedTime: wft.startedTimeMs ? ts(wft.startedTimeMs) : undefined,

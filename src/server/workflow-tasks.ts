@@ -30,12 +30,19 @@ export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: Ta
   if (wft.notBeforeMs && wft.notBeforeMs > Date.now()) return null;
   const now = Date.now();
   const requestId = randomUUID();
-  const started = engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, {
-    scheduledEventId: wft.scheduledEventId,
-    identity: poll.identity,
-    requestId,
-    historySizeBytes: exec.historySizeBytes,
-  }, now));
+  const started = engine.appendEvent(
+    exec,
+    makeEvent(
+      ET.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      {
+        scheduledEventId: wft.scheduledEventId,
+        identity: poll.identity,
+        requestId,
+        historySizeBytes: exec.historySizeBytes,
+      },
+      now,
+    ),
+  );
   wft.startedEventId = started.eventId;
   wft.startedTimeMs = now;
   wft.identity = poll.identity;
@@ -89,13 +96,16 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
   if (invalid?.terminate) {
     // As Temporal: the task fails with the command's BAD_…_ATTRIBUTES cause and the
     // workflow is terminated, since every retry of the task would send the same command.
-    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
-      scheduledEventId: wft.scheduledEventId,
-      startedEventId: wft.startedEventId,
-      cause: invalid.cause,
-      failure: { message: invalid.message, serverFailureInfo: { nonRetryable: true } },
-      identity: req.identity,
-    }));
+    engine.appendEvent(
+      exec,
+      makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+        scheduledEventId: wft.scheduledEventId,
+        startedEventId: wft.startedEventId,
+        cause: invalid.cause,
+        failure: { message: invalid.message, serverFailureInfo: { nonRetryable: true } },
+        identity: req.identity,
+      }),
+    );
     exec.wft = undefined;
     terminateRun(engine, exec, `Workflow terminated: ${invalid.message}`, 'bastion-dev-server');
     throw invalidArgument(invalid.message);
@@ -115,15 +125,18 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
     return maybeReturnNewTask(engine, exec, req);
   }
 
-  const completed = engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
-    scheduledEventId: wft.scheduledEventId,
-    startedEventId: wft.startedEventId,
-    identity: req.identity,
-    binaryChecksum: req.binaryChecksum,
-    workerVersion: req.workerVersionStamp,
-    sdkMetadata: req.sdkMetadata,
-    meteringMetadata: req.meteringMetadata,
-  }));
+  const completed = engine.appendEvent(
+    exec,
+    makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
+      scheduledEventId: wft.scheduledEventId,
+      startedEventId: wft.startedEventId,
+      identity: req.identity,
+      binaryChecksum: req.binaryChecksum,
+      workerVersion: req.workerVersionStamp,
+      sdkMetadata: req.sdkMetadata,
+      meteringMetadata: req.meteringMetadata,
+    }),
+  );
   exec.wft = undefined;
   exec.lastCompletedStartedEventId = wft.startedEventId!;
   exec.lastWorkflowTaskFailure = undefined;
@@ -150,12 +163,17 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
 function maybeReturnNewTask(engine: Engine, exec: ExecutionState, req: Record<string, any>): object {
   const wft = exec.wft;
   if (!req.returnNewWorkflowTask || !wft || wft.startedEventId || !isOpen(exec) || wft.notBeforeMs) return { activityTasks: [] };
-  const task = startWorkflowTask(engine, exec, { type: 'wft', runId: exec.runId, scheduledEventId: wft.scheduledEventId, attempt: wft.attempt }, {
-    identity: req.identity ?? '',
-    queue: wft.taskQueue,
-    namespace: exec.namespace,
-    raw: {},
-  });
+  const task = startWorkflowTask(
+    engine,
+    exec,
+    { type: 'wft', runId: exec.runId, scheduledEventId: wft.scheduledEventId, attempt: wft.attempt },
+    {
+      identity: req.identity ?? '',
+      queue: wft.taskQueue,
+      namespace: exec.namespace,
+      raw: {},
+    },
+  );
   return task ? { workflowTask: task, activityTasks: [] } : { activityTasks: [] };
 }
 
@@ -181,23 +199,31 @@ export function failWorkflowTask(
 ): void {
   const wft = exec.wft!;
   if (o.timeout) {
-    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
-      scheduledEventId: wft.scheduledEventId,
-      startedEventId: wft.startedEventId,
-      timeoutType: Enums.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
-    }));
+    engine.appendEvent(
+      exec,
+      makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
+        scheduledEventId: wft.scheduledEventId,
+        startedEventId: wft.startedEventId,
+        timeoutType: Enums.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+      }),
+    );
   } else {
-    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
-      scheduledEventId: wft.scheduledEventId,
-      startedEventId: wft.startedEventId,
-      cause: o.cause,
-      failure: o.failure,
-      identity: o.identity,
-    }));
+    engine.appendEvent(
+      exec,
+      makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+        scheduledEventId: wft.scheduledEventId,
+        startedEventId: wft.startedEventId,
+        cause: o.cause,
+        failure: o.failure,
+        identity: o.identity,
+      }),
+    );
   }
   exec.wft = undefined;
   exec.sticky = undefined;
-  exec.lastWorkflowTaskFailure = o.timeout ? 'the workflow task timed out' : String((o.failure as { message?: unknown } | undefined)?.message ?? 'the workflow task failed');
+  exec.lastWorkflowTaskFailure = o.timeout
+    ? 'the workflow task timed out'
+    : String((o.failure as { message?: unknown } | undefined)?.message ?? 'the workflow task failed');
   flushBuffered(engine, exec);
   const attempt = o.keepAttempt ? 1 : wft.attempt + 1;
   const backoffMs = attempt >= 3 ? Math.min(10_000, 1000 * 2 ** (attempt - 3)) : 0;
@@ -225,7 +251,11 @@ export function moveToNormalQueue(engine: Engine, exec: ExecutionState): void {
   wft.stickyDeadlineMs = undefined;
   engine.touch(exec);
   if (!wft.notBeforeMs) {
-    engine.dispatch(exec.namespace, 'workflow', exec.taskQueue, { type: 'wft', runId: exec.runId, scheduledEventId: wft.scheduledEventId, attempt: wft.attempt });
+    engine.dispatch(exec.namespace, 'workflow', exec.taskQueue, {
+      type: 'wft',
+      runId: exec.runId,
+      scheduledEventId: wft.scheduledEventId,
+      attempt: wft.attempt,
+    });
   }
 }
-

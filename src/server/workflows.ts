@@ -86,36 +86,48 @@ export function startRun(engine: Engine, r: NewRun): ExecutionState {
   engine.addExecution(exec);
   engine.appendEvent(
     exec,
-    makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, {
-      workflowType: { name: r.workflowType },
-      parentWorkflowNamespace: r.parent?.namespace,
-      parentWorkflowNamespaceId: r.parent ? engine.namespaces.get(r.parent.namespace)?.id : undefined,
-      parentWorkflowExecution: r.parent ? { workflowId: r.parent.workflowId, runId: r.parent.runId } : undefined,
-      parentInitiatedEventId: r.parent?.initiatedEventId,
-      taskQueue: { name: r.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      input: r.input,
-      workflowExecutionTimeout: r.executionTimeoutMs ? dur(r.executionTimeoutMs) : undefined,
-      workflowRunTimeout: runTimeoutMs ? dur(runTimeoutMs) : undefined,
-      workflowTaskTimeout: dur(taskTimeoutMs),
-      continuedExecutionRunId: r.continuedExecutionRunId,
-      initiator: r.initiator,
-      continuedFailure: r.continuedFailure,
-      lastCompletionResult: r.lastCompletionResult,
-      originalExecutionRunId: runId,
-      identity: r.identity,
-      firstExecutionRunId: exec.firstRunId,
-      retryPolicy: exec.retryPolicy ? retryPolicyToJson(exec.retryPolicy) : undefined,
-      attempt: exec.attempt,
-      workflowExecutionExpirationTime: executionDeadlineMs ? ts(executionDeadlineMs) : undefined,
-      firstWorkflowTaskBackoff: r.firstTaskBackoffMs ? dur(r.firstTaskBackoffMs) : undefined,
-      memo: r.memo,
-      searchAttributes: r.searchAttributes,
-      header: r.header,
-      workflowId: r.workflowId,
-    }, now),
+    makeEvent(
+      ET.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      {
+        workflowType: { name: r.workflowType },
+        parentWorkflowNamespace: r.parent?.namespace,
+        parentWorkflowNamespaceId: r.parent ? engine.namespaces.get(r.parent.namespace)?.id : undefined,
+        parentWorkflowExecution: r.parent ? { workflowId: r.parent.workflowId, runId: r.parent.runId } : undefined,
+        parentInitiatedEventId: r.parent?.initiatedEventId,
+        taskQueue: { name: r.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        input: r.input,
+        workflowExecutionTimeout: r.executionTimeoutMs ? dur(r.executionTimeoutMs) : undefined,
+        workflowRunTimeout: runTimeoutMs ? dur(runTimeoutMs) : undefined,
+        workflowTaskTimeout: dur(taskTimeoutMs),
+        continuedExecutionRunId: r.continuedExecutionRunId,
+        initiator: r.initiator,
+        continuedFailure: r.continuedFailure,
+        lastCompletionResult: r.lastCompletionResult,
+        originalExecutionRunId: runId,
+        identity: r.identity,
+        firstExecutionRunId: exec.firstRunId,
+        retryPolicy: exec.retryPolicy ? retryPolicyToJson(exec.retryPolicy) : undefined,
+        attempt: exec.attempt,
+        workflowExecutionExpirationTime: executionDeadlineMs ? ts(executionDeadlineMs) : undefined,
+        firstWorkflowTaskBackoff: r.firstTaskBackoffMs ? dur(r.firstTaskBackoffMs) : undefined,
+        memo: r.memo,
+        searchAttributes: r.searchAttributes,
+        header: r.header,
+        workflowId: r.workflowId,
+      },
+      now,
+    ),
   );
   if (r.signal) {
-    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, { signalName: r.signal.signalName, input: r.signal.input, identity: r.signal.identity, header: r.signal.header }));
+    engine.appendEvent(
+      exec,
+      makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, {
+        signalName: r.signal.signalName,
+        input: r.signal.input,
+        identity: r.signal.identity,
+        header: r.signal.header,
+      }),
+    );
   }
   scheduleWorkflowTask(engine, exec, 1, r.firstTaskBackoffMs ? now + r.firstTaskBackoffMs : undefined);
   return exec;
@@ -221,13 +233,16 @@ export function flushBuffered(engine: Engine, exec: ExecutionState): number {
  */
 export function closeRun(engine: Engine, exec: ExecutionState, status: number, closeEvent: NewEvent, fromWorkflowTask = false): JsonEvent {
   if (!fromWorkflowTask && exec.wft?.startedEventId) {
-    engine.appendEvent(exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
-      scheduledEventId: exec.wft.scheduledEventId,
-      startedEventId: exec.wft.startedEventId,
-      cause: Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
-      failure: { message: 'The workflow was closed while this workflow task was running.' },
-      identity: 'bastion-dev-server',
-    }));
+    engine.appendEvent(
+      exec,
+      makeEvent(ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
+        scheduledEventId: exec.wft.scheduledEventId,
+        startedEventId: exec.wft.startedEventId,
+        cause: Enums.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+        failure: { message: 'The workflow was closed while this workflow task was running.' },
+        identity: 'bastion-dev-server',
+      }),
+    );
   }
   exec.wft = undefined;
   if (!fromWorkflowTask) flushBuffered(engine, exec);
@@ -303,12 +318,16 @@ export function requestCancel(
 ): void {
   if (exec.cancelRequested) return;
   exec.cancelRequested = true;
-  recordExternal(engine, exec, makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, {
-    cause: opts.cause,
-    identity: opts.identity,
-    externalInitiatedEventId: opts.externalInitiatedEventId,
-    externalWorkflowExecution: opts.externalWorkflowExecution,
-  }));
+  recordExternal(
+    engine,
+    exec,
+    makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, {
+      cause: opts.cause,
+      identity: opts.identity,
+      externalInitiatedEventId: opts.externalInitiatedEventId,
+      externalWorkflowExecution: opts.externalWorkflowExecution,
+    }),
+  );
 }
 
 /** Starts the next run of a chain (continue-as-new or retry), sharing the workflow id. */
@@ -342,7 +361,13 @@ export function startNextRun(engine: Engine, prev: ExecutionState, runId: string
  * Fails or times out a run; with a workflow retry policy that allows another attempt,
  * the failure event names the new run and the chain continues after the backoff.
  */
-export function failRun(engine: Engine, exec: ExecutionState, kind: 'failed' | 'timedOut', failure: Record<string, any> | undefined, workflowTaskCompletedEventId?: number): void {
+export function failRun(
+  engine: Engine,
+  exec: ExecutionState,
+  kind: 'failed' | 'timedOut',
+  failure: Record<string, any> | undefined,
+  workflowTaskCompletedEventId?: number,
+): void {
   let retryState: number = RS.RETRY_STATE_RETRY_POLICY_NOT_SET;
   let next: { runId: string; backoffMs: number } | undefined;
   if (exec.retryPolicy) {
@@ -354,9 +379,10 @@ export function failRun(engine: Engine, exec: ExecutionState, kind: 'failed' | '
     } else retryState = d.retry ? RS.RETRY_STATE_TIMEOUT : d.retryState;
   } else if (kind === 'timedOut') retryState = RS.RETRY_STATE_TIMEOUT;
   const status = kind === 'failed' ? Status.WORKFLOW_EXECUTION_STATUS_FAILED : Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
-  const event = kind === 'failed'
-    ? makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, { failure, retryState, workflowTaskCompletedEventId, newExecutionRunId: next?.runId })
-    : makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, { retryState, newExecutionRunId: next?.runId });
+  const event =
+    kind === 'failed'
+      ? makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, { failure, retryState, workflowTaskCompletedEventId, newExecutionRunId: next?.runId })
+      : makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT, { retryState, newExecutionRunId: next?.runId });
   if (next) {
     // The parent hears only of the last run of the chain.
     const parent = exec.parent;
@@ -374,4 +400,3 @@ export function failRun(engine: Engine, exec: ExecutionState, kind: 'failed' | '
     closeRun(engine, exec, status, event, workflowTaskCompletedEventId !== undefined);
   }
 }
-

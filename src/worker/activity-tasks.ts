@@ -6,7 +6,16 @@
  */
 import type { Connection } from '../connection';
 import { Context, type ActivityInfo } from '../activity/context';
-import { ApplicationFailure, CancelledFailure, TimeoutFailure, ensureApplicationFailure, type DataConverter, type Payload, type PayloadConverter, TemporalFailure } from '../converter';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  TimeoutFailure,
+  ensureApplicationFailure,
+  type DataConverter,
+  type Payload,
+  type PayloadConverter,
+  TemporalFailure,
+} from '../converter';
 import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/codec-chain';
 import type { LocalActivityOutcome } from '../engine/run-driver';
 import type { Failure, LocalActivityRequest } from '../common/activation-protocol';
@@ -50,7 +59,10 @@ export class ActivityTaskProcessor {
   private readonly decode: PayloadsTransform;
   private readonly shutdownController = new AbortController();
 
-  constructor(private readonly o: CompiledWorkerOptions, private readonly connection: Connection) {
+  constructor(
+    private readonly o: CompiledWorkerOptions,
+    private readonly connection: Connection,
+  ) {
     this.dc = o.dataConverter;
     this.pc = this.dc.payloadConverter;
     this.codecs = this.dc.payloadCodecs ?? [];
@@ -86,7 +98,11 @@ export class ActivityTaskProcessor {
   async handle(task: Record<string, any>): Promise<void> {
     const key = Buffer.from(task.taskToken).toString('base64');
     const codecCtx: CodecContext = {
-      type: 'activity', namespace: task.workflowNamespace || this.o.namespace, workflowId: task.workflowExecution?.workflowId, activityId: task.activityId, isLocal: false,
+      type: 'activity',
+      namespace: task.workflowNamespace || this.o.namespace,
+      workflowId: task.workflowExecution?.workflowId,
+      activityId: task.activityId,
+      isLocal: false,
     };
     // Codecs run before the activity sees its input and heartbeat details.
     let input: Payload[] = [];
@@ -104,7 +120,14 @@ export class ActivityTaskProcessor {
     const svc = this.connection.workflowService;
     let settled = false;
     let lastDetails: unknown[] | undefined;
-    const heartbeater = this.heartbeater(task, info, codecCtx, () => settled, (d) => (lastDetails = d), (reason) => ctx.cancel(reason));
+    const heartbeater = this.heartbeater(
+      task,
+      info,
+      codecCtx,
+      () => settled,
+      (d) => (lastDetails = d),
+      (reason) => ctx.cancel(reason),
+    );
     const ctx = new Context(info, { heartbeat: heartbeater.heartbeat, log: this.o.logger }, this.shutdownController.signal);
     const respond = async (outcome: { ok: true; result: unknown } | { ok: false; error: unknown }) => {
       if (settled) return;
@@ -117,21 +140,66 @@ export class ActivityTaskProcessor {
             result = (await this.encode([this.pc.toPayload(outcome.result)], codecCtx))!;
           } catch (err) {
             // Report the attempt failed (retryable) rather than leave it to time out; never send the value in clear.
-            const failure = ApplicationFailure.create({ message: `Activity ${info.activityType}: a payload codec could not encode its result: ${(err as Error)?.message}`, type: 'PayloadCodecError' });
-            await this.deliver(() => svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure: this.dc.failureConverter.errorToFailure(failure, this.pc) as never, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
+            const failure = ApplicationFailure.create({
+              message: `Activity ${info.activityType}: a payload codec could not encode its result: ${(err as Error)?.message}`,
+              type: 'PayloadCodecError',
+            });
+            await this.deliver(
+              () =>
+                svc.respondActivityTaskFailed({
+                  taskToken: task.taskToken,
+                  failure: this.dc.failureConverter.errorToFailure(failure, this.pc) as never,
+                  identity: this.o.identity,
+                  namespace: this.o.namespace,
+                }),
+              info.activityId,
+            );
             return;
           }
-          await this.deliver(() => svc.respondActivityTaskCompleted({ taskToken: task.taskToken, result: { payloads: result } as never, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
+          await this.deliver(
+            () =>
+              svc.respondActivityTaskCompleted({
+                taskToken: task.taskToken,
+                result: { payloads: result } as never,
+                identity: this.o.identity,
+                namespace: this.o.namespace,
+              }),
+            info.activityId,
+          );
         } else if (outcome.error instanceof CancelledFailure && ctx.cancellationReason === 'CANCELLED') {
-          await this.deliver(() => svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
+          await this.deliver(
+            () =>
+              svc.respondActivityTaskCanceled({ taskToken: task.taskToken, details: { payloads: [] }, identity: this.o.identity, namespace: this.o.namespace }),
+            info.activityId,
+          );
         } else {
           const failure = (await this.encodeFailure(outcome.error, codecCtx)) as never;
-          const lastHeartbeatDetails = lastDetails ? ({ payloads: await this.encode(lastDetails.map((d) => this.pc.toPayload(d)), codecCtx) } as never) : undefined;
-          await this.deliver(() => svc.respondActivityTaskFailed({ taskToken: task.taskToken, failure, lastHeartbeatDetails, identity: this.o.identity, namespace: this.o.namespace }), info.activityId);
+          const lastHeartbeatDetails = lastDetails
+            ? ({
+                payloads: await this.encode(
+                  lastDetails.map((d) => this.pc.toPayload(d)),
+                  codecCtx,
+                ),
+              } as never)
+            : undefined;
+          await this.deliver(
+            () =>
+              svc.respondActivityTaskFailed({
+                taskToken: task.taskToken,
+                failure,
+                lastHeartbeatDetails,
+                identity: this.o.identity,
+                namespace: this.o.namespace,
+              }),
+            info.activityId,
+          );
         }
       } catch (err) {
         const code = (err as { code?: number }).code;
-        if (code === NOT_FOUND) this.o.logger.debug('activity result not accepted: the attempt is gone (timed out, cancelled or the workflow closed)', { activityId: info.activityId });
+        if (code === NOT_FOUND)
+          this.o.logger.debug('activity result not accepted: the attempt is gone (timed out, cancelled or the workflow closed)', {
+            activityId: info.activityId,
+          });
         else this.o.logger.warn('could not report an activity result', { activityId: info.activityId, error: (err as Error).message });
       }
     };
@@ -154,7 +222,14 @@ export class ActivityTaskProcessor {
         if (decodeError) throw decodeError;
         args = input.map((p) => this.pc.fromPayload(p));
       } catch (err) {
-        await respond({ ok: false, error: ApplicationFailure.create({ message: `Activity ${info.activityType}: its input could not be decoded: ${(err as Error).message}`, type: 'PayloadDecodeError', nonRetryable: true }) });
+        await respond({
+          ok: false,
+          error: ApplicationFailure.create({
+            message: `Activity ${info.activityType}: its input could not be decoded: ${(err as Error).message}`,
+            type: 'PayloadDecodeError',
+            nonRetryable: true,
+          }),
+        });
         return;
       }
       try {
@@ -194,34 +269,74 @@ export class ActivityTaskProcessor {
     const fn = this.o.activities[req.activityType];
     // Results and failures stay decoded here: the workflow reads them, and the worker
     // encodes the marker command that records them.
-    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({ failure: this.dc.failureConverter.errorToFailure(ensureFailure(err), this.pc) as Failure, attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled });
+    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({
+      failure: this.dc.failureConverter.errorToFailure(ensureFailure(err), this.pc) as Failure,
+      attempt,
+      completeTimeMs: Date.now(),
+      originalScheduleTimeMs: scheduled,
+    });
     if (!fn) {
-      return fail(ApplicationFailure.create({ message: `Local activity function ${req.activityType} is not registered on this worker. Registered activities: [${Object.keys(this.o.activities).join(', ')}].`, type: 'NotFoundError', nonRetryable: true }), 1);
+      return fail(
+        ApplicationFailure.create({
+          message: `Local activity function ${req.activityType} is not registered on this worker. Registered activities: [${Object.keys(this.o.activities).join(', ')}].`,
+          type: 'NotFoundError',
+          nonRetryable: true,
+        }),
+        1,
+      );
     }
     const r = req.retry ?? {};
     const initial = r.initialIntervalMs ?? 1000;
     const deadline = req.scheduleToCloseTimeoutMs ? scheduled + req.scheduleToCloseTimeoutMs : Infinity;
     for (let attempt = 1; ; attempt++) {
-      const ctx = new Context({
-        taskToken: new Uint8Array(), activityId: req.activityId, activityType: req.activityType, workflowExecution: { workflowId: '', runId: '' },
-        workflowType: '', workflowNamespace: this.o.namespace, activityNamespace: this.o.namespace, taskQueue: this.o.taskQueue, attempt, isLocal: true,
-        heartbeatDetails: undefined, startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0, scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
-        scheduledTimestampMs: scheduled, currentAttemptScheduledTimestampMs: Date.now(), startedTimestampMs: Date.now(),
-      }, { heartbeat: () => undefined, log: this.o.logger }, this.shutdownController.signal);
+      const ctx = new Context(
+        {
+          taskToken: new Uint8Array(),
+          activityId: req.activityId,
+          activityType: req.activityType,
+          workflowExecution: { workflowId: '', runId: '' },
+          workflowType: '',
+          workflowNamespace: this.o.namespace,
+          activityNamespace: this.o.namespace,
+          taskQueue: this.o.taskQueue,
+          attempt,
+          isLocal: true,
+          heartbeatDetails: undefined,
+          startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0,
+          scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
+          scheduledTimestampMs: scheduled,
+          currentAttemptScheduledTimestampMs: Date.now(),
+          startedTimestampMs: Date.now(),
+        },
+        { heartbeat: () => undefined, log: this.o.logger },
+        this.shutdownController.signal,
+      );
       const limit = Math.min(req.startToCloseTimeoutMs ?? Infinity, deadline - Date.now());
       let timer: NodeJS.Timeout | undefined;
       try {
         const args = req.args.map((p) => this.pc.fromPayload(p));
         const run = ctx.run(() => Promise.resolve(fn(...args)));
         const result = Number.isFinite(limit)
-          ? await Promise.race([run, new Promise<never>((_, reject) => { timer = setTimeout(() => { ctx.cancel('TIMED_OUT'); reject(new TimeoutFailure(`local activity ${req.activityType} timed out after ${Math.round(limit)} ms`, undefined, 1)); }, Math.max(0, limit)); })])
+          ? await Promise.race([
+              run,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(
+                  () => {
+                    ctx.cancel('TIMED_OUT');
+                    reject(new TimeoutFailure(`local activity ${req.activityType} timed out after ${Math.round(limit)} ms`, undefined, 1));
+                  },
+                  Math.max(0, limit),
+                );
+              }),
+            ])
           : await run;
         return { result: this.pc.toPayload(result), attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled };
       } catch (err) {
         const failure = ensureFailure(err);
-        const nonRetryable = (failure instanceof ApplicationFailure && (failure.nonRetryable || (r.nonRetryableErrorTypes ?? []).includes(failure.type ?? '')));
+        const nonRetryable = failure instanceof ApplicationFailure && (failure.nonRetryable || (r.nonRetryableErrorTypes ?? []).includes(failure.type ?? ''));
         const backoff = Math.min(initial * Math.pow(r.backoffCoefficient ?? 2, attempt - 1), r.maximumIntervalMs ?? initial * 100);
-        if (nonRetryable || (r.maximumAttempts && attempt >= r.maximumAttempts) || Date.now() + backoff >= deadline || this.shutdownController.signal.aborted) return fail(failure, attempt);
+        if (nonRetryable || (r.maximumAttempts && attempt >= r.maximumAttempts) || Date.now() + backoff >= deadline || this.shutdownController.signal.aborted)
+          return fail(failure, attempt);
         await new Promise((resolve) => setTimeout(resolve, backoff));
       } finally {
         if (timer) clearTimeout(timer);
@@ -271,7 +386,14 @@ export class ActivityTaskProcessor {
     }
   }
 
-  private heartbeater(task: Record<string, any>, info: ActivityInfo, codecCtx: CodecContext, isSettled: () => boolean, remember: (d: unknown[]) => void, cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void) {
+  private heartbeater(
+    task: Record<string, any>,
+    info: ActivityInfo,
+    codecCtx: CodecContext,
+    isSettled: () => boolean,
+    remember: (d: unknown[]) => void,
+    cancel: (reason: 'CANCELLED' | 'NOT_FOUND') => void,
+  ) {
     const interval = Math.min(60_000, info.heartbeatTimeoutMs ? info.heartbeatTimeoutMs * 0.8 : 30_000);
     let timer: NodeJS.Timeout | undefined;
     let pending: unknown[] | undefined;
@@ -280,7 +402,15 @@ export class ActivityTaskProcessor {
       lastSent = Date.now();
       try {
         const r = await this.connection.workflowService.recordActivityTaskHeartbeat({
-          taskToken: task.taskToken, details: { payloads: await this.encode(details.map((d) => this.pc.toPayload(d)), codecCtx) } as never, identity: this.o.identity, namespace: this.o.namespace,
+          taskToken: task.taskToken,
+          details: {
+            payloads: await this.encode(
+              details.map((d) => this.pc.toPayload(d)),
+              codecCtx,
+            ),
+          } as never,
+          identity: this.o.identity,
+          namespace: this.o.namespace,
         });
         if (r.cancelRequested && !isSettled()) cancel('CANCELLED');
       } catch (err) {
@@ -297,11 +427,14 @@ export class ActivityTaskProcessor {
           return;
         }
         pending = details;
-        timer ??= setTimeout(() => {
-          timer = undefined;
-          if (pending && !isSettled()) void send(pending);
-          pending = undefined;
-        }, Math.max(0, wait));
+        timer ??= setTimeout(
+          () => {
+            timer = undefined;
+            if (pending && !isSettled()) void send(pending);
+            pending = undefined;
+          },
+          Math.max(0, wait),
+        );
       },
       stop: () => {
         if (timer) clearTimeout(timer);

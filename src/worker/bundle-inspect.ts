@@ -38,7 +38,10 @@ export function bundledPayloadConverter(code: string): { file: string; source?: 
 
 /** Module text without line-ending differences or its own source-map comment. */
 function comparable(source: string): string {
-  return source.replace(/\r\n/g, '\n').replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '').trimEnd();
+  return source
+    .replace(/\r\n/g, '\n')
+    .replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '')
+    .trimEnd();
 }
 
 /**
@@ -55,10 +58,16 @@ export function checkBundlePayloadConverter(code: string, payloadConverterPath: 
     ? `Rebuild it with \`bundleWorkflowCode({ workflowsPath, payloadConverterPath: ${JSON.stringify(payloadConverterPath)} })\``
     : 'Rebuild it without `payloadConverterPath`';
   if (bundled === null && payloadConverterPath !== undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` was built without a payload converter, but \`dataConverter.payloadConverterPath\` is ${payloadConverterPath}: workflow code would read and write payloads with the default converter. ${rebuild}, or pass \`workflowsPath\` and let the worker bundle.`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`workflowBundle\` was built without a payload converter, but \`dataConverter.payloadConverterPath\` is ${payloadConverterPath}: workflow code would read and write payloads with the default converter. ${rebuild}, or pass \`workflowsPath\` and let the worker bundle.`,
+    );
   }
   if (bundled !== null && payloadConverterPath === undefined) {
-    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` was built with \`payloadConverterPath\` ${bundled.file}, but the worker has no \`dataConverter.payloadConverterPath\`: activities would convert payloads differently from workflow code. Pass \`dataConverter: { payloadConverterPath }\` naming that module, or ${rebuild.charAt(0).toLowerCase()}${rebuild.slice(1)}.`);
+    throw new ConfigError(
+      'ERR_CONFLICTING_OPTIONS',
+      `\`workflowBundle\` was built with \`payloadConverterPath\` ${bundled.file}, but the worker has no \`dataConverter.payloadConverterPath\`: activities would convert payloads differently from workflow code. Pass \`dataConverter: { payloadConverterPath }\` naming that module, or ${rebuild.charAt(0).toLowerCase()}${rebuild.slice(1)}.`,
+    );
   }
   if (bundled !== null && payloadConverterPath !== undefined && bundled.source !== undefined) {
     let current: string | undefined;
@@ -68,7 +77,10 @@ export function checkBundlePayloadConverter(code: string, payloadConverterPath: 
       return; // loadDataConverter already required it; an unreadable file leaves nothing to compare
     }
     if (comparable(current) !== comparable(bundled.source)) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`workflowBundle\` holds a different payload converter module (built from ${bundled.file}) than \`dataConverter.payloadConverterPath\` (${payloadConverterPath}): the bundle is stale or was built with another converter. ${rebuild}.`);
+      throw new ConfigError(
+        'ERR_CONFLICTING_OPTIONS',
+        `\`workflowBundle\` holds a different payload converter module (built from ${bundled.file}) than \`dataConverter.payloadConverterPath\` (${payloadConverterPath}): the bundle is stale or was built with another converter. ${rebuild}.`,
+      );
     }
   }
 }

@@ -21,9 +21,18 @@ export const ALLOWED_BUILTIN_MODULES: readonly string[] = Object.freeze(['assert
 
 /** Packages that only make sense outside a workflow (I/O, clients, workers); importing one fails the bundle. */
 export const DISALLOWED_PACKAGES: readonly string[] = Object.freeze([
-  '@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing', '@temporalio/core-bridge',
+  '@temporalio/activity',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/testing',
+  '@temporalio/core-bridge',
   '@temporalio/common/lib/internal-non-workflow',
-  'bastion-temporal/activity', 'bastion-temporal/client', 'bastion-temporal/worker', 'bastion-temporal/testing', 'bastion-temporal/certs', 'bastion-temporal/codecs',
+  'bastion-temporal/activity',
+  'bastion-temporal/client',
+  'bastion-temporal/worker',
+  'bastion-temporal/testing',
+  'bastion-temporal/certs',
+  'bastion-temporal/codecs',
   'bastion-temporal/native',
 ]);
 
@@ -206,7 +215,11 @@ export async function bundleWorkflowCode(options: BundleOptions): Promise<Workfl
   for (const w of info.warnings ?? []) o.logger?.warn('webpack warning while bundling workflows', { module: w.moduleName, message: w.message });
 
   const code = output.files.get(path.join(OUTPUT_DIR, OUTPUT_FILE))?.toString('utf8');
-  if (code === undefined) throw new BundleError('ERR_BUNDLE_FAILED', 'webpack finished without writing the workflow bundle; check `webpackConfigHook` (the output must stay one file).');
+  if (code === undefined)
+    throw new BundleError(
+      'ERR_BUNDLE_FAILED',
+      'webpack finished without writing the workflow bundle; check `webpackConfigHook` (the output must stay one file).',
+    );
   assertModuleCacheGlobal(code);
   const map = INLINE_MAP.exec(code);
   const sourceMap = map ? Buffer.from(map[1]!, 'base64').toString('utf8') : undefined;
@@ -275,7 +288,11 @@ function moduleCacheGlobalPlugin(webpack: typeof import('webpack')): Webpack.Web
           for (let m = MODULE_CACHE_DECLARATION.exec(code); m !== null && m.index < marker; m = MODULE_CACHE_DECLARATION.exec(code)) declaration = m;
           const replaced = new webpack.sources.ReplaceSource(source);
           if (declaration) {
-            replaced.replace(declaration.index, declaration.index + declaration[0].length - 1, declaration[0].replace(/=\s*\{\}$/, `= ${MODULE_CACHE_GLOBAL} || {}`));
+            replaced.replace(
+              declaration.index,
+              declaration.index + declaration[0].length - 1,
+              declaration[0].replace(/=\s*\{\}$/, `= ${MODULE_CACHE_GLOBAL} || {}`),
+            );
           }
           replaced.replace(marker, marker + MODULE_CACHE_MARKER.length - 1, '');
           return replaced;
@@ -294,7 +311,7 @@ function assertModuleCacheGlobal(code: string): void {
     throw new BundleError(
       'ERR_BUNDLE_FAILED',
       `The workflow bundle does not keep webpack's module cache in \`${MODULE_CACHE_GLOBAL}\`, which keeps the module state of workflow runs that share a sandbox context apart. ` +
-        'Check that `webpackConfigHook` keeps webpack\'s runtime in the bundle (no `runtimeChunk`, no module federation), or use the webpack version Bastion ships with.',
+        "Check that `webpackConfigHook` keeps webpack's runtime in the bundle (no `runtimeChunk`, no module federation), or use the webpack version Bastion ships with.",
     );
   }
 }
@@ -314,12 +331,13 @@ function validate(options: BundleOptions): ValidOptions {
   const existing = (option: string, value: unknown): string => {
     if (typeof value !== 'string' || value === '') throw invalidOption(option, `must be a path to a module (file or directory), got ${typeof value}.`);
     const abs = path.resolve(value);
-    if (!fs.existsSync(abs)) throw invalidOption(option, `names ${abs}, which does not exist. Pass the path of a compiled module, e.g. \`require.resolve('./workflows')\`.`);
+    if (!fs.existsSync(abs))
+      throw invalidOption(option, `names ${abs}, which does not exist. Pass the path of a compiled module, e.g. \`require.resolve('./workflows')\`.`);
     return abs;
   };
   const ignoreModules = options.ignoreModules ?? [];
   if (!Array.isArray(ignoreModules) || ignoreModules.some((m) => typeof m !== 'string' || m === '')) {
-    throw invalidOption('ignoreModules', 'must be an array of module names, e.g. `[\'fs\']`.');
+    throw invalidOption('ignoreModules', "must be an array of module names, e.g. `['fs']`.");
   }
   if (options.webpackConfigHook !== undefined && typeof options.webpackConfigHook !== 'function') {
     throw invalidOption('webpackConfigHook', 'must be a function that takes and returns a webpack configuration.');

@@ -22,11 +22,27 @@ export type { LogEntry, LogLevel, Logger, LogMeta, RuntimeOptions } from '../com
 export type { WorkerState } from './worker-state';
 export { compileWorkerOptions } from './worker-options';
 export {
-  DEFAULT_ACTIVATION_TIMEOUT_MS, DEFAULT_CONNECTION_STALL_THRESHOLD_MS, DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS,
-  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS, DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO, DEFAULT_SHUTDOWN_FORCE_TIME_MS,
-  DEFAULT_SHUTDOWN_GRACE_TIME_MS, DEFAULT_SHUTDOWN_SIGNALS, DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS,
+  DEFAULT_ACTIVATION_TIMEOUT_MS,
+  DEFAULT_CONNECTION_STALL_THRESHOLD_MS,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASK_EXECUTIONS,
+  DEFAULT_NON_STICKY_TO_STICKY_POLL_RATIO,
+  DEFAULT_SHUTDOWN_FORCE_TIME_MS,
+  DEFAULT_SHUTDOWN_GRACE_TIME_MS,
+  DEFAULT_SHUTDOWN_SIGNALS,
+  DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS,
 } from './worker-options';
-export type { WorkerOptions, CompiledWorkerOptions, WorkerLogger, WorkerInterceptors, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, ActivityExecuteInput, PinoLike } from './worker-options';
+export type {
+  WorkerOptions,
+  CompiledWorkerOptions,
+  WorkerLogger,
+  WorkerInterceptors,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  ActivityExecuteInput,
+  PinoLike,
+} from './worker-options';
 export type { BundleOptions, WorkflowBundle } from './bundler';
 export { bundleWorkflowCode } from './bundler';
 /** Errors a worker's user can catch: from `Worker.create`/`run` (bundling, state, config, connection) and replay. */

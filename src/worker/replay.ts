@@ -86,7 +86,8 @@ async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowI
     const events = await decodeHistoryEvents(r.dc.payloadCodecs ?? [], recorded, { namespace: r.namespace, workflowId });
     const result = await driver.process(events, undefined);
     const rr = result;
-    if (rr.taskFailure) return { workflowId, runId, error: Object.assign(new Error(rr.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
+    if (rr.taskFailure)
+      return { workflowId, runId, error: Object.assign(new Error(rr.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
     return { workflowId, runId };
   } catch (error) {
     return { workflowId, runId, error: error as Error };
@@ -105,7 +106,10 @@ export async function runReplayHistory(options: ReplayOptions, history: Replayab
 }
 
 /** Replays many histories with one bundle; yields a result per history. */
-export async function* runReplayHistories(options: ReplayOptions, histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>): AsyncIterable<ReplayResult> {
+export async function* runReplayHistories(
+  options: ReplayOptions,
+  histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>,
+): AsyncIterable<ReplayResult> {
   const r = await replayer(options);
   for await (const h of histories) yield await replayOne(r, h);
 }

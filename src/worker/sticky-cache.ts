@@ -9,7 +9,10 @@ export class StickyCache {
   private evictedForRoom = 0;
   private evicted = 0;
 
-  constructor(readonly capacity: number, private readonly onEvict: (runId: string) => void = () => undefined) {}
+  constructor(
+    readonly capacity: number,
+    private readonly onEvict: (runId: string) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.runs.size;

@@ -36,7 +36,10 @@ function defaultThreadPoolSize(): number {
   const raw = process.env.BASTION_WORKFLOW_THREADS;
   if (raw === undefined || raw === '') return DEFAULT_WORKFLOW_THREAD_POOL_SIZE;
   if (!/^\d{1,3}$/.test(raw.trim())) {
-    throw invalidOption('BASTION_WORKFLOW_THREADS', `(environment variable) must be a whole number of worker threads, 0 or more (0: sandboxes on the main thread); got ${JSON.stringify(raw.slice(0, 20))}.`);
+    throw invalidOption(
+      'BASTION_WORKFLOW_THREADS',
+      `(environment variable) must be a whole number of worker threads, 0 or more (0: sandboxes on the main thread); got ${JSON.stringify(raw.slice(0, 20))}.`,
+    );
   }
   return Number(raw.trim());
 }
@@ -213,17 +216,38 @@ export function stderrLogger(): WorkerLogger {
 /** Every option `Worker.create` takes; anything else is refused (a misspelt or official-only option is never silently ignored). */
 export const WORKER_OPTION_KEYS: readonly string[] = Object.keys({
   // A Record over `keyof WorkerOptions`: the compiler keeps this list and the interface in step.
-  connection: 1, namespace: 1, taskQueue: 1, workflowsPath: 1, workflowBundle: 1, activities: 1, identity: 1,
-  maxConcurrentActivityTaskExecutions: 1, maxConcurrentWorkflowTaskExecutions: 1, maxConcurrentActivityTaskPolls: 1, maxConcurrentWorkflowTaskPolls: 1,
-  nonStickyToStickyPollRatio: 1, maxCachedWorkflows: 1, stickyQueueScheduleToStartTimeout: 1, shutdownGraceTime: 1, shutdownForceTime: 1,
-  shutdownSignals: 1, activationTimeout: 1, connectionStallThreshold: 1, reuseV8Context: 1, workflowThreadPoolSize: 1, dataConverter: 1, ignoreModules: 1, logger: 1, interceptors: 1,
+  connection: 1,
+  namespace: 1,
+  taskQueue: 1,
+  workflowsPath: 1,
+  workflowBundle: 1,
+  activities: 1,
+  identity: 1,
+  maxConcurrentActivityTaskExecutions: 1,
+  maxConcurrentWorkflowTaskExecutions: 1,
+  maxConcurrentActivityTaskPolls: 1,
+  maxConcurrentWorkflowTaskPolls: 1,
+  nonStickyToStickyPollRatio: 1,
+  maxCachedWorkflows: 1,
+  stickyQueueScheduleToStartTimeout: 1,
+  shutdownGraceTime: 1,
+  shutdownForceTime: 1,
+  shutdownSignals: 1,
+  activationTimeout: 1,
+  connectionStallThreshold: 1,
+  reuseV8Context: 1,
+  workflowThreadPoolSize: 1,
+  dataConverter: 1,
+  ignoreModules: 1,
+  logger: 1,
+  interceptors: 1,
 } satisfies Record<keyof WorkerOptions, 1>);
 
 /** Options of `@temporalio/worker` that Bastion names differently or does not have, with what to do instead. */
 const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   isolateExecutionTimeout: 'Bastion calls it `activationTimeout` (the limit of one activation of workflow code).',
   bundlerOptions: 'Pass `ignoreModules` directly (or build with `bundleWorkflowCode({ workflowsPath, ignoreModules })`).',
-  maxConcurrentLocalActivityExecutions: 'Local activities run inside the workflow task on Bastion\'s worker; they share `maxConcurrentWorkflowTaskExecutions`.',
+  maxConcurrentLocalActivityExecutions: "Local activities run inside the workflow task on Bastion's worker; they share `maxConcurrentWorkflowTaskExecutions`.",
   enableNonLocalActivities: 'Register no `activities` on a worker that should not run them.',
   sinks: 'Bastion has no sinks yet; log from workflow code with `log` from `bastion-temporal/workflow`.',
   debugMode: 'Bastion has no debug mode; raise `activationTimeout` to debug workflow code.',
@@ -258,11 +282,15 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
   const hasWorkflows = Boolean(o.workflowsPath || o.workflowBundle);
   for (const name of ['payloadConverter', 'protobufRoot'] as const) {
     if (hasWorkflows && o.dataConverter?.[name] !== undefined) {
-      throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`dataConverter.${name}\` cannot be used with \`${o.workflowsPath ? 'workflowsPath' : 'workflowBundle'}\`: workflow code runs in a sandbox that cannot share objects with the worker, so workflows would convert payloads with the default converter. Export the converter as \`payloadConverter\` from a module of its own${name === 'protobufRoot' ? ' (`createDefaultPayloadConverter({ protobufRoot })`)' : ''} and pass \`dataConverter: { payloadConverterPath: require.resolve('./payload-converter') }\`.`);
+      throw new ConfigError(
+        'ERR_CONFLICTING_OPTIONS',
+        `\`dataConverter.${name}\` cannot be used with \`${o.workflowsPath ? 'workflowsPath' : 'workflowBundle'}\`: workflow code runs in a sandbox that cannot share objects with the worker, so workflows would convert payloads with the default converter. Export the converter as \`payloadConverter\` from a module of its own${name === 'protobufRoot' ? ' (`createDefaultPayloadConverter({ protobufRoot })`)' : ''} and pass \`dataConverter: { payloadConverterPath: require.resolve('./payload-converter') }\`.`,
+      );
     }
   }
   const dataConverter = loadDataConverter(o.dataConverter);
-  if (force < grace) throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`shutdownForceTime\` (${force} ms) must not be shorter than \`shutdownGraceTime\` (${grace} ms).`);
+  if (force < grace)
+    throw new ConfigError('ERR_CONFLICTING_OPTIONS', `\`shutdownForceTime\` (${force} ms) must not be shorter than \`shutdownGraceTime\` (${grace} ms).`);
   return {
     connection: o.connection,
     namespace: o.namespace ?? 'default',
@@ -277,13 +305,21 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     maxConcurrentWorkflowTaskPolls: positiveInt(o.maxConcurrentWorkflowTaskPolls, 'maxConcurrentWorkflowTaskPolls', Math.min(10, maxWft), 2),
     nonStickyToStickyPollRatio: ratio,
     maxCachedWorkflows: positiveInt(o.maxCachedWorkflows, 'maxCachedWorkflows', DEFAULT_MAX_CACHED_WORKFLOWS, 0),
-    stickyQueueScheduleToStartTimeoutMs: parseDuration(o.stickyQueueScheduleToStartTimeout ?? DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS, 'stickyQueueScheduleToStartTimeout'),
+    stickyQueueScheduleToStartTimeoutMs: parseDuration(
+      o.stickyQueueScheduleToStartTimeout ?? DEFAULT_STICKY_QUEUE_SCHEDULE_TO_START_TIMEOUT_MS,
+      'stickyQueueScheduleToStartTimeout',
+    ),
     shutdownGraceTimeMs: grace,
     shutdownForceTimeMs: force,
     shutdownSignals: o.shutdownSignals ?? DEFAULT_SHUTDOWN_SIGNALS,
     activationTimeoutMs: parseDuration(o.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_MS, 'activationTimeout'),
     connectionStallThresholdMs: parsePositiveDuration(o.connectionStallThreshold ?? DEFAULT_CONNECTION_STALL_THRESHOLD_MS, 'connectionStallThreshold'),
-    workflowThreadPoolSize: positiveInt(o.workflowThreadPoolSize, 'workflowThreadPoolSize', o.workflowThreadPoolSize === undefined ? defaultThreadPoolSize() : DEFAULT_WORKFLOW_THREAD_POOL_SIZE, 0),
+    workflowThreadPoolSize: positiveInt(
+      o.workflowThreadPoolSize,
+      'workflowThreadPoolSize',
+      o.workflowThreadPoolSize === undefined ? defaultThreadPoolSize() : DEFAULT_WORKFLOW_THREAD_POOL_SIZE,
+      0,
+    ),
     reuseV8Context: booleanOption(o.reuseV8Context, 'reuseV8Context', true),
     payloadConverter: dataConverter.payloadConverter,
     dataConverter,

@@ -55,7 +55,9 @@ export class Worker {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
     this.stall = new ConnectionStallWatch(connection, options.connectionStallThresholdMs, options.logger, { taskQueue: options.taskQueue });
-    this.machine = new WorkerStateMachine((from, to) => options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }));
+    this.machine = new WorkerStateMachine((from, to) =>
+      options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }),
+    );
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
     const local = this.activities;
     if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes, local ? (r) => local.runLocal(r) : undefined);
@@ -74,15 +76,25 @@ export class Worker {
     const certificate = connection.tlsInfo();
     if (certificate && certificate.notAfter.getTime() <= Date.now()) {
       if (ownsConnection) await connection.close();
-      throw new ConnectionError('ERR_TLS_CERT_EXPIRED', `Worker.create: the connection's client certificate (subject ${certificate.subject}, fingerprint ${certificate.fingerprint256}) expired on ${certificate.notAfter.toISOString()}. Rotate it with \`connection.setTlsConfig\` or \`watchCertificateFiles\`, then create the worker.`);
+      throw new ConnectionError(
+        'ERR_TLS_CERT_EXPIRED',
+        `Worker.create: the connection's client certificate (subject ${certificate.subject}, fingerprint ${certificate.fingerprint256}) expired on ${certificate.notAfter.toISOString()}. Rotate it with \`connection.setTlsConfig\` or \`watchCertificateFiles\`, then create the worker.`,
+      );
     }
     try {
       await connection.workflowService.describeNamespace({ namespace: o.namespace }, { timeout: 10_000 });
     } catch (err) {
       if (ownsConnection) await connection.close();
       const code = (err as { code?: number }).code;
-      if (code === 5) throw new ConfigError('ERR_INVALID_OPTION', `\`namespace\` "${o.namespace}" was not found on ${connection.address}. Create it, or pass the right namespace.`, { cause: err });
-      throw new ConnectionError('ERR_CONNECT_FAILED', `Worker.create could not reach the server at ${connection.address}: ${(err as Error).message}`, { cause: err });
+      if (code === 5)
+        throw new ConfigError(
+          'ERR_INVALID_OPTION',
+          `\`namespace\` "${o.namespace}" was not found on ${connection.address}. Create it, or pass the right namespace.`,
+          { cause: err },
+        );
+      throw new ConnectionError('ERR_CONNECT_FAILED', `Worker.create could not reach the server at ${connection.address}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     let sandboxes: (SandboxFactory & { close(): Promise<void> }) | undefined;
     try {
@@ -187,9 +199,10 @@ export class Worker {
           taskQueue: kind === 'sticky' ? { name: queue, kind: 2, normalName: this.options.taskQueue } : { name: queue, kind: 1 },
           identity: this.options.identity,
         };
-        task = kind === 'activity'
-          ? ((await svc.pollActivityTaskQueue(request as never, { signal })) as unknown as Record<string, any>)
-          : ((await svc.pollWorkflowTaskQueue(request as never, { signal })) as unknown as Record<string, any>);
+        task =
+          kind === 'activity'
+            ? ((await svc.pollActivityTaskQueue(request as never, { signal })) as unknown as Record<string, any>)
+            : ((await svc.pollWorkflowTaskQueue(request as never, { signal })) as unknown as Record<string, any>);
         failures = 0;
       } catch (err) {
         this.pollers[kind]--;
@@ -197,7 +210,9 @@ export class Worker {
         if (signal.aborted) break;
         const code = (err as { code?: number }).code;
         if (code !== undefined && FATAL_POLL_STATUSES.has(code)) {
-          this.fail(new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }));
+          this.fail(
+            new ConnectionError('ERR_CONNECT_FAILED', `Polling task queue ${queue} failed and cannot recover: ${(err as Error).message}`, { cause: err }),
+          );
           break;
         }
         // An expired long-poll deadline is routine (the path held the poll past the
@@ -249,7 +264,11 @@ export class Worker {
       this.shutdownPromise = this.stopAll();
     } else {
       // FAILED before any shutdown began: run() is already draining.
-      this.shutdownPromise = this.runPromise?.then(() => undefined, () => undefined) ?? Promise.resolve();
+      this.shutdownPromise =
+        this.runPromise?.then(
+          () => undefined,
+          () => undefined,
+        ) ?? Promise.resolve();
     }
     return this.shutdownPromise;
   }
@@ -293,7 +312,11 @@ export class Worker {
       await this.sandboxes?.close();
       if (this.machine.state === 'DRAINING') this.machine.transition('DRAINED');
       if (this.workflows && o.maxCachedWorkflows > 0) {
-        await this.connection.workflowService.shutdownWorker({ namespace: o.namespace, stickyTaskQueue: this.workflows.stickyQueue, identity: o.identity, reason: 'graceful shutdown' } as never, { timeout: 5000 }).catch(() => undefined);
+        await this.connection.workflowService
+          .shutdownWorker({ namespace: o.namespace, stickyTaskQueue: this.workflows.stickyQueue, identity: o.identity, reason: 'graceful shutdown' } as never, {
+            timeout: 5000,
+          })
+          .catch(() => undefined);
       }
     } finally {
       clearTimeout(graceTimer);
@@ -323,7 +346,9 @@ export class Worker {
     try {
       const value = await Promise.race([
         typeof fnOrPromise === 'function' ? fnOrPromise() : fnOrPromise,
-        running.then(() => { throw new Error('worker stopped before the promise settled'); }),
+        running.then(() => {
+          throw new Error('worker stopped before the promise settled');
+        }),
       ]);
       outcome = { ok: true, value };
     } catch (error) {
@@ -387,7 +412,12 @@ async function loadSandboxes(o: CompiledWorkerOptions): Promise<(SandboxFactory 
   let code: string;
   if (o.workflowsPath) {
     // In a thread that exits afterwards: webpack's memory does not stay in the worker.
-    code = (await bundleWorkflowCodeInThread({ workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules, payloadConverterPath }, o.logger)).code;
+    code = (
+      await bundleWorkflowCodeInThread(
+        { workflowsPath: o.workflowsPath, ignoreModules: o.ignoreModules, workflowInterceptorModules: o.workflowInterceptorModules, payloadConverterPath },
+        o.logger,
+      )
+    ).code;
   } else {
     code = 'code' in o.workflowBundle! ? o.workflowBundle.code : fs.readFileSync(o.workflowBundle!.codePath, 'utf8');
     checkBundlePayloadConverter(code, payloadConverterPath, (file) => fs.readFileSync(file, 'utf8'));
@@ -400,6 +430,10 @@ function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory 
     const threads = new ThreadSandboxes(code, o.workflowThreadPoolSize, o.logger, o.dataConverter.encodeCommonAttributes === true, o.reuseV8Context);
     return { create: (): SandboxCaller => threads.create(), close: () => threads.close() };
   }
-  const sandboxes = new WorkflowSandboxes(code, { logger: o.logger, encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true, reuseContexts: o.reuseV8Context });
+  const sandboxes = new WorkflowSandboxes(code, {
+    logger: o.logger,
+    encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true,
+    reuseContexts: o.reuseV8Context,
+  });
   return { create: (): SandboxCaller => sandboxes.create(), close: async () => undefined };
 }

@@ -156,14 +156,30 @@ export class WorkflowTaskProcessor {
    */
   private reportTaskFailure(task: Record<string, any>, message: string, cause: string | undefined): void {
     const attempt = Number(task.attempt ?? 1);
-    const meta = { runId: task.workflowExecution?.runId, workflowId: task.workflowExecution?.workflowId, workflowType: task.workflowType?.name, attempt, error: cause };
-    if (attempt <= 1) this.o.logger.error(`${message}; the server retries the task until the code or the workflow is fixed (bastion workflow describe shows the failure)`, meta);
+    const meta = {
+      runId: task.workflowExecution?.runId,
+      workflowId: task.workflowExecution?.workflowId,
+      workflowType: task.workflowType?.name,
+      attempt,
+      error: cause,
+    };
+    if (attempt <= 1)
+      this.o.logger.error(
+        `${message}; the server retries the task until the code or the workflow is fixed (bastion workflow describe shows the failure)`,
+        meta,
+      );
     else if (attempt === 2 || Number.isInteger(Math.log10(attempt))) this.o.logger.warn(`${message} again (attempt ${attempt})`, meta);
     else this.o.logger.debug(`${message} again (attempt ${attempt})`, meta);
   }
 
   private newDriver(runId: string): RunDriver {
-    return new RunDriver(runId, this.sandboxes.create(), { namespace: this.o.namespace, taskQueue: this.o.taskQueue }, this.o.activationTimeoutMs, this.localActivities);
+    return new RunDriver(
+      runId,
+      this.sandboxes.create(),
+      { namespace: this.o.namespace, taskQueue: this.o.taskQueue },
+      this.o.activationTimeoutMs,
+      this.localActivities,
+    );
   }
 
   private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
@@ -178,9 +194,14 @@ export class WorkflowTaskProcessor {
     const ctx = contextOf(scope);
     // Codecs run here, outside the sandbox: the run sees decoded payloads only.
     const events = await decodeHistoryEvents(this.codecs, await this.history(task, !driver), scope);
-    const queryJobs: Job[] = await Promise.all(Object.entries((task.queries ?? {}) as Record<string, any>).map(async ([queryId, q]): Promise<Job> => ({
-      type: 'query', queryId, queryType: q.queryType, args: (await this.decode(q.queryArgs?.payloads ?? [], ctx)) ?? [],
-    })));
+    const queryJobs: Job[] = await Promise.all(
+      Object.entries((task.queries ?? {}) as Record<string, any>).map(async ([queryId, q]): Promise<Job> => ({
+        type: 'query',
+        queryId,
+        queryType: q.queryType,
+        args: (await this.decode(q.queryArgs?.payloads ?? [], ctx)) ?? [],
+      })),
+    );
     let result;
     try {
       driver ??= this.newDriver(runId);
@@ -196,9 +217,15 @@ export class WorkflowTaskProcessor {
       this.release(runId, driver);
       this.reportTaskFailure(task, 'workflow task failed: workflow code threw', result.taskFailure.message ?? undefined);
       const failure = await this.outgoingFailure(result.taskFailure, ctx).catch(() => undefined);
-      await this.connection.workflowService.respondWorkflowTaskFailed({
-        taskToken: task.taskToken, cause: CAUSE_UNHANDLED_FAILURE, failure: failure as never, identity: this.o.identity, namespace: this.o.namespace,
-      }).catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
+      await this.connection.workflowService
+        .respondWorkflowTaskFailed({
+          taskToken: task.taskToken,
+          cause: CAUSE_UNHANDLED_FAILURE,
+          failure: failure as never,
+          identity: this.o.identity,
+          namespace: this.o.namespace,
+        })
+        .catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
       return;
     }
     const closing = result.commands.some((c) => CLOSING_COMMANDS.has(c.commandType));
@@ -217,7 +244,11 @@ export class WorkflowTaskProcessor {
     } catch (err) {
       // A codec failed: the task fails (and is retried) rather than sending clear payloads.
       this.release(runId, driver);
-      this.o.logger.warn('workflow task failed: a payload codec could not encode its commands', { runId, workflowId: task.workflowExecution.workflowId, error: (err as Error)?.message });
+      this.o.logger.warn('workflow task failed: a payload codec could not encode its commands', {
+        runId,
+        workflowId: task.workflowExecution.workflowId,
+        error: (err as Error)?.message,
+      });
       await this.respondFailed(task, CAUSE_UNHANDLED_FAILURE, err);
       return;
     }
@@ -225,17 +256,20 @@ export class WorkflowTaskProcessor {
     const reserved = this.reserveEagerActivities(commands);
     let response: { activityTasks?: Array<Record<string, any>> | null };
     try {
-      response = await this.connection.workflowService.respondWorkflowTaskCompleted({
+      response = (await this.connection.workflowService.respondWorkflowTaskCompleted({
         taskToken: task.taskToken,
         commands: commands as never,
         identity: this.o.identity,
         namespace: this.o.namespace,
         stickyAttributes: sticky
-          ? { workerTaskQueue: { name: this.stickyQueue, kind: 2, normalName: this.o.taskQueue }, scheduleToStartTimeout: msToDuration(this.o.stickyQueueScheduleToStartTimeoutMs) }
+          ? {
+              workerTaskQueue: { name: this.stickyQueue, kind: 2, normalName: this.o.taskQueue },
+              scheduleToStartTimeout: msToDuration(this.o.stickyQueueScheduleToStartTimeoutMs),
+            }
           : undefined,
         queryResults: queryResults as never,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
-      } as never) as never;
+      } as never)) as never;
     } catch (err) {
       for (let i = 0; i < reserved; i++) this.eagerActivities!.release();
       if ((err as { code?: number }).code === GRPC_NOT_FOUND && sticky) {
@@ -243,7 +277,9 @@ export class WorkflowTaskProcessor {
         // call was applied and its answer was lost with the connection; then the run here
         // is exactly the server's, and stays cached. If instead the task had timed out,
         // the next task's previousStartedEventId will not match and the run is replayed.
-        this.o.logger.info('RespondWorkflowTaskCompleted: the task is no longer known to the server (already applied, or timed out); the run stays cached', { runId });
+        this.o.logger.info('RespondWorkflowTaskCompleted: the task is no longer known to the server (already applied, or timed out); the run stays cached', {
+          runId,
+        });
         this.cache.put(driver);
         return;
       }
@@ -269,8 +305,11 @@ export class WorkflowTaskProcessor {
     for (const c of commands) {
       const a = c.commandType === COMMAND_SCHEDULE_ACTIVITY_TASK ? c.scheduleActivityTaskCommandAttributes : undefined;
       if (!a?.requestEagerExecution) continue;
-      const ok = this.eagerActivities !== undefined && reserved < MAX_EAGER_ACTIVITIES
-        && (a.taskQueue?.name ?? this.o.taskQueue) === this.o.taskQueue && this.eagerActivities.tryReserve();
+      const ok =
+        this.eagerActivities !== undefined &&
+        reserved < MAX_EAGER_ACTIVITIES &&
+        (a.taskQueue?.name ?? this.o.taskQueue) === this.o.taskQueue &&
+        this.eagerActivities.tryReserve();
       if (ok) reserved++;
       else a.requestEagerExecution = false;
     }
@@ -280,10 +319,16 @@ export class WorkflowTaskProcessor {
   private async respondFailed(task: Record<string, any>, cause: number, err: unknown): Promise<void> {
     const failure = await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), contextOf(scopeOf(this.o.namespace, task)))
       // If the codec itself is what failed, the failure goes without details rather than in clear.
-      .catch(() => ({ message: this.dc.encodeCommonAttributes ? ENCODED_FAILURE_MESSAGE : (err as Error)?.message ?? String(err) }));
-    await this.connection.workflowService.respondWorkflowTaskFailed({
-      taskToken: task.taskToken, cause, failure: failure as never, identity: this.o.identity, namespace: this.o.namespace,
-    }).catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
+      .catch(() => ({ message: this.dc.encodeCommonAttributes ? ENCODED_FAILURE_MESSAGE : ((err as Error)?.message ?? String(err)) }));
+    await this.connection.workflowService
+      .respondWorkflowTaskFailed({
+        taskToken: task.taskToken,
+        cause,
+        failure: failure as never,
+        identity: this.o.identity,
+        namespace: this.o.namespace,
+      })
+      .catch((e) => this.o.logger.warn('RespondWorkflowTaskFailed failed', { error: (e as Error).message }));
   }
 
   /**
@@ -303,7 +348,12 @@ export class WorkflowTaskProcessor {
     let driver = this.cache.get(runId);
     let answer;
     try {
-      const job: Job = { type: 'query', queryId: 'legacy', queryType: task.query.queryType, args: (await this.decode(task.query.queryArgs?.payloads ?? [], ctx)) ?? [] };
+      const job: Job = {
+        type: 'query',
+        queryId: 'legacy',
+        queryType: task.query.queryType,
+        args: (await this.decode(task.query.queryArgs?.payloads ?? [], ctx)) ?? [],
+      };
       if (!driver) {
         const events = await decodeHistoryEvents(this.codecs, await this.history(task, true), scope);
         driver = this.newDriver(runId);
@@ -318,16 +368,20 @@ export class WorkflowTaskProcessor {
         : { answer: raw?.answer ? (await this.encode([raw.answer], ctx))![0] : undefined };
     } catch (err) {
       this.release(runId, driver);
-      answer = { failure: await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), ctx).catch(() => ({ message: ENCODED_FAILURE_MESSAGE })) };
+      answer = {
+        failure: await this.outgoingFailure(this.dc.failureConverter.errorToFailure(err, this.pc), ctx).catch(() => ({ message: ENCODED_FAILURE_MESSAGE })),
+      };
     }
-    await this.connection.workflowService.respondQueryTaskCompleted({
-      taskToken: task.taskToken,
-      namespace: this.o.namespace,
-      completedType: answer?.failure ? QUERY_FAILED : QUERY_ANSWERED,
-      queryResult: answer?.answer ? { payloads: [answer.answer] } : undefined,
-      errorMessage: answer?.failure?.message ?? undefined,
-      failure: answer?.failure as never,
-    } as never).catch((e) => this.o.logger.warn('RespondQueryTaskCompleted failed', { error: (e as Error).message }));
+    await this.connection.workflowService
+      .respondQueryTaskCompleted({
+        taskToken: task.taskToken,
+        namespace: this.o.namespace,
+        completedType: answer?.failure ? QUERY_FAILED : QUERY_ANSWERED,
+        queryResult: answer?.answer ? { payloads: [answer.answer] } : undefined,
+        errorMessage: answer?.failure?.message ?? undefined,
+        failure: answer?.failure as never,
+      } as never)
+      .catch((e) => this.o.logger.warn('RespondQueryTaskCompleted failed', { error: (e as Error).message }));
   }
 }
 

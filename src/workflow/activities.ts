@@ -42,7 +42,8 @@ export interface ActivityOptions {
 export function compileRetryPolicy(p: RetryPolicy | undefined): Record<string, unknown> | undefined {
   if (!p) return undefined;
   if (p.backoffCoefficient !== undefined && p.backoffCoefficient < 1) throw new TypeError('`retry.backoffCoefficient` must be at least 1');
-  if (p.maximumAttempts !== undefined && (!Number.isInteger(p.maximumAttempts) || p.maximumAttempts < 0)) throw new TypeError('`retry.maximumAttempts` must be a non-negative integer (0 = unlimited)');
+  if (p.maximumAttempts !== undefined && (!Number.isInteger(p.maximumAttempts) || p.maximumAttempts < 0))
+    throw new TypeError('`retry.maximumAttempts` must be a non-negative integer (0 = unlimited)');
   return {
     initialInterval: durationProto(optionalMs(p.initialInterval, 'retry.initialInterval')),
     backoffCoefficient: p.backoffCoefficient,
@@ -161,7 +162,18 @@ export function scheduleLocalActivity<R>(activityType: string, args: unknown[], 
     return { localActivity: request };
   });
   const unsubscribe = scope.onCancel(() => {
-    a.settle('localActivity', seq, new ActivityFailure('Local activity cancelled', activityType, options.activityId ?? String(seq), 0, 'bastion', new CancelledFailure('Local activity cancelled')));
+    a.settle(
+      'localActivity',
+      seq,
+      new ActivityFailure(
+        'Local activity cancelled',
+        activityType,
+        options.activityId ?? String(seq),
+        0,
+        'bastion',
+        new CancelledFailure('Local activity cancelled'),
+      ),
+    );
   });
   promise.then(unsubscribe, unsubscribe);
   return promise;

@@ -102,7 +102,9 @@ function issueChild(a: ReturnType<typeof activator>, scope: CancellationScope, i
       retryPolicy: compileRetryPolicy(options.retry),
       header: { fields: input.headers },
       memo: options.memo ? { fields: Object.fromEntries(Object.entries(options.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
-      searchAttributes: options.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(options.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+      searchAttributes: options.searchAttributes
+        ? { indexedFields: Object.fromEntries(Object.entries(options.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) }
+        : undefined,
     },
   });
   result.catch(() => undefined);
@@ -112,7 +114,11 @@ function issueChild(a: ReturnType<typeof activator>, scope: CancellationScope, i
     if (!a.isPending('child', seq)) return;
     if (cancellation !== ChildWorkflowCancellationType.ABANDON && runId) void requestCancel(workflowId, runId, true);
     if (cancellation !== ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED || !runId) {
-      a.settle('child', seq, new ChildWorkflowFailure(a.info.namespace, { workflowId, runId: runId ?? '' }, workflowType, 0, new CancelledFailure('Child workflow cancelled')));
+      a.settle(
+        'child',
+        seq,
+        new ChildWorkflowFailure(a.info.namespace, { workflowId, runId: runId ?? '' }, workflowType, 0, new CancelledFailure('Child workflow cancelled')),
+      );
     }
   });
   result.then(unsubscribe, unsubscribe);
@@ -126,24 +132,32 @@ export async function executeChild<R = unknown>(workflow: WorkflowRef, options: 
   return handle.result();
 }
 
-function signalExternal(workflowId: string, runId: string | undefined, def: SignalDefinition<any> | string, args: unknown[], childWorkflowOnly: boolean): Promise<void> {
+function signalExternal(
+  workflowId: string,
+  runId: string | undefined,
+  def: SignalDefinition<any> | string,
+  args: unknown[],
+  childWorkflowOnly: boolean,
+): Promise<void> {
   const a = activator();
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Signal cancelled before it was sent'));
   const signalName = typeof def === 'string' ? def : def.name;
   const seq = a.nextSeq('signalExternal');
-  const run = composeInterceptors(a.outbound, 'signalWorkflow', (input: SignalWorkflowInput) => a.issueSeq<void>('signalExternal', input.seq, {
-    commandType: COMMAND_TYPE.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
-    signalExternalWorkflowExecutionCommandAttributes: {
-      namespace: a.info.namespace,
-      execution: { workflowId: input.target.workflowId, runId: input.target.runId },
-      signalName: input.signalName,
-      input: a.toPayloads(input.args),
-      control: String(input.seq),
-      childWorkflowOnly: input.target.childWorkflowOnly,
-      header: { fields: input.headers },
-    },
-  }));
+  const run = composeInterceptors(a.outbound, 'signalWorkflow', (input: SignalWorkflowInput) =>
+    a.issueSeq<void>('signalExternal', input.seq, {
+      commandType: COMMAND_TYPE.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION,
+      signalExternalWorkflowExecutionCommandAttributes: {
+        namespace: a.info.namespace,
+        execution: { workflowId: input.target.workflowId, runId: input.target.runId },
+        signalName: input.signalName,
+        input: a.toPayloads(input.args),
+        control: String(input.seq),
+        childWorkflowOnly: input.target.childWorkflowOnly,
+        header: { fields: input.headers },
+      },
+    }),
+  );
   return run({ signalName, args, target: { workflowId, runId, childWorkflowOnly }, headers: {}, seq });
 }
 

@@ -17,17 +17,49 @@ export { defineSignal, defineQuery, setHandler, setDefaultSignalHandler } from '
 export type { SignalDefinition, QueryDefinition } from './handlers';
 export { startChild, executeChild, getExternalWorkflowHandle, ParentClosePolicy, ChildWorkflowCancellationType } from './children';
 export type { ChildWorkflowOptions, ChildWorkflowHandle, ExternalWorkflowHandle } from './children';
-export { workflowInfo, inWorkflowContext, continueAsNew, makeContinueAsNewFunc, uuid4, patched, deprecatePatch, upsertSearchAttributes, upsertMemo, log } from './misc';
+export {
+  workflowInfo,
+  inWorkflowContext,
+  continueAsNew,
+  makeContinueAsNewFunc,
+  uuid4,
+  patched,
+  deprecatePatch,
+  upsertSearchAttributes,
+  upsertMemo,
+  log,
+} from './misc';
 export type { ContinueAsNewOptions } from './misc';
 export type {
-  WorkflowInterceptors, WorkflowInterceptorsFactory, WorkflowInboundCallsInterceptor, WorkflowOutboundCallsInterceptor,
-  WorkflowExecuteInput, SignalInput, QueryInput, ActivityInput, TimerInput, StartChildWorkflowExecutionInput, SignalWorkflowInput, ContinueAsNewInput, Headers, Next,
+  WorkflowInterceptors,
+  WorkflowInterceptorsFactory,
+  WorkflowInboundCallsInterceptor,
+  WorkflowOutboundCallsInterceptor,
+  WorkflowExecuteInput,
+  SignalInput,
+  QueryInput,
+  ActivityInput,
+  TimerInput,
+  StartChildWorkflowExecutionInput,
+  SignalWorkflowInput,
+  ContinueAsNewInput,
+  Headers,
+  Next,
 } from './interceptors';
 export { CancellationScope } from './runtime/cancellation-scope';
 export type { CancellationScopeOptions } from './runtime/cancellation-scope';
 export { ContinueAsNew } from './runtime/workflow-info';
 export type { WorkflowInfo } from './runtime/workflow-info';
 export {
-  ApplicationFailure, ActivityFailure, CancelledFailure, ChildWorkflowFailure, ServerFailure, TemporalFailure,
-  TerminatedFailure, TimeoutFailure, isCancellation, rootCause, defaultPayloadConverter,
+  ApplicationFailure,
+  ActivityFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  isCancellation,
+  rootCause,
+  defaultPayloadConverter,
 } from '../converter';

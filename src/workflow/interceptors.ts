@@ -14,9 +14,21 @@ type Payload = temporal.api.common.v1.IPayload;
 export type Headers = Record<string, Payload>;
 export type Next<I, O> = (input: I) => O;
 
-export interface WorkflowExecuteInput { args: unknown[]; headers: Headers }
-export interface SignalInput { signalName: string; args: unknown[]; headers: Headers }
-export interface QueryInput { queryId: string; queryName: string; args: unknown[]; headers: Headers }
+export interface WorkflowExecuteInput {
+  args: unknown[];
+  headers: Headers;
+}
+export interface SignalInput {
+  signalName: string;
+  args: unknown[];
+  headers: Headers;
+}
+export interface QueryInput {
+  queryId: string;
+  queryName: string;
+  args: unknown[];
+  headers: Headers;
+}
 
 export interface WorkflowInboundCallsInterceptor {
   execute?(input: WorkflowExecuteInput, next: Next<WorkflowExecuteInput, Promise<unknown>>): Promise<unknown>;
@@ -24,16 +36,43 @@ export interface WorkflowInboundCallsInterceptor {
   handleQuery?(input: QueryInput, next: Next<QueryInput, Promise<unknown>>): Promise<unknown>;
 }
 
-export interface ActivityInput { activityType: string; args: unknown[]; options: ActivityOptions; headers: Headers; seq: number }
-export interface TimerInput { durationMs: number; seq: number }
-export interface StartChildWorkflowExecutionInput { workflowType: string; options: ChildWorkflowOptions; headers: Headers; seq: number }
-export interface SignalWorkflowInput { signalName: string; args: unknown[]; target: { workflowId: string; runId?: string; childWorkflowOnly: boolean }; headers: Headers; seq: number }
-export interface ContinueAsNewInput { args: unknown[]; options: ContinueAsNewOptions; headers: Headers }
+export interface ActivityInput {
+  activityType: string;
+  args: unknown[];
+  options: ActivityOptions;
+  headers: Headers;
+  seq: number;
+}
+export interface TimerInput {
+  durationMs: number;
+  seq: number;
+}
+export interface StartChildWorkflowExecutionInput {
+  workflowType: string;
+  options: ChildWorkflowOptions;
+  headers: Headers;
+  seq: number;
+}
+export interface SignalWorkflowInput {
+  signalName: string;
+  args: unknown[];
+  target: { workflowId: string; runId?: string; childWorkflowOnly: boolean };
+  headers: Headers;
+  seq: number;
+}
+export interface ContinueAsNewInput {
+  args: unknown[];
+  options: ContinueAsNewOptions;
+  headers: Headers;
+}
 
 export interface WorkflowOutboundCallsInterceptor {
   scheduleActivity?(input: ActivityInput, next: Next<ActivityInput, Promise<unknown>>): Promise<unknown>;
   startTimer?(input: TimerInput, next: Next<TimerInput, Promise<void>>): Promise<void>;
-  startChildWorkflowExecution?(input: StartChildWorkflowExecutionInput, next: Next<StartChildWorkflowExecutionInput, Promise<[Promise<string>, Promise<unknown>]>>): Promise<[Promise<string>, Promise<unknown>]>;
+  startChildWorkflowExecution?(
+    input: StartChildWorkflowExecutionInput,
+    next: Next<StartChildWorkflowExecutionInput, Promise<[Promise<string>, Promise<unknown>]>>,
+  ): Promise<[Promise<string>, Promise<unknown>]>;
   signalWorkflow?(input: SignalWorkflowInput, next: Next<SignalWorkflowInput, Promise<void>>): Promise<void>;
   continueAsNew?(input: ContinueAsNewInput, next: Next<ContinueAsNewInput, Promise<never>>): Promise<never>;
 }

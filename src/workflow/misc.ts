@@ -40,7 +40,9 @@ export function makeContinueAsNewFunc<F extends Workflow>(options: ContinueAsNew
         workflowTaskTimeout: durationProto(optionalMs(o.workflowTaskTimeout, 'workflowTaskTimeout')),
         header: { fields: input.headers },
         memo: o.memo ? { fields: Object.fromEntries(Object.entries(o.memo).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
-        searchAttributes: o.searchAttributes ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) } : undefined,
+        searchAttributes: o.searchAttributes
+          ? { indexedFields: Object.fromEntries(Object.entries(o.searchAttributes).map(([k, v]) => [k, pc.toPayload(v)])) }
+          : undefined,
       });
     });
     return run({ args, options, headers: {} });
@@ -56,7 +58,12 @@ export function continueAsNew<F extends Workflow>(...args: Parameters<F>): Promi
 export function uuid4(): string {
   const r = activator().random;
   const hex: string[] = [];
-  for (let i = 0; i < 16; i++) hex.push(Math.floor(r() * 256).toString(16).padStart(2, '0'));
+  for (let i = 0; i < 16; i++)
+    hex.push(
+      Math.floor(r() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    );
   hex[6] = ((parseInt(hex[6]!, 16) & 0x0f) | 0x40).toString(16).padStart(2, '0');
   hex[8] = ((parseInt(hex[8]!, 16) & 0x3f) | 0x80).toString(16).padStart(2, '0');
   return `${hex.slice(0, 4).join('')}-${hex.slice(4, 6).join('')}-${hex.slice(6, 8).join('')}-${hex.slice(8, 10).join('')}-${hex.slice(10).join('')}`;
@@ -68,7 +75,10 @@ function patchMarker(patchId: string, deprecated: boolean): Record<string, any> 
   const a = activator();
   return {
     commandType: COMMAND_TYPE.RECORD_MARKER,
-    recordMarkerCommandAttributes: { markerName: PATCH_MARKER, details: { 'patch-data': { payloads: [a.payloadConverter.toPayload({ id: patchId, deprecated })] } } },
+    recordMarkerCommandAttributes: {
+      markerName: PATCH_MARKER,
+      details: { 'patch-data': { payloads: [a.payloadConverter.toPayload({ id: patchId, deprecated })] } },
+    },
   };
 }
 
@@ -101,7 +111,10 @@ export function upsertSearchAttributes(searchAttributes: Record<string, unknown[
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(searchAttributes)) fields[k] = a.payloadConverter.toPayload(v === undefined ? [] : v);
   a.info.searchAttributes = { ...a.info.searchAttributes, ...searchAttributes };
-  a.push({ commandType: COMMAND_TYPE.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields: fields } } });
+  a.push({
+    commandType: COMMAND_TYPE.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+    upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields: fields } },
+  });
 }
 
 /** Upserts memo fields; `undefined` removes one. */
@@ -114,13 +127,15 @@ export function upsertMemo(memo: Record<string, unknown>): void {
 }
 
 type LogFn = (message: string, attrs?: Record<string, unknown>) => void;
-const emit = (level: string): LogFn => (message, attrs) => {
-  if (!hasActivator()) return;
-  const a = activator();
-  if (a.isReplaying) return;
-  const sink = (globalThis as { __bastionLog?: (level: string, message: string, attrs: Record<string, unknown>) => void }).__bastionLog;
-  sink?.(level, message, { ...attrs, workflowId: a.info?.workflowId, runId: a.info?.runId, workflowType: a.info?.workflowType });
-};
+const emit =
+  (level: string): LogFn =>
+  (message, attrs) => {
+    if (!hasActivator()) return;
+    const a = activator();
+    if (a.isReplaying) return;
+    const sink = (globalThis as { __bastionLog?: (level: string, message: string, attrs: Record<string, unknown>) => void }).__bastionLog;
+    sink?.(level, message, { ...attrs, workflowId: a.info?.workflowId, runId: a.info?.runId, workflowType: a.info?.workflowType });
+  };
 
 /** A logger for workflow code; silent while the run is replaying. */
 export const log = { trace: emit('trace'), debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };

@@ -43,10 +43,7 @@ export function condition(fn: () => boolean, timeout?: number | string): Promise
   return CancellationScope.cancellable(async () => {
     const inner = CancellationScope.current();
     try {
-      return await Promise.race([
-        sleep(timeout).then(() => false),
-        waitFor(a, inner, fn).then(() => true),
-      ]);
+      return await Promise.race([sleep(timeout).then(() => false), waitFor(a, inner, fn).then(() => true)]);
     } finally {
       inner.cancel();
     }

@@ -2,7 +2,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as crypto from 'node:crypto';
-import { checkClientCertificateForCloud, checkTemporalCloudCaBundle, createCertificateAuthority, inspectCertificate, issueCertificate, verifyCertificate, type IssuedCertificate } from '../../certs/index';
+import {
+  checkClientCertificateForCloud,
+  checkTemporalCloudCaBundle,
+  createCertificateAuthority,
+  inspectCertificate,
+  issueCertificate,
+  verifyCertificate,
+  type IssuedCertificate,
+} from '../../certs/index';
 
 const test = suite('certs: inspect, verify, Temporal Cloud');
 let ca: IssuedCertificate;
@@ -13,7 +21,14 @@ let client: IssuedCertificate;
 test.before(async () => {
   ca = await createCertificateAuthority({ commonName: 'Acme CA', organization: 'Acme' });
   otherCa = await createCertificateAuthority({ commonName: 'Other CA', keyType: 'ecdsa-p256' });
-  server = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'], uris: ['spiffe://acme/server'] });
+  server = await issueCertificate({
+    ca,
+    profile: 'server',
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    uris: ['spiffe://acme/server'],
+  });
   client = await issueCertificate({ ca, profile: 'client', commonName: 'worker-1', organization: 'Acme', organizationalUnit: 'Ops' });
 });
 
@@ -46,19 +61,38 @@ test('inspect reports the fields of a certificate', () => {
 test('inspect tells whether a bundle is in chain order', () => {
   assert.is(inspectCertificate(client.certPem + ca.certPem).inChainOrder, true);
   assert.is(inspectCertificate(ca.certPem + client.certPem).inChainOrder, false);
-  const e = (() => { try { inspectCertificate('nothing here'); } catch (err) { return err as Error & { code: string }; } return undefined; })();
+  const e = (() => {
+    try {
+      inspectCertificate('nothing here');
+    } catch (err) {
+      return err as Error & { code: string };
+    }
+    return undefined;
+  })();
   assert.is(e?.code, 'ERR_CERTS_INVALID_PEM');
 });
 
 test('verify passes a good certificate', () => {
-  const r = verifyCertificate({ certPem: server.certPem, keyPem: server.keyPem, caPems: [otherCa.certPem, ca.certPem], purpose: 'server', hostname: 'localhost' });
+  const r = verifyCertificate({
+    certPem: server.certPem,
+    keyPem: server.keyPem,
+    caPems: [otherCa.certPem, ca.certPem],
+    purpose: 'server',
+    hostname: 'localhost',
+  });
   assert.equal(r, { ok: true, problems: [] });
   assert.ok(verifyCertificate({ certPem: server.certPem, hostname: '127.0.0.1' }).ok);
 });
 
 test('verify names an expired and a not-yet-valid certificate, with dates', async () => {
   const day = 86_400_000;
-  const expired = await issueCertificate({ ca, profile: 'client', commonName: 'old', notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) });
+  const expired = await issueCertificate({
+    ca,
+    profile: 'client',
+    commonName: 'old',
+    notBefore: new Date(Date.now() - 10 * day),
+    notAfter: new Date(Date.now() - day),
+  });
   const r = verifyCertificate({ certPem: expired.certPem });
   assert.equal(codes(r), ['EXPIRED']);
   assert.match(r.problems[0]!.message, /\(subject CN=old\) expired at \d{4}-/);
@@ -83,7 +117,11 @@ test('a CA bundle of two roots and an intermediate passes Temporal Cloud rules',
   assert.ok(checkTemporalCloudCaBundle(ca.certPem + otherCa.certPem).ok);
   const intermediate = await issueIntermediate();
   assert.equal(checkTemporalCloudCaBundle(ca.certPem + intermediate).problems, []);
-  assert.equal(checkClientCertificateForCloud(client.certPem, ca.certPem + otherCa.certPem, { organization: 'ACME', commonName: 'worker-*', organizationalUnit: '*ps' }).problems, []);
+  assert.equal(
+    checkClientCertificateForCloud(client.certPem, ca.certPem + otherCa.certPem, { organization: 'ACME', commonName: 'worker-*', organizationalUnit: '*ps' })
+      .problems,
+    [],
+  );
 });
 
 async function issueIntermediate(): Promise<string> {
@@ -92,7 +130,16 @@ async function issueIntermediate(): Promise<string> {
   const { parseCertificate, splitPem } = await import('../../certs/x509-reader');
   const caCert = parseCertificate('ca', splitPem('ca', ca.certPem)[0]!);
   const keys = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return buildCertificate({ subject: { commonName: 'Acme Intermediate' }, issuerNameDer: caCert.subjectDer, subjectPublicKey: keys.publicKey, signingKey: crypto.createPrivateKey(ca.keyPem), notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000 * 30), ca: true, keyUsage: ['keyCertSign', 'cRLSign'] }).pem;
+  return buildCertificate({
+    subject: { commonName: 'Acme Intermediate' },
+    issuerNameDer: caCert.subjectDer,
+    subjectPublicKey: keys.publicKey,
+    signingKey: crypto.createPrivateKey(ca.keyPem),
+    notBefore: new Date(),
+    notAfter: new Date(Date.now() + 86_400_000 * 30),
+    ca: true,
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  }).pem;
 }
 
 test('Temporal Cloud bundle rules name a leaf, a duplicate name, an orphan and too many certificates', async () => {

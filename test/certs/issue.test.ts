@@ -16,7 +16,6 @@ function withTimeout<T>(p: Promise<T>, ms = 10_000): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
 }
 
-
 for (const keyType of ['ecdsa-p384', 'ecdsa-p256', 'rsa-2048'] as KeyType[]) {
   test(`${keyType}: CA, client and server certificates verify with node:crypto`, async () => {
     const ca = await createCertificateAuthority({ commonName: `CA ${keyType}`, organization: 'Acme', keyType });
@@ -47,7 +46,9 @@ for (const keyType of ['ecdsa-p384', 'ecdsa-p256', 'rsa-2048'] as KeyType[]) {
 async function assertMutualTls(ca: IssuedCertificate, server: IssuedCertificate, client: IssuedCertificate): Promise<void> {
   const other = await createCertificateAuthority({ commonName: 'Other CA', keyType: 'ecdsa-p256' });
   const intruder = await issueCertificate({ ca: other, profile: 'client', commonName: 'intruder' });
-  const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('hello'));
+  const srv = tls.createServer({ cert: server.certPem, key: server.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (socket) =>
+    socket.end('hello'),
+  );
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const { port } = srv.address() as AddressInfo;
   const connect = (c: IssuedCertificate): Promise<string> =>

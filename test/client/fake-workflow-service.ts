@@ -13,9 +13,16 @@ export { grpcError } from '../connection/recording-server';
 
 /** Methods the Client calls; each is routed to the handler the current test set. */
 const METHODS = [
-  'StartWorkflowExecution', 'SignalWorkflowExecution', 'SignalWithStartWorkflowExecution', 'QueryWorkflow',
-  'RequestCancelWorkflowExecution', 'TerminateWorkflowExecution', 'DescribeWorkflowExecution', 'ListWorkflowExecutions',
-  'CountWorkflowExecutions', 'GetWorkflowExecutionHistory',
+  'StartWorkflowExecution',
+  'SignalWorkflowExecution',
+  'SignalWithStartWorkflowExecution',
+  'QueryWorkflow',
+  'RequestCancelWorkflowExecution',
+  'TerminateWorkflowExecution',
+  'DescribeWorkflowExecution',
+  'ListWorkflowExecutions',
+  'CountWorkflowExecutions',
+  'GetWorkflowExecutionHistory',
 ] as const;
 export type Method = (typeof METHODS)[number];
 

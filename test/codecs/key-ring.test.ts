@@ -43,21 +43,24 @@ function ringError(fn: () => unknown, code = 'ERR_CODEC_KEY_RING_INVALID'): Bast
 
 const rejection = (p: Promise<unknown>): Promise<BastionError> => rejectionOf(p, BastionError);
 
-test('keys given as bytes or base64 are held under their ids; the active key is the one named', timed(5_000, async () => {
-  const ring = new KeyRing({ active: 'k2', keys: { k1: b64(K1), k2: K2 } });
-  assert.equal(ring.keyIds, ['k1', 'k2']);
-  const active = await ring.activeKey();
-  assert.is(active.id, 'k2');
-  assert.ok(Buffer.from(active.key).equals(Buffer.from(K2)));
-  assert.ok(Buffer.from(await ring.getKey('k1')).equals(Buffer.from(K1)));
-  const copy = new Uint8Array(K1);
-  const ring2 = new KeyRing({ active: 'k1', keys: { k1: copy } });
-  copy.fill(0);
-  assert.ok(Buffer.from(await ring2.getKey('k1')).equals(Buffer.from(K1)), 'keys are copied: wiping the caller\'s buffer does not change the ring');
-  const unknown = await rejection(ring.getKey('k3'));
-  assert.is(unknown.code, 'ERR_CODEC_KEY_UNKNOWN');
-  assert.match(unknown.message, /key id `k3`.*knows `k1`, `k2`/);
-}));
+test(
+  'keys given as bytes or base64 are held under their ids; the active key is the one named',
+  timed(5_000, async () => {
+    const ring = new KeyRing({ active: 'k2', keys: { k1: b64(K1), k2: K2 } });
+    assert.equal(ring.keyIds, ['k1', 'k2']);
+    const active = await ring.activeKey();
+    assert.is(active.id, 'k2');
+    assert.ok(Buffer.from(active.key).equals(Buffer.from(K2)));
+    assert.ok(Buffer.from(await ring.getKey('k1')).equals(Buffer.from(K1)));
+    const copy = new Uint8Array(K1);
+    const ring2 = new KeyRing({ active: 'k1', keys: { k1: copy } });
+    copy.fill(0);
+    assert.ok(Buffer.from(await ring2.getKey('k1')).equals(Buffer.from(K1)), "keys are copied: wiping the caller's buffer does not change the ring");
+    const unknown = await rejection(ring.getKey('k3'));
+    assert.is(unknown.code, 'ERR_CODEC_KEY_UNKNOWN');
+    assert.match(unknown.message, /key id `k3`.*knows `k1`, `k2`/);
+  }),
+);
 
 test('bad keys, ids and active ids are refused with messages that name the entry, never the key', () => {
   const short = b64(K1.subarray(0, 31));
@@ -116,67 +119,95 @@ test('fromEnv reads BASTION_CODEC_KEYS by default, or the variable named', () =>
 
 test('String, util.inspect and JSON.stringify show key ids only', () => {
   const ring = new KeyRing({ active: 'k2', keys: { k1: K1, k2: K2 } });
-  const shown = [String(ring), `${ring}`, inspect(ring, { showHidden: true, depth: 10 }), inspect({ nested: [ring] }, { depth: 10 }), JSON.stringify(ring), JSON.stringify({ ring })];
+  const shown = [
+    String(ring),
+    `${ring}`,
+    inspect(ring, { showHidden: true, depth: 10 }),
+    inspect({ nested: [ring] }, { depth: 10 }),
+    JSON.stringify(ring),
+    JSON.stringify({ ring }),
+  ];
   for (const s of shown) assertNoKeys(s);
   assert.is(String(ring), 'KeyRing { active: k2, keys: [k1, k2] }');
   assert.is(JSON.stringify(ring), '{"active":"k2","keyIds":["k1","k2"]}');
 });
 
-test('a provider-backed ring caches keys and the active id for cacheTtlMs, shares concurrent lookups, and does not cache failures', timed(5_000, async () => {
-  const calls: string[] = [];
-  let fail = true;
-  const provider: KeyProvider = {
-    activeKeyId: async () => { calls.push('active'); return 'k1'; },
-    getKey: async (id) => {
-      calls.push(id);
-      if (id === 'flaky' && fail) throw new Error('KMS unavailable');
-      return id === 'k1' || id === 'flaky' ? K1 : undefined;
-    },
-  };
-  const ring = KeyRing.fromProvider(provider, { cacheTtlMs: 60_000 });
-  assert.ok(ring.isProviderBacked);
-  const [a, b] = await Promise.all([ring.activeKey(), ring.activeKey()]);
-  assert.is(a.id, 'k1');
-  assert.is(b.key, a.key);
-  assert.equal(calls, ['active', 'k1'], 'one call each for two concurrent lookups');
-  const err = await rejection(ring.getKey('flaky'));
-  assert.is(err.code, 'ERR_CODEC_KEY_PROVIDER');
-  assert.match(err.message, /`getKey\('flaky'\)` failed/);
-  assert.is((err.cause as Error).message, 'KMS unavailable');
-  fail = false;
-  assert.ok(Buffer.from(await ring.getKey('flaky')).equals(Buffer.from(K1)), 'the failure was not cached');
-  const unknown = await rejection(ring.getKey('k9'));
-  assert.is(unknown.code, 'ERR_CODEC_KEY_UNKNOWN');
-  assert.match(unknown.message, /key id `k9`.*provider has no key/);
-  assertNoKeys(String(ring) + inspect(ring) + JSON.stringify(ring), [K1]);
+test(
+  'a provider-backed ring caches keys and the active id for cacheTtlMs, shares concurrent lookups, and does not cache failures',
+  timed(5_000, async () => {
+    const calls: string[] = [];
+    let fail = true;
+    const provider: KeyProvider = {
+      activeKeyId: async () => {
+        calls.push('active');
+        return 'k1';
+      },
+      getKey: async (id) => {
+        calls.push(id);
+        if (id === 'flaky' && fail) throw new Error('KMS unavailable');
+        return id === 'k1' || id === 'flaky' ? K1 : undefined;
+      },
+    };
+    const ring = KeyRing.fromProvider(provider, { cacheTtlMs: 60_000 });
+    assert.ok(ring.isProviderBacked);
+    const [a, b] = await Promise.all([ring.activeKey(), ring.activeKey()]);
+    assert.is(a.id, 'k1');
+    assert.is(b.key, a.key);
+    assert.equal(calls, ['active', 'k1'], 'one call each for two concurrent lookups');
+    const err = await rejection(ring.getKey('flaky'));
+    assert.is(err.code, 'ERR_CODEC_KEY_PROVIDER');
+    assert.match(err.message, /`getKey\('flaky'\)` failed/);
+    assert.is((err.cause as Error).message, 'KMS unavailable');
+    fail = false;
+    assert.ok(Buffer.from(await ring.getKey('flaky')).equals(Buffer.from(K1)), 'the failure was not cached');
+    const unknown = await rejection(ring.getKey('k9'));
+    assert.is(unknown.code, 'ERR_CODEC_KEY_UNKNOWN');
+    assert.match(unknown.message, /key id `k9`.*provider has no key/);
+    assertNoKeys(String(ring) + inspect(ring) + JSON.stringify(ring), [K1]);
 
-  const uncached: string[] = [];
-  const noCache = KeyRing.fromProvider({ activeKeyId: async () => 'k1', getKey: async (id) => { uncached.push(id); return K1; } }, { cacheTtlMs: 0 });
-  await noCache.getKey('k1');
-  await noCache.getKey('k1');
-  assert.equal(uncached, ['k1', 'k1'], 'cacheTtlMs 0 asks every time');
-}));
+    const uncached: string[] = [];
+    const noCache = KeyRing.fromProvider(
+      {
+        activeKeyId: async () => 'k1',
+        getKey: async (id) => {
+          uncached.push(id);
+          return K1;
+        },
+      },
+      { cacheTtlMs: 0 },
+    );
+    await noCache.getKey('k1');
+    await noCache.getKey('k1');
+    assert.equal(uncached, ['k1', 'k1'], 'cacheTtlMs 0 asks every time');
+  }),
+);
 
-test('a provider returning a wrong-length key or a bad active id is reported; bad provider options are refused', timed(5_000, async () => {
-  const ring = KeyRing.fromProvider({ activeKeyId: async () => 'k1', getKey: async () => new Uint8Array(16) });
-  const err = await rejection(ring.activeKey());
-  assert.is(err.code, 'ERR_CODEC_KEY_PROVIDER');
-  assert.match(err.message, /returned 16 bytes for key id `k1`; a key must be a Uint8Array of exactly 32 bytes/);
-  const badId = KeyRing.fromProvider({ activeKeyId: async () => '', getKey: async () => K1 });
-  assert.match((await rejection(badId.activeKey())).message, /`activeKeyId\(\)` returned an id that is not 1–64 printable characters/);
-  for (const [fn, pattern] of [
-    [() => KeyRing.fromProvider({} as never), /`provider` must have `getKey\(id\)` and `activeKeyId\(\)`/],
-    [() => KeyRing.fromProvider({ getKey: async () => K1, activeKeyId: async () => 'k' }, { cacheTtlMs: -1 }), /`cacheTtlMs` must be a number of milliseconds ≥ 0/],
-  ] as const) {
-    try {
-      fn();
-      assert.unreachable('accepted');
-    } catch (e) {
-      assert.is((e as BastionError).code, 'ERR_INVALID_OPTION');
-      assert.match((e as Error).message, pattern);
+test(
+  'a provider returning a wrong-length key or a bad active id is reported; bad provider options are refused',
+  timed(5_000, async () => {
+    const ring = KeyRing.fromProvider({ activeKeyId: async () => 'k1', getKey: async () => new Uint8Array(16) });
+    const err = await rejection(ring.activeKey());
+    assert.is(err.code, 'ERR_CODEC_KEY_PROVIDER');
+    assert.match(err.message, /returned 16 bytes for key id `k1`; a key must be a Uint8Array of exactly 32 bytes/);
+    const badId = KeyRing.fromProvider({ activeKeyId: async () => '', getKey: async () => K1 });
+    assert.match((await rejection(badId.activeKey())).message, /`activeKeyId\(\)` returned an id that is not 1–64 printable characters/);
+    for (const [fn, pattern] of [
+      [() => KeyRing.fromProvider({} as never), /`provider` must have `getKey\(id\)` and `activeKeyId\(\)`/],
+      [
+        () => KeyRing.fromProvider({ getKey: async () => K1, activeKeyId: async () => 'k' }, { cacheTtlMs: -1 }),
+        /`cacheTtlMs` must be a number of milliseconds ≥ 0/,
+      ],
+    ] as const) {
+      try {
+        fn();
+        assert.unreachable('accepted');
+      } catch (e) {
+        assert.is((e as BastionError).code, 'ERR_INVALID_OPTION');
+        assert.match((e as Error).message, pattern);
+      }
     }
-  }
-}));
+  }),
+);
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 

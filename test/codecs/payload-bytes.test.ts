@@ -18,7 +18,10 @@ const cases: Array<[string, Payload]> = [
   ['empty data, no metadata', { data: new Uint8Array(0) }],
   ['metadata only', { metadata: { encoding: encodeUtf8('binary/null') } }],
   ['json', { metadata: { encoding: encodeUtf8('json/plain') }, data: encodeUtf8('{"a":1}') }],
-  ['several entries, unicode key, empty value', { metadata: { encoding: encodeUtf8('binary/plain'), 'clé-ü': encodeUtf8('v'), empty: new Uint8Array(0) }, data: crypto.randomBytes(10) }],
+  [
+    'several entries, unicode key, empty value',
+    { metadata: { encoding: encodeUtf8('binary/plain'), 'clé-ü': encodeUtf8('v'), empty: new Uint8Array(0) }, data: crypto.randomBytes(10) },
+  ],
   ['127 / 128 / 16384 byte boundaries', { metadata: { k: crypto.randomBytes(127), l: crypto.randomBytes(128) }, data: crypto.randomBytes(16384) }],
   ['1 MiB + 3 (three-byte and larger varints)', { metadata: { encoding: encodeUtf8('binary/plain') }, data: crypto.randomBytes(1024 * 1024 + 3) }],
   ['a long key', { metadata: { ['k'.repeat(300)]: crypto.randomBytes(5) }, data: crypto.randomBytes(200) }],

@@ -13,8 +13,29 @@ import { timed } from '../helpers/wait';
 const test = suite('durations');
 
 const ACCEPTED = [
-  '1 minute', '2 hrs', '1.5h', '10 sec', '10s', '500ms', '100', '1d', '.5s', '1 week', '3 days', '1y', '2 Minutes', '1 HOUR',
-  '1.5 seconds', '10 msecs', '1 millisecond', '0', '0s', '250', 1000, 0, 1.5,
+  '1 minute',
+  '2 hrs',
+  '1.5h',
+  '10 sec',
+  '10s',
+  '500ms',
+  '100',
+  '1d',
+  '.5s',
+  '1 week',
+  '3 days',
+  '1y',
+  '2 Minutes',
+  '1 HOUR',
+  '1.5 seconds',
+  '10 msecs',
+  '1 millisecond',
+  '0',
+  '0s',
+  '250',
+  1000,
+  0,
+  1.5,
 ];
 const REFUSED = ['5 lightyears', 'ten seconds', '', '1 minute ago', 'ms', '1h30m', '--1s', 'NaN', 'Infinity', '1e3'];
 
@@ -67,16 +88,21 @@ test.after(async () => {
   await env?.close();
 });
 
-test('a workflow written with "1 minute", "2 hrs", "1.5 sec" and "5 msecs" runs on Bastion\'s worker', timed(60_000, async () => {
-  const worker = await env.worker('durations');
-  const result = await worker.runUntil(env.client.workflow.execute('humanDurations', { taskQueue: 'durations', workflowId: 'durations-1', args: ['you'], workflowRunTimeout: '1 hour' }));
-  assert.is(result, 'Hello, you!');
-  const history = await env.client.workflow.getHandle('durations-1').fetchHistory();
-  const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
-  assert.is(Number(scheduled.startToCloseTimeout!.seconds), 60);
-  assert.is(Number(scheduled.scheduleToCloseTimeout!.seconds), 7200);
-  assert.is(Number(scheduled.retryPolicy!.initialInterval!.seconds), 1);
-  assert.is(Number(scheduled.retryPolicy!.initialInterval!.nanos), 500_000_000);
-}));
+test(
+  'a workflow written with "1 minute", "2 hrs", "1.5 sec" and "5 msecs" runs on Bastion\'s worker',
+  timed(60_000, async () => {
+    const worker = await env.worker('durations');
+    const result = await worker.runUntil(
+      env.client.workflow.execute('humanDurations', { taskQueue: 'durations', workflowId: 'durations-1', args: ['you'], workflowRunTimeout: '1 hour' }),
+    );
+    assert.is(result, 'Hello, you!');
+    const history = await env.client.workflow.getHandle('durations-1').fetchHistory();
+    const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+    assert.is(Number(scheduled.startToCloseTimeout!.seconds), 60);
+    assert.is(Number(scheduled.scheduleToCloseTimeout!.seconds), 7200);
+    assert.is(Number(scheduled.retryPolicy!.initialInterval!.seconds), 1);
+    assert.is(Number(scheduled.retryPolicy!.initialInterval!.nanos), 500_000_000);
+  }),
+);
 
 test.run();

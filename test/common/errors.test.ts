@@ -43,7 +43,7 @@ test('instanceof matches only the class and its ancestors: a deadlock is not a D
   assert.is(nd.name, 'DeterminismError');
 });
 
-test('instanceof works for errors built by another realm\'s copy of the module', () => {
+test("instanceof works for errors built by another realm's copy of the module", () => {
   const foreign = foreignErrorsModule();
   const deadlock = new foreign.WorkflowError('ERR_WORKFLOW_TASK_DEADLOCK', 'did not yield');
   assert.not.ok(deadlock instanceof Error, 'the error really comes from another realm');
@@ -62,7 +62,10 @@ test('instanceof works for errors built by another realm\'s copy of the module',
 });
 
 test('an error marked by an older copy (area marker only) still matches its area class', () => {
-  const old = vm.runInContext(`(() => { const o = new Error('x'); o[Symbol.for('bastion.error')] = true; o[Symbol.for('bastion.error.area')] = 'config'; return o; })()`, vm.createContext({}));
+  const old = vm.runInContext(
+    `(() => { const o = new Error('x'); o[Symbol.for('bastion.error')] = true; o[Symbol.for('bastion.error.area')] = 'config'; return o; })()`,
+    vm.createContext({}),
+  );
   assert.ok(old instanceof BastionError);
   assert.ok(old instanceof ConfigError);
   assert.not.ok(old instanceof ConnectionError);
@@ -70,13 +73,16 @@ test('an error marked by an older copy (area marker only) still matches its area
 });
 
 test('an area class refuses a code of another area, naming the class to throw', () => {
-  assert.throws(() => new ConfigError('ERR_CONNECT_FAILED', 'x'), (e: Error) => e instanceof TypeError && /ConfigError cannot carry ERR_CONNECT_FAILED.*throw ConnectionError/.test(e.message));
+  assert.throws(
+    () => new ConfigError('ERR_CONNECT_FAILED', 'x'),
+    (e: Error) => e instanceof TypeError && /ConfigError cannot carry ERR_CONNECT_FAILED.*throw ConnectionError/.test(e.message),
+  );
   assert.throws(() => new ConnectionError('ERR_TLS_CONFIG', 'x'), /throw ConfigError/);
   assert.throws(() => new ConfigError('ERR_NOPE' as never, 'x'), /unknown error code ERR_NOPE/);
   assert.is(new ConfigError('ERR_TLS_CONFIG', 'x').code, 'ERR_TLS_CONFIG');
 });
 
-test('the client\'s errors are coded BastionErrors that match only themselves', () => {
+test("the client's errors are coded BastionErrors that match only themselves", () => {
   const failed = new WorkflowFailedError('failed', new Error('cause'), 3);
   assert.is(failed.code, 'ERR_CLIENT_WORKFLOW_FAILED');
   assert.is(failed.name, 'WorkflowFailedError');
@@ -97,8 +103,13 @@ test('every error class a user can catch is exported from `bastion`', () => {
   for (const name of ['BastionError', 'DeterminismError']) assert.type(exported[name], 'function', `${name} is exported`);
   for (const [sub, names] of [
     ['worker', ['BundleError', 'DeterminismError', 'IllegalStateError', 'WorkflowError']],
-    ['client', ['ClientError', 'WorkflowFailedError', 'WorkflowNotFoundError', 'WorkflowExecutionAlreadyStartedError', 'QueryNotRegisteredError', 'QueryFailedError']],
-    ['certs', ['CertsError']], ['codecs', ['CodecError']], ['testing', ['ServerError']],
+    [
+      'client',
+      ['ClientError', 'WorkflowFailedError', 'WorkflowNotFoundError', 'WorkflowExecutionAlreadyStartedError', 'QueryNotRegisteredError', 'QueryFailedError'],
+    ],
+    ['certs', ['CertsError']],
+    ['codecs', ['CodecError']],
+    ['testing', ['ServerError']],
   ] as const) {
     const mod = require(`../../${sub === 'certs' || sub === 'codecs' ? sub : `src/${sub}`}`);
     for (const n of names) assert.type(mod[n], 'function', `bastion/${sub} exports ${n}`);

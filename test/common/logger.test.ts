@@ -32,7 +32,10 @@ test('JSON lines: one object per line with time, level, message and the meta fie
   const { logger, lines } = collect('debug', 'json');
   logger.debug('polled', { taskQueue: 'q', big: 10n });
   const parsed = JSON.parse(lines[0]!) as Record<string, unknown>;
-  assert.equal({ level: parsed.level, message: parsed.message, taskQueue: parsed.taskQueue, big: parsed.big }, { level: 'DEBUG', message: 'polled', taskQueue: 'q', big: '10' });
+  assert.equal(
+    { level: parsed.level, message: parsed.message, taskQueue: parsed.taskQueue, big: parsed.big },
+    { level: 'DEBUG', message: 'polled', taskQueue: 'q', big: '10' },
+  );
   assert.match(String(parsed.time), /Z$/);
 });
 
@@ -65,38 +68,74 @@ test('a bad level names the option and the levels', () => {
 
 const script = path.resolve(__dirname, '../fixtures/logger-process.js');
 
-test('one process, one format: worker, connection and dev server lines all come out as the same text lines', timed(60_000, async () => {
-  const p = spawnNode([script], { BASTION_LOG_LEVEL: 'info', MODE: 'default' });
-  const { code } = await p.exited;
-  assert.is(code, 0, p.output());
-  const lines = p.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('DONE'));
-  assert.ok(lines.length >= 3, p.output());
-  for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT\S+Z (TRACE|DEBUG|INFO|WARN|ERROR) \S/, `one format: ${line}`);
-  assert.ok(lines.some((l) => /INFO worker state INITIALIZED -> RUNNING/.test(l)), 'the worker logs through it');
-  assert.ok(lines.some((l) => / WARN .*refused a TLS handshake|INFO dev server/.test(l)) || lines.some((l) => /dev server/.test(l)), 'the dev server logs through it');
-}));
+test(
+  'one process, one format: worker, connection and dev server lines all come out as the same text lines',
+  timed(60_000, async () => {
+    const p = spawnNode([script], { BASTION_LOG_LEVEL: 'info', MODE: 'default' });
+    const { code } = await p.exited;
+    assert.is(code, 0, p.output());
+    const lines = p
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('DONE'));
+    assert.ok(lines.length >= 3, p.output());
+    for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT\S+Z (TRACE|DEBUG|INFO|WARN|ERROR) \S/, `one format: ${line}`);
+    assert.ok(
+      lines.some((l) => /INFO worker state INITIALIZED -> RUNNING/.test(l)),
+      'the worker logs through it',
+    );
+    assert.ok(
+      lines.some((l) => / WARN .*refused a TLS handshake|INFO dev server/.test(l)) || lines.some((l) => /dev server/.test(l)),
+      'the dev server logs through it',
+    );
+  }),
+);
 
-test('BASTION_LOG_LEVEL=warn silences the worker\'s info lines; BASTION_LOG_FORMAT=json gives JSON lines', timed(60_000, async () => {
-  const p = spawnNode([script], { BASTION_LOG_LEVEL: 'warn', BASTION_LOG_FORMAT: 'json', MODE: 'default' });
-  const { code } = await p.exited;
-  assert.is(code, 0, p.output());
-  const lines = p.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('DONE'));
-  assert.not.ok(lines.some((l) => /worker state/.test(l)), p.output());
-  // Every line is JSON; only the dev server, whose level the fixture sets to info explicitly, says more than WARN.
-  const parsed = lines.map((l) => JSON.parse(l) as { level: string; message: string });
-  assert.ok(parsed.length > 0, p.output());
-  for (const e of parsed) assert.ok(['WARN', 'ERROR'].includes(e.level) || /^dev server/.test(e.message), JSON.stringify(e));
-}));
+test(
+  "BASTION_LOG_LEVEL=warn silences the worker's info lines; BASTION_LOG_FORMAT=json gives JSON lines",
+  timed(60_000, async () => {
+    const p = spawnNode([script], { BASTION_LOG_LEVEL: 'warn', BASTION_LOG_FORMAT: 'json', MODE: 'default' });
+    const { code } = await p.exited;
+    assert.is(code, 0, p.output());
+    const lines = p
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('DONE'));
+    assert.not.ok(
+      lines.some((l) => /worker state/.test(l)),
+      p.output(),
+    );
+    // Every line is JSON; only the dev server, whose level the fixture sets to info explicitly, says more than WARN.
+    const parsed = lines.map((l) => JSON.parse(l) as { level: string; message: string });
+    assert.ok(parsed.length > 0, p.output());
+    for (const e of parsed) assert.ok(['WARN', 'ERROR'].includes(e.level) || /^dev server/.test(e.message), JSON.stringify(e));
+  }),
+);
 
-test('Runtime.install({ logger }) routes every component\'s lines to that logger', timed(60_000, async () => {
-  const p = spawnNode([script], { MODE: 'runtime' });
-  const { code } = await p.exited;
-  assert.is(code, 0, p.output());
-  const captured = p.output().split('\n').filter((l) => l.startsWith('CAPTURED '));
-  assert.ok(captured.some((l) => /worker state INITIALIZED -> RUNNING/.test(l)), p.output());
-  assert.ok(captured.some((l) => /certificate/i.test(l)), `the connection's expiry warning went to the installed logger: ${p.output()}`);
-  const stray = p.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('CAPTURED ') && !l.startsWith('DONE'));
-  assert.equal(stray, [], 'nothing bypassed the installed logger');
-}));
+test(
+  "Runtime.install({ logger }) routes every component's lines to that logger",
+  timed(60_000, async () => {
+    const p = spawnNode([script], { MODE: 'runtime' });
+    const { code } = await p.exited;
+    assert.is(code, 0, p.output());
+    const captured = p
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('CAPTURED '));
+    assert.ok(
+      captured.some((l) => /worker state INITIALIZED -> RUNNING/.test(l)),
+      p.output(),
+    );
+    assert.ok(
+      captured.some((l) => /certificate/i.test(l)),
+      `the connection's expiry warning went to the installed logger: ${p.output()}`,
+    );
+    const stray = p
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('CAPTURED ') && !l.startsWith('DONE'));
+    assert.equal(stray, [], 'nothing bypassed the installed logger');
+  }),
+);
 
 test.run();

@@ -50,7 +50,10 @@ test('the old import path and the package entries export the same redact()', () 
 
 test('redactedIfSet() says whether a secret is set, never what it is', () => {
   assert.is(redactedIfSet(API_KEY), REDACTED);
-  assert.is(redactedIfSet(() => API_KEY), REDACTED);
+  assert.is(
+    redactedIfSet(() => API_KEY),
+    REDACTED,
+  );
   assert.is(redactedIfSet(undefined), undefined);
 });
 
@@ -75,7 +78,11 @@ test('withKeyPemView() hides keyPem in inspect and JSON, keeps it as a property'
 
 test('the scanner finds a secret in each form it leaks in (so a clean scan means something)', () => {
   const bytes = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
-  const secrets = [{ name: 'apiKey', value: API_KEY }, { name: 'key', value: keyPem }, { name: 'bytes', value: bytes }];
+  const secrets = [
+    { name: 'apiKey', value: API_KEY },
+    { name: 'key', value: keyPem },
+    { name: 'bytes', value: bytes },
+  ];
   const forms: Array<[string, string]> = [
     ['as given', `Bearer ${API_KEY}`],
     ['base64', Buffer.from(`"${API_KEY}"`).toString('base64')],

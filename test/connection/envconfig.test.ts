@@ -75,7 +75,9 @@ test('reads the default profile from the file, normalising grpc_meta names', () 
 });
 
 test('reads only the environment when there is no file', () => {
-  const cfg = loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_ADDRESS: 'env-host:7000', TEMPORAL_NAMESPACE: 'env-ns', TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8888' } });
+  const cfg = loadClientConnectConfig({
+    env: { XDG_CONFIG_HOME: dir, TEMPORAL_ADDRESS: 'env-host:7000', TEMPORAL_NAMESPACE: 'env-ns', TEMPORAL_CODEC_ENDPOINT: 'http://localhost:8888' },
+  });
   assert.equal(cfg.connectionOptions, { address: 'env-host:7000' });
   assert.is(cfg.namespace, 'env-ns');
   assert.is(cfg.configFile, undefined);
@@ -182,7 +184,9 @@ test('rejects a named profile that the file does not have, listing those it has'
 });
 
 test('rejects a path and data for the same item, in the file and in the environment', () => {
-  const file = writeToml('[profile.prod.tls]\nclient_cert_path = "/c.pem"\nclient_cert_data = """\n-----BEGIN CERTIFICATE-----\nSECRETBODY\n-----END CERTIFICATE-----\n"""\n');
+  const file = writeToml(
+    '[profile.prod.tls]\nclient_cert_path = "/c.pem"\nclient_cert_data = """\n-----BEGIN CERTIFICATE-----\nSECRETBODY\n-----END CERTIFICATE-----\n"""\n',
+  );
   const err = configError(() => loadClientConnectConfig({ configFile: file, profile: 'prod', env: {} }));
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
   assert.match(err.message, '`profile.prod.tls.client_cert_path` and `client_cert_data` are both set');
@@ -207,8 +211,15 @@ test('rejects a client certificate without its key, naming the setting where it 
 });
 
 test('sources name the variable, the profile key with its file, or the override that set each option', () => {
-  const file = writeToml('[profile.prod]\naddress = "h:1"\nnamespace = "ns"\napi_key = "SECRETKEY"\n[profile.prod.tls]\nclient_cert_path = "/c.pem"\nclient_key_path = "/k.pem"\n');
-  const cfg = loadClientConnectConfig({ configFile: file, profile: 'prod', env: { TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'CADATA', TEMPORAL_NAMESPACE: 'env-ns' }, overrides: { address: 'o:2' } });
+  const file = writeToml(
+    '[profile.prod]\naddress = "h:1"\nnamespace = "ns"\napi_key = "SECRETKEY"\n[profile.prod.tls]\nclient_cert_path = "/c.pem"\nclient_key_path = "/k.pem"\n',
+  );
+  const cfg = loadClientConnectConfig({
+    configFile: file,
+    profile: 'prod',
+    env: { TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'CADATA', TEMPORAL_NAMESPACE: 'env-ns' },
+    overrides: { address: 'o:2' },
+  });
   assert.equal(cfg.sources, {
     address: '`overrides.address`',
     namespace: '`TEMPORAL_NAMESPACE`',
@@ -227,13 +238,27 @@ test('sources name the variable, the profile key with its file, or the override 
 });
 
 const FLAG_NAMES = {
-  profile: '--profile', configFile: '--config-file', address: '--address', namespace: '--namespace', apiKey: '--api-key', tls: '--tls',
-  clientCertPath: '--tls-cert-path', clientKeyPath: '--tls-key-path', serverCaCertPath: '--tls-ca-path', serverName: '--tls-server-name',
+  profile: '--profile',
+  configFile: '--config-file',
+  address: '--address',
+  namespace: '--namespace',
+  apiKey: '--api-key',
+  tls: '--tls',
+  clientCertPath: '--tls-cert-path',
+  clientKeyPath: '--tls-key-path',
+  serverCaCertPath: '--tls-ca-path',
+  serverName: '--tls-server-name',
 };
 
 test('command-line flags sit over the environment item by item, and name themselves in errors', () => {
-  const file = writeToml('[profile.prod]\naddress = "file:1"\n[profile.prod.tls]\nclient_cert_data = "CERTDATA"\nclient_key_path = "/k.pem"\nserver_ca_cert_path = "/ca.pem"\n');
-  const cfg = loadClientConnectConfigWithFlags({ env: { TEMPORAL_ADDRESS: 'env:2', TEMPORAL_PROFILE: 'prod', TEMPORAL_CONFIG_FILE: file } }, { address: 'flag:3', clientCertPath: '/flag.pem' }, FLAG_NAMES);
+  const file = writeToml(
+    '[profile.prod]\naddress = "file:1"\n[profile.prod.tls]\nclient_cert_data = "CERTDATA"\nclient_key_path = "/k.pem"\nserver_ca_cert_path = "/ca.pem"\n',
+  );
+  const cfg = loadClientConnectConfigWithFlags(
+    { env: { TEMPORAL_ADDRESS: 'env:2', TEMPORAL_PROFILE: 'prod', TEMPORAL_CONFIG_FILE: file } },
+    { address: 'flag:3', clientCertPath: '/flag.pem' },
+    FLAG_NAMES,
+  );
   const tls = cfg.connectionOptions.tls as TlsConfig;
   assert.is(cfg.connectionOptions.address, 'flag:3');
   assert.equal(tls.clientCertPair, { crt: '/flag.pem', key: '/k.pem' });
@@ -244,7 +269,9 @@ test('command-line flags sit over the environment item by item, and name themsel
   assert.is(loadClientConnectConfigWithFlags({ configFile: file, profile: 'prod', env: {} }, { tls: false }, FLAG_NAMES).connectionOptions.tls, false);
   const on = loadClientConnectConfigWithFlags({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS: 'false' } }, { serverName: 'x' }, FLAG_NAMES);
   assert.equal(on.connectionOptions.tls, { serverNameOverride: 'x' });
-  const missing = configError(() => loadClientConnectConfigWithFlags({ configFile: file, env: { TEMPORAL_PROFILE: 'prod' } }, { profile: 'staging' }, FLAG_NAMES));
+  const missing = configError(() =>
+    loadClientConnectConfigWithFlags({ configFile: file, env: { TEMPORAL_PROFILE: 'prod' } }, { profile: 'staging' }, FLAG_NAMES),
+  );
   assert.match(missing.message, /^`--profile` names profile `staging`, which is not in ".*", which has `prod`/);
   const half = configError(() => loadClientConnectConfigWithFlags({ env: { XDG_CONFIG_HOME: dir } }, { clientKeyPath: '/k.pem' }, FLAG_NAMES));
   assert.match(half.message, '`--tls-key-path` and `--tls-cert-path` must be given together');
@@ -254,9 +281,17 @@ test('watchCertificateFiles: PEM data is an error (nothing to watch); no client 
   const file = writeToml('[profile.default.tls]\nclient_cert_data = "SECRETCERT"\nclient_key_path = "/k.pem"\n');
   const err = configError(() => loadClientConnectConfig({ configFile: file, env: {}, watchCertificateFiles: true }));
   assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
-  assert.match(err.message, `\`watchCertificateFiles\` is on, but \`tls.client_cert_data\` in profile "default" of ${file} gives the client certificate as PEM data, so there is no file to watch`);
+  assert.match(
+    err.message,
+    `\`watchCertificateFiles\` is on, but \`tls.client_cert_data\` in profile "default" of ${file} gives the client certificate as PEM data, so there is no file to watch`,
+  );
   assert.not.match(err.message, 'SECRETCERT');
-  const envErr = configError(() => loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_DATA: 'SECRETKEY' }, watchCertificateFiles: { pollIntervalMs: 1000 } }));
+  const envErr = configError(() =>
+    loadClientConnectConfig({
+      env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem', TEMPORAL_TLS_CLIENT_KEY_DATA: 'SECRETKEY' },
+      watchCertificateFiles: { pollIntervalMs: 1000 },
+    }),
+  );
   assert.match(envErr.message, '`TEMPORAL_TLS_CLIENT_KEY_DATA` gives the client key as PEM data');
   assert.not.match(envErr.message, 'SECRETKEY');
   const none = loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS: 'true' }, watchCertificateFiles: true });
@@ -291,7 +326,11 @@ test('watchCertificateFiles: a connection from a profile follows the certificate
     watcher = cfg.certificateWatcher;
     assert.ok(watcher, 'a watcher is returned');
     assert.is((cfg.connectionOptions.tls as TlsConfig).clientCertPair, watcher);
-    connection = await withTimeout(15_000, Connection.connect({ ...cfg.connectionOptions, connectTimeout: '10s', logger: { info() {}, warn() {}, error() {} } }), 'mTLS connect');
+    connection = await withTimeout(
+      15_000,
+      Connection.connect({ ...cfg.connectionOptions, connectTimeout: '10s', logger: { info() {}, warn() {}, error() {} } }),
+      'mTLS connect',
+    );
     assert.is(connection.tlsInfo()!.fingerprint256, first.fingerprint256);
 
     // Replace both files (each by an atomic rename), as a secret volume or cert-manager would.
@@ -312,7 +351,10 @@ test('watchCertificateFiles: a connection from a profile follows the certificate
 
 test('maps TEMPORAL_GRPC_META_* to headers; an empty value removes one', () => {
   const file = writeToml(PROFILES);
-  const cfg = loadClientConnectConfig({ configFile: file, env: { TEMPORAL_GRPC_META_X_REQUEST_SOURCE: 'ci', TEMPORAL_GRPC_META_X_TEAM: '', TEMPORAL_GRPC_META_SOME_HEADER: 'b' } });
+  const cfg = loadClientConnectConfig({
+    configFile: file,
+    env: { TEMPORAL_GRPC_META_X_REQUEST_SOURCE: 'ci', TEMPORAL_GRPC_META_X_TEAM: '', TEMPORAL_GRPC_META_SOME_HEADER: 'b' },
+  });
   assert.equal(cfg.connectionOptions.metadata, { 'some-header': 'b', 'x-request-source': 'ci' });
 });
 
@@ -332,7 +374,9 @@ test('maps file TLS settings: paths as-is, data as Buffers, server name', () => 
 });
 
 test("honours the CLI's older TEMPORAL_TLS_CERT / _KEY / _CA names when the new ones are absent", () => {
-  const cfg = loadClientConnectConfig({ env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CERT: '/old.pem', TEMPORAL_TLS_KEY_DATA: 'K', TEMPORAL_TLS_CA: '/old-ca.pem' } });
+  const cfg = loadClientConnectConfig({
+    env: { XDG_CONFIG_HOME: dir, TEMPORAL_TLS_CERT: '/old.pem', TEMPORAL_TLS_KEY_DATA: 'K', TEMPORAL_TLS_CA: '/old-ca.pem' },
+  });
   const tls = cfg.connectionOptions.tls as TlsConfig;
   assert.is(tls.clientCertPair!.crt, '/old.pem');
   assert.is(tls.clientCertPair!.key.toString(), 'K');

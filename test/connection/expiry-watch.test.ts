@@ -9,11 +9,23 @@ const DAY = 86_400_000;
 
 function recorder() {
   const lines: Array<{ level: 'warn' | 'error'; message: string; meta?: Record<string, unknown> }> = [];
-  return { lines, logger: { warn: (message: string, meta?: Record<string, unknown>) => void lines.push({ level: 'warn', message, meta }), error: (message: string, meta?: Record<string, unknown>) => void lines.push({ level: 'error', message, meta }) } };
+  return {
+    lines,
+    logger: {
+      warn: (message: string, meta?: Record<string, unknown>) => void lines.push({ level: 'warn', message, meta }),
+      error: (message: string, meta?: Record<string, unknown>) => void lines.push({ level: 'error', message, meta }),
+    },
+  };
 }
 
 function info(msFromNow: number) {
-  return { subject: 'CN=worker-1', issuer: 'CN=CA', fingerprint256: 'AA:BB', notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + msFromNow) };
+  return {
+    subject: 'CN=worker-1',
+    issuer: 'CN=CA',
+    fingerprint256: 'AA:BB',
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + msFromNow),
+  };
 }
 
 test('far from expiry: no warning', () => {
@@ -45,28 +57,40 @@ test('an expired certificate is an error, logged once', () => {
   assert.match(lines[0]!.message, /expired on/);
 });
 
-test('a threshold crossed later warns when it is reached, then the expiry is an error', timed(10_000, async () => {
-  const { lines, logger } = recorder();
-  // Thresholds of 1.2 s and 0.6 s before a notAfter 1.6 s away.
-  const watch = new ExpiryWatch([1200 / DAY, 600 / DAY], logger);
-  watch.track(info(1600));
-  assert.equal(lines, [], 'nothing yet');
-  await waitFor(() => lines.length >= 1, 3000, 'the first threshold');
-  await waitFor(() => lines.length >= 2, 3000, 'the second threshold');
-  await waitFor(() => lines.length >= 3, 3000, 'the expiry');
-  watch.stop();
-  assert.equal(lines.map((l) => l.level), ['warn', 'warn', 'error']);
-  assert.equal(lines.slice(0, 2).map((l) => l.meta?.thresholdDays), [1200 / DAY, 600 / DAY]);
-}));
+test(
+  'a threshold crossed later warns when it is reached, then the expiry is an error',
+  timed(10_000, async () => {
+    const { lines, logger } = recorder();
+    // Thresholds of 1.2 s and 0.6 s before a notAfter 1.6 s away.
+    const watch = new ExpiryWatch([1200 / DAY, 600 / DAY], logger);
+    watch.track(info(1600));
+    assert.equal(lines, [], 'nothing yet');
+    await waitFor(() => lines.length >= 1, 3000, 'the first threshold');
+    await waitFor(() => lines.length >= 2, 3000, 'the second threshold');
+    await waitFor(() => lines.length >= 3, 3000, 'the expiry');
+    watch.stop();
+    assert.equal(
+      lines.map((l) => l.level),
+      ['warn', 'warn', 'error'],
+    );
+    assert.equal(
+      lines.slice(0, 2).map((l) => l.meta?.thresholdDays),
+      [1200 / DAY, 600 / DAY],
+    );
+  }),
+);
 
-test('track() replaces the watched certificate; stop() silences it', timed(5000, async () => {
-  const { lines, logger } = recorder();
-  const watch = new ExpiryWatch([300 / DAY], logger);
-  watch.track(info(500));
-  watch.track(info(60 * DAY));
-  await new Promise((r) => setTimeout(r, 700));
-  watch.stop();
-  assert.equal(lines, []);
-}));
+test(
+  'track() replaces the watched certificate; stop() silences it',
+  timed(5000, async () => {
+    const { lines, logger } = recorder();
+    const watch = new ExpiryWatch([300 / DAY], logger);
+    watch.track(info(500));
+    watch.track(info(60 * DAY));
+    await new Promise((r) => setTimeout(r, 700));
+    watch.stop();
+    assert.equal(lines, []);
+  }),
+);
 
 test.run();

@@ -23,34 +23,36 @@ import { backoffMs, isLongPoll } from '../../src/connection/retry-policy';
 import { timed } from '../helpers/wait';
 import { thrown } from '../helpers/errors';
 
-
 function compileError(options: unknown): Error & { code?: string } {
   return thrown(() => compileConnectionOptions(options as ConnectionOptions));
 }
 
 const defaults = suite('connection options: defaults and compiled form');
 
-defaults('no options: plaintext to 127.0.0.1:7233, 10 s connect timeout, 30 s call and 70 s long-poll deadlines, official keepalive, reconnect capped at 2 s, frozen', () => {
-  const o = compileConnectionOptions();
-  assert.is(o.address, DEFAULT_ADDRESS);
-  assert.is(o.address, '127.0.0.1:7233');
-  assert.is(o.tls, undefined);
-  assert.is(o.apiKey, undefined);
-  assert.equal(o.metadata, {});
-  assert.is(o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
-  assert.is(o.connectTimeoutMs, 10_000);
-  assert.is(o.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
-  assert.is(o.callTimeoutMs, 30_000);
-  assert.is(o.longPollTimeoutMs, DEFAULT_LONG_POLL_TIMEOUT_MS);
-  assert.is(o.longPollTimeoutMs, 70_000);
-  assert.equal(o.keepAlive, { intervalMs: 30_000, timeoutMs: 15_000 });
-  assert.equal(o.reconnect, DEFAULT_RECONNECT);
-  assert.equal(o.reconnect, { initialIntervalMs: 200, maxIntervalMs: 2_000 });
-  assert.equal(o.retry, DEFAULT_RETRY);
-  assert.ok(Object.isFrozen(o));
-  assert.ok(Object.isFrozen(o.retry));
-  assert.ok(Object.isFrozen(o.metadata));
-});
+defaults(
+  'no options: plaintext to 127.0.0.1:7233, 10 s connect timeout, 30 s call and 70 s long-poll deadlines, official keepalive, reconnect capped at 2 s, frozen',
+  () => {
+    const o = compileConnectionOptions();
+    assert.is(o.address, DEFAULT_ADDRESS);
+    assert.is(o.address, '127.0.0.1:7233');
+    assert.is(o.tls, undefined);
+    assert.is(o.apiKey, undefined);
+    assert.equal(o.metadata, {});
+    assert.is(o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+    assert.is(o.connectTimeoutMs, 10_000);
+    assert.is(o.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS);
+    assert.is(o.callTimeoutMs, 30_000);
+    assert.is(o.longPollTimeoutMs, DEFAULT_LONG_POLL_TIMEOUT_MS);
+    assert.is(o.longPollTimeoutMs, 70_000);
+    assert.equal(o.keepAlive, { intervalMs: 30_000, timeoutMs: 15_000 });
+    assert.equal(o.reconnect, DEFAULT_RECONNECT);
+    assert.equal(o.reconnect, { initialIntervalMs: 200, maxIntervalMs: 2_000 });
+    assert.equal(o.retry, DEFAULT_RETRY);
+    assert.ok(Object.isFrozen(o));
+    assert.ok(Object.isFrozen(o.retry));
+    assert.ok(Object.isFrozen(o.metadata));
+  },
+);
 
 defaults('durations become milliseconds; a port is added when missing; IPv6 in brackets', () => {
   const o = compileConnectionOptions({ address: 'temporal.internal', connectTimeout: '2.5s', callTimeout: '1m', retry: { maxAttempts: 3 } });
@@ -105,7 +107,10 @@ errors('rejects a malformed address', () => {
 errors('rejects a bad duration, naming the option and the expected form', () => {
   const err = compileError({ connectTimeout: '10 parsecs' });
   assert.is(err.code, 'ERR_INVALID_OPTION');
-  assert.match(err.message, /^`connectTimeout` must be a duration such as "500ms", "10s", "1 minute", "2 hrs" or a number of milliseconds; got "10 parsecs"\.$/);
+  assert.match(
+    err.message,
+    /^`connectTimeout` must be a duration such as "500ms", "10s", "1 minute", "2 hrs" or a number of milliseconds; got "10 parsecs"\.$/,
+  );
   assert.is(compileConnectionOptions({ connectTimeout: '10 seconds' }).connectTimeoutMs, 10_000);
   assert.match(compileError({ callTimeout: -1 }).message, /`callTimeout` must be a non-negative, finite number of milliseconds/);
   assert.match(compileError({ connectTimeout: 0 }).message, /`connectTimeout` must be longer than zero/);
@@ -171,10 +176,16 @@ errors('rejects a bad apiKey without printing it', () => {
   assert.match(compileError({ apiKey: 42 }).message, /`apiKey` must be a string or a function/);
 });
 
-errors('Connection.connect rejects bad options before connecting', timed(5_000, async () => {
-  const err = await Connection.connect({ address: 'http://x:1' }).then(() => undefined, (e: Error & { code?: string }) => e);
-  assert.is(err?.code, 'ERR_INVALID_OPTION');
-}));
+errors(
+  'Connection.connect rejects bad options before connecting',
+  timed(5_000, async () => {
+    const err = await Connection.connect({ address: 'http://x:1' }).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    assert.is(err?.code, 'ERR_INVALID_OPTION');
+  }),
+);
 
 errors.run();
 
@@ -182,12 +193,30 @@ const policy = suite('connection: retry policy and redaction');
 
 policy('backoff doubles from initialIntervalMs, caps at maxIntervalMs, jitter within ±20 %', () => {
   const o = { maxAttempts: 10, initialIntervalMs: 100, maxIntervalMs: 1000 };
-  assert.is(backoffMs(1, o, () => 0.5), 100);
-  assert.is(backoffMs(2, o, () => 0.5), 200);
-  assert.is(backoffMs(4, o, () => 0.5), 800);
-  assert.is(backoffMs(9, o, () => 0.5), 1000);
-  assert.is(backoffMs(1, o, () => 0), 80);
-  assert.is(backoffMs(1, o, () => 1), 120);
+  assert.is(
+    backoffMs(1, o, () => 0.5),
+    100,
+  );
+  assert.is(
+    backoffMs(2, o, () => 0.5),
+    200,
+  );
+  assert.is(
+    backoffMs(4, o, () => 0.5),
+    800,
+  );
+  assert.is(
+    backoffMs(9, o, () => 0.5),
+    1000,
+  );
+  assert.is(
+    backoffMs(1, o, () => 0),
+    80,
+  );
+  assert.is(
+    backoffMs(1, o, () => 1),
+    120,
+  );
 });
 
 policy('long polls: the three task-queue polls, and history with waitNewEvent', () => {

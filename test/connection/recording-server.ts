@@ -58,7 +58,10 @@ export async function startRecordingServer(
       calls.push({ method, headers, request });
       Promise.resolve()
         .then(() => handler(request, call))
-        .then((response) => callback(null, response), (err: Partial<grpc.StatusObject>) => callback(err));
+        .then(
+          (response) => callback(null, response),
+          (err: Partial<grpc.StatusObject>) => callback(err),
+        );
     };
   }
   server.addService(serviceDefinition(WORKFLOW_SERVICE_NAME), implementation);

@@ -63,7 +63,10 @@ test('clientCertPair with only crt or only key names both options', () => {
     assert.is(err.code, 'ERR_CONFLICTING_OPTIONS');
     assert.match(err.message, /`tls\.clientCertPair\.crt` and `tls\.clientCertPair\.key` must be given together/);
   }
-  assert.match(tlsError({ tls: { clientCertPair: { cert: 'x', key: 'y' } as never } }).message, /`tls\.clientCertPair\.cert` is not an option\. Did you mean `tls\.clientCertPair\.crt`\?/);
+  assert.match(
+    tlsError({ tls: { clientCertPair: { cert: 'x', key: 'y' } as never } }).message,
+    /`tls\.clientCertPair\.cert` is not an option\. Did you mean `tls\.clientCertPair\.crt`\?/,
+  );
 });
 
 test('an unreadable file path: ERR_TLS_CONFIG naming the option, the path and the errno', () => {
@@ -71,7 +74,10 @@ test('an unreadable file path: ERR_TLS_CONFIG naming the option, the path and th
   const err = tlsError({ tls: { clientCertPair: { crt: pki.client.certPath, key: missing } } });
   assert.is(err.code, 'ERR_TLS_CONFIG');
   assert.is(err.name, 'ConfigError');
-  assert.is(err.message, `\`tls.clientCertPair.key\` is not PEM text, so it was taken as a file path, but ${JSON.stringify(missing)} could not be read (ENOENT). Pass the PEM text, a Buffer, or the path of a readable PEM file.`);
+  assert.is(
+    err.message,
+    `\`tls.clientCertPair.key\` is not PEM text, so it was taken as a file path, but ${JSON.stringify(missing)} could not be read (ENOENT). Pass the PEM text, a Buffer, or the path of a readable PEM file.`,
+  );
   assert.is((err.cause as { code?: string }).code, 'ENOENT');
 });
 
@@ -87,7 +93,10 @@ test('a file that holds no PEM block: ERR_TLS_CONFIG naming the option', () => {
   fs.writeFileSync(junk, 'this is not a certificate\n');
   const err = tlsError({ tls: { serverRootCACertificate: junk } });
   assert.is(err.code, 'ERR_TLS_CONFIG');
-  assert.match(err.message, /^`tls\.serverRootCACertificate` does not hold a PEM certificate \(no "-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----" block\)\.$/);
+  assert.match(
+    err.message,
+    /^`tls\.serverRootCACertificate` does not hold a PEM certificate \(no "-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----" block\)\.$/,
+  );
   const empty = tlsError({ tls: { serverRootCACertificate: '' } });
   assert.match(empty.message, /`tls\.serverRootCACertificate` must be PEM text, a Buffer, or the path of a PEM file; got an empty string/);
 });
@@ -95,7 +104,10 @@ test('a file that holds no PEM block: ERR_TLS_CONFIG naming the option', () => {
 test('swapped certificate and key are reported as such', () => {
   const err = tlsError({ tls: { clientCertPair: { crt: pki.client.keyPath, key: pki.client.certPath } } });
   assert.is(err.code, 'ERR_TLS_CONFIG');
-  assert.match(err.message, /^`tls\.clientCertPair\.crt` does not hold a PEM certificate .* It holds a private key; check that the certificate and key were not swapped\.$/);
+  assert.match(
+    err.message,
+    /^`tls\.clientCertPair\.crt` does not hold a PEM certificate .* It holds a private key; check that the certificate and key were not swapped\.$/,
+  );
   const keyErr = tlsError({ tls: { clientCertPair: { crt: pki.client.cert, key: pki.client.cert } } });
   assert.match(keyErr.message, /^`tls\.clientCertPair\.key` does not hold a PEM private key .* It holds a certificate/);
 });
@@ -113,7 +125,10 @@ test('a corrupt PEM body: the option is named, the body is not shown', () => {
 test('a key that does not match the certificate names the subject', () => {
   const err = tlsError({ tls: { clientCertPair: { crt: pki.client.cert, key: pki.clientFromOtherCa.key } } });
   assert.is(err.code, 'ERR_TLS_CONFIG');
-  assert.is(err.message, "`tls.clientCertPair.key` does not match the certificate's public key (subject CN=worker-1). Pass the key that was issued with this certificate.");
+  assert.is(
+    err.message,
+    "`tls.clientCertPair.key` does not match the certificate's public key (subject CN=worker-1). Pass the key that was issued with this certificate.",
+  );
 });
 
 test('an encrypted private key is refused with a hint', () => {

@@ -35,11 +35,24 @@ test.after(async () => {
 
 function clientCert(options: { issuer?: TestCert; notBefore?: Date; notAfter?: Date; kind?: 'client' | 'server' | 'ca' } = {}): TestCert {
   const n = ++serial;
-  return issueCertificate(pki.dir, `rot-${n}`, { cn: `worker-${n}`, kind: options.kind ?? 'client', issuer: options.issuer ?? pki.ca, keyRole: `rot-${n}`, notBefore: options.notBefore, notAfter: options.notAfter });
+  return issueCertificate(pki.dir, `rot-${n}`, {
+    cn: `worker-${n}`,
+    kind: options.kind ?? 'client',
+    issuer: options.issuer ?? pki.ca,
+    keyRole: `rot-${n}`,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+  });
 }
 
 function options(pair: TestCert, extra: Partial<ConnectionOptions> = {}): ConnectionOptions {
-  return { address: server.address, tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost', clientCertPair: { crt: pair.cert, key: pair.key } }, logger, connectTimeout: '5s', ...extra };
+  return {
+    address: server.address,
+    tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost', clientCertPair: { crt: pair.cert, key: pair.key } },
+    logger,
+    connectTimeout: '5s',
+    ...extra,
+  };
 }
 
 function tls(pair: { cert: string; key: string }) {
@@ -82,14 +95,22 @@ test('a long poll in flight moves to the new channel at once and still receives 
       const taskQueue = `rot-poll-${randomUUID()}`;
       const poll = connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'rotation-test' });
       // The poll is in flight once the server has registered its poller.
-      await waitFor(async () => {
-        const d = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 } as never);
-        return (d as { pollers?: Array<{ identity?: string }> }).pollers?.some((p) => p.identity === 'rotation-test');
-      }, 10_000, 'the server registered the long poll');
+      await waitFor(
+        async () => {
+          const d = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 } as never);
+          return (d as { pollers?: Array<{ identity?: string }> }).pollers?.some((p) => p.identity === 'rotation-test');
+        },
+        10_000,
+        'the server registered the long poll',
+      );
       const result = await connection.setTlsConfig(tls(clientCert()));
       assert.is(result.movedLongPolls, 1);
       await connection.workflowService.startWorkflowExecution({
-        namespace: 'default', workflowId: `wf-${randomUUID()}`, requestId: randomUUID(), workflowType: { name: 'w' }, taskQueue: { name: taskQueue },
+        namespace: 'default',
+        workflowId: `wf-${randomUUID()}`,
+        requestId: randomUUID(),
+        workflowType: { name: 'w' },
+        taskQueue: { name: taskQueue },
       });
       const task = (await poll) as { taskToken?: Uint8Array; workflowType?: { name?: string } };
       assert.ok(task.taskToken && task.taskToken.length > 0, 'the reissued poll got the task');
@@ -111,17 +132,28 @@ test('bad material is refused with a named problem and the old pair stays in for
       const serverOnly = clientCert({ kind: 'server' });
       const foreign = clientCert({ issuer: pki.otherCa });
       const cases: Array<{ name: string; run: () => Promise<unknown>; expect: RegExp }> = [
-        { name: 'key of another certificate', run: () => connection.setTlsConfig(tls({ cert: good.cert, key: other.key })), expect: /does not match the certificate's public key/ },
+        {
+          name: 'key of another certificate',
+          run: () => connection.setTlsConfig(tls({ cert: good.cert, key: other.key })),
+          expect: /does not match the certificate's public key/,
+        },
         { name: 'expired', run: () => connection.setTlsConfig(tls(expired)), expect: /expired on/ },
         { name: 'not yet valid', run: () => connection.setTlsConfig(tls(future)), expect: /not valid before/ },
         { name: 'server certificate as client', run: () => connection.setTlsConfig(tls(serverOnly)), expect: /lacks clientAuth/ },
         { name: 'CA certificate as client', run: () => connection.setTlsConfig(tls(pki.ca)), expect: /is a CA certificate \(CA:TRUE/ },
         { name: 'other CA, clientCa given', run: () => connection.setTlsConfig(tls(foreign), { clientCa: pki.ca.cert }), expect: /issued by CN=Some Other CA/ },
         { name: 'other CA, refused by the server', run: () => connection.setTlsConfig(tls(foreign)), expect: /A test call with the new settings failed/ },
-        { name: 'garbage PEM', run: () => connection.setTlsConfig(tls({ cert: 'not a certificate', key: good.key })), expect: /could not be read|does not hold a PEM certificate/ },
+        {
+          name: 'garbage PEM',
+          run: () => connection.setTlsConfig(tls({ cert: 'not a certificate', key: good.key })),
+          expect: /could not be read|does not hold a PEM certificate/,
+        },
       ];
       for (const c of cases) {
-        const err = (await c.run().then(() => undefined, (e: unknown) => e)) as (Error & { code?: string }) | undefined;
+        const err = (await c.run().then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as (Error & { code?: string }) | undefined;
         assert.ok(err, `${c.name}: refused`);
         assert.is(err!.code, 'ERR_TLS_ROTATION_REFUSED', c.name);
         assert.match(err!.message, c.expect, `${c.name}: ${err!.message}`);
@@ -157,7 +189,9 @@ test('expiry warnings: a certificate inside the 7-day threshold warns at connect
   withTimeout(30_000, async () => {
     const soon = clientCert({ notAfter: new Date(Date.now() + 5 * 86_400_000) });
     const seen: string[] = [];
-    const connection = await Connection.connect(options(soon, { logger: { ...logger, warn: (m: string, meta?: Record<string, unknown>) => seen.push(`${m} ${JSON.stringify(meta)}`) } }));
+    const connection = await Connection.connect(
+      options(soon, { logger: { ...logger, warn: (m: string, meta?: Record<string, unknown>) => seen.push(`${m} ${JSON.stringify(meta)}`) } }),
+    );
     try {
       assert.is(seen.length, 1, seen.join('\n'));
       assert.match(seen[0]!, /expires in 4 day\(s\)|expires in 5 day\(s\)/);

@@ -8,9 +8,23 @@ import * as assert from 'uvu/assert';
 import * as official from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, DEFAULT_MAX_CAUSE_DEPTH, decodeUtf8,
-  defaultDataConverter, defaultPayloadConverter, DefaultFailureConverter, errorToFailure, FailureConverterError,
-  failureToError, type ProtoFailure, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  DEFAULT_MAX_CAUSE_DEPTH,
+  decodeUtf8,
+  defaultDataConverter,
+  defaultPayloadConverter,
+  DefaultFailureConverter,
+  errorToFailure,
+  FailureConverterError,
+  failureToError,
+  type ProtoFailure,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
 } from '../../src/converter';
 import { loadDataConverter } from '../../src/converter/load-data-converter';
 import { BastionError } from '../../src/common/errors';
@@ -31,7 +45,8 @@ function withStack<E extends Error>(err: E, stack: string): E {
   return err;
 }
 
-const STACK = 'Error: x\n    at chargeCard (/app/activities.js:10:5)\n    at Activity.execute (/app/node_modules/@temporalio/worker/lib/activity.js:1:1)\n    at after (/app/x.js:1:1)';
+const STACK =
+  'Error: x\n    at chargeCard (/app/activities.js:10:5)\n    at Activity.execute (/app/node_modules/@temporalio/worker/lib/activity.js:1:1)\n    at after (/app/x.js:1:1)';
 
 /** The same failure built twice: once from our classes, once from the official SDK's. */
 interface Case {
@@ -45,8 +60,32 @@ interface Case {
 const CASES: Case[] = [
   {
     name: 'an ApplicationFailure with details, a cause, a retry delay and a category',
-    ours: () => withStack(ApplicationFailure.create({ message: 'card declined', type: 'PaymentError', nonRetryable: true, details: [{ last4: '4242' }, 'ü', 7], nextRetryDelay: 1500, category: 'BENIGN', cause: withStack(new RangeError('limit'), 'RangeError: limit\n    at x (/a.js:1:1)') }), STACK),
-    theirs: () => withStack(official.ApplicationFailure.create({ message: 'card declined', type: 'PaymentError', nonRetryable: true, details: [{ last4: '4242' }, 'ü', 7], nextRetryDelay: 1500, category: 'BENIGN', cause: withStack(new RangeError('limit'), 'RangeError: limit\n    at x (/a.js:1:1)') }), STACK),
+    ours: () =>
+      withStack(
+        ApplicationFailure.create({
+          message: 'card declined',
+          type: 'PaymentError',
+          nonRetryable: true,
+          details: [{ last4: '4242' }, 'ü', 7],
+          nextRetryDelay: 1500,
+          category: 'BENIGN',
+          cause: withStack(new RangeError('limit'), 'RangeError: limit\n    at x (/a.js:1:1)'),
+        }),
+        STACK,
+      ),
+    theirs: () =>
+      withStack(
+        official.ApplicationFailure.create({
+          message: 'card declined',
+          type: 'PaymentError',
+          nonRetryable: true,
+          details: [{ last4: '4242' }, 'ü', 7],
+          nextRetryDelay: 1500,
+          category: 'BENIGN',
+          cause: withStack(new RangeError('limit'), 'RangeError: limit\n    at x (/a.js:1:1)'),
+        }),
+        STACK,
+      ),
   },
   {
     name: 'an ApplicationFailure with a string retry delay and no details',
@@ -82,13 +121,55 @@ const CASES: Case[] = [
   },
   {
     name: 'an ActivityFailure caused by an ApplicationFailure',
-    ours: () => withStack(new ActivityFailure('Activity task failed', 'charge', '3', 'MAXIMUM_ATTEMPTS_REACHED', 'w@h', withStack(ApplicationFailure.retryable('inner', 'E', 1), STACK)), STACK),
-    theirs: () => withStack(new official.ActivityFailure('Activity task failed', 'charge', '3', 'MAXIMUM_ATTEMPTS_REACHED', 'w@h', withStack(official.ApplicationFailure.retryable('inner', 'E', 1), STACK)), STACK),
+    ours: () =>
+      withStack(
+        new ActivityFailure(
+          'Activity task failed',
+          'charge',
+          '3',
+          'MAXIMUM_ATTEMPTS_REACHED',
+          'w@h',
+          withStack(ApplicationFailure.retryable('inner', 'E', 1), STACK),
+        ),
+        STACK,
+      ),
+    theirs: () =>
+      withStack(
+        new official.ActivityFailure(
+          'Activity task failed',
+          'charge',
+          '3',
+          'MAXIMUM_ATTEMPTS_REACHED',
+          'w@h',
+          withStack(official.ApplicationFailure.retryable('inner', 'E', 1), STACK),
+        ),
+        STACK,
+      ),
   },
   {
     name: 'a ChildWorkflowFailure caused by a TerminatedFailure',
-    ours: () => withStack(new ChildWorkflowFailure('default', { workflowId: 'c', runId: 'r' }, 'Child', 'NON_RETRYABLE_FAILURE', withStack(new TerminatedFailure('terminated'), STACK)), STACK),
-    theirs: () => withStack(new official.ChildWorkflowFailure('default', { workflowId: 'c', runId: 'r' }, 'Child', 'NON_RETRYABLE_FAILURE', withStack(new official.TerminatedFailure('terminated'), STACK)), STACK),
+    ours: () =>
+      withStack(
+        new ChildWorkflowFailure(
+          'default',
+          { workflowId: 'c', runId: 'r' },
+          'Child',
+          'NON_RETRYABLE_FAILURE',
+          withStack(new TerminatedFailure('terminated'), STACK),
+        ),
+        STACK,
+      ),
+    theirs: () =>
+      withStack(
+        new official.ChildWorkflowFailure(
+          'default',
+          { workflowId: 'c', runId: 'r' },
+          'Child',
+          'NON_RETRYABLE_FAILURE',
+          withStack(new official.TerminatedFailure('terminated'), STACK),
+        ),
+        STACK,
+      ),
   },
   {
     name: 'a ServerFailure',
@@ -130,7 +211,7 @@ encode('a string retry delay becomes a Duration', () => {
   assert.equal(readable(f).applicationFailureInfo.nextRetryDelay, { seconds: 2, nanos: 500_000_000 });
 });
 
-const decode = suite('failure converter: decoding the official SDK\'s failures');
+const decode = suite("failure converter: decoding the official SDK's failures");
 
 decode('every kind decodes into our class with its fields, also after a wire round trip', () => {
   for (const c of CASES) {
@@ -140,7 +221,20 @@ decode('every kind decodes into our class with its fields, also after a wire rou
       assert.is(ours.constructor.name, theirs.constructor.name, c.name);
       assert.is(ours.message, theirs.message, c.name);
       assert.is(ours.stack, theirs.stack, c.name);
-      for (const field of ['type', 'nonRetryable', 'details', 'timeoutType', 'lastHeartbeatDetails', 'activityType', 'activityId', 'retryState', 'identity', 'namespace', 'workflowType', 'category']) {
+      for (const field of [
+        'type',
+        'nonRetryable',
+        'details',
+        'timeoutType',
+        'lastHeartbeatDetails',
+        'activityType',
+        'activityId',
+        'retryState',
+        'identity',
+        'namespace',
+        'workflowType',
+        'category',
+      ]) {
         assert.equal((ours as unknown as Record<string, unknown>)[field], (theirs as unknown as Record<string, unknown>)[field], `${c.name}: ${field}`);
       }
       assert.is((ours.cause as Error | undefined)?.message, (theirs.cause as Error | undefined)?.message, c.name);
@@ -174,7 +268,8 @@ decode('re-encoding a decoded failure returns the original wire failure', () => 
 
 decode('failures from proto JSON (enum names, duration strings) decode too', () => {
   const f = {
-    message: 'timeout', timeoutFailureInfo: { timeoutType: 'TIMEOUT_TYPE_SCHEDULE_TO_CLOSE' },
+    message: 'timeout',
+    timeoutFailureInfo: { timeoutType: 'TIMEOUT_TYPE_SCHEDULE_TO_CLOSE' },
     cause: { message: 'app', applicationFailureInfo: { type: 'T', nextRetryDelay: '3.25s', category: 'APPLICATION_ERROR_CATEGORY_BENIGN' } },
   } as unknown as ProtoFailure;
   const err = failureToError(f, pc) as TimeoutFailure;
@@ -186,7 +281,10 @@ decode('failures from proto JSON (enum names, duration strings) decode too', () 
 });
 
 decode('resetWorkflowFailureInfo becomes an ApplicationFailure of type ResetWorkflow; an info-less failure a TemporalFailure', () => {
-  const reset = failureToError({ message: 'reset', resetWorkflowFailureInfo: { lastHeartbeatDetails: { payloads: [pc.toPayload('hb')] } } }, pc) as ApplicationFailure;
+  const reset = failureToError(
+    { message: 'reset', resetWorkflowFailureInfo: { lastHeartbeatDetails: { payloads: [pc.toPayload('hb')] } } },
+    pc,
+  ) as ApplicationFailure;
   assert.equal([reset.type, reset.nonRetryable, reset.details], ['ResetWorkflow', false, ['hb']]);
   const bare = failureToError({ message: 'bare', stackTrace: 'at x' }, pc);
   assert.ok(bare instanceof TemporalFailure);
@@ -220,7 +318,10 @@ encoded('moves message and stack into a json/plain payload equal to the official
   assert.is(ours.message, 'Encoded failure');
   assert.is(ours.stackTrace, '');
   assert.is(decodeUtf8(ours.encodedAttributes!.metadata!.encoding!), 'json/plain');
-  assert.equal(JSON.parse(decodeUtf8(ours.encodedAttributes!.data!)), { message: 'card declined', stack_trace: 'Error: x\n    at chargeCard (/app/activities.js:10:5)' });
+  assert.equal(JSON.parse(decodeUtf8(ours.encodedAttributes!.data!)), {
+    message: 'card declined',
+    stack_trace: 'Error: x\n    at chargeCard (/app/activities.js:10:5)',
+  });
   assert.is(ours.cause!.message, 'Encoded failure');
   assert.equal(wire(ours), wire(theirs));
 });
@@ -237,7 +338,10 @@ encoded('we decode the official encoded failures, and the official converter dec
 
 encoded('round trip through our own converter restores message, stack and cause', () => {
   const converter = new DefaultFailureConverter({ encodeCommonAttributes: true });
-  const err = withStack(ApplicationFailure.create({ message: 'secret account 123', cause: withStack(new Error('inner secret'), 'Error: inner secret') }), 'stack with secret');
+  const err = withStack(
+    ApplicationFailure.create({ message: 'secret account 123', cause: withStack(new Error('inner secret'), 'Error: inner secret') }),
+    'stack with secret',
+  );
   const failure = converter.errorToFailure(err, pc);
   assert.not.ok(JSON.stringify(readable(failure)).includes('secret account'), 'no plaintext message on the wire');
   const back = converter.failureToError(failure, pc) as ApplicationFailure;
@@ -314,8 +418,16 @@ data('a custom payload converter is used for failure details', () => {
 
 data('conflicting and malformed options are rejected with codes naming the options', () => {
   const cases: Array<[Parameters<typeof loadDataConverter>[0], string, RegExp]> = [
-    [{ payloadConverter: defaultPayloadConverter, protobufRoot: { lookupType: () => undefined } }, 'ERR_CONFLICTING_OPTIONS', /`dataConverter.payloadConverter` and `dataConverter.protobufRoot`/],
-    [{ failureConverter: new DefaultFailureConverter(), encodeCommonAttributes: true }, 'ERR_CONFLICTING_OPTIONS', /`dataConverter.failureConverter` and `dataConverter.encodeCommonAttributes`/],
+    [
+      { payloadConverter: defaultPayloadConverter, protobufRoot: { lookupType: () => undefined } },
+      'ERR_CONFLICTING_OPTIONS',
+      /`dataConverter.payloadConverter` and `dataConverter.protobufRoot`/,
+    ],
+    [
+      { failureConverter: new DefaultFailureConverter(), encodeCommonAttributes: true },
+      'ERR_CONFLICTING_OPTIONS',
+      /`dataConverter.failureConverter` and `dataConverter.encodeCommonAttributes`/,
+    ],
     [{ payloadConverter: {} as never }, 'ERR_INVALID_OPTION', /`dataConverter.payloadConverter` must be an object with `toPayload/],
     [{ failureConverter: { errorToFailure: () => ({}) } as never }, 'ERR_INVALID_OPTION', /`dataConverter.failureConverter`/],
     [{ protobufRoot: {} as never }, 'ERR_INVALID_OPTION', /`dataConverter.protobufRoot` must be a protobufjs Root/],

@@ -7,8 +7,18 @@ import * as assert from 'uvu/assert';
 import * as vm from 'node:vm';
 import * as official from '@temporalio/common';
 import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, ensureApplicationFailure, ensureTemporalFailure,
-  isCancellation, rootCause, ServerFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  ensureApplicationFailure,
+  ensureTemporalFailure,
+  isCancellation,
+  rootCause,
+  ServerFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
 } from '../../src/converter';
 
 const classes = suite('failures: classes');
@@ -67,7 +77,10 @@ classes('the other failures carry the official fields; numeric proto enums becom
   assert.equal([a.activityType, a.activityId, a.retryState, a.identity, a.cause], ['charge', '7', 'MAXIMUM_ATTEMPTS_REACHED', 'worker@host', t]);
   assert.is(new ActivityFailure('x', 'y', undefined, 0, undefined).retryState, undefined);
   const c = new ChildWorkflowFailure('default', { workflowId: 'child', runId: 'r' }, 'Child', 'TIMEOUT', new TerminatedFailure('bye'));
-  assert.equal([c.message, c.namespace, c.execution, c.workflowType, c.retryState], ['Child Workflow execution failed', 'default', { workflowId: 'child', runId: 'r' }, 'Child', 'TIMEOUT']);
+  assert.equal(
+    [c.message, c.namespace, c.execution, c.workflowType, c.retryState],
+    ['Child Workflow execution failed', 'default', { workflowId: 'child', runId: 'r' }, 'Child', 'TIMEOUT'],
+  );
   assert.is(new ServerFailure('s', true).nonRetryable, true);
   assert.equal(new CancelledFailure('c').details, []);
   assert.is(new TerminatedFailure('t').name, 'TerminatedFailure');
@@ -132,7 +145,14 @@ helpers('isCancellation recognises cancellation directly or as the cause of an a
 });
 
 helpers('rootCause follows the cause chain of Temporal failures', () => {
-  const chain = new ActivityFailure('activity failed', 't', '1', undefined, undefined, ApplicationFailure.create({ message: 'middle', cause: new TerminatedFailure('the root') }));
+  const chain = new ActivityFailure(
+    'activity failed',
+    't',
+    '1',
+    undefined,
+    undefined,
+    ApplicationFailure.create({ message: 'middle', cause: new TerminatedFailure('the root') }),
+  );
   assert.is(rootCause(chain), 'the root');
   assert.is(rootCause(ApplicationFailure.create({ message: 'app', cause: new Error('plain root') })), 'plain root');
   assert.is(rootCause(new Error('plain')), 'plain');

@@ -7,8 +7,19 @@ import * as assert from 'uvu/assert';
 import * as vm from 'node:vm';
 import * as official from '@temporalio/common';
 import {
-  arrayFromPayloads, BinaryPayloadConverter, CompositePayloadConverter, decodeUtf8, defaultPayloadConverter, encodeUtf8,
-  fromPayloads, JsonPayloadConverter, mapFromPayloads, mapToPayloads, type Payload, PayloadConverterError, toPayloads,
+  arrayFromPayloads,
+  BinaryPayloadConverter,
+  CompositePayloadConverter,
+  decodeUtf8,
+  defaultPayloadConverter,
+  encodeUtf8,
+  fromPayloads,
+  JsonPayloadConverter,
+  mapFromPayloads,
+  mapToPayloads,
+  type Payload,
+  PayloadConverterError,
+  toPayloads,
   UndefinedPayloadConverter,
 } from '../../src/converter';
 import { BastionError, ConverterError } from '../../src/common/errors';
@@ -49,7 +60,7 @@ const VALUES: Array<[string, unknown]> = [
   ['an array', [1, 'two', [3], { four: 4 }]],
   ['an empty object', {}],
   ['an empty array', []],
-  ['nested unicode', { 'ключ': 'значение', emoji: '🎉👩‍💻', cjk: '漢字', rtl: 'שלום', combining: 'e\u0301', nul: 'a\u0000b' }],
+  ['nested unicode', { ключ: 'значение', emoji: '🎉👩‍💻', cjk: '漢字', rtl: 'שלום', combining: 'e\u0301', nul: 'a\u0000b' }],
   ['a lone surrogate', 'x\ud800y'],
   ['a Uint8Array', new Uint8Array([0, 1, 2, 254, 255])],
   ['an empty Uint8Array', new Uint8Array(0)],
@@ -198,7 +209,10 @@ errors('a payload without metadata or encoding is refused', () => {
 errors('a json/plain payload without data or with malformed JSON is refused', () => {
   const meta = { encoding: encodeUtf8('json/plain') };
   expectConverterError(() => defaultPayloadConverter.fromPayload({ metadata: meta }), /`json\/plain` payload has no `data`/);
-  expectConverterError(() => defaultPayloadConverter.fromPayload({ metadata: meta, data: encodeUtf8('{nope') }), /`json\/plain` payload does not hold valid JSON/);
+  expectConverterError(
+    () => defaultPayloadConverter.fromPayload({ metadata: meta, data: encodeUtf8('{nope') }),
+    /`json\/plain` payload does not hold valid JSON/,
+  );
 });
 
 errors('a composite needs at least one converter, and says which encodings it tried', () => {

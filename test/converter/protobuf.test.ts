@@ -8,8 +8,14 @@ import * as path from 'node:path';
 import { DefaultPayloadConverterWithProtobufs } from '@temporalio/common/lib/converter/protobuf-payload-converters';
 import { temporal } from '@temporalio/proto';
 import {
-  createDefaultPayloadConverter, decodeUtf8, defaultPayloadConverter, encodeUtf8, type Payload, PayloadConverterError,
-  ProtobufBinaryPayloadConverter, ProtobufJsonPayloadConverter,
+  createDefaultPayloadConverter,
+  decodeUtf8,
+  defaultPayloadConverter,
+  encodeUtf8,
+  type Payload,
+  PayloadConverterError,
+  ProtobufBinaryPayloadConverter,
+  ProtobufJsonPayloadConverter,
 } from '../../src/converter';
 
 // The official converter checks `instanceof Type` against its own copy of protobufjs, so
@@ -72,19 +78,50 @@ const str = (p: Payload, key: string) => decodeUtf8(p.metadata![key]!);
 
 const MESSAGES: Array<[string, () => object]> = [
   ['an empty message', () => Sample.create({})],
-  ['scalars, enums, bytes and 64-bit integers', () => Sample.create({ text: 'héllo 🎉', big: 12345678901234, blob: new Uint8Array([1, 2, 255]), color: 1, ratio: 0.5, flag: true, snakeCaseField: 's', ubig: 7, f: 1.5 })],
+  [
+    'scalars, enums, bytes and 64-bit integers',
+    () =>
+      Sample.create({
+        text: 'héllo 🎉',
+        big: 12345678901234,
+        blob: new Uint8Array([1, 2, 255]),
+        color: 1,
+        ratio: 0.5,
+        flag: true,
+        snakeCaseField: 's',
+        ubig: 7,
+        f: 1.5,
+      }),
+  ],
   ['explicit default values (omitted in proto3 JSON)', () => Sample.create({ text: '', ratio: 0, flag: false, big: 0, color: 0, blob: new Uint8Array(0) })],
   ['non-finite doubles', () => Sample.create({ ratio: Number.NaN, f: Number.NEGATIVE_INFINITY })],
-  ['nested, repeated and map fields', () => Sample.create({ items: [Inner.create({ name: 'x' }), Inner.create({})], counts: { a: 1, b: 0 }, colors: [0, 2], byId: { 5: 'five' } })],
+  [
+    'nested, repeated and map fields',
+    () => Sample.create({ items: [Inner.create({ name: 'x' }), Inner.create({})], counts: { a: 1, b: 0 }, colors: [0, 2], byId: { 5: 'five' } }),
+  ],
   ['a oneof set to its default, and proto3 optional', () => Sample.create({ b: 0, maybe: 0 })],
   ['Duration and Timestamp', () => Sample.create({ wait: { seconds: 1, nanos: 500_000_000 }, at: { seconds: 1_700_000_000, nanos: 1_000 } })],
   ['negative Duration', () => Sample.create({ wait: { seconds: -2, nanos: -10 } })],
-  ['Struct, wrappers and FieldMask', () => Sample.create({
-    extra: { fields: { s: { stringValue: 'v' }, n: { numberValue: 2 }, l: { listValue: { values: [{ boolValue: true }, { nullValue: 0 }] } }, o: { structValue: { fields: {} } } } },
-    wrapped: { value: 0 },
-    mask: { paths: ['text', 'snake_case_field'] },
-  })],
-  ['Any holding a message', () => Sample.create({ any: { typeUrl: 'type.googleapis.com/demo.v1.Inner', value: Inner.encode(Inner.create({ name: 'in any' })).finish() } })],
+  [
+    'Struct, wrappers and FieldMask',
+    () =>
+      Sample.create({
+        extra: {
+          fields: {
+            s: { stringValue: 'v' },
+            n: { numberValue: 2 },
+            l: { listValue: { values: [{ boolValue: true }, { nullValue: 0 }] } },
+            o: { structValue: { fields: {} } },
+          },
+        },
+        wrapped: { value: 0 },
+        mask: { paths: ['text', 'snake_case_field'] },
+      }),
+  ],
+  [
+    'Any holding a message',
+    () => Sample.create({ any: { typeUrl: 'type.googleapis.com/demo.v1.Inner', value: Inner.encode(Inner.create({ name: 'in any' })).finish() } }),
+  ],
   ['a message decoded from the wire (Long values)', () => Sample.decode(Sample.encode(Sample.create({ big: 99, ubig: 3, text: 'w' })).finish())],
 ];
 
@@ -127,7 +164,10 @@ decode('without a root, json/protobuf decodes to the plain JSON object', () => {
 });
 
 decode('bytes fields accept URL-safe and unpadded base64, as proto3 JSON allows', () => {
-  const payload: Payload = { metadata: { encoding: encodeUtf8('json/protobuf'), messageType: encodeUtf8('demo.v1.Sample') }, data: encodeUtf8('{"blob":"AQL_-w"}') };
+  const payload: Payload = {
+    metadata: { encoding: encodeUtf8('json/protobuf'), messageType: encodeUtf8('demo.v1.Sample') },
+    data: encodeUtf8('{"blob":"AQL_-w"}'),
+  };
   const back = withRoot.fromPayload<{ blob: Uint8Array }>(payload);
   assert.equal([...back.blob], [1, 2, 255, 251]);
 });
@@ -156,10 +196,16 @@ decode('messages from another protobufjs copy (@temporalio/proto) are recognised
 decode('a static-code message class (encode/decode/fullName) is json/protobuf via its toJSON', () => {
   class Point {
     static fullName = '.geo.Point';
-    static encode() { return { finish: () => new Uint8Array(0) }; }
-    static decode() { return new Point(); }
+    static encode() {
+      return { finish: () => new Uint8Array(0) };
+    }
+    static decode() {
+      return new Point();
+    }
     x = 1;
-    toJSON() { return { x: this.x }; }
+    toJSON() {
+      return { x: this.x };
+    }
   }
   const payload = defaultPayloadConverter.toPayload(new Point());
   assert.is(str(payload, 'messageType'), 'geo.Point');

@@ -4,7 +4,18 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EV, EVENT_FOR_COMMAND, attrsOf, eventId, eventName, eventTimeMs, isCommandEvent, jobForEvent, type HistoryEvent, type SeqRef } from '../../src/engine/history-events';
+import {
+  EV,
+  EVENT_FOR_COMMAND,
+  attrsOf,
+  eventId,
+  eventName,
+  eventTimeMs,
+  isCommandEvent,
+  jobForEvent,
+  type HistoryEvent,
+  type SeqRef,
+} from '../../src/engine/history-events';
 import { DeterminismError } from '../../src/engine/determinism-error';
 import { BastionError, WorkflowError } from '../../src/common/errors';
 import { temporal } from '../../src/common/proto';
@@ -29,12 +40,20 @@ basics('EV numbers are the Temporal API EventType values of the same name', () =
 
 basics('each command type maps to the event the server records for it', () => {
   const expected: Record<string, string> = {
-    SCHEDULE_ACTIVITY_TASK: 'ACTIVITY_TASK_SCHEDULED', REQUEST_CANCEL_ACTIVITY_TASK: 'ACTIVITY_TASK_CANCEL_REQUESTED', START_TIMER: 'TIMER_STARTED',
-    COMPLETE_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_COMPLETED', FAIL_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_FAILED', CANCEL_TIMER: 'TIMER_CANCELED',
-    CANCEL_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_CANCELED', REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: 'REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
-    RECORD_MARKER: 'MARKER_RECORDED', CONTINUE_AS_NEW_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
-    START_CHILD_WORKFLOW_EXECUTION: 'START_CHILD_WORKFLOW_EXECUTION_INITIATED', SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
-    UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES', MODIFY_WORKFLOW_PROPERTIES: 'WORKFLOW_PROPERTIES_MODIFIED',
+    SCHEDULE_ACTIVITY_TASK: 'ACTIVITY_TASK_SCHEDULED',
+    REQUEST_CANCEL_ACTIVITY_TASK: 'ACTIVITY_TASK_CANCEL_REQUESTED',
+    START_TIMER: 'TIMER_STARTED',
+    COMPLETE_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_COMPLETED',
+    FAIL_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_FAILED',
+    CANCEL_TIMER: 'TIMER_CANCELED',
+    CANCEL_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_CANCELED',
+    REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: 'REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+    RECORD_MARKER: 'MARKER_RECORDED',
+    CONTINUE_AS_NEW_WORKFLOW_EXECUTION: 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+    START_CHILD_WORKFLOW_EXECUTION: 'START_CHILD_WORKFLOW_EXECUTION_INITIATED',
+    SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED',
+    UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+    MODIFY_WORKFLOW_PROPERTIES: 'WORKFLOW_PROPERTIES_MODIFIED',
   };
   for (const [command, event] of Object.entries(expected)) {
     const ct = (CommandType as unknown as Record<string, number>)[`COMMAND_TYPE_${command}`]!;
@@ -56,10 +75,27 @@ basics('eventTimeMs reads seconds (Long or string) and nanos, and is 0 without a
 });
 
 basics('command events are those a command produces; results, signals and task events are not', () => {
-  for (const t of [EV.ACTIVITY_TASK_SCHEDULED, EV.TIMER_STARTED, EV.TIMER_CANCELED, EV.MARKER_RECORDED, EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED, EV.WORKFLOW_EXECUTION_COMPLETED, EV.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]) {
+  for (const t of [
+    EV.ACTIVITY_TASK_SCHEDULED,
+    EV.TIMER_STARTED,
+    EV.TIMER_CANCELED,
+    EV.MARKER_RECORDED,
+    EV.START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+    EV.WORKFLOW_EXECUTION_COMPLETED,
+    EV.UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  ]) {
     assert.ok(isCommandEvent(t), eventName(t));
   }
-  for (const t of [EV.WORKFLOW_EXECUTION_STARTED, EV.WORKFLOW_TASK_STARTED, EV.WORKFLOW_TASK_COMPLETED, EV.ACTIVITY_TASK_STARTED, EV.ACTIVITY_TASK_COMPLETED, EV.TIMER_FIRED, EV.WORKFLOW_EXECUTION_SIGNALED, EV.CHILD_WORKFLOW_EXECUTION_STARTED]) {
+  for (const t of [
+    EV.WORKFLOW_EXECUTION_STARTED,
+    EV.WORKFLOW_TASK_STARTED,
+    EV.WORKFLOW_TASK_COMPLETED,
+    EV.ACTIVITY_TASK_STARTED,
+    EV.ACTIVITY_TASK_COMPLETED,
+    EV.TIMER_FIRED,
+    EV.WORKFLOW_EXECUTION_SIGNALED,
+    EV.CHILD_WORKFLOW_EXECUTION_STARTED,
+  ]) {
     assert.not.ok(isCommandEvent(t), eventName(t));
   }
 });
@@ -80,7 +116,10 @@ basics('DeterminismError.mismatch names the event id, what history has and what 
   assert.ok(err instanceof WorkflowError && err instanceof BastionError);
   assert.is(err.code, 'ERR_NONDETERMINISM');
   assert.is(err.eventId, 14);
-  assert.match(err.message, /^Nondeterminism: at event 14 history has timer 2 \(TIMER_STARTED\), but the workflow issued ScheduleActivityTask activity pay \(id 3\)\./);
+  assert.match(
+    err.message,
+    /^Nondeterminism: at event 14 history has timer 2 \(TIMER_STARTED\), but the workflow issued ScheduleActivityTask activity pay \(id 3\)\./,
+  );
   assert.match(err.message, /patched\(\)/);
   const none = DeterminismError.mismatch(9, undefined, undefined, undefined);
   assert.match(none.message, /at event 9 history has no further command event, but the workflow issued no command/);
@@ -101,40 +140,85 @@ const refs = new Map<number, { ref: SeqRef; attrs: Record<string, any> }>([
 const lookup = (id: number) => refs.get(id);
 
 jobs('a signal becomes a signal job with its payloads and headers', () => {
-  const job = jobForEvent(ev(3, EV.WORKFLOW_EXECUTION_SIGNALED, 'workflowExecutionSignaledEventAttributes', { signalName: 'go', input: { payloads: [p(1)] }, header: { fields: { h: p('x') } } }), lookup);
+  const job = jobForEvent(
+    ev(3, EV.WORKFLOW_EXECUTION_SIGNALED, 'workflowExecutionSignaledEventAttributes', {
+      signalName: 'go',
+      input: { payloads: [p(1)] },
+      header: { fields: { h: p('x') } },
+    }),
+    lookup,
+  );
   assert.equal(job, { type: 'signal', signalName: 'go', args: [p(1)], headers: { h: p('x') } });
 });
 
 jobs('a cancel request becomes cancelWorkflow with its cause; a timer firing names the seq from the timer id', () => {
-  assert.equal(jobForEvent(ev(3, EV.WORKFLOW_EXECUTION_CANCEL_REQUESTED, 'workflowExecutionCancelRequestedEventAttributes', { cause: 'user' }), lookup), { type: 'cancelWorkflow', reason: 'user' });
+  assert.equal(jobForEvent(ev(3, EV.WORKFLOW_EXECUTION_CANCEL_REQUESTED, 'workflowExecutionCancelRequestedEventAttributes', { cause: 'user' }), lookup), {
+    type: 'cancelWorkflow',
+    reason: 'user',
+  });
   assert.equal(jobForEvent(ev(3, EV.TIMER_FIRED, 'timerFiredEventAttributes', { timerId: '17' }), lookup), { type: 'fireTimer', seq: 17 });
 });
 
 jobs('activity results resolve the seq of the scheduling command, by scheduled event id (Long too)', () => {
-  const done = jobForEvent(ev(7, EV.ACTIVITY_TASK_COMPLETED, 'activityTaskCompletedEventAttributes', { scheduledEventId: long(5), result: { payloads: [p('ok')] } }), lookup);
+  const done = jobForEvent(
+    ev(7, EV.ACTIVITY_TASK_COMPLETED, 'activityTaskCompletedEventAttributes', { scheduledEventId: long(5), result: { payloads: [p('ok')] } }),
+    lookup,
+  );
   assert.equal(done, { type: 'resolveActivity', seq: 2, result: { completed: p('ok') } });
-  const failed = jobForEvent(ev(7, EV.ACTIVITY_TASK_FAILED, 'activityTaskFailedEventAttributes', { scheduledEventId: 5, startedEventId: 6, failure: { message: 'boom' }, retryState: 2 }), lookup) as any;
+  const failed = jobForEvent(
+    ev(7, EV.ACTIVITY_TASK_FAILED, 'activityTaskFailedEventAttributes', {
+      scheduledEventId: 5,
+      startedEventId: 6,
+      failure: { message: 'boom' },
+      retryState: 2,
+    }),
+    lookup,
+  ) as any;
   assert.is(failed.seq, 2);
   assert.is(failed.result.failed.message, 'Activity task failed');
   assert.equal(failed.result.failed.cause, { message: 'boom' });
   assert.equal(failed.result.failed.activityFailureInfo.activityType, { name: 'charge' });
   assert.is(failed.result.failed.activityFailureInfo.activityId, 'a-2');
   assert.is(failed.result.failed.activityFailureInfo.retryState, 2);
-  const timedOut = jobForEvent(ev(7, EV.ACTIVITY_TASK_TIMED_OUT, 'activityTaskTimedOutEventAttributes', { scheduledEventId: 5, failure: { message: 'late' } }), lookup) as any;
+  const timedOut = jobForEvent(
+    ev(7, EV.ACTIVITY_TASK_TIMED_OUT, 'activityTaskTimedOutEventAttributes', { scheduledEventId: 5, failure: { message: 'late' } }),
+    lookup,
+  ) as any;
   assert.is(timedOut.result.failed.message, 'Activity task timed out');
-  const cancelled = jobForEvent(ev(7, EV.ACTIVITY_TASK_CANCELED, 'activityTaskCanceledEventAttributes', { scheduledEventId: 5, details: { payloads: [p('d')] } }), lookup) as any;
+  const cancelled = jobForEvent(
+    ev(7, EV.ACTIVITY_TASK_CANCELED, 'activityTaskCanceledEventAttributes', { scheduledEventId: 5, details: { payloads: [p('d')] } }),
+    lookup,
+  ) as any;
   assert.ok(cancelled.result.cancelled, 'a cancelled activity resolves as cancelled, not failed');
   assert.equal(cancelled.result.cancelled.cause.canceledFailureInfo.details, { payloads: [p('d')] });
 });
 
 jobs('a result for a command this run does not know is no job', () => {
   assert.is(jobForEvent(ev(7, EV.ACTIVITY_TASK_COMPLETED, 'activityTaskCompletedEventAttributes', { scheduledEventId: 99 }), lookup), undefined);
-  assert.is(jobForEvent(ev(7, EV.CHILD_WORKFLOW_EXECUTION_COMPLETED, 'childWorkflowExecutionCompletedEventAttributes', { initiatedEventId: 99 }), lookup), undefined);
+  assert.is(
+    jobForEvent(ev(7, EV.CHILD_WORKFLOW_EXECUTION_COMPLETED, 'childWorkflowExecutionCompletedEventAttributes', { initiatedEventId: 99 }), lookup),
+    undefined,
+  );
 });
 
 jobs('child start and start failures resolve the child start by initiated event id', () => {
-  assert.equal(jobForEvent(ev(9, EV.CHILD_WORKFLOW_EXECUTION_STARTED, 'childWorkflowExecutionStartedEventAttributes', { initiatedEventId: 8, workflowExecution: { workflowId: 'kid', runId: 'kid-run' } }), lookup), { type: 'resolveChildStart', seq: 4, runId: 'kid-run' });
-  const cause = (c: number) => (jobForEvent(ev(9, EV.START_CHILD_WORKFLOW_EXECUTION_FAILED, 'startChildWorkflowExecutionFailedEventAttributes', { initiatedEventId: 8, cause: c }), lookup) as any).failedCause;
+  assert.equal(
+    jobForEvent(
+      ev(9, EV.CHILD_WORKFLOW_EXECUTION_STARTED, 'childWorkflowExecutionStartedEventAttributes', {
+        initiatedEventId: 8,
+        workflowExecution: { workflowId: 'kid', runId: 'kid-run' },
+      }),
+      lookup,
+    ),
+    { type: 'resolveChildStart', seq: 4, runId: 'kid-run' },
+  );
+  const cause = (c: number) =>
+    (
+      jobForEvent(
+        ev(9, EV.START_CHILD_WORKFLOW_EXECUTION_FAILED, 'startChildWorkflowExecutionFailedEventAttributes', { initiatedEventId: 8, cause: c }),
+        lookup,
+      ) as any
+    ).failedCause;
   const C = temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause;
   assert.is(cause(C.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS), 'alreadyExists');
   assert.is(cause(C.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND), 'namespaceNotFound');
@@ -142,7 +226,8 @@ jobs('child start and start failures resolve the child start by initiated event 
 });
 
 jobs('child closes become completed, failed, cancelled, timed-out and terminated resolutions', () => {
-  const close = (type: number, attrs: Record<string, unknown> = {}) => (jobForEvent(ev(10, type, 'childAttrsEventAttributes', { initiatedEventId: 8, ...attrs }), lookup) as any).result;
+  const close = (type: number, attrs: Record<string, unknown> = {}) =>
+    (jobForEvent(ev(10, type, 'childAttrsEventAttributes', { initiatedEventId: 8, ...attrs }), lookup) as any).result;
   assert.equal(close(EV.CHILD_WORKFLOW_EXECUTION_COMPLETED, { result: { payloads: [p(5)] } }), { completed: p(5) });
   assert.is(close(EV.CHILD_WORKFLOW_EXECUTION_FAILED, { failure: { message: 'kid broke' } }).failed.cause.message, 'kid broke');
   assert.ok(close(EV.CHILD_WORKFLOW_EXECUTION_CANCELED).cancelled.cause.canceledFailureInfo);
@@ -151,11 +236,26 @@ jobs('child closes become completed, failed, cancelled, timed-out and terminated
 });
 
 jobs('external signal and cancel results resolve, with a not-found failure when they failed', () => {
-  assert.equal(jobForEvent(ev(13, EV.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, 'externalWorkflowExecutionSignaledEventAttributes', { initiatedEventId: 11 }), lookup), { type: 'resolveSignalExternal', seq: 6 });
-  const sigFail = jobForEvent(ev(13, EV.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, 'signalExternalWorkflowExecutionFailedEventAttributes', { initiatedEventId: 11 }), lookup) as any;
+  assert.equal(
+    jobForEvent(ev(13, EV.EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, 'externalWorkflowExecutionSignaledEventAttributes', { initiatedEventId: 11 }), lookup),
+    { type: 'resolveSignalExternal', seq: 6 },
+  );
+  const sigFail = jobForEvent(
+    ev(13, EV.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, 'signalExternalWorkflowExecutionFailedEventAttributes', { initiatedEventId: 11 }),
+    lookup,
+  ) as any;
   assert.is(sigFail.failure.applicationFailureInfo.type, 'ExternalWorkflowExecutionNotFound');
-  assert.equal(jobForEvent(ev(14, EV.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, 'externalWorkflowExecutionCancelRequestedEventAttributes', { initiatedEventId: 12 }), lookup), { type: 'resolveCancelExternal', seq: 7 });
-  const cancelFail = jobForEvent(ev(14, EV.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, 'requestCancelExternalWorkflowExecutionFailedEventAttributes', { initiatedEventId: 12 }), lookup) as any;
+  assert.equal(
+    jobForEvent(
+      ev(14, EV.EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, 'externalWorkflowExecutionCancelRequestedEventAttributes', { initiatedEventId: 12 }),
+      lookup,
+    ),
+    { type: 'resolveCancelExternal', seq: 7 },
+  );
+  const cancelFail = jobForEvent(
+    ev(14, EV.REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, 'requestCancelExternalWorkflowExecutionFailedEventAttributes', { initiatedEventId: 12 }),
+    lookup,
+  ) as any;
   assert.is(cancelFail.seq, 7);
   assert.is(cancelFail.failure.applicationFailureInfo.nonRetryable, true);
 });

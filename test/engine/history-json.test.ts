@@ -15,22 +15,43 @@ const { EventType: ET, TimeoutType, RetryState, TaskQueueKind } = temporal.api.e
 const test = suite('engine: historyFromJson');
 
 const started = (extra: Record<string, unknown> = {}) => ({
-  eventId: '1', eventTime: '2024-05-01T10:00:00Z', eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
-  workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q' } }, ...extra,
+  eventId: '1',
+  eventTime: '2024-05-01T10:00:00Z',
+  eventType: 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+  workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q' } },
+  ...extra,
 });
 
 test('reads event types in full SCREAMING_CASE, without the prefix, in PascalCase, lower case and as numbers', () => {
   const spellings = ['EVENT_TYPE_TIMER_STARTED', 'TIMER_STARTED', 'TimerStarted', 'timer_started', 'timerStarted', 17, '17'];
   const h = historyFromJson({ events: spellings.map((eventType, i) => ({ eventId: String(i + 1), eventType })) });
-  assert.equal(h.events.map((e) => e.eventType), spellings.map(() => ET.EVENT_TYPE_TIMER_STARTED));
+  assert.equal(
+    h.events.map((e) => e.eventType),
+    spellings.map(() => ET.EVENT_TYPE_TIMER_STARTED),
+  );
 });
 
 test('reads nested enums in their short forms (timeout type, retry state, task queue kind)', () => {
   const h = historyFromJson({
     events: [
       started({ workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q', kind: 'TASK_QUEUE_KIND_STICKY' } } }),
-      { eventId: '2', eventType: 'ActivityTaskTimedOut', activityTaskTimedOutEventAttributes: { scheduledEventId: '5', retryState: 'Timeout', failure: { message: 't', timeoutFailureInfo: { timeoutType: 'StartToClose' } } } },
-      { eventId: '3', eventType: 'ActivityTaskTimedOut', activityTaskTimedOutEventAttributes: { retryState: 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED', failure: { timeoutFailureInfo: { timeoutType: 'TIMEOUT_TYPE_HEARTBEAT' } } } },
+      {
+        eventId: '2',
+        eventType: 'ActivityTaskTimedOut',
+        activityTaskTimedOutEventAttributes: {
+          scheduledEventId: '5',
+          retryState: 'Timeout',
+          failure: { message: 't', timeoutFailureInfo: { timeoutType: 'StartToClose' } },
+        },
+      },
+      {
+        eventId: '3',
+        eventType: 'ActivityTaskTimedOut',
+        activityTaskTimedOutEventAttributes: {
+          retryState: 'RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED',
+          failure: { timeoutFailureInfo: { timeoutType: 'TIMEOUT_TYPE_HEARTBEAT' } },
+        },
+      },
     ],
   });
   assert.is(h.events[0]!.workflowExecutionStartedEventAttributes!.taskQueue!.kind, TaskQueueKind.TASK_QUEUE_KIND_STICKY);
@@ -43,7 +64,11 @@ test('reads nested enums in their short forms (timeout type, retry state, task q
 });
 
 test('reads int64 strings exactly, past 2^53', () => {
-  const h = historyFromJson({ events: [{ eventId: '9007199254740993', eventType: 'TimerFired', taskId: '1048576', timerFiredEventAttributes: { timerId: '1', startedEventId: '4294967297' } }] });
+  const h = historyFromJson({
+    events: [
+      { eventId: '9007199254740993', eventType: 'TimerFired', taskId: '1048576', timerFiredEventAttributes: { timerId: '1', startedEventId: '4294967297' } },
+    ],
+  });
   assert.is(h.events[0]!.eventId!.toString(), '9007199254740993');
   assert.is(h.events[0]!.taskId!.toString(), '1048576');
   assert.is(toNumber(h.events[0]!.timerFiredEventAttributes!.startedEventId), 4294967297);
@@ -51,10 +76,17 @@ test('reads int64 strings exactly, past 2^53', () => {
 
 test('reads RFC 3339 timestamps with fractions and durations like "10s" and "0.25s"', () => {
   const h = historyFromJson({
-    events: [started({
-      eventTime: '2024-05-01T10:00:00.5Z',
-      workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, workflowTaskTimeout: '10s', workflowRunTimeout: '0.25s' },
-    })],
+    events: [
+      started({
+        eventTime: '2024-05-01T10:00:00.5Z',
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'wf' },
+          taskQueue: { name: 'q' },
+          workflowTaskTimeout: '10s',
+          workflowRunTimeout: '0.25s',
+        },
+      }),
+    ],
   });
   const e = h.events[0]!;
   assert.is(toNumber(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6, Date.parse('2024-05-01T10:00:00.500Z'));
@@ -67,7 +99,15 @@ test('reads RFC 3339 timestamps with fractions and durations like "10s" and "0.2
 test('decodes raw payloads from base64 metadata and data', () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const h = historyFromJson({
-    events: [started({ workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, input: { payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('{"n":7}') }] } } })],
+    events: [
+      started({
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'wf' },
+          taskQueue: { name: 'q' },
+          input: { payloads: [{ metadata: { encoding: b64('json/plain') }, data: b64('{"n":7}') }] },
+        },
+      }),
+    ],
   });
   const p = h.events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   assert.is(Buffer.from(p.metadata!.encoding!).toString(), 'json/plain');
@@ -76,7 +116,15 @@ test('decodes raw payloads from base64 metadata and data', () => {
 
 test('reads the CLI payload shorthand for json/protobuf payloads with _protoMessageType', () => {
   const h = historyFromJson({
-    events: [started({ workflowExecutionStartedEventAttributes: { workflowType: { name: 'wf' }, taskQueue: { name: 'q' }, input: [{ _protoMessageType: 'shop.Order', id: 3 }] } })],
+    events: [
+      started({
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'wf' },
+          taskQueue: { name: 'q' },
+          input: [{ _protoMessageType: 'shop.Order', id: 3 }],
+        },
+      }),
+    ],
   });
   const p = h.events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
   assert.is(Buffer.from(p.metadata!.encoding!).toString(), 'json/protobuf');
@@ -85,8 +133,18 @@ test('reads the CLI payload shorthand for json/protobuf payloads with _protoMess
 });
 
 test('accepts the history as JSON text and ignores fields a newer server added', () => {
-  const h = historyFromJson(JSON.stringify({ events: [started({ brandNewField: { x: 1 } }), { eventId: '2', eventType: 'WorkflowTaskScheduled', workflowTaskScheduledEventAttributes: { attempt: 1, futureThing: true } }] }));
-  assert.equal(h.events.map((e) => toNumber(e.eventId)), [1, 2]);
+  const h = historyFromJson(
+    JSON.stringify({
+      events: [
+        started({ brandNewField: { x: 1 } }),
+        { eventId: '2', eventType: 'WorkflowTaskScheduled', workflowTaskScheduledEventAttributes: { attempt: 1, futureThing: true } },
+      ],
+    }),
+  );
+  assert.equal(
+    h.events.map((e) => toNumber(e.eventId)),
+    [1, 2],
+  );
   assert.is(h.events[1]!.workflowTaskScheduledEventAttributes!.attempt, 1);
 });
 
@@ -121,7 +179,13 @@ test('rejects an event that is not an object, naming its index', () => {
 });
 
 test('rejects an unknown nested enum name, naming the event id and the field path', () => {
-  const err = thrown(() => historyFromJson({ events: [started(), { eventId: '9', eventType: 'ActivityTaskTimedOut', activityTaskTimedOutEventAttributes: { retryState: 'GaveUp' } }] }), BastionError);
+  const err = thrown(
+    () =>
+      historyFromJson({
+        events: [started(), { eventId: '9', eventType: 'ActivityTaskTimedOut', activityTaskTimedOutEventAttributes: { retryState: 'GaveUp' } }],
+      }),
+    BastionError,
+  );
   assert.is(err.code, 'ERR_HISTORY_JSON_INVALID');
   assert.match(err.message, /`events\[1\] \(eventId 9\)\.activityTaskTimedOutEventAttributes\.retryState` is "GaveUp", which is not a value of RetryState/);
 });
@@ -143,7 +207,16 @@ test('rejects an integer field that is not a number or a decimal string, naming 
 });
 
 test('rejects a bool field given as a string', () => {
-  const err = thrown(() => historyFromJson({ events: [{ eventId: '4', eventType: 'WorkflowTaskCompleted', workflowTaskCompletedEventAttributes: { sdkMetadata: {}, meteringMetadata: {} } }, { eventId: '5', eventType: 'ActivityTaskScheduled', activityTaskScheduledEventAttributes: { useWorkflowBuildId: 'yes' } }] }), BastionError);
+  const err = thrown(
+    () =>
+      historyFromJson({
+        events: [
+          { eventId: '4', eventType: 'WorkflowTaskCompleted', workflowTaskCompletedEventAttributes: { sdkMetadata: {}, meteringMetadata: {} } },
+          { eventId: '5', eventType: 'ActivityTaskScheduled', activityTaskScheduledEventAttributes: { useWorkflowBuildId: 'yes' } },
+        ],
+      }),
+    BastionError,
+  );
   assert.match(err.message, /`events\[1\] \(eventId 5\)\.activityTaskScheduledEventAttributes\.useWorkflowBuildId` must be true or false, got "yes"/);
 });
 

@@ -55,7 +55,13 @@ class History {
     return id;
   }
   started(attrs: Record<string, unknown> = {}): this {
-    this.add(EV.WORKFLOW_EXECUTION_STARTED, 'workflowExecutionStartedEventAttributes', { workflowType: { name: 'order' }, workflowId: 'wf-1', taskQueue: { name: 'tq' }, input: { payloads: [p('in')] }, ...attrs });
+    this.add(EV.WORKFLOW_EXECUTION_STARTED, 'workflowExecutionStartedEventAttributes', {
+      workflowType: { name: 'order' },
+      workflowId: 'wf-1',
+      taskQueue: { name: 'tq' },
+      input: { payloads: [p('in')] },
+      ...attrs,
+    });
     return this;
   }
   /** WorkflowTaskScheduled + Started; returns the Started id. */
@@ -78,9 +84,21 @@ class History {
 }
 
 const timer = (seq: number): TaggedCommand => ({ command: { commandType: 3, startTimerCommandAttributes: { timerId: String(seq) } }, kind: 'timer', seq });
-const activity = (seq: number, name: string, activityId = String(seq)): TaggedCommand => ({ command: { commandType: 1, scheduleActivityTaskCommandAttributes: { activityId, activityType: { name } } }, kind: 'activity', seq });
+const activity = (seq: number, name: string, activityId = String(seq)): TaggedCommand => ({
+  command: { commandType: 1, scheduleActivityTaskCommandAttributes: { activityId, activityType: { name } } },
+  kind: 'activity',
+  seq,
+});
 const complete = (v: unknown): TaggedCommand => ({ command: { commandType: 4, completeWorkflowExecutionCommandAttributes: { result: { payloads: [p(v)] } } } });
-const patchMarker = (id: string): TaggedCommand => ({ command: { commandType: 9, recordMarkerCommandAttributes: { markerName: 'core_patch', details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id, deprecated: false })) }] } } } } });
+const patchMarker = (id: string): TaggedCommand => ({
+  command: {
+    commandType: 9,
+    recordMarkerCommandAttributes: {
+      markerName: 'core_patch',
+      details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id, deprecated: false })) }] } },
+    },
+  },
+});
 
 // ---- first task and replay ----------------------------------------------------------
 
@@ -122,8 +140,14 @@ run('a completed task is replayed (isReplaying) before the current one, which ge
   const ws2 = h.task();
   const { sandbox, driver: d } = driver([() => ({ commands: [timer(1)] }), () => ({ commands: [complete('done')] })]);
   const res = await d.process(h.events, ws2);
-  assert.equal(sandbox.activations.map((a) => a.isReplaying), [true, false]);
-  assert.equal(sandbox.activations.map((a) => a.jobs.map((j) => j.type)), [['start'], ['fireTimer']]);
+  assert.equal(
+    sandbox.activations.map((a) => a.isReplaying),
+    [true, false],
+  );
+  assert.equal(
+    sandbox.activations.map((a) => a.jobs.map((j) => j.type)),
+    [['start'], ['fireTimer']],
+  );
   assert.equal(sandbox.activations[1]!.jobs[0], { type: 'fireTimer', seq: 1 });
   assert.is(sandbox.activations[0]!.timestampMs, (T0 + ws1) * 1000);
   assert.equal(res.commands, [complete('done').command]);
@@ -151,10 +175,7 @@ run('cancelling an activity scheduled earlier fills its scheduled event id; one 
   const h = new History().started();
   const ws1 = h.task();
   const cancel = (seq: number): TaggedCommand => ({ command: { commandType: 2, requestCancelActivityTaskCommandAttributes: {} }, kind: 'activity', seq });
-  const { driver: d } = driver([
-    () => ({ commands: [activity(1, 'slow')] }),
-    () => ({ commands: [cancel(1), activity(2, 'other'), cancel(2), timer(1)] }),
-  ]);
+  const { driver: d } = driver([() => ({ commands: [activity(1, 'slow')] }), () => ({ commands: [cancel(1), activity(2, 'other'), cancel(2), timer(1)] })]);
   await d.process(h.events, ws1);
   const from = h.events.length;
   h.completed(ws1);
@@ -162,10 +183,7 @@ run('cancelling an activity scheduled earlier fills its scheduled event id; one 
   h.add(EV.WORKFLOW_EXECUTION_SIGNALED, 'workflowExecutionSignaledEventAttributes', { signalName: 'stop' });
   const ws2 = h.task();
   const res = await d.process(h.events.slice(from), ws2);
-  assert.equal(res.commands, [
-    { commandType: 2, requestCancelActivityTaskCommandAttributes: { scheduledEventId: sched } },
-    timer(1).command,
-  ]);
+  assert.equal(res.commands, [{ commandType: 2, requestCancelActivityTaskCommandAttributes: { scheduledEventId: sched } }, timer(1).command]);
 });
 
 run('a query on a cached run is answered from the last task, and pending jobs stay for the next task', async () => {
@@ -184,7 +202,11 @@ run('a query on a cached run is answered from the last task, and pending jobs st
   const q = await d.process(h.events.slice(from), undefined, [{ type: 'query', queryId: 'q1', queryType: 'state', args: [] }]);
   assert.equal(q.queryResults, [{ queryId: 'q1', answer: p('state') }]);
   assert.equal(q.commands, []);
-  assert.equal(sandbox.activations[1]!.jobs.map((j) => j.type), ['query'], 'the timer firing is not applied for the query');
+  assert.equal(
+    sandbox.activations[1]!.jobs.map((j) => j.type),
+    ['query'],
+    'the timer firing is not applied for the query',
+  );
   assert.is(sandbox.activations[1]!.isReplaying, true);
   const ws2 = h.task();
   await d.process(h.events.slice(h.events.length - 2), ws2);
@@ -195,12 +217,18 @@ run('before replaying a task, the patches its commands recorded are notified', a
   const h = new History().started();
   const ws1 = h.task();
   h.completed(ws1);
-  h.add(EV.MARKER_RECORDED, 'markerRecordedEventAttributes', { markerName: 'core_patch', details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id: 'v2', deprecated: false })) }] } } });
+  h.add(EV.MARKER_RECORDED, 'markerRecordedEventAttributes', {
+    markerName: 'core_patch',
+    details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id: 'v2', deprecated: false })) }] } },
+  });
   h.timerStarted('1');
   const ws2 = h.task();
   const { sandbox, driver: d } = driver([() => ({ commands: [patchMarker('v2'), timer(1)] }), () => ({})]);
   await d.process(h.events, ws2);
-  assert.equal(sandbox.activations[0]!.jobs.map((j) => j.type), ['start', 'notifyHasPatch']);
+  assert.equal(
+    sandbox.activations[0]!.jobs.map((j) => j.type),
+    ['start', 'notifyHasPatch'],
+  );
   assert.equal(sandbox.activations[0]!.jobs[1], { type: 'notifyHasPatch', patchId: 'v2' });
 });
 
@@ -208,7 +236,10 @@ run('a recorded patch marker the code no longer asks about is skipped', async ()
   const h = new History().started();
   const ws1 = h.task();
   h.completed(ws1);
-  h.add(EV.MARKER_RECORDED, 'markerRecordedEventAttributes', { markerName: 'core_patch', details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id: 'old', deprecated: true })) }] } } });
+  h.add(EV.MARKER_RECORDED, 'markerRecordedEventAttributes', {
+    markerName: 'core_patch',
+    details: { 'patch-data': { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ id: 'old', deprecated: true })) }] } },
+  });
   h.timerStarted('1');
   const ws2 = h.task();
   const { driver: d } = driver([() => ({ commands: [timer(1)] }), () => ({})]);
@@ -220,14 +251,15 @@ run('a local activity runs on the worker, is recorded as a marker, and resolves 
   const h = new History().started();
   const ws = h.task();
   const requests: unknown[] = [];
-  const la: TaggedCommand = { command: { localActivity: { seq: 1, activityId: '1', activityType: 'lookup', args: [], headers: {} } }, kind: 'localActivity', seq: 1 };
-  const { sandbox, driver: d } = driver(
-    [() => ({ commands: [la] }), () => ({ commands: [complete('found')] })],
-    async (r) => {
-      requests.push(r);
-      return { result: p('row'), attempt: 1, completeTimeMs: 5_000, originalScheduleTimeMs: 4_000 };
-    },
-  );
+  const la: TaggedCommand = {
+    command: { localActivity: { seq: 1, activityId: '1', activityType: 'lookup', args: [], headers: {} } },
+    kind: 'localActivity',
+    seq: 1,
+  };
+  const { sandbox, driver: d } = driver([() => ({ commands: [la] }), () => ({ commands: [complete('found')] })], async (r) => {
+    requests.push(r);
+    return { result: p('row'), attempt: 1, completeTimeMs: 5_000, originalScheduleTimeMs: 4_000 };
+  });
   const res = await d.process(h.events, ws);
   assert.equal(requests, [la.command.localActivity]);
   assert.equal(sandbox.activations[1]!.jobs, [{ type: 'resolveLocalActivity', seq: 1, result: { completed: p('row') } }]);
@@ -235,7 +267,10 @@ run('a local activity runs on the worker, is recorded as a marker, and resolves 
   assert.is(marker!.commandType, 9);
   assert.is(marker!.recordMarkerCommandAttributes.markerName, 'core_local_activity');
   const data = JSON.parse(new TextDecoder().decode(marker!.recordMarkerCommandAttributes.details.data.payloads[0].data));
-  assert.equal({ seq: data.seq, activity_type: data.activity_type, activity_id: data.activity_id, attempt: data.attempt }, { seq: 1, activity_type: 'lookup', activity_id: '1', attempt: 1 });
+  assert.equal(
+    { seq: data.seq, activity_type: data.activity_type, activity_id: data.activity_id, attempt: data.attempt },
+    { seq: 1, activity_type: 'lookup', activity_id: '1', attempt: 1 },
+  );
   assert.equal(marker!.recordMarkerCommandAttributes.details.result, { payloads: [p('row')] });
   assert.equal(done, complete('found').command);
 });
@@ -246,10 +281,14 @@ run('upsertMemo (ModifyWorkflowProperties) and upsertSearchAttributes replay aga
   const ws1 = h.task();
   h.completed(ws1);
   h.add(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED, 'workflowPropertiesModifiedEventAttributes', { upsertedMemo: { fields: { stage: p('paid') } } });
-  h.add(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, 'upsertWorkflowSearchAttributesEventAttributes', { searchAttributes: { indexedFields: { Stage: p(['paid']) } } });
+  h.add(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, 'upsertWorkflowSearchAttributesEventAttributes', {
+    searchAttributes: { indexedFields: { Stage: p(['paid']) } },
+  });
   const ws2 = h.task();
   const modify: TaggedCommand = { command: { commandType: 16, modifyWorkflowPropertiesCommandAttributes: { upsertedMemo: { fields: { stage: p('paid') } } } } };
-  const upsert: TaggedCommand = { command: { commandType: 13, upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields: { Stage: p(['paid']) } } } } };
+  const upsert: TaggedCommand = {
+    command: { commandType: 13, upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields: { Stage: p(['paid']) } } } },
+  };
   const { sandbox, driver: d } = driver([() => ({ commands: [modify, upsert] }), () => ({ commands: [complete('ok')] })]);
   const res = await d.process(h.events, ws2);
   assert.is(sandbox.activations.length, 2);
@@ -289,25 +328,37 @@ function replayed(record: (h: History) => void): { h: History; ws2: number } {
 
 nd('a different command type names the event id, what history recorded and what was issued', async () => {
   let ts = 0;
-  const { h, ws2 } = replayed((x) => { ts = x.timerStarted('1'); });
+  const { h, ws2 } = replayed((x) => {
+    ts = x.timerStarted('1');
+  });
   const { driver: d } = driver([() => ({ commands: [activity(1, 'charge')] })]);
   const err = await rejection(d.process(h.events, ws2), DeterminismError);
   assert.is(err.code, 'ERR_NONDETERMINISM');
   assert.is(err.eventId, ts);
-  assert.match(err.message, new RegExp(`at event ${ts} history has timer 1 \\(TIMER_STARTED\\), but the workflow issued ScheduleActivityTask activity charge \\(id 1\\)`));
+  assert.match(
+    err.message,
+    new RegExp(`at event ${ts} history has timer 1 \\(TIMER_STARTED\\), but the workflow issued ScheduleActivityTask activity charge \\(id 1\\)`),
+  );
 });
 
 nd('the same command type for a different activity is a mismatch naming both activities', async () => {
   let sched = 0;
-  const { h, ws2 } = replayed((x) => { sched = x.activityScheduled('1', 'charge'); });
+  const { h, ws2 } = replayed((x) => {
+    sched = x.activityScheduled('1', 'charge');
+  });
   const { driver: d } = driver([() => ({ commands: [activity(1, 'refund')] })]);
   const err = await rejection(d.process(h.events, ws2), DeterminismError);
   assert.is(err.eventId, sched);
-  assert.match(err.message, /history has activity charge \(id 1\) \(ACTIVITY_TASK_SCHEDULED\), but the workflow issued ScheduleActivityTask activity refund \(id 1\)/);
+  assert.match(
+    err.message,
+    /history has activity charge \(id 1\) \(ACTIVITY_TASK_SCHEDULED\), but the workflow issued ScheduleActivityTask activity refund \(id 1\)/,
+  );
 });
 
 nd('a timer with another id is a mismatch', async () => {
-  const { h, ws2 } = replayed((x) => { x.timerStarted('1'); });
+  const { h, ws2 } = replayed((x) => {
+    x.timerStarted('1');
+  });
   const { driver: d } = driver([() => ({ commands: [timer(2)] })]);
   const err = await rejection(d.process(h.events, ws2), DeterminismError);
   assert.match(err.message, /history has timer 1 \(TIMER_STARTED\), but the workflow issued StartTimer timer 2/);
@@ -315,7 +366,9 @@ nd('a timer with another id is a mismatch', async () => {
 
 nd('a command event the workflow no longer issues: "issued no command"', async () => {
   let ts = 0;
-  const { h, ws2 } = replayed((x) => { ts = x.timerStarted('1'); });
+  const { h, ws2 } = replayed((x) => {
+    ts = x.timerStarted('1');
+  });
   const { driver: d } = driver([() => ({ commands: [] })]);
   const err = await rejection(d.process(h.events, ws2), DeterminismError);
   assert.is(err.eventId, ts);
@@ -323,7 +376,9 @@ nd('a command event the workflow no longer issues: "issued no command"', async (
 });
 
 nd('an extra command history does not have names the next event id and the command', async () => {
-  const { h, ws2 } = replayed((x) => { x.timerStarted('1'); });
+  const { h, ws2 } = replayed((x) => {
+    x.timerStarted('1');
+  });
   const { driver: d } = driver([() => ({ commands: [timer(1), activity(1, 'extra')] })]);
   const err = await rejection(d.process(h.events, ws2), DeterminismError);
   assert.is(err.eventId, ws2 - 1, 'the WorkflowTaskScheduled that follows the recorded commands');

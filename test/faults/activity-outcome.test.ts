@@ -18,21 +18,28 @@ const test = suite('faults: an activity outcome whose report timed out');
 function timingOutConnection(real: Connection) {
   const svc = real.workflowService;
   const stats = { timedOut: 0, sent: 0 };
-  const service = new Proxy({ ...svc }, {
-    get(copy, key) {
-      if (key === 'respondActivityTaskCompleted') {
-        return async (request: never, options: never) => {
-          if (stats.timedOut === 0) {
-            stats.timedOut++;
-            throw Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: new Metadata() });
-          }
-          stats.sent++;
-          return svc.respondActivityTaskCompleted(request, options);
-        };
-      }
-      return Reflect.get(copy, key);
+  const service = new Proxy(
+    { ...svc },
+    {
+      get(copy, key) {
+        if (key === 'respondActivityTaskCompleted') {
+          return async (request: never, options: never) => {
+            if (stats.timedOut === 0) {
+              stats.timedOut++;
+              throw Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), {
+                code: status.DEADLINE_EXCEEDED,
+                details: 'Deadline exceeded',
+                metadata: new Metadata(),
+              });
+            }
+            stats.sent++;
+            return svc.respondActivityTaskCompleted(request, options);
+          };
+        }
+        return Reflect.get(copy, key);
+      },
     },
-  });
+  );
   const connection = new Proxy(real, {
     get(target, key) {
       if (key === 'workflowService') return service;
@@ -51,19 +58,25 @@ test.after(async () => {
   await env.close();
 });
 
-test('the outcome is sent again and accepted: every activity ran once (attempt 1), no activity timeout', timed(60_000, async () => {
-  const { connection, stats } = timingOutConnection(env.connection);
-  const taskQueue = 'activity-outcome-deadline';
-  const worker = await env.worker(taskQueue, { connection: connection as Connection });
-  const handle = await env.client.workflow.start('threeSteps', { taskQueue, workflowId: 'activity-outcome-1', args: ['a'] });
-  // Without a second send, the first activity waits out its 10 s startToCloseTimeout and runs again.
-  assert.is(await worker.runUntil(withTimeout(30_000, handle.result(), 'the result')), 'Hello, a-1! Hello, a-2! Hello, a-3!');
-  assert.is(stats.timedOut, 1);
-  assert.is(stats.sent, 3);
-  const { events } = await handle.fetchHistory();
-  const started = events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_ACTIVITY_TASK_STARTED);
-  assert.equal(started.map((e) => Number(e.activityTaskStartedEventAttributes!.attempt)), [1, 1, 1]);
-  assert.is(events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT).length, 0);
-}));
+test(
+  'the outcome is sent again and accepted: every activity ran once (attempt 1), no activity timeout',
+  timed(60_000, async () => {
+    const { connection, stats } = timingOutConnection(env.connection);
+    const taskQueue = 'activity-outcome-deadline';
+    const worker = await env.worker(taskQueue, { connection: connection as Connection });
+    const handle = await env.client.workflow.start('threeSteps', { taskQueue, workflowId: 'activity-outcome-1', args: ['a'] });
+    // Without a second send, the first activity waits out its 10 s startToCloseTimeout and runs again.
+    assert.is(await worker.runUntil(withTimeout(30_000, handle.result(), 'the result')), 'Hello, a-1! Hello, a-2! Hello, a-3!');
+    assert.is(stats.timedOut, 1);
+    assert.is(stats.sent, 3);
+    const { events } = await handle.fetchHistory();
+    const started = events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_ACTIVITY_TASK_STARTED);
+    assert.equal(
+      started.map((e) => Number(e.activityTaskStartedEventAttributes!.attempt)),
+      [1, 1, 1],
+    );
+    assert.is(events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT).length, 0);
+  }),
+);
 
 test.run();

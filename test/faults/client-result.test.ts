@@ -21,29 +21,37 @@ test.after(async () => {
   await env.close();
 });
 
-test('result() waits through expired long-poll deadlines (a slow relay) and refused connections, then returns the result', timed(60_000, async () => {
-  const proxy = await FaultProxy.start(env.server.address);
-  const connection = await Connection.connect({ address: proxy.address, longPollTimeout: '300ms', reconnect: { initialInterval: '50ms', maxInterval: '200ms' }, logger: quiet });
-  try {
-    const client = new Client({ connection });
-    const taskQueue = 'client-result-faults';
-    const handle = await client.workflow.start('threeSteps', { taskQueue, workflowId: 'client-result-1', args: ['r'] });
-    let settled = false;
-    const result = handle.result().finally(() => void (settled = true));
-    result.catch(() => undefined);
-    // A slow path: long polls expire before their answers arrive.
-    proxy.delay(500);
-    await waitFor(() => connection.health().lastError?.code === 'DEADLINE_EXCEEDED', 10_000, 'an expired long poll');
-    await proxy.refuse();
-    await waitFor(() => connection.health().lastError?.code === 'UNAVAILABLE', 10_000, 'a refused long poll');
-    await proxy.heal();
-    assert.not.ok(settled, 'result() is still waiting');
-    const worker = await env.worker(taskQueue);
-    assert.is(await worker.runUntil(withTimeout(30_000, result, 'the result')), 'Hello, r-1! Hello, r-2! Hello, r-3!');
-  } finally {
-    await connection.close();
-    await proxy.close();
-  }
-}));
+test(
+  'result() waits through expired long-poll deadlines (a slow relay) and refused connections, then returns the result',
+  timed(60_000, async () => {
+    const proxy = await FaultProxy.start(env.server.address);
+    const connection = await Connection.connect({
+      address: proxy.address,
+      longPollTimeout: '300ms',
+      reconnect: { initialInterval: '50ms', maxInterval: '200ms' },
+      logger: quiet,
+    });
+    try {
+      const client = new Client({ connection });
+      const taskQueue = 'client-result-faults';
+      const handle = await client.workflow.start('threeSteps', { taskQueue, workflowId: 'client-result-1', args: ['r'] });
+      let settled = false;
+      const result = handle.result().finally(() => void (settled = true));
+      result.catch(() => undefined);
+      // A slow path: long polls expire before their answers arrive.
+      proxy.delay(500);
+      await waitFor(() => connection.health().lastError?.code === 'DEADLINE_EXCEEDED', 10_000, 'an expired long poll');
+      await proxy.refuse();
+      await waitFor(() => connection.health().lastError?.code === 'UNAVAILABLE', 10_000, 'a refused long poll');
+      await proxy.heal();
+      assert.not.ok(settled, 'result() is still waiting');
+      const worker = await env.worker(taskQueue);
+      assert.is(await worker.runUntil(withTimeout(30_000, result, 'the result')), 'Hello, r-1! Hello, r-2! Hello, r-3!');
+    } finally {
+      await connection.close();
+      await proxy.close();
+    }
+  }),
+);
 
 test.run();

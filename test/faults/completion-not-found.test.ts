@@ -31,41 +31,49 @@ function injectingConnection(real: Connection) {
   const stats = { injected: 0, nextTaskPolledFirst: 0 };
   const svc = real.workflowService;
   // The service object is frozen (a Proxy may not change its methods): wrap a copy.
-  const service = new Proxy({ ...svc }, {
-    get(copy, key) {
-      const target = svc;
-      if (key === 'pollWorkflowTaskQueue') {
-        return async (request: never, options: never) => {
-          const task = await target.pollWorkflowTaskQueue(request, options);
-          const runId = task.workflowExecution?.runId;
-          if (runId && task.taskToken?.length) {
-            runOfToken.set(hex(task.taskToken), runId);
-            nextTaskPolled.get(runId)?.();
-          }
-          return task;
-        };
-      }
-      if (key === 'respondWorkflowTaskCompleted') {
-        return async (request: Record<string, any>, options: never) => {
-          const runId = runOfToken.get(hex(request.taskToken));
-          const n = runId === undefined ? 0 : (completions.get(runId) ?? 0) + 1;
-          if (runId !== undefined) completions.set(runId, n);
-          if (n !== 2) return target.respondWorkflowTaskCompleted(request as never, options);
-          // No eager activity: its task would be lost with the answer we are about to drop.
-          for (const c of request.commands ?? []) if (c.scheduleActivityTaskCommandAttributes) c.scheduleActivityTaskCommandAttributes.requestEagerExecution = false;
-          const polled = new Promise<void>((resolve) => nextTaskPolled.set(runId!, resolve));
-          await target.respondWorkflowTaskCompleted(request as never, options);
-          // The server applied it; the answer is "lost" until the run's next task is in the worker's hands.
-          await withTimeout(20_000, polled, 'the run\'s next workflow task');
-          stats.nextTaskPolledFirst++;
-          await new Promise((r) => setImmediate(r));
-          stats.injected++;
-          throw Object.assign(new Error('5 NOT_FOUND: Workflow task not found.'), { code: status.NOT_FOUND, details: 'Workflow task not found.', metadata: new Metadata() });
-        };
-      }
-      return Reflect.get(copy, key);
+  const service = new Proxy(
+    { ...svc },
+    {
+      get(copy, key) {
+        const target = svc;
+        if (key === 'pollWorkflowTaskQueue') {
+          return async (request: never, options: never) => {
+            const task = await target.pollWorkflowTaskQueue(request, options);
+            const runId = task.workflowExecution?.runId;
+            if (runId && task.taskToken?.length) {
+              runOfToken.set(hex(task.taskToken), runId);
+              nextTaskPolled.get(runId)?.();
+            }
+            return task;
+          };
+        }
+        if (key === 'respondWorkflowTaskCompleted') {
+          return async (request: Record<string, any>, options: never) => {
+            const runId = runOfToken.get(hex(request.taskToken));
+            const n = runId === undefined ? 0 : (completions.get(runId) ?? 0) + 1;
+            if (runId !== undefined) completions.set(runId, n);
+            if (n !== 2) return target.respondWorkflowTaskCompleted(request as never, options);
+            // No eager activity: its task would be lost with the answer we are about to drop.
+            for (const c of request.commands ?? [])
+              if (c.scheduleActivityTaskCommandAttributes) c.scheduleActivityTaskCommandAttributes.requestEagerExecution = false;
+            const polled = new Promise<void>((resolve) => nextTaskPolled.set(runId!, resolve));
+            await target.respondWorkflowTaskCompleted(request as never, options);
+            // The server applied it; the answer is "lost" until the run's next task is in the worker's hands.
+            await withTimeout(20_000, polled, "the run's next workflow task");
+            stats.nextTaskPolledFirst++;
+            await new Promise((r) => setImmediate(r));
+            stats.injected++;
+            throw Object.assign(new Error('5 NOT_FOUND: Workflow task not found.'), {
+              code: status.NOT_FOUND,
+              details: 'Workflow task not found.',
+              metadata: new Metadata(),
+            });
+          };
+        }
+        return Reflect.get(copy, key);
+      },
     },
-  });
+  );
   const connection = new Proxy(real, {
     get(target, key) {
       if (key === 'workflowService') return service;
@@ -84,19 +92,25 @@ test.after(async () => {
   await env.close();
 });
 
-test('the run\'s next task completes on the same sandbox: no WorkflowTaskFailed, every workflow completes', timed(90_000, async () => {
-  const { connection, stats } = injectingConnection(env.connection);
-  const taskQueue = 'completion-not-found';
-  const worker = await env.worker(taskQueue, { connection: connection as Connection });
-  const handles = await Promise.all([0, 1, 2].map((i) => env.client.workflow.start('threeSteps', { taskQueue, workflowId: `cnf-${i}`, args: [`n${i}`] })));
-  const results = await worker.runUntil(withTimeout(60_000, Promise.all(handles.map((h) => h.result())), 'workflow results'));
-  assert.equal(results, [0, 1, 2].map((i) => `Hello, n${i}-1! Hello, n${i}-2! Hello, n${i}-3!`));
-  assert.is(stats.injected, 3, 'one NOT_FOUND per run');
-  assert.is(stats.nextTaskPolledFirst, 3, 'each NOT_FOUND arrived after the run\'s next task was polled');
-  for (const h of handles) {
-    const { events } = await h.fetchHistory();
-    assert.is(events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, `${h.workflowId}: no WorkflowTaskFailed`);
-  }
-}));
+test(
+  "the run's next task completes on the same sandbox: no WorkflowTaskFailed, every workflow completes",
+  timed(90_000, async () => {
+    const { connection, stats } = injectingConnection(env.connection);
+    const taskQueue = 'completion-not-found';
+    const worker = await env.worker(taskQueue, { connection: connection as Connection });
+    const handles = await Promise.all([0, 1, 2].map((i) => env.client.workflow.start('threeSteps', { taskQueue, workflowId: `cnf-${i}`, args: [`n${i}`] })));
+    const results = await worker.runUntil(withTimeout(60_000, Promise.all(handles.map((h) => h.result())), 'workflow results'));
+    assert.equal(
+      results,
+      [0, 1, 2].map((i) => `Hello, n${i}-1! Hello, n${i}-2! Hello, n${i}-3!`),
+    );
+    assert.is(stats.injected, 3, 'one NOT_FOUND per run');
+    assert.is(stats.nextTaskPolledFirst, 3, "each NOT_FOUND arrived after the run's next task was polled");
+    for (const h of handles) {
+      const { events } = await h.fetchHistory();
+      assert.is(events.filter((e) => Number(e.eventType) === ET.EVENT_TYPE_WORKFLOW_TASK_FAILED).length, 0, `${h.workflowId}: no WorkflowTaskFailed`);
+    }
+  }),
+);
 
 test.run();

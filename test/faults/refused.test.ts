@@ -10,12 +10,15 @@ import { timed } from '../helpers/wait';
 
 const test = suite('faults: refused connections');
 
-test('Bastion: every workflow completes by itself after connections were refused', timed(LONG ? 900_000 : 150_000, async () => {
-  const r = await runTrial('bastion', 'refuse');
-  console.log(`[fault-trial] ${describeTrial(r)}`);
-  assert.is(r.workflowTaskFailed, 0, 'no WorkflowTaskFailed in any history');
-  assert.ok(r.firstCompletionMs !== undefined, 'workflows started during the fault completed after it');
-  assert.ok(r.activityExecutions <= r.expectedActivities + r.attemptsAfterTimeouts);
-}));
+test(
+  'Bastion: every workflow completes by itself after connections were refused',
+  timed(LONG ? 900_000 : 150_000, async () => {
+    const r = await runTrial('bastion', 'refuse');
+    console.log(`[fault-trial] ${describeTrial(r)}`);
+    assert.is(r.workflowTaskFailed, 0, 'no WorkflowTaskFailed in any history');
+    assert.ok(r.firstCompletionMs !== undefined, 'workflows started during the fault completed after it');
+    assert.ok(r.activityExecutions <= r.expectedActivities + r.attemptsAfterTimeouts);
+  }),
+);
 
 test.run();

@@ -14,11 +14,17 @@ const test = suite('faults: server kill -9 and restart');
 
 const faultMs = LONG ? 10_000 : 2_000;
 
-test('Bastion: no WorkflowTaskFailed in any history; extra activity executions explained by recorded timeouts', timed(LONG ? 900_000 : 150_000, async () => {
-  const r = await runTrial('bastion', 'kill', { faultMs });
-  console.log(`[fault-trial] ${describeTrial(r)}`);
-  assert.is(r.workflowTaskFailed, 0, 'no WorkflowTaskFailed in any history');
-  assert.ok(r.activityExecutions <= r.expectedActivities + r.attemptsAfterTimeouts, `extra activity executions (${r.activityExecutions - r.expectedActivities}) explained by recorded timeouts (${r.attemptsAfterTimeouts})`);
-}));
+test(
+  'Bastion: no WorkflowTaskFailed in any history; extra activity executions explained by recorded timeouts',
+  timed(LONG ? 900_000 : 150_000, async () => {
+    const r = await runTrial('bastion', 'kill', { faultMs });
+    console.log(`[fault-trial] ${describeTrial(r)}`);
+    assert.is(r.workflowTaskFailed, 0, 'no WorkflowTaskFailed in any history');
+    assert.ok(
+      r.activityExecutions <= r.expectedActivities + r.attemptsAfterTimeouts,
+      `extra activity executions (${r.activityExecutions - r.expectedActivities}) explained by recorded timeouts (${r.attemptsAfterTimeouts})`,
+    );
+  }),
+);
 
 test.run();

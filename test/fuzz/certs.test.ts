@@ -8,7 +8,17 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCertificateAuthority, issueCertificate, exportPkcs12, importPkcs12, inspectCertificate, verifyCertificate, createCsr, inspectCsr, checkTemporalCloudCaBundle } from '../../certs';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  exportPkcs12,
+  importPkcs12,
+  inspectCertificate,
+  verifyCertificate,
+  createCsr,
+  inspectCsr,
+  checkTemporalCloudCaBundle,
+} from '../../certs';
 import { parseCertificate } from '../../certs/x509-reader';
 import { runFuzz, formatReport, heapAfterGc, heapVerdict, Violation, expectBastionError, type FuzzTarget } from './harness';
 import { fromPem, mutateDer, mutatePemText, toPem } from './der-inputs';
@@ -87,24 +97,42 @@ const target: FuzzTarget<Case> = {
   },
   describe(c) {
     const size = c.der ? `${c.der.length} DER bytes` : `${c.pem?.length ?? 0} PEM chars`;
-    const o = c.others ? Object.entries(c.others).filter(([k, v]) => v !== undefined && k !== 'password').map(([k]) => k).join(',') : '';
+    const o = c.others
+      ? Object.entries(c.others)
+          .filter(([k, v]) => v !== undefined && k !== 'password')
+          .map(([k]) => k)
+          .join(',')
+      : '';
     return `${c.fn}(${size}${o ? `; with ${o}` : ''}): ${c.notes.join('; ') || 'no mutation'}`;
   },
   async check(c) {
     try {
       switch (c.fn) {
-        case 'inspectCertificate': inspectCertificate(c.pem!); break;
-        case 'verifyCertificate': verifyCertificate({ certPem: c.pem!, ...c.others }); break;
-        case 'importPkcs12': importPkcs12(c.der!, c.others!.password!); break;
-        case 'parseCertificate': parseCertificate('fuzz', c.der!); break;
-        case 'inspectCsr': inspectCsr(c.pem!); break;
-        case 'checkTemporalCloudCaBundle': checkTemporalCloudCaBundle(c.pem!); break;
+        case 'inspectCertificate':
+          inspectCertificate(c.pem!);
+          break;
+        case 'verifyCertificate':
+          verifyCertificate({ certPem: c.pem!, ...c.others });
+          break;
+        case 'importPkcs12':
+          importPkcs12(c.der!, c.others!.password!);
+          break;
+        case 'parseCertificate':
+          parseCertificate('fuzz', c.der!);
+          break;
+        case 'inspectCsr':
+          inspectCsr(c.pem!);
+          break;
+        case 'checkTemporalCloudCaBundle':
+          checkTemporalCloudCaBundle(c.pem!);
+          break;
       }
       return `${c.fn} ok`;
     } catch (err) {
       expectBastionError(err, c.fn);
       const message = String((err as Error).message);
-      if (/[A-Za-z0-9+/]{40,}/.test(message)) throw new Violation('answer', `${c.fn}: an error message quotes PEM text (code ${(err as { code: string }).code})`);
+      if (/[A-Za-z0-9+/]{40,}/.test(message))
+        throw new Violation('answer', `${c.fn}: an error message quotes PEM text (code ${(err as { code: string }).code})`);
       return `${c.fn} ${(err as { code: string }).code}`;
     }
   },
@@ -115,7 +143,11 @@ test.before(async () => {
     const ca = await createCertificateAuthority({ commonName: `Fuzz CA ${keyType}`, keyType });
     const client = await issueCertificate({ ca, commonName: 'fuzz-client', profile: 'client' });
     const server = await issueCertificate({ ca, commonName: 'localhost', profile: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    fixtures.certs.push({ label: 'CERTIFICATE', pem: ca.certPem }, { label: 'CERTIFICATE', pem: client.certPem }, { label: 'CERTIFICATE', pem: server.certPem });
+    fixtures.certs.push(
+      { label: 'CERTIFICATE', pem: ca.certPem },
+      { label: 'CERTIFICATE', pem: client.certPem },
+      { label: 'CERTIFICATE', pem: server.certPem },
+    );
     fixtures.keys.push({ label: 'PRIVATE KEY', pem: client.keyPem }, { label: 'PRIVATE KEY', pem: ca.keyPem });
     const csr = await createCsr({ commonName: 'fuzz-csr', keyType });
     fixtures.csrs.push({ label: 'CERTIFICATE REQUEST', pem: csr.csrPem });

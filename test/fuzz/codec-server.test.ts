@@ -40,7 +40,10 @@ const b64 = (s: string | Uint8Array): string => Buffer.from(s).toString('base64'
 const pct = (s: string): string => [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 function plainPayloads(rng: Prng | undefined, n = 2): Payload[] {
-  return Array.from({ length: n }, (_, i) => ({ metadata: { encoding: encodeUtf8('json/plain') }, data: encodeUtf8(JSON.stringify({ i, text: 'x'.repeat(rng ? rng.pick([3, 2000]) : 3) })) }));
+  return Array.from({ length: n }, (_, i) => ({
+    metadata: { encoding: encodeUtf8('json/plain') },
+    data: encodeUtf8(JSON.stringify({ i, text: 'x'.repeat(rng ? rng.pick([3, 2000]) : 3) })),
+  }));
 }
 
 function send(r: Request): Promise<{ status: number; body: Buffer; type: string }> {
@@ -52,7 +55,9 @@ function send(r: Request): Promise<{ status: number; body: Buffer; type: string 
       res.on('error', reject);
     });
     // The server may answer early and close without reading the body: that is not a failure.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? resolve({ status: -1, body: Buffer.alloc(0), type: '' }) : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? resolve({ status: -1, body: Buffer.alloc(0), type: '' }) : reject(err),
+    );
     req.end(r.body);
   });
 }
@@ -66,7 +71,14 @@ const target: FuzzTarget<Request> = {
     const operation = rng.chance(0.75) ? 'decode' : 'encode';
     let path = rng.pick([`/${operation}`, `/default/${operation}`, `/a/b/c/${operation}?x=1`]);
     if (rng.chance(0.08)) {
-      path = rng.pick(['/%ZZ/decode', '/%/decode', `/${'%00'.repeat(rng.range(1, 50))}/decode`, '/health', `/${'a/'.repeat(rng.pick([10, 5000]))}decode`, `/${pct(rng.string(10))}/decode`]);
+      path = rng.pick([
+        '/%ZZ/decode',
+        '/%/decode',
+        `/${'%00'.repeat(rng.range(1, 50))}/decode`,
+        '/health',
+        `/${'a/'.repeat(rng.pick([10, 5000]))}decode`,
+        `/${pct(rng.string(10))}/decode`,
+      ]);
       notes.push('odd path');
     }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -125,7 +137,14 @@ test.before(async () => {
   // A compression bomb: 256 MiB of zeros in a few hundred KB, past the decompression limit.
   const bomb = zlib.gzipSync(Buffer.alloc(256 * 1024 * 1024), { level: 9 });
   corpus.decode.push({ payloads: [{ metadata: { encoding: b64('binary/compressed'), compression: b64('gzip') }, data: b64(bomb) }] });
-  corpus.decode.push({ payloads: [{ metadata: { encoding: b64('binary/encrypted'), 'encryption-key-id': b64('test-k1'), 'encryption-cipher': b64('xchacha20poly1305-v1') }, data: b64(Buffer.alloc(40)) }] });
+  corpus.decode.push({
+    payloads: [
+      {
+        metadata: { encoding: b64('binary/encrypted'), 'encryption-key-id': b64('test-k1'), 'encryption-cipher': b64('xchacha20poly1305-v1') },
+        data: b64(Buffer.alloc(40)),
+      },
+    ],
+  });
 });
 
 test.after(async () => {

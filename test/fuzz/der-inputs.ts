@@ -86,7 +86,8 @@ export function mutateDer(der: Buffer, rng: Prng, notes: string[]): Buffer {
       notes.push(`der: tag at ${t.at} changed`);
       return copy;
     }
-    case 1: { // length changed, content kept: the element now claims more or less than it holds
+    case 1: {
+      // length changed, content kept: the element now claims more or less than it holds
       const newLen = rng.pick([0, content - 1, content + 1, content + 1000, 0x7fffffff, 0xffffffff].filter((n) => n >= 0));
       notes.push(`der: length at ${t.lenAt} ${content} -> ${newLen}`);
       return Buffer.concat([der.subarray(0, t.lenAt), lengthBytes(newLen), der.subarray(t.contentAt)]);
@@ -96,9 +97,14 @@ export function mutateDer(der: Buffer, rng: Prng, notes: string[]): Buffer {
       return Buffer.concat([der.subarray(0, t.lenAt), Buffer.from([0x80]), der.subarray(t.contentAt)]);
     case 3: {
       notes.push(`der: non-minimal long-form length at ${t.lenAt}`);
-      return Buffer.concat([der.subarray(0, t.lenAt), Buffer.from([0x84, content >>> 24, (content >>> 16) & 0xff, (content >>> 8) & 0xff, content & 0xff]), der.subarray(t.contentAt)]);
+      return Buffer.concat([
+        der.subarray(0, t.lenAt),
+        Buffer.from([0x84, content >>> 24, (content >>> 16) & 0xff, (content >>> 8) & 0xff, content & 0xff]),
+        der.subarray(t.contentAt),
+      ]);
     }
-    case 4: { // content replaced by random bytes of another length; lengths of parents are now wrong too
+    case 4: {
+      // content replaced by random bytes of another length; lengths of parents are now wrong too
       const body = rng.bytes(rng.length(content + 8));
       notes.push(`der: content of element at ${t.at} replaced (${content} -> ${body.length} bytes)`);
       return Buffer.concat([head, der.subarray(t.at, t.contentAt), body, tail]);
@@ -143,13 +149,27 @@ export function fromPem(pem: string): { label: string; der: Buffer } {
 /** PEM damage: armour, base64, blocks and line endings. */
 export function mutatePemText(pem: string, rng: Prng, notes: string[]): string {
   switch (rng.int(8)) {
-    case 0: notes.push('pem: END label differs'); return pem.replace(/-----END [A-Z ]+-----/, '-----END PRIVATE KEY-----');
-    case 1: notes.push('pem: no END line'); return pem.replace(/-----END [A-Z ]+-----\n?/, '');
-    case 2: notes.push('pem: non-base64 characters'); return pem.replace(/\n([A-Za-z0-9+/]{10})/, `\n$1${rng.pick(['!', '*', '\u00e9', '\0', '-----'])}`);
-    case 3: notes.push('pem: CRLF and indentation'); return pem.replace(/\n/g, '\r\n  ');
-    case 4: notes.push('pem: block repeated'); return pem.repeat(rng.pick([2, 50, 3000]));
-    case 5: notes.push('pem: empty body'); return pem.replace(/-----\n[\s\S]*\n-----END/, '-----\n-----END');
-    case 6: notes.push('pem: headers inside the block'); return pem.replace(/-----\n/, '-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n');
+    case 0:
+      notes.push('pem: END label differs');
+      return pem.replace(/-----END [A-Z ]+-----/, '-----END PRIVATE KEY-----');
+    case 1:
+      notes.push('pem: no END line');
+      return pem.replace(/-----END [A-Z ]+-----\n?/, '');
+    case 2:
+      notes.push('pem: non-base64 characters');
+      return pem.replace(/\n([A-Za-z0-9+/]{10})/, `\n$1${rng.pick(['!', '*', '\u00e9', '\0', '-----'])}`);
+    case 3:
+      notes.push('pem: CRLF and indentation');
+      return pem.replace(/\n/g, '\r\n  ');
+    case 4:
+      notes.push('pem: block repeated');
+      return pem.repeat(rng.pick([2, 50, 3000]));
+    case 5:
+      notes.push('pem: empty body');
+      return pem.replace(/-----\n[\s\S]*\n-----END/, '-----\n-----END');
+    case 6:
+      notes.push('pem: headers inside the block');
+      return pem.replace(/-----\n/, '-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n');
     default: {
       const at = rng.int(pem.length + 1);
       notes.push(`pem: truncated at ${at}`);

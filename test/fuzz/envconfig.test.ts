@@ -39,7 +39,18 @@ function secretValue(rng: Prng): string {
 function value(key: string, rng: Prng, notes: string[]): string {
   if (rng.chance(0.04)) {
     notes.push(`${key}: wrong type`);
-    return rng.pick([String(rng.pick(EDGE_NUMBERS)), 'true', '1.5e308', 'nan', '-inf', '[1, "a", true]', '{ a = 1 }', '1979-05-27T07:32:00Z', '[]', `"""${'multi\nline'}"""`]);
+    return rng.pick([
+      String(rng.pick(EDGE_NUMBERS)),
+      'true',
+      '1.5e308',
+      'nan',
+      '-inf',
+      '[1, "a", true]',
+      '{ a = 1 }',
+      '1979-05-27T07:32:00Z',
+      '[]',
+      `"""${'multi\nline'}"""`,
+    ]);
   }
   if (key.endsWith('_path')) {
     if (rng.chance(0.9)) return tomlString(rng.pick(files));
@@ -50,11 +61,17 @@ function value(key: string, rng: Prng, notes: string[]): string {
     const p = rng.pick([pem.cert, pem.key, pem.ca]);
     if (rng.chance(0.6)) return tomlString(p);
     notes.push(`${key}: damaged PEM data`);
-    return tomlString(rng.chance(0.5) ? p.slice(0, rng.int(p.length)) : `-----BEGIN CERTIFICATE-----\n${SECRET}${Buffer.from(rng.bytes(rng.length(90))).toString('base64')}\n-----END CERTIFICATE-----\n`);
+    return tomlString(
+      rng.chance(0.5)
+        ? p.slice(0, rng.int(p.length))
+        : `-----BEGIN CERTIFICATE-----\n${SECRET}${Buffer.from(rng.bytes(rng.length(90))).toString('base64')}\n-----END CERTIFICATE-----\n`,
+    );
   }
   if (key === 'api_key' || key === 'auth') return tomlString(secretValue(rng));
-  if (key === 'disabled' || key === 'disable_host_verification') return rng.chance(0.8) ? rng.pick(['true', 'false']) : tomlString(rng.pick(['1', 'yes', 'TRUE', '']));
-  if (key === 'address') return tomlString(rng.pick(['localhost:7233', '127.0.0.1:0', '[::1]:7233', 'host', ':7233', 'a:99999', 'dns:///x:1', rng.string(rng.length(40))]));
+  if (key === 'disabled' || key === 'disable_host_verification')
+    return rng.chance(0.8) ? rng.pick(['true', 'false']) : tomlString(rng.pick(['1', 'yes', 'TRUE', '']));
+  if (key === 'address')
+    return tomlString(rng.pick(['localhost:7233', '127.0.0.1:0', '[::1]:7233', 'host', ':7233', 'a:99999', 'dns:///x:1', rng.string(rng.length(40))]));
   if (key === 'endpoint') return tomlString(rng.pick(['http://localhost:8888', 'ftp://x', 'not a url', '']));
   return tomlString(rng.string(rng.length(40)));
 }
@@ -80,12 +97,18 @@ const target: FuzzTarget<Case> = {
     let text = rng.chance(0.1) ? `top = ${value('x', rng, notes)}\n` : '';
     for (const name of names.slice(0, rng.range(1, 3))) {
       const p = `profile.${name}`;
-      text += table(p, PROFILE_KEYS.filter((k) => !['tls', 'codec', 'grpc_meta'].includes(k)), rng, notes);
+      text += table(
+        p,
+        PROFILE_KEYS.filter((k) => !['tls', 'codec', 'grpc_meta'].includes(k)),
+        rng,
+        notes,
+      );
       if (rng.chance(0.6)) text += table(`${p}.tls`, TLS_KEYS, rng, notes);
       if (rng.chance(0.3)) text += table(`${p}.codec`, CODEC_KEYS, rng, notes);
       if (rng.chance(0.3)) {
         text += `[${p}.grpc_meta]\n`;
-        for (let i = rng.range(1, 3); i > 0; i--) text += `${tomlString(rng.pick(['x-a', 'X-Upper', 'bad header', 'x-bin-bin', '', ':authority', rng.string(6)]))} = ${rng.chance(0.8) ? tomlString(rng.pick(['v', 'line\nbreak', rng.string(10)])) : '1'}\n`;
+        for (let i = rng.range(1, 3); i > 0; i--)
+          text += `${tomlString(rng.pick(['x-a', 'X-Upper', 'bad header', 'x-bin-bin', '', ':authority', rng.string(6)]))} = ${rng.chance(0.8) ? tomlString(rng.pick(['v', 'line\nbreak', rng.string(10)])) : '1'}\n`;
         notes.push('grpc_meta');
       }
     }
@@ -110,8 +133,25 @@ const target: FuzzTarget<Case> = {
     }
     const env: Record<string, string> = {};
     if (rng.chance(0.3)) {
-      for (const k of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_CODEC_AUTH', 'TEMPORAL_GRPC_META_X_FOO', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION']) {
-        if (rng.chance(0.3)) env[k] = k.includes('API_KEY') || k.includes('AUTH') || k.includes('DATA') ? secretValue(rng) : k.endsWith('_PATH') ? rng.pick(files) : rng.pick(['', 'true', 'x', rng.string(8)]);
+      for (const k of [
+        'TEMPORAL_ADDRESS',
+        'TEMPORAL_NAMESPACE',
+        'TEMPORAL_API_KEY',
+        'TEMPORAL_TLS',
+        'TEMPORAL_TLS_CLIENT_CERT_PATH',
+        'TEMPORAL_TLS_CLIENT_KEY_DATA',
+        'TEMPORAL_TLS_SERVER_NAME',
+        'TEMPORAL_CODEC_AUTH',
+        'TEMPORAL_GRPC_META_X_FOO',
+        'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+      ]) {
+        if (rng.chance(0.3))
+          env[k] =
+            k.includes('API_KEY') || k.includes('AUTH') || k.includes('DATA')
+              ? secretValue(rng)
+              : k.endsWith('_PATH')
+                ? rng.pick(files)
+                : rng.pick(['', 'true', 'x', rng.string(8)]);
       }
       notes.push(`env ${Object.keys(env).join(',')}`);
     }
@@ -129,7 +169,8 @@ const target: FuzzTarget<Case> = {
       return 'loaded';
     } catch (err) {
       expectBastionError(err, 'loadClientConnectConfig');
-      if (String((err as Error).message).includes(SECRET)) throw new Violation('answer', `an error message holds a secret value: code ${(err as { code: string }).code}`);
+      if (String((err as Error).message).includes(SECRET))
+        throw new Violation('answer', `an error message holds a secret value: code ${(err as { code: string }).code}`);
       return (err as { code: string }).code;
     }
   },
@@ -147,7 +188,15 @@ test.before(async () => {
     fs.writeFileSync(f, text);
     return f;
   };
-  files = [write('ca.pem', pem.ca), write('client.pem', pem.cert), write('client.key', pem.key), write('empty.pem', ''), write('garbage.pem', Buffer.from([0, 1, 2, 255, 254])), write('half.pem', pem.cert.slice(0, 200)), write('swapped.pem', pem.key)];
+  files = [
+    write('ca.pem', pem.ca),
+    write('client.pem', pem.cert),
+    write('client.key', pem.key),
+    write('empty.pem', ''),
+    write('garbage.pem', Buffer.from([0, 1, 2, 255, 254])),
+    write('half.pem', pem.cert.slice(0, 200)),
+    write('swapped.pem', pem.key),
+  ];
 });
 
 test.after(() => {

@@ -17,7 +17,10 @@ import { KNOWN_DEFECTS, type KnownDefect } from './known-defects';
 
 /** An invariant the code under test broke. */
 export class Violation extends Error {
-  constructor(readonly kind: ViolationKind, message: string) {
+  constructor(
+    readonly kind: ViolationKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'Violation';
   }
@@ -206,13 +209,24 @@ export function formatReport(target: string, file: string, report: FuzzReport): 
   const known = [...report.known].map(([id, n]) => `${id}×${n}`).join(', ');
   const line = `fuzz ${target}: seed=${report.seed} cases=${report.cases} failures=${report.failures.length}${known ? ` known=[${known}]` : ''} in ${(report.ms / 1000).toFixed(1)} s`;
   const slow = report.slowest.map((s) => `case ${s.index} ${s.ms} ms: ${s.summary}`).join('\n    ');
-  const outcomes = [...report.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}×${n}`).join(', ');
+  const outcomes = [...report.outcomes]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k}×${n}`)
+    .join(', ');
   const full = process.env.BASTION_FUZZ_VERBOSE ? `${line}\n  outcomes: ${outcomes}\n  slowest:\n    ${slow}` : line;
   if (report.failures.length === 0) return { line: full, failure: '' };
   const limit = process.env.BASTION_FUZZ_VERBOSE ? 100 : 5;
-  const shown = report.failures.slice(0, limit).map((f) => `  case ${f.index} [${f.kind}] ${f.message}\n    input: ${f.summary}\n    reproduce: BASTION_FUZZ_SEED=${report.seed} BASTION_FUZZ_CASE=${f.index} node ${file}`);
+  const shown = report.failures
+    .slice(0, limit)
+    .map(
+      (f) =>
+        `  case ${f.index} [${f.kind}] ${f.message}\n    input: ${f.summary}\n    reproduce: BASTION_FUZZ_SEED=${report.seed} BASTION_FUZZ_CASE=${f.index} node ${file}`,
+    );
   const more = report.failures.length > limit ? `\n  … and ${report.failures.length - limit} more` : '';
-  return { line: full, failure: `fuzz ${target} (seed ${report.seed}) found ${report.failures.length} violation(s):\n${shown.join('\n')}${more}\n  whole run: BASTION_FUZZ_SEED=${report.seed} node ${file}` };
+  return {
+    line: full,
+    failure: `fuzz ${target} (seed ${report.seed}) found ${report.failures.length} violation(s):\n${shown.join('\n')}${more}\n  whole run: BASTION_FUZZ_SEED=${report.seed} node ${file}`,
+  };
 }
 
 /** Checks that an error thrown by a library function is a Bastion error with a code. */
@@ -221,9 +235,20 @@ export function expectBastionError(err: unknown, where: string): void {
   const marked = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[Symbol.for('bastion.error')] === true;
   if (!marked || typeof e.code !== 'string' || !e.code.startsWith('ERR_')) {
     // Where in Bastion's own code it came from (the first frame outside node_modules and the tests).
-    const frame = String((err as Error)?.stack ?? '').split('\n').find((l) => /dist\/(src|certs|codecs)\//.test(l) && !/node_modules/.test(l));
-    const at = frame ? ` ${frame.trim().replace(/^at /, 'at ').replace(/^.*dist\//, 'at dist/').replace(/\)$/, '')}` : '';
-    throw new Violation('error-type', `${where} threw ${e?.constructor?.name ?? typeof err}${e?.code ? ` (${String(e.code)})` : ''}: ${clip(String(e?.message ?? err), 200)}${at}`);
+    const frame = String((err as Error)?.stack ?? '')
+      .split('\n')
+      .find((l) => /dist\/(src|certs|codecs)\//.test(l) && !/node_modules/.test(l));
+    const at = frame
+      ? ` ${frame
+          .trim()
+          .replace(/^at /, 'at ')
+          .replace(/^.*dist\//, 'at dist/')
+          .replace(/\)$/, '')}`
+      : '';
+    throw new Violation(
+      'error-type',
+      `${where} threw ${e?.constructor?.name ?? typeof err}${e?.code ? ` (${String(e.code)})` : ''}: ${clip(String(e?.message ?? err), 200)}${at}`,
+    );
   }
 }
 

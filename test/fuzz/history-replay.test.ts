@@ -24,7 +24,19 @@ interface Case {
   notes: string[];
 }
 
-const EVENT_TYPES = ['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'WorkflowTaskScheduled', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED', 'ActivityTaskScheduled', 'EVENT_TYPE_TIMER_STARTED', 'MarkerRecorded', 'EVENT_TYPE_UNSPECIFIED', 'NotAnEvent', 7, -1, 99999];
+const EVENT_TYPES = [
+  'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+  'WorkflowTaskScheduled',
+  'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+  'ActivityTaskScheduled',
+  'EVENT_TYPE_TIMER_STARTED',
+  'MarkerRecorded',
+  'EVENT_TYPE_UNSPECIFIED',
+  'NotAnEvent',
+  7,
+  -1,
+  99999,
+];
 
 /** History-aware mutations: the events array as a sequence. */
 function mutateEvents(h: { events: Record<string, unknown>[] }, rng: Prng, notes: string[]): { events: Record<string, unknown>[] } {
@@ -32,12 +44,29 @@ function mutateEvents(h: { events: Record<string, unknown>[] }, rng: Prng, notes
   const i = rng.int(events.length);
   const j = rng.int(events.length);
   switch (rng.int(6)) {
-    case 0: events.splice(i, 1); notes.push(`event ${i} dropped`); break;
-    case 1: [events[i], events[j]] = [events[j]!, events[i]!]; notes.push(`events ${i} and ${j} swapped`); break;
-    case 2: events.splice(i, 0, JSON.parse(JSON.stringify(events[j]))); notes.push(`event ${j} duplicated at ${i}`); break;
-    case 3: events[i]!.eventType = rng.pick(EVENT_TYPES); notes.push(`event ${i} retyped`); break;
-    case 4: events[i]!.eventId = rng.pick(['0', '-5', String(2 ** 63), 'x', 1e300, null, events[j]!.eventId]) as unknown; notes.push(`event ${i} id changed`); break;
-    default: events.length = rng.int(events.length + 1); notes.push(`history cut to ${events.length} events`);
+    case 0:
+      events.splice(i, 1);
+      notes.push(`event ${i} dropped`);
+      break;
+    case 1:
+      [events[i], events[j]] = [events[j]!, events[i]!];
+      notes.push(`events ${i} and ${j} swapped`);
+      break;
+    case 2:
+      events.splice(i, 0, JSON.parse(JSON.stringify(events[j])));
+      notes.push(`event ${j} duplicated at ${i}`);
+      break;
+    case 3:
+      events[i]!.eventType = rng.pick(EVENT_TYPES);
+      notes.push(`event ${i} retyped`);
+      break;
+    case 4:
+      events[i]!.eventId = rng.pick(['0', '-5', String(2 ** 63), 'x', 1e300, null, events[j]!.eventId]) as unknown;
+      notes.push(`event ${i} id changed`);
+      break;
+    default:
+      events.length = rng.int(events.length + 1);
+      notes.push(`history cut to ${events.length} events`);
   }
   return { events };
 }
@@ -75,7 +104,11 @@ test.before(async () => {
   try {
     const worker = await env.worker('fuzz-history');
     await worker.runUntil(async () => {
-      for (const [wf, args] of [['greet', ['a']], ['parallel', [3]], ['localGreet', ['b']]] as const) {
+      for (const [wf, args] of [
+        ['greet', ['a']],
+        ['parallel', [3]],
+        ['localGreet', ['b']],
+      ] as const) {
         const h = await env.client.workflow.start(wf, { taskQueue: 'fuzz-history', workflowId: `fuzz-history-${wf}`, args: [...args] });
         await h.result();
         const raw = await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: h.workflowId } });

@@ -19,8 +19,16 @@ function slots(root: Json, max = 5000): Slot[] {
   const out: Slot[] = [];
   const walk = (node: Json, path: string): void => {
     if (out.length >= max || node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) node.forEach((v, i) => { out.push({ parent: node, key: i, path: `${path}[${i}]` }); walk(v, `${path}[${i}]`); });
-    else for (const k of Object.keys(node)) { out.push({ parent: node, key: k, path: `${path}.${k}` }); walk(node[k]!, `${path}.${k}`); }
+    if (Array.isArray(node))
+      node.forEach((v, i) => {
+        out.push({ parent: node, key: i, path: `${path}[${i}]` });
+        walk(v, `${path}[${i}]`);
+      });
+    else
+      for (const k of Object.keys(node)) {
+        out.push({ parent: node, key: k, path: `${path}.${k}` });
+        walk(node[k]!, `${path}.${k}`);
+      }
   };
   walk(root, '$');
   return out;

@@ -67,7 +67,16 @@ function stringFor(field: Field, parent: Type, rng: Prng, pools: Pools, notes: G
     if (name === 'name' && /TaskQueue$/.test(parent.name)) return rng.pick(pools.taskQueues);
     if (name === 'name' && /WorkflowType|ActivityType/.test(parent.name)) return rng.pick(['greet', 'fuzzType', 'x']);
     if (name === 'activityId') return rng.pick(['1', '2', 'act']);
-    if (name === 'query') return rng.pick(['', 'WorkflowType = "greet"', `WorkflowId = '${rng.pick(pools.workflowIds)}'`, 'ExecutionStatus="Running" AND WorkflowType="x"', 'ORDER BY StartTime DESC', 'WorkflowId in (', rng.string(rng.length(60))]);
+    if (name === 'query')
+      return rng.pick([
+        '',
+        'WorkflowType = "greet"',
+        `WorkflowId = '${rng.pick(pools.workflowIds)}'`,
+        'ExecutionStatus="Running" AND WorkflowType="x"',
+        'ORDER BY StartTime DESC',
+        'WorkflowId in (',
+        rng.string(rng.length(60)),
+      ]);
     if (name === 'identity') return `fuzz@${rng.int(4)}`;
   }
   return rng.string(rng.length(200));
@@ -109,15 +118,24 @@ export function mangleJsonToken(b64: string, rng: Prng): string {
 /** A JSON value of a random kind: the wrong type for whatever the field expects. */
 export function wrongJsonValue(rng: Prng): unknown {
   switch (rng.int(9)) {
-    case 0: return null;
-    case 1: return rng.pick(EDGE_NUMBERS);
-    case 2: return -rng.range(1, 1000);
-    case 3: return rng.string(rng.length(40));
-    case 4: return rng.chance(0.5);
-    case 5: return [];
-    case 6: return { [rng.string(3)]: rng.int(10) };
-    case 7: return 'x'.repeat(rng.pick([1000, 70_000]));
-    default: return 1.5;
+    case 0:
+      return null;
+    case 1:
+      return rng.pick(EDGE_NUMBERS);
+    case 2:
+      return -rng.range(1, 1000);
+    case 3:
+      return rng.string(rng.length(40));
+    case 4:
+      return rng.chance(0.5);
+    case 5:
+      return [];
+    case 6:
+      return { [rng.string(3)]: rng.int(10) };
+    case 7:
+      return 'x'.repeat(rng.pick([1000, 70_000]));
+    default:
+      return 1.5;
   }
 }
 
@@ -131,11 +149,20 @@ function enumFor(e: Enum, rng: Prng, notes: GenNotes): number {
 
 function scalarFor(field: Field, parent: Type, rng: Prng, pools: Pools, notes: GenNotes): unknown {
   switch (field.type) {
-    case 'string': return stringFor(field, parent, rng, pools, notes);
-    case 'bytes': return bytesFor(field, rng, pools, notes);
-    case 'bool': return rng.chance(0.5);
-    case 'double': case 'float': return rng.chance(0.3) ? rng.pick(FLOAT_EDGES) : rng.int(1000) / 7;
-    case 'int64': case 'uint64': case 'sint64': case 'fixed64': case 'sfixed64':
+    case 'string':
+      return stringFor(field, parent, rng, pools, notes);
+    case 'bytes':
+      return bytesFor(field, rng, pools, notes);
+    case 'bool':
+      return rng.chance(0.5);
+    case 'double':
+    case 'float':
+      return rng.chance(0.3) ? rng.pick(FLOAT_EDGES) : rng.int(1000) / 7;
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
       return rng.chance(0.4) ? rng.pick(INT64_EDGES) : rng.chance(0.5) ? rng.pick(EDGE_NUMBERS) : rng.int(100);
     default: // 32-bit integers
       return rng.chance(0.4) ? rng.pick(EDGE_NUMBERS) : rng.int(100);
@@ -151,7 +178,10 @@ const isType = (t: unknown): t is Type => !!t && Array.isArray((t as Type).field
 
 /** `commandType` of a Command from its attributes field name, e.g. scheduleActivityTaskCommandAttributes. */
 function commandTypeFor(attrField: string, e: Enum): number | undefined {
-  const stem = attrField.replace(/CommandAttributes$/, '').replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  const stem = attrField
+    .replace(/CommandAttributes$/, '')
+    .replace(/[A-Z]/g, (c) => `_${c}`)
+    .toUpperCase();
   return e.values[`COMMAND_TYPE_${stem}`];
 }
 
@@ -168,7 +198,18 @@ export function messageFor(type: Type, rng: Prng, pools: Pools, notes: GenNotes,
   const out: Record<string, unknown> = {};
   const presence = depth === 0 ? 0.7 : depth < 3 ? 0.35 : depth < 6 ? 0.12 : 0;
   for (const field of type.fieldsArray) {
-    const key = ['namespace', 'workflowId', 'taskQueue', 'taskToken', 'workflowExecution', 'execution', 'workflowType', 'name', 'commands', 'requestId'].includes(field.name);
+    const key = [
+      'namespace',
+      'workflowId',
+      'taskQueue',
+      'taskToken',
+      'workflowExecution',
+      'execution',
+      'workflowType',
+      'name',
+      'commands',
+      'requestId',
+    ].includes(field.name);
     if (!rng.chance(key && depth < 4 ? 0.9 : presence)) continue;
     const r = resolved(field);
     if (isType(r) && r === type && rng.chance(0.15)) {
@@ -179,11 +220,17 @@ export function messageFor(type: Type, rng: Prng, pools: Pools, notes: GenNotes,
     }
     if ((field as unknown as MapField).keyType) {
       const map: Record<string, unknown> = {};
-      for (let i = rng.length(6); i > 0; i--) map[rng.string(rng.length(20))] = isType(r) ? messageFor(r, rng, pools, notes, depth + 1) : r ? enumFor(r, rng, notes) : scalarFor(field, type, rng, pools, notes);
+      for (let i = rng.length(6); i > 0; i--)
+        map[rng.string(rng.length(20))] = isType(r)
+          ? messageFor(r, rng, pools, notes, depth + 1)
+          : r
+            ? enumFor(r, rng, notes)
+            : scalarFor(field, type, rng, pools, notes);
       out[field.name] = map;
       continue;
     }
-    const one = (): unknown => (isType(r) ? messageFor(r, rng, pools, notes, depth + 1) : r ? enumFor(r as Enum, rng, notes) : scalarFor(field, type, rng, pools, notes));
+    const one = (): unknown =>
+      isType(r) ? messageFor(r, rng, pools, notes, depth + 1) : r ? enumFor(r as Enum, rng, notes) : scalarFor(field, type, rng, pools, notes);
     if (field.repeated) {
       if (rng.chance(0.02)) {
         // Many items: one small item repeated, so the request stays within a few MB.
@@ -208,7 +255,7 @@ export function messageFor(type: Type, rng: Prng, pools: Pools, notes: GenNotes,
     out.commandType = commandTypeFor(chosen.name, e) ?? out.commandType;
     out[chosen.name] = messageFor(resolved(chosen) as Type, rng, pools, notes, depth + 1);
   }
-  if ((type.name === 'Payload') && rng.chance(0.3)) {
+  if (type.name === 'Payload' && rng.chance(0.3)) {
     const depthN = rng.pick([10, 1000, 100_000]);
     out.metadata = { encoding: Buffer.from('json/plain') };
     out.data = Buffer.from('['.repeat(depthN) + ']'.repeat(depthN));
@@ -222,7 +269,8 @@ export function damageWire(bytes: Buffer, type: Type, rng: Prng, notes: GenNotes
   const fields = type.fieldsArray;
   // Cases 0 and 5 need a field of the type; requests without fields get the others.
   switch (fields.length ? rng.int(7) : rng.pick([1, 2, 3, 4, 6])) {
-    case 0: { // A known field again with the wrong wire type (wrong type for the field).
+    case 0: {
+      // A known field again with the wrong wire type (wrong type for the field).
       const f = rng.pick(fields);
       const wire = rng.pick([0, 1, 2, 5].filter((w) => w !== expectedWire(f)));
       notes.mutations.push(`wire: ${f.name} as wire type ${wire}`);

@@ -23,8 +23,14 @@ const CALL_DEADLINE_MS = 2000;
 /** Heap the server may keep after GC for what the run created (workflows, histories). */
 const HEAP_GROWTH_LIMIT_BYTES = 96 * 1024 * 1024;
 
-const service = (protoRoot as unknown as { lookupService(n: string): { methods: Record<string, { requestType: string; responseType: string }>; lookupType(n: string): Type } }).lookupService(WORKFLOW_SERVICE_NAME);
-const methods = IMPLEMENTED_METHODS.map((name) => ({ name, req: service.lookupType(service.methods[name]!.requestType), res: service.lookupType(service.methods[name]!.responseType) }));
+const service = (
+  protoRoot as unknown as { lookupService(n: string): { methods: Record<string, { requestType: string; responseType: string }>; lookupType(n: string): Type } }
+).lookupService(WORKFLOW_SERVICE_NAME);
+const methods = IMPLEMENTED_METHODS.map((name) => ({
+  name,
+  req: service.lookupType(service.methods[name]!.requestType),
+  res: service.lookupType(service.methods[name]!.responseType),
+}));
 
 let env: BastionEnv;
 let raw: grpc.Client;
@@ -39,7 +45,15 @@ interface Case {
 
 function call(method: string, bytes: Buffer, deadlineMs = CALL_DEADLINE_MS): Promise<{ err: grpc.ServiceError | null; res?: Buffer }> {
   return new Promise((resolve) => {
-    raw.makeUnaryRequest(`/${WORKFLOW_SERVICE_NAME}/${method}`, (b: Buffer) => b, (b: Buffer) => b, bytes, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => resolve({ err, res }));
+    raw.makeUnaryRequest(
+      `/${WORKFLOW_SERVICE_NAME}/${method}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      new grpc.Metadata(),
+      { deadline: Date.now() + deadlineMs },
+      (err, res) => resolve({ err, res }),
+    );
   });
 }
 
@@ -109,7 +123,11 @@ const target: FuzzTarget<Case> = {
       const alive = await serverAnswers();
       const what = `after ${c.method.name} answered ${grpc.status[err.code]} (${clip(err.details, 120)})`;
       if (alive === 'no') throw new Violation('liveness', `${what}, the server no longer answers GetSystemInfo on any connection`);
-      if (alive === 'stalled-connection') throw new Violation('liveness', `${what}, the connection stalled (GetSystemInfo answered only on a new connection); case mutations: ${c.notes.mutations.join('; ') || 'none'}`);
+      if (alive === 'stalled-connection')
+        throw new Violation(
+          'liveness',
+          `${what}, the connection stalled (GetSystemInfo answered only on a new connection); case mutations: ${c.notes.mutations.join('; ') || 'none'}`,
+        );
     }
     return grpc.status[err.code];
   },
@@ -142,7 +160,11 @@ test('mutated requests to every implemented method get expected statuses; the se
   console.log(`fuzz workflow-service: heap growth after GC ${(growth / 1048576).toFixed(1)} MiB (limit ${HEAP_GROWTH_LIMIT_BYTES / 1048576} MiB)`);
   // The server still serves real work: a Bastion worker completes a workflow.
   const worker = await env.worker('fuzz-after');
-  const result = await withTimeout(30_000, worker.runUntil(env.client.workflow.execute('greet', { taskQueue: 'fuzz-after', workflowId: `fuzz-after-${report.seed}`, args: ['fuzz'] })), 'a workflow after fuzzing');
+  const result = await withTimeout(
+    30_000,
+    worker.runUntil(env.client.workflow.execute('greet', { taskQueue: 'fuzz-after', workflowId: `fuzz-after-${report.seed}`, args: ['fuzz'] })),
+    'a workflow after fuzzing',
+  );
   assert.is(result, 'Hello, fuzz!');
   // The server closes cleanly: no connection outlives close().
   const port = Number(env.server.address.split(':').pop());

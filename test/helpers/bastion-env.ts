@@ -38,7 +38,16 @@ export async function startBastionEnv(options: DevServerOptions = {}): Promise<B
     connection,
     client,
     worker: (taskQueue, extra = {}) =>
-      Worker.create({ connection, taskQueue, workflowBundle: { code }, activities, shutdownGraceTime: '1s', shutdownSignals: [], logger: quietLogger, ...extra }),
+      Worker.create({
+        connection,
+        taskQueue,
+        workflowBundle: { code },
+        activities,
+        shutdownGraceTime: '1s',
+        shutdownSignals: [],
+        logger: quietLogger,
+        ...extra,
+      }),
     async close() {
       await connection.close();
       await server.close();

@@ -93,19 +93,28 @@ function issue(options: IssueOptions & { issuerForge?: Issuer }): Issued {
   cert.serialNumber = '01' + randomBytes(15).toString('hex');
   cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 24 * 3600_000);
-  const subject = [{ name: 'commonName', value: options.cn }, { name: 'organizationName', value: 'Bastion tests' }];
+  const subject = [
+    { name: 'commonName', value: options.cn },
+    { name: 'organizationName', value: 'Bastion tests' },
+  ];
   cert.setSubject(subject);
   const issuer = options.issuerForge;
   cert.setIssuer(issuer ? issuer.cert.subject.attributes : subject);
   const extensions: object[] = [];
   if (options.kind === 'ca') {
-    extensions.push({ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true });
+    extensions.push(
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    );
   } else {
     extensions.push({ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
     extensions.push(options.kind === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true });
     if (options.kind === 'server') {
       const san = options.san ?? { dns: ['localhost'], ip: ['127.0.0.1'] };
-      extensions.push({ name: 'subjectAltName', altNames: [...(san.dns ?? []).map((value) => ({ type: 2, value })), ...(san.ip ?? []).map((ip) => ({ type: 7, ip }))] });
+      extensions.push({
+        name: 'subjectAltName',
+        altNames: [...(san.dns ?? []).map((value) => ({ type: 2, value })), ...(san.ip ?? []).map((ip) => ({ type: 7, ip }))],
+      });
     }
   }
   extensions.push({ name: 'subjectKeyIdentifier' });

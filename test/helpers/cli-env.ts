@@ -8,10 +8,20 @@ import { startBastionEnv, type BastionEnv } from './bastion-env';
 import { BIN, runNode } from './processes';
 
 /** The user's TEMPORAL_* settings must not reach the child. */
-export const CLEAN_ENV: Readonly<Record<string, string>> = Object.fromEntries([
-  'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_PROFILE', 'TEMPORAL_CODEC_ENDPOINT', 'TEMPORAL_CODEC_AUTH',
-  'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
-].map((n) => [n, '']));
+export const CLEAN_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_NAMESPACE',
+    'TEMPORAL_API_KEY',
+    'TEMPORAL_TLS',
+    'TEMPORAL_PROFILE',
+    'TEMPORAL_CODEC_ENDPOINT',
+    'TEMPORAL_CODEC_AUTH',
+    'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_KEY_PATH',
+    'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  ].map((n) => [n, '']),
+);
 
 export interface CliEnv {
   env: BastionEnv;

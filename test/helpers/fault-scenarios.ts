@@ -60,7 +60,14 @@ interface RunningWorker {
   stop(): Promise<void>;
 }
 
-async function startWorker(engine: Engine, address: string, taskQueue: string, onActivity: () => void, logs: TrialResult['logs'], extra: Partial<WorkerOptions>): Promise<RunningWorker> {
+async function startWorker(
+  engine: Engine,
+  address: string,
+  taskQueue: string,
+  onActivity: () => void,
+  logs: TrialResult['logs'],
+  extra: Partial<WorkerOptions>,
+): Promise<RunningWorker> {
   const greet = async (name: string): Promise<string> => {
     onActivity();
     return `Hello, ${name}!`;
@@ -70,7 +77,14 @@ async function startWorker(engine: Engine, address: string, taskQueue: string, o
     const logger = { debug: () => undefined, info: log('info'), warn: log('warn'), error: log('error') };
     const connection = await Connection.connect({ address, logger, ...shortConnectionSettings() });
     const worker = await Worker.create({
-      connection, taskQueue, workflowBundle: await bastionBundle(), activities: { greet }, shutdownGraceTime: '1s', shutdownSignals: [], logger, ...extra,
+      connection,
+      taskQueue,
+      workflowBundle: await bastionBundle(),
+      activities: { greet },
+      shutdownGraceTime: '1s',
+      shutdownSignals: [],
+      logger,
+      ...extra,
     });
     const running = worker.run();
     return {
@@ -84,7 +98,13 @@ async function startWorker(engine: Engine, address: string, taskQueue: string, o
   installQuietRuntime();
   const official = await import('@temporalio/worker');
   const connection = await official.NativeConnection.connect({ address });
-  const worker = await official.Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities: { greet }, shutdownGraceTime: '1s' });
+  const worker = await official.Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: { greet },
+    shutdownGraceTime: '1s',
+  });
   const running = worker.run();
   return {
     async stop() {
@@ -132,12 +152,19 @@ async function startServer(fault: Fault): Promise<TrialServer> {
  * Runs one trial: half the workflows before the fault (once the worker has run one
  * activity), half while it lasts, then waits until every workflow has completed by itself.
  */
-export async function runTrial(engine: Engine, fault: Fault, options: { workflows?: number; faultMs?: number; worker?: Partial<WorkerOptions>; onFault?: (phase: 'start' | 'end') => void | Promise<void> } = {}): Promise<TrialResult> {
+export async function runTrial(
+  engine: Engine,
+  fault: Fault,
+  options: { workflows?: number; faultMs?: number; worker?: Partial<WorkerOptions>; onFault?: (phase: 'start' | 'end') => void | Promise<void> } = {},
+): Promise<TrialResult> {
   const workflows = options.workflows ?? SIZES.workflows;
   const faultMs = options.faultMs ?? SIZES.faultMs;
   const server = await startServer(fault);
   const proxy = await FaultProxy.start(server.address);
-  const clientConnection = await Connection.connect({ address: server.address, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const clientConnection = await Connection.connect({
+    address: server.address,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
   const client = new Client({ connection: clientConnection });
   const taskQueue = `faults-${engine}-${fault}`;
   let activityExecutions = 0;
@@ -179,10 +206,15 @@ export async function runTrial(engine: Engine, fault: Fault, options: { workflow
       return true;
     };
     const pending = new Set(ids);
-    await waitFor(async () => {
-      for (const id of [...pending]) if (await closed(id)) pending.delete(id);
-      return pending.size === 0;
-    }, LONG ? 600_000 : 150_000, `all ${workflows} workflows completed`, 200);
+    await waitFor(
+      async () => {
+        for (const id of [...pending]) if (await closed(id)) pending.delete(id);
+        return pending.size === 0;
+      },
+      LONG ? 600_000 : 150_000,
+      `all ${workflows} workflows completed`,
+      200,
+    );
     let workflowTaskFailed = 0;
     let workflowTaskTimedOut = 0;
     const workflowTaskTimeoutTypes: Record<string, number> = {};
@@ -201,17 +233,25 @@ export async function runTrial(engine: Engine, fault: Fault, options: { workflow
         if (type === ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) completions.push(eventTimeMs(e));
         if (type === ET.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
           const a = e.activityTaskStartedEventAttributes!;
-          if (Number(a.attempt) > 1 && /timeout/i.test(`${a.lastFailure?.message} ${a.lastFailure?.timeoutFailureInfo ? 'timeout' : ''}`)) attemptsAfterTimeouts += Number(a.attempt) - 1;
+          if (Number(a.attempt) > 1 && /timeout/i.test(`${a.lastFailure?.message} ${a.lastFailure?.timeoutFailureInfo ? 'timeout' : ''}`))
+            attemptsAfterTimeouts += Number(a.attempt) - 1;
         }
       }
     }
     const after = completions.filter((t) => t >= faultEndedAt).sort((a, b) => a - b);
     return {
-      engine, fault, workflows, faultMs,
+      engine,
+      fault,
+      workflows,
+      faultMs,
       firstCompletionMs: after.length ? after[0]! - faultEndedAt : undefined,
       allCompletedMs: after.length ? after[after.length - 1]! - faultEndedAt : undefined,
-      workflowTaskFailed, workflowTaskTimedOut, workflowTaskTimeoutTypes,
-      activityExecutions, expectedActivities: 3 * workflows, attemptsAfterTimeouts,
+      workflowTaskFailed,
+      workflowTaskTimedOut,
+      workflowTaskTimeoutTypes,
+      activityExecutions,
+      expectedActivities: 3 * workflows,
+      attemptsAfterTimeouts,
       logs,
     };
   } finally {
@@ -232,6 +272,8 @@ function eventTimeMs(e: Record<string, any>): number {
 /** One line per trial for the results table in docs/worker.md. */
 export function describeTrial(r: TrialResult): string {
   const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
-  const types = Object.entries(r.workflowTaskTimeoutTypes).map(([t, n]) => `${n} ${t.replace(/^TIMEOUT_TYPE_/, '').toLowerCase()}`).join(', ');
+  const types = Object.entries(r.workflowTaskTimeoutTypes)
+    .map(([t, n]) => `${n} ${t.replace(/^TIMEOUT_TYPE_/, '').toLowerCase()}`)
+    .join(', ');
   return `| ${r.engine} | ${r.fault} ${r.faultMs / 1000} s | ${r.workflows} | ${s(r.firstCompletionMs)} | ${s(r.allCompletedMs)} | ${r.workflowTaskFailed} | ${r.workflowTaskTimedOut}${types ? ` (${types})` : ''} | ${r.activityExecutions - r.expectedActivities} (${r.attemptsAfterTimeouts} after timeouts) |`;
 }

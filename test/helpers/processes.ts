@@ -36,10 +36,12 @@ export function spawnNode(args: string[], env: Record<string, string> = {}): Spa
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {
-    for (const w of waiters.splice(0)) w();
-    resolve({ code, signal });
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w();
+      resolve({ code, signal });
+    }),
+  );
   return {
     child,
     output: () => out,

@@ -20,9 +20,12 @@ export interface RawService {
 export function rawService(address: string): RawService {
   const Ctor = grpc.makeGenericClientConstructor(serviceDefinition(WORKFLOW_SERVICE_NAME) as grpc.ServiceDefinition, 'WorkflowService');
   const client = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
-  const call = (method: string, request: object): Promise<any> => new Promise((resolve, reject) => {
-    (client as unknown as Record<string, Function>)[method]!.call(client, request, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
-  });
+  const call = (method: string, request: object): Promise<any> =>
+    new Promise((resolve, reject) => {
+      (client as unknown as Record<string, Function>)[method]!.call(client, request, (err: grpc.ServiceError | null, res: unknown) =>
+        err ? reject(err) : resolve(res),
+      );
+    });
   return {
     call,
     async callError(method, request) {
@@ -50,8 +53,19 @@ export function payloadsOf(bytes: number): object {
 }
 
 /** Starts a workflow and completes its first task with `commands`; returns the run id and the completion's outcome. */
-export async function startAndComplete(svc: RawService, workflowId: string, taskQueue: string, commands: object[]): Promise<{ runId: string; error?: grpc.ServiceError }> {
-  const { runId } = await svc.call('StartWorkflowExecution', { namespace: 'default', workflowId, workflowType: { name: 'wf' }, taskQueue: { name: taskQueue }, requestId: workflowId });
+export async function startAndComplete(
+  svc: RawService,
+  workflowId: string,
+  taskQueue: string,
+  commands: object[],
+): Promise<{ runId: string; error?: grpc.ServiceError }> {
+  const { runId } = await svc.call('StartWorkflowExecution', {
+    namespace: 'default',
+    workflowId,
+    workflowType: { name: 'wf' },
+    taskQueue: { name: taskQueue },
+    requestId: workflowId,
+  });
   const task = await svc.call('PollWorkflowTaskQueue', { namespace: 'default', taskQueue: { name: taskQueue }, identity: 'raw-worker' });
   try {
     await svc.call('RespondWorkflowTaskCompleted', { namespace: 'default', taskToken: task.taskToken, identity: 'raw-worker', commands });
@@ -62,14 +76,24 @@ export async function startAndComplete(svc: RawService, workflowId: string, task
 }
 
 /** Starts a workflow that schedules one activity (at most `maximumAttempts`) and returns the started activity task. */
-export async function startActivity(svc: RawService, workflowId: string, taskQueue: string, maximumAttempts = 3): Promise<{ runId: string; taskToken: Uint8Array }> {
-  const { runId, error } = await startAndComplete(svc, workflowId, taskQueue, [{
-    commandType: E.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-    scheduleActivityTaskCommandAttributes: {
-      activityId: '1', activityType: { name: 'act' }, taskQueue: { name: taskQueue },
-      startToCloseTimeout: { seconds: 30 }, retryPolicy: { maximumAttempts, initialInterval: { seconds: 1 } },
+export async function startActivity(
+  svc: RawService,
+  workflowId: string,
+  taskQueue: string,
+  maximumAttempts = 3,
+): Promise<{ runId: string; taskToken: Uint8Array }> {
+  const { runId, error } = await startAndComplete(svc, workflowId, taskQueue, [
+    {
+      commandType: E.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+      scheduleActivityTaskCommandAttributes: {
+        activityId: '1',
+        activityType: { name: 'act' },
+        taskQueue: { name: taskQueue },
+        startToCloseTimeout: { seconds: 30 },
+        retryPolicy: { maximumAttempts, initialInterval: { seconds: 1 } },
+      },
     },
-  }]);
+  ]);
   if (error) throw error;
   const task = await svc.call('PollActivityTaskQueue', { namespace: 'default', taskQueue: { name: taskQueue }, identity: 'raw-worker' });
   return { runId, taskToken: task.taskToken };

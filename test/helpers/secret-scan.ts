@@ -53,14 +53,19 @@ function windows(text: string, size = WINDOW): string[] {
 export function pemBodyLines(pem: string): string[] {
   const m = PEM.exec(pem);
   if (!m) return [];
-  return m[2]!.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_NEEDLE && !l.includes(':'));
+  return m[2]!
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= MIN_NEEDLE && !l.includes(':'));
 }
 
 /** Base64 of `bytes` at each of the three byte alignments it can sit at inside a longer buffer, without the edge characters. */
 function base64Alignments(bytes: Buffer): string[] {
   const out: string[] = [];
   for (let shift = 0; shift < 3; shift++) {
-    const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+    const b64 = Buffer.concat([Buffer.alloc(shift), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     const start = shift === 0 ? 0 : 4;
     const end = b64.length - 4;
     if (end - start >= MIN_NEEDLE) out.push(b64.slice(start, end));
@@ -214,7 +219,9 @@ export function renderings(value: unknown): Array<{ how: string; text: string }>
   attempt('inspect', () => inspect(value));
   attempt('inspect depth 2', () => inspect(value, { depth: 2 }));
   attempt('inspect showHidden depth 8', () => inspect(value, { depth: 8, showHidden: true }));
-  attempt('inspect showHidden depth Infinity', () => inspect(value, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity }));
+  attempt('inspect showHidden depth Infinity', () =>
+    inspect(value, { depth: Infinity, showHidden: true, maxArrayLength: Infinity, maxStringLength: Infinity }),
+  );
   attempt('String', () => String(value));
   attempt('JSON.stringify', () => JSON.stringify(value));
   return out;

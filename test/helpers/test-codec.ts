@@ -21,7 +21,10 @@ export function encryptionCodec(key: string, bindToContext = true): Promise<Encr
 }
 
 /** The activities of test/fixtures/codec-workflows, given the SDK's `heartbeat`. */
-export function codecActivities(heartbeat: (details: unknown) => void, makeFailure: (message: string) => Error = (message) => ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true })) {
+export function codecActivities(
+  heartbeat: (details: unknown) => void,
+  makeFailure: (message: string) => Error = (message) => ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true }),
+) {
   return {
     async echo(text: string): Promise<string> {
       return `${text}-ACTIVITY-OUT`;
@@ -56,7 +59,10 @@ async function runOfficialWorker(): Promise<void> {
     connection,
     taskQueue: process.env.TASK_QUEUE!,
     workflowsPath: path.resolve(__dirname, '../fixtures/codec-workflows.js'),
-    activities: codecActivities((d) => activity.Context.current().heartbeat(d), (message) => common.ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true })),
+    activities: codecActivities(
+      (d) => activity.Context.current().heartbeat(d),
+      (message) => common.ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true }),
+    ),
     dataConverter: { payloadCodecs: [codec] },
     stickyQueueScheduleToStartTimeout: '1s',
   });

@@ -50,14 +50,26 @@ function port(app: string): string {
 
 /** Type-checks the ported app as a CommonJS TypeScript app would (node16 resolution reads `exports`), then emits it. */
 function compile(dir: string): string[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f));
   const options: ts.CompilerOptions = {
-    module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, target: ts.ScriptTarget.ES2022,
-    strict: true, esModuleInterop: true, skipLibCheck: true, types: ['node'], outDir: dir, rootDir: dir,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    types: ['node'],
+    outDir: dir,
+    rootDir: dir,
     typeRoots: [path.join(ROOT, 'node_modules', '@types')],
   };
   const program = ts.createProgram(files, options);
-  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ''} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  const diagnostics = ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file ? path.basename(d.file.fileName) : ''} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
   if (diagnostics.length === 0) program.emit();
   return diagnostics;
 }
@@ -96,42 +108,57 @@ test("the README's worker snippet compiles when pasted into a CommonJS TypeScrip
   dirs.push(dir);
   fs.writeFileSync(path.join(dir, 'main.ts'), snippet!);
   fs.writeFileSync(path.join(dir, 'activities.ts'), 'export async function greet(name: string): Promise<string> {\n  return `Hello, ${name}!`;\n}\n');
-  fs.writeFileSync(path.join(dir, 'workflows.ts'), `import { proxyActivities } from '${PKG}/workflow';\nimport type * as activities from './activities';\nconst { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });\nexport async function greeting(name: string): Promise<string> {\n  return greet(name);\n}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'workflows.ts'),
+    `import { proxyActivities } from '${PKG}/workflow';\nimport type * as activities from './activities';\nconst { greet } = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });\nexport async function greeting(name: string): Promise<string> {\n  return greet(name);\n}\n`,
+  );
   assert.equal(compile(dir), []);
 });
 
 test('the rewrite touches only the @temporalio imports', () => {
-  assert.is(rewriteImports("import { Worker } from '@temporalio/worker';\nconst x = '@temporalio/worker';"), `import { Worker } from '${PKG}/worker';\nconst x = '@temporalio/worker';`);
+  assert.is(
+    rewriteImports("import { Worker } from '@temporalio/worker';\nconst x = '@temporalio/worker';"),
+    `import { Worker } from '${PKG}/worker';\nconst x = '@temporalio/worker';`,
+  );
   assert.throws(() => rewriteImports("import x from '@temporalio/nexus';"), /no Bastion subpath/);
 });
 
-test('hello world: the official sample, imports rewritten, type-checks and runs', timed(240_000, async () => {
-  const dir = port('hello-world');
-  dirs.push(dir);
-  assert.equal(compile(dir), []);
-  const server = await DevServer.start({ logLevel: 'off' });
-  try {
-    const out = await runApp(dir, { TEMPORAL_ADDRESS: server.address });
-    assert.match(out, /result: Hello, Temporal!/);
-  } finally {
-    await server.close();
-  }
-}));
+test(
+  'hello world: the official sample, imports rewritten, type-checks and runs',
+  timed(240_000, async () => {
+    const dir = port('hello-world');
+    dirs.push(dir);
+    assert.equal(compile(dir), []);
+    const server = await DevServer.start({ logLevel: 'off' });
+    try {
+      const out = await runApp(dir, { TEMPORAL_ADDRESS: server.address });
+      assert.match(out, /result: Hello, Temporal!/);
+    } finally {
+      await server.close();
+    }
+  }),
+);
 
-test('hello world over mTLS: the official sample, imports rewritten, type-checks and runs', timed(240_000, async () => {
-  const dir = port('hello-mtls');
-  dirs.push(dir);
-  assert.equal(compile(dir), []);
-  const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
-  try {
-    const out = await runApp(dir, {
-      TEMPORAL_ADDRESS: server.address, TEMPORAL_SERVER_ROOT_CA_CERT_PATH: pki.ca.certPath, TEMPORAL_CLIENT_CERT_PATH: pki.client.certPath,
-      TEMPORAL_CLIENT_KEY_PATH: pki.client.keyPath, TEMPORAL_SERVER_NAME_OVERRIDE: 'localhost',
-    });
-    assert.match(out, /result: Hello, mTLS!/);
-  } finally {
-    await server.close();
-  }
-}));
+test(
+  'hello world over mTLS: the official sample, imports rewritten, type-checks and runs',
+  timed(240_000, async () => {
+    const dir = port('hello-mtls');
+    dirs.push(dir);
+    assert.equal(compile(dir), []);
+    const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
+    try {
+      const out = await runApp(dir, {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_SERVER_ROOT_CA_CERT_PATH: pki.ca.certPath,
+        TEMPORAL_CLIENT_CERT_PATH: pki.client.certPath,
+        TEMPORAL_CLIENT_KEY_PATH: pki.client.keyPath,
+        TEMPORAL_SERVER_NAME_OVERRIDE: 'localhost',
+      });
+      assert.match(out, /result: Hello, mTLS!/);
+    } finally {
+      await server.close();
+    }
+  }),
+);
 
 test.run();

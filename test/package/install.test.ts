@@ -16,7 +16,13 @@ import { loadSqliteDriver } from '../../src/server/store/sqlite-driver';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../../..');
-const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; private?: boolean; files?: string[]; optionalDependencies?: Record<string, string>; dependencies?: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  private?: boolean;
+  files?: string[];
+  optionalDependencies?: Record<string, string>;
+  dependencies?: Record<string, string>;
+};
 
 const test = suite('package: pack, install, run');
 let tmp: string;
@@ -49,18 +55,25 @@ test('the package is publishable and holds the library, not its tests, benchmark
   assert.not.ok(pkg.dependencies?.['better-sqlite3'], 'and not a hard dependency');
 });
 
-test('installed with --omit=optional into an empty app: no native addon, a workflow runs, the CLI answers, --db-filename names what to install', timed(240_000, async () => {
-  const app = path.join(tmp, 'app');
-  fs.mkdirSync(app);
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  await run('npm', ['install', tarball, '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
-  assert.not.ok(fs.existsSync(path.join(app, 'node_modules', 'better-sqlite3')), 'better-sqlite3 was not installed');
-  fs.writeFileSync(path.join(app, 'workflows.js'), `
+test(
+  'installed with --omit=optional into an empty app: no native addon, a workflow runs, the CLI answers, --db-filename names what to install',
+  timed(240_000, async () => {
+    const app = path.join(tmp, 'app');
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    await run('npm', ['install', tarball, '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, maxBuffer: 64 * 1024 * 1024 });
+    assert.not.ok(fs.existsSync(path.join(app, 'node_modules', 'better-sqlite3')), 'better-sqlite3 was not installed');
+    fs.writeFileSync(
+      path.join(app, 'workflows.js'),
+      `
 const { proxyActivities } = require('${pkg.name}/workflow');
 const { shout } = proxyActivities({ startToCloseTimeout: '1 minute' });
 exports.hello = async (name) => 'Hello, ' + (await shout(name)) + '!';
-`);
-  fs.writeFileSync(path.join(app, 'main.js'), `
+`,
+    );
+    fs.writeFileSync(
+      path.join(app, 'main.js'),
+      `
 const { DevServer } = require('${pkg.name}/testing');
 const { Worker } = require('${pkg.name}/worker');
 const { Client, Connection } = require('${pkg.name}/client');
@@ -80,13 +93,15 @@ const { Client, Connection } = require('${pkg.name}/client');
     console.log('DB ' + err.code + ' ' + err.message);
   }
 })().catch((err) => { console.error(err); process.exitCode = 1; });
-`);
-  const { stdout } = await run(process.execPath, ['main.js'], { cwd: app });
-  assert.match(stdout, /RESULT Hello, YOU!/);
-  assert.match(stdout, /DB ERR_SERVER_SQLITE_MISSING .*better-sqlite3.*npm install better-sqlite3@12/);
-  const cli = await run(process.execPath, [path.join(app, 'node_modules', '.bin', 'bastion'), '--help'], { cwd: app });
-  assert.match(cli.stdout + cli.stderr, /server start-dev/);
-}));
+`,
+    );
+    const { stdout } = await run(process.execPath, ['main.js'], { cwd: app });
+    assert.match(stdout, /RESULT Hello, YOU!/);
+    assert.match(stdout, /DB ERR_SERVER_SQLITE_MISSING .*better-sqlite3.*npm install better-sqlite3@12/);
+    const cli = await run(process.execPath, [path.join(app, 'node_modules', '.bin', 'bastion'), '--help'], { cwd: app });
+    assert.match(cli.stdout + cli.stderr, /server start-dev/);
+  }),
+);
 
 test('without better-sqlite3 the driver loader throws a coded error naming the package and the fix', () => {
   const absent = () => {

@@ -68,11 +68,25 @@ function assertRedacted(values: Record<string, unknown>, extra: KnownSecret[] = 
 test('Connection with an API key and mTLS, its options, and a Client and a Worker over it', async () => {
   const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert }, apiKeys: [API_KEY] });
   const tls = { serverRootCACertificate: pki.ca.cert, clientCertPair: { crt: pki.client.cert, key: pki.client.key } };
-  const connection = await Connection.connect({ address: server.address, tls, apiKey: API_KEY, metadata: { 'x-team': 'a' }, logger: quietLogger, expiryWarningDays: [] });
+  const connection = await Connection.connect({
+    address: server.address,
+    tls,
+    apiKey: API_KEY,
+    metadata: { 'x-team': 'a' },
+    logger: quietLogger,
+    expiryWarningDays: [],
+  });
   try {
     const codec = await EncryptionCodec.create({ keyRing: new KeyRing({ active: 'k2', keys: { k1: OLD_KEY, k2: KEY } }) });
     const client = new Client({ connection, dataConverter: { payloadCodecs: [codec] } });
-    const worker = await Worker.create({ connection, taskQueue: 'redaction', activities: { noop: async () => undefined }, dataConverter: { payloadCodecs: [codec] }, logger: quietLogger, shutdownSignals: [] });
+    const worker = await Worker.create({
+      connection,
+      taskQueue: 'redaction',
+      activities: { noop: async () => undefined },
+      dataConverter: { payloadCodecs: [codec] },
+      logger: quietLogger,
+      shutdownSignals: [],
+    });
     assertRedacted({ connection, options: connection.options, tlsInfo: connection.tlsInfo(), client, worker, server });
     const view = inspect(connection);
     assert.match(view, /^Connection \{/);
@@ -125,27 +139,34 @@ test('codec server with auth tokens and TLS: neither token nor key shows', async
   }
 });
 
-test('environment configuration: the profile\'s API key, key data and codec auth are redacted, paths shown', () => {
+test("environment configuration: the profile's API key, key data and codec auth are redacted, paths shown", () => {
   const file = path.join(tmp, 'temporal.toml');
-  fs.writeFileSync(file, [
-    '[profile.prod]',
-    'address = "prod.example:7233"',
-    `api_key = "${API_KEY}"`,
-    '[profile.prod.tls]',
-    `client_cert_path = "${pki.client.certPath}"`,
-    `client_key_data = """${pki.client.key}"""`,
-    '[profile.prod.codec]',
-    'endpoint = "https://codec.example"',
-    `auth = "Bearer ${TOKEN}"`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      '[profile.prod]',
+      'address = "prod.example:7233"',
+      `api_key = "${API_KEY}"`,
+      '[profile.prod.tls]',
+      `client_cert_path = "${pki.client.certPath}"`,
+      `client_key_data = """${pki.client.key}"""`,
+      '[profile.prod.codec]',
+      'endpoint = "https://codec.example"',
+      `auth = "Bearer ${TOKEN}"`,
+      '',
+    ].join('\n'),
+  );
   const config = loadClientConnectConfig({ profile: 'prod', configFile: file, env: {} });
   assert.is(config.connectionOptions.apiKey, API_KEY);
   assertRedacted({ config, options: config.connectionOptions, codec: config.codec, tls: config.connectionOptions.tls });
   assert.ok(inspect(config, { depth: Infinity }).includes(pki.client.certPath), 'paths are not secret and stay visible');
   const empty = path.join(tmp, 'empty.toml');
   fs.writeFileSync(empty, '');
-  const watched = loadClientConnectConfig({ env: { TEMPORAL_ADDRESS: 'h:1', TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.keyPath }, configFile: empty, watchCertificateFiles: true });
+  const watched = loadClientConnectConfig({
+    env: { TEMPORAL_ADDRESS: 'h:1', TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.certPath, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.keyPath },
+    configFile: empty,
+    watchCertificateFiles: true,
+  });
   try {
     assertRedacted({ watched });
   } finally {
@@ -155,7 +176,11 @@ test('environment configuration: the profile\'s API key, key data and codec auth
 
 test('dev server and its TLS provider: never the server key', async () => {
   const provider = new ServerTlsProvider({ cert: Buffer.from(pki.server.cert), key: Buffer.from(pki.server.key), clientCa: Buffer.from(pki.ca.cert) });
-  const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.certPath, key: pki.server.keyPath }, apiKeys: [{ key: API_KEY, namespaces: ['default'] }] });
+  const server = await DevServer.start({
+    logLevel: 'off',
+    tls: { cert: pki.server.certPath, key: pki.server.keyPath },
+    apiKeys: [{ key: API_KEY, namespaces: ['default'] }],
+  });
   try {
     assertRedacted({ provider, server });
     assert.match(inspect(server), /^DevServer \{/);

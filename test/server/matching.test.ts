@@ -34,7 +34,9 @@ test('tasks go to pollers first come, first served, each to one poller', async (
 test('a cancelled poll stops waiting and gets no task', async () => {
   const m = new Matching((_k, t) => ({ task: t.runId }));
   let cancel: () => void = () => undefined;
-  const p = m.poll('activity', { ...poll('x'), queue: 'q' }, 5000, (cb) => { cancel = cb; });
+  const p = m.poll('activity', { ...poll('x'), queue: 'q' }, 5000, (cb) => {
+    cancel = cb;
+  });
   cancel();
   assert.is(await p, null);
   m.addTask('ns', 'activity', 'q', task(1, 'activity'));
@@ -48,7 +50,10 @@ test('a poll with nothing to do answers null after its hold time; close answers 
   const waiting = m.poll('workflow', poll('p'), 60_000, noCancel);
   m.close();
   assert.is(await withTimeout(1000, waiting, 'closed poll'), null);
-  assert.equal(m.pollers('ns', 'workflow', 'q').map((x) => x.identity), ['p']);
+  assert.equal(
+    m.pollers('ns', 'workflow', 'q').map((x) => x.identity),
+    ['p'],
+  );
 });
 
 test.run();

@@ -29,7 +29,14 @@ test.after(() => removeTestPki(pki));
 function handshake(address: string, client?: TestCert): Promise<string> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolve) => {
-    const socket = tls.connect({ host, port, servername: 'localhost', ca: pki.ca.cert, ALPNProtocols: ['h2'], ...(client ? { cert: client.cert, key: client.key } : {}) });
+    const socket = tls.connect({
+      host,
+      port,
+      servername: 'localhost',
+      ca: pki.ca.cert,
+      ALPNProtocols: ['h2'],
+      ...(client ? { cert: client.cert, key: client.key } : {}),
+    });
     socket.setTimeout(5000, () => {
       socket.destroy();
       resolve('timeout');
@@ -52,82 +59,99 @@ function fingerprint(cert: TestCert): string {
   return new X509Certificate(cert.cert).fingerprint256;
 }
 
-test('setTlsConfig swaps the server certificate: new handshakes see it, an open connection keeps working', timed(20_000, async () => {
-  const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key } });
-  const connection = await Connection.connect({ address: server.address, tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost' }, logger: silent });
-  try {
-    assert.is(await handshake(server.address), fingerprint(pki.server));
-    const next = issueCertificate(pki.dir, 'server-next', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-next' });
-    server.setTlsConfig({ cert: next.certPath, key: next.keyPath });
-    assert.is(await handshake(server.address), fingerprint(next));
-    await connection.workflowService.getSystemInfo({});
-    const fresh = await Connection.connect({ address: server.address, tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost' }, logger: silent });
-    await fresh.close();
-    // Bad material: refused, named, and the served certificate does not change.
-    const other = issueCertificate(pki.dir, 'server-other', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-other' });
-    const err = (() => {
-      try {
-        server.setTlsConfig({ cert: next.cert, key: other.key });
-      } catch (e) {
-        return e as Error & { code?: string };
-      }
-      return undefined;
-    })();
-    assert.is(err?.code, 'ERR_TLS_CONFIG');
-    assert.match(err!.message, /does not belong to `tls.cert`/);
-    assert.not.match(err!.message, /PRIVATE KEY-----/);
-    assert.is(await handshake(server.address), fingerprint(next));
-    assert.throws(() => server.setTlsConfig({ cert: next.cert, key: next.key, clientCa: pki.ca.cert }), /mutual TLS cannot be switched on/);
-  } finally {
-    await connection.close();
-    await server.close();
-  }
-}));
+test(
+  'setTlsConfig swaps the server certificate: new handshakes see it, an open connection keeps working',
+  timed(20_000, async () => {
+    const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key } });
+    const connection = await Connection.connect({
+      address: server.address,
+      tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost' },
+      logger: silent,
+    });
+    try {
+      assert.is(await handshake(server.address), fingerprint(pki.server));
+      const next = issueCertificate(pki.dir, 'server-next', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-next' });
+      server.setTlsConfig({ cert: next.certPath, key: next.keyPath });
+      assert.is(await handshake(server.address), fingerprint(next));
+      await connection.workflowService.getSystemInfo({});
+      const fresh = await Connection.connect({
+        address: server.address,
+        tls: { serverRootCACertificate: pki.ca.cert, serverNameOverride: 'localhost' },
+        logger: silent,
+      });
+      await fresh.close();
+      // Bad material: refused, named, and the served certificate does not change.
+      const other = issueCertificate(pki.dir, 'server-other', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-other' });
+      const err = (() => {
+        try {
+          server.setTlsConfig({ cert: next.cert, key: other.key });
+        } catch (e) {
+          return e as Error & { code?: string };
+        }
+        return undefined;
+      })();
+      assert.is(err?.code, 'ERR_TLS_CONFIG');
+      assert.match(err!.message, /does not belong to `tls.cert`/);
+      assert.not.match(err!.message, /PRIVATE KEY-----/);
+      assert.is(await handshake(server.address), fingerprint(next));
+      assert.throws(() => server.setTlsConfig({ cert: next.cert, key: next.key, clientCa: pki.ca.cert }), /mutual TLS cannot be switched on/);
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  }),
+);
 
-test('client-CA rotation: add the new CA beside the old, then drop the old', timed(20_000, async () => {
-  const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
-  try {
-    const serverFp = fingerprint(pki.server);
-    assert.is(await handshake(server.address, pki.client), serverFp, 'old CA client accepted');
-    assert.match(await handshake(server.address, pki.clientFromOtherCa), /^refused|^closed/, 'new CA client refused before the rotation');
-    server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert + pki.otherCa.cert });
-    assert.is(await handshake(server.address, pki.client), serverFp, 'old CA client accepted during the overlap');
-    assert.is(await handshake(server.address, pki.clientFromOtherCa), serverFp, 'new CA client accepted during the overlap');
-    server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key, clientCa: pki.otherCa.cert });
-    assert.match(await handshake(server.address, pki.client), /^refused|^closed/, 'old CA client refused after the old CA is dropped');
-    assert.is(await handshake(server.address, pki.clientFromOtherCa), serverFp);
-    assert.throws(() => server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key }), /requires client certificates/);
-  } finally {
-    await server.close();
-  }
-}));
+test(
+  'client-CA rotation: add the new CA beside the old, then drop the old',
+  timed(20_000, async () => {
+    const server = await DevServer.start({ logLevel: 'off', tls: { cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert } });
+    try {
+      const serverFp = fingerprint(pki.server);
+      assert.is(await handshake(server.address, pki.client), serverFp, 'old CA client accepted');
+      assert.match(await handshake(server.address, pki.clientFromOtherCa), /^refused|^closed/, 'new CA client refused before the rotation');
+      server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key, clientCa: pki.ca.cert + pki.otherCa.cert });
+      assert.is(await handshake(server.address, pki.client), serverFp, 'old CA client accepted during the overlap');
+      assert.is(await handshake(server.address, pki.clientFromOtherCa), serverFp, 'new CA client accepted during the overlap');
+      server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key, clientCa: pki.otherCa.cert });
+      assert.match(await handshake(server.address, pki.client), /^refused|^closed/, 'old CA client refused after the old CA is dropped');
+      assert.is(await handshake(server.address, pki.clientFromOtherCa), serverFp);
+      assert.throws(() => server.setTlsConfig({ cert: pki.server.cert, key: pki.server.key }), /requires client certificates/);
+    } finally {
+      await server.close();
+    }
+  }),
+);
 
-test('bastion server start-dev reloads its TLS files on SIGHUP, and keeps the old ones when the new ones are bad', timed(30_000, async () => {
-  const dir = fs.mkdtempSync(path.join(pki.dir, 'sighup-'));
-  const cert = path.join(dir, 'server.pem');
-  const key = path.join(dir, 'server.key');
-  fs.copyFileSync(pki.server.certPath, cert);
-  fs.copyFileSync(pki.server.keyPath, key);
-  const server = await spawnDevServer(['--port', '0', '--tls-cert', cert, '--tls-key', key]);
-  try {
-    assert.is(await handshake(server.address), fingerprint(pki.server));
-    const next = issueCertificate(pki.dir, 'server-hup', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-hup' });
-    fs.writeFileSync(cert, next.cert);
-    fs.writeFileSync(key, next.key);
-    server.kill('SIGHUP');
-    await server.waitFor(/TLS material reloaded/);
-    assert.is(await handshake(server.address), fingerprint(next));
-    fs.writeFileSync(key, pki.client.key);
-    server.kill('SIGHUP');
-    await server.waitFor(/NOT reloaded/);
-    assert.match(server.output(), /`--tls-key` does not belong to `--tls-cert`/);
-    assert.not.match(server.output(), /PRIVATE KEY-----/);
-    await waitFor(async () => (await handshake(server.address)) === fingerprint(next), 5000, 'the old material still served');
-    server.kill('SIGTERM');
-    assert.is((await server.exited).code, 0);
-  } finally {
-    server.kill();
-  }
-}));
+test(
+  'bastion server start-dev reloads its TLS files on SIGHUP, and keeps the old ones when the new ones are bad',
+  timed(30_000, async () => {
+    const dir = fs.mkdtempSync(path.join(pki.dir, 'sighup-'));
+    const cert = path.join(dir, 'server.pem');
+    const key = path.join(dir, 'server.key');
+    fs.copyFileSync(pki.server.certPath, cert);
+    fs.copyFileSync(pki.server.keyPath, key);
+    const server = await spawnDevServer(['--port', '0', '--tls-cert', cert, '--tls-key', key]);
+    try {
+      assert.is(await handshake(server.address), fingerprint(pki.server));
+      const next = issueCertificate(pki.dir, 'server-hup', { cn: 'localhost', kind: 'server', issuer: pki.ca, keyRole: 'server-hup' });
+      fs.writeFileSync(cert, next.cert);
+      fs.writeFileSync(key, next.key);
+      server.kill('SIGHUP');
+      await server.waitFor(/TLS material reloaded/);
+      assert.is(await handshake(server.address), fingerprint(next));
+      fs.writeFileSync(key, pki.client.key);
+      server.kill('SIGHUP');
+      await server.waitFor(/NOT reloaded/);
+      assert.match(server.output(), /`--tls-key` does not belong to `--tls-cert`/);
+      assert.not.match(server.output(), /PRIVATE KEY-----/);
+      await waitFor(async () => (await handshake(server.address)) === fingerprint(next), 5000, 'the old material still served');
+      server.kill('SIGTERM');
+      assert.is((await server.exited).code, 0);
+    } finally {
+      server.kill();
+    }
+  }),
+);
 
 test.run();

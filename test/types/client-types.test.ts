@@ -38,7 +38,10 @@ test('the probe fails when a marked line is not an error (the check can fail)', 
     const file = path.join(dir, 'unused.ts');
     fs.writeFileSync(file, '// @ts-expect-error nothing wrong here\nexport const x: number = 1;\n');
     const diagnostics = compile(file);
-    assert.ok(diagnostics.some((d) => /Unused '@ts-expect-error' directive/.test(d)), diagnostics.join('\n'));
+    assert.ok(
+      diagnostics.some((d) => /Unused '@ts-expect-error' directive/.test(d)),
+      diagnostics.join('\n'),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

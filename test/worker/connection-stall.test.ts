@@ -20,7 +20,12 @@ test('warns once past the threshold with the address and the last error, logs re
   };
   const lines: Array<{ level: string; message: string; meta?: Record<string, unknown> }> = [];
   const log = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, meta });
-  const watch = new ConnectionStallWatch(fakeConnection(health), 1_000, { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, { taskQueue: 'q' });
+  const watch = new ConnectionStallWatch(
+    fakeConnection(health),
+    1_000,
+    { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    { taskQueue: 'q' },
+  );
   watch.check();
   watch.check();
   assert.is(lines.length, 1);
@@ -45,7 +50,12 @@ test('warns once past the threshold with the address and the last error, logs re
 test('a healthy connection never warns', () => {
   const health: ConnectionHealth = { lastSuccessfulCallAt: new Date(), lastError: undefined, channelState: 'READY', abandonedHandshakes: 0 };
   const lines: string[] = [];
-  const watch = new ConnectionStallWatch(fakeConnection(health), 60_000, { debug: () => undefined, info: (m) => void lines.push(m), warn: (m) => void lines.push(m), error: (m) => void lines.push(m) }, {});
+  const watch = new ConnectionStallWatch(
+    fakeConnection(health),
+    60_000,
+    { debug: () => undefined, info: (m) => void lines.push(m), warn: (m) => void lines.push(m), error: (m) => void lines.push(m) },
+    {},
+  );
   watch.check();
   assert.equal(lines, []);
   assert.is(watch.status().lastCallError, undefined);

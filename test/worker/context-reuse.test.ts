@@ -117,19 +117,47 @@ interface Completion {
 /** Starts `workflowType` in a new sandbox; returns the sandbox and the first completion. */
 function start(sandboxes: WorkflowSandboxes, workflowType: string, args: unknown[] = [], seed = 1, id = workflowType): { s: WorkflowSandbox; c: Completion } {
   const s = sandboxes.create();
-  const c = s.runActivation({
-    timestampMs: T0 + seed, isReplaying: false, historyLength: 3, historySizeBytes: 300, continueAsNewSuggested: false,
-    jobs: [{
-      type: 'start', workflowType, args: args.map((a) => defaultPayloadConverter.toPayload(a)), headers: {}, randomnessSeed: seed,
-      info: { workflowId: id, runId: `run-${id}`, workflowType, namespace: 'default', taskQueue: 'q', firstExecutionRunId: `run-${id}`, originalExecutionRunId: `run-${id}`, attempt: 1, startTimeMs: T0, runStartTimeMs: T0, taskTimeoutMs: 10_000 },
-    }],
-  }, 1_000) as Completion;
+  const c = s.runActivation(
+    {
+      timestampMs: T0 + seed,
+      isReplaying: false,
+      historyLength: 3,
+      historySizeBytes: 300,
+      continueAsNewSuggested: false,
+      jobs: [
+        {
+          type: 'start',
+          workflowType,
+          args: args.map((a) => defaultPayloadConverter.toPayload(a)),
+          headers: {},
+          randomnessSeed: seed,
+          info: {
+            workflowId: id,
+            runId: `run-${id}`,
+            workflowType,
+            namespace: 'default',
+            taskQueue: 'q',
+            firstExecutionRunId: `run-${id}`,
+            originalExecutionRunId: `run-${id}`,
+            attempt: 1,
+            startTimeMs: T0,
+            runStartTimeMs: T0,
+            taskTimeoutMs: 10_000,
+          },
+        },
+      ],
+    },
+    1_000,
+  ) as Completion;
   return { s, c };
 }
 
 /** Fires timer 1 of the run at `at`. */
 function fireTimer(s: WorkflowSandbox, at: number, timeoutMs = 1_000): Completion {
-  return s.runActivation({ timestampMs: at, isReplaying: false, historyLength: 7, historySizeBytes: 700, continueAsNewSuggested: false, jobs: [{ type: 'fireTimer', seq: 1 }] }, timeoutMs) as Completion;
+  return s.runActivation(
+    { timestampMs: at, isReplaying: false, historyLength: 7, historySizeBytes: 700, continueAsNewSuggested: false, jobs: [{ type: 'fireTimer', seq: 1 }] },
+    timeoutMs,
+  ) as Completion;
 }
 
 /** The workflow's result from a completion that completes it. */
@@ -162,7 +190,7 @@ test('each run keeps its own globals, and a new run sees none of them', ({ code 
   assert.equal(result(start(sandboxes, 'probeGlobals').c), ['undefined', 'function', 'function']);
 });
 
-test('Date and Math.random follow each run\'s activation time and seed', ({ code }) => {
+test("Date and Math.random follow each run's activation time and seed", ({ code }) => {
   const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const a = start(sandboxes, 'timeAndRandom', [], 1);
   const b = start(sandboxes, 'timeAndRandom', [], 2);
@@ -178,7 +206,7 @@ test('Date and Math.random follow each run\'s activation time and seed', ({ code
   assert.equal(result(fireTimer(again.s, T0 + 1_000)), ra);
 });
 
-test('a run\'s attempts to change built-ins throw, and other runs see pristine built-ins', ({ code }) => {
+test("a run's attempts to change built-ins throw, and other runs see pristine built-ins", ({ code }) => {
   const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
   const live = start(sandboxes, 'bump');
   assert.equal(result(start(sandboxes, 'tamper').c), ['TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError', 'TypeError']);
@@ -215,9 +243,13 @@ test('an unhandled rejection is charged to the run whose code left it', async ({
   const a = start(sandboxes, 'leaveRejection', ['from run A']);
   const clean = start(sandboxes, 'bump');
   const b = start(sandboxes, 'leaveRejection', ['from run B']);
-  await withTimeout(5_000, async () => {
-    while (!a.s.unhandledRejection || !b.s.unhandledRejection) await nextTurn();
-  }, 'both rejections');
+  await withTimeout(
+    5_000,
+    async () => {
+      while (!a.s.unhandledRejection || !b.s.unhandledRejection) await nextTurn();
+    },
+    'both rejections',
+  );
   assert.match(a.s.unhandledRejection!.message, /from run A/);
   assert.match(b.s.unhandledRejection!.message, /from run B/);
   assert.is(a.s.unhandledRejection!.code, 'ERR_WORKFLOW_UNHANDLED_REJECTION');
@@ -267,7 +299,10 @@ test('the state of disposed runs can be collected', async ({ code }) => {
     await nextTurn();
     gc();
   }
-  assert.equal(refs.map((r, i) => (r.deref() === undefined ? -1 : i)).filter((i) => i >= 0), []);
+  assert.equal(
+    refs.map((r, i) => (r.deref() === undefined ? -1 : i)).filter((i) => i >= 0),
+    [],
+  );
 });
 
 test('with reuseContexts: false every run gets a context of its own', ({ code }) => {
@@ -294,39 +329,84 @@ test('a bundle that does not route its module cache through the global gets a co
   assert.is(result(fireTimer(b.s, T0 + 10)), 2);
 });
 
-test('sandboxes in a thread share the thread\'s context without sharing module state', async ({ code }) => {
+test("sandboxes in a thread share the thread's context without sharing module state", async ({ code }) => {
   const threads = new ThreadSandboxes(code, 1, quietLogger);
   try {
-    await withTimeout(10_000, async () => {
-      const start1 = (id: string) => ({
-        timestampMs: T0, isReplaying: false, historyLength: 3, historySizeBytes: 300, continueAsNewSuggested: false,
-        jobs: [{ type: 'start', workflowType: 'bump', args: [], headers: {}, randomnessSeed: 1, info: { workflowId: id, runId: id, workflowType: 'bump', namespace: 'default', taskQueue: 'q', firstExecutionRunId: id, originalExecutionRunId: id, attempt: 1, startTimeMs: T0, runStartTimeMs: T0, taskTimeoutMs: 10_000 } }],
-      });
-      const fire = { timestampMs: T0 + 10, isReplaying: false, historyLength: 7, historySizeBytes: 700, continueAsNewSuggested: false, jobs: [{ type: 'fireTimer', seq: 1 }] };
-      const a = threads.create();
-      const b = threads.create();
-      await a.activate(start1('a'), 1_000);
-      await b.activate(start1('b'), 1_000);
-      assert.is(result((await a.activate(fire, 1_000)) as Completion), 2);
-      assert.is(result((await b.activate(fire, 1_000)) as Completion), 2);
-      a.dispose();
-      b.dispose();
-    }, 'thread runs');
+    await withTimeout(
+      10_000,
+      async () => {
+        const start1 = (id: string) => ({
+          timestampMs: T0,
+          isReplaying: false,
+          historyLength: 3,
+          historySizeBytes: 300,
+          continueAsNewSuggested: false,
+          jobs: [
+            {
+              type: 'start',
+              workflowType: 'bump',
+              args: [],
+              headers: {},
+              randomnessSeed: 1,
+              info: {
+                workflowId: id,
+                runId: id,
+                workflowType: 'bump',
+                namespace: 'default',
+                taskQueue: 'q',
+                firstExecutionRunId: id,
+                originalExecutionRunId: id,
+                attempt: 1,
+                startTimeMs: T0,
+                runStartTimeMs: T0,
+                taskTimeoutMs: 10_000,
+              },
+            },
+          ],
+        });
+        const fire = {
+          timestampMs: T0 + 10,
+          isReplaying: false,
+          historyLength: 7,
+          historySizeBytes: 700,
+          continueAsNewSuggested: false,
+          jobs: [{ type: 'fireTimer', seq: 1 }],
+        };
+        const a = threads.create();
+        const b = threads.create();
+        await a.activate(start1('a'), 1_000);
+        await b.activate(start1('b'), 1_000);
+        assert.is(result((await a.activate(fire, 1_000)) as Completion), 2);
+        assert.is(result((await b.activate(fire, 1_000)) as Completion), 2);
+        a.dispose();
+        b.dispose();
+      },
+      'thread runs',
+    );
   } finally {
     await threads.close();
   }
 });
 
-test('errors and deadlocks of the workflow module\'s top-level code come out of create(), run after run', async () => {
+test("errors and deadlocks of the workflow module's top-level code come out of create(), run after run", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-context-reuse-'));
   try {
     fs.writeFileSync(path.join(dir, 'throws.mjs'), "throw new RangeError('top-level failure');\nexport function x() {}");
     fs.writeFileSync(path.join(dir, 'loops.mjs'), 'for (;;) {}\nexport function x() {}');
     const throws = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'throws.mjs') })).code, { logger: quietLogger });
-    const loops = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'loops.mjs') })).code, { logger: quietLogger, createTimeoutMs: 100 });
+    const loops = new WorkflowSandboxes((await bundleWorkflowCode({ workflowsPath: path.join(dir, 'loops.mjs') })).code, {
+      logger: quietLogger,
+      createTimeoutMs: 100,
+    });
     for (let i = 0; i < 2; i++) {
-      assert.throws(() => throws.create(), (err: Error) => err.name === 'RangeError' && err.message === 'top-level failure');
-      assert.throws(() => loops.create(), (err: BastionError) => err.code === 'ERR_WORKFLOW_TASK_DEADLOCK');
+      assert.throws(
+        () => throws.create(),
+        (err: Error) => err.name === 'RangeError' && err.message === 'top-level failure',
+      );
+      assert.throws(
+        () => loops.create(),
+        (err: BastionError) => err.code === 'ERR_WORKFLOW_TASK_DEADLOCK',
+      );
     }
     assert.ok(throws.sharesContext);
     assert.ok(loops.sharesContext);
@@ -335,11 +415,13 @@ test('errors and deadlocks of the workflow module\'s top-level code come out of 
   }
 });
 
-test('runActivation runs activate, the conditions and conclude with each step\'s promise jobs in between', ({ stubCode }) => {
+test("runActivation runs activate, the conditions and conclude with each step's promise jobs in between", ({ stubCode }) => {
   for (const reuseContexts of [true, false]) {
     const s = new WorkflowSandboxes(stubCode, { reuseContexts }).create();
     const c = plain(s.runActivation({ n: 1 }, 1_000));
-    assert.equal(c, { log: ['activate 1', 'job of activate', 'unblock 1', 'job of unblock 1', 'unblock 2', 'job of unblock 2', 'unblock 3', 'job of unblock 3'] });
+    assert.equal(c, {
+      log: ['activate 1', 'job of activate', 'unblock 1', 'job of unblock 1', 'unblock 2', 'job of unblock 2', 'unblock 3', 'job of unblock 3'],
+    });
   }
 });
 
@@ -358,7 +440,7 @@ test('runActivation times out a promise job that never ends, and breaks only tha
   assert.equal((plain(other.runActivation({ n: 2 }, 1_000)) as { log: string[] }).log[0], 'activate 2');
 });
 
-test('runActivation needs the runtime\'s three entry points', async () => {
+test("runActivation needs the runtime's three entry points", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-context-reuse-'));
   try {
     fs.writeFileSync(path.join(dir, 'workflows.mjs'), 'export function x() {}');
@@ -378,7 +460,7 @@ test('runActivation needs the runtime\'s three entry points', async () => {
   }
 });
 
-test('rejects malformed reuse options with the option\'s name', ({ code }) => {
+test("rejects malformed reuse options with the option's name", ({ code }) => {
   try {
     new WorkflowSandboxes(code, { reuseContexts: 'yes' as never });
     assert.unreachable('should throw');

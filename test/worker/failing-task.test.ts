@@ -20,30 +20,33 @@ test.after(async () => {
   await env.close();
 });
 
-test('logged once at error with the option and value; describe shows attempt, cause and failure; a query answers with the cause', timed(60_000, async () => {
-  const lines: Array<{ level: string; message: string; meta?: Record<string, unknown> }> = [];
-  const record = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, meta });
-  const worker = await env.worker('failing-task', { logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') } });
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('badDuration', { taskQueue: 'failing-task', workflowId: 'failing-task-1', args: ['x'] });
-    // Let the server retry the task a few times.
-    await waitFor(async () => Number((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 3, 30_000, 'three attempts');
-    const errors = lines.filter((l) => l.level === 'error');
-    assert.is(errors.length, 1, `one error line for the run: ${JSON.stringify(errors)}`);
-    assert.match(errors[0]!.message, /workflow task failed.*the server retries the task/);
-    assert.match(String(errors[0]!.meta?.error), /`startToCloseTimeout` must be a duration.*"1 fortnight"/);
-    assert.is(errors[0]!.meta?.workflowType, 'badDuration');
+test(
+  'logged once at error with the option and value; describe shows attempt, cause and failure; a query answers with the cause',
+  timed(60_000, async () => {
+    const lines: Array<{ level: string; message: string; meta?: Record<string, unknown> }> = [];
+    const record = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push({ level, message, meta });
+    const worker = await env.worker('failing-task', { logger: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') } });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('badDuration', { taskQueue: 'failing-task', workflowId: 'failing-task-1', args: ['x'] });
+      // Let the server retry the task a few times.
+      await waitFor(async () => Number((await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0) >= 3, 30_000, 'three attempts');
+      const errors = lines.filter((l) => l.level === 'error');
+      assert.is(errors.length, 1, `one error line for the run: ${JSON.stringify(errors)}`);
+      assert.match(errors[0]!.message, /workflow task failed.*the server retries the task/);
+      assert.match(String(errors[0]!.meta?.error), /`startToCloseTimeout` must be a duration.*"1 fortnight"/);
+      assert.is(errors[0]!.meta?.workflowType, 'badDuration');
 
-    const described = await runCli(['workflow', 'describe', '--address', env.server.address, '--workflow-id', 'failing-task-1']);
-    assert.is(described.code, 0, described.stderr);
-    assert.match(described.stdout, /Workflow task: failing, attempt \d+/);
-    assert.match(described.stdout, /Cause\s+WorkflowWorkerUnhandledFailure/, described.stdout);
-    assert.match(described.stdout, /Last failure\s+.*startToCloseTimeout.*1 fortnight/);
+      const described = await runCli(['workflow', 'describe', '--address', env.server.address, '--workflow-id', 'failing-task-1']);
+      assert.is(described.code, 0, described.stderr);
+      assert.match(described.stdout, /Workflow task: failing, attempt \d+/);
+      assert.match(described.stdout, /Cause\s+WorkflowWorkerUnhandledFailure/, described.stdout);
+      assert.match(described.stdout, /Last failure\s+.*startToCloseTimeout.*1 fortnight/);
 
-    const err = await rejection(handle.query('total'));
-    assert.match(err.message, /startToCloseTimeout.*1 fortnight/);
-    await handle.terminate('test over');
-  });
-}));
+      const err = await rejection(handle.query('total'));
+      assert.match(err.message, /startToCloseTimeout.*1 fortnight/);
+      await handle.terminate('test over');
+    });
+  }),
+);
 
 test.run();

@@ -8,34 +8,44 @@ import { historyToJson } from '../../src/engine/history-json';
 import { startBastionEnv, bastionBundle } from '../helpers/bastion-env';
 import { timed } from '../helpers/wait';
 
-test('histories exported as proto3 JSON replay, singly and in bulk; a changed workflow is reported per history', timed(60_000, async () => {
-  const env = await startBastionEnv();
-  const worker = await env.worker('replay-json');
-  const jsons: string[] = [];
-  try {
-    await worker.runUntil(async () => {
-      for (const [wf, args] of [['greet', ['a']], ['parallel', [2]], ['localGreet', ['b']]] as const) {
-        const h = await env.client.workflow.start(wf, { taskQueue: 'replay-json', workflowId: `replay-${wf}`, args: [...args] });
-        await h.result();
-        const raw = await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: h.workflowId } });
-        jsons.push(JSON.stringify(historyToJson(raw.history!)));
-      }
-    });
-    const { code } = await bastionBundle();
-    for (const j of jsons) await Worker.runReplayHistory({ workflowBundle: { code } }, j);
-    await Worker.runReplayHistory({ workflowBundle: { code } }, JSON.parse(jsons[0]!));
-    const changed = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/changed-workflows.js') });
-    const results = [];
-    for await (const r of Worker.runReplayHistories({ workflowBundle: changed }, jsons.slice(0, 1))) results.push(r);
-    assert.is(results.length, 1);
-    assert.is(results[0]!.workflowId, 'replay-greet');
-    assert.is((results[0]!.error as any)?.code, 'ERR_NONDETERMINISM');
-    const notFound = await env.client.workflow.getHandle('no-such-workflow').describe().catch((e) => e);
-    assert.instance(notFound, WorkflowNotFoundError);
-    assert.match(notFound.message, /no-such-workflow was not found/);
-  } finally {
-    await env.close();
-  }
-}));
+test(
+  'histories exported as proto3 JSON replay, singly and in bulk; a changed workflow is reported per history',
+  timed(60_000, async () => {
+    const env = await startBastionEnv();
+    const worker = await env.worker('replay-json');
+    const jsons: string[] = [];
+    try {
+      await worker.runUntil(async () => {
+        for (const [wf, args] of [
+          ['greet', ['a']],
+          ['parallel', [2]],
+          ['localGreet', ['b']],
+        ] as const) {
+          const h = await env.client.workflow.start(wf, { taskQueue: 'replay-json', workflowId: `replay-${wf}`, args: [...args] });
+          await h.result();
+          const raw = await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: h.workflowId } });
+          jsons.push(JSON.stringify(historyToJson(raw.history!)));
+        }
+      });
+      const { code } = await bastionBundle();
+      for (const j of jsons) await Worker.runReplayHistory({ workflowBundle: { code } }, j);
+      await Worker.runReplayHistory({ workflowBundle: { code } }, JSON.parse(jsons[0]!));
+      const changed = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/changed-workflows.js') });
+      const results = [];
+      for await (const r of Worker.runReplayHistories({ workflowBundle: changed }, jsons.slice(0, 1))) results.push(r);
+      assert.is(results.length, 1);
+      assert.is(results[0]!.workflowId, 'replay-greet');
+      assert.is((results[0]!.error as any)?.code, 'ERR_NONDETERMINISM');
+      const notFound = await env.client.workflow
+        .getHandle('no-such-workflow')
+        .describe()
+        .catch((e) => e);
+      assert.instance(notFound, WorkflowNotFoundError);
+      assert.match(notFound.message, /no-such-workflow was not found/);
+    } finally {
+      await env.close();
+    }
+  }),
+);
 
 test.run();

@@ -28,11 +28,16 @@ for (const reuseContexts of [true, false]) {
   const test = suite<Ctx>(`workflow sandbox (${reuseContexts ? 'shared context' : 'context per run'})`);
 
   test.before(async (ctx) => {
-    bundled ??= bundleWorkflowCode({ workflowsPath: path.join(FIXTURES, 'workflows.js'), runtimeModulePath: path.join(FIXTURES, 'runtime-stub.js') }).then((b) => b.code);
+    bundled ??= bundleWorkflowCode({ workflowsPath: path.join(FIXTURES, 'workflows.js'), runtimeModulePath: path.join(FIXTURES, 'runtime-stub.js') }).then(
+      (b) => b.code,
+    );
     ctx.code = await bundled;
     ctx.logs = [];
     const log = (level: string) => (message: string, meta?: object) => ctx.logs.push({ level, message, meta });
-    ctx.sandboxes = new WorkflowSandboxes(ctx.code, { logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, reuseContexts });
+    ctx.sandboxes = new WorkflowSandboxes(ctx.code, {
+      logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      reuseContexts,
+    });
     assert.is(ctx.sandboxes.sharesContext, reuseContexts);
   });
 
@@ -90,7 +95,10 @@ for (const reuseContexts of [true, false]) {
     const sandbox = sandboxes.create();
     for (const name of ['WeakRef', 'FinalizationRegistry']) {
       const err = thrown(() => sandbox.call('construct', name)) as Error & { code?: string };
-      assert.is(err.message, `${name} is not allowed in workflow code: its behaviour depends on garbage collection, which breaks deterministic replay. Move the code that needs it to an activity.`);
+      assert.is(
+        err.message,
+        `${name} is not allowed in workflow code: its behaviour depends on garbage collection, which breaks deterministic replay. Move the code that needs it to an activity.`,
+      );
       assert.is(err.code, 'ERR_WORKFLOW_FORBIDDEN_API');
       assert.ok(err instanceof WorkflowError);
       assert.is(err.name, 'TypeError');
@@ -125,7 +133,7 @@ for (const reuseContexts of [true, false]) {
     assert.equal(plain(sandbox.call('echo', 2)), { echoed: 2 });
   });
 
-  test('maps stack traces to the workflow\'s files and stops at the sandbox entry', ({ sandboxes }) => {
+  test("maps stack traces to the workflow's files and stops at the sandbox entry", ({ sandboxes }) => {
     const stack = sandboxes.create().call('stack', undefined) as string;
     assert.match(stack, /^Error: where am I\n {4}at /);
     const at = /\((.*runtime-stub\.js):(\d+):(\d+)\)/.exec(stack);
@@ -140,7 +148,7 @@ for (const reuseContexts of [true, false]) {
   test('routes console to the logger', (ctx) => {
     ctx.logs.length = 0;
     ctx.sandboxes.create().call('log', ['hello %s', 'workflow', { n: 1 }]);
-    assert.equal(ctx.logs, [{ level: 'info', message: "hello workflow { n: 1 }", meta: { source: 'workflow console', level: 'log' } }]);
+    assert.equal(ctx.logs, [{ level: 'info', message: 'hello workflow { n: 1 }', meta: { source: 'workflow console', level: 'log' } }]);
   });
 
   test('records an unhandled rejection on its sandbox and keeps the process alive', async (ctx) => {
@@ -182,7 +190,7 @@ for (const reuseContexts of [true, false]) {
     assert.match(badTimeout.message, /`timeoutMs`/);
   });
 
-  test('bounds the bundle\'s top-level code by createTimeoutMs', () => {
+  test("bounds the bundle's top-level code by createTimeoutMs", () => {
     const err = thrown(() => new WorkflowSandboxes('for (;;) {}', { createTimeoutMs: 100 }).create()) as BastionError;
     assert.is(err.code, 'ERR_WORKFLOW_TASK_DEADLOCK');
   });

@@ -7,15 +7,28 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ApplicationFailure, ActivityFailure, condition, continueAsNew, defineQuery, defineSignal, isCancellation, patched, scheduleActivity,
-  setDefaultSignalHandler, setHandler, sleep, uuid4, workflowInfo,
+  ApplicationFailure,
+  ActivityFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  patched,
+  scheduleActivity,
+  setDefaultSignalHandler,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
 } from '../../src/workflow';
 import { COMMAND_TYPE as C } from '../../src/workflow/runtime/activator';
 import { activator } from '../../src/workflow/runtime/current';
 import { errorToFailure, defaultPayloadConverter } from '../../src/converter';
 import { Run, payload, startJob, types, valueOf } from './harness';
 
-const resultOf = (c: { commands: Array<{ command: Record<string, any> }> }) => valueOf(c.commands.at(-1)!.command.completeWorkflowExecutionCommandAttributes.result.payloads[0]);
+const resultOf = (c: { commands: Array<{ command: Record<string, any> }> }) =>
+  valueOf(c.commands.at(-1)!.command.completeWorkflowExecutionCommandAttributes.result.payloads[0]);
 
 // ---- start and completion ------------------------------------------------------------
 
@@ -33,11 +46,18 @@ start('an unregistered workflow type fails the task, naming the registered types
   const run = new Run({ alpha: async () => 1, beta: async () => 2, notAFunction: 3 });
   const c = await run.activate([startJob('gamma')]);
   assert.equal(c.commands, []);
-  assert.match(c.taskFailure!.message!, /Workflow type "gamma" is not registered on this worker\. Registered workflow types: \[alpha, beta\]\..*`workflowsPath`/);
+  assert.match(
+    c.taskFailure!.message!,
+    /Workflow type "gamma" is not registered on this worker\. Registered workflow types: \[alpha, beta\]\..*`workflowsPath`/,
+  );
 });
 
 start('a thrown ApplicationFailure fails the workflow with that failure', async () => {
-  const run = new Run({ w: async () => { throw ApplicationFailure.nonRetryable('bad input', 'Validation'); } });
+  const run = new Run({
+    w: async () => {
+      throw ApplicationFailure.nonRetryable('bad input', 'Validation');
+    },
+  });
   const c = await run.activate([startJob('w')]);
   assert.equal(types(c), [C.FAIL_WORKFLOW_EXECUTION]);
   const f = c.commands[0]!.command.failWorkflowExecutionCommandAttributes.failure;
@@ -47,7 +67,11 @@ start('a thrown ApplicationFailure fails the workflow with that failure', async 
 });
 
 start('a plain Error fails the task (so the server retries it), not the workflow', async () => {
-  const run = new Run({ w: async () => { throw new TypeError('undefined is not a function'); } });
+  const run = new Run({
+    w: async () => {
+      throw new TypeError('undefined is not a function');
+    },
+  });
   const c = await run.activate([startJob('w')]);
   assert.equal(c.commands, []);
   assert.is(c.taskFailure!.message, 'undefined is not a function');
@@ -67,7 +91,12 @@ start('a task failure drops the commands issued in the same activation', async (
 
 start('a second start job for the same run is ignored', async () => {
   let calls = 0;
-  const run = new Run({ w: async () => { calls++; await sleep(10); } });
+  const run = new Run({
+    w: async () => {
+      calls++;
+      await sleep(10);
+    },
+  });
   await run.activate([startJob('w')]);
   await run.activate([startJob('w')]);
   assert.is(calls, 1);
@@ -88,7 +117,10 @@ start('workflow info comes from the start job; history length and replay flag fr
   job.info = { ...job.info, attempt: 3, memo: { owner: payload('ann') }, searchAttributes: { Tier: payload(['gold']) }, lastResult: [payload('prev')] };
   await run.activate([job], { historyLength: 3, isReplaying: true });
   const c = await run.activate([{ type: 'fireTimer', seq: 1 }], { historyLength: 8, isReplaying: false });
-  assert.equal(seen, [{ len: 3, replaying: true }, { len: 8, replaying: false }]);
+  assert.equal(seen, [
+    { len: 3, replaying: true },
+    { len: 8, replaying: false },
+  ]);
   assert.equal(resultOf(c), ['wf-unit', 3, { owner: 'ann' }, { Tier: ['gold'] }, 1_000_000, 'prev']);
 });
 
@@ -97,9 +129,20 @@ start('workflow info comes from the start job; history length and replay flag fr
 const ops = suite('workflow runtime: timers and activities');
 
 ops('sleep issues StartTimer with the timer id and a Duration; the workflow resumes when it fires', async () => {
-  const run = new Run({ w: async () => { await sleep('1.5s'); return 'woke'; } });
+  const run = new Run({
+    w: async () => {
+      await sleep('1.5s');
+      return 'woke';
+    },
+  });
   const first = await run.activate([startJob('w')]);
-  assert.equal(first.commands, [{ command: { commandType: C.START_TIMER, startTimerCommandAttributes: { timerId: '1', startToFireTimeout: { seconds: 1, nanos: 500_000_000 } } }, kind: 'timer', seq: 1 }]);
+  assert.equal(first.commands, [
+    {
+      command: { commandType: C.START_TIMER, startTimerCommandAttributes: { timerId: '1', startToFireTimeout: { seconds: 1, nanos: 500_000_000 } } },
+      kind: 'timer',
+      seq: 1,
+    },
+  ]);
   const second = await run.activate([{ type: 'fireTimer', seq: 1 }]);
   assert.is(resultOf(second), 'woke');
 });
@@ -114,7 +157,14 @@ ops('each kind of command has its own sequence, counting from 1', async () => {
     },
   });
   const c = await run.activate([startJob('w')]);
-  assert.equal(c.commands.map((x) => [x.kind, x.seq]), [['timer', 1], ['timer', 2], ['activity', 1]]);
+  assert.equal(
+    c.commands.map((x) => [x.kind, x.seq]),
+    [
+      ['timer', 1],
+      ['timer', 2],
+      ['activity', 1],
+    ],
+  );
 });
 
 ops('an activity result resolves the call; a failure rejects it with an ActivityFailure', async () => {
@@ -137,15 +187,28 @@ ops('an activity result resolves the call; a failure rejects it with an Activity
   assert.equal(cmd.input.payloads.map(valueOf), ['you']);
   const c2 = await run.activate([{ type: 'resolveActivity', seq: 1, result: { completed: payload('hello you') } }]);
   assert.is(c2.commands[0]!.command.scheduleActivityTaskCommandAttributes.activityType.name, 'charge');
-  const failed = { message: 'Activity task failed', cause: errorToFailure(ApplicationFailure.create({ message: 'card declined' }), defaultPayloadConverter), activityFailureInfo: { activityType: { name: 'charge' }, activityId: '2' } };
+  const failed = {
+    message: 'Activity task failed',
+    cause: errorToFailure(ApplicationFailure.create({ message: 'card declined' }), defaultPayloadConverter),
+    activityFailureInfo: { activityType: { name: 'charge' }, activityId: '2' },
+  };
   const c3 = await run.activate([{ type: 'resolveActivity', seq: 2, result: { failed } }]);
   assert.equal(resultOf(c3), ['hello you', true, 'Activity task failed', 'card declined']);
 });
 
 ops('a result for a settled or unknown seq is ignored', async () => {
-  const run = new Run({ w: async () => { await sleep(1); return 'once'; } });
+  const run = new Run({
+    w: async () => {
+      await sleep(1);
+      return 'once';
+    },
+  });
   await run.activate([startJob('w')]);
-  const c = await run.activate([{ type: 'fireTimer', seq: 1 }, { type: 'fireTimer', seq: 1 }, { type: 'resolveActivity', seq: 9, result: { completed: undefined } }]);
+  const c = await run.activate([
+    { type: 'fireTimer', seq: 1 },
+    { type: 'fireTimer', seq: 1 },
+    { type: 'resolveActivity', seq: 9, result: { completed: undefined } },
+  ]);
   assert.equal(types(c), [C.COMPLETE_WORKFLOW_EXECUTION]);
   assert.is(c.taskFailure, undefined);
 });
@@ -161,7 +224,9 @@ msgs('a signal in the start activation is delivered once its handler is set (aft
   const got: string[] = [];
   const run = new Run({
     w: async () => {
-      setHandler(approve, (by) => { got.push(by); });
+      setHandler(approve, (by) => {
+        got.push(by);
+      });
       await sleep(1);
     },
   });
@@ -174,7 +239,9 @@ msgs('signals without a handler are buffered until one is set, then delivered in
   const run = new Run({
     w: async () => {
       await sleep(1);
-      setHandler(approve, (by) => { got.push(by); });
+      setHandler(approve, (by) => {
+        got.push(by);
+      });
       await sleep(1);
     },
   });
@@ -189,7 +256,9 @@ msgs('the default signal handler gets signals that have no handler of their own,
   const got: unknown[] = [];
   const run = new Run({
     w: async () => {
-      setDefaultSignalHandler((name, ...args) => { got.push([name, ...args]); });
+      setDefaultSignalHandler((name, ...args) => {
+        got.push([name, ...args]);
+      });
       await sleep(1);
     },
   });
@@ -202,7 +271,9 @@ msgs('a condition waits until a signal makes it true', async () => {
   const run = new Run({
     w: async () => {
       let approvedBy = '';
-      setHandler(approve, (by) => { approvedBy = by; });
+      setHandler(approve, (by) => {
+        approvedBy = by;
+      });
       await condition(() => approvedBy !== '');
       return approvedBy;
     },
@@ -225,7 +296,9 @@ msgs('queries are answered from handlers, after the other jobs of the activation
   const run = new Run({
     w: async () => {
       let last = 'none';
-      setHandler(approve, (by) => { last = by; });
+      setHandler(approve, (by) => {
+        last = by;
+      });
       setHandler(status, (prefix) => `${prefix}:${last}`);
       await sleep(1);
     },
@@ -235,11 +308,19 @@ msgs('queries are answered from handlers, after the other jobs of the activation
     { type: 'query', queryId: 'q1', queryType: 'status', args: [payload('now')] },
     { type: 'signal', signalName: 'approve', args: [payload('cy')], headers: {} },
   ]);
-  assert.equal(c.queryResults.map((r) => [r.queryId, valueOf(r.answer)]), [['q1', 'now:cy']]);
+  assert.equal(
+    c.queryResults.map((r) => [r.queryId, valueOf(r.answer)]),
+    [['q1', 'now:cy']],
+  );
 });
 
 msgs('an unknown query fails naming the registered ones; __stack_trace answers what the run waits on', async () => {
-  const run = new Run({ w: async () => { setHandler(status, (_prefix: string) => 'x'); await sleep(1); } });
+  const run = new Run({
+    w: async () => {
+      setHandler(status, (_prefix: string) => 'x');
+      await sleep(1);
+    },
+  });
   await run.activate([startJob('w')]);
   const c = await run.activate([
     { type: 'query', queryId: 'q1', queryType: 'nope', args: [] },
@@ -253,12 +334,17 @@ msgs('a query handler that returns a promise or throws answers with a failure, n
   const run = new Run({
     w: async () => {
       setHandler(defineQuery<number>('async'), (async () => 1) as never);
-      setHandler(defineQuery<string>('throws'), (): string => { throw new Error('query broke'); });
+      setHandler(defineQuery<string>('throws'), (): string => {
+        throw new Error('query broke');
+      });
       await sleep(1);
     },
   });
   await run.activate([startJob('w')]);
-  const c = await run.activate([{ type: 'query', queryId: 'a', queryType: 'async', args: [] }, { type: 'query', queryId: 't', queryType: 'throws', args: [] }]);
+  const c = await run.activate([
+    { type: 'query', queryId: 'a', queryType: 'async', args: [] },
+    { type: 'query', queryId: 't', queryType: 'throws', args: [] },
+  ]);
   assert.match(c.queryResults[0]!.failure!.message!, /Query handlers must be synchronous/);
   assert.is(c.queryResults[1]!.failure!.message, 'query broke');
   assert.is(c.taskFailure, undefined);
@@ -269,7 +355,11 @@ msgs('a query handler that returns a promise or throws answers with a failure, n
 const misc = suite('workflow runtime: cancellation, continue-as-new, patches, randomness');
 
 misc('cancelling the workflow cancels its timer and, uncaught, completes as cancelled', async () => {
-  const run = new Run({ w: async () => { await sleep('1h'); } });
+  const run = new Run({
+    w: async () => {
+      await sleep('1h');
+    },
+  });
   await run.activate([startJob('w')]);
   const c = await run.activate([{ type: 'cancelWorkflow', reason: 'user' }]);
   assert.equal(types(c), [C.CANCEL_TIMER, C.CANCEL_WORKFLOW_EXECUTION]);
@@ -294,7 +384,11 @@ misc('a workflow that catches its cancellation can clean up and complete normall
 });
 
 misc('continueAsNew completes with ContinueAsNewWorkflowExecution carrying type, queue and args', async () => {
-  const run = new Run({ loop: async (n: number) => { await continueAsNew<(n: number) => Promise<void>>(n + 1); } });
+  const run = new Run({
+    loop: async (n: number) => {
+      await continueAsNew<(n: number) => Promise<void>>(n + 1);
+    },
+  });
   const c = await run.activate([startJob('loop', [1])]);
   assert.equal(types(c), [C.CONTINUE_AS_NEW_WORKFLOW_EXECUTION]);
   const a = c.commands[0]!.command.continueAsNewWorkflowExecutionCommandAttributes;
@@ -305,7 +399,12 @@ misc('continueAsNew completes with ContinueAsNewWorkflowExecution carrying type,
 
 misc('patched() is true and records a marker on a new run; on replay only when history notified the patch', async () => {
   const seen: boolean[] = [];
-  const wf = { w: async () => { seen.push(patched('v2')); await sleep(1); } };
+  const wf = {
+    w: async () => {
+      seen.push(patched('v2'));
+      await sleep(1);
+    },
+  };
   const fresh = new Run(wf);
   const c = await fresh.activate([startJob('w')]);
   assert.equal(types(c), [C.RECORD_MARKER, C.START_TIMER]);
@@ -321,7 +420,11 @@ misc('patched() is true and records a marker on a new run; on replay only when h
 misc('Math.random-like activator.random and uuid4 repeat for the same seed and differ for another', async () => {
   const draw = async (seed: number) => {
     let out: unknown;
-    const run = new Run({ w: async () => { out = [activator().random(), activator().random(), uuid4()]; } });
+    const run = new Run({
+      w: async () => {
+        out = [activator().random(), activator().random(), uuid4()];
+      },
+    });
     await run.activate([startJob('w', [], { randomnessSeed: seed })]);
     return out as [number, number, string];
   };

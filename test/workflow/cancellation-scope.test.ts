@@ -10,7 +10,8 @@ import { COMMAND_TYPE as C } from '../../src/workflow/runtime/activator';
 import { setActivator } from '../../src/workflow/runtime/current';
 import { Run, startJob, types, valueOf } from './harness';
 
-const resultOf = (c: { commands: Array<{ command: Record<string, any> }> }) => valueOf(c.commands.at(-1)!.command.completeWorkflowExecutionCommandAttributes.result.payloads[0]);
+const resultOf = (c: { commands: Array<{ command: Record<string, any> }> }) =>
+  valueOf(c.commands.at(-1)!.command.completeWorkflowExecutionCommandAttributes.result.payloads[0]);
 
 // ---- the tree, outside workflow code --------------------------------------------------------
 
@@ -28,7 +29,10 @@ tree('cancelling a scope cancels its cancellable descendants, not non-cancellabl
   const shielded = new CancellationScope({ parent: root, cancellable: false });
   const underShield = new CancellationScope({ parent: shielded });
   root.cancel();
-  assert.equal([root, child, grandchild, shielded, underShield].map((s) => s.consideredCancelled), [true, true, true, false, false]);
+  assert.equal(
+    [root, child, grandchild, shielded, underShield].map((s) => s.consideredCancelled),
+    [true, true, true, false, false],
+  );
 });
 
 tree('cancelling a child leaves its parent and siblings alone', () => {
@@ -124,7 +128,12 @@ inWorkflow('sleep in an already cancelled scope rejects without issuing a timer'
     w: async () => {
       const scope = new CancellationScope();
       scope.cancel();
-      return scope.run(() => sleep(10)).then(() => 'slept', (err) => (err instanceof CancelledFailure ? 'rejected' : 'other'));
+      return scope
+        .run(() => sleep(10))
+        .then(
+          () => 'slept',
+          (err) => (err instanceof CancelledFailure ? 'rejected' : 'other'),
+        );
     },
   });
   const c = await run.activate([startJob('w')]);
@@ -159,7 +168,14 @@ inWorkflow('withTimeout starts a timer for the timeout and cancels the scope whe
   });
   const c1 = await run.activate([startJob('w')]);
   const timers = c1.commands.map((x) => [x.seq, x.command.startTimerCommandAttributes.startToFireTimeout.seconds]);
-  assert.equal(timers, [[1, 2], [2, 3600]], 'the timeout timer, then the inner sleep');
+  assert.equal(
+    timers,
+    [
+      [1, 2],
+      [2, 3600],
+    ],
+    'the timeout timer, then the inner sleep',
+  );
   const c2 = await run.activate([{ type: 'fireTimer', seq: 1 }]);
   assert.equal(types(c2), [C.CANCEL_TIMER, C.COMPLETE_WORKFLOW_EXECUTION]);
   assert.is(c2.commands[0]!.command.cancelTimerCommandAttributes.timerId, '2');
@@ -173,7 +189,10 @@ inWorkflow('a cancelled activity (TRY_CANCEL) requests cancellation and rejects 
       const p = scope.run(() => scheduleActivity('slow', [], { startToCloseTimeout: '1m' }));
       await Promise.resolve();
       scope.cancel();
-      return p.then(() => 'done', (err) => (isCancellation(err) ? 'cancelled' : String(err)));
+      return p.then(
+        () => 'done',
+        (err) => (isCancellation(err) ? 'cancelled' : String(err)),
+      );
     },
   });
   const c = await run.activate([startJob('w')]);
@@ -189,7 +208,10 @@ inWorkflow('an ABANDON activity is not asked to cancel, but the call rejects', a
       const p = scope.run(() => scheduleActivity('fire-and-forget', [], { startToCloseTimeout: '1m', cancellationType: ActivityCancellationType.ABANDON }));
       await Promise.resolve();
       scope.cancel();
-      return p.then(() => 'done', (err) => (isCancellation(err) ? 'abandoned' : String(err)));
+      return p.then(
+        () => 'done',
+        (err) => (isCancellation(err) ? 'abandoned' : String(err)),
+      );
     },
   });
   const c = await run.activate([startJob('w')]);

@@ -29,8 +29,17 @@ export function startJob(workflowType: string, args: unknown[] = [], overrides: 
     headers: {},
     randomnessSeed: 12345,
     info: {
-      workflowId: 'wf-unit', runId: 'run-unit', workflowType, namespace: 'ns', taskQueue: 'tq', firstExecutionRunId: 'run-unit',
-      originalExecutionRunId: 'run-unit', attempt: 1, startTimeMs: 1_000_000, runStartTimeMs: 1_000_000, taskTimeoutMs: 10_000,
+      workflowId: 'wf-unit',
+      runId: 'run-unit',
+      workflowType,
+      namespace: 'ns',
+      taskQueue: 'tq',
+      firstExecutionRunId: 'run-unit',
+      originalExecutionRunId: 'run-unit',
+      attempt: 1,
+      startTimeMs: 1_000_000,
+      runStartTimeMs: 1_000_000,
+      taskTimeoutMs: 10_000,
     },
     ...overrides,
   };
@@ -50,7 +59,15 @@ export class Run {
   async activate(jobs: Job[], options: Partial<Activation> = {}): Promise<ActivationCompletion> {
     setActivator(this.activator);
     this.clock += 1000;
-    this.activator.activate({ timestampMs: this.clock, isReplaying: false, historyLength: 3, historySizeBytes: 100, continueAsNewSuggested: false, jobs, ...options });
+    this.activator.activate({
+      timestampMs: this.clock,
+      isReplaying: false,
+      historyLength: 3,
+      historySizeBytes: 100,
+      continueAsNewSuggested: false,
+      jobs,
+      ...options,
+    });
     await settle();
     for (let n = 0; n < 100 && this.activator.tryUnblockConditions(); n++) await settle();
     return this.activator.concludeActivation();

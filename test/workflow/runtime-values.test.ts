@@ -32,7 +32,10 @@ random('different seeds, including neighbours and 0, give different sequences', 
 random('values are in [0, 1), not stuck, and spread over the range', () => {
   for (const seed of [0, 7, 0xdeadbeef]) {
     const xs = draw(seed, 2000);
-    assert.ok(xs.every((x) => x >= 0 && x < 1), 'in [0, 1)');
+    assert.ok(
+      xs.every((x) => x >= 0 && x < 1),
+      'in [0, 1)',
+    );
     assert.ok(new Set(xs).size > 1990, 'no short cycle');
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     assert.ok(mean > 0.45 && mean < 0.55, `mean ${mean}`);

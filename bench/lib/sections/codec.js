@@ -6,7 +6,7 @@ const { fmt, median, today, sizeName } = require('../stats');
 const HEADING = '## Payload codecs (encryption, compression)';
 const CONTENDERS = [
   ['bastion', 'Bastion `EncryptionCodec` (XChaCha20-Poly1305, engine `auto`)'],
-  ['bastion-libsodium', 'Bastion `EncryptionCodec`, `engine: \'libsodium\'`'],
+  ['bastion-libsodium', "Bastion `EncryptionCodec`, `engine: 'libsodium'`"],
   ['webcrypto-aes-gcm', 'AES-256-GCM via WebCrypto (official sample)'],
   ['compression-gzip', 'Bastion `CompressionCodec` (gzip, compressible JSON)'],
 ];
@@ -22,14 +22,19 @@ module.exports = {
       if (res.code !== 0 || !res.json?.ok) throw new Error(`codec.bench failed: ${failureText(res)}`);
       runs.push(res.json);
       const b = res.json.results['65536'];
-      progress.step(`codec run ${r + 1}`, `64 KiB encode ${b.bastion.encodeMBps.toFixed(0)} MB/s vs AES-GCM ${b['webcrypto-aes-gcm'].encodeMBps.toFixed(0)} MB/s`);
+      progress.step(
+        `codec run ${r + 1}`,
+        `64 KiB encode ${b.bastion.encodeMBps.toFixed(0)} MB/s vs AES-GCM ${b['webcrypto-aes-gcm'].encodeMBps.toFixed(0)} MB/s`,
+      );
     }
     const sizes = runs[0].sizes;
     const cell = (size, name, k) => fmt(runs.map((x) => x.results[String(size)][name][k]));
     const rows = [];
     for (const size of sizes) {
       for (const [name, label] of CONTENDERS) {
-        rows.push(`| ${sizeName(size)} | ${label} | ${cell(size, name, 'encodeMBps')} | ${cell(size, name, 'decodeMBps')} | ${runs[0].results[String(size)][name].wireRatio.toFixed(3)} |`);
+        rows.push(
+          `| ${sizeName(size)} | ${label} | ${cell(size, name, 'encodeMBps')} | ${cell(size, name, 'decodeMBps')} | ${runs[0].results[String(size)][name].wireRatio.toFixed(3)} |`,
+        );
       }
     }
     const med = (size, name, k) => median(runs.map((x) => x.results[String(size)][name][k]));

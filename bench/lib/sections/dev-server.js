@@ -24,13 +24,20 @@ module.exports = {
         const res = await runChild(bench('dev-server.bench.js'), [], { env: { ...env(opts), BENCH_DB: store === 'sqlite' ? '1' : '0' } });
         if (res.code !== 0 || !res.json) throw new Error(`dev-server.bench (${store}) failed: ${failureText(res)}`);
         results[store].push(res.json);
-        progress.step(`dev-server ${store} run ${r + 1}`, `${res.json.startsPerSec.toFixed(0)} starts/s, dispatch p50 ${res.json.dispatchP50.toFixed(1)} ms, ${res.json.e2ePerSec.toFixed(0)} wf/s`);
+        progress.step(
+          `dev-server ${store} run ${r + 1}`,
+          `${res.json.startsPerSec.toFixed(0)} starts/s, dispatch p50 ${res.json.dispatchP50.toFixed(1)} ms, ${res.json.e2ePerSec.toFixed(0)} wf/s`,
+        );
       }
     }
     const first = results.memory[0];
     const rows = STORES.map((store) => {
       const rs = results[store];
-      const f = (k, d = 1) => fmt(rs.map((x) => x[k]), d);
+      const f = (k, d = 1) =>
+        fmt(
+          rs.map((x) => x[k]),
+          d,
+        );
       return `| ${store} | ${f('startsPerSec', 0)} | ${f('dispatchP50', 2)} | ${f('dispatchP95', 2)} | ${f('dispatchP99', 2)} | ${f('e2ePerSec')} | ${f('p50')} | ${f('p95')} | ${f('p99')} | ${f('serverCpuSecondsPer1000', 2)} |`;
     });
     const md = `${HEADING} (@temporalio/client and @temporalio/worker 1.24)
@@ -54,6 +61,15 @@ The last column is the dev server process's own CPU time (user + system, from /p
 during the end-to-end phase, per 1,000 workflows.
 `;
     const m = (store, k) => median(results[store].map((x) => x[k]));
-    return { md, figures: { startsPerSec: m('memory', 'startsPerSec'), dispatchP50: m('memory', 'dispatchP50'), sqliteStartsPerSec: m('sqlite', 'startsPerSec'), e2eMemory: m('memory', 'e2ePerSec'), e2eSqlite: m('sqlite', 'e2ePerSec') } };
+    return {
+      md,
+      figures: {
+        startsPerSec: m('memory', 'startsPerSec'),
+        dispatchP50: m('memory', 'dispatchP50'),
+        sqliteStartsPerSec: m('sqlite', 'startsPerSec'),
+        e2eMemory: m('memory', 'e2ePerSec'),
+        e2eSqlite: m('sqlite', 'e2ePerSec'),
+      },
+    };
   },
 };

@@ -29,7 +29,10 @@ function combos(opts, tlsDir) {
           const [full, quick] = SIZE[scenario][concurrency];
           out.push({
             id: `${scenario}@${concurrency}${tls ? '+mtls' : ''}${codec ? '+codec' : ''}`,
-            scenario, concurrency, tls, codec,
+            scenario,
+            concurrency,
+            tls,
+            codec,
             size: opts.size ?? (opts.quick ? quick : full),
             cells: SDKS.map((sdk) => ({ worker: sdk, client: sdk, label: sdk, scenario, concurrency, codec, tlsDir: tls ? tlsDir : undefined })),
           });
@@ -48,8 +51,15 @@ module.exports = {
   heading: HEADING,
   plannedRuns: (opts) => opts.runs * PAIRS * SDKS.length,
   async run({ opts, progress }) {
-    const { groups: cs, results, failures } = await runGroups({
-      opts, progress, name: 'e2e-matrix', alternate: true,
+    const {
+      groups: cs,
+      results,
+      failures,
+    } = await runGroups({
+      opts,
+      progress,
+      name: 'e2e-matrix',
+      alternate: true,
       makeGroups: (tlsDir) => combos(opts, tlsDir),
       summary: (j) => `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf`,
     });
@@ -59,16 +69,27 @@ module.exports = {
 
 function render(opts, cs, results, failures) {
   const runsOf = (id, sdk) => results[id]?.[sdk] ?? [];
-  const cell = (id, sdk, k, d) => fmt(runsOf(id, sdk).map((x) => x[k]), d);
+  const cell = (id, sdk, k, d) =>
+    fmt(
+      runsOf(id, sdk).map((x) => x[k]),
+      d,
+    );
   const r = (id, k) => ratio(median(runsOf(id, 'bastion').map((x) => x[k])), median(runsOf(id, 'official').map((x) => x[k])));
-  const rows = cs.map((c) => `| ${c.scenario} | ${c.concurrency} | ${c.tls ? 'mTLS' : 'plain'} | ${c.codec ? 'on' : 'off'} | ${c.size} `
-    + `| ${cell(c.id, 'bastion', 'throughput', 1)} | ${cell(c.id, 'official', 'throughput', 1)} | ${r(c.id, 'throughput')} `
-    + `| ${cell(c.id, 'bastion', 'p99', 0)} | ${cell(c.id, 'official', 'p99', 0)} | ${r(c.id, 'p99')} `
-    + `| ${cell(c.id, 'bastion', 'workerCpuPer1000', 2)} | ${cell(c.id, 'official', 'workerCpuPer1000', 2)} | ${r(c.id, 'workerCpuPer1000')} |`);
+  const rows = cs.map(
+    (c) =>
+      `| ${c.scenario} | ${c.concurrency} | ${c.tls ? 'mTLS' : 'plain'} | ${c.codec ? 'on' : 'off'} | ${c.size} ` +
+      `| ${cell(c.id, 'bastion', 'throughput', 1)} | ${cell(c.id, 'official', 'throughput', 1)} | ${r(c.id, 'throughput')} ` +
+      `| ${cell(c.id, 'bastion', 'p99', 0)} | ${cell(c.id, 'official', 'p99', 0)} | ${r(c.id, 'p99')} ` +
+      `| ${cell(c.id, 'bastion', 'workerCpuPer1000', 2)} | ${cell(c.id, 'official', 'workerCpuPer1000', 2)} | ${r(c.id, 'workerCpuPer1000')} |`,
+  );
   // How often Bastion was ahead, over the combinations where both ran.
   const both = cs.filter((c) => runsOf(c.id, 'bastion').length && runsOf(c.id, 'official').length);
-  const ahead = (k, better) => both.filter((c) => better(median(runsOf(c.id, 'bastion').map((x) => x[k])), median(runsOf(c.id, 'official').map((x) => x[k])))).length;
-  const failText = failures.length === 0 ? 'None: every run completed every workflow with the right result, and no worker logged a warning or an error.' : failures.map((f) => `- **${f.label}**:\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
+  const ahead = (k, better) =>
+    both.filter((c) => better(median(runsOf(c.id, 'bastion').map((x) => x[k])), median(runsOf(c.id, 'official').map((x) => x[k])))).length;
+  const failText =
+    failures.length === 0
+      ? 'None: every run completed every workflow with the right result, and no worker logged a warning or an error.'
+      : failures.map((f) => `- **${f.label}**:\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
   const md = `${HEADING}
 
 Measured on ${today()}; ${opts.runs} run${opts.runs === 1 ? '' : 's'} per figure, Bastion and official alternating
@@ -92,5 +113,24 @@ ${rows.join('\n')}
 
 ${failText.trimEnd()}
 `;
-  return { md, figures: { combos: Object.fromEntries(cs.map((c) => [c.id, Object.fromEntries(SDKS.map((s) => [s, { throughput: median(runsOf(c.id, s).map((x) => x.throughput)), p99: median(runsOf(c.id, s).map((x) => x.p99)), workerCpuPer1000: median(runsOf(c.id, s).map((x) => x.workerCpuPer1000)) }]))])) } };
+  return {
+    md,
+    figures: {
+      combos: Object.fromEntries(
+        cs.map((c) => [
+          c.id,
+          Object.fromEntries(
+            SDKS.map((s) => [
+              s,
+              {
+                throughput: median(runsOf(c.id, s).map((x) => x.throughput)),
+                p99: median(runsOf(c.id, s).map((x) => x.p99)),
+                workerCpuPer1000: median(runsOf(c.id, s).map((x) => x.workerCpuPer1000)),
+              },
+            ]),
+          ),
+        ]),
+      ),
+    },
+  };
 }

@@ -19,15 +19,39 @@ const CODEC_ENV = { BENCH_CODEC_KEY: randomBytes(32).toString('base64') };
  */
 async function runCell(server, cell, workerOptions) {
   const taskQueue = `bench-e2e-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-  const common = ['--address', server.address, '--task-queue', taskQueue, ...(cell.tlsDir ? ['--tls-dir', cell.tlsDir] : []), ...(cell.codec ? ['--codec'] : [])];
-  const worker = startLongLived(bench('e2e-worker.js'), ['--sdk', cell.worker, ...common, ...(workerOptions ? ['--worker-options', workerOptions] : [])], { env: CODEC_ENV });
+  const common = [
+    '--address',
+    server.address,
+    '--task-queue',
+    taskQueue,
+    ...(cell.tlsDir ? ['--tls-dir', cell.tlsDir] : []),
+    ...(cell.codec ? ['--codec'] : []),
+  ];
+  const worker = startLongLived(bench('e2e-worker.js'), ['--sdk', cell.worker, ...common, ...(workerOptions ? ['--worker-options', workerOptions] : [])], {
+    env: CODEC_ENV,
+  });
   try {
     const ready = await worker.ready;
-    const res = await runChild(bench('e2e-client.js'), [
-      '--sdk', cell.client, ...common, '--scenario', cell.scenario, '--size', String(cell.size), '--concurrency', String(cell.concurrency),
-      '--worker-pid', String(ready.pid), ...(server.pid ? ['--server-pid', String(server.pid)] : []),
-      ...(cell.payloadBytes ? ['--payload-bytes', String(cell.payloadBytes)] : []), ...(cell.warmup !== undefined ? ['--warmup', String(cell.warmup)] : []),
-    ], { env: CODEC_ENV });
+    const res = await runChild(
+      bench('e2e-client.js'),
+      [
+        '--sdk',
+        cell.client,
+        ...common,
+        '--scenario',
+        cell.scenario,
+        '--size',
+        String(cell.size),
+        '--concurrency',
+        String(cell.concurrency),
+        '--worker-pid',
+        String(ready.pid),
+        ...(server.pid ? ['--server-pid', String(server.pid)] : []),
+        ...(cell.payloadBytes ? ['--payload-bytes', String(cell.payloadBytes)] : []),
+        ...(cell.warmup !== undefined ? ['--warmup', String(cell.warmup)] : []),
+      ],
+      { env: CODEC_ENV },
+    );
     const end = await worker.stop();
     if (res.code !== 0 || !res.json?.ok) return { ok: false, text: failureText(res) };
     const logged = end?.logged;
@@ -63,7 +87,11 @@ async function runGroups({ opts, progress, name, makeGroups, summary, alternate 
             ((results[g.id] ??= {})[cell.label] ??= []).push(out.json);
             const j = out.json;
             progress.step(label, summary(j));
-            if (j.workerLogged) failures.push({ label, text: `worker logged ${j.workerLogged.warn} warnings, ${j.workerLogged.error} errors:\n${j.workerLogged.samples.join('\n')}` });
+            if (j.workerLogged)
+              failures.push({
+                label,
+                text: `worker logged ${j.workerLogged.warn} warnings, ${j.workerLogged.error} errors:\n${j.workerLogged.samples.join('\n')}`,
+              });
           } else {
             failures.push({ label, text: out.text });
             progress.step(label, `FAILED: ${out.text.split('\n')[0]}`);

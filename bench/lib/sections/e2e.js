@@ -26,13 +26,33 @@ function groups(opts, tlsDir) {
   const g = [];
   for (const [scenario, byConc] of Object.entries(SIZE)) {
     for (const c of Object.keys(byConc)) {
-      g.push({ id: `${scenario}@${c}`, title: `${SCENARIO_TEXT[scenario]}, ${c} outstanding`, kind: 'stack', cells: both({ scenario, concurrency: Number(c) }) });
+      g.push({
+        id: `${scenario}@${c}`,
+        title: `${SCENARIO_TEXT[scenario]}, ${c} outstanding`,
+        kind: 'stack',
+        cells: both({ scenario, concurrency: Number(c) }),
+      });
     }
   }
-  g.push({ id: 'client@50', title: 'Client swap: Bastion\'s worker, one activity, 50 outstanding, driven by each client', kind: 'client', cells: ['bastion', 'official'].map((sdk) => ({ scenario: 'one-activity', concurrency: 50, worker: 'bastion', client: sdk, label: `${sdk} client` })) });
+  g.push({
+    id: 'client@50',
+    title: "Client swap: Bastion's worker, one activity, 50 outstanding, driven by each client",
+    kind: 'client',
+    cells: ['bastion', 'official'].map((sdk) => ({ scenario: 'one-activity', concurrency: 50, worker: 'bastion', client: sdk, label: `${sdk} client` })),
+  });
   g.push({ id: 'mtls@50', title: 'mTLS, one activity, 50 outstanding', kind: 'stack', cells: both({ scenario: 'one-activity', concurrency: 50, tlsDir }) });
-  g.push({ id: 'codec@50', title: 'Encryption codec on (plaintext transport), one activity, 50 outstanding', kind: 'stack', cells: both({ scenario: 'one-activity', concurrency: 50, codec: true }) });
-  g.push({ id: 'mtls+codec@50', title: 'mTLS and the encryption codec, one activity, 50 outstanding', kind: 'stack', cells: both({ scenario: 'one-activity', concurrency: 50, tlsDir, codec: true }) });
+  g.push({
+    id: 'codec@50',
+    title: 'Encryption codec on (plaintext transport), one activity, 50 outstanding',
+    kind: 'stack',
+    cells: both({ scenario: 'one-activity', concurrency: 50, codec: true }),
+  });
+  g.push({
+    id: 'mtls+codec@50',
+    title: 'mTLS and the encryption codec, one activity, 50 outstanding',
+    kind: 'stack',
+    cells: both({ scenario: 'one-activity', concurrency: 50, tlsDir, codec: true }),
+  });
   for (const grp of g) {
     for (const cell of grp.cells) {
       const [full, quick] = SIZE[cell.scenario][cell.concurrency];
@@ -49,10 +69,17 @@ module.exports = {
   heading: HEADING,
   plannedRuns: (opts) => opts.runs * CELLS_PER_RUN,
   async run({ opts, progress }) {
-    const { groups: gs, results, failures } = await runGroups({
-      opts, progress, name: 'e2e',
+    const {
+      groups: gs,
+      results,
+      failures,
+    } = await runGroups({
+      opts,
+      progress,
+      name: 'e2e',
       makeGroups: (tlsDir) => groups(opts, tlsDir),
-      summary: (j) => `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf, ${j.workerPeakRssMiB?.toFixed(0)} MiB${j.workerLogged ? `, worker logged ${j.workerLogged.warn} warnings ${j.workerLogged.error} errors` : ''}`,
+      summary: (j) =>
+        `${j.throughput.toFixed(1)} wf/s, p99 ${j.p99.toFixed(0)} ms, worker ${j.workerCpuPer1000?.toFixed(2)} CPU s/1k wf, ${j.workerPeakRssMiB?.toFixed(0)} MiB${j.workerLogged ? `, worker logged ${j.workerLogged.warn} warnings ${j.workerLogged.error} errors` : ''}`,
     });
     return render(opts, gs, results, failures);
   },
@@ -66,7 +93,11 @@ function render(opts, gs, results, failures) {
     const rows = g.cells.map((cell) => {
       const rs = runsOf(g.id, cell.label);
       if (rs.length === 0) return `| ${cell.label} | failed | | | | | | | |`;
-      const f = (k, d) => fmt(rs.map((x) => x[k]), d);
+      const f = (k, d) =>
+        fmt(
+          rs.map((x) => x[k]),
+          d,
+        );
       return `| ${cell.label} | ${f('throughput', 1)} | ${f('p50', 0)} | ${f('p95', 0)} | ${f('p99', 0)} | ${f('workerCpuPer1000', 2)} | ${f('workerPeakRssMiB', 0)} | ${f('clientCpuPer1000', 2)} | ${f('serverCpuPer1000', 2)} |`;
     });
     const [a, b] = g.cells.map((c) => c.label);
@@ -82,7 +113,10 @@ ${rows.join('\n')}
 Bastion / official (medians): throughput ${ratio(m(g.id, a, 'throughput'), m(g.id, b, 'throughput'))}, p99 ${ratio(m(g.id, a, 'p99'), m(g.id, b, 'p99'))}, ${g.kind === 'client' ? `client CPU ${ratio(m(g.id, a, 'clientCpuPer1000'), m(g.id, b, 'clientCpuPer1000'))}` : `worker CPU ${ratio(m(g.id, a, 'workerCpuPer1000'), m(g.id, b, 'workerCpuPer1000'))}, worker peak RSS ${ratio(m(g.id, a, 'workerPeakRssMiB'), m(g.id, b, 'workerPeakRssMiB'))}`}.
 `;
   }
-  const failText = failures.length === 0 ? 'None: every run completed every workflow with the right result, and no worker logged a warning or an error.' : failures.map((f) => `- **${f.label}**:\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
+  const failText =
+    failures.length === 0
+      ? 'None: every run completed every workflow with the right result, and no worker logged a warning or an error.'
+      : failures.map((f) => `- **${f.label}**:\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
   const md = `${HEADING}
 
 Measured on ${today()}; ${opts.runs} run${opts.runs === 1 ? '' : 's'} per figure, the two contenders of each table alternating
@@ -119,7 +153,17 @@ ${failText.trimEnd()}
 `;
   const g = 'one-activity@50';
   const figures = {
-    oneActivity50: Object.fromEntries(['bastion', 'official'].map((c) => [c, { throughput: m(g, c, 'throughput'), p99: m(g, c, 'p99'), workerCpuPer1000: m(g, c, 'workerCpuPer1000'), workerPeakRssMiB: m(g, c, 'workerPeakRssMiB') }])),
+    oneActivity50: Object.fromEntries(
+      ['bastion', 'official'].map((c) => [
+        c,
+        {
+          throughput: m(g, c, 'throughput'),
+          p99: m(g, c, 'p99'),
+          workerCpuPer1000: m(g, c, 'workerCpuPer1000'),
+          workerPeakRssMiB: m(g, c, 'workerPeakRssMiB'),
+        },
+      ]),
+    ),
   };
   figures.ratios = {
     throughput: ratioOf(figures.oneActivity50.bastion.throughput, figures.oneActivity50.official.throughput),

@@ -23,10 +23,20 @@ module.exports = {
       const server = startLongLived(bench('floor.bench.js'), ['--serve'], { readyKey: 'port', stopBy: 'signal' });
       try {
         const { port } = await server.ready;
-        const res = await runChild(bench('floor.bench.js'), ['--address', `127.0.0.1:${port}`, '--calls', opts.quick ? '5000' : '30000', '--concurrency', String(CONCURRENCY)]);
+        const res = await runChild(bench('floor.bench.js'), [
+          '--address',
+          `127.0.0.1:${port}`,
+          '--calls',
+          opts.quick ? '5000' : '30000',
+          '--concurrency',
+          String(CONCURRENCY),
+        ]);
         if (res.code !== 0 || !res.json?.ok) throw new Error(`floor.bench failed: ${failureText(res)}`);
         runs.push(res.json);
-        progress.step(`floor unary run ${r + 1}`, `${res.json.callsPerSec.toFixed(0)} calls/s at ${CONCURRENCY} in flight, ${res.json.sequentialUs.toFixed(0)} µs sequential`);
+        progress.step(
+          `floor unary run ${r + 1}`,
+          `${res.json.callsPerSec.toFixed(0)} calls/s at ${CONCURRENCY} in flight, ${res.json.sequentialUs.toFixed(0)} µs sequential`,
+        );
       } finally {
         await server.stop();
       }
@@ -48,8 +58,14 @@ end-to-end concurrency), after 200 warm-up calls; plus the mean of sequential ca
 
 | figure | value |
 |---|---|
-| calls/s at ${CONCURRENCY} in flight | ${fmt(runs.map((x) => x.callsPerSec), 0)} |
-| sequential round trip µs | ${fmt(runs.map((x) => x.sequentialUs), 0)} |
+| calls/s at ${CONCURRENCY} in flight | ${fmt(
+      runs.map((x) => x.callsPerSec),
+      0,
+    )} |
+| sequential round trip µs | ${fmt(
+      runs.map((x) => x.sequentialUs),
+      0,
+    )} |
 
 **Calls per one-activity workflow**: the dev server runs inside the counting process with
 every WorkflowService handler wrapped in a counter (\`grpc.Server.prototype.addService\`

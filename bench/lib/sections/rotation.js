@@ -13,7 +13,16 @@ module.exports = {
   plannedRuns: () => 1,
   async run({ opts, progress }) {
     const seconds = opts.quick ? 2 : 5;
-    const res = await runChild(bench('rotation.bench.js'), ['--seconds', String(seconds), '--runs', String(opts.runs), '--every', String(EVERY_MS), '--concurrency', String(CONCURRENCY)]);
+    const res = await runChild(bench('rotation.bench.js'), [
+      '--seconds',
+      String(seconds),
+      '--runs',
+      String(opts.runs),
+      '--every',
+      String(EVERY_MS),
+      '--concurrency',
+      String(CONCURRENCY),
+    ]);
     if (res.code !== 0 || !res.json?.results) throw new Error(`rotation.bench failed: ${failureText(res)}`);
     const steady = res.json.results.filter((r) => !r.rotating);
     const rotating = res.json.results.filter((r) => r.rotating);
@@ -39,8 +48,14 @@ ${row('longest workflow ms', (r) => r.maxWorkflowMs)}
 ${row('longest single call (probe) ms', (r) => r.probeMaxMs, 1)}
 ${row('probe p99 ms', (r) => r.probeP99Ms, 1)}
 | rotations per phase | – | ${fmt(rotating.map((r) => r.rotations))} |
-| time of one \`setTlsConfig\` (median of a phase) ms | – | ${fmt(rotating.map((r) => r.rotationMsMedian), 1)} |
-| slowest \`setTlsConfig\` ms | – | ${fmt(rotating.map((r) => r.rotationMsMax), 1)} |
+| time of one \`setTlsConfig\` (median of a phase) ms | – | ${fmt(
+      rotating.map((r) => r.rotationMsMedian),
+      1,
+    )} |
+| slowest \`setTlsConfig\` ms | – | ${fmt(
+      rotating.map((r) => r.rotationMsMax),
+      1,
+    )} |
 
 Throughput while rotating is **${ratio.toFixed(2)}×** steady state; the longest any call waited in a rotating
 phase was **${longestWait.toFixed(0)} ms**. No call fails during a switch: calls in flight finish on the old

@@ -17,7 +17,18 @@ const SDKS = ['bastion', 'official'];
 const plan = (opts) => ({
   events: opts.quick ? [10, 100, 1000] : [10, 100, 1000, 5000],
   cached: opts.quick ? [100, 500] : [100, 1000, 5000],
-  payloads: opts.quick ? [[1024, 40], [65536, 20], [1048576, 6]] : [[1024, 200], [16384, 200], [262144, 60], [1048576, 30]],
+  payloads: opts.quick
+    ? [
+        [1024, 40],
+        [65536, 20],
+        [1048576, 6],
+      ]
+    : [
+        [1024, 200],
+        [16384, 200],
+        [262144, 60],
+        [1048576, 30],
+      ],
   /** Replays per figure: enough events to time, within limits. */
   reps: (events) => Math.max(opts.quick ? 2 : 3, Math.min(opts.quick ? 50 : 200, Math.ceil((opts.quick ? 5000 : 20000) / events))),
 });
@@ -43,7 +54,12 @@ module.exports = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-bench-histories-'));
     const gen = await runChild(bench('history-gen.js'), ['--out', dir, '--events', p.events.join(',')]);
     if (gen.code !== 0 || !gen.json?.ok) throw new Error(`history-gen failed: ${failureText(gen)}`);
-    progress.step('scaling record histories', Object.values(gen.json.files).map((f) => `${f.events} events`).join(', '));
+    progress.step(
+      'scaling record histories',
+      Object.values(gen.json.files)
+        .map((f) => `${f.events} events`)
+        .join(', '),
+    );
     const server = await startServer();
     try {
       for (let r = 0; r < opts.runs; r++) {
@@ -77,7 +93,11 @@ module.exports = {
         for (const [bytes, size] of p.payloads) {
           for (const sdk of SDKS) {
             const label = `scaling payload ${sizeName(bytes)} ${sdk} run ${r + 1}`;
-            const res = await runCell(server, { worker: sdk, client: sdk, scenario: 'echo', payloadBytes: bytes, size, concurrency: 10, warmup: 5 }, opts.workerOptions);
+            const res = await runCell(
+              server,
+              { worker: sdk, client: sdk, scenario: 'echo', payloadBytes: bytes, size, concurrency: 10, warmup: 5 },
+              opts.workerOptions,
+            );
             if (res.ok) {
               push('payload', bytes, sdk, res.json);
               progress.step(label, `${res.json.throughput.toFixed(1)} wf/s, ${((res.json.throughput * bytes) / 2 ** 20).toFixed(1)} MiB/s of input`);
@@ -98,15 +118,52 @@ module.exports = {
 
 function render(opts, p, files, out, failures) {
   const med = (kind, key, sdk, k) => median((out[kind][key]?.[sdk] ?? []).map((x) => x[k]));
-  const cell = (kind, key, sdk, k, d) => fmt((out[kind][key]?.[sdk] ?? []).map((x) => x[k]), d);
-  const series = (kind, keys, k, xOf = (x) => x) => SDKS.map((sdk) => ({ name: sdk === 'bastion' ? 'Bastion worker' : 'official worker', points: keys.map((key) => [xOf(key), med(kind, key, sdk, k)]) }));
+  const cell = (kind, key, sdk, k, d) =>
+    fmt(
+      (out[kind][key]?.[sdk] ?? []).map((x) => x[k]),
+      d,
+    );
+  const series = (kind, keys, k, xOf = (x) => x) =>
+    SDKS.map((sdk) => ({ name: sdk === 'bastion' ? 'Bastion worker' : 'official worker', points: keys.map((key) => [xOf(key), med(kind, key, sdk, k)]) }));
   const write = (file, chart) => fs.writeFileSync(path.join(ROOT, file), lineChart(chart));
-  write(CHARTS.replay, { title: 'Replay: time per event vs history length', xLabel: 'history events', yLabel: 'µs per event', logX: true, series: series('replay', p.events, 'perEventUs', (t) => files[String(t)].events) });
-  write(CHARTS.cache, { title: 'Memory per cached workflow', xLabel: 'cached workflows', yLabel: 'KiB per workflow', logX: true, series: series('cache', p.cached, 'perWorkflowKiB') });
-  write(CHARTS.payload, { title: 'Echo through one activity: throughput vs payload size', xLabel: 'payload size', yLabel: 'workflows/s', logX: true, logY: true, xTickLabel: sizeName, series: series('payload', p.payloads.map(([b]) => b), 'throughput') });
-  const replayRows = p.events.map((t) => `| ${files[String(t)].events} | ${SDKS.map((s) => `${cell('replay', t, s, 'perHistoryMs', 1)} | ${cell('replay', t, s, 'perEventUs', 0)}`).join(' | ')} |`);
-  const cacheRows = p.cached.map((c) => `| ${c} | ${SDKS.map((s) => `${cell('cache', c, s, 'perWorkflowKiB', 0)} | ${cell('cache', c, s, 'loadedRssMiB', 0)}`).join(' | ')} |`);
-  const payloadRows = p.payloads.map(([b, n]) => `| ${sizeName(b)} | ${n} | ${SDKS.map((s) => `${cell('payload', b, s, 'throughput', 1)} | ${cell('payload', b, s, 'p99', 0)} | ${cell('payload', b, s, 'workerCpuPer1000', 1)}`).join(' | ')} |`);
+  write(CHARTS.replay, {
+    title: 'Replay: time per event vs history length',
+    xLabel: 'history events',
+    yLabel: 'µs per event',
+    logX: true,
+    series: series('replay', p.events, 'perEventUs', (t) => files[String(t)].events),
+  });
+  write(CHARTS.cache, {
+    title: 'Memory per cached workflow',
+    xLabel: 'cached workflows',
+    yLabel: 'KiB per workflow',
+    logX: true,
+    series: series('cache', p.cached, 'perWorkflowKiB'),
+  });
+  write(CHARTS.payload, {
+    title: 'Echo through one activity: throughput vs payload size',
+    xLabel: 'payload size',
+    yLabel: 'workflows/s',
+    logX: true,
+    logY: true,
+    xTickLabel: sizeName,
+    series: series(
+      'payload',
+      p.payloads.map(([b]) => b),
+      'throughput',
+    ),
+  });
+  const replayRows = p.events.map(
+    (t) =>
+      `| ${files[String(t)].events} | ${SDKS.map((s) => `${cell('replay', t, s, 'perHistoryMs', 1)} | ${cell('replay', t, s, 'perEventUs', 0)}`).join(' | ')} |`,
+  );
+  const cacheRows = p.cached.map(
+    (c) => `| ${c} | ${SDKS.map((s) => `${cell('cache', c, s, 'perWorkflowKiB', 0)} | ${cell('cache', c, s, 'loadedRssMiB', 0)}`).join(' | ')} |`,
+  );
+  const payloadRows = p.payloads.map(
+    ([b, n]) =>
+      `| ${sizeName(b)} | ${n} | ${SDKS.map((s) => `${cell('payload', b, s, 'throughput', 1)} | ${cell('payload', b, s, 'p99', 0)} | ${cell('payload', b, s, 'workerCpuPer1000', 1)}`).join(' | ')} |`,
+  );
   const failText = failures.length === 0 ? 'None.' : failures.map((f) => `- **${f.label}**:\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
   const md = `${HEADING}
 
@@ -153,5 +210,8 @@ ${payloadRows.join('\n')}
 ${failText.trimEnd()}
 `;
   const mid = p.cached.includes(1000) ? 1000 : p.cached[p.cached.length - 1];
-  return { md, figures: { cachedKiB: { count: mid, bastion: med('cache', mid, 'bastion', 'perWorkflowKiB'), official: med('cache', mid, 'official', 'perWorkflowKiB') } } };
+  return {
+    md,
+    figures: { cachedKiB: { count: mid, bastion: med('cache', mid, 'bastion', 'perWorkflowKiB'), official: med('cache', mid, 'official', 'perWorkflowKiB') } },
+  };
 }

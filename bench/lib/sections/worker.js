@@ -10,7 +10,12 @@ const HEADING = '## Bastion worker vs official worker';
 const CONTENDERS = ['bastion', 'official'];
 const SCENARIOS = {
   greet: { size: 300, quick: 60, title: 'One activity (`greet`)', what: 'start `greet("x")` (one activity) and await its result' },
-  signal: { size: 200, quick: 40, title: 'Signal and wake-up (`accumulate`)', what: 'start `accumulate(0)`, signal `add` 1, signal `done`, await the result (1)' },
+  signal: {
+    size: 200,
+    quick: 40,
+    title: 'Signal and wake-up (`accumulate`)',
+    what: 'start `accumulate(0)`, signal `add` 1, signal `done`, await the result (1)',
+  },
 };
 /** The issue's targets, as ratios Bastion / official (higher is better for throughput). */
 const TARGETS = { throughput: '≥ 1.0×' };
@@ -32,13 +37,34 @@ module.exports = {
           for (const contender of CONTENDERS) {
             const size = opts.size ?? (opts.quick ? SCENARIOS[scenario].quick : SCENARIOS[scenario].size);
             const label = `worker ${scenario} ${contender} run ${r + 1}`;
-            const res = await runChild(bench('worker.bench.js'), ['--contender', contender, '--scenario', scenario, '--size', String(size), '--address', server.address, '--server-pid', String(server.pid), ...(opts.quick ? ['--idle-ms', '1000'] : []), ...(opts.workerOptions ? ['--worker-options', opts.workerOptions] : [])]);
+            const res = await runChild(bench('worker.bench.js'), [
+              '--contender',
+              contender,
+              '--scenario',
+              scenario,
+              '--size',
+              String(size),
+              '--address',
+              server.address,
+              '--server-pid',
+              String(server.pid),
+              ...(opts.quick ? ['--idle-ms', '1000'] : []),
+              ...(opts.workerOptions ? ['--worker-options', opts.workerOptions] : []),
+            ]);
             const json = res.json;
             if (res.code === 0 && json?.ok) {
               ((results[scenario] ??= {})[contender] ??= []).push(json);
-              const warned = json.logged && json.logged.warn + json.logged.error > 0 ? `; logged ${json.logged.warn} warnings, ${json.logged.error} errors` : '';
+              const warned =
+                json.logged && json.logged.warn + json.logged.error > 0 ? `; logged ${json.logged.warn} warnings, ${json.logged.error} errors` : '';
               progress.step(label, `${json.throughput.toFixed(1)} wf/s, p99 ${json.p99.toFixed(0)} ms, peak RSS ${json.peakRssMiB.toFixed(0)} MiB${warned}`);
-              if (warned) failures.push({ contender, scenario, run: r + 1, kind: 'logged', text: `${json.logged.warn} warnings, ${json.logged.error} errors; the first distinct ones:\n${json.logged.samples.join('\n')}` });
+              if (warned)
+                failures.push({
+                  contender,
+                  scenario,
+                  run: r + 1,
+                  kind: 'logged',
+                  text: `${json.logged.warn} warnings, ${json.logged.error} errors; the first distinct ones:\n${json.logged.samples.join('\n')}`,
+                });
             } else {
               const why = res.timedOut ? 'killed (stalled)' : `exit ${res.code ?? res.signal}`;
               const text = json?.error
@@ -80,10 +106,38 @@ function renderWorker(results, failures) {
       const rs = runsOf(c);
       const note = failed(c) ? ` (${failed(c)} of ${rs.length + failed(c)} runs failed)` : '';
       if (rs.length === 0) return `| ${c}${note} | failed | | | | | |`;
-      return `| ${c}${note} | ${fmt(rs.map((x) => x.throughput), 1)} | ${fmt(rs.map((x) => x.p50), 0)} | ${fmt(rs.map((x) => x.p99), 0)} | ${fmt(rs.map((x) => x.peakRssMiB), 0)} | ${fmt(rs.map((x) => x.cpuSecondsPer1000), 2)} | ${fmt(rs.map((x) => x.serverCpuSecondsPer1000), 2)} |`;
+      return `| ${c}${note} | ${fmt(
+        rs.map((x) => x.throughput),
+        1,
+      )} | ${fmt(
+        rs.map((x) => x.p50),
+        0,
+      )} | ${fmt(
+        rs.map((x) => x.p99),
+        0,
+      )} | ${fmt(
+        rs.map((x) => x.peakRssMiB),
+        0,
+      )} | ${fmt(
+        rs.map((x) => x.cpuSecondsPer1000),
+        2,
+      )} | ${fmt(
+        rs.map((x) => x.serverCpuSecondsPer1000),
+        2,
+      )} |`;
     });
     const m = (c, k) => median(runsOf(c).map((x) => x[k]));
-    const gaps = CONTENDERS.map((c) => `${c} ${runsOf(c).length ? `${fmt(runsOf(c).map((x) => x.longestGapMs), 0)} ms` : 'n/a'}`).join(', ');
+    const gaps = CONTENDERS.map(
+      (c) =>
+        `${c} ${
+          runsOf(c).length
+            ? `${fmt(
+                runsOf(c).map((x) => x.longestGapMs),
+                0,
+              )} ms`
+            : 'n/a'
+        }`,
+    ).join(', ');
     const ratioRow = (label, k, target = '—') => `| ${label} | ${ratio(m('bastion', k), m('official', k))} | ${target} |`;
     tables += `
 ### ${meta.title}
@@ -107,10 +161,30 @@ ${ratioRow('peak RSS', 'peakRssMiB')}
   const sRows = CONTENDERS.map((c) => {
     const rs = all(c);
     if (rs.length === 0) return `| ${c} | failed | | | | |`;
-    return `| ${c} | ${fmt(rs.map((x) => x.startupMs / 1000), 2)} | ${fmt(rs.map((x) => x.marks.sdkLoadedMs / 1000), 2)} | ${fmt(rs.map((x) => (x.marks.createdMs - x.marks.connectedMs) / 1000), 2)} | ${fmt(rs.map((x) => x.idleRssMiB), 0)} | ${rs.length} |`;
+    return `| ${c} | ${fmt(
+      rs.map((x) => x.startupMs / 1000),
+      2,
+    )} | ${fmt(
+      rs.map((x) => x.marks.sdkLoadedMs / 1000),
+      2,
+    )} | ${fmt(
+      rs.map((x) => (x.marks.createdMs - x.marks.connectedMs) / 1000),
+      2,
+    )} | ${fmt(
+      rs.map((x) => x.idleRssMiB),
+      0,
+    )} | ${rs.length} |`;
   });
   const sm = (c, f) => median(all(c).map(f));
-  const failText = failures.length === 0 ? 'None: every run completed every workflow, and neither worker logged a warning or an error.\n' : failures.map((f) => `- **${f.contender}, ${f.scenario}, run ${f.run}** (${f.kind === 'failed' ? 'run failed' : 'worker logged warnings or errors'}):\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`).join('\n');
+  const failText =
+    failures.length === 0
+      ? 'None: every run completed every workflow, and neither worker logged a warning or an error.\n'
+      : failures
+          .map(
+            (f) =>
+              `- **${f.contender}, ${f.scenario}, run ${f.run}** (${f.kind === 'failed' ? 'run failed' : 'worker logged warnings or errors'}):\n\n\`\`\`\n${f.text.trim()}\n\`\`\`\n`,
+          )
+          .join('\n');
   return `## Bastion worker vs official worker
 
 Measured on ${today()}; ${opts.runs} run${opts.runs === 1 ? '' : 's'} per figure, Bastion and the official worker alternating
@@ -138,7 +212,13 @@ Idle RSS is read 2 s after RUNNING, before any workflow.
 |---|---|---|---|---|---|
 ${sRows.join('\n')}
 
-Bastion / official (medians): start-up ${ratio(sm('bastion', (x) => x.startupMs), sm('official', (x) => x.startupMs))}, idle RSS ${ratio(sm('bastion', (x) => x.idleRssMiB), sm('official', (x) => x.idleRssMiB))}.
+Bastion / official (medians): start-up ${ratio(
+    sm('bastion', (x) => x.startupMs),
+    sm('official', (x) => x.startupMs),
+  )}, idle RSS ${ratio(
+    sm('bastion', (x) => x.idleRssMiB),
+    sm('official', (x) => x.idleRssMiB),
+  )}.
 
 ### Failures and warnings
 

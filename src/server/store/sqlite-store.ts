@@ -37,7 +37,10 @@ export class SqliteStore implements Store {
       const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
       if (!version) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
       else if (version.value !== SCHEMA_VERSION) {
-        throw new ServerError('ERR_SERVER_STORE', `\`--db-filename\` ${filename} has schema version ${version.value}; this server reads version ${SCHEMA_VERSION}. Use a new file.`);
+        throw new ServerError(
+          'ERR_SERVER_STORE',
+          `\`--db-filename\` ${filename} has schema version ${version.value}; this server reads version ${SCHEMA_VERSION}. Use a new file.`,
+        );
       }
     } catch (err) {
       if (opened?.open) opened.close();

@@ -36,8 +36,15 @@ export interface ContextHost {
 
 /** Globals whose objects belong to the host, not to the context (never frozen by the sandbox). */
 export const HOST_GLOBALS: readonly string[] = Object.freeze([
-  'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'AsyncLocalStorage',
-  '__bastion_drain', '__bastion_builtins', '__bastion_failure_options', '__webpack_module_cache__',
+  'TextEncoder',
+  'TextDecoder',
+  'URL',
+  'URLSearchParams',
+  'AsyncLocalStorage',
+  '__bastion_drain',
+  '__bastion_builtins',
+  '__bastion_failure_options',
+  '__webpack_module_cache__',
 ]);
 
 /** A prepared context, and what its host must release when the sandbox is disposed. */
@@ -50,14 +57,20 @@ export interface SandboxContext {
 }
 
 const CONSOLE_LEVELS: Readonly<Record<string, 'debug' | 'info' | 'warn' | 'error'>> = {
-  log: 'info', info: 'info', warn: 'warn', error: 'error', debug: 'debug', trace: 'debug',
+  log: 'info',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  debug: 'debug',
+  trace: 'debug',
 };
 
 /** Evaluating nothing in a context with `microtaskMode: 'afterEvaluate'` runs its queued promise jobs. */
 const DRAIN = new vm.Script('undefined', { filename: `${SANDBOX_INTERNAL_PREFIX}drain` });
 
 /** Runs once in each new context, before the bundle; returns the context's Promise.prototype. */
-const SETUP = new vm.Script(`(function setup(host) {
+const SETUP = new vm.Script(
+  `(function setup(host) {
   'use strict';
   const define = (name, value, writable) =>
     Object.defineProperty(globalThis, name, { value, writable, configurable: writable, enumerable: false });
@@ -87,7 +100,9 @@ const SETUP = new vm.Script(`(function setup(host) {
   define('console', console, true);
   Error.prepareStackTrace = host.prepareStackTrace;
   return Promise.prototype;
-})`, { filename: `${SANDBOX_INTERNAL_PREFIX}setup` });
+})`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}setup` },
+);
 
 /**
  * Makes a fresh context for one workflow run, or for all runs of a bundle (see
@@ -103,13 +118,19 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
       storages.push(this as AsyncLocalStorage<unknown>);
     }
   }
-  const context = vm.createContext({}, {
-    name: 'bastion workflow sandbox',
-    microtaskMode: 'afterEvaluate',
-    codeGeneration: { strings: false, wasm: false },
-  });
+  const context = vm.createContext(
+    {},
+    {
+      name: 'bastion workflow sandbox',
+      microtaskMode: 'afterEvaluate',
+      codeGeneration: { strings: false, wasm: false },
+    },
+  );
   const hostGlobals: Record<string, unknown> = {
-    TextEncoder, TextDecoder, URL, URLSearchParams,
+    TextEncoder,
+    TextDecoder,
+    URL,
+    URLSearchParams,
     // The workflow runtime keeps the current cancellation scope in one.
     AsyncLocalStorage: SandboxAsyncLocalStorage,
   };
@@ -126,7 +147,12 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
   }
   if (host.failureOptions?.encodeCommonAttributes) {
     // SANDBOX_FAILURE_OPTIONS_GLOBAL in src/converter/failure-converter.ts.
-    Object.defineProperty(context, '__bastion_failure_options', { value: Object.freeze({ encodeCommonAttributes: true }), writable: false, configurable: false, enumerable: false });
+    Object.defineProperty(context, '__bastion_failure_options', {
+      value: Object.freeze({ encodeCommonAttributes: true }),
+      writable: false,
+      configurable: false,
+      enumerable: false,
+    });
   }
 
   const { logger } = host;

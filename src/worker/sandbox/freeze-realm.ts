@@ -21,7 +21,8 @@
 import * as vm from 'node:vm';
 import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 
-const FREEZE = new vm.Script(`(function freezeRealm(skip, moduleRecords) {
+const FREEZE = new vm.Script(
+  `(function freezeRealm(skip, moduleRecords) {
   'use strict';
   const { freeze, getPrototypeOf, getOwnPropertyDescriptor, defineProperty } = Object;
   const { ownKeys } = Reflect;
@@ -134,7 +135,9 @@ const FREEZE = new vm.Script(`(function freezeRealm(skip, moduleRecords) {
     }
   }
   return frozen;
-})`, { filename: `${SANDBOX_INTERNAL_PREFIX}freeze` });
+})`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}freeze` },
+);
 
 /**
  * Freezes the built-ins of `context` and the module records given (webpack's

@@ -34,7 +34,8 @@ import { activationSteps } from './activation-steps';
 const TAINTED = Symbol.for('bastion.sandbox.tainted');
 
 /** Runs once in a shared context, after the bundle loaded and the realm was frozen. */
-const SETUP = new vm.Script(`(function sharedSetup(TAINTED) {
+const SETUP = new vm.Script(
+  `(function sharedSetup(TAINTED) {
   'use strict';
   const g = globalThis;
   const { defineProperty, getOwnPropertyDescriptor, isExtensible } = Object;
@@ -114,14 +115,19 @@ const SETUP = new vm.Script(`(function sharedSetup(TAINTED) {
     switchTo(undefined);
     leaveRun();
   };
-})`, { filename: `${SANDBOX_INTERNAL_PREFIX}shared-setup` });
+})`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}shared-setup` },
+);
 
 /** Every call: take the slot, switch to its run, call. */
-const CALL = new vm.Script(`(() => {
+const CALL = new vm.Script(
+  `(() => {
   const slot = globalThis.__bastion_call;
   delete globalThis.__bastion_call;
   return __bastion_enter(slot[0], slot[1], slot[2]);
-})()`, { filename: `${SANDBOX_INTERNAL_PREFIX}call` });
+})()`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}call` },
+);
 
 const DRAIN = new vm.Script('undefined', { filename: `${SANDBOX_INTERNAL_PREFIX}drain` });
 
@@ -174,7 +180,12 @@ export class SharedContext {
         return true;
       },
     });
-    const sandbox = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace, failureOptions: shared.failureOptions, moduleCache });
+    const sandbox = createSandboxContext({
+      logger: shared.logger,
+      prepareStackTrace: shared.prepareStackTrace,
+      failureOptions: shared.failureOptions,
+      moduleCache,
+    });
     self.sandbox = sandbox;
     const g = sandbox.context as Record<string, unknown>;
     const asyncId = asyncIdBefore();
@@ -190,9 +201,16 @@ export class SharedContext {
     }
     if (typeof g.__bastion_install !== 'function' || typeof g.__bastion_leave !== 'function') {
       sandbox.release();
-      return { ok: false, reason: 'the bundle defines no per-run installer (`globalThis.__bastion_install`); it was not built by this version\'s `bundleWorkflowCode`' };
+      return {
+        ok: false,
+        reason: "the bundle defines no per-run installer (`globalThis.__bastion_install`); it was not built by this version's `bundleWorkflowCode`",
+      };
     }
-    self.frozenObjects = freezeRealm(sandbox.context, HOST_GLOBALS.map((name) => g[name]), [...self.sharedModules.values()]);
+    self.frozenObjects = freezeRealm(
+      sandbox.context,
+      HOST_GLOBALS.map((name) => g[name]),
+      [...self.sharedModules.values()],
+    );
     const setup = SETUP.runInContext(sandbox.context) as (tainted: symbol) => (holder: Holder) => void;
     self.leave = setup(TAINTED);
     trackRejections(sandbox.promisePrototype, {
@@ -232,7 +250,11 @@ export class SharedContext {
       }
       if (typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[TAINTED] === true) {
         this.retired = true;
-        throw new IllegalStateError('ERR_ILLEGAL_STATE', `The shared workflow sandbox context was retired: ${(err as Error).message}. Later runs get a new context.`, { cause: err });
+        throw new IllegalStateError(
+          'ERR_ILLEGAL_STATE',
+          `The shared workflow sandbox context was retired: ${(err as Error).message}. Later runs get a new context.`,
+          { cause: err },
+        );
       }
       throw err;
     } finally {

@@ -54,7 +54,9 @@ export class BundleStackTraces {
     if (site.getFileName() !== this.filename || line === null || column === null) return text;
     const map = this.sourceMap();
     if (!map) return text;
-    const entry = map.findEntry(line - 1, column - 1) as Partial<Record<'generatedLine' | 'generatedColumn' | 'originalLine' | 'originalColumn', number>> & { originalSource?: string };
+    const entry = map.findEntry(line - 1, column - 1) as Partial<Record<'generatedLine' | 'generatedColumn' | 'originalLine' | 'originalColumn', number>> & {
+      originalSource?: string;
+    };
     if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return text;
     // webpack maps untransformed code line by line; the offset within the line carries over.
     const offset = entry.generatedLine === line - 1 && entry.generatedColumn !== undefined ? column - 1 - entry.generatedColumn : 0;

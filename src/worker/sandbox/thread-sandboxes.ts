@@ -33,7 +33,11 @@ export class ThreadSandbox {
   unhandledRejection?: Error;
   private disposed = false;
 
-  constructor(private readonly owner: ThreadSandboxes, private readonly t: ThreadState, readonly sid: number) {}
+  constructor(
+    private readonly owner: ThreadSandboxes,
+    private readonly t: ThreadState,
+    readonly sid: number,
+  ) {}
 
   call(method: string, arg: unknown, timeoutMs: number): Promise<unknown> {
     return this.owner.request(this.t, { op: 'call', sid: this.sid, method, arg, timeoutMs });
@@ -41,7 +45,10 @@ export class ThreadSandbox {
 
   /** activate + settle conditions + conclude, in the thread. */
   async activate(activation: unknown, timeoutMs: number): Promise<unknown> {
-    const reply = (await this.owner.request(this.t, { op: 'activate', sid: this.sid, arg: activation, timeoutMs }, true)) as { value: unknown; rejection?: { message: string; stack?: string } };
+    const reply = (await this.owner.request(this.t, { op: 'activate', sid: this.sid, arg: activation, timeoutMs }, true)) as {
+      value: unknown;
+      rejection?: { message: string; stack?: string };
+    };
     if (reply.rejection) this.unhandledRejection = rebuildError(reply.rejection);
     return reply.value;
   }
@@ -64,7 +71,13 @@ export class ThreadSandboxes {
    * @param encodeCommonAttributes see `WorkflowSandboxesOptions.encodeCommonAttributes`
    * @param reuseContexts see `WorkflowSandboxesOptions.reuseContexts`
    */
-  constructor(private readonly code: string, size: number, private readonly logger: SandboxLogger, private readonly encodeCommonAttributes = false, private readonly reuseContexts = true) {
+  constructor(
+    private readonly code: string,
+    size: number,
+    private readonly logger: SandboxLogger,
+    private readonly encodeCommonAttributes = false,
+    private readonly reuseContexts = true,
+  ) {
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
   }
 
@@ -73,20 +86,25 @@ export class ThreadSandboxes {
    * and are rebuilt) and a fresh thread takes the slot for new sandboxes.
    */
   private spawn(slot: number): ThreadState {
-    const thread = new Thread(path.join(__dirname, 'thread-entry.js'), { workerData: { code: this.code, encodeCommonAttributes: this.encodeCommonAttributes, reuseContexts: this.reuseContexts } });
-    const t: ThreadState = { thread, pending: new Map() };
-    thread.on('message', (m: { id?: number; op?: string; ok?: boolean; value?: unknown; error?: { message: string }; level?: string; message?: string; meta?: object }) => {
-      if (m.op === 'log') {
-        const level = (m.level ?? 'info') as 'debug' | 'info' | 'warn' | 'error';
-        (this.logger[level] ?? this.logger.info)(m.message ?? '', m.meta as Record<string, unknown> | undefined);
-        return;
-      }
-      const p = t.pending.get(m.id!);
-      if (!p) return;
-      t.pending.delete(m.id!);
-      if (m.ok) p.resolve(m);
-      else p.reject(rebuildError(m.error!));
+    const thread = new Thread(path.join(__dirname, 'thread-entry.js'), {
+      workerData: { code: this.code, encodeCommonAttributes: this.encodeCommonAttributes, reuseContexts: this.reuseContexts },
     });
+    const t: ThreadState = { thread, pending: new Map() };
+    thread.on(
+      'message',
+      (m: { id?: number; op?: string; ok?: boolean; value?: unknown; error?: { message: string }; level?: string; message?: string; meta?: object }) => {
+        if (m.op === 'log') {
+          const level = (m.level ?? 'info') as 'debug' | 'info' | 'warn' | 'error';
+          (this.logger[level] ?? this.logger.info)(m.message ?? '', m.meta as Record<string, unknown> | undefined);
+          return;
+        }
+        const p = t.pending.get(m.id!);
+        if (!p) return;
+        t.pending.delete(m.id!);
+        if (m.ok) p.resolve(m);
+        else p.reject(rebuildError(m.error!));
+      },
+    );
     const fail = (err: Error) => {
       if (t.dead) return;
       t.dead = err;

@@ -28,22 +28,27 @@ const CALL = new vm.Script(`globalThis.__bastion[${CALL_SLOT}[0]](${CALL_SLOT}[1
  * starts a watchdog thread: ~90 µs of CPU). Bundles of this version install each run
  * explicitly; older ones did it on load.
  */
-const LOAD_AND_INSTALL = new vm.Script(`(() => {
+const LOAD_AND_INSTALL = new vm.Script(
+  `(() => {
   const load = globalThis.__bastion_load;
   delete globalThis.__bastion_load;
   load();
   if (typeof globalThis.__bastion_install === 'function') globalThis.__bastion_install();
-})()`, { filename: `${SANDBOX_INTERNAL_PREFIX}install` });
+})()`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}install` },
+);
 /**
  * A whole activation under one timeout: activate, settle conditions, conclude, with the
  * promise jobs of each step run before the next (as three separate calls would).
  */
-const ACTIVATION = new vm.Script(`(() => {
+const ACTIVATION = new vm.Script(
+  `(() => {
   const runtime = globalThis.__bastion;
   const drain = globalThis.__bastion_drain;
   ${activationSteps('runtime', `${CALL_SLOT}[1]`, 'drain')}
-})()`, { filename: `${SANDBOX_INTERNAL_PREFIX}activation` });
-
+})()`,
+  { filename: `${SANDBOX_INTERNAL_PREFIX}activation` },
+);
 
 /** What a sandbox shares with the others of its bundle. @internal */
 export interface SandboxShared {
@@ -86,7 +91,11 @@ export class WorkflowSandbox {
   }
 
   private ownContext(shared: SandboxShared): Realm {
-    const sandbox: SandboxContext = createSandboxContext({ logger: shared.logger, prepareStackTrace: shared.prepareStackTrace, failureOptions: shared.failureOptions });
+    const sandbox: SandboxContext = createSandboxContext({
+      logger: shared.logger,
+      prepareStackTrace: shared.prepareStackTrace,
+      failureOptions: shared.failureOptions,
+    });
     trackRejections(sandbox.promisePrototype, {
       rejected: (promise, reason) => this.rejected(promise, reason),
       handled: (promise) => this.pendingRejections.delete(promise),
@@ -103,7 +112,12 @@ export class WorkflowSandbox {
       }
     };
     // Runs nested in LOAD_AND_INSTALL, whose timeout covers it.
-    Object.defineProperty(g, '__bastion_load', { value: () => void shared.script.runInContext(sandbox.context), writable: false, configurable: true, enumerable: false });
+    Object.defineProperty(g, '__bastion_load', {
+      value: () => void shared.script.runInContext(sandbox.context),
+      writable: false,
+      configurable: true,
+      enumerable: false,
+    });
     try {
       timed(LOAD_AND_INSTALL, shared.createTimeoutMs);
     } catch (err) {
@@ -203,10 +217,14 @@ export class WorkflowSandbox {
 
   private invoke(needs: string[], method: string, arg: unknown, timeoutMs: number): unknown {
     const realm = this.usable();
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw invalidOption('timeoutMs', `must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+      throw invalidOption('timeoutMs', `must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`);
     for (const name of needs) {
       if (typeof realm.runtime?.[name] !== 'function') {
-        throw new BundleError('ERR_BUNDLE_INVALID', `The workflow runtime in this sandbox has no \`${name}\` entry point; was the bundle built by this version's \`bundleWorkflowCode\`?`);
+        throw new BundleError(
+          'ERR_BUNDLE_INVALID',
+          `The workflow runtime in this sandbox has no \`${name}\` entry point; was the bundle built by this version's \`bundleWorkflowCode\`?`,
+        );
       }
     }
     try {
@@ -231,16 +249,22 @@ export class WorkflowSandbox {
   }
 
   private usable(): Realm {
-    if (!this.realm) throw new IllegalStateError('ERR_ILLEGAL_STATE', 'This workflow sandbox was disposed; create a new one with `WorkflowSandboxes.create()`.');
+    if (!this.realm)
+      throw new IllegalStateError('ERR_ILLEGAL_STATE', 'This workflow sandbox was disposed; create a new one with `WorkflowSandboxes.create()`.');
     if (this.brokenBy) {
-      throw new IllegalStateError('ERR_ILLEGAL_STATE', `This workflow sandbox is broken (${this.brokenBy.message}); dispose it and create a new one.`, { cause: this.brokenBy });
+      throw new IllegalStateError('ERR_ILLEGAL_STATE', `This workflow sandbox is broken (${this.brokenBy.message}); dispose it and create a new one.`, {
+        cause: this.brokenBy,
+      });
     }
     return this.realm;
   }
 }
 
 function noRuntime(): BastionError {
-  return new BundleError('ERR_BUNDLE_INVALID', 'The workflow bundle did not install Bastion\'s workflow runtime (`globalThis.__bastion` is missing). Build it with `bundleWorkflowCode`.');
+  return new BundleError(
+    'ERR_BUNDLE_INVALID',
+    "The workflow bundle did not install Bastion's workflow runtime (`globalThis.__bastion` is missing). Build it with `bundleWorkflowCode`.",
+  );
 }
 
 function describe(reason: unknown): string {

@@ -65,16 +65,20 @@ export class WorkflowSandboxes {
    * @throws {BundleError} `ERR_BUNDLE_INVALID` when `code` does not compile.
    */
   constructor(code: string, options: WorkflowSandboxesOptions = {}) {
-    if (typeof code !== 'string' || code.length === 0) throw invalidOption('workflowBundle.code', 'must be the non-empty `code` string of a bundle from `bundleWorkflowCode`.');
+    if (typeof code !== 'string' || code.length === 0)
+      throw invalidOption('workflowBundle.code', 'must be the non-empty `code` string of a bundle from `bundleWorkflowCode`.');
     const filename = options.filename ?? DEFAULT_BUNDLE_FILENAME;
     const createTimeoutMs = options.createTimeoutMs ?? DEFAULT_SANDBOX_CALL_TIMEOUT_MS;
-    if (!Number.isInteger(createTimeoutMs) || createTimeoutMs <= 0) throw invalidOption('createTimeoutMs', `must be a positive whole number of milliseconds, got ${String(createTimeoutMs)}.`);
+    if (!Number.isInteger(createTimeoutMs) || createTimeoutMs <= 0)
+      throw invalidOption('createTimeoutMs', `must be a positive whole number of milliseconds, got ${String(createTimeoutMs)}.`);
     const reuse = booleanOption(options.reuseContexts, 'reuseContexts', true);
     let script: vm.Script;
     try {
       script = new vm.Script(code, { filename, ...(options.cachedData ? { cachedData: options.cachedData } : {}) });
     } catch (err) {
-      throw new BundleError('ERR_BUNDLE_INVALID', `The workflow bundle does not compile (${(err as Error).message}); build it with \`bundleWorkflowCode\`.`, { cause: err });
+      throw new BundleError('ERR_BUNDLE_INVALID', `The workflow bundle does not compile (${(err as Error).message}); build it with \`bundleWorkflowCode\`.`, {
+        cause: err,
+      });
     }
     this.shared = {
       script,
@@ -84,7 +88,8 @@ export class WorkflowSandboxes {
       failureOptions: { encodeCommonAttributes: options.encodeCommonAttributes === true },
     };
     this.share = reuse;
-    if (this.share && !code.includes(MODULE_CACHE_GLOBAL)) this.noSharing(`its module cache is not kept in \`${MODULE_CACHE_GLOBAL}\` (a custom or prebuilt bundle)`);
+    if (this.share && !code.includes(MODULE_CACHE_GLOBAL))
+      this.noSharing(`its module cache is not kept in \`${MODULE_CACHE_GLOBAL}\` (a custom or prebuilt bundle)`);
   }
 
   private noSharing(reason: string): void {

@@ -3,12 +3,31 @@
  * timers, activity and child results, signals, queries, cancellation), runs workflow
  * code, and collects the commands it issues. One Activator per workflow run.
  */
-import type { Activation, ActivationCompletion, Failure, Job, Payload, QueryResult, ResolutionResult, SeqKind, StartJob, TaggedCommand } from '../../common/activation-protocol';
+import type {
+  Activation,
+  ActivationCompletion,
+  Failure,
+  Job,
+  Payload,
+  QueryResult,
+  ResolutionResult,
+  SeqKind,
+  StartJob,
+  TaggedCommand,
+} from '../../common/activation-protocol';
 import { CancellationScope } from './cancellation-scope';
 import { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo } from './workflow-info';
 export { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo };
 import { seededRandom } from './random';
-import { composeInterceptors, type QueryInput, type SignalInput, type WorkflowExecuteInput, type WorkflowInboundCallsInterceptor, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor } from '../interceptors';
+import {
+  composeInterceptors,
+  type QueryInput,
+  type SignalInput,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptorsFactory,
+  type WorkflowOutboundCallsInterceptor,
+} from '../interceptors';
 import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToError, isCancellation, type PayloadConverter } from '../../converter';
 
 interface Pending {
@@ -47,7 +66,12 @@ export class Activator {
   nextTimerId = 1;
   private readonly seqs: Record<SeqKind, number> = { timer: 1, activity: 1, child: 1, signalExternal: 1, cancelExternal: 1, localActivity: 1 };
   private readonly pending: Record<SeqKind, Map<number, Pending>> = {
-    timer: new Map(), activity: new Map(), child: new Map(), signalExternal: new Map(), cancelExternal: new Map(), localActivity: new Map(),
+    timer: new Map(),
+    activity: new Map(),
+    child: new Map(),
+    signalExternal: new Map(),
+    cancelExternal: new Map(),
+    localActivity: new Map(),
   };
   /** Child workflows waiting for their start to resolve. */
   readonly childStarts = new Map<number, Pending>();
@@ -211,11 +235,15 @@ export class Activator {
     const fn = this.workflows[job.workflowType];
     if (typeof fn !== 'function') {
       const known = Object.keys(this.workflows).filter((k) => typeof this.workflows[k] === 'function');
-      throw new TypeError(`Workflow type "${job.workflowType}" is not registered on this worker. Registered workflow types: [${known.join(', ')}]. Export it from the module given as \`workflowsPath\`.`);
+      throw new TypeError(
+        `Workflow type "${job.workflowType}" is not registered on this worker. Registered workflow types: [${known.join(', ')}]. Export it from the module given as \`workflowsPath\`.`,
+      );
     }
     this.loadInterceptors();
     const args = job.args.map((p) => pc.fromPayload(p));
-    const execute = composeInterceptors(this.inbound, 'execute', (input: WorkflowExecuteInput) => Promise.resolve((fn as (...a: unknown[]) => unknown)(...input.args)));
+    const execute = composeInterceptors(this.inbound, 'execute', (input: WorkflowExecuteInput) =>
+      Promise.resolve((fn as (...a: unknown[]) => unknown)(...input.args)),
+    );
     const run = () => Promise.resolve().then(() => execute({ args, headers: job.headers }));
     this.rootScope.run(run).then(
       (result) => this.complete({ completeWorkflowExecutionCommandAttributes: { result: { payloads: [pc.toPayload(result)] } } }),
@@ -234,7 +262,9 @@ export class Activator {
     if (this.completed) return;
     if (isContinueAsNew(err)) {
       this.completed = true;
-      this.commands.push({ command: { commandType: COMMAND_TYPE.CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: err.command } });
+      this.commands.push({
+        command: { commandType: COMMAND_TYPE.CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: err.command },
+      });
       return;
     }
     if (this.rootScope.consideredCancelled && isCancellation(err)) {
@@ -244,7 +274,12 @@ export class Activator {
     }
     if (err instanceof TemporalFailure) {
       this.completed = true;
-      this.commands.push({ command: { commandType: COMMAND_TYPE.FAIL_WORKFLOW_EXECUTION, failWorkflowExecutionCommandAttributes: { failure: errorToFailure(err, this.payloadConverter) } } });
+      this.commands.push({
+        command: {
+          commandType: COMMAND_TYPE.FAIL_WORKFLOW_EXECUTION,
+          failWorkflowExecutionCommandAttributes: { failure: errorToFailure(err, this.payloadConverter) },
+        },
+      });
       return;
     }
     this.failTask(err);
@@ -289,7 +324,10 @@ export class Activator {
     for (const map of Object.values(this.pending)) for (const p of map.values()) lines.push(`waiting on ${p.what ?? 'an operation'}`);
     for (const seq of this.childStarts.keys()) lines.push(`waiting on the start of child workflow (seq ${seq})`);
     if (this.conditions.size > 0) lines.push(`waiting on ${this.conditions.size} condition${this.conditions.size > 1 ? 's' : ''} (workflow.condition)`);
-    if (this.bufferedSignals.length > 0) lines.push(`${this.bufferedSignals.length} signal(s) buffered without a handler: ${[...new Set(this.bufferedSignals.map((s) => s.signalName))].join(', ')}`);
+    if (this.bufferedSignals.length > 0)
+      lines.push(
+        `${this.bufferedSignals.length} signal(s) buffered without a handler: ${[...new Set(this.bufferedSignals.map((s) => s.signalName))].join(', ')}`,
+      );
     return lines.length > 0 ? lines.join('\n') : 'not waiting on anything (the workflow has no pending timers, activities, children or conditions)';
   }
 
@@ -326,7 +364,8 @@ export class Activator {
       const args = job.args.map((p) => pc.fromPayload(p));
       if (this.inbound.length === 0) {
         const result = handler(...args);
-        if (result && typeof (result as Promise<unknown>).then === 'function') throw new TypeError('Query handlers must be synchronous: they may not return a Promise');
+        if (result && typeof (result as Promise<unknown>).then === 'function')
+          throw new TypeError('Query handlers must be synchronous: they may not return a Promise');
         answer(result);
         return;
       }
@@ -356,7 +395,9 @@ export class Activator {
 
   /** Issues a command under a sequence number taken earlier with `nextSeq`. */
   issueSeq<T>(kind: SeqKind, seq: number, command: Record<string, any>): Promise<T> {
-    const promise = new Promise<T>((resolve, reject) => this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject, what: describeCommand(kind, command) }));
+    const promise = new Promise<T>((resolve, reject) =>
+      this.pending[kind].set(seq, { resolve: resolve as (v: unknown) => void, reject, what: describeCommand(kind, command) }),
+    );
     this.commands.push({ command, kind, seq });
     return promise;
   }
@@ -404,7 +445,9 @@ export class Activator {
 /** Raised inside the workflow when a child could not start (e.g. the id is in use). */
 export class ChildWorkflowStartFailed extends Error {
   constructor(readonly reason: string) {
-    super(reason === 'alreadyExists' ? 'Child workflow could not start: a workflow with this id is already running' : `Child workflow could not start: ${reason}`);
+    super(
+      reason === 'alreadyExists' ? 'Child workflow could not start: a workflow with this id is already running' : `Child workflow could not start: ${reason}`,
+    );
     this.name = 'WorkflowExecutionAlreadyStartedError';
   }
 }
@@ -441,4 +484,3 @@ export const COMMAND_TYPE = {
   UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: 13,
   MODIFY_WORKFLOW_PROPERTIES: 16,
 } as const;
-

@@ -74,7 +74,12 @@ export class CancellationScope {
     return storage.run(this, () => {
       if (this.timeoutMs !== undefined && sleepHook) {
         const parent = this.parent ?? this;
-        storage!.run(parent, () => sleepHook!(this.timeoutMs!)).then(() => this.cancel(), () => undefined);
+        storage!
+          .run(parent, () => sleepHook!(this.timeoutMs!))
+          .then(
+            () => this.cancel(),
+            () => undefined,
+          );
       }
       return fn();
     });

@@ -16,7 +16,10 @@ export function setActivator(a: Activator | undefined): void {
 /** The current run's activator; throws when called outside workflow code. */
 export function activator(): Activator {
   if (!current) {
-    throw new IllegalStateError('ERR_ILLEGAL_STATE', 'This function can only be called from workflow code (inside a workflow sandbox), not from activities or client code.');
+    throw new IllegalStateError(
+      'ERR_ILLEGAL_STATE',
+      'This function can only be called from workflow code (inside a workflow sandbox), not from activities or client code.',
+    );
   }
   return current;
 }

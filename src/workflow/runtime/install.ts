@@ -34,7 +34,7 @@ export function installGlobals(): void {
   if (globalsInstalled) return;
   const g = globalThis as Record<string, any>;
   const ALS = g.AsyncLocalStorage as AsyncLocalStorageCtor | undefined;
-  if (!ALS) throw new Error('The workflow sandbox has no AsyncLocalStorage; it must be created by Bastion\'s worker.');
+  if (!ALS) throw new Error("The workflow sandbox has no AsyncLocalStorage; it must be created by Bastion's worker.");
   globalsInstalled = true;
   initScopes(new ALS<CancellationScope>(), sleep);
 
@@ -61,10 +61,15 @@ export function installGlobals(): void {
     const id = run.nextTimerId++;
     const scope = new CancellationScope({ cancellable: true });
     run.timers.set(id, scope);
-    scope.run(() => sleep(ms)).then(() => {
-      run.timers.delete(id);
-      cb(...args);
-    }, () => run.timers.delete(id));
+    scope
+      .run(() => sleep(ms))
+      .then(
+        () => {
+          run.timers.delete(id);
+          cb(...args);
+        },
+        () => run.timers.delete(id),
+      );
     return id;
   };
   g.clearTimeout = function clearTimeout(id: number): void {

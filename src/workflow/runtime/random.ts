@@ -5,7 +5,10 @@ export function seededRandom(seed: number): () => number {
   let c = 0xb7e15162 ^ (seed >>> 3);
   let d = seed | 1;
   const next = () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -18,4 +21,3 @@ export function seededRandom(seed: number): () => number {
   for (let i = 0; i < 12; i++) next();
   return next;
 }
-

@@ -90,7 +90,6 @@ const NESTED_COMMANDS: Readonly<Record<string, Readonly<Record<string, Readonly<
 /** This package's version, from its package.json. */
 export function version(): string {
   // dist/src/cli/main.js and src/cli/main.ts are both three levels below the package root.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../../package.json') as { version: string }).version;
 }
 

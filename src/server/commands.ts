@@ -12,6 +12,7 @@ import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { echo } from './service-error';
 import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRun } from './workflows';
 import { MAX_EAGER_ACTIVITIES_PER_TASK, requestCancelActivity, scheduleActivity } from './activities';
+import { attributesFieldName } from './attribute-keys';
 
 const ET = EventType;
 const CT = Enums.CommandType;
@@ -23,17 +24,7 @@ function commandAttrs(cmd: Record<string, any>): Record<string, any> {
   let key = attrKeyCache.get(cmd.commandType);
   if (!key) {
     const name = (CT as unknown as Record<number, string>)[cmd.commandType] ?? '';
-    const words = name
-      .replace(/^COMMAND_TYPE_/, '')
-      .toLowerCase()
-      .split('_');
-    key =
-      words[0] +
-      words
-        .slice(1)
-        .map((w) => w[0]!.toUpperCase() + w.slice(1))
-        .join('') +
-      'CommandAttributes';
+    key = attributesFieldName(name, 'COMMAND_TYPE_', 'CommandAttributes');
     attrKeyCache.set(cmd.commandType, key);
   }
   return cmd[key] ?? {};

@@ -30,11 +30,6 @@ export function checkBlobSize(limit: number, field: string, payloads: Parameters
   }
 }
 
-export function blobTooLarge(limit: number, payloads: Parameters<typeof payloadsSize>[0]): number | undefined {
-  const size = payloadsSize(payloads);
-  return size > limit ? size : undefined;
-}
-
 /** A Temporal RetryPolicy with Temporal's defaults applied. */
 export function normalizeRetryPolicy(p: Record<string, any> | undefined | null, defaultMaxAttempts = 0): JsonRetryPolicy {
   const initial = ms(p?.initialInterval) || 1000;

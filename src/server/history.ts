@@ -1,6 +1,7 @@
 /** Building history events in JSON form. */
 import { temporal, timestampFromMs } from '../common/proto';
 import type { NewEvent } from './json-proto';
+import { attributesFieldName } from './attribute-keys';
 
 export const EventType = temporal.api.enums.v1.EventType;
 
@@ -12,17 +13,7 @@ export function attributesKey(eventType: number): string {
   if (!key) {
     const name = (EventType as unknown as Record<number, string>)[eventType];
     if (!name) throw new Error(`unknown event type ${eventType}`);
-    const words = name
-      .replace(/^EVENT_TYPE_/, '')
-      .toLowerCase()
-      .split('_');
-    key =
-      words[0] +
-      words
-        .slice(1)
-        .map((w) => w[0]!.toUpperCase() + w.slice(1))
-        .join('') +
-      'EventAttributes';
+    key = attributesFieldName(name, 'EVENT_TYPE_', 'EventAttributes');
     attrKeyCache.set(eventType, key);
   }
   return key;

@@ -116,7 +116,6 @@ test(
   timed(60_000, async () => {
     const r = await runToExit(['--version']);
     assert.is(r.code, 0);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     assert.is(r.output, `bastion version ${(require('../../../package.json') as { version: string }).version}\n`);
   }),
 );

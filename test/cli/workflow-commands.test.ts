@@ -107,7 +107,7 @@ test(
     assert.match(missing.stderr, /`--type` is required/);
     const output = await runCli(['workflow', 'count', '-o', 'yaml']);
     assert.is(output.code, 2);
-    assert.match(output.stderr, /`--output` must be text, json, jsonl or none/);
+    assert.match(output.stderr, /`--output` must be text \(or table\), json, jsonl or none/);
     const policy = await runCli(['workflow', 'start', '--type', 'greet', '-t', 'cli', '--id-reuse-policy', 'Sometimes']);
     assert.is(policy.code, 2);
     assert.match(policy.stderr, /`--id-reuse-policy` must be one of AllowDuplicate, AllowDuplicateFailedOnly, RejectDuplicate, TerminateIfRunning/);

@@ -40,7 +40,7 @@ export async function startCliEnv(queues: Record<string, Partial<WorkerOptions>>
     env,
     bastion: (args, extraEnv = {}) => runNode([BIN, ...args, '--address', env.server.address], { ...CLEAN_ENV, ...extraEnv }),
     async close() {
-      for (const w of workers) w.shutdown();
+      for (const w of workers) void w.shutdown();
       await Promise.all(running);
       await env.close();
     },

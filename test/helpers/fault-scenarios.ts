@@ -89,7 +89,7 @@ async function startWorker(
     const running = worker.run();
     return {
       async stop() {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        if (worker.getState() === 'RUNNING') void worker.shutdown();
         await running.catch(() => undefined);
         await connection.close();
       },

@@ -36,7 +36,9 @@ export class ConnectionStallWatch {
     this.timer.unref();
   }
 
+  /** Stops watching; a recovery that happened since the last tick is still reported, once. */
   stop(): void {
+    if (this.timer) this.check();
     clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -11,6 +11,7 @@ import { DevServer } from '../../src/testing';
 import { Connection } from '../../src/connection';
 import { makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
 import { timed } from '../helpers/wait';
+import { FaultProxy } from '../helpers/fault-proxy';
 
 const test = suite('faults: slow-loris clients against the dev server');
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -54,7 +55,7 @@ function loris(port: number, bytes: Buffer, everyMs: number): Loris {
   return { closed, bytesSent: () => sent };
 }
 
-async function attack(server: DevServer, partial: Buffer, connect: () => Promise<Connection>): Promise<void> {
+async function attack(server: DevServer, partial: Buffer, connect: () => Promise<Connection>, afterCut?: () => Promise<void>): Promise<void> {
   const port = Number(server.address.split(':').pop());
   const silent = Array.from({ length: 20 }, () => loris(port, Buffer.alloc(0), 0));
   const slow = Array.from({ length: 20 }, () => loris(port, partial, 200));
@@ -63,10 +64,13 @@ async function attack(server: DevServer, partial: Buffer, connect: () => Promise
     // While the lorises hold their sockets, a real client's calls still succeed.
     const info = await connection.workflowService.getSystemInfo({});
     assert.ok(info.capabilities, 'a real call succeeds while the slow clients are connected');
+    await Promise.all([...silent, ...slow].map((l) => l.closed));
+    // A timeout has passed (the lorises were cut): the real connection is still served.
+    await connection.workflowService.getSystemInfo({});
+    await afterCut?.();
   } finally {
     await connection.close();
   }
-  await Promise.all([...silent, ...slow].map((l) => l.closed));
   assert.ok(
     slow.every((l) => l.bytesSent() > 0),
     'the slow clients were sending when closed',
@@ -78,7 +82,18 @@ test(
   timed(60_000, async () => {
     const server = await DevServer.start({ logLevel: 'off', handshakeTimeout: '2s' });
     try {
-      await attack(server, H2_PREFACE, () => Connection.connect({ address: server.address, logger: quiet }));
+      // The real client goes through a relay that counts its TCP connections.
+      const proxy = await FaultProxy.start(server.address);
+      try {
+        await attack(
+          server,
+          H2_PREFACE,
+          () => Connection.connect({ address: proxy.address, logger: quiet }),
+          async () => assert.is(proxy.accepted, 1, 'the real connection was not cut by the handshake timeout (no reconnect)'),
+        );
+      } finally {
+        await proxy.close();
+      }
     } finally {
       await server.close();
     }

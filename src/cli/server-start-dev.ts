@@ -22,6 +22,8 @@ Flags:
   --log-level LEVEL       debug | info | warn | error | off (default warn; refused TLS
                           handshakes are logged at warn, with peer and reason)
   --blob-size-limit BYTES largest payload blob accepted (default 2097152)
+  --handshake-timeout D   close a connection that has not completed TLS and started
+                          HTTP/2 within D, e.g. 10s (default 10s; stops slow-loris clients)
   --no-eager-activities   hand every activity to an activity poll, even when the worker
                           asks for eager execution (default: eager, up to 3 per task)
   --api-keys-file FILE    require "authorization: Bearer <key>" with one of the keys in FILE
@@ -74,6 +76,7 @@ export async function startDev(argv: string[]): Promise<number> {
       'ui-port': { value: true },
       'api-keys-file': { value: true },
       'no-eager-activities': {},
+      'handshake-timeout': { value: true },
     },
     'server start-dev',
   );
@@ -95,6 +98,7 @@ export async function startDev(argv: string[]): Promise<number> {
     blobSizeLimitBytes: blob,
     apiKeys: f['api-keys-file'] ? readApiKeysFile(f['api-keys-file'] as string) : undefined,
     eagerActivityExecution: !f['no-eager-activities'],
+    handshakeTimeout: f['handshake-timeout'] as string | undefined,
   }).catch((err) => {
     throw withFlagNames(err);
   });
@@ -135,6 +139,7 @@ const FLAG_FOR_OPTION: Record<string, string> = {
   'tls.key': '--tls-key',
   'tls.clientCa': '--tls-client-ca',
   blobSizeLimitBytes: '--blob-size-limit',
+  handshakeTimeout: '--handshake-timeout',
   ip: '--ip',
   port: '--port',
 };

@@ -15,7 +15,7 @@ import { ExpiryWatch } from './expiry-watch';
 import { handshakeStuck, openChannel, type Channel, type ConnectionHealth } from './channel';
 import { hasTask, pollKey, TaskHandoff } from './task-handoff';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
-import type { CertificateWatcher } from '../../certs/certificate-watcher';
+import type { CertificatePair, CertificateWatcher } from '../../certs/certificate-watcher';
 import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */
@@ -332,8 +332,8 @@ export class Connection implements AsyncDisposable {
     this.followed = source;
     if (!source) return;
     source.attachLogger(this.#compiled.logger);
-    this.unwatch = source.onChange(async (pair) => {
-      if (this.stateValue !== 'open') return;
+    const take = async (pair: CertificatePair): Promise<boolean> => {
+      if (this.stateValue !== 'open') return false;
       const current = this.#compiled.tls!;
       try {
         await this.enqueueRotation(
@@ -342,12 +342,22 @@ export class Connection implements AsyncDisposable {
           source,
         );
         return true;
-      } catch {
+      } catch (err) {
         // Refusals are logged by rotate(); the previous pair stays in force, and the
-        // watcher does not announce the refused pair as loaded.
+        // watcher does not announce the refused pair as loaded. A test call that could not
+        // reach the server (a partition) says nothing about the pair: the watcher will not
+        // offer it again, so it is tried again every `connectTimeout` until the server
+        // answers, a newer pair arrives or the connection closes.
+        if (unreachable(err)) {
+          const retry = setTimeout(() => {
+            if (this.stateValue === 'open' && this.followed === source && source.current() === pair) void take(pair);
+          }, this.#compiled.connectTimeoutMs);
+          retry.unref();
+        }
         return false;
       }
-    });
+    };
+    this.unwatch = source.onChange(take);
   }
 
   private followed: unknown;
@@ -610,4 +620,12 @@ export class Connection implements AsyncDisposable {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** A rotation refused because its test call could not reach the server (not because of the pair). */
+function unreachable(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | undefined)?.cause;
+  // A server that refused the pair in the handshake answers UNAVAILABLE too: that is not retried.
+  if (/certificate|alert|ssl|tls|handshake/i.test(String(cause?.details ?? ''))) return false;
+  return cause?.code === grpc.status.UNAVAILABLE || cause?.code === grpc.status.DEADLINE_EXCEEDED;
 }

@@ -20,7 +20,9 @@ import { compileApiKeys, type DevServerApiKey } from './api-keys';
 import { describePathInput, INSPECT_CUSTOM, redact, redactedCause, redactedInspect } from '../common/redact';
 import { checkServerTlsMaterial, ServerTlsProvider, type ServerTlsMaterial } from './tls-provider';
 import { watchTlsRefusals } from './tls-refusals';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, guardConnections } from './connection-guard';
 import { MAX_NAMESPACE_LENGTH } from './input-limits';
+import { parseDuration } from '../common/duration';
 
 registerRunHooks();
 
@@ -30,6 +32,7 @@ export const DEFAULT_DEV_SERVER_IP = '127.0.0.1';
 export const DEFAULT_DEV_SERVER_PORT = 7233;
 /** Temporal's `limit.blobSize.error`. @default 2 MiB */
 export const DEFAULT_BLOB_SIZE_LIMIT_BYTES = 2 * 1024 * 1024;
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './connection-guard';
 /** Largest gRPC message accepted (Temporal's is 4 MB). @default 4 MiB */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -76,6 +79,12 @@ export interface DevServerOptions {
    * (Bastion's and the official one). @default true
    */
   eagerActivityExecution?: boolean;
+  /**
+   * A connection that has not completed its TLS handshake and started HTTP/2 (preface and
+   * SETTINGS) within this is closed, so silent or slow-loris clients cannot hold sockets.
+   * A duration (`'10s'`) or milliseconds. @default 10 s (`DEFAULT_HANDSHAKE_TIMEOUT_MS`)
+   */
+  handshakeTimeout?: string | number;
 }
 
 interface CompiledOptions {
@@ -88,6 +97,7 @@ interface CompiledOptions {
   blobSizeLimitBytes: number;
   checkApiKey: ReturnType<typeof compileApiKeys>;
   eagerActivityExecution: boolean;
+  handshakeTimeoutMs: number;
 }
 
 function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -135,6 +145,8 @@ function compile(o: DevServerOptions): CompiledOptions {
   const eager = booleanOption(o.eagerActivityExecution, 'eagerActivityExecution', true);
   const blob = o.blobSizeLimitBytes ?? DEFAULT_BLOB_SIZE_LIMIT_BYTES;
   if (!Number.isInteger(blob) || blob <= 0) throw invalidOption('blobSizeLimitBytes', 'must be a positive integer.');
+  const handshakeTimeoutMs = o.handshakeTimeout === undefined ? DEFAULT_HANDSHAKE_TIMEOUT_MS : parseDuration(o.handshakeTimeout, 'handshakeTimeout');
+  if (handshakeTimeoutMs <= 0) throw invalidOption('handshakeTimeout', 'must be a positive duration such as "10s".');
   const tls = o.tls ? compileTls(o.tls) : undefined;
   return {
     ip,
@@ -146,6 +158,7 @@ function compile(o: DevServerOptions): CompiledOptions {
     blobSizeLimitBytes: blob,
     checkApiKey: compileApiKeys(o.apiKeys),
     eagerActivityExecution: eager,
+    handshakeTimeoutMs,
   };
 }
 
@@ -261,6 +274,7 @@ export class DevServer {
       );
     }
     if (o.tls) watchTlsRefusals(server, o.logger);
+    guardConnections(server, o.handshakeTimeoutMs, o.logger);
     o.logger.info('dev server started', {
       address: `${host}:${port}`,
       tls: !!o.tls,

@@ -33,6 +33,7 @@ const LIMITS: Record<string, [Record<string, unknown>, Unit]> = {
   DEFAULT_WATCH_SETTLE_MS: [watcher, 'ms'],
   DEFAULT_MAX_MESSAGE_BYTES: [devServer, 'bytes'],
   DEFAULT_BLOB_SIZE_LIMIT_BYTES: [devServer, 'bytes'],
+  DEFAULT_HANDSHAKE_TIMEOUT_MS: [devServer, 'ms'],
   MAX_LONG_POLL_MS: [service, 'ms'],
   MAX_WORKFLOW_TASK_TIMEOUT_MS: [workflows, 'ms'],
   DEFAULT_CODEC_SERVER_MAX_DECODED_BYTES_PER_REQUEST: [codecServer, 'bytes'],

@@ -105,7 +105,7 @@ test(
           `refusals logged ${logs.filter((l) => /rotation refused/.test(l.message)).length}; relay connections ${proxy.accepted}`,
       );
     } finally {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (worker.getState() === 'RUNNING') void worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
       await clientConnection.close();

@@ -87,7 +87,21 @@ test(
     const watch = new ExpiryWatch([300 / DAY], logger);
     watch.track(info(500));
     watch.track(info(60 * DAY));
-    await new Promise((r) => setTimeout(r, 700));
+    // A control watch on the same certificate, armed after the replaced one with the same
+    // delay: timers of equal delay fire in order, so once the control has warned, the
+    // replaced certificate's warning would have come first had track() not cancelled it.
+    const control = recorder();
+    const controlWatch = new ExpiryWatch([300 / DAY], control.logger);
+    const warned = new Promise<void>((resolve) => {
+      const warn = control.logger.warn;
+      control.logger.warn = (message, meta) => {
+        warn(message, meta);
+        resolve();
+      };
+    });
+    controlWatch.track(info(500));
+    await warned;
+    controlWatch.stop();
     watch.stop();
     assert.equal(lines, []);
   }),

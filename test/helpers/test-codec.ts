@@ -20,10 +20,16 @@ export function encryptionCodec(key: string, bindToContext = true): Promise<Encr
   return EncryptionCodec.create({ keyRing: new KeyRing({ active: 'test-k1', keys: { 'test-k1': Buffer.from(key, 'base64') } }), bindToContext });
 }
 
-/** The activities of test/fixtures/codec-workflows, given the SDK's `heartbeat`. */
+/**
+ * The activities of test/fixtures/codec-workflows, given the SDK's `heartbeat`. `release` is
+ * awaited by `heartbeatThenFinish` after its heartbeat: a test that reads the pending-activity
+ * record passes a promise it resolves once it has read it (no timer decides how long the
+ * activity stays running).
+ */
 export function codecActivities(
   heartbeat: (details: unknown) => void,
   makeFailure: (message: string) => Error = (message) => ApplicationFailure.create({ message, type: 'Declined', nonRetryable: true }),
+  release: () => Promise<void> = async () => {},
 ) {
   return {
     async echo(text: string): Promise<string> {
@@ -33,10 +39,10 @@ export function codecActivities(
       heartbeat({ detail });
       throw makeFailure(message);
     },
-    /** Heartbeats, then stays running long enough for the server's pending-activity record to be read. */
+    /** Heartbeats, then stays running until `release` resolves (the test has read the pending-activity record). */
     async heartbeatThenFinish(detail: string): Promise<string> {
       heartbeat({ detail });
-      await new Promise((r) => setTimeout(r, 2000));
+      await release();
       return 'finished';
     },
   };

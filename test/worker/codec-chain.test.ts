@@ -41,12 +41,12 @@ test.after(async () => {
   await env.close();
 });
 
-function codecWorker(taskQueue: string): Promise<Worker> {
+function codecWorker(taskQueue: string, release?: () => Promise<void>): Promise<Worker> {
   return Worker.create({
     connection: env.connection,
     taskQueue,
     workflowBundle: { code },
-    activities: codecActivities((d) => heartbeat(d)),
+    activities: codecActivities((d) => heartbeat(d), undefined, release),
     dataConverter: { payloadCodecs: [codec] },
     shutdownGraceTime: '1s',
     shutdownSignals: [],
@@ -118,7 +118,9 @@ test(
   timed(30_000, async () => {
     const id = `codec-hb-${randomUUID().slice(0, 8)}`;
     const m = `H${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const worker = await codecWorker('codec-heartbeat');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = await codecWorker('codec-heartbeat', () => released);
     await worker.runUntil(async () => {
       const h = await client.workflow.start('codecHeartbeat', { taskQueue: 'codec-heartbeat', workflowId: id, args: [`${m}-HEARTBEAT`] });
       // Read the record without the codec, as the server holds it.
@@ -135,6 +137,7 @@ test(
         leakedMarkers(Buffer.concat([Buffer.from(pending.data ?? []), ...Object.values(pending.metadata ?? {}).map((v: any) => Buffer.from(v))]), [m]),
         [],
       );
+      release();
       assert.is(await h.result(), 'finished');
     });
   }),

@@ -101,8 +101,13 @@ async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowI
  * @param workflowId the history's workflow id, for codecs bound to it (as in the official `runReplayHistory`). @default 'replay'
  */
 export async function runReplayHistory(options: ReplayOptions, history: ReplayableHistory, workflowId?: string): Promise<void> {
-  const r = await replayOne(await replayer(options), history, workflowId);
-  if (r.error) throw r.error;
+  const rp = await replayer(options);
+  try {
+    const r = await replayOne(rp, history, workflowId);
+    if (r.error) throw r.error;
+  } finally {
+    rp.sandboxes.close();
+  }
 }
 
 /** Replays many histories with one bundle; yields a result per history. */
@@ -111,5 +116,9 @@ export async function* runReplayHistories(
   histories: Iterable<ReplayableHistory> | AsyncIterable<ReplayableHistory>,
 ): AsyncIterable<ReplayResult> {
   const r = await replayer(options);
-  for await (const h of histories) yield await replayOne(r, h);
+  try {
+    for await (const h of histories) yield await replayOne(r, h);
+  } finally {
+    r.sandboxes.close();
+  }
 }

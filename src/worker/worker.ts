@@ -435,5 +435,5 @@ function sandboxFactory(code: string, o: CompiledWorkerOptions): SandboxFactory 
     encodeCommonAttributes: o.dataConverter.encodeCommonAttributes === true,
     reuseContexts: o.reuseV8Context,
   });
-  return { create: (): SandboxCaller => sandboxes.create(), close: async () => undefined };
+  return { create: (): SandboxCaller => sandboxes.create(), close: async () => sandboxes.close() };
 }

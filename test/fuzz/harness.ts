@@ -9,9 +9,8 @@
  * Environment: `BASTION_FUZZ_SEED` (default: random), `BASTION_FUZZ_ITERATIONS` (default:
  * each target's short-run count), `BASTION_FUZZ_CASE` (run only that case).
  */
-import * as v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import * as vm from 'node:vm';
+import { collectGarbage } from '../helpers/gc';
 import { Prng } from './prng';
 import { KNOWN_DEFECTS, type KnownDefect } from './known-defects';
 
@@ -89,10 +88,7 @@ function onlyCase(): number | undefined {
 
 /** Heap in use after a full garbage collection (expose-gc is switched on at run time). */
 export function heapAfterGc(): number {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  gc();
-  gc();
+  collectGarbage();
   return process.memoryUsage().heapUsed;
 }
 

@@ -19,13 +19,4 @@ export interface KnownDefect {
   description: string;
 }
 
-export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    id: 'replay-history-leaks-heap',
-    target: 'history-replay',
-    kinds: ['memory'],
-    match: /runReplayHistory calls/,
-    description:
-      'Each Worker.runReplayHistory call keeps ~390 KB of heap after GC (200 calls: +76 MiB) while runReplayHistories with one replayer stays flat; WorkflowSandboxes create/dispose alone and loadDataConverter do not grow, so something stays attached to each per-call shared context after a replayed activation. Not yet fixed (cause not yet isolated).',
-  },
-];
+export const KNOWN_DEFECTS: readonly KnownDefect[] = [];

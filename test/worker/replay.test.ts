@@ -7,6 +7,7 @@ import { WorkflowNotFoundError } from '../../src/client';
 import { historyToJson } from '../../src/engine/history-json';
 import { startBastionEnv, bastionBundle } from '../helpers/bastion-env';
 import { timed } from '../helpers/wait';
+import { liveContextsAfterGc } from '../helpers/gc';
 
 test(
   'histories exported as proto3 JSON replay, singly and in bulk; a changed workflow is reported per history',
@@ -30,6 +31,12 @@ test(
       const { code } = await bastionBundle();
       for (const j of jsons) await Worker.runReplayHistory({ workflowBundle: { code } }, j);
       await Worker.runReplayHistory({ workflowBundle: { code } }, JSON.parse(jsons[0]!));
+      // Each call's sandbox context goes when the call returns (it used to stay reachable
+      // from Node's list of enabled AsyncLocalStorage instances: ~390 KB per call).
+      const contexts = await liveContextsAfterGc();
+      for (let i = 0; i < 8; i++) await Worker.runReplayHistory({ workflowBundle: { code } }, jsons[1]!);
+      const kept = (await liveContextsAfterGc()) - contexts;
+      assert.ok(kept <= 1, `8 replays kept ${kept} sandbox contexts alive`);
       const changed = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/changed-workflows.js') });
       const results = [];
       for await (const r of Worker.runReplayHistories({ workflowBundle: changed }, jsons.slice(0, 1))) results.push(r);

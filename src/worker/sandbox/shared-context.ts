@@ -289,6 +289,17 @@ export class SharedContext {
     return (this.sandbox.context as Record<string, unknown>)[name];
   }
 
+  /**
+   * Lets no new run in; once the last live run is released, the context's AsyncLocalStorage
+   * instances are disabled. Node keeps every enabled AsyncLocalStorage in a process-wide
+   * list, so without this a context nobody uses any more stays reachable from it (with its
+   * whole realm: about 390 KB per bundle evaluation).
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.live === 0) this.sandbox.release();
+  }
+
   /** Lets go of a run: its globals are put away for good and it is no longer current. */
   release(run: SharedRunSink): void {
     if (run.holder.disposed) return;

@@ -58,6 +58,7 @@ export class WorkflowSandboxes {
   /** Whether runs share a context: asked for, and possible with this bundle. */
   private share: boolean;
   private context: SharedContext | undefined;
+  private closed = false;
 
   /**
    * @param code a bundle from `bundleWorkflowCode` (its `code`).
@@ -109,8 +110,10 @@ export class WorkflowSandboxes {
    * @throws {WorkflowError} `ERR_WORKFLOW_TASK_DEADLOCK` when the bundle's (or the run's modules') top-level code runs past `createTimeoutMs`.
    * @throws {BundleError} `ERR_BUNDLE_INVALID` when the bundle installs no runtime.
    * @throws whatever the workflow module's top-level code throws, as thrown.
+   * @throws {IllegalStateError} `ERR_ILLEGAL_STATE` after {@link close}.
    */
   create(): WorkflowSandbox {
+    if (this.closed) throw new IllegalStateError('ERR_ILLEGAL_STATE', 'These workflow sandboxes were closed; make a new `WorkflowSandboxes` for more runs.');
     if (!this.share) return new WorkflowSandbox(this.shared);
     for (let attempt = 0; ; attempt++) {
       if (!this.context || this.context.retired) {
@@ -128,6 +131,18 @@ export class WorkflowSandboxes {
         if (attempt > 0 || !(err instanceof IllegalStateError) || !this.context.retired) throw err;
       }
     }
+  }
+
+  /**
+   * Lets go of the bundle's shared context: runs still live keep working, no new run may
+   * be created, and the context's resources go once its last run is disposed. Idempotent.
+   * A `WorkflowSandboxes` that is dropped without `close()` keeps its shared context alive
+   * for the life of the process (Node holds its AsyncLocalStorage instances).
+   */
+  close(): void {
+    this.closed = true;
+    this.context?.retire();
+    this.context = undefined;
   }
 
   /** True when this bundle's runs share one context (`reuseContexts`, and a bundle that allows it). */

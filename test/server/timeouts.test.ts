@@ -10,21 +10,32 @@ const { test, svc } = rawServerSuite('dev server timeouts', {});
 const secs = (s: number) => ({ seconds: Math.floor(s) as never, nanos: Math.round((s % 1) * 1e9) });
 
 const history = async (workflowId: string) => (await svc().getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } })).history!.events!;
+/** Starts workflow `workflowId` of type `wf` on `taskQueue`. */
+const start = (workflowId: string, taskQueue: string, extra: object = {}) =>
+  svc().startWorkflowExecution({
+    namespace: 'default',
+    workflowId,
+    workflowType: { name: 'wf' },
+    taskQueue: { name: taskQueue },
+    requestId: `r-${workflowId}`,
+    ...extra,
+  });
+const pollTask = (taskQueue: string, identity = 'w') => svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity });
+/** Completes workflow task `task` with one command. */
+const complete = (task: { taskToken?: Uint8Array | null }, command: object) =>
+  svc().respondWorkflowTaskCompleted({ namespace: 'default', taskToken: task.taskToken, identity: 'w', commands: [command] });
+const scheduleActivity = (attrs: object) => ({
+  commandType: E.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+  scheduleActivityTaskCommandAttributes: { activityId: 'a1', ...attrs },
+});
 
 test(
   'a workflow task nobody completes times out and is retried as attempt 2',
   timed(10_000, async () => {
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId: 'wft-timeout',
-      workflowType: { name: 'wf' },
-      taskQueue: { name: 'tq-wft' },
-      requestId: 'r1',
-      workflowTaskTimeout: secs(1),
-    });
-    const first = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-wft' }, identity: 'slow' });
+    await start('wft-timeout', 'tq-wft', { workflowTaskTimeout: secs(1) });
+    const first = await pollTask('tq-wft', 'slow');
     assert.is(first.attempt, 1);
-    const second = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-wft' }, identity: 'fast' });
+    const second = await pollTask('tq-wft', 'fast');
     assert.is(second.attempt, 2);
     const types = (await history('wft-timeout')).map((e) => e.eventType);
     assert.ok(types.includes(ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT));
@@ -34,32 +45,17 @@ test(
 test(
   'an activity nobody polls for times out schedule-to-start and the workflow hears of it',
   timed(10_000, async () => {
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId: 's2s',
-      workflowType: { name: 'wf' },
-      taskQueue: { name: 'tq-s2s' },
-      requestId: 'r2',
-    });
-    const t = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-s2s' }, identity: 'w' });
-    await svc().respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: t.taskToken,
-      identity: 'w',
-      commands: [
-        {
-          commandType: E.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-          scheduleActivityTaskCommandAttributes: {
-            activityId: 'a1',
-            activityType: { name: 'never' },
-            taskQueue: { name: 'nobody-polls' },
-            scheduleToStartTimeout: secs(0.5),
-            startToCloseTimeout: secs(10),
-          },
-        },
-      ],
-    });
-    const next = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-s2s' }, identity: 'w' });
+    await start('s2s', 'tq-s2s');
+    await complete(
+      await pollTask('tq-s2s'),
+      scheduleActivity({
+        activityType: { name: 'never' },
+        taskQueue: { name: 'nobody-polls' },
+        scheduleToStartTimeout: secs(0.5),
+        startToCloseTimeout: secs(10),
+      }),
+    );
+    const next = await pollTask('tq-s2s');
     const timedOut = next.history!.events!.find((e) => e.eventType === ET.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)!;
     assert.ok(timedOut, 'ActivityTaskTimedOut delivered');
     assert.is(timedOut.activityTaskTimedOutEventAttributes!.failure!.timeoutFailureInfo!.timeoutType, E.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
@@ -69,14 +65,7 @@ test(
 test(
   'a workflow past its execution timeout is TIMED_OUT',
   timed(10_000, async () => {
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId: 'exec-timeout',
-      workflowType: { name: 'wf' },
-      taskQueue: { name: 'tq-none' },
-      requestId: 'r3',
-      workflowExecutionTimeout: secs(0.5),
-    });
+    await start('exec-timeout', 'tq-none', { workflowExecutionTimeout: secs(0.5) });
     const close = await svc().getWorkflowExecutionHistory({
       namespace: 'default',
       execution: { workflowId: 'exec-timeout' },
@@ -92,30 +81,11 @@ test(
 test(
   'a failed activity attempt is retried with its heartbeat details; cancellation shows in heartbeats',
   timed(10_000, async () => {
-    await svc().startWorkflowExecution({
-      namespace: 'default',
-      workflowId: 'act-retry',
-      workflowType: { name: 'wf' },
-      taskQueue: { name: 'tq-ar' },
-      requestId: 'r4',
-    });
-    const t = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-ar' }, identity: 'w' });
-    await svc().respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: t.taskToken,
-      identity: 'w',
-      commands: [
-        {
-          commandType: E.CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-          scheduleActivityTaskCommandAttributes: {
-            activityId: 'a1',
-            activityType: { name: 'x' },
-            startToCloseTimeout: secs(10),
-            retryPolicy: { initialInterval: secs(0.1), maximumAttempts: 3 },
-          },
-        },
-      ],
-    });
+    await start('act-retry', 'tq-ar');
+    await complete(
+      await pollTask('tq-ar'),
+      scheduleActivity({ activityType: { name: 'x' }, startToCloseTimeout: secs(10), retryPolicy: { initialInterval: secs(0.1), maximumAttempts: 3 } }),
+    );
     const a1 = await svc().pollActivityTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-ar' }, identity: 'act' });
     assert.is(a1.attempt, 1);
     const details = { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"step":3}') }] };
@@ -131,18 +101,11 @@ test(
     assert.is(Buffer.from(a2.heartbeatDetails!.payloads![0]!.data!).toString(), '{"step":3}');
     // The workflow cancels the activity; the running attempt learns it from its next heartbeat.
     await svc().signalWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'act-retry' }, signalName: 'wake' });
-    const t2 = await svc().pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: 'tq-ar' }, identity: 'w' });
+    const t2 = await pollTask('tq-ar');
     const scheduled = t2.history!.events!.find((e) => e.eventType === ET.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)!;
-    await svc().respondWorkflowTaskCompleted({
-      namespace: 'default',
-      taskToken: t2.taskToken,
-      identity: 'w',
-      commands: [
-        {
-          commandType: E.CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
-          requestCancelActivityTaskCommandAttributes: { scheduledEventId: scheduled.eventId },
-        },
-      ],
+    await complete(t2, {
+      commandType: E.CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK,
+      requestCancelActivityTaskCommandAttributes: { scheduledEventId: scheduled.eventId },
     });
     const hb2 = await svc().recordActivityTaskHeartbeat({ namespace: 'default', taskToken: a2.taskToken });
     assert.is(hb2.cancelRequested, true);

@@ -5,11 +5,12 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { temporal } from '../../src/common/proto';
 import type { Connection } from '../../src/connection';
 import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
 import { timed, withTimeout } from '../helpers/wait';
+import { grpcStatusError, withWorkflowService } from '../helpers/service-override';
 
 const ET = temporal.api.enums.v1.EventType;
 const test = suite('faults: an activity outcome whose report timed out');
@@ -18,33 +19,14 @@ const test = suite('faults: an activity outcome whose report timed out');
 function timingOutConnection(real: Connection) {
   const svc = real.workflowService;
   const stats = { timedOut: 0, sent: 0 };
-  const service = new Proxy(
-    { ...svc },
-    {
-      get(copy, key) {
-        if (key === 'respondActivityTaskCompleted') {
-          return async (request: never, options: never) => {
-            if (stats.timedOut === 0) {
-              stats.timedOut++;
-              throw Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), {
-                code: status.DEADLINE_EXCEEDED,
-                details: 'Deadline exceeded',
-                metadata: new Metadata(),
-              });
-            }
-            stats.sent++;
-            return svc.respondActivityTaskCompleted(request, options);
-          };
-        }
-        return Reflect.get(copy, key);
-      },
-    },
-  );
-  const connection = new Proxy(real, {
-    get(target, key) {
-      if (key === 'workflowService') return service;
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+  const connection = withWorkflowService(real, {
+    respondActivityTaskCompleted: async (request: never, options: never) => {
+      if (stats.timedOut === 0) {
+        stats.timedOut++;
+        throw grpcStatusError(status.DEADLINE_EXCEEDED, 'Deadline exceeded');
+      }
+      stats.sent++;
+      return svc.respondActivityTaskCompleted(request, options);
     },
   });
   return { connection, stats };

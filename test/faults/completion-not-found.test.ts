@@ -9,11 +9,12 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { temporal } from '../../src/common/proto';
 import type { Connection } from '../../src/connection';
 import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
 import { timed, withTimeout } from '../helpers/wait';
+import { grpcStatusError, withWorkflowService } from '../helpers/service-override';
 
 const ET = temporal.api.enums.v1.EventType;
 const test = suite('faults: NOT_FOUND answer to a completion the server already applied');
@@ -29,56 +30,33 @@ function injectingConnection(real: Connection) {
   const nextTaskPolled = new Map<string, () => void>();
   const completions = new Map<string, number>();
   const stats = { injected: 0, nextTaskPolledFirst: 0 };
-  const svc = real.workflowService;
-  // The service object is frozen (a Proxy may not change its methods): wrap a copy.
-  const service = new Proxy(
-    { ...svc },
-    {
-      get(copy, key) {
-        const target = svc;
-        if (key === 'pollWorkflowTaskQueue') {
-          return async (request: never, options: never) => {
-            const task = await target.pollWorkflowTaskQueue(request, options);
-            const runId = task.workflowExecution?.runId;
-            if (runId && task.taskToken?.length) {
-              runOfToken.set(hex(task.taskToken), runId);
-              nextTaskPolled.get(runId)?.();
-            }
-            return task;
-          };
-        }
-        if (key === 'respondWorkflowTaskCompleted') {
-          return async (request: Record<string, any>, options: never) => {
-            const runId = runOfToken.get(hex(request.taskToken));
-            const n = runId === undefined ? 0 : (completions.get(runId) ?? 0) + 1;
-            if (runId !== undefined) completions.set(runId, n);
-            if (n !== 2) return target.respondWorkflowTaskCompleted(request as never, options);
-            // No eager activity: its task would be lost with the answer we are about to drop.
-            for (const c of request.commands ?? [])
-              if (c.scheduleActivityTaskCommandAttributes) c.scheduleActivityTaskCommandAttributes.requestEagerExecution = false;
-            const polled = new Promise<void>((resolve) => nextTaskPolled.set(runId!, resolve));
-            await target.respondWorkflowTaskCompleted(request as never, options);
-            // The server applied it; the answer is "lost" until the run's next task is in the worker's hands.
-            await withTimeout(20_000, polled, "the run's next workflow task");
-            stats.nextTaskPolledFirst++;
-            await new Promise((r) => setImmediate(r));
-            stats.injected++;
-            throw Object.assign(new Error('5 NOT_FOUND: Workflow task not found.'), {
-              code: status.NOT_FOUND,
-              details: 'Workflow task not found.',
-              metadata: new Metadata(),
-            });
-          };
-        }
-        return Reflect.get(copy, key);
-      },
+  const target = real.workflowService;
+  const connection = withWorkflowService(real, {
+    pollWorkflowTaskQueue: async (request: never, options: never) => {
+      const task = await target.pollWorkflowTaskQueue(request, options);
+      const runId = task.workflowExecution?.runId;
+      if (runId && task.taskToken?.length) {
+        runOfToken.set(hex(task.taskToken), runId);
+        nextTaskPolled.get(runId)?.();
+      }
+      return task;
     },
-  );
-  const connection = new Proxy(real, {
-    get(target, key) {
-      if (key === 'workflowService') return service;
-      const value = Reflect.get(target, key, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+    respondWorkflowTaskCompleted: async (request: any, options: never) => {
+      const runId = runOfToken.get(hex(request.taskToken));
+      const n = runId === undefined ? 0 : (completions.get(runId) ?? 0) + 1;
+      if (runId !== undefined) completions.set(runId, n);
+      if (n !== 2) return target.respondWorkflowTaskCompleted(request as never, options);
+      // No eager activity: its task would be lost with the answer we are about to drop.
+      for (const c of request.commands ?? [])
+        if (c.scheduleActivityTaskCommandAttributes) c.scheduleActivityTaskCommandAttributes.requestEagerExecution = false;
+      const polled = new Promise<void>((resolve) => nextTaskPolled.set(runId!, resolve));
+      await target.respondWorkflowTaskCompleted(request as never, options);
+      // The server applied it; the answer is "lost" until the run's next task is in the worker's hands.
+      await withTimeout(20_000, polled, "the run's next workflow task");
+      stats.nextTaskPolledFirst++;
+      await new Promise((r) => setImmediate(r));
+      stats.injected++;
+      throw grpcStatusError(status.NOT_FOUND, 'Workflow task not found.');
     },
   });
   return { connection, stats };

@@ -8,6 +8,8 @@
  * `--faults` (`npm run faults`) runs only test/faults at the trial's sizes (100 workflows,
  * 90 s faults, the official worker as reference; BASTION_FAULTS=long) with a 30-minute
  * limit per file, and prints the measured recovery times (`[fault-trial]` lines).
+ * `--jobs N` (or BASTION_TEST_JOBS) runs N files at a time (default 1); a file's output is
+ * then printed whole when it ends, so files never interleave.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -30,7 +32,17 @@ function findTests(dir) {
   return out.sort();
 }
 
-function runFile(file) {
+function option(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const JOBS = Number(option('--jobs', process.env.BASTION_TEST_JOBS || 1));
+if (!Number.isInteger(JOBS) || JOBS < 1) {
+  console.error(`\`--jobs\` must be a whole number of at least 1, got ${option('--jobs', process.env.BASTION_TEST_JOBS)}`);
+  process.exit(2);
+}
+
+function runFile(file, live) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], {
       cwd: ROOT,
@@ -40,11 +52,11 @@ function runFile(file) {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      process.stdout.write(d);
+      if (live) process.stdout.write(d);
     });
     child.stderr.on('data', (d) => {
       out += d;
-      process.stderr.write(d);
+      if (live) process.stderr.write(d);
     });
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -66,7 +78,7 @@ function sumField(out, label) {
 }
 
 async function main() {
-  const args = process.argv.slice(2).filter((a) => a !== '--faults');
+  const args = process.argv.slice(2).filter((a, i, all) => a !== '--faults' && a !== '--jobs' && all[i - 1] !== '--jobs');
   const filters = FAULTS ? (args.length ? args : ['test/faults/']) : args;
   // Filters match the path from the project root, so a checkout in a folder named like a test does not match everything.
   const files = findTests(TEST_DIR).filter((f) => filters.length === 0 || filters.some((x) => path.relative(ROOT, f).includes(x)));
@@ -76,11 +88,13 @@ async function main() {
   let passed = 0,
     failed = 0,
     skipped = 0;
-  for (const file of files) {
+  const live = JOBS === 1;
+  async function one(file) {
     const rel = path.relative(ROOT, file);
-    console.log(`\n# ${rel}`);
+    if (live) console.log(`\n# ${rel}`);
     const started = Date.now();
-    const { code, out, timedOut } = await runFile(file);
+    const { code, out, timedOut } = await runFile(file, live);
+    if (!live) process.stdout.write(`\n# ${rel}\n${out}`);
     const total = sumField(out, 'Total');
     const p = sumField(out, 'Passed');
     const s = sumField(out, 'Skipped');
@@ -97,6 +111,12 @@ async function main() {
     failed += f;
     console.log(`# ${rel}: ${p} passed, ${f} failed, ${s} skipped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+  const queue = [...files];
+  await Promise.all(
+    Array.from({ length: Math.min(JOBS, files.length) }, async () => {
+      while (queue.length > 0) await one(queue.shift());
+    }),
+  );
   if (files.length === 0) failed += 1;
   console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exitCode = failed > 0 ? 1 : 0;

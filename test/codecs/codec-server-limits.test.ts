@@ -19,6 +19,7 @@ import type { PayloadCodec } from '../../codecs/payload-codec';
 import { encodeBase64 } from '../../src/common/base64';
 import { encodeUtf8, type Payload } from '../../src/common/payload';
 import { timed, withTimeout } from '../helpers/wait';
+import { quietLogger } from '../helpers/bastion-env';
 
 const test = suite('codecs: codec server limits');
 
@@ -27,7 +28,7 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 const started: CodecServer[] = [];
 async function start(options: CodecServerOptions): Promise<string> {
-  const server = createCodecServer(options);
+  const server = createCodecServer({ logger: quietLogger, ...options });
   started.push(server);
   return (await server.listen(0)).url;
 }

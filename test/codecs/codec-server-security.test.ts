@@ -16,12 +16,13 @@ import { KeyRing } from '../../codecs/key-ring';
 import { encodeBase64 } from '../../src/common/base64';
 import { encodeUtf8, type Payload } from '../../src/common/payload';
 import { timed } from '../helpers/wait';
+import { quietLogger } from '../helpers/bastion-env';
 
 const test = suite('codecs: codec server answers and defaults');
 
 const started: CodecServer[] = [];
 async function start(options: CodecServerOptions, host?: string): Promise<string> {
-  const server = createCodecServer(options);
+  const server = createCodecServer({ logger: quietLogger, ...options });
   started.push(server);
   return (await server.listen(0, host)).url;
 }

@@ -20,6 +20,7 @@ import type { PayloadCodec } from '../../codecs/payload-codec';
 import { decodeBase64, encodeBase64 } from '../../src/common/base64';
 import { decodeUtf8, encodeUtf8, type Payload } from '../../src/common/payload';
 import { timed } from '../helpers/wait';
+import { quietLogger } from '../helpers/bastion-env';
 
 const test = suite('codecs: codec server');
 
@@ -56,7 +57,7 @@ const started: CodecServer[] = [];
 
 async function start(options: Partial<CodecServerOptions> = {}): Promise<{ server: CodecServer; url: string; codec: WrapCodec }> {
   const codec = new WrapCodec();
-  const server = createCodecServer({ codec, ...options });
+  const server = createCodecServer({ codec, logger: quietLogger, ...options });
   started.push(server);
   const { url } = await server.listen(0);
   return { server, url, codec };

@@ -18,6 +18,7 @@ import { encryptionCodec, newCodecKey } from '../helpers/test-codec';
 import { runFuzz, formatReport, heapAfterGc, heapVerdict, Violation, type FuzzTarget } from './harness';
 import { mutateJson } from './json-inputs';
 import type { Prng } from './prng';
+import { quietLogger } from '../helpers/bastion-env';
 
 const test = suite('fuzz: codec server');
 const TOKEN = 'fuzz-token-not-secret';
@@ -125,7 +126,7 @@ const target: FuzzTarget<Request> = {
 test.before(async () => {
   const enc = await encryptionCodec(newCodecKey(), false);
   const chain = [new CompressionCodec({ thresholdBytes: 64 }), enc];
-  server = createCodecServer({ codec: chain, auth: { tokens: [TOKEN] }, cors: { origins: ['https://ui.example.com'] } });
+  server = createCodecServer({ codec: chain, auth: { tokens: [TOKEN] }, cors: { origins: ['https://ui.example.com'] }, logger: quietLogger });
   port = (await server.listen(0)).port;
   for (const n of [1, 2, 3]) {
     const plain = plainPayloads(undefined, n);

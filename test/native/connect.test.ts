@@ -18,7 +18,7 @@ import { connectNative, type DiagnosedError, type NativeConnectionManager, type 
 import { installQuietRuntime } from '../helpers/official-env';
 import { issueCertificate, makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
 import { quietLogger } from '../helpers/bastion-env';
-import { timed } from '../helpers/wait';
+import { timed, withTimeout } from '../helpers/wait';
 
 const test = suite('native: connectNative');
 let pki: TestPki;
@@ -171,6 +171,67 @@ test(
     assert.is(native.state, 'closed');
     const closed = await rejection(native.setTlsConfig(serverTls()));
     assert.is(closed.code, 'ERR_CONNECTION_CLOSED');
+  }),
+);
+
+test(
+  'concurrent rotations run one at a time and the last one wins',
+  timed(30_000, async () => {
+    const native = await connectNative({
+      address: server.address,
+      tls: { ...serverTls(), clientCertPair: { crt: pki.client.certPath, key: pki.client.keyPath } },
+      logger: quietLogger,
+    });
+    try {
+      const a = issueCertificate(pki.dir, 'n-a', { cn: 'n-a', kind: 'client', issuer: pki.ca });
+      const b = issueCertificate(pki.dir, 'n-b', { cn: 'n-b', kind: 'client', issuer: pki.ca });
+      const [ea, eb] = await Promise.all([
+        native.setTlsConfig({ ...serverTls(), clientCertPair: { crt: a.cert, key: a.key } }),
+        native.setTlsConfig({ ...serverTls(), clientCertPair: { crt: b.cert, key: b.key } }),
+      ]);
+      assert.equal([ea.rotationCount, eb.rotationCount], [1, 2]);
+      assert.match(native.tlsInfo()!.subject, 'n-b');
+    } finally {
+      await native.close();
+    }
+  }),
+);
+
+test(
+  'watchCertificateFiles: true follows the files the profile names',
+  timed(30_000, async () => {
+    const dir = fs.mkdtempSync(path.join(pki.dir, 'profile-watch-'));
+    const crt = path.join(dir, 'client.pem');
+    const key = path.join(dir, 'client.key');
+    fs.writeFileSync(crt, pki.client.cert);
+    fs.writeFileSync(key, pki.client.key);
+    const file = path.join(dir, 'temporal.toml');
+    fs.writeFileSync(
+      file,
+      `[profile.k8s]
+address = "${server.address}"
+namespace = "default"
+[profile.k8s.tls]
+client_cert_path = "${crt}"
+client_key_path = "${key}"
+server_ca_cert_path = "${pki.ca.certPath}"
+server_name = "localhost"
+`,
+    );
+    const native = await connectNative({ configFile: file, profile: 'k8s', watchCertificateFiles: true, logger: quietLogger });
+    try {
+      assert.is(native.namespace, 'default');
+      const next = issueCertificate(pki.dir, 'n-profile', { cn: 'n-profile', kind: 'client', issuer: pki.ca });
+      const rotated = once(native, 'rotation');
+      // The key first, then the certificate: the half-written pair never goes live.
+      fs.writeFileSync(key, next.key);
+      fs.writeFileSync(crt, next.cert);
+      await withTimeout(15_000, rotated, 'the rotation');
+      assert.is(native.rotationCount, 1);
+      assert.match(native.tlsInfo()!.subject, 'n-profile');
+    } finally {
+      await native.close();
+    }
   }),
 );
 

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { BastionError, ConnectionError, IllegalStateError, invalidOption } from '../src/common/errors';
-import { describeCause } from '../src/common/redact';
+import { describeCause, INSPECT_CUSTOM, redactedIfSet, redactedInspect } from '../src/common/redact';
 import { ExpiryWatch } from '../src/connection/expiry-watch';
 import { withOptionsView, type CompiledConnectionOptions } from '../src/connection/connection-options';
 import { readPem, withTlsView, type TlsConfig } from '../src/connection/tls-credentials';
@@ -260,9 +260,20 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
     await this.close();
   }
 
-  /** What `JSON.stringify` shows: never the API key or a private key. */
+  /** What `JSON.stringify` and `util.inspect` show: never the API key or a private key. */
   toJSON(): object {
-    return { address: this.address, state: this.#state, rotationCount: this.#rotations, certificate: this.tlsInfo()?.subject, workers: this.#workers.size };
+    return {
+      address: this.address,
+      state: this.#state,
+      rotationCount: this.#rotations,
+      certificate: this.tlsInfo()?.subject,
+      apiKey: redactedIfSet(this.#options.apiKey),
+      workers: this.#workers.size,
+    };
+  }
+
+  [INSPECT_CUSTOM](depth: number, options: unknown, inspect: unknown): string {
+    return redactedInspect('NativeConnectionManager', this.toJSON(), depth, options, inspect);
   }
 
   #assertOpen(what: string): void {

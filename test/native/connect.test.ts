@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { once } from 'node:events';
+import { inspect } from 'node:util';
 import { Connection } from '../../src/connection/connection';
 import { diagnoseConnection } from '../../src/doctor';
 import { loadClientConnectConfig } from '../../src/connection/envconfig';
@@ -163,6 +164,8 @@ test(
       await native.setApiKey('a-new-key');
       await native.connection.workflowService.getSystemInfo({});
       assert.not.match(JSON.stringify(native), 'a-new-key');
+      assert.not.match(inspect(native, { showHidden: true, depth: 5 }), 'a-new-key');
+      assert.match(inspect(native), "apiKey: '[redacted]'");
     } finally {
       const closing = native.close();
       assert.is(native.close(), closing, 'close() returns one promise');

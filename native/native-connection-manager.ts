@@ -65,31 +65,40 @@ function trace(message: string, meta: Record<string, unknown>): void {
   if (TRACE) process.stderr.write(`[bastion:native] ${message} ${JSON.stringify(meta)}\n`);
 }
 
-/** Rejects after `ms`; a connection that arrives later is closed. */
-async function connectWithin(options: Parameters<typeof NativeConnection.connect>[0], ms: number): Promise<NativeConnection> {
+/** Rejects after `ms` (or when `signal` aborts); a connection that arrives later is closed. */
+async function connectWithin(options: Parameters<typeof NativeConnection.connect>[0], ms: number, signal?: AbortSignal): Promise<NativeConnection> {
+  signal?.throwIfAborted();
   const { NativeConnection: Native } = loadOfficialWorker();
   const pending = Native.connect(options);
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const abandon = (): void => void pending.then((late) => late.close()).catch(() => undefined);
   try {
     return await Promise.race([
       pending,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          pending.then((late) => late.close()).catch(() => undefined);
+          abandon();
           reject(Object.assign(new Error(`no connection within \`connectTimeout\` (${ms} ms)`), { code: 'DEADLINE_EXCEEDED' }));
         }, ms);
+        onAbort = () => {
+          abandon();
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /**
  * Connects the official `NativeConnection` and proves it with one `GetSystemInfo` call.
- * @throws the cause (Core's `TransportError`, a gRPC error, a timeout)
+ * @throws the cause (Core's `TransportError`, a gRPC error, a timeout, the abort reason)
  */
-async function openProven(options: CompiledConnectionOptions): Promise<{ connection: NativeConnection; ms: number }> {
+async function openProven(options: CompiledConnectionOptions, signal?: AbortSignal): Promise<{ connection: NativeConnection; ms: number }> {
   const started = performance.now();
   const connection = await connectWithin(
     {
@@ -99,9 +108,11 @@ async function openProven(options: CompiledConnectionOptions): Promise<{ connect
       ...(Object.keys(options.metadata).length > 0 ? { metadata: { ...options.metadata } } : {}),
     },
     options.connectTimeoutMs,
+    signal,
   );
   try {
     await connection.withDeadline(Date.now() + options.connectTimeoutMs, () => connection.workflowService.getSystemInfo({}));
+    signal?.throwIfAborted();
   } catch (err) {
     await connection.close().catch(() => undefined);
     throw err;
@@ -497,17 +508,18 @@ function unreachable(err: unknown): boolean {
  * ```
  * @throws {ConfigError} `ERR_INVALID_OPTION`, `ERR_CONFLICTING_OPTIONS`, `ERR_TLS_CONFIG` for bad options
  * @throws {CertsError} `ERR_CERTS_WATCH` when watched files hold no usable pair
+ * @param control `signal` abandons the attempt (the promise rejects with `signal.reason`)
  * @throws {ConnectionError} `ERR_CONNECT_FAILED` with `diagnosis` (the doctor's steps) when the server cannot be reached or refuses
  */
-export async function connectNative(options: NativeConnectOptions = {}): Promise<NativeConnectionManager> {
+export async function connectNative(options: NativeConnectOptions = {}, control: { signal?: AbortSignal } = {}): Promise<NativeConnectionManager> {
   loadOfficialWorker();
   const settings = compileNativeOptions(options);
   try {
-    const { connection } = await openProven(settings.connection);
+    const { connection } = await openProven(settings.connection, control.signal);
     return new NativeConnectionManager(connection, settings);
   } catch (err) {
     settings.ownWatcher?.close();
-    if (err instanceof BastionError) throw err;
+    if (err instanceof BastionError || control.signal?.aborted) throw err;
     throw await nativeConnectFailed(settings.connection, settings.namespace, err, settings.profile);
   }
 }

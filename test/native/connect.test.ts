@@ -238,4 +238,33 @@ server_name = "localhost"
   }),
 );
 
+test(
+  'expiry warnings for the client certificate in force, and an abort signal for connectNative',
+  timed(20_000, async () => {
+    const soon = issueCertificate(pki.dir, 'n-soon', { cn: 'n-soon', kind: 'client', issuer: pki.ca, notAfter: new Date(Date.now() + 2 * 86_400_000) });
+    const warnings: string[] = [];
+    const logger = { ...quietLogger, warn: (message: string) => warnings.push(message) };
+    const native = await connectNative({
+      address: server.address,
+      tls: { ...serverTls(), clientCertPair: { crt: soon.cert, key: soon.key } },
+      expiryWarningDays: [7],
+      logger,
+    });
+    await native.close();
+    assert.ok(
+      warnings.some((w) => w.includes('CN=n-soon') && w.includes('expires in 1 day')),
+      warnings.join('\n'),
+    );
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    controller.abort(reason);
+    try {
+      await connectNative({ address: server.address, tls: serverTls() }, { signal: controller.signal });
+      assert.unreachable('expected the abort');
+    } catch (err) {
+      assert.is(err, reason);
+    }
+  }),
+);
+
 test.run();

@@ -22,6 +22,10 @@ interface ErrorCodeInfo {
 export const ERROR_CODES = {
   ERR_INVALID_OPTION: { area: 'config', doc: 'An option has the wrong type or form; the message names it and the expected form.' },
   ERR_CONFLICTING_OPTIONS: { area: 'config', doc: 'Two options cannot be used together; the message names both.' },
+  ERR_NATIVE_PEER_MISSING: {
+    area: 'config',
+    doc: '`bastion-temporal/native` was imported, but the optional peer dependency it layers over (`@temporalio/worker`, and with it `@temporalio/client` and `@temporalio/common`) is not installed or is outside the supported range `^1.24.0`; the message names the package, the range and the `npm install` command. Nothing else in Bastion needs it.',
+  },
   ERR_CONNECT_FAILED: { area: 'connection', doc: 'The first call to the server failed; the message gives the address, whether TLS was on, and the cause.' },
   ERR_CONNECTION_CLOSED: { area: 'connection', doc: 'A call was made on a connection after `close()`.' },
   ERR_TLS_ROTATION_REFUSED: {

@@ -2,7 +2,8 @@
  * The package as users install it: `npm pack`, then the tarball installed into an empty app
  * with `--omit=optional` (no better-sqlite3, so no native compile), where a worker and a
  * client run a workflow on the in-memory dev server, the `bastion` command answers, and
- * `--db-filename` fails with the coded error that names what to install.
+ * `--db-filename` fails with the coded error that names what to install, as does
+ * `bastion-temporal/native` without its optional peer `@temporalio/worker`.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -92,12 +93,21 @@ const { Client, Connection } = require('${pkg.name}/client');
   } catch (err) {
     console.log('DB ' + err.code + ' ' + err.message);
   }
+  try {
+    require('${pkg.name}/native');
+    console.log('NATIVE LOADED');
+  } catch (err) {
+    console.log('NATIVE ' + err.code + ' ' + err.message);
+  }
 })().catch((err) => { console.error(err); process.exitCode = 1; });
 `,
     );
     const { stdout } = await run(process.execPath, ['main.js'], { cwd: app });
     assert.match(stdout, /RESULT Hello, YOU!/);
     assert.match(stdout, /DB ERR_SERVER_SQLITE_MISSING .*better-sqlite3.*npm install better-sqlite3@12/);
+    // The official worker is an optional peer, not installed here: the native subpath says what to install.
+    assert.not.ok(fs.existsSync(path.join(app, 'node_modules', '@temporalio', 'worker')), '@temporalio/worker was not installed');
+    assert.match(stdout, /NATIVE ERR_NATIVE_PEER_MISSING .*`@temporalio\/worker` \^1\.24\.0.*is not installed.*npm install @temporalio\/worker@\^1\.24\.0/);
     const cli = await run(process.execPath, [path.join(app, 'node_modules', '.bin', 'bastion'), '--help'], { cwd: app });
     assert.match(cli.stdout + cli.stderr, /server start-dev/);
   }),

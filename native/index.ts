@@ -1,0 +1,35 @@
+/**
+ * `bastion-temporal/native`: Bastion's connectivity toolkit over Temporal's native engine
+ * (the official `@temporalio/worker` and its Core) — validated hot certificate rotation,
+ * watched certificate files, environment profiles, expiry warnings and the doctor's
+ * diagnosis, for teams that keep the official worker. `@temporalio/worker` is an optional
+ * peer dependency: importing this subpath without it throws `ERR_NATIVE_PEER_MISSING`.
+ *
+ * ```ts
+ * import { Worker } from '@temporalio/worker';
+ * import { connectNative } from 'bastion-temporal/native';
+ *
+ * const native = await connectNative({ profile: 'prod', watchCertificateFiles: { crt: '/certs/tls.crt', key: '/certs/tls.key' } });
+ * const worker = await Worker.create({ connection: native.connection, namespace: native.namespace, taskQueue: 'orders', workflowsPath, activities });
+ * native.attach(worker);
+ * native.on('rotation', (e) => console.log('rotated to', e.certificate?.subject));
+ * await worker.run();
+ * await native.close();
+ * ```
+ */
+import { loadOfficialWorker } from './peer';
+
+loadOfficialWorker();
+
+export { connectNative, NativeConnectionManager } from './native-connection-manager';
+export type {
+  NativeConnectionManagerEvents,
+  NativeConnectionState,
+  NativeRefusalEvent,
+  NativeRotationEvent,
+  RotationSource,
+} from './native-connection-manager';
+export { DEFAULT_CLOSE_GRACE_MS } from './native-options';
+export type { NativeConnectOptions } from './native-options';
+export { NATIVE_PEER_RANGE } from './peer';
+export type { DiagnosedError } from './connect-diagnosis';

@@ -202,6 +202,10 @@ export const ERROR_CODES = {
     className: 'QueryFailedError',
     doc: "The query handler threw, or the query could not be answered (the run's workflow task keeps failing); `cause` holds the failure.",
   },
+  ERR_NATIVE_PEER_MISSING: {
+    area: 'config',
+    doc: 'A `bastion/native` helper needs an official Temporal package (an optional peer dependency) that is not installed, or is older than the range Bastion is tested with; the message names the package and the range. Install it, e.g. `npm install @temporalio/common@^1.24.0`.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

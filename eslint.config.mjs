@@ -5,7 +5,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/official-apps/**', 'test/types/probes/**', 'native/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/official-apps/**', 'test/types/probes/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

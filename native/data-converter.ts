@@ -95,9 +95,11 @@ export function requireNativePeer(peer: { name: string; range: string }, feature
  * @throws {ConfigError} `ERR_NATIVE_PEER_MISSING` when `@temporalio/common` (^1.24.0) is not installed and failure attributes are to be encrypted
  */
 export async function encryptedDataConverter(options: EncryptedDataConverterOptions): Promise<NativeDataConverter> {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'of `encryptedDataConverter` must be an object `{ keyRing, compression?, … }`.');
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'of `encryptedDataConverter` must be an object `{ keyRing, compression?, … }`.');
   const { keyRing, compression = false, encryption = {}, payloadConverterPath } = options;
-  if (!(keyRing instanceof KeyRing)) throw invalidOption('keyRing', 'must be a `KeyRing` (`new KeyRing({ active, keys })`, `KeyRing.fromEnv()` or `KeyRing.fromFile(path)`).');
+  if (!(keyRing instanceof KeyRing))
+    throw invalidOption('keyRing', 'must be a `KeyRing` (`new KeyRing({ active, keys })`, `KeyRing.fromEnv()` or `KeyRing.fromFile(path)`).');
   if (typeof compression !== 'boolean' && (typeof compression !== 'object' || compression === null))
     throw invalidOption('compression', 'must be `true`, `false` or the options of `CompressionCodec` (`{ algorithm?, thresholdBytes? }`).');
   if (payloadConverterPath !== undefined && (typeof payloadConverterPath !== 'string' || payloadConverterPath === ''))

@@ -16,6 +16,15 @@
  * await worker.run();
  * await native.close();
  * ```
+ *
+ * Encrypted payloads and failures for the official Worker and Client:
+ *
+ * ```ts
+ * import { encryptedDataConverter } from 'bastion-temporal/native';
+ * import { KeyRing } from 'bastion-temporal/codecs';
+ * const dataConverter = await encryptedDataConverter({ keyRing: KeyRing.fromEnv(), compression: true });
+ * // Worker.create({ …, dataConverter }) and new Client({ …, dataConverter }) of @temporalio/*
+ * ```
  */
 import { loadOfficialWorker } from './peer';
 
@@ -33,3 +42,5 @@ export { DEFAULT_CLOSE_GRACE_MS } from './native-options';
 export type { NativeConnectOptions } from './native-options';
 export { NATIVE_PEER_RANGE } from './peer';
 export type { DiagnosedError } from './connect-diagnosis';
+export { encryptedDataConverter, requireNativePeer, ENCRYPTED_FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PEER } from './data-converter';
+export type { EncryptedDataConverterOptions, NativeDataConverter } from './data-converter';

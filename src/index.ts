@@ -34,6 +34,7 @@ export type {
   PemSource,
   RetryOptions,
   TlsConfig,
+  OperatorService,
   WorkflowService,
   WorkflowServiceMethod,
   WorkflowServiceRequest,

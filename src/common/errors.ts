@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   ERR_CONFLICTING_OPTIONS: { area: 'config', doc: 'Two options cannot be used together; the message names both.' },
   ERR_NATIVE_PEER_MISSING: {
     area: 'config',
-    doc: '`bastion-temporal/native` was imported, but the optional peer dependency it layers over (`@temporalio/worker`, and with it `@temporalio/client` and `@temporalio/common`) is not installed or is outside the supported range `^1.24.0`; the message names the package, the range and the `npm install` command. Nothing else in Bastion needs it.',
+    doc: '`bastion-temporal/native` was imported, but the optional peer dependency it layers over (`@temporalio/worker`, and with it `@temporalio/client` and `@temporalio/common`) is not installed or is outside the supported range `^1.24.0`; the message names the package, the range and the `npm install` command. `encryptedDataConverter` raises it too when `@temporalio/common` (its failure converter) is missing. Nothing else in Bastion needs them.',
   },
   ERR_CONNECT_FAILED: { area: 'connection', doc: 'The first call to the server failed; the message gives the address, whether TLS was on, and the cause.' },
   ERR_CONNECTION_CLOSED: { area: 'connection', doc: 'A call was made on a connection after `close()`.' },

@@ -21,11 +21,11 @@ async function resolveApiKey(apiKey: CompiledConnectionOptions['apiKey']): Promi
 /**
  * Headers for one call: user `metadata`, `client-name`, `client-version`,
  * `temporal-namespace` (when the request has a namespace) and `authorization` (when
- * `apiKey` is set).
+ * `apiKey` is set), then `extra` (the call's own headers, from `withMetadata` or `CallOptions.metadata`) over all of them.
  *
  * @throws {ConfigError} `ERR_INVALID_OPTION` when an `apiKey` function returns something other than a header-safe string
  */
-export async function callHeaders(options: CompiledConnectionOptions, request: unknown): Promise<Metadata> {
+export async function callHeaders(options: CompiledConnectionOptions, request: unknown, extra?: Record<string, string | Buffer>): Promise<Metadata> {
   const metadata = new Metadata();
   for (const [name, value] of Object.entries(options.metadata)) metadata.set(name, value);
   metadata.set('client-name', CLIENT_NAME);
@@ -34,5 +34,6 @@ export async function callHeaders(options: CompiledConnectionOptions, request: u
   if (typeof namespace === 'string' && namespace !== '' && isHeaderValue(namespace)) metadata.set('temporal-namespace', namespace);
   const apiKey = await resolveApiKey(options.apiKey);
   if (apiKey !== undefined) metadata.set('authorization', `Bearer ${apiKey}`);
+  for (const [name, value] of Object.entries(extra ?? {})) metadata.set(name, value);
   return metadata;
 }

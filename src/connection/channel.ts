@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 import type { CompiledConnectionOptions } from './connection-options';
 import { channelCredentials, type CompiledTls } from './tls-credentials';
+import { workflowServiceMethods } from './workflow-service';
 
 /**
  * One grpc-js client with the TLS settings it was made with. A rotation makes a new one;
@@ -80,4 +81,21 @@ export function handshakeStuck(channel: Channel, state: grpc.connectivityState, 
   const stuckConnecting = channel.connectingSince !== undefined && now - channel.connectingSince > o.connectTimeoutMs;
   const stuckFailing = now - channel.notReadySince > o.connectTimeoutMs + o.reconnect.maxIntervalMs;
   return stuckConnecting || stuckFailing;
+}
+
+/** One `GetSystemInfo` call on `channel` alone (no retries), as a rotation's test of new settings; rejects with the call's error. */
+export function probeChannel(channel: Channel, metadata: grpc.Metadata, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const method = workflowServiceMethods().find((m) => m.name === 'GetSystemInfo')!;
+  return new Promise<void>((resolve, reject) => {
+    const call = channel.client.makeUnaryRequest(
+      method.path,
+      (b: Buffer) => b,
+      method.deserialize,
+      method.serialize({}),
+      metadata,
+      { deadline: new Date(Date.now() + timeoutMs) },
+      (err) => (err ? reject(err) : resolve()),
+    );
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
 }

@@ -170,3 +170,11 @@ export function connectFailedError(options: CompiledConnectionOptions, cause: un
   const message = `Could not connect to ${options.address} (${describeTls(options.tls)}): ${described}. ${hint(options, code, described)}`;
   return new ConnectionError('ERR_CONNECT_FAILED', message, { cause });
 }
+
+/** A rotation refused because its test call could not reach the server (not because of the pair). */
+export function unreachable(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | undefined)?.cause;
+  // A server that refused the pair in the handshake answers UNAVAILABLE too: that is not retried.
+  if (/certificate|alert|ssl|tls|handshake/i.test(String(cause?.details ?? ''))) return false;
+  return cause?.code === status.UNAVAILABLE || cause?.code === status.DEADLINE_EXCEEDED;
+}

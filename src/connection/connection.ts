@@ -6,17 +6,20 @@ import * as grpc from '@grpc/grpc-js';
 import { BastionError, ConnectionError, IllegalStateError } from '../common/errors';
 import { parsePositiveDuration } from '../common/duration';
 import { callHeaders } from './call-headers';
-import { connectFailedError, describeStatusError } from './connect-error';
+import { connectFailedError, describeStatusError, unreachable } from './connect-error';
 import { compileConnectionOptions, withOptionsView, type CompiledConnectionOptions, type ConnectionOptions } from './connection-options';
 import { backoffMs, isLongPoll, isRetryable, LONG_POLL_METHODS, LONG_WAIT_METHODS } from './retry-policy';
-import { compileTls, describeTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { describeTls, type CompiledTls, type TlsConfig } from './tls-credentials';
 import { INSPECT_CUSTOM, redactedIfSet, redactedInspect } from '../common/redact';
 import { ExpiryWatch } from './expiry-watch';
-import { handshakeStuck, openChannel, type Channel, type ConnectionHealth } from './channel';
+import { handshakeStuck, openChannel, probeChannel, type Channel, type ConnectionHealth } from './channel';
+import { cancellable, type Canceller } from './cancellable';
+import { CallScopes, type ConnectionPlugin } from './call-scope';
 import { hasTask, pollKey, TaskHandoff } from './task-handoff';
-import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
+import { checkRotationTls, clientCertificateInfo, type ClientCertificateInfo, type SetTlsConfigOptions, type TlsRotationResult } from './tls-material';
 import type { CertificatePair, CertificateWatcher } from '../../certs/certificate-watcher';
-import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
+import { createOperatorService, createWorkflowService, lowerCamel, workflowServiceMethods } from './workflow-service';
+import type { CallOptions, OperatorService, UnaryMethod, WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */
 export type ConnectionState = 'open' | 'closing' | 'closed';
@@ -27,39 +30,15 @@ function trace(message: string, meta: Record<string, unknown>): void {
   if (TRACE) process.stderr.write(`[bastion:connection] ${message} ${JSON.stringify(meta)}\n`);
 }
 
-type Canceller = (reason: unknown) => void;
-
 /** The reason a long poll is cancelled by a rotation; the call loop reissues it. */
 const MOVED = Symbol('bastion.connection.moved');
 
-/** Options of {@link Connection.setTlsConfig}. */
-export interface SetTlsConfigOptions {
-  /**
-   * The CA (PEM text, Buffer or file path) that must have issued the new client
-   * certificate; unchecked when absent (the server checks it in the test handshake).
-   */
-  clientCa?: PemSource;
-  /**
-   * Make one `GetSystemInfo` call over the new settings before switching, so a pair the
-   * server refuses never goes live.
-   * @default true
-   */
-  verifyWithServer?: boolean;
-  signal?: AbortSignal;
-}
-
-/** What one rotation did. */
-export interface TlsRotationResult {
-  /** The client certificate now in force (undefined without mTLS). */
-  certificate: ClientCertificateInfo | undefined;
-  /** Long polls moved from the old channel to the new one. */
-  movedLongPolls: number;
-  /** Calls still finishing on the old channel when it was retired. */
-  drainingCalls: number;
-}
+export type { SetTlsConfigOptions, TlsRotationResult } from './tls-material';
 
 /**
- * A connection to a Temporal server.
+ * A connection to a Temporal server. It is also a `ConnectionLike` of `@temporalio/client`
+ * (`workflowService`, `operatorService`, `withDeadline`, `withMetadata`, `withAbortSignal`,
+ * `plugins`): `new Client({ connection })` of the official SDK runs over it, rotations included.
  *
  * ```ts
  * await using connection = await Connection.connect({ address: 'temporal.internal:7233', tls: true });
@@ -69,6 +48,11 @@ export interface TlsRotationResult {
 export class Connection implements AsyncDisposable {
   /** One method per WorkflowService RPC, e.g. `startWorkflowExecution(request, { signal, timeout })`. */
   readonly workflowService: WorkflowService;
+  /** One method per OperatorService RPC (search attributes, Nexus endpoints), with the same call options. */
+  readonly operatorService: OperatorService;
+  /** Always empty: read by `@temporalio/client`'s `Client`, which this connection also serves (docs/connection.md). */
+  readonly plugins: ConnectionPlugin[] = [];
+  readonly #scopes = new CallScopes();
   #compiled: CompiledConnectionOptions;
   #channel: Channel;
   private channelCount = 0;
@@ -94,7 +78,9 @@ export class Connection implements AsyncDisposable {
     this.#channel = this.openChannel(options.tls);
     this.watchdog = setInterval(() => this.checkHandshake(), Math.min(1000, Math.max(25, Math.floor(options.connectTimeoutMs / 4))));
     this.watchdog.unref();
-    this.workflowService = createWorkflowService((method, request, callOptions) => this.call(method, request, callOptions, true));
+    const call = this.#scopes.wrap((method, request, callOptions) => this.call(method, request, callOptions, true));
+    this.workflowService = createWorkflowService(call);
+    this.operatorService = createOperatorService(call);
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
     this.expiry.track(clientCertificateInfo(options.tls));
     this.follow(options.tls);
@@ -184,6 +170,21 @@ export class Connection implements AsyncDisposable {
     await this.close();
   }
 
+  /** Calls made inside `fn` fail with `DEADLINE_EXCEEDED` after `deadline` (a `Date` or epoch milliseconds). */
+  withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> {
+    return this.#scopes.withDeadline(deadline, fn);
+  }
+
+  /** Calls made inside `fn` carry `metadata`, merged over the connection's headers and any outer scope's. */
+  withMetadata<R>(metadata: Record<string, string | Buffer>, fn: () => Promise<R>): Promise<R> {
+    return this.#scopes.withMetadata(metadata, fn);
+  }
+
+  /** Calls made inside `fn` are cancelled (`CANCELLED`, `cause` the reason) when `abortSignal` aborts. */
+  withAbortSignal<R>(abortSignal: AbortSignal, fn: () => Promise<R>): Promise<R> {
+    return this.#scopes.withAbortSignal(abortSignal, fn);
+  }
+
   /**
    * Switches to new TLS material without dropping work. The material is checked first
    * (PEM parses, the key belongs to the certificate, inside its validity window, allowed
@@ -250,46 +251,13 @@ export class Connection implements AsyncDisposable {
       this.#compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
       throw error;
     };
-    if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
-      refuse([
-        '`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.',
-      ]);
-    }
-    if (!this.#compiled.tls) refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
-    let compiled: CompiledTls;
-    try {
-      compiled = compileTls(tls, this.#compiled.apiKey !== undefined)!;
-      if (source) compiled = withTlsView({ ...compiled, clientCertSource: source });
-    } catch (err) {
-      return refuse([err instanceof Error ? err.message : String(err)], err);
-    }
-    let clientCa: string | undefined;
-    if (options.clientCa !== undefined) {
-      try {
-        clientCa = readPem(options.clientCa, 'clientCa', 'certificate');
-      } catch (err) {
-        return refuse([err instanceof Error ? err.message : String(err)], err);
-      }
-    }
-    const check = checkClientTlsMaterial(compiled, clientCa);
-    if (check.problems.length > 0) refuse(check.problems.map((p) => p.message));
+    const checked = checkRotationTls(tls, this.#compiled, options.clientCa, source);
+    if ('problems' in checked) return refuse(checked.problems, checked.cause);
+    const compiled = checked.compiled;
     const next = this.openChannel(compiled);
     if (options.verifyWithServer ?? true) {
-      const method = workflowServiceMethods().find((m) => m.name === 'GetSystemInfo')!;
       try {
-        const metadata = await callHeaders(this.#compiled, {});
-        await new Promise<void>((resolve, reject) => {
-          const call = next.client.makeUnaryRequest(
-            method.path,
-            (b: Buffer) => b,
-            method.deserialize,
-            method.serialize({}),
-            metadata,
-            { deadline: new Date(Date.now() + this.#compiled.connectTimeoutMs) },
-            (err) => (err ? reject(err) : resolve()),
-          );
-          options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
-        });
+        await probeChannel(next, await callHeaders(this.#compiled, {}), this.#compiled.connectTimeoutMs, options.signal);
       } catch (err) {
         next.client.close();
         const probe = connectFailedError({ ...this.#compiled, tls: compiled }, err);
@@ -416,7 +384,7 @@ export class Connection implements AsyncDisposable {
       const now = Date.now();
       if (now >= until) return false;
       // Short watches: the handshake watchdog may replace the channel meanwhile.
-      await this.cancellable<void>(options.signal, (resolve) => {
+      await cancellable<void>(this.#cancellers, options.signal, (resolve) => {
         channel.watchConnectivityState(state, new Date(Math.min(until, now + 1000)), () => resolve());
         return () => undefined;
       }).catch(() => undefined);
@@ -461,7 +429,7 @@ export class Connection implements AsyncDisposable {
 
   /** One RPC: headers, deadline, attempts with backoff (ordinary calls only), cancellation. */
   private async call(method: UnaryMethod, request: unknown, options: CallOptions | undefined, retry: boolean): Promise<object> {
-    const what = `workflowService.${lowerCamel(method.name)}`;
+    const what = `${method.service}.${lowerCamel(method.name)}`;
     this.assertOpen(what);
     const signal = options?.signal;
     signal?.throwIfAborted();
@@ -478,7 +446,7 @@ export class Connection implements AsyncDisposable {
     const kept = this.handoff.take(method, bytes);
     if (kept) return kept;
     for (let attempt = 1; ; attempt++) {
-      const metadata = await callHeaders(this.options, request);
+      const metadata = await callHeaders(this.options, request, options?.metadata);
       this.assertOpen(what);
       signal?.throwIfAborted();
       try {
@@ -501,7 +469,7 @@ export class Connection implements AsyncDisposable {
           await this.waitForReady({ signal, timeoutMs: delayMs });
           continue;
         }
-        await this.cancellable<void>(signal, (resolve) => {
+        await cancellable<void>(this.#cancellers, signal, (resolve) => {
           const timer = setTimeout(resolve, delayMs);
           return () => clearTimeout(timer);
         });
@@ -521,7 +489,7 @@ export class Connection implements AsyncDisposable {
     const channel = this.#channel;
     const taskPoll = LONG_POLL_METHODS.has(method.name);
     const key = taskPoll ? pollKey(method, bytes) : '';
-    return this.cancellable<object>(signal, (resolve, reject) => {
+    return cancellable<object>(this.#cancellers, signal, (resolve, reject) => {
       channel.inflight++;
       let done = false;
       // Once detached, the caller no longer waits for this call: it was moved by a rotation
@@ -591,41 +559,4 @@ export class Connection implements AsyncDisposable {
       };
     });
   }
-
-  /**
-   * Runs one step (an attempt or a backoff) that `close()` and `signal` can stop: `start`
-   * begins it and returns how to stop it; a stopped step rejects with the reason.
-   */
-  private cancellable<T>(signal: AbortSignal | undefined, start: (resolve: (value: T) => void, reject: (err: unknown) => void) => () => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        this.#cancellers.delete(cancel);
-        signal?.removeEventListener('abort', onAbort);
-        return true;
-      };
-      const cancel: Canceller = (reason) => {
-        if (!settle()) return;
-        stop();
-        reject(reason);
-      };
-      const onAbort = (): void => cancel(signal!.reason);
-      const stop = start(
-        (value) => settle() && resolve(value),
-        (err) => settle() && reject(err),
-      );
-      this.#cancellers.add(cancel);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-}
-
-/** A rotation refused because its test call could not reach the server (not because of the pair). */
-function unreachable(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | undefined)?.cause;
-  // A server that refused the pair in the handshake answers UNAVAILABLE too: that is not retried.
-  if (/certificate|alert|ssl|tls|handshake/i.test(String(cause?.details ?? ''))) return false;
-  return cause?.code === grpc.status.UNAVAILABLE || cause?.code === grpc.status.DEADLINE_EXCEEDED;
 }

@@ -13,7 +13,7 @@
  * ```
  */
 export { Connection } from './connection';
-export type { ConnectionHealth, ConnectionState } from './connection';
+export type { ConnectionHealth, ConnectionState, SetTlsConfigOptions, TlsRotationResult } from './connection';
 export {
   compileConnectionOptions,
   DEFAULT_ADDRESS,
@@ -31,7 +31,19 @@ export type { ClientCertPair, CompiledTls, PemSource, TlsConfig } from './tls-cr
 export { isLongPoll, LONG_POLL_METHODS, RETRY_JITTER, RETRYABLE_STATUSES } from './retry-policy';
 export { CLIENT_NAME, CLIENT_VERSION } from './client-identity';
 export { redact } from '../common/redact';
-export type { CallOptions, WorkflowService, WorkflowServiceMethod, WorkflowServiceRequest, WorkflowServiceResponse } from './workflow-service';
+export type {
+  CallOptions,
+  OperatorService,
+  ServiceCallback,
+  ServiceClient,
+  ServiceMethod,
+  WorkflowService,
+  WorkflowServiceMethod,
+  WorkflowServiceRequest,
+  WorkflowServiceResponse,
+} from './workflow-service';
+export { OPERATOR_SERVICE_NAME } from './workflow-service';
+export type { CallScope, ConnectionPlugin } from './call-scope';
 export { parseDuration } from '../common/duration';
 export type { Duration } from '../common/duration';
 export { DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './envconfig';

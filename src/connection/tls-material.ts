@@ -6,7 +6,8 @@
  */
 import { pairInfo, type CertificatePairInfo } from '../../certs/certificate-watcher';
 import { verifyCertificate, type CertificateProblem } from '../../certs/verify';
-import type { CompiledTls } from './tls-credentials';
+import type { CertificateWatcher } from '../../certs/certificate-watcher';
+import { compileTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 
 /** What {@link checkClientTlsMaterial} found: `problems` empty means usable. */
 export interface TlsMaterialCheck {
@@ -41,4 +42,62 @@ export type ClientCertificateInfo = CertificatePairInfo;
 /** Subject, issuer, fingerprint and validity of the client certificate in `tls`, if any. */
 export function clientCertificateInfo(tls: CompiledTls | undefined): ClientCertificateInfo | undefined {
   return tls?.clientCertPair ? pairInfo(tls.clientCertPair.crt) : undefined;
+}
+
+/**
+ * The TLS settings a rotation (`setTlsConfig`, a watched file) would put in force, or the
+ * problems (one sentence each) it must be refused for: not a settings object, a plaintext
+ * connection, unreadable material, a certificate unfit for a TLS client or not issued by `clientCa`.
+ */
+export function checkRotationTls(
+  tls: unknown,
+  current: { readonly tls: CompiledTls | undefined; readonly apiKey: unknown },
+  clientCaSource: PemSource | undefined,
+  source: CertificateWatcher | undefined,
+): { compiled: CompiledTls } | { problems: string[]; cause?: unknown } {
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+    return {
+      problems: [
+        '`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.',
+      ],
+    };
+  }
+  if (!current.tls) return { problems: ['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.'] };
+  let compiled: CompiledTls;
+  let clientCa: string | undefined;
+  try {
+    compiled = compileTls(tls as TlsConfig, current.apiKey !== undefined)!;
+    if (source) compiled = withTlsView({ ...compiled, clientCertSource: source });
+    if (clientCaSource !== undefined) clientCa = readPem(clientCaSource, 'clientCa', 'certificate');
+  } catch (err) {
+    return { problems: [err instanceof Error ? err.message : String(err)], cause: err };
+  }
+  const check = checkClientTlsMaterial(compiled, clientCa);
+  return check.problems.length > 0 ? { problems: check.problems.map((p) => p.message) } : { compiled };
+}
+
+/** Options of `Connection.setTlsConfig`. */
+export interface SetTlsConfigOptions {
+  /**
+   * The CA (PEM text, Buffer or file path) that must have issued the new client
+   * certificate; unchecked when absent (the server checks it in the test handshake).
+   */
+  clientCa?: PemSource;
+  /**
+   * Make one `GetSystemInfo` call over the new settings before switching, so a pair the
+   * server refuses never goes live.
+   * @default true
+   */
+  verifyWithServer?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What one rotation did. */
+export interface TlsRotationResult {
+  /** The client certificate now in force (undefined without mTLS). */
+  certificate: ClientCertificateInfo | undefined;
+  /** Long polls moved from the old channel to the new one. */
+  movedLongPolls: number;
+  /** Calls still finishing on the old channel when it was retired. */
+  drainingCalls: number;
 }

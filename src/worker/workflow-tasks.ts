@@ -4,7 +4,7 @@
  * with commands, a task failure, or query results.
  */
 import { randomUUID } from 'node:crypto';
-import type { Connection } from '../connection';
+import type { Connection, WorkflowServiceResponse } from '../connection';
 import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../engine/run-driver';
 import { DeterminismError } from '../engine/determinism-error';
 import { num, eventId, type HistoryEvent } from '../engine/history-events';
@@ -135,7 +135,11 @@ export class WorkflowTaskProcessor {
       events = [];
       token = undefined;
       do {
-        const page = await this.connection.workflowService.getWorkflowExecutionHistory({ namespace: this.o.namespace, execution, nextPageToken: token });
+        const page: WorkflowServiceResponse<'getWorkflowExecutionHistory'> = await this.connection.workflowService.getWorkflowExecutionHistory({
+          namespace: this.o.namespace,
+          execution,
+          nextPageToken: token,
+        });
         events.push(...((page.history?.events ?? []) as HistoryEvent[]));
         token = page.nextPageToken?.length ? page.nextPageToken : undefined;
       } while (token);

@@ -15,7 +15,8 @@ import { loadDataConverter } from '../converter/load-data-converter';
 import { decodeHistoryEvents } from '../converter/history-codec';
 import { historyFromJson } from '../engine/history-json';
 import { processLogger } from '../common/logger';
-import { SinkDispatcher, validateSinks, type InjectedSinks } from './sinks';
+import { SinkDispatcher } from './sink-dispatcher';
+import { validateSinks, type InjectedSinks } from './sinks';
 
 export interface ReplayOptions {
   workflowsPath?: string;

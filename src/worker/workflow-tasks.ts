@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection } from '../connection';
-import { SinkDispatcher } from './sinks';
+import { SinkDispatcher } from './sink-dispatcher';
 import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../engine/run-driver';
 import { DeterminismError } from '../engine/determinism-error';
 import { num, eventId, type HistoryEvent } from '../engine/history-events';

@@ -29,6 +29,22 @@ const ALLOWED = new Map([
     '`activities` takes any functions, as the official WorkerOptions does (`any[]` parameters, so typed activities are assignable)',
   ],
   ['dist/src/worker/worker-options.d.ts:CompiledWorkerOptions', 'the compiled `activities` keeps the type users passed'],
+  [
+    'dist/src/workflow/sinks.d.ts:SinkFunction',
+    'a sink function takes any arguments (`any[]`, as @temporalio/workflow declares it), so every typed sink interface is assignable',
+  ],
+  [
+    'dist/src/worker/sinks.d.ts:InjectedSinkFunction',
+    'the constraint on the sink function type it mirrors (`any[]` parameters, as @temporalio/worker declares it)',
+  ],
+  [
+    'dist/src/observability/tracing/workflow-exporter.d.ts:SpanExporterLike',
+    "a structural stand-in for @opentelemetry/sdk-trace-base's SpanExporter (that package stays optional); `any[]` keeps every version's ReadableSpan assignable",
+  ],
+  [
+    'dist/src/observability/tracing/workflow-exporter.d.ts:SpanProcessorLike',
+    "a structural stand-in for @opentelemetry/sdk-trace-base's SpanProcessor (that package stays optional); `any` keeps every version's span types assignable",
+  ],
 ]);
 
 function entryFiles() {

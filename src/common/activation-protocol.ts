@@ -106,6 +106,23 @@ export interface ActivationCompletion {
   queryResults: QueryResult[];
   /** Set when workflow code failed the task (a non-Temporal error, or a runtime error). */
   taskFailure?: Failure;
+  /** Calls workflow code made to sinks during the activation, for the worker to run after it. */
+  sinkCalls?: SinkCall[];
+}
+
+/**
+ * One call of workflow code to a sink (`proxySinks()`), buffered in the sandbox and run by
+ * the worker after the activation (so workflow code never waits on I/O). Its arguments
+ * cross to the worker as data (structured clone when the sandbox runs in a thread).
+ */
+export interface SinkCall {
+  ifaceName: string;
+  fnName: string;
+  args: unknown[];
+  /** Whether the call was made while the run replayed history. */
+  isReplaying: boolean;
+  /** The run's `workflowInfo()` when the call was made (`unsafe.now` left out). */
+  info: Record<string, unknown>;
 }
 
 /** What `globalThis.__bastion` offers the host inside each sandbox, for one run. */

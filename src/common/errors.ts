@@ -37,6 +37,10 @@ export const ERROR_CODES = {
     doc: 'The client certificate of the connection has expired (for example when `Worker.create` is called on a long-lived connection whose certificate was not rotated); the message names the subject and the date. Rotate it with `connection.setTlsConfig` or `watchCertificateFiles`.',
   },
   ERR_TLS_CONFIG: { area: 'config', doc: 'A TLS input (certificate, key or CA) could not be read or parsed; the message names the option.' },
+  ERR_TRACING_OTEL_MISSING: {
+    area: 'config',
+    doc: 'Tracing (`bastion-temporal/tracing`) was used but the optional peer package `@opentelemetry/api` (^1.9.0) is not installed. Install it next to Bastion (`npm install @opentelemetry/api@^1.9.0`).',
+  },
   ERR_SERVER_START: { area: 'server', doc: 'The development server could not start (port in use, unreadable certificate, database error).' },
   ERR_SERVER_SQLITE_MISSING: {
     area: 'server',

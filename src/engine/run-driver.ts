@@ -13,6 +13,7 @@ import type {
   Payload,
   QueryResult,
   SeqKind,
+  SinkCall,
   StartJob,
   TaggedCommand,
 } from '../common/activation-protocol';
@@ -86,6 +87,8 @@ export class RunDriver {
   private lastCommands: TaggedCommand[] = [];
   private historySizeBytes = 0;
   closed = false;
+  /** Receives the sink calls of each activation (the worker runs them; see src/worker/sinks.ts). */
+  onSinkCalls?: (calls: SinkCall[]) => void;
 
   constructor(
     readonly runId: string,
@@ -219,6 +222,7 @@ export class RunDriver {
       for (let n = 0; n < 10_000 && this.sandbox.call('tryUnblockConditions', undefined, this.activationTimeoutMs) === true; n++);
       c = this.sandbox.call('concludeActivation', undefined, this.activationTimeoutMs) as ActivationCompletion;
     }
+    if (c.sinkCalls && c.sinkCalls.length > 0) this.onSinkCalls?.(c.sinkCalls);
     const rejection = this.sandbox.unhandledRejection;
     if (rejection && !c.taskFailure) {
       // Workflow code lost an error in a promise nobody awaited: fail the task, as the official SDK does.

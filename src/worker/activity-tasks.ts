@@ -25,6 +25,7 @@ function ensureFailure(err: unknown): TemporalFailure {
   return err instanceof TemporalFailure ? err : ensureApplicationFailure(err);
 }
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, CompiledWorkerOptions } from './worker-options';
+import { activityLogFields, withLogFields } from '../common/log-fields';
 
 const NOT_FOUND = 5;
 const DEADLINE_EXCEEDED = 4;
@@ -128,7 +129,9 @@ export class ActivityTaskProcessor {
       (d) => (lastDetails = d),
       (reason) => ctx.cancel(reason),
     );
-    const ctx = new Context(info, { heartbeat: heartbeater.heartbeat, log: this.o.logger }, this.shutdownController.signal);
+    // The activity's records (its own, through `Context.log`, and the worker's about it) carry its fields.
+    const log = withLogFields(this.o.logger, activityLogFields(info));
+    const ctx = new Context(info, { heartbeat: heartbeater.heartbeat, log }, this.shutdownController.signal);
     const respond = async (outcome: { ok: true; result: unknown } | { ok: false; error: unknown }) => {
       if (settled) return;
       settled = true;
@@ -197,10 +200,10 @@ export class ActivityTaskProcessor {
       } catch (err) {
         const code = (err as { code?: number }).code;
         if (code === NOT_FOUND)
-          this.o.logger.debug('activity result not accepted: the attempt is gone (timed out, cancelled or the workflow closed)', {
+          log.debug('activity result not accepted: the attempt is gone (timed out, cancelled or the workflow closed)', {
             activityId: info.activityId,
           });
-        else this.o.logger.warn('could not report an activity result', { activityId: info.activityId, error: (err as Error).message });
+        else log.warn('could not report an activity result', { activityId: info.activityId, error: (err as Error).message });
       }
     };
     const done = (async () => {
@@ -240,7 +243,7 @@ export class ActivityTaskProcessor {
           const inner = execute;
           if (ic.execute) execute = (input) => ic.execute!(input, inner);
         }
-        const result = await ctx.run(() => execute({ args, headers: task.header?.fields ?? {} }));
+        const result = await ctx.run(() => execute({ args, headers: (task.header?.fields ?? {}) as Record<string, Payload> }));
         await respond({ ok: true, result });
       } catch (error) {
         await respond({ ok: false, error });
@@ -289,26 +292,27 @@ export class ActivityTaskProcessor {
     const initial = r.initialIntervalMs ?? 1000;
     const deadline = req.scheduleToCloseTimeoutMs ? scheduled + req.scheduleToCloseTimeoutMs : Infinity;
     for (let attempt = 1; ; attempt++) {
+      const laInfo: ActivityInfo = {
+        taskToken: new Uint8Array(),
+        activityId: req.activityId,
+        activityType: req.activityType,
+        workflowExecution: { workflowId: '', runId: '' },
+        workflowType: '',
+        workflowNamespace: this.o.namespace,
+        activityNamespace: this.o.namespace,
+        taskQueue: this.o.taskQueue,
+        attempt,
+        isLocal: true,
+        heartbeatDetails: undefined,
+        startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0,
+        scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
+        scheduledTimestampMs: scheduled,
+        currentAttemptScheduledTimestampMs: Date.now(),
+        startedTimestampMs: Date.now(),
+      };
       const ctx = new Context(
-        {
-          taskToken: new Uint8Array(),
-          activityId: req.activityId,
-          activityType: req.activityType,
-          workflowExecution: { workflowId: '', runId: '' },
-          workflowType: '',
-          workflowNamespace: this.o.namespace,
-          activityNamespace: this.o.namespace,
-          taskQueue: this.o.taskQueue,
-          attempt,
-          isLocal: true,
-          heartbeatDetails: undefined,
-          startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0,
-          scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
-          scheduledTimestampMs: scheduled,
-          currentAttemptScheduledTimestampMs: Date.now(),
-          startedTimestampMs: Date.now(),
-        },
-        { heartbeat: () => undefined, log: this.o.logger },
+        laInfo,
+        { heartbeat: () => undefined, log: withLogFields(this.o.logger, activityLogFields(laInfo)) },
         this.shutdownController.signal,
       );
       const limit = Math.min(req.startToCloseTimeoutMs ?? Infinity, deadline - Date.now());

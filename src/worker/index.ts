@@ -43,6 +43,7 @@ export type {
   ActivityExecuteInput,
   PinoLike,
 } from './worker-options';
+export type { InjectedSinks, InjectedSink, InjectedSinkFunction } from './sinks';
 export type { BundleOptions, WorkflowBundle } from './bundler';
 export { bundleWorkflowCode } from './bundler';
 /** Errors a worker's user can catch: from `Worker.create`/`run` (bundling, state, config, connection) and replay. */

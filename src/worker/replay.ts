@@ -14,6 +14,9 @@ import { type DataConverter, type DataConverterOptions } from '../converter';
 import { loadDataConverter } from '../converter/load-data-converter';
 import { decodeHistoryEvents } from '../converter/history-codec';
 import { historyFromJson } from '../engine/history-json';
+import { processLogger } from '../common/logger';
+import { SinkDispatcher } from './sink-dispatcher';
+import { validateSinks, type InjectedSinks } from './sinks';
 
 export interface ReplayOptions {
   workflowsPath?: string;
@@ -28,6 +31,8 @@ export interface ReplayOptions {
   namespace?: string;
   /** @default '5s' per activation */
   activationTimeoutMs?: number;
+  /** Sink functions, as for `Worker.create`; only those with `callDuringReplay: true` run during a replay. */
+  sinks?: InjectedSinks;
 }
 
 /** A History object (decoded) or its proto3 JSON (as `temporal workflow show --output json` writes it). */
@@ -65,12 +70,19 @@ interface Replayer {
   dc: DataConverter;
   namespace: string;
   timeoutMs: number;
+  sinks: SinkDispatcher;
 }
 
 async function replayer(options: ReplayOptions): Promise<Replayer> {
   const dc = loadDataConverter(options.dataConverter);
   const sandboxes = new WorkflowSandboxes(await loadCode(options, dc), { encodeCommonAttributes: dc.encodeCommonAttributes === true });
-  return { sandboxes, dc, namespace: options.namespace ?? 'default', timeoutMs: options.activationTimeoutMs ?? 5000 };
+  return {
+    sandboxes,
+    dc,
+    namespace: options.namespace ?? 'default',
+    timeoutMs: options.activationTimeoutMs ?? 5000,
+    sinks: new SinkDispatcher(validateSinks(options.sinks), processLogger),
+  };
 }
 
 async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowId?: string): Promise<ReplayResult> {
@@ -82,6 +94,8 @@ async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowI
   // The started event does not name its own workflow id; the recorded one is in `workflowId` when the history came with it.
   const workflowId: string = knownWorkflowId || started.workflowId || (history as { workflowId?: string }).workflowId || 'replay';
   const driver = new RunDriver(runId, r.sandboxes.create(), { namespace: r.namespace, taskQueue: started.taskQueue?.name ?? 'replay' }, r.timeoutMs);
+  // Every activation of a replay is replayed: the workflow logger and sinks stay silent, as in the official SDK.
+  driver.onSinkCalls = (calls) => r.sinks.dispatch(calls);
   try {
     const events = await decodeHistoryEvents(r.dc.payloadCodecs ?? [], recorded, { namespace: r.namespace, workflowId });
     const result = await driver.process(events, undefined);

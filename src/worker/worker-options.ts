@@ -6,6 +6,9 @@ import type { Connection } from '../connection';
 import { type DataConverter, type DataConverterOptions, type PayloadConverter } from '../converter';
 import { loadDataConverter } from '../converter/load-data-converter';
 import { processLogger, type Logger } from '../common/logger';
+import { withLogFields } from '../common/log-fields';
+import type { Payload } from '../converter';
+import { validateSinks, type InjectedSinks } from './sinks';
 
 /** @default 100 */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS = 100;
@@ -127,18 +130,29 @@ export interface WorkerOptions {
   /** A logger: `{ debug, info, warn, error }(message, meta)`, or a pino logger (detected by `child` and `level`). */
   logger?: WorkerLogger | PinoLike;
   interceptors?: WorkerInterceptors;
+  /**
+   * Functions that receive what workflow code hands out through `proxySinks()` (the
+   * official SDK's option): `{ [sinkName]: { [functionName]: { fn(info, ...args), callDuringReplay? } } }`.
+   * They run on the worker after each activation; calls made while a run replays are
+   * dropped unless `callDuringReplay` is true. Tracing's `makeWorkflowExporter` returns one.
+   * @default no sinks (the workflow `log` sink is built in)
+   * @throws {ConfigError} from `Worker.create`: `ERR_INVALID_OPTION` when a function is not `{ fn }`
+   */
+  sinks?: InjectedSinks;
 }
 
-/** Interceptors of a worker: workflow modules (bundled with the workflows) and activity inbound factories. */
+/** Interceptors of a worker: workflow modules (bundled with the workflows) and activity inbound factories (the official shape). */
 export interface WorkerInterceptors {
   /** Modules exporting `interceptors()`; used when the worker bundles (`workflowsPath`). */
   workflowModules?: string[];
+  /** Factories called once per activity attempt with its Context; the first inbound interceptor is outermost. */
   activity?: ActivityInterceptorsFactory[];
 }
 
 export interface ActivityExecuteInput {
   args: unknown[];
-  headers: Record<string, unknown>;
+  /** The headers the workflow's outbound interceptors set on the ScheduleActivityTask command (payloads). */
+  headers: Record<string, Payload>;
 }
 
 export interface ActivityInboundCallsInterceptor {
@@ -200,6 +214,7 @@ export interface CompiledWorkerOptions {
   logger: WorkerLogger;
   workflowInterceptorModules: string[];
   activityInterceptors: ActivityInterceptorsFactory[];
+  sinks: InjectedSinks;
 }
 
 function positiveInt(value: number | undefined, name: string, dflt: number, min = 1): number {
@@ -241,6 +256,7 @@ export const WORKER_OPTION_KEYS: readonly string[] = Object.keys({
   ignoreModules: 1,
   logger: 1,
   interceptors: 1,
+  sinks: 1,
 } satisfies Record<keyof WorkerOptions, 1>);
 
 /** Options of `@temporalio/worker` that Bastion names differently or does not have, with what to do instead. */
@@ -249,7 +265,6 @@ const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   bundlerOptions: 'Pass `ignoreModules` directly (or build with `bundleWorkflowCode({ workflowsPath, ignoreModules })`).',
   maxConcurrentLocalActivityExecutions: "Local activities run inside the workflow task on Bastion's worker; they share `maxConcurrentWorkflowTaskExecutions`.",
   enableNonLocalActivities: 'Register no `activities` on a worker that should not run them.',
-  sinks: 'Bastion has no sinks yet; log from workflow code with `log` from `bastion-temporal/workflow`.',
   debugMode: 'Bastion has no debug mode; raise `activationTimeout` to debug workflow code.',
   maxActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',
   maxTaskQueueActivitiesPerSecond: 'Bastion does not rate-limit activities yet.',
@@ -324,8 +339,23 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     payloadConverter: dataConverter.payloadConverter,
     dataConverter,
     ignoreModules: o.ignoreModules ?? [],
-    logger: o.logger ? adaptLogger(o.logger) : stderrLogger(),
+    // Every record of this worker names its namespace and task queue (activities and workflow runs add theirs).
+    logger: withLogFields(o.logger ? adaptLogger(o.logger) : stderrLogger(), {
+      sdkComponent: 'worker',
+      namespace: o.namespace ?? 'default',
+      taskQueue: o.taskQueue,
+    }),
     workflowInterceptorModules: o.interceptors?.workflowModules ?? [],
-    activityInterceptors: o.interceptors?.activity ?? [],
+    activityInterceptors: compileActivityInterceptors(o.interceptors?.activity),
+    sinks: validateSinks(o.sinks),
   };
+}
+
+function compileActivityInterceptors(factories: unknown): ActivityInterceptorsFactory[] {
+  if (factories === undefined) return [];
+  if (!Array.isArray(factories)) throw invalidOption('interceptors.activity', 'must be an array of factories `(ctx) => ({ inbound })`.');
+  factories.forEach((f, i) => {
+    if (typeof f !== 'function') throw invalidOption(`interceptors.activity[${i}]`, 'must be a function `(ctx) => ({ inbound })`.');
+  });
+  return factories as ActivityInterceptorsFactory[];
 }

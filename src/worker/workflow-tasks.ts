@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Connection, WorkflowServiceResponse } from '../connection';
+import { SinkDispatcher } from './sink-dispatcher';
 import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../engine/run-driver';
 import { DeterminismError } from '../engine/determinism-error';
 import { num, eventId, type HistoryEvent } from '../engine/history-events';
@@ -58,6 +59,7 @@ export class WorkflowTaskProcessor {
   eagerActivities?: EagerActivitySlots;
   private readonly pc: PayloadConverter;
   private readonly dc: DataConverter;
+  private readonly sinks: SinkDispatcher;
   private readonly codecs: readonly PayloadCodec[];
   private readonly encode: PayloadsTransform;
   private readonly decode: PayloadsTransform;
@@ -68,6 +70,7 @@ export class WorkflowTaskProcessor {
     private readonly sandboxes: SandboxFactory,
     private readonly localActivities?: LocalActivityExecutor,
   ) {
+    this.sinks = new SinkDispatcher(o.sinks, o.logger);
     this.stickyQueue = `${o.taskQueue}-${o.identity.replace(/[^\w.@-]/g, '_')}-${randomUUID().replace(/-/g, '')}`;
     this.cache = new StickyCache(o.maxCachedWorkflows);
     this.dc = o.dataConverter;
@@ -177,13 +180,15 @@ export class WorkflowTaskProcessor {
   }
 
   private newDriver(runId: string): RunDriver {
-    return new RunDriver(
+    const driver = new RunDriver(
       runId,
       this.sandboxes.create(),
       { namespace: this.o.namespace, taskQueue: this.o.taskQueue },
       this.o.activationTimeoutMs,
       this.localActivities,
     );
+    driver.onSinkCalls = (calls) => this.sinks.dispatch(calls);
+    return driver;
   }
 
   private async handleWorkflowTask(task: Record<string, any>): Promise<void> {

@@ -30,6 +30,8 @@ export {
   log,
 } from './misc';
 export type { ContinueAsNewOptions } from './misc';
+export { proxySinks } from './sinks';
+export type { Sink, Sinks, SinkFunction } from './sinks';
 export type {
   WorkflowInterceptors,
   WorkflowInterceptorsFactory,

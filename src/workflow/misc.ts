@@ -4,6 +4,7 @@ import { COMMAND_TYPE } from './runtime/activator';
 import { ContinueAsNew, type WorkflowInfo } from './runtime/workflow-info';
 import { durationProto, optionalMs } from './runtime/durations';
 import { composeInterceptors, type ContinueAsNewInput } from './interceptors';
+import { LOGGER_SINK_NAME } from './sinks';
 import type { Workflow } from '../common/definitions';
 
 /** Facts about the current run. */
@@ -132,10 +133,14 @@ const emit =
   (message, attrs) => {
     if (!hasActivator()) return;
     const a = activator();
+    // The worker drops logger calls made during replay anyway; not buffering them is cheaper.
     if (a.isReplaying) return;
-    const sink = (globalThis as { __bastionLog?: (level: string, message: string, attrs: Record<string, unknown>) => void }).__bastionLog;
-    sink?.(level, message, { ...attrs, workflowId: a.info?.workflowId, runId: a.info?.runId, workflowType: a.info?.workflowType });
+    a.pushSinkCall(LOGGER_SINK_NAME, level, [message, attrs ?? {}]);
   };
 
-/** A logger for workflow code; silent while the run is replaying. */
+/**
+ * A logger for workflow code, as `log` from @temporalio/workflow: each record reaches the
+ * worker's logger through a sink, with the run's `namespace`, `taskQueue`, `workflowId`,
+ * `runId` and `workflowType` as fields, and nothing is written while the run replays.
+ */
 export const log = { trace: emit('trace'), debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };

@@ -12,6 +12,7 @@ import type {
   QueryResult,
   ResolutionResult,
   SeqKind,
+  SinkCall,
   StartJob,
   TaggedCommand,
 } from '../../common/activation-protocol';
@@ -77,6 +78,7 @@ export class Activator {
   readonly childStarts = new Map<number, Pending>();
   private commands: TaggedCommand[] = [];
   private queryResults: QueryResult[] = [];
+  private sinkCalls: SinkCall[] = [];
   private taskFailure?: Failure;
   readonly signalHandlers = new Map<string, SignalHandler>();
   readonly queryHandlers = new Map<string, QueryHandler>();
@@ -152,11 +154,25 @@ export class Activator {
 
   concludeActivation(): ActivationCompletion {
     const out: ActivationCompletion = { commands: this.commands, queryResults: this.queryResults, taskFailure: this.taskFailure };
+    if (this.sinkCalls.length > 0) out.sinkCalls = this.sinkCalls;
     this.commands = [];
     this.queryResults = [];
+    this.sinkCalls = [];
     this.taskFailure = undefined;
     if (out.taskFailure) out.commands = [];
     return out;
+  }
+
+  /** Buffers a sink call for the worker to run after this activation (see `proxySinks`). */
+  pushSinkCall(ifaceName: string, fnName: string, args: unknown[]): void {
+    const { unsafe, ...rest } = this.info ?? ({} as WorkflowInfo);
+    this.sinkCalls.push({
+      ifaceName,
+      fnName,
+      args,
+      isReplaying: this.isReplaying,
+      info: { ...rest, unsafe: { isReplaying: unsafe?.isReplaying ?? this.isReplaying } },
+    });
   }
 
   // ---- jobs --------------------------------------------------------------------

@@ -33,7 +33,10 @@ export async function testServerMain(argv: string[]): Promise<number> {
   const [portText, ...rest] = argv;
   const port = Number(portText);
   if (portText === undefined || !/^\d+$/.test(portText) || port > 65535)
-    throw new CliError('ERR_CLI_USAGE', `\`bastion-test-server\` takes the port first, a number from 0 to 65535 (got "${portText ?? ''}"). Run \`bastion-test-server --help\`.`);
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `\`bastion-test-server\` takes the port first, a number from 0 to 65535 (got "${portText ?? ''}"). Run \`bastion-test-server --help\`.`,
+    );
   const f = parseFlags(
     rest,
     { 'enable-time-skipping': {}, ip: { value: true }, namespace: { value: true, repeatable: true }, 'log-level': { value: true } },

@@ -181,7 +181,9 @@ export class TimeSkippingClock implements ServerClock {
 
   private fireDue(): void {
     const now = this.now();
+    let fired = false;
     while (!this.closed && this.timers.length > 0 && this.timers[0]!.dueMs <= now) {
+      fired = true;
       const t = this.timers.shift()!;
       try {
         t.fn();
@@ -190,6 +192,9 @@ export class TimeSkippingClock implements ServerClock {
       }
     }
     this.armReal();
+    // What fired may have changed nothing the engine tracks (a sleep ending, a stale
+    // timer): look again for the next jump rather than wait for a commit to poke.
+    if (fired) this.poke();
   }
 
   /** Wall-clock pacing: the earliest timer also fires when virtual time reaches it at the real pace. */

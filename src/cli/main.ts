@@ -1,23 +1,7 @@
 /** The `bastion` command line. */
 import { BastionError } from '../common/errors';
 import { wantsHelp } from './args';
-import { codecServerCommand } from './codec-server';
-import { certsInspect, certsVerify } from './certs-check';
-import { certsCa, certsCsr, certsIssue, certsSign } from './certs-make';
-import { certsP12 } from './certs-p12';
-import { doctor } from './doctor';
 import { CONNECTION_FLAGS_HELP } from './operator-options';
-import { payloadDecode } from './payload-decode';
-import { startDev } from './server-start-dev';
-import { taskQueueDescribe } from './task-queue-describe';
-import { workflowDescribe } from './workflow-describe';
-import { workflowList } from './workflow-list';
-import { workflowShow } from './workflow-show';
-import { namespaceCreate, namespaceDescribe, namespaceList } from './namespace-commands';
-import { workflowCancel, workflowDelete, workflowSignal, workflowTerminate } from './workflow-control';
-import { workflowCount, workflowQuery, workflowStack } from './workflow-query';
-import { workflowResult } from './workflow-result';
-import { workflowExecute, workflowStart } from './workflow-start';
 
 const HELP = `Usage: bastion <command> [flags]
 
@@ -57,34 +41,60 @@ version. Exit codes: 0 done, 1 failed
 
 type Command = (argv: string[]) => Promise<number>;
 
+/**
+ * A command whose module loads only when it runs: `bastion server start-dev` must accept
+ * connections within the official testing harness's start-up window, without loading the
+ * certificate toolkit, the codec server or the doctor first.
+ */
+function lazy(load: () => Command): Command {
+  return (argv) => load()(argv);
+}
+
 /** One-word commands (`bastion doctor`). */
-const SINGLE_COMMANDS: Readonly<Record<string, Command>> = { doctor, 'codec-server': codecServerCommand };
+const SINGLE_COMMANDS: Readonly<Record<string, Command>> = {
+  doctor: lazy(() => require('./doctor').doctor),
+  'codec-server': lazy(() => require('./codec-server').codecServerCommand),
+};
 
 const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
-  payload: { decode: payloadDecode },
-  server: { 'start-dev': startDev },
-  'task-queue': { describe: taskQueueDescribe },
+  payload: { decode: lazy(() => require('./payload-decode').payloadDecode) },
+  server: { 'start-dev': lazy(() => require('./server-start-dev').startDev) },
+  'task-queue': { describe: lazy(() => require('./task-queue-describe').taskQueueDescribe) },
   workflow: {
-    start: workflowStart,
-    execute: workflowExecute,
-    result: workflowResult,
-    signal: workflowSignal,
-    query: workflowQuery,
-    stack: workflowStack,
-    cancel: workflowCancel,
-    terminate: workflowTerminate,
-    delete: workflowDelete,
-    list: workflowList,
-    count: workflowCount,
-    describe: workflowDescribe,
-    show: workflowShow,
+    start: lazy(() => require('./workflow-start').workflowStart),
+    execute: lazy(() => require('./workflow-start').workflowExecute),
+    result: lazy(() => require('./workflow-result').workflowResult),
+    signal: lazy(() => require('./workflow-control').workflowSignal),
+    query: lazy(() => require('./workflow-query').workflowQuery),
+    stack: lazy(() => require('./workflow-query').workflowStack),
+    cancel: lazy(() => require('./workflow-control').workflowCancel),
+    terminate: lazy(() => require('./workflow-control').workflowTerminate),
+    delete: lazy(() => require('./workflow-control').workflowDelete),
+    list: lazy(() => require('./workflow-list').workflowList),
+    count: lazy(() => require('./workflow-query').workflowCount),
+    describe: lazy(() => require('./workflow-describe').workflowDescribe),
+    show: lazy(() => require('./workflow-show').workflowShow),
   },
-  certs: { ca: certsCa, issue: certsIssue, csr: certsCsr, sign: certsSign, inspect: certsInspect, verify: certsVerify, p12: certsP12 },
+  certs: {
+    ca: lazy(() => require('./certs-make').certsCa),
+    issue: lazy(() => require('./certs-make').certsIssue),
+    csr: lazy(() => require('./certs-make').certsCsr),
+    sign: lazy(() => require('./certs-make').certsSign),
+    inspect: lazy(() => require('./certs-check').certsInspect),
+    verify: lazy(() => require('./certs-check').certsVerify),
+    p12: lazy(() => require('./certs-p12').certsP12),
+  },
 };
 
 /** Three-word commands (`bastion operator namespace list`). */
 const NESTED_COMMANDS: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Command>>>>>> = {
-  operator: { namespace: { list: namespaceList, describe: namespaceDescribe, create: namespaceCreate } },
+  operator: {
+    namespace: {
+      list: lazy(() => require('./namespace-commands').namespaceList),
+      describe: lazy(() => require('./namespace-commands').namespaceDescribe),
+      create: lazy(() => require('./namespace-commands').namespaceCreate),
+    },
+  },
 };
 
 /** This package's version, from its package.json. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CliError } from '../common/errors';
 import type { DevServerApiKey } from '../server/api-keys';
 import { DevServer, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
-import type { LogLevel } from '../server/logger';
+import { consoleLogger, type Logger, type LogLevel } from '../server/logger';
 import { parseFlags } from './args';
 
 export const START_DEV_HELP = `Usage: bastion server start-dev [flags]
@@ -26,9 +26,18 @@ Flags:
                           HTTP/2 within D, e.g. 10s (default 10s; stops slow-loris clients)
   --no-eager-activities   hand every activity to an activity poll, even when the worker
                           asks for eager execution (default: eager, up to 3 per task)
+  --time-skipping         a virtual clock that skips to the next timer, timeout or retry
+                          while nothing runs, and Temporal's TestService (lock, unlock,
+                          sleep), as Temporal's test server; starts locked (docs/testing.md)
+  --log-format FORMAT     accepted (pretty | json); Bastion writes one line format
   --api-keys-file FILE    require "authorization: Bearer <key>" with one of the keys in FILE
                           (one per line; "key namespace1,namespace2" limits a key to those
                           namespaces; # starts a comment), as Temporal Cloud's API keys
+
+Flags of \`temporal server start-dev\` that mean nothing here (--dynamic-config-value,
+--headless, --ui-port, --ui-ip, --http-port, --metrics-port, --search-attribute,
+--sqlite-pragma, --log-config, ...) are accepted and reported once at debug level, so
+harnesses written for the Temporal CLI (@temporalio/testing's createLocal) run unchanged.
 
 With TLS, SIGHUP re-reads --tls-cert, --tls-key and --tls-client-ca and serves the new
 material without a restart (new handshakes use it; open connections carry on). Material
@@ -55,6 +64,39 @@ function readApiKeysFile(file: string): DevServerApiKey[] {
   return keys;
 }
 
+/**
+ * Flags of the Temporal CLI's `server start-dev` that Bastion accepts and ignores (the
+ * official `@temporalio/testing` passes several of them; users add others as `extraArgs`).
+ */
+export const TEMPORAL_CLI_ACCEPTED_FLAGS: Record<string, { value?: boolean; repeatable?: boolean }> = {
+  'dynamic-config-value': { value: true, repeatable: true },
+  'search-attribute': { value: true, repeatable: true },
+  'sqlite-pragma': { value: true, repeatable: true },
+  headless: {},
+  'ui-port': { value: true },
+  'ui-ip': { value: true },
+  'ui-public-path': { value: true },
+  'ui-asset-path': { value: true },
+  'ui-codec-endpoint': { value: true },
+  'http-port': { value: true },
+  'metrics-port': { value: true },
+  'log-config': {},
+};
+
+/** Maps the Temporal CLI's `--log-level` names onto Bastion's (`never` is `off`). */
+export function cliLogLevel(value: string | undefined): LogLevel {
+  const level = value === 'never' ? 'off' : (value ?? 'warn');
+  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level))
+    throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error, off or never, got "${level}".`);
+  return level as LogLevel;
+}
+
+/** Writes one debug line naming the accepted-but-ignored flags that were given. */
+export function reportIgnoredFlags(f: Record<string, unknown>, names: string[], logger: Logger): void {
+  const given = names.filter((n) => f[n] !== undefined);
+  if (given.length) logger.debug('flags accepted for compatibility with the Temporal CLI and ignored', { flags: given.map((n) => `--${n}`).join(' ') });
+}
+
 export async function startDev(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(START_DEV_HELP);
@@ -72,8 +114,9 @@ export async function startDev(argv: string[]): Promise<number> {
       'tls-client-ca': { value: true },
       'log-level': { value: true },
       'blob-size-limit': { value: true },
-      headless: {},
-      'ui-port': { value: true },
+      ...TEMPORAL_CLI_ACCEPTED_FLAGS,
+      'log-format': { value: true },
+      'time-skipping': {},
       'api-keys-file': { value: true },
       'no-eager-activities': {},
       'handshake-timeout': { value: true },
@@ -82,9 +125,12 @@ export async function startDev(argv: string[]): Promise<number> {
   );
   const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
-  const level = (f['log-level'] as string | undefined) ?? 'warn';
-  if (!['debug', 'info', 'warn', 'error', 'off'].includes(level))
-    throw new CliError('ERR_CLI_USAGE', `\`--log-level\` must be debug, info, warn, error or off, got "${level}".`);
+  const level = cliLogLevel(f['log-level'] as string | undefined);
+  const format = f['log-format'] as string | undefined;
+  if (format !== undefined && !['pretty', 'json'].includes(format))
+    throw new CliError('ERR_CLI_USAGE', `\`--log-format\` must be pretty or json, got "${format}".`);
+  const logger = consoleLogger(level);
+  reportIgnoredFlags(f, [...Object.keys(TEMPORAL_CLI_ACCEPTED_FLAGS), 'log-format'], logger);
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
   const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
@@ -94,7 +140,8 @@ export async function startDev(argv: string[]): Promise<number> {
     dbFilename: f['db-filename'] as string | undefined,
     namespaces: (f.namespace as string[] | undefined) ?? [],
     tls: f['tls-cert'] ? { cert: f['tls-cert'] as string, key: f['tls-key'] as string, clientCa: f['tls-client-ca'] as string | undefined } : undefined,
-    logLevel: level as LogLevel,
+    logger,
+    timeSkipping: f['time-skipping'] === true,
     blobSizeLimitBytes: blob,
     apiKeys: f['api-keys-file'] ? readApiKeysFile(f['api-keys-file'] as string) : undefined,
     eagerActivityExecution: !f['no-eager-activities'],

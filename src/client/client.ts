@@ -206,6 +206,12 @@ export class Client {
  * converter and codecs.
  */
 export class WorkflowClient {
+  /**
+   * @internal Wraps every wait for a result (`handle.result()`, `execute()`): the
+   * time-skipping TestWorkflowEnvironment unlocks time skipping around it, as the official
+   * TimeSkippingWorkflowClient does.
+   */
+  resultScope?: <T>(wait: () => Promise<T>) => Promise<T>;
   /** @internal Codec directions. */
   readonly encode: PayloadsTransform;
   /** @internal */
@@ -429,6 +435,11 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
    * (and retries) to the last run. @throws WorkflowFailedError with the failure as `cause`
    */
   async result(): Promise<WorkflowResultType<W>> {
+    const scope = this.client.resultScope;
+    return scope ? scope(() => this.waitForResult()) : this.waitForResult();
+  }
+
+  private async waitForResult(): Promise<WorkflowResultType<W>> {
     const id = this.workflowId;
     let runId = this.runId ?? this.firstExecutionRunId;
     let unavailable = 0;

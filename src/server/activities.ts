@@ -4,6 +4,7 @@
  * is written when the activity finally settles (with its attempt and last failure), as
  * Temporal does for activities with a retry policy, so retries leave no events behind.
  */
+import { serverNow } from './clock';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
@@ -33,7 +34,7 @@ export const MAX_EAGER_ACTIVITIES_PER_TASK = 3;
  * workflow task's response. Returns the activity.
  */
 export function scheduleActivity(engine: Engine, exec: ExecutionState, a: Record<string, any>, completedId: number, eager = false): ActivityState {
-  const now = Date.now();
+  const now = serverNow();
   // Temporal's defaulting: schedule-to-close bounds everything; start-to-close falls back to it.
   const scheduleToCloseMs = ms(a.scheduleToCloseTimeout);
   const startToCloseMs = ms(a.startToCloseTimeout) || scheduleToCloseMs;
@@ -124,7 +125,7 @@ export function startActivityTask(engine: Engine, exec: ExecutionState, task: Ta
 function startAttempt(engine: Engine, exec: ExecutionState, task: TaskRef, poll: PollRequestInfo): object | null {
   const act = exec.activities[task.scheduledEventId];
   if (!isOpen(exec) || !act || act.attempt !== task.attempt || act.startedTimeMs || act.retryAtMs || act.taskQueue !== poll.queue) return null;
-  const now = Date.now();
+  const now = serverNow();
   act.startedTimeMs = now;
   act.startedIdentity = poll.identity;
   act.lastWorkerIdentity = poll.identity;
@@ -206,7 +207,7 @@ export function heartbeat(engine: Engine, req: Record<string, any>, byId: boolea
     return { cancelRequested: true, activityPaused: false, activityReset: false };
   }
   if (req.details) act.heartbeatDetails = req.details;
-  act.lastHeartbeatTimeMs = Date.now();
+  act.lastHeartbeatTimeMs = serverNow();
   engine.touch(exec);
   return { cancelRequested: act.cancelRequested, activityPaused: false, activityReset: false };
 }
@@ -287,7 +288,7 @@ function failAttempt(
   timedOut: boolean,
 ): void {
   const d = act.cancelRequested ? { retry: false as const, retryState: RS.RETRY_STATE_CANCEL_REQUESTED } : retryDecision(act.retryPolicy, act.attempt, failure);
-  const now = Date.now();
+  const now = serverNow();
   const app = failure.applicationFailureInfo;
   const backoffMs = ms(app?.nextRetryDelay) || retryBackoffMs(act.retryPolicy, act.attempt + 1);
   const deadline = act.scheduleToCloseMs ? act.firstScheduledTimeMs + act.scheduleToCloseMs : 0;
@@ -327,7 +328,7 @@ function failAttempt(
 export function activityRetryDue(engine: Engine, exec: ExecutionState, act: ActivityState): void {
   if (!act.retryAtMs) return;
   act.retryAtMs = undefined;
-  act.scheduledTimeMs = Date.now();
+  act.scheduledTimeMs = serverNow();
   engine.touch(exec);
   dispatchActivity(engine, exec, act);
 }

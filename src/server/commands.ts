@@ -3,6 +3,7 @@
  * are validated before any is applied, so a bad command fails the task without leaving
  * half its events behind.
  */
+import { serverNow } from './clock';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
@@ -192,7 +193,7 @@ export function applyCommands(
           exec,
           makeEvent(ET.EVENT_TYPE_TIMER_STARTED, { timerId: a.timerId, startToFireTimeout: a.startToFireTimeout, workflowTaskCompletedEventId: completedId }),
         );
-        exec.timers[a.timerId] = { timerId: a.timerId, startedEventId: ev.eventId, fireAtMs: Date.now() + ms(a.startToFireTimeout) };
+        exec.timers[a.timerId] = { timerId: a.timerId, startedEventId: ev.eventId, fireAtMs: serverNow() + ms(a.startToFireTimeout) };
         break;
       }
       case CT.COMMAND_TYPE_CANCEL_TIMER: {

@@ -23,6 +23,8 @@ import { watchTlsRefusals } from './tls-refusals';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, guardConnections } from './connection-guard';
 import { MAX_NAMESPACE_LENGTH } from './input-limits';
 import { parseDuration } from '../common/duration';
+import { RealClock, TimeSkippingClock, type ServerClock } from './clock';
+import { testServiceFor } from './test-service';
 
 registerRunHooks();
 
@@ -85,6 +87,14 @@ export interface DevServerOptions {
    * A duration (`'10s'`) or milliseconds. @default 10 s (`DEFAULT_HANDSHAKE_TIMEOUT_MS`)
    */
   handshakeTimeout?: string | number;
+  /**
+   * Time skipping, as Temporal's test server: a virtual clock that jumps to the next
+   * timer, timeout or retry whenever time skipping is unlocked and no workflow or activity
+   * task is outstanding, and Temporal's `TestService` (lock, unlock, sleep, current time)
+   * beside the WorkflowService. Starts locked (count 1), as the test server does.
+   * @default false (wall-clock time, no TestService)
+   */
+  timeSkipping?: boolean;
 }
 
 interface CompiledOptions {
@@ -98,6 +108,7 @@ interface CompiledOptions {
   checkApiKey: ReturnType<typeof compileApiKeys>;
   eagerActivityExecution: boolean;
   handshakeTimeoutMs: number;
+  timeSkipping: boolean;
 }
 
 function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -159,6 +170,7 @@ function compile(o: DevServerOptions): CompiledOptions {
     checkApiKey: compileApiKeys(o.apiKeys),
     eagerActivityExecution: eager,
     handshakeTimeoutMs,
+    timeSkipping: booleanOption(o.timeSkipping, 'timeSkipping', false),
   };
 }
 
@@ -188,6 +200,19 @@ export class DevServer {
     this.#tlsProvider = tlsProvider;
     this.#logger = logger;
     this.#apiKeys = apiKeys;
+  }
+
+  /**
+   * The server's clock: wall time, or with `timeSkipping` a `TimeSkippingClock` whose
+   * `lock()`, `unlock()`, `sleepUntil()` and `now()` are what the TestService serves.
+   */
+  get clock(): ServerClock {
+    return this.#engine.clock;
+  }
+
+  /** True when started with `timeSkipping`. */
+  get timeSkipping(): boolean {
+    return this.#engine.clock.timeSkipping;
   }
 
   /** What `util.inspect` and `JSON.stringify` show: address and modes, never keys or payloads. */
@@ -245,6 +270,7 @@ export class DevServer {
       blobSizeLimitBytes: o.blobSizeLimitBytes,
       logger: o.logger,
       eagerActivityExecution: o.eagerActivityExecution,
+      clock: o.timeSkipping ? new TimeSkippingClock({ locked: true }) : new RealClock(),
     });
     const server = new grpc.Server({
       'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
@@ -254,6 +280,10 @@ export class DevServer {
     const svc = workflowServiceFor(engine, o.checkApiKey);
     server.addService(svc.definition, svc.implementation);
     addHealthService(server);
+    if (engine.clock instanceof TimeSkippingClock) {
+      const test = testServiceFor(engine.clock, o.logger);
+      server.addService(test.definition, test.implementation);
+    }
     const tlsProvider = o.tls ? new ServerTlsProvider(o.tls) : undefined;
     const creds = tlsProvider ? tlsProvider.credentials() : grpc.ServerCredentials.createInsecure();
     const host = o.ip.includes(':') ? `[${o.ip}]` : o.ip;
@@ -281,6 +311,7 @@ export class DevServer {
       mtls: !!o.tls?.clientCa,
       apiKeys: !!o.checkApiKey,
       db: o.dbFilename ?? ':memory:',
+      timeSkipping: o.timeSkipping,
     });
     return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
   }

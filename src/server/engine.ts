@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeJson, HistoryEventType, type JsonEvent, type NewEvent } from './json-proto';
 import { Matching, type QueueKind, type TaskRef, type PollRequestInfo } from './matching';
 import { TimerSet } from './timer-set';
+import { RealClock, TimeSkippingClock, withClock, type ServerClock } from './clock';
 import { echo, invalidArgument, notFound, ServiceError, unavailable } from './service-error';
 import type { ExecutionState } from './state';
 import { isOpen } from './state';
@@ -22,6 +23,8 @@ export interface EngineOptions {
   logger: Logger;
   /** Hand eagerly requested activities back in the workflow task's response. @default false */
   eagerActivityExecution?: boolean;
+  /** The clock every time stamp and timer reads. @default a RealClock */
+  clock?: ServerClock;
 }
 
 /** How long a run whose write was refused waits before its timers fire again. */
@@ -50,6 +53,8 @@ export class Engine {
   readonly currentRuns = new Map<string, string>();
   readonly matching: Matching;
   readonly timers: TimerSet;
+  /** The server's clock: read time as `engine.clock.now()`, never `Date.now()` (see clock.ts). */
+  readonly clock: ServerClock;
   readonly blobSizeLimitBytes: number;
   readonly logger: Logger;
   readonly eagerActivityExecution: boolean;
@@ -77,8 +82,13 @@ export class Engine {
     this.blobSizeLimitBytes = options.blobSizeLimitBytes;
     this.logger = options.logger;
     this.eagerActivityExecution = options.eagerActivityExecution === true;
-    this.matching = new Matching((kind, task, poll) => this.mutate(() => hooks.startTask(this, kind, task, poll)));
-    this.timers = new TimerSet((runId, key) => {
+    this.clock = options.clock ?? new RealClock();
+    if (this.clock instanceof TimeSkippingClock) this.clock.busy = () => this.hasOutstandingTasks();
+    this.matching = new Matching(
+      (kind, task, poll) => this.mutate(() => hooks.startTask(this, kind, task, poll)),
+      () => this.clock.now(),
+    );
+    this.timers = new TimerSet(this.clock, (runId, key) => {
       if (this.closed) return;
       const exec = this.executions.get(runId);
       if (!exec) return;
@@ -124,6 +134,10 @@ export class Engine {
    * recorded change (a workflow task failed for a bad command) keeps that change.
    */
   mutate<T>(fn: () => T): T {
+    return withClock(this.clock, () => this.mutateOnClock(fn));
+  }
+
+  private mutateOnClock<T>(fn: () => T): T {
     this.depth++;
     let result!: T;
     let failure: { err: unknown } | undefined;
@@ -200,6 +214,20 @@ export class Engine {
         }
       }
     }
+    this.clock.poke();
+  }
+
+  /**
+   * True while a workflow task or an activity attempt is scheduled or running (not while
+   * one waits out a retry backoff): a time-skipping clock does not jump then.
+   */
+  hasOutstandingTasks(): boolean {
+    for (const exec of this.executions.values()) {
+      if (!isOpen(exec)) continue;
+      if (exec.wft && !exec.wft.notBeforeMs) return true;
+      for (const a of Object.values(exec.activities)) if (!a.retryAtMs) return true;
+    }
+    return false;
   }
 
   /**
@@ -244,7 +272,7 @@ export class Engine {
       const run = this.executions.get(runId)!;
       if (this.closed) continue;
       if (isOpen(run)) {
-        const notBefore = Date.now() + STORE_RETRY_MS;
+        const notBefore = this.clock.now() + STORE_RETRY_MS;
         this.timers.sync(runId, new Map([...hooks.timers(run)].map(([k, due]) => [k, Math.max(due, notBefore)])));
       } else this.timers.clear(runId);
     }
@@ -427,6 +455,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     this.timers.clearAll();
+    this.clock.close();
     this.matching.close();
     this.wakeAll();
     this.store.close();

@@ -1,4 +1,5 @@
 /** Building history events in JSON form. */
+import { serverNow } from './clock';
 import { temporal, timestampFromMs } from '../common/proto';
 import type { NewEvent } from './json-proto';
 import { attributesFieldName } from './attribute-keys';
@@ -20,7 +21,7 @@ export function attributesKey(eventType: number): string {
 }
 
 /** An event without its id (assigned when it is written). */
-export function makeEvent(eventType: number, attributes: object, timeMs = Date.now()): NewEvent {
+export function makeEvent(eventType: number, attributes: object, timeMs = serverNow()): NewEvent {
   return { eventType, eventTime: timestampFromMs(timeMs), [attributesKey(eventType)]: attributes };
 }
 

@@ -53,7 +53,11 @@ export class Matching {
   private readonly queues = new Map<string, TaskQueue>();
   private closed = false;
 
-  constructor(private readonly start: TaskStarter) {}
+  constructor(
+    private readonly start: TaskStarter,
+    /** The server clock (poller access times). */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private queue(namespace: string, kind: QueueKind, name: string): TaskQueue {
     const key = `${namespace}\u0000${kind}\u0000${name}`;
@@ -129,14 +133,14 @@ export class Matching {
   }
 
   private seen(q: TaskQueue, request: PollRequestInfo): void {
-    q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: Date.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
+    q.pollers.set(request.identity, { identity: request.identity, lastAccessTimeMs: this.now(), buildId: request.raw.workerVersionCapabilities?.buildId });
   }
 
   /** Pollers seen on a queue within the last five minutes. */
   pollers(namespace: string, kind: QueueKind, name: string): PollerInfo[] {
     const q = this.queues.get(`${namespace}\u0000${kind}\u0000${name}`);
     if (!q) return [];
-    const now = Date.now();
+    const now = this.now();
     for (const [id, p] of q.pollers)
       if (now - p.lastAccessTimeMs > POLLER_TTL_MS && !q.waiters.some((w) => !w.done && w.request.identity === id)) q.pollers.delete(id);
     return [...q.pollers.values()];

@@ -4,6 +4,7 @@
  * RespondQueryTaskCompleted. Queries are not persisted: a restart drops them and the
  * caller sees an error, as with a lost connection.
  */
+import { serverNow } from './clock';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Engine } from './engine';
@@ -139,8 +140,8 @@ export function startQueryTask(engine: Engine, exec: ExecutionState, task: TaskR
     history: { events },
     query: q.query,
     workflowExecutionTaskQueue: { name: exec.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    scheduledTime: ts(Date.now()),
-    startedTime: ts(Date.now()),
+    scheduledTime: ts(serverNow()),
+    startedTime: ts(serverNow()),
   };
 }
 

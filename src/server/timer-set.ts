@@ -1,21 +1,24 @@
 /**
- * Keyed one-shot timers. The engine derives the timers a run needs from its state and
- * calls `sync` with them; timers whose due time did not change are kept, others are
- * replaced or cancelled. Long delays are re-armed in steps (setTimeout caps at ~24.8 days).
+ * Keyed one-shot timers on the server's clock. The engine derives the timers a run needs
+ * from its state and calls `sync` with them; timers whose due time did not change are
+ * kept, others are replaced or cancelled.
  */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+import type { ServerClock } from './clock';
 
 interface Armed {
   dueMs: number;
-  handle: NodeJS.Timeout;
+  cancel: () => void;
 }
 
 export class TimerSet {
   private readonly groups = new Map<string, Map<string, Armed>>();
 
-  constructor(private readonly onFire: (group: string, key: string) => void) {}
+  constructor(
+    private readonly clock: ServerClock,
+    private readonly onFire: (group: string, key: string) => void,
+  ) {}
 
-  /** Makes the timers of `group` exactly `wanted` (key → due time in ms since epoch). */
+  /** Makes the timers of `group` exactly `wanted` (key → due time in ms since epoch, on the clock). */
   sync(group: string, wanted: Map<string, number>): void {
     let armed = this.groups.get(group);
     if (!armed) {
@@ -25,12 +28,12 @@ export class TimerSet {
     }
     for (const [key, t] of armed) {
       if (wanted.get(key) !== t.dueMs) {
-        clearTimeout(t.handle);
+        t.cancel();
         armed.delete(key);
       }
     }
     for (const [key, dueMs] of wanted) {
-      if (!armed.has(key)) armed.set(key, { dueMs, handle: this.arm(group, key, dueMs) });
+      if (!armed.has(key)) armed.set(key, this.arm(group, key, dueMs));
     }
     if (armed.size === 0) this.groups.delete(group);
   }
@@ -38,7 +41,7 @@ export class TimerSet {
   clear(group: string): void {
     const armed = this.groups.get(group);
     if (!armed) return;
-    for (const t of armed.values()) clearTimeout(t.handle);
+    for (const t of armed.values()) t.cancel();
     this.groups.delete(group);
   }
 
@@ -46,24 +49,17 @@ export class TimerSet {
     for (const g of [...this.groups.keys()]) this.clear(g);
   }
 
-  private arm(group: string, key: string, dueMs: number): NodeJS.Timeout {
-    const delay = Math.max(0, dueMs - Date.now());
-    const handle = setTimeout(
-      () => {
+  private arm(group: string, key: string, dueMs: number): Armed {
+    const entry: Armed = {
+      dueMs,
+      cancel: this.clock.schedule(dueMs, () => {
         const armed = this.groups.get(group);
-        const t = armed?.get(key);
-        if (!t || t.handle !== handle) return;
-        if (t.dueMs > Date.now()) {
-          t.handle = this.arm(group, key, t.dueMs);
-          return;
-        }
-        armed!.delete(key);
-        if (armed!.size === 0) this.groups.delete(group);
+        if (armed?.get(key) !== entry) return;
+        armed.delete(key);
+        if (armed.size === 0) this.groups.delete(group);
         this.onFire(group, key);
-      },
-      Math.min(delay, MAX_DELAY_MS),
-    );
-    handle.unref();
-    return handle;
+      }),
+    };
+    return entry;
   }
 }

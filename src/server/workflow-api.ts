@@ -199,7 +199,7 @@ export function describeWorkflowExecution(engine: Engine, req: Record<string, an
       expirationTime: a.scheduleToCloseMs ? ts(a.firstScheduledTimeMs + a.scheduleToCloseMs) : undefined,
       lastFailure: a.lastFailure,
       lastWorkerIdentity: a.lastWorkerIdentity,
-      currentRetryInterval: a.retryAtMs ? { seconds: Math.floor((a.retryAtMs - Date.now()) / 1000), nanos: 0 } : undefined,
+      currentRetryInterval: a.retryAtMs ? { seconds: Math.floor((a.retryAtMs - engine.clock.now()) / 1000), nanos: 0 } : undefined,
       lastAttemptCompleteTime: undefined,
       nextAttemptScheduleTime: a.retryAtMs ? ts(a.retryAtMs) : undefined,
     })),

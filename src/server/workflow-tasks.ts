@@ -2,6 +2,7 @@
  * Workflow tasks: handing a task to a poller (full or sticky partial history), its
  * completion with commands, its failure, and its timeouts.
  */
+import { serverNow } from './clock';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { EventType, makeEvent } from './history';
@@ -27,8 +28,8 @@ export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: Ta
   const wft = exec.wft;
   if (!isOpen(exec) || !wft || wft.startedEventId || wft.scheduledEventId !== task.scheduledEventId || wft.attempt !== task.attempt) return null;
   if (wft.taskQueue !== poll.queue) return null;
-  if (wft.notBeforeMs && wft.notBeforeMs > Date.now()) return null;
-  const now = Date.now();
+  if (wft.notBeforeMs && wft.notBeforeMs > serverNow()) return null;
+  const now = serverNow();
   const requestId = randomUUID();
   const started = engine.appendEvent(
     exec,
@@ -227,7 +228,7 @@ export function failWorkflowTask(
   flushBuffered(engine, exec);
   const attempt = o.keepAttempt ? 1 : wft.attempt + 1;
   const backoffMs = attempt >= 3 ? Math.min(10_000, 1000 * 2 ** (attempt - 3)) : 0;
-  scheduleWorkflowTask(engine, exec, attempt, backoffMs ? Date.now() + backoffMs : undefined);
+  scheduleWorkflowTask(engine, exec, attempt, backoffMs ? serverNow() + backoffMs : undefined);
 }
 
 /** Timer: the running task passed its start-to-close timeout. */

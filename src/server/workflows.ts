@@ -3,6 +3,7 @@
  * scheduling workflow tasks, closing (with parent notification and parent close
  * policies), continue-as-new and workflow retries.
  */
+import { serverNow } from './clock';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { attrs, EventType, makeEvent } from './history';
@@ -47,7 +48,7 @@ export interface NewRun {
 
 /** Creates a run, writes WorkflowExecutionStarted and schedules the first workflow task. */
 export function startRun(engine: Engine, r: NewRun): ExecutionState {
-  const now = Date.now();
+  const now = serverNow();
   const runId = r.runId ?? randomUUID();
   const taskTimeoutMs = Math.min(r.taskTimeoutMs || DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, MAX_WORKFLOW_TASK_TIMEOUT_MS);
   const runTimeoutMs = r.runTimeoutMs || r.executionTimeoutMs || 0;
@@ -136,7 +137,7 @@ export function startRun(engine: Engine, r: NewRun): ExecutionState {
 /** Schedules a workflow task (on the sticky queue when the run has one). */
 export function scheduleWorkflowTask(engine: Engine, exec: ExecutionState, attempt = 1, notBeforeMs?: number): void {
   if (exec.wft || !isOpen(exec)) return;
-  const now = Date.now();
+  const now = serverNow();
   const sticky = exec.sticky;
   const queue = sticky ? sticky.queue : exec.taskQueue;
   const ev = engine.appendEvent(
@@ -249,7 +250,7 @@ export function closeRun(engine: Engine, exec: ExecutionState, status: number, c
   exec.buffered = [];
   const ev = writeEvent(engine, exec, closeEvent);
   exec.status = status;
-  exec.closeTimeMs = Date.now();
+  exec.closeTimeMs = serverNow();
   exec.closeEventId = ev.eventId;
   exec.activities = {};
   exec.timers = {};
@@ -373,7 +374,7 @@ export function failRun(
   if (exec.retryPolicy) {
     const d = retryDecision(exec.retryPolicy, exec.attempt, kind === 'failed' ? failure : { timeoutFailureInfo: {} });
     const backoffMs = retryBackoffMs(exec.retryPolicy, exec.attempt + 1);
-    if (d.retry && (!exec.executionDeadlineMs || Date.now() + backoffMs < exec.executionDeadlineMs)) {
+    if (d.retry && (!exec.executionDeadlineMs || serverNow() + backoffMs < exec.executionDeadlineMs)) {
       retryState = RS.RETRY_STATE_IN_PROGRESS;
       next = { runId: randomUUID(), backoffMs };
     } else retryState = d.retry ? RS.RETRY_STATE_TIMEOUT : d.retryState;

@@ -1,12 +1,15 @@
 /** `bastion server start-dev` as a user runs it. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { InternalConnectionOptionsSymbol } from '@temporalio/client/lib/connection';
 import { spawnDevServer, spawnNode, BIN } from '../helpers/processes';
 import { timed } from '../helpers/wait';
 import { runCli } from '../helpers/cli-capture';
 
 const test = suite('bastion server start-dev');
+const TEST_SERVER_BIN = path.resolve(BIN, '../bastion-test-server.js');
 
 async function runToExit(args: string[]) {
   const p = spawnNode([BIN, ...args]);
@@ -35,6 +38,40 @@ test(
     const server = await spawnDevServer(['--port', '0']);
     server.kill('SIGINT');
     assert.is((await server.exited).code, 0);
+  }),
+);
+
+test(
+  'accepts the Temporal CLI flags of the official testing harness, reports the ignored ones once at debug, and serves the TestService with --time-skipping',
+  timed(20_000, async () => {
+    const server = await spawnDevServer([
+      ...['--port', '0', '--namespace', 'default', '--ip', '127.0.0.1', '--log-format', 'pretty', '--log-level', 'debug'],
+      ...['--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      ...['--headless', '--search-attribute', 'CustomKeyword=Keyword', '--time-skipping'],
+    ]);
+    const conn = await Connection.connect({ address: server.address, [InternalConnectionOptionsSymbol]: { supportsTestService: true } } as never);
+    const { time } = await conn.testService!.getCurrentTime({});
+    assert.ok(Number(time?.seconds) > 0);
+    await conn.testService!.unlockTimeSkipping({});
+    await conn.close();
+    server.kill('SIGTERM');
+    assert.is((await server.exited).code, 0);
+    const reports = server
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('ignored'));
+    assert.is(reports.length, 1, server.output());
+    for (const flag of ['--dynamic-config-value', '--headless', '--search-attribute', '--log-format']) assert.ok(reports[0]!.includes(flag), reports[0]);
+  }),
+);
+
+test(
+  'bastion-test-server takes the port first and refuses anything else there',
+  timed(20_000, async () => {
+    const p = spawnNode([TEST_SERVER_BIN, 'seventy']);
+    const { code } = await p.exited;
+    assert.is(code, 2);
+    assert.match(p.output(), /takes the port first, a number from 0 to 65535 \(got "seventy"\)/);
   }),
 );
 

@@ -94,3 +94,33 @@ export function runNode(args: string[], env: Record<string, string> = {}, ms = 3
     });
   });
 }
+
+/** PIDs of this process's direct children whose command line contains `needle` (Linux /proc). */
+export function childPids(needle: string): number[] {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return out;
+}
+
+/** True while a process with this PID exists (a zombie counts as gone). */
+export function pidAlive(pid: number): boolean {
+  const fs = require('node:fs') as typeof import('node:fs');
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

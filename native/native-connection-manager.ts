@@ -319,7 +319,7 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
       codes: problems.map((p) => p.code),
       problems: problems.map((p) => p.message),
     });
-    this.emit('refused', { source, error, problems });
+    this.#announce('refused', { source, error, problems });
     throw error;
   }
 
@@ -409,8 +409,17 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
       closeGraceMs: this.#settings.closeGraceMs,
     });
     trace('rotated', { address: this.address, rotationCount: this.#rotations, connectMs: event.connectMs, swapMs });
-    this.emit('rotation', event);
+    this.#announce('rotation', event);
     return event;
+  }
+
+  /** Emits an event; a listener that throws is logged and does not undo the rotation or refusal. */
+  #announce<K extends keyof NativeConnectionManagerEvents>(name: K, ...args: NativeConnectionManagerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...a: NativeConnectionManagerEvents[K]) => boolean)(name, ...args);
+    } catch (err) {
+      this.#options.logger.warn(`a '${name}' listener of the native connection manager threw`, { error: describeCause(err) });
+    }
   }
 
   /** Closes a replaced connection after the grace period (see `closeGracePeriod`). */

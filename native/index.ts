@@ -31,13 +31,8 @@ import { loadOfficialWorker } from './peer';
 loadOfficialWorker();
 
 export { connectNative, NativeConnectionManager } from './native-connection-manager';
-export type {
-  NativeConnectionManagerEvents,
-  NativeConnectionState,
-  NativeRefusalEvent,
-  NativeRotationEvent,
-  RotationSource,
-} from './native-connection-manager';
+export type { NativeConnectionState } from './native-connection-manager';
+export type { NativeConnectionManagerEvents, NativeRefusalEvent, NativeRotationEvent, RotationSource } from './rotation-events';
 export { DEFAULT_CLOSE_GRACE_MS } from './native-options';
 export type { NativeConnectOptions } from './native-options';
 export { NATIVE_PEER_RANGE } from './peer';

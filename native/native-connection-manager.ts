@@ -17,46 +17,13 @@ import type { CertificatePair, CertificateWatcher } from '../certs/certificate-w
 import type { CertificateProblem } from '../certs/verify';
 import { describeDiagnosis, diagnose, nativeConnectFailed, withDiagnosis, type DiagnosedError } from './connect-diagnosis';
 import { compileNativeOptions, watchedSource, type CompiledNativeOptions, type NativeConnectOptions } from './native-options';
-import { checkRotationMaterial, nativeTls } from './native-tls';
+import { checkRotationMaterial } from './native-tls';
+import { openProven } from './open-native-connection';
+import type { NativeConnectionManagerEvents, NativeRotationEvent, RotationSource } from './rotation-events';
 import { loadOfficialWorker } from './peer';
 
 /** `open` → `closing` → `closed`. */
 export type NativeConnectionState = 'open' | 'closing' | 'closed';
-
-/** Where a rotation came from. */
-export type RotationSource = 'watcher' | 'setTlsConfig';
-
-/** What the `rotation` event carries: one new connection in force. Nothing secret. */
-export interface NativeRotationEvent {
-  /** `rotationCount` after this rotation. */
-  rotationCount: number;
-  source: RotationSource;
-  /** The client certificate now in force (undefined without mTLS). */
-  certificate: ClientCertificateInfo | undefined;
-  /** Attached workers moved to the new connection. */
-  movedWorkers: number;
-  /** Connecting the new `NativeConnection` and proving it with `GetSystemInfo`, in ms. */
-  connectMs: number;
-  /** Setting `worker.connection` on every attached worker, in ms (the swap itself). */
-  swapMs: number;
-  /** From the start of the rotation (validation) to the swap, in ms. */
-  durationMs: number;
-}
-
-/** What the `refused` event carries: new material that did not go live. */
-export interface NativeRefusalEvent {
-  source: RotationSource;
-  /** `ERR_TLS_ROTATION_REFUSED`, with the doctor's `diagnosis` when the server refused the new material. */
-  error: DiagnosedError;
-  /** Each broken rule with its code: `KEY_MISMATCH`, `EXPIRED`, `NOT_A_LEAF`, `UNKNOWN_ISSUER`, `PURPOSE_NOT_ALLOWED`, `CONNECT_FAILED`, … */
-  problems: CertificateProblem[];
-}
-
-/** Events of {@link NativeConnectionManager}. */
-export interface NativeConnectionManagerEvents {
-  rotation: [NativeRotationEvent];
-  refused: [NativeRefusalEvent];
-}
 
 type OfficialWorker = Pick<Worker, 'connection' | 'getState'>;
 
@@ -65,67 +32,12 @@ function trace(message: string, meta: Record<string, unknown>): void {
   if (TRACE) process.stderr.write(`[bastion:native] ${message} ${JSON.stringify(meta)}\n`);
 }
 
-/** Rejects after `ms` (or when `signal` aborts); a connection that arrives later is closed. */
-async function connectWithin(options: Parameters<typeof NativeConnection.connect>[0], ms: number, signal?: AbortSignal): Promise<NativeConnection> {
-  signal?.throwIfAborted();
-  const { NativeConnection: Native } = loadOfficialWorker();
-  const pending = Native.connect(options);
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const abandon = (): void => void pending.then((late) => late.close()).catch(() => undefined);
-  try {
-    return await Promise.race([
-      pending,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          abandon();
-          reject(Object.assign(new Error(`no connection within \`connectTimeout\` (${ms} ms)`), { code: 'DEADLINE_EXCEEDED' }));
-        }, ms);
-        onAbort = () => {
-          abandon();
-          reject(signal!.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
- * Connects the official `NativeConnection` and proves it with one `GetSystemInfo` call.
- * @throws the cause (Core's `TransportError`, a gRPC error, a timeout, the abort reason)
- */
-async function openProven(options: CompiledConnectionOptions, signal?: AbortSignal): Promise<{ connection: NativeConnection; ms: number }> {
-  const started = performance.now();
-  const connection = await connectWithin(
-    {
-      address: options.address,
-      tls: nativeTls(options.tls),
-      ...(typeof options.apiKey === 'string' ? { apiKey: options.apiKey } : {}),
-      ...(Object.keys(options.metadata).length > 0 ? { metadata: { ...options.metadata } } : {}),
-    },
-    options.connectTimeoutMs,
-    signal,
-  );
-  try {
-    await connection.withDeadline(Date.now() + options.connectTimeoutMs, () => connection.workflowService.getSystemInfo({}));
-    signal?.throwIfAborted();
-  } catch (err) {
-    await connection.close().catch(() => undefined);
-    throw err;
-  }
-  return { connection, ms: performance.now() - started };
-}
-
 /**
  * The live official `NativeConnection`, kept on valid TLS material: pass `.connection` to
  * the official `Worker.create`, then `attach` the worker.
  *
  * Events (an `EventEmitter`): `'rotation'` ({@link NativeRotationEvent}) after each new
- * connection went live, `'refused'` ({@link NativeRefusalEvent}) for material that did not.
+ * connection went live, `'refused'` (`NativeRefusalEvent`) for material that did not.
  */
 export class NativeConnectionManager extends EventEmitter<NativeConnectionManagerEvents> implements AsyncDisposable {
   #current: NativeConnection;
@@ -319,7 +231,7 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
       codes: problems.map((p) => p.code),
       problems: problems.map((p) => p.message),
     });
-    this.emit('refused', { source, error, problems });
+    this.#announce('refused', { source, error, problems });
     throw error;
   }
 
@@ -409,8 +321,17 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
       closeGraceMs: this.#settings.closeGraceMs,
     });
     trace('rotated', { address: this.address, rotationCount: this.#rotations, connectMs: event.connectMs, swapMs });
-    this.emit('rotation', event);
+    this.#announce('rotation', event);
     return event;
+  }
+
+  /** Emits an event; a listener that throws is logged and does not undo the rotation or refusal. */
+  #announce<K extends keyof NativeConnectionManagerEvents>(name: K, ...args: NativeConnectionManagerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...a: NativeConnectionManagerEvents[K]) => boolean)(name, ...args);
+    } catch (err) {
+      this.#options.logger.warn(`a '${name}' listener of the native connection manager threw`, { error: describeCause(err) });
+    }
   }
 
   /** Closes a replaced connection after the grace period (see `closeGracePeriod`). */

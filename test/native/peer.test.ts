@@ -46,38 +46,35 @@ const subpaths = (): Array<[string, string]> =>
     .filter(([name, target]) => name !== './native' && target.endsWith('.js'))
     .map(([name, target]) => [name, path.join(ROOT, target)]);
 
+const NATIVE = JSON.stringify(path.join(ROOT, pkg.exports['./native']!));
+
 test(
-  'the root and every other subpath load without the official packages loaded, even when they are installed',
+  'the root and every other subpath load without loading the official packages (installed here); bastion-temporal/native then loads them',
   timed(30_000, async () => {
     const script = `
 const files = ${JSON.stringify(subpaths().map(([, f]) => f))};
 for (const f of files) require(f);
 const loaded = Object.keys(require.cache).filter((k) => ${OFFICIAL}.test(k));
-process.stdout.write(JSON.stringify({ count: files.length, loaded }));
+const n = require(${NATIVE});
+const after = Object.keys(require.cache).some((k) => ${OFFICIAL}.test(k));
+process.stdout.write(JSON.stringify({ count: files.length, loaded, native: typeof n.connectNative + ' ' + n.NATIVE_PEER_RANGE, after }));
 `;
     const { code, stdout, stderr } = await runNode(['-e', script]);
     assert.is(code, 0, stderr);
-    const out = JSON.parse(stdout) as { count: number; loaded: string[] };
+    const out = JSON.parse(stdout) as { count: number; loaded: string[]; native: string; after: boolean };
     assert.ok(out.count >= 8, `every subpath was required (${out.count})`);
     assert.equal(out.loaded, [], 'no @temporalio/worker, client or core-bridge module was loaded');
+    assert.is(out.native, 'function ^1.24.0');
+    assert.ok(out.after, 'the native subpath loads @temporalio/worker');
   }),
 );
 
 test(
-  'the root and every other subpath load when the official packages are absent',
-  timed(30_000, async () => {
-    const script = `for (const f of ${JSON.stringify(subpaths().map(([, f]) => f))}) require(f); process.stdout.write('ok');`;
-    const { code, stdout, stderr } = await runNode(['--require', hideHook, '-e', script]);
-    assert.is(code, 0, stderr);
-    assert.is(stdout, 'ok');
-  }),
-);
-
-test(
-  'importing bastion-temporal/native without @temporalio/worker throws ERR_NATIVE_PEER_MISSING naming the package, range and command',
+  'without the official packages, every other subpath loads and bastion-temporal/native throws ERR_NATIVE_PEER_MISSING naming the package, range and command',
   timed(30_000, async () => {
     const script = `
-try { require(${JSON.stringify(path.join(ROOT, pkg.exports['./native']!))}); process.stdout.write(JSON.stringify({ loaded: true })); }
+for (const f of ${JSON.stringify(subpaths().map(([, f]) => f))}) require(f);
+try { require(${NATIVE}); process.stdout.write(JSON.stringify({ loaded: true })); }
 catch (err) {
   const { BastionError } = require(${JSON.stringify(path.join(ROOT, pkg.exports['.']!))});
   process.stdout.write(JSON.stringify({ bastion: err instanceof BastionError, name: err.name, code: err.code, message: err.message }));
@@ -91,16 +88,6 @@ catch (err) {
     assert.match(out.message, '`@temporalio/worker` ^1.24.0');
     assert.match(out.message, 'is not installed');
     assert.match(out.message, 'npm install @temporalio/worker@^1.24.0');
-  }),
-);
-
-test(
-  'with the official packages installed, bastion-temporal/native loads and exports connectNative',
-  timed(30_000, async () => {
-    const script = `const n = require(${JSON.stringify(path.join(ROOT, pkg.exports['./native']!))}); process.stdout.write(typeof n.connectNative + ' ' + n.NATIVE_PEER_RANGE);`;
-    const { code, stdout, stderr } = await runNode(['-e', script]);
-    assert.is(code, 0, stderr);
-    assert.is(stdout, 'function ^1.24.0');
   }),
 );
 

@@ -120,7 +120,14 @@ export function checkClientPair(crt: Buffer, key: Buffer, caPem?: Buffer, at = n
 /** Subject, issuer, fingerprint and validity of the first certificate in `crt`. */
 export function pairInfo(crt: Buffer | string): CertificatePairInfo {
   const c = describeCertificate(parseCertificate('crt', splitPem('crt', crt)[0]!));
-  return { subject: c.subject, issuer: c.issuer, fingerprint256: c.fingerprint256, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter), serialNumber: c.serialNumber };
+  return {
+    subject: c.subject,
+    issuer: c.issuer,
+    fingerprint256: c.fingerprint256,
+    notBefore: new Date(c.notBefore),
+    notAfter: new Date(c.notAfter),
+    serialNumber: c.serialNumber,
+  };
 }
 
 /**

@@ -17,7 +17,13 @@ import { handshakeStuck, openChannel, type Channel, type ConnectionHealth } from
 import { hasTask, pollKey, TaskHandoff } from './task-handoff';
 import { checkClientTlsMaterial, clientCertificateInfo, type ClientCertificateInfo } from './tls-material';
 import type { CertificatePair, CertificateWatcher } from '../../certs/certificate-watcher';
-import { handshakeFailureCause, recordCertificate, recordRotation, recordTlsHandshakeFailure, rotationRefusalReason } from '../observability/connectivity-metrics';
+import {
+  handshakeFailureCause,
+  recordCertificate,
+  recordRotation,
+  recordTlsHandshakeFailure,
+  rotationRefusalReason,
+} from '../observability/connectivity-metrics';
 import { createWorkflowService, lowerCamel, workflowServiceMethods, type CallOptions, type UnaryMethod, type WorkflowService } from './workflow-service';
 
 /** `open` → `closing` → `closed`; nothing goes back. */

@@ -70,7 +70,8 @@ export function recordCertificate(info: CertificateFacts, role: CertificateRole 
 }
 
 /** Why a rotation was refused, as a bounded label value. */
-export type RotationRefusal = 'invalid_material' | 'key_mismatch' | 'expired' | 'not_yet_valid' | 'wrong_ca' | 'not_client_cert' | 'server_refused' | 'unreachable' | 'other';
+export type RotationRefusal =
+  'invalid_material' | 'key_mismatch' | 'expired' | 'not_yet_valid' | 'wrong_ca' | 'not_client_cert' | 'server_refused' | 'unreachable' | 'other';
 
 /** Counts a rotation: `applied`, or `refused` with its reason. */
 export function recordRotation(outcome: 'applied' | 'refused', reason: RotationRefusal | '' = '', recorder: MetricsRecorder = processMetrics): void {
@@ -86,7 +87,13 @@ export function rotationRefusalReason(problemCodes: readonly string[], message =
   if (c.has('NOT_YET_VALID')) return 'not_yet_valid';
   if (c.has('NOT_A_LEAF') || c.has('PURPOSE_NOT_ALLOWED')) return 'not_client_cert';
   if (c.size > 0 && [...c].some((p) => /ISSUER|CHAIN|CA|SIGNATURE/.test(p))) return 'wrong_ca';
-  if (/test call with the new settings failed/i.test(message)) return /UNAVAILABLE: (No connection|connect|Failed to connect)|ECONNREFUSED|DEADLINE/i.test(message) && !/certificate|handshake|alert/i.test(message) ? 'unreachable' : 'server_refused';
+  if (/does not (match|belong to)/i.test(message)) return 'key_mismatch';
+  if (/expired/i.test(message)) return 'expired';
+  if (/not valid until|not yet valid/i.test(message)) return 'not_yet_valid';
+  if (/test call with the new settings failed/i.test(message))
+    return /UNAVAILABLE: (No connection|connect|Failed to connect)|ECONNREFUSED|DEADLINE/i.test(message) && !/certificate|handshake|alert/i.test(message)
+      ? 'unreachable'
+      : 'server_refused';
   if (c.size > 0 || /PEM|parse|read/i.test(message)) return 'invalid_material';
   return 'other';
 }
@@ -104,10 +111,13 @@ const HANDSHAKE_CAUSES: ReadonlyArray<readonly [RegExp, string]> = [
   [/certificate has expired|CERT_HAS_EXPIRED/i, 'server_certificate_expired'],
   [/unable to verify|self.signed|unable to get (local )?issuer|CERT_/i, 'server_certificate_untrusted'],
   [/unknown ca|bad certificate|certificate unknown|decrypt error/i, 'client_certificate_refused'],
+  // Node and grpc-js servers close the socket without an alert when they refuse a client certificate.
+  [/socket disconnected|before secure TLS connection|ECONNRESET|Failed to connect/i, 'handshake_closed_by_server'],
 ];
 
 /** The cause label of a TLS handshake failure, or `undefined` when `details` is not one. */
 export function handshakeFailureCause(details: string): string | undefined {
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH/.test(details)) return undefined; // no handshake took place
   for (const [pattern, cause] of HANDSHAKE_CAUSES) if (pattern.test(details)) return cause;
   return undefined;
 }

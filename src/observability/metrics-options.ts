@@ -35,13 +35,19 @@ export function compileMetricsFormat(o: MetricsFormatOptions, option: string): C
   if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string'))
     throw invalidOption(`${option}.globalTags`, 'must be an object of string values, e.g. `{ service: "billing" }`.');
   for (const k of Object.keys(tags))
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k)) throw invalidOption(`${option}.globalTags`, `has the key ${JSON.stringify(k)}; label names match [a-zA-Z_][a-zA-Z0-9_]*.`);
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k))
+      throw invalidOption(`${option}.globalTags`, `has the key ${JSON.stringify(k)}; label names match [a-zA-Z_][a-zA-Z0-9_]*.`);
   const prefix = o.metricPrefix ?? 'temporal_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:]?[a-zA-Z0-9_:]*$/.test(prefix))
     throw invalidOption(`${option}.metricPrefix`, 'must be a metric name prefix of letters, digits and `_` (e.g. `temporal_`).');
   for (const k of ['useSecondsForDurations', 'countersTotalSuffix'] as const)
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidOption(`${option}.${k}`, 'must be `true` or `false`.');
-  return { useSecondsForDurations: o.useSecondsForDurations ?? false, globalTags: { ...tags }, metricPrefix: prefix, countersTotalSuffix: o.countersTotalSuffix ?? false };
+  return {
+    useSecondsForDurations: o.useSecondsForDurations ?? false,
+    globalTags: { ...tags },
+    metricPrefix: prefix,
+    countersTotalSuffix: o.countersTotalSuffix ?? false,
+  };
 }
 
 /** The meter provider of `meterProvider`, loading @opentelemetry/api for `'global'`. */
@@ -66,7 +72,10 @@ export function compileMetricsOption(value: MetricsOptions | false | undefined, 
   if (typeof value !== 'object' || value === null) throw invalidOption(option, 'must be `{ registry }`, `{ meterProvider }`, `{ recorder }` or `false`.');
   for (const key of Object.keys(value)) {
     if (![...FORMAT_KEYS, 'registry', 'meterProvider', 'recorder'].includes(key))
-      throw invalidOption(`${option}.${key}`, `is not a metrics option. Known: \`registry\`, \`meterProvider\`, \`recorder\`, ${FORMAT_KEYS.map((k) => `\`${k}\``).join(', ')}.`);
+      throw invalidOption(
+        `${option}.${key}`,
+        `is not a metrics option. Known: \`registry\`, \`meterProvider\`, \`recorder\`, ${FORMAT_KEYS.map((k) => `\`${k}\``).join(', ')}.`,
+      );
   }
   const given = (['registry', 'meterProvider', 'recorder'] as const).filter((k) => value[k] !== undefined);
   if (given.length !== 1)

@@ -122,6 +122,9 @@ export function parseBindAddress(value: unknown, option: string): { host: string
   const m = typeof value === 'string' ? /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value.trim()) : null;
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535)
-    throw new ConfigError('ERR_INVALID_OPTION', `\`${option}\` must be \`host:port\` (e.g. \`0.0.0.0:9464\`; port 0 picks a free one); got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}.`);
+    throw new ConfigError(
+      'ERR_INVALID_OPTION',
+      `\`${option}\` must be \`host:port\` (e.g. \`0.0.0.0:9464\`; port 0 picks a free one); got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value}.`,
+    );
   return { host: m[1] ?? m[2]!, port };
 }

@@ -59,7 +59,8 @@ export function installTelemetry(options: TelemetryOptions | undefined, logger: 
         'telemetryOptions.metrics.otel',
         "is not supported: Bastion does not push OTLP itself. Configure an OTLP exporter in your OpenTelemetry SDK and pass its `MeterProvider` as `telemetryOptions.metrics.meterProvider` (or `'global'`).",
       );
-    if (!METRICS_KEYS.includes(key)) throw invalidOption(`telemetryOptions.metrics.${key}`, `is not a metrics option. Known: ${METRICS_KEYS.map((k) => `\`${k}\``).join(', ')}.`);
+    if (!METRICS_KEYS.includes(key))
+      throw invalidOption(`telemetryOptions.metrics.${key}`, `is not a metrics option. Known: ${METRICS_KEYS.map((k) => `\`${k}\``).join(', ')}.`);
   }
   const previous = installed;
   installed = undefined;
@@ -100,13 +101,13 @@ export function installTelemetry(options: TelemetryOptions | undefined, logger: 
   const recorder: MetricsRecorder =
     recorders.length === 1
       ? recorders[0]!
-      : {
+      : ({
           enabled: true,
           count: (n, l, v) => recorders.forEach((r) => r.count(n, l, v)),
           gauge: (n, l, v) => recorders.forEach((r) => r.gauge(n, l, v)),
           durationMs: (n, l, ms) => recorders.forEach((r) => r.durationMs(n, l, ms)),
           forget: (n: never, l: never) => recorders.forEach((r) => (r as { forget?: (a: never, b: never) => void }).forget?.(n, l)),
-        } as MetricsRecorder;
+        } as MetricsRecorder);
   setProcessRecorder(recorder);
   const self: InstalledTelemetry = {
     recorder,

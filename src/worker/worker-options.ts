@@ -363,14 +363,18 @@ function compileHealthServer(h: WorkerOptions['healthServer']): CompiledWorkerOp
   if (h === undefined) return undefined;
   if (typeof h !== 'object' || h === null) throw invalidOption('healthServer', 'must be `{ port, host? }`, e.g. `{ port: 9464, host: "0.0.0.0" }`.');
   for (const k of Object.keys(h))
-    if (!['port', 'host', 'eventLoopDelayThreshold'].includes(k)) throw invalidOption(`healthServer.${k}`, 'is not an option; known: `port`, `host`, `eventLoopDelayThreshold`.');
+    if (!['port', 'host', 'eventLoopDelayThreshold'].includes(k))
+      throw invalidOption(`healthServer.${k}`, 'is not an option; known: `port`, `host`, `eventLoopDelayThreshold`.');
   const port = h.port ?? 9464;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidOption('healthServer.port', `must be a port number 0-65535 (0 picks a free one); got ${String(h.port)}.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalidOption('healthServer.port', `must be a port number 0-65535 (0 picks a free one); got ${String(h.port)}.`);
   if (h.host !== undefined && (typeof h.host !== 'string' || h.host === '')) throw invalidOption('healthServer.host', 'must be a host name or IP address.');
   return {
     port,
     host: h.host ?? '127.0.0.1',
     eventLoopDelayThresholdMs:
-      h.eventLoopDelayThreshold === undefined ? DEFAULT_EVENT_LOOP_DELAY_THRESHOLD_MS : parseDuration(h.eventLoopDelayThreshold, 'healthServer.eventLoopDelayThreshold'),
+      h.eventLoopDelayThreshold === undefined
+        ? DEFAULT_EVENT_LOOP_DELAY_THRESHOLD_MS
+        : parseDuration(h.eventLoopDelayThreshold, 'healthServer.eventLoopDelayThreshold'),
   };
 }

@@ -42,9 +42,7 @@ async function observations(registry: Registry, name: string, match: Record<stri
 function total(families: Family[], name: string, match: Record<string, string> = {}): number {
   const f = families.find((x) => x.name === name);
   if (!f) return NaN;
-  return f.metrics
-    .filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v))
-    .reduce((n, m) => n + Number(m.value ?? m.count ?? 0), 0);
+  return f.metrics.filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v)).reduce((n, m) => n + Number(m.value ?? m.count ?? 0), 0);
 }
 
 test(
@@ -166,14 +164,23 @@ test(
       assert.ok(total(families, 'temporal_sticky_cache_hit') >= 1);
       assert.ok(total(families, 'temporal_sticky_cache_size') <= 1);
       assert.is(total(families, 'temporal_worker_start', { namespace: 'default', task_queue: taskQueue }), 1);
-      assert.is(total(families, 'temporal_worker_task_slots_available', { worker_type: 'ActivityWorker' }) + total(families, 'temporal_worker_task_slots_used', { worker_type: 'ActivityWorker' }), 100);
+      assert.is(
+        total(families, 'temporal_worker_task_slots_available', { worker_type: 'ActivityWorker' }) +
+          total(families, 'temporal_worker_task_slots_used', { worker_type: 'ActivityWorker' }),
+        100,
+      );
       assert.ok(total(families, 'temporal_num_pollers', { poller_type: 'workflow_task' }) >= 0);
       assert.ok(families.find((f) => f.name === 'temporal_num_pollers')!.metrics.some((m) => m.labels?.poller_type === 'sticky_workflow_task'));
       assert.ok(total(families, 'temporal_long_request', { operation: 'PollWorkflowTaskQueue', task_queue: taskQueue }) >= 8);
       assert.ok(total(families, 'temporal_request', { operation: 'StartWorkflowExecution', namespace: 'default' }) >= 8);
       assert.ok(total(families, 'temporal_request', { operation: 'RespondWorkflowTaskCompleted' }) >= 8);
       // No series carries a workflow id or run id.
-      for (const f of families) for (const m of f.metrics) assert.not.ok(Object.keys(m.labels ?? {}).some((k) => /workflow_id|run_id/.test(k)), f.name);
+      for (const f of families)
+        for (const m of f.metrics)
+          assert.not.ok(
+            Object.keys(m.labels ?? {}).some((k) => /workflow_id|run_id/.test(k)),
+            f.name,
+          );
       // Durations are in milliseconds: Core's workflow task buckets start at 1 (ms) and end at 1000.
       const exec = families.find((f) => f.name === 'temporal_workflow_task_execution_latency')!;
       assert.equal(Object.keys(exec.metrics[0]!.buckets ?? {}), ['1', '10', '20', '50', '100', '200', '500', '1000', '+Inf']);

@@ -52,8 +52,8 @@ function counter(labels: readonly string[], help: string, prefixed = true): Metr
 function gauge(labels: readonly string[], help: string, prefixed = true, unit: '' | 'seconds' = ''): MetricDefinition {
   return { type: 'gauge', unit, labels, help, prefixed };
 }
-function histogram(labels: readonly string[], help: string, bucketsMs: readonly number[] = DEFAULT_BUCKETS_MS): MetricDefinition {
-  return { type: 'histogram', unit: 'duration', labels, help, prefixed: true, bucketsMs };
+function histogram(labels: readonly string[], help: string, bucketsMs: readonly number[] = DEFAULT_BUCKETS_MS, prefixed = true): MetricDefinition {
+  return { type: 'histogram', unit: 'duration', labels, help, prefixed, bucketsMs };
 }
 
 /** Every metric, by its name without prefix. */
@@ -100,6 +100,16 @@ export const METRIC_DEFINITIONS = {
   bastion_tls_rotations: counter(['outcome', 'reason'], 'Count of TLS rotations applied or refused (with the reason of a refusal)', false),
   bastion_tls_handshake_failures: counter(['cause'], "Count of calls that failed in the TLS handshake, by the doctor's name for the cause", false),
   bastion_codec_failures: counter(['operation', 'code', 'key_id'], 'Count of payload codec encode/decode failures by error code and the key id in use', false),
+  // The dev server's own (bastion server start-dev --metrics-port).
+  bastion_dev_server_requests: counter(['operation', 'status_code'], 'Count of WorkflowService calls the dev server answered, by method and status', false),
+  bastion_dev_server_request_latency: histogram(
+    ['operation'],
+    'Histogram of the time the dev server took to answer a call (long polls included)',
+    DEFAULT_BUCKETS_MS,
+    false,
+  ),
+  bastion_dev_server_tasks_dispatched: counter(['namespace', 'task_queue', 'task_type'], 'Count of workflow and activity tasks handed to pollers', false),
+  bastion_dev_server_task_backlog: gauge(['namespace', 'task_queue', 'task_type'], 'Tasks waiting for a poller, per task queue', false),
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The name of a metric without prefix (`request`, `x509_cert_not_after`). */

@@ -21,7 +21,6 @@ interface Family {
 }
 
 // No types ship with the parser.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const parsePrometheusTextFormat = require('parse-prometheus-text-format') as (text: string) => Family[];
 
 const test = suite('observability: worker metrics scrape');

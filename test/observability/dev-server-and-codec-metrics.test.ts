@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Registry } from 'prom-client';
 import { Runtime } from '../../src/common/logger';
+import { Client } from '../../src/client';
 import { EncryptionCodec, KeyRing } from '../../codecs';
 import type { OtelMeterProvider } from '../../src/observability/otel-recorder';
 import { startBastionEnv, quietLogger } from '../helpers/bastion-env';
@@ -41,6 +43,34 @@ test(
       assert.ok(families.some((f) => f.name === 'bastion_dev_server_task_backlog'));
       assert.is((await fetch(`http://${address}/healthz`)).status, 200);
       assert.is((await fetch(`http://${address}/readyz`)).status, 200);
+    } finally {
+      await env.close();
+    }
+  }),
+);
+
+test(
+  "a Client's own `metrics` counts its calls and their failures by status",
+  timed(20_000, async () => {
+    const env = await startBastionEnv();
+    try {
+      const registry = new Registry();
+      const client = new Client({ connection: env.connection, metrics: { registry } });
+      await client.workflow.start('greet', { taskQueue: 'obs-client', workflowId: `obs-client-${Date.now()}`, args: ['x'] });
+      await client.workflow
+        .getHandle('obs-no-such-workflow')
+        .describe()
+        .catch(() => undefined);
+      const text = await registry.metrics();
+      const families = parse(text);
+      const value = (name: string, match: Record<string, string>) =>
+        (families.find((f) => f.name === name)?.metrics ?? [])
+          .filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v))
+          .reduce((n, m) => n + Number(m.value ?? 0), 0);
+      assert.is(value('temporal_request', { operation: 'StartWorkflowExecution', namespace: 'default' }), 1);
+      assert.is(value('temporal_request', { operation: 'DescribeWorkflowExecution' }), 1);
+      assert.is(value('temporal_request_failure', { operation: 'DescribeWorkflowExecution', status_code: 'NOT_FOUND' }), 1);
+      assert.match(text, /temporal_request_latency_count\{[^}]*operation="StartWorkflowExecution"[^}]*\} 1\n/);
     } finally {
       await env.close();
     }

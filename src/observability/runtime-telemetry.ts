@@ -9,7 +9,7 @@ import { parseDuration, type Duration } from '../common/duration';
 import type { Logger } from '../common/logger';
 import { compileMetricsFormat, resolveMeterProvider } from './metrics-options';
 import { createOtelRecorder, type OtelMeterProvider } from './otel-recorder';
-import { createPrometheusRecorder } from './prometheus-recorder';
+import { createPrometheusRecorder, type PrometheusRegistry } from './prometheus-recorder';
 import { NOOP_RECORDER, setProcessRecorder, type MetricsRecorder } from './recorder';
 import { ObservabilityServer, parseBindAddress } from './observability-server';
 
@@ -40,6 +40,12 @@ export interface InstalledTelemetry {
 }
 
 let installed: InstalledTelemetry | undefined;
+let installedRegistry: PrometheusRegistry | undefined;
+
+/** The prom-client registry of `telemetryOptions.metrics.prometheus`, when installed (a worker's `healthServer` serves it at `/metrics`). */
+export function processRegistry(): PrometheusRegistry | undefined {
+  return installed ? installedRegistry : undefined;
+}
 
 const METRICS_KEYS = ['prometheus', 'meterProvider', 'useSecondsForDurations', 'metricPrefix', 'globalTags'];
 
@@ -82,6 +88,7 @@ export function installTelemetry(options: TelemetryOptions | undefined, logger: 
     );
     const prom = createPrometheusRecorder(format, undefined, 'telemetryOptions.metrics.prometheus');
     recorders.push(prom);
+    installedRegistry = prom.registry;
     metricsServer = ObservabilityServer.start({
       host,
       port,

@@ -22,6 +22,7 @@ import { backoffMs } from '../connection/retry-policy';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
 import { healthSources, type HealthSource } from '../observability/health';
 import { ObservabilityServer } from '../observability/observability-server';
+import { processRegistry } from '../observability/runtime-telemetry';
 
 /** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
 const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
@@ -129,7 +130,8 @@ export class Worker {
       try {
         worker.healthServer = await ObservabilityServer.start({
           ...o.healthServer,
-          registry: o.metricsRegistry,
+          // The worker's own registry, else the process-wide one of `Runtime.install` (when the worker records there).
+          registry: o.metricsRegistry ?? (options.metrics === undefined ? processRegistry() : undefined),
           sources: () => [worker.health],
           option: 'healthServer',
         });

@@ -268,6 +268,21 @@ test(
       const text = await res.text();
       assert.match(text, /temporal_request\{[^}]*operation="GetSystemInfo"/);
       assert.match(text, /temporal_request_latency_bucket\{le="0\.05"/);
+      // A worker's healthServer serves the process-wide registry when the worker records there.
+      const c2 = await Connection.connect({ address: server.address, tls: tlsOf(pki.client.cert, pki.client.key), logger: quietLogger });
+      const worker = await Worker.create({
+        connection: c2,
+        taskQueue: 'obs-runtime',
+        activities,
+        shutdownSignals: [],
+        logger: quietLogger,
+        healthServer: { port: 0 },
+      });
+      const own = await fetch(`${worker.healthServer!.url}/metrics`);
+      assert.is(own.status, 200);
+      assert.match(await own.text(), /temporal_worker_start\{[^}]*task_queue="obs-runtime"[^}]*\} 1/);
+      await worker.shutdown();
+      await c2.close();
     } finally {
       await runtime.telemetry!.close();
       Runtime.install({});

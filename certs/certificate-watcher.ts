@@ -44,6 +44,8 @@ export interface CertificatePairInfo {
   fingerprint256: string;
   notBefore: Date;
   notAfter: Date;
+  /** Serial number, upper-case hex (as `inspectCertificate` gives it). */
+  serialNumber?: string;
 }
 
 /** The watcher's log sink; Connection passes its own logger. */
@@ -118,7 +120,14 @@ export function checkClientPair(crt: Buffer, key: Buffer, caPem?: Buffer, at = n
 /** Subject, issuer, fingerprint and validity of the first certificate in `crt`. */
 export function pairInfo(crt: Buffer | string): CertificatePairInfo {
   const c = describeCertificate(parseCertificate('crt', splitPem('crt', crt)[0]!));
-  return { subject: c.subject, issuer: c.issuer, fingerprint256: c.fingerprint256, notBefore: new Date(c.notBefore), notAfter: new Date(c.notAfter) };
+  return {
+    subject: c.subject,
+    issuer: c.issuer,
+    fingerprint256: c.fingerprint256,
+    notBefore: new Date(c.notBefore),
+    notAfter: new Date(c.notAfter),
+    serialNumber: c.serialNumber,
+  };
 }
 
 /**

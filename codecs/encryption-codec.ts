@@ -13,6 +13,7 @@ import { inspect } from 'node:util';
 import { type BastionError, CodecError, invalidOption } from '../src/common/errors';
 import { METADATA_ENCODING_KEY, type Payload } from '../src/common/payload';
 import { KeyRing } from './key-ring';
+import { recordCodecFailure } from '../src/observability/connectivity-metrics';
 import type { CodecContext, PayloadCodec } from './payload-codec';
 import { describePayload, deserializePayload, metadataBytes, readMetadata, serializePayload, withDetail } from './payload-bytes';
 import { loadEngine, NONCE_BYTES, randomNonce, TAG_BYTES, type AeadEngine, type CipherEngineName } from './xchacha20-poly1305';
@@ -114,6 +115,20 @@ export class EncryptionCodec implements PayloadCodec {
    */
   async encode(payloads: Payload[], context?: CodecContext): Promise<Payload[]> {
     if (payloads.length === 0) return [];
+    try {
+      return await this.#encode(payloads, context);
+    } catch (err) {
+      this.#countFailure('encode', err);
+      throw err;
+    }
+  }
+
+  /** `bastion_codec_failures{operation, code, key_id}`: the key id is the ring's active one (bounded; never a payload's claim). */
+  #countFailure(operation: 'encode' | 'decode', err: unknown): void {
+    recordCodecFailure(operation, String((err as { code?: unknown })?.code ?? 'UNKNOWN'), this.#keyRing.toJSON().active ?? '');
+  }
+
+  async #encode(payloads: Payload[], context?: CodecContext): Promise<Payload[]> {
     const { id, key } = await this.#keyRing.activeKey();
     const binding = this.#bind ? BINDABLE.filter((f) => typeof context?.[f] === 'string') : [];
     const ad = associatedData(id, binding, context);
@@ -146,6 +161,7 @@ export class EncryptionCodec implements PayloadCodec {
       try {
         out[i] = await this.#decodeOne(payload, context, describePayload(i, payloads.length));
       } catch (err) {
+        this.#countFailure('decode', err);
         throw err instanceof Error ? withDetail(err, { payloadIndex: i }) : err;
       }
     }

@@ -97,3 +97,25 @@ export type { DiagnoseOptions, Diagnosis, DoctorStep, DoctorStepName, DoctorStep
 export { loadDataConverter } from './converter/load-data-converter';
 export { DEFAULT_LOG_LEVEL, DefaultLogger, Runtime } from './common/logger';
 export type { DefaultLoggerOptions, LogEntry, LogFormat, LogLevel, Logger, LogMeta, RuntimeOptions } from './common/logger';
+
+// Metrics (Temporal's SDK names), certificate-expiry gauges, health and readiness probes.
+export {
+  METRIC_DEFINITIONS,
+  ObservabilityServer,
+  DEFAULT_OBSERVABILITY_PORT,
+  recordCertificate,
+  recordCodecFailure,
+  recordRotation,
+  recordTlsHandshakeFailure,
+} from './observability';
+export type {
+  CertificateFacts,
+  MetricDefinition,
+  MetricName,
+  MetricsOptions,
+  MetricsRecorder,
+  ObservabilityServerOptions,
+  OtelMeterProvider,
+  PrometheusRegistry,
+  TelemetryOptions,
+} from './observability';

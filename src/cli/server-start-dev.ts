@@ -33,6 +33,8 @@ Flags:
   --api-keys-file FILE    require "authorization: Bearer <key>" with one of the keys in FILE
                           (one per line; "key namespace1,namespace2" limits a key to those
                           namespaces; # starts a comment), as Temporal Cloud's API keys
+  --metrics-port PORT     serve /metrics (RPC counts and latencies, tasks dispatched, backlog
+                          per task queue) and /healthz, /readyz on this port (needs prom-client)
 
 Flags of \`temporal server start-dev\` that mean nothing here (--dynamic-config-value,
 --headless, --ui-port, --ui-ip, --http-port, --metrics-port, --search-attribute,
@@ -120,6 +122,7 @@ export async function startDev(argv: string[]): Promise<number> {
       'api-keys-file': { value: true },
       'no-eager-activities': {},
       'handshake-timeout': { value: true },
+      'metrics-port': { value: true },
     },
     'server start-dev',
   );
@@ -134,6 +137,9 @@ export async function startDev(argv: string[]): Promise<number> {
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
   const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
+  const metricsPort = f['metrics-port'] === undefined ? undefined : Number(f['metrics-port']);
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535))
+    throw new CliError('ERR_CLI_USAGE', `\`--metrics-port\` must be a number from 0 to 65535, got "${f['metrics-port']}".`);
   const server = await DevServer.start({
     ip: f.ip as string | undefined,
     port,
@@ -146,6 +152,7 @@ export async function startDev(argv: string[]): Promise<number> {
     apiKeys: f['api-keys-file'] ? readApiKeysFile(f['api-keys-file'] as string) : undefined,
     eagerActivityExecution: !f['no-eager-activities'],
     handshakeTimeout: f['handshake-timeout'] as string | undefined,
+    metricsPort,
   }).catch((err) => {
     throw withFlagNames(err);
   });
@@ -176,6 +183,7 @@ export async function startDev(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     process.on('SIGHUP', reload);
+    if (server.metricsAddress) process.stdout.write(`bastion dev server metrics on http://${server.metricsAddress}/metrics\n`);
     process.stdout.write(`bastion dev server listening on ${server.address}\n`);
   });
   return 0;
@@ -189,6 +197,7 @@ const FLAG_FOR_OPTION: Record<string, string> = {
   handshakeTimeout: '--handshake-timeout',
   ip: '--ip',
   port: '--port',
+  metricsPort: '--metrics-port',
 };
 
 /** Library errors name options (`tls.cert`); on the command line, name the flag instead. */

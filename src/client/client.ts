@@ -2,6 +2,9 @@
  * Bastion's Client: start, signal, query, cancel, terminate and await workflows, with
  * the official SDK's names and option shapes.
  */
+import { compileMetricsOption, type MetricsOptions } from '../observability/metrics-options';
+import { meteredWorkflowService } from '../observability/metered-service';
+import type { WorkflowService } from '../connection/workflow-service';
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { invalidOption } from '../common/errors';
@@ -82,6 +85,14 @@ export interface ClientOptions {
   /** @default `${process.pid}@${os.hostname()}` */
   identity?: string;
   interceptors?: ClientInterceptors;
+  /**
+   * Where this client records `temporal_request`, `temporal_request_failure` and
+   * `temporal_request_latency` for its own calls (one point per call, labelled `operation`
+   * and `namespace`): `{ registry }`, `{ meterProvider }` or `{ recorder }`. Calls are also
+   * counted per attempt by the connection's metrics, if it has any.
+   * @default none (the connection's metrics only)
+   */
+  metrics?: MetricsOptions | false;
 }
 
 export interface RetryPolicy {
@@ -192,6 +203,7 @@ export class Client {
       options.identity ?? `${process.pid}@${os.hostname()}`,
       options.interceptors?.workflow ?? [],
       dataConverter,
+      options.metrics ? meteredWorkflowService(this.connection.workflowService, compileMetricsOption(options.metrics, 'metrics')) : undefined,
     );
   }
 
@@ -212,6 +224,8 @@ export class WorkflowClient {
    * TimeSkippingWorkflowClient does.
    */
   resultScope?: <T>(wait: () => Promise<T>) => Promise<T>;
+  /** @internal The connection's WorkflowService, counted when the client has `metrics`. */
+  readonly service: WorkflowService;
   /** @internal Codec directions. */
   readonly encode: PayloadsTransform;
   /** @internal */
@@ -224,7 +238,9 @@ export class WorkflowClient {
     readonly identity: string,
     readonly interceptors: WorkflowClientInterceptor[] = [],
     readonly dataConverter: DataConverter = { ...defaultDataConverter, payloadConverter },
+    service?: WorkflowService,
   ) {
+    this.service = service ?? connection.workflowService;
     this.encode = codecTransform(dataConverter.payloadCodecs ?? [], 'encode');
     this.decode = codecTransform(dataConverter.payloadCodecs ?? [], 'decode');
   }
@@ -313,7 +329,7 @@ export class WorkflowClient {
     const run = chain(this.interceptors, 'start', async (input: WorkflowStartInput): Promise<string> => {
       const req = await this.startRequest(input.workflowType, input.options as WorkflowOptions, input.headers);
       try {
-        const res = await this.connection.workflowService.startWorkflowExecution(req as never);
+        const res = await this.service.startWorkflowExecution(req as never);
         return res.runId ?? '';
       } catch (err) {
         if ((err as { code?: number }).code === grpcStatus.ALREADY_EXISTS) {
@@ -347,7 +363,7 @@ export class WorkflowClient {
         signalName: input.signalName,
         signalInput: await this.payloads(input.signalArgs, input.options.workflowId),
       };
-      const res = await this.connection.workflowService.signalWithStartWorkflowExecution(req as never);
+      const res = await this.service.signalWithStartWorkflowExecution(req as never);
       return res.runId ?? '';
     });
     const runId = await run({
@@ -369,7 +385,7 @@ export class WorkflowClient {
   async *list(options: { query?: string; pageSize?: number } = {}): AsyncIterable<WorkflowExecutionInfo> {
     let token: Uint8Array | undefined;
     do {
-      const res = await this.connection.workflowService.listWorkflowExecutions({
+      const res = await this.service.listWorkflowExecutions({
         namespace: this.namespace,
         query: options.query ?? '',
         pageSize: options.pageSize ?? 100,
@@ -382,7 +398,7 @@ export class WorkflowClient {
 
   /** Counts workflows matching a list filter. */
   async count(query?: string): Promise<{ count: number }> {
-    const res = await this.connection.workflowService.countWorkflowExecutions({ namespace: this.namespace, query: query ?? '' });
+    const res = await this.service.countWorkflowExecutions({ namespace: this.namespace, query: query ?? '' });
     return { count: Number(res.count ?? 0) };
   }
 }
@@ -416,7 +432,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   ) {}
 
   private get svc() {
-    return this.client.connection.workflowService;
+    return this.client.service;
   }
 
   private notFound(err: unknown): never {

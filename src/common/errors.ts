@@ -210,6 +210,14 @@ export const ERROR_CODES = {
     className: 'QueryFailedError',
     doc: "The query handler threw, or the query could not be answered (the run's workflow task keeps failing); `cause` holds the failure.",
   },
+  ERR_OPTIONAL_PEER_MISSING: {
+    area: 'config',
+    doc: 'A feature that needs an optional peer package was turned on (metrics with `prom-client`, an OpenTelemetry `MeterProvider` with `@opentelemetry/api`) but the package is not installed or is outside the supported range; the message names the package, the range and the option. Install it (`npm install prom-client@15`), or turn the feature off.',
+  },
+  ERR_OBSERVABILITY_LISTEN: {
+    area: 'config',
+    doc: 'The metrics and health-probe HTTP server could not listen on the given host and port (in use, not allowed); the message names the address and the option.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -185,9 +185,15 @@ export const processLogger: Logger = Object.freeze({
   error: (message: string, meta?: LogMeta) => current().error(message, meta),
 });
 
-/** Options of {@link Runtime.install}, as in the official SDK (only `logger` is read). */
+/** Options of {@link Runtime.install}, as in the official SDK (`logger` and `telemetryOptions`). */
 export interface RuntimeOptions {
   logger?: Logger;
+  /**
+   * Process-wide metrics: `{ metrics: { prometheus: { bindAddress: '0.0.0.0:9464' } } }` serves
+   * Temporal's SDK metrics (and `/healthz`, `/readyz`) there; `{ metrics: { meterProvider } }`
+   * records through an OpenTelemetry MeterProvider. See docs/observability.md.
+   */
+  telemetryOptions?: import('../observability/runtime-telemetry').TelemetryOptions;
 }
 
 /**
@@ -197,11 +203,17 @@ export interface RuntimeOptions {
 export class Runtime {
   private static instanceValue: Runtime | undefined;
 
-  private constructor(readonly logger: Logger) {}
+  private constructor(
+    readonly logger: Logger,
+    /** The process-wide metrics of `telemetryOptions` (its `metricsServer` once listening). */
+    readonly telemetry?: import('../observability/runtime-telemetry').InstalledTelemetry,
+  ) {}
 
   /**
-   * Sets the process-wide logger.
-   * @throws {ConfigError} `ERR_INVALID_OPTION` when `logger` lacks a method
+   * Sets the process-wide logger and metrics (a later call replaces both, and closes the
+   * previous metrics server).
+   * @throws {ConfigError} `ERR_INVALID_OPTION` when `logger` lacks a method or a telemetry option is malformed;
+   *   `ERR_OPTIONAL_PEER_MISSING` for metrics without `prom-client`
    */
   static install(options: RuntimeOptions = {}): Runtime {
     const logger = options.logger;
@@ -211,8 +223,16 @@ export class Runtime {
           throw invalidOption('logger', `must have ${m}(message, meta) (and debug, info, warn, error); for example \`new DefaultLogger('WARN')\`.`);
       }
     }
+    // Loaded only when asked for: the metrics layer (and its optional peers) costs nothing otherwise.
+    const telemetry =
+      options.telemetryOptions !== undefined || Runtime.instanceValue?.telemetry
+        ? (require('../observability/runtime-telemetry') as typeof import('../observability/runtime-telemetry')).installTelemetry(
+            options.telemetryOptions,
+            logger ?? current(),
+          )
+        : undefined;
     installed = logger;
-    Runtime.instanceValue = new Runtime(logger ?? current());
+    Runtime.instanceValue = new Runtime(logger ?? current(), telemetry);
     return Runtime.instanceValue;
   }
 

@@ -3,6 +3,8 @@
  * {@link CompiledConnectionOptions}. Everything is validated here, once; durations become
  * `…Ms`, PEM inputs become Buffers, and nothing downstream re-checks an option.
  */
+import { compileMetricsOption, type MetricsOptions } from '../observability/metrics-options';
+import type { MetricsRecorder } from '../observability/recorder';
 import { ConfigError, invalidOption } from '../common/errors';
 import { parsePositiveDuration, type Duration } from '../common/duration';
 import { defineRedactedView, redactedIfSet } from '../common/redact';
@@ -163,6 +165,13 @@ export interface ConnectionOptions {
    * @default DEFAULT_EXPIRY_WARNING_DAYS ([30, 7, 1])
    */
   expiryWarningDays?: number[];
+  /**
+   * Where this connection records `temporal_request`, `temporal_long_request` (and their
+   * failures and latencies), the client certificate's `x509_cert_not_after`, rotations and
+   * TLS handshake failures: `{ registry }`, `{ meterProvider }`, `{ recorder }` or `false`.
+   * @default the process-wide metrics of `Runtime.install({ telemetryOptions })`
+   */
+  metrics?: MetricsOptions | false;
 }
 
 /** Options after validation: every field present, durations in milliseconds, frozen. */
@@ -181,6 +190,7 @@ export interface CompiledConnectionOptions {
   readonly retry: Readonly<RetryOptions>;
   readonly logger: ConnectionLogger;
   readonly expiryWarningDays: readonly number[];
+  readonly metrics: MetricsRecorder;
 }
 
 const OPTION_KEYS = [
@@ -196,6 +206,7 @@ const OPTION_KEYS = [
   'retry',
   'logger',
   'expiryWarningDays',
+  'metrics',
 ];
 const OFFICIAL_ONLY: Readonly<Record<string, string>> = {
   channelArgs: 'Bastion sets its own channel arguments; keepalive and reconnect backoff are `keepAlive` and `reconnect`.',
@@ -377,6 +388,7 @@ export function compileConnectionOptions(options: ConnectionOptions = {}): Compi
     retry: compileRetry(options.retry),
     logger: compileLogger(options.logger),
     expiryWarningDays: compileExpiryWarningDays(options.expiryWarningDays),
+    metrics: compileMetricsOption(options.metrics, 'metrics'),
   });
 }
 

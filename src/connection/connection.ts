@@ -3,6 +3,7 @@
  * with backoff, deadlines, cancellation, and an idempotent `close()`.
  */
 import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
 import { BastionError, ConnectionError, IllegalStateError } from '../common/errors';
 import { parsePositiveDuration } from '../common/duration';
 import { callHeaders } from './call-headers';
@@ -18,6 +19,13 @@ import { CallScopes, type ConnectionPlugin } from './call-scope';
 import { hasTask, pollKey, TaskHandoff } from './task-handoff';
 import { checkRotationTls, clientCertificateInfo, type ClientCertificateInfo, type SetTlsConfigOptions, type TlsRotationResult } from './tls-material';
 import type { CertificatePair, CertificateWatcher } from '../../certs/certificate-watcher';
+import {
+  handshakeFailureCause,
+  recordCertificate,
+  recordRotation,
+  recordTlsHandshakeFailure,
+  rotationRefusalReason,
+} from '../observability/connectivity-metrics';
 import { createOperatorService, createWorkflowService, lowerCamel, workflowServiceMethods } from './workflow-service';
 import type { CallOptions, OperatorService, UnaryMethod, WorkflowService } from './workflow-service';
 
@@ -82,7 +90,9 @@ export class Connection implements AsyncDisposable {
     this.workflowService = createWorkflowService(call);
     this.operatorService = createOperatorService(call);
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
-    this.expiry.track(clientCertificateInfo(options.tls));
+    const certificate = clientCertificateInfo(options.tls);
+    this.expiry.track(certificate);
+    if (certificate) recordCertificate(certificate, 'client', options.address, options.metrics);
     this.follow(options.tls);
     trace('created', { address: options.address, tls: describeTls(options.tls) });
   }
@@ -242,7 +252,8 @@ export class Connection implements AsyncDisposable {
 
   private async rotate(tls: TlsConfig, options: SetTlsConfigOptions, source: CertificateWatcher | undefined): Promise<TlsRotationResult> {
     this.assertOpen('setTlsConfig');
-    const refuse = (problems: string[], cause?: unknown): never => {
+    const refuse = (problems: string[], cause?: unknown, codes: readonly string[] = []): never => {
+      recordRotation('refused', rotationRefusalReason(codes, problems.join(' ')), this.#compiled.metrics);
       const error = new ConnectionError(
         'ERR_TLS_ROTATION_REFUSED',
         `\`setTlsConfig\` refused the new TLS settings for ${this.address}; the previous settings stay in force. ${problems.join(' ')}`,
@@ -252,7 +263,7 @@ export class Connection implements AsyncDisposable {
       throw error;
     };
     const checked = checkRotationTls(tls, this.#compiled, options.clientCa, source);
-    if ('problems' in checked) return refuse(checked.problems, checked.cause);
+    if ('problems' in checked) return refuse(checked.problems, checked.cause, checked.codes);
     const compiled = checked.compiled;
     const next = this.openChannel(compiled);
     if (options.verifyWithServer ?? true) {
@@ -281,6 +292,8 @@ export class Connection implements AsyncDisposable {
     this.rotationsDone++;
     const certificate = clientCertificateInfo(compiled);
     this.expiry.track(certificate);
+    recordRotation('applied', '', this.#compiled.metrics);
+    if (certificate) recordCertificate(certificate, 'client', this.address, this.#compiled.metrics);
     this.#compiled.logger.info('TLS settings rotated', {
       address: this.address,
       ...(certificate ? { subject: certificate.subject, fingerprint256: certificate.fingerprint256, notAfter: certificate.notAfter.toISOString() } : {}),
@@ -449,9 +462,25 @@ export class Connection implements AsyncDisposable {
       const metadata = await callHeaders(this.options, request, options?.metadata);
       this.assertOpen(what);
       signal?.throwIfAborted();
+      const metrics = this.options.metrics;
+      const labels = metrics.enabled ? requestLabels(method.name, request) : undefined;
+      const began = labels ? performance.now() : 0;
+      if (labels) metrics.count(longPoll ? 'long_request' : 'request', labels);
       try {
-        return await this.attempt(method, bytes, metadata, deadline, signal, longPoll);
+        const value = await this.attempt(method, bytes, metadata, deadline, signal, longPoll);
+        if (labels) metrics.durationMs(longPoll ? 'long_request_latency' : 'request_latency', labels, performance.now() - began);
+        return value;
       } catch (err) {
+        if (labels && err !== MOVED) {
+          metrics.durationMs(longPoll ? 'long_request_latency' : 'request_latency', labels, performance.now() - began);
+          const code = (err as { code?: unknown }).code;
+          const statusCode = typeof code === 'number' ? (grpc.status[code] ?? String(code)) : signal?.aborted ? 'CANCELLED' : 'TRANSPORT_ERROR';
+          metrics.count(longPoll ? 'long_request_failure' : 'request_failure', { ...labels, status_code: statusCode });
+        }
+        if (code14(err) && this.#compiled.tls) {
+          const cause = handshakeFailureCause(String((err as { details?: unknown }).details ?? ''));
+          if (cause) recordTlsHandshakeFailure(cause, this.options.metrics);
+        }
         if (err === MOVED) {
           // A rotation moved this long poll: reissue it on the new channel at once (or take a
           // task its old call has received meanwhile); it does not count as an attempt.
@@ -559,4 +588,19 @@ export class Connection implements AsyncDisposable {
       };
     });
   }
+}
+
+/** `operation`, `namespace` and (for polls) `task_queue` labels of a call, as Core sets them. */
+function requestLabels(operation: string, request: unknown): Record<string, string> {
+  const r = (request ?? {}) as { namespace?: unknown; taskQueue?: { name?: unknown; normalName?: unknown } | null };
+  const labels: Record<string, string> = { operation, namespace: typeof r.namespace === 'string' ? r.namespace : '' };
+  const tq = r.taskQueue;
+  // Sticky polls are labelled with the normal queue's name (Core's default strategy), keeping cardinality bounded.
+  const name = typeof tq?.normalName === 'string' && tq.normalName !== '' ? tq.normalName : tq?.name;
+  if (typeof name === 'string') labels.task_queue = name;
+  return labels;
+}
+
+function code14(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === grpc.status.UNAVAILABLE;
 }

@@ -54,7 +54,7 @@ export function checkRotationTls(
   current: { readonly tls: CompiledTls | undefined; readonly apiKey: unknown },
   clientCaSource: PemSource | undefined,
   source: CertificateWatcher | undefined,
-): { compiled: CompiledTls } | { problems: string[]; cause?: unknown } {
+): { compiled: CompiledTls } | { problems: string[]; cause?: unknown; codes?: string[] } {
   if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
     return {
       problems: [
@@ -73,7 +73,7 @@ export function checkRotationTls(
     return { problems: [err instanceof Error ? err.message : String(err)], cause: err };
   }
   const check = checkClientTlsMaterial(compiled, clientCa);
-  return check.problems.length > 0 ? { problems: check.problems.map((p) => p.message) } : { compiled };
+  return check.problems.length > 0 ? { problems: check.problems.map((p) => p.message), codes: check.problems.map((p) => String(p.code)) } : { compiled };
 }
 
 /** Options of `Connection.setTlsConfig`. */

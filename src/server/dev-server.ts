@@ -3,6 +3,11 @@
  * optional TLS / mutual TLS and optional SQLite persistence. For development and CI;
  * production runs on Temporal Server or Temporal Cloud.
  */
+import { createPrometheusRecorder } from '../observability/prometheus-recorder';
+import { ObservabilityServer } from '../observability/observability-server';
+import { recordCertificate } from '../observability/connectivity-metrics';
+import type { ProbeResult } from '../observability/health';
+import { inspectCertificate } from '../../certs/inspect';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -95,6 +100,15 @@ export interface DevServerOptions {
    * @default false (wall-clock time, no TestService)
    */
   timeSkipping?: boolean;
+  /**
+   * Serve `/metrics` (the dev server's RPC counts and latencies, tasks dispatched, backlog
+   * per task queue, its certificate's `x509_cert_not_after`) and `/healthz`, `/readyz` on
+   * this port (0 picks a free one; see `metricsAddress`). Needs the optional peer `prom-client`.
+   * @default undefined (off)
+   */
+  metricsPort?: number;
+  /** Host of the metrics server. @default the server's `ip` */
+  metricsHost?: string;
 }
 
 interface CompiledOptions {
@@ -109,6 +123,7 @@ interface CompiledOptions {
   eagerActivityExecution: boolean;
   handshakeTimeoutMs: number;
   timeSkipping: boolean;
+  metrics?: { port: number; host: string };
 }
 
 function readPem(source: PemSource, option: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
@@ -171,7 +186,44 @@ function compile(o: DevServerOptions): CompiledOptions {
     eagerActivityExecution: eager,
     handshakeTimeoutMs,
     timeSkipping: booleanOption(o.timeSkipping, 'timeSkipping', false),
+    metrics: compileMetricsServer(o, ip),
   };
+}
+
+function compileMetricsServer(o: DevServerOptions, ip: string): CompiledOptions['metrics'] {
+  if (o.metricsPort === undefined) return undefined;
+  if (!Number.isInteger(o.metricsPort) || o.metricsPort < 0 || o.metricsPort > 65535)
+    throw invalidOption('metricsPort', `must be an integer from 0 to 65535, got ${String(o.metricsPort)}.`);
+  const host = o.metricsHost ?? ip;
+  if (typeof host !== 'string' || host === '') throw invalidOption('metricsHost', 'must be a host name or IP address.');
+  return { port: o.metricsPort, host };
+}
+
+/** The dev server's recorder and its `/metrics` server. */
+async function startMetrics(o: CompiledOptions, engine: Engine, material: ServerTlsMaterial | undefined) {
+  if (!o.metrics) return undefined;
+  const format = { useSecondsForDurations: false, globalTags: {}, metricPrefix: 'temporal_', countersTotalSuffix: false };
+  const recorder = createPrometheusRecorder(format, undefined, 'metricsPort');
+  engine.matching.observer = {
+    dispatched: (namespace, kind, name) => recorder.count('bastion_dev_server_tasks_dispatched', { namespace, task_queue: name, task_type: kind }),
+    backlog: (namespace, kind, name, size) => recorder.gauge('bastion_dev_server_task_backlog', { namespace, task_queue: name, task_type: kind }, size),
+  };
+  if (material) {
+    const info = inspectCertificate(material.cert).certificates[0];
+    if (info) recordCertificate(info, 'server', 'dev-server', recorder);
+  }
+  const up = (): ProbeResult => ({ status: 200, body: { status: 'ok', reasons: [], checks: {} } });
+  const server = await ObservabilityServer.start({
+    host: o.metrics.host,
+    port: o.metrics.port,
+    registry: recorder.registry,
+    option: 'metricsPort',
+    probes: {
+      liveness: up,
+      readiness: () => (engine.closed ? { status: 503, body: { status: 'unavailable', reasons: ['dev server closing'], checks: {} } } : up()),
+    },
+  });
+  return { recorder, server };
 }
 
 export class DevServer {
@@ -183,6 +235,12 @@ export class DevServer {
   readonly #tlsProvider: ServerTlsProvider | undefined;
   readonly #logger: Logger;
   readonly #apiKeys: boolean;
+  #metricsServer: ObservabilityServer | undefined;
+
+  /** `host:port` of the `/metrics` server (`metricsPort`), or undefined when off. */
+  get metricsAddress(): string | undefined {
+    return this.#metricsServer?.address;
+  }
 
   private constructor(
     /** `host:port` to connect to. */
@@ -277,7 +335,14 @@ export class DevServer {
       'grpc.max_send_message_length': 128 * 1024 * 1024,
       'grpc.keepalive_permit_without_calls': 1,
     });
-    const svc = workflowServiceFor(engine, o.checkApiKey);
+    let metrics: Awaited<ReturnType<typeof startMetrics>>;
+    try {
+      metrics = await startMetrics(o, engine, o.tls);
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+    const svc = workflowServiceFor(engine, o.checkApiKey, metrics?.recorder);
     server.addService(svc.definition, svc.implementation);
     addHealthService(server);
     if (engine.clock instanceof TimeSkippingClock) {
@@ -294,6 +359,7 @@ export class DevServer {
       port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
       engine.close();
+      await metrics?.server.close();
       // grpc-js wraps the listen error in "No address added out of total 1 resolved errors: [...]".
       const inUse = /EADDRINUSE/.test((err as Error).message);
       const why = inUse ? 'the address is already in use (EADDRINUSE); another process listens there' : (err as Error).message;
@@ -313,7 +379,9 @@ export class DevServer {
       db: o.dbFilename ?? ':memory:',
       timeSkipping: o.timeSkipping,
     });
-    return new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
+    const dev = new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
+    dev.#metricsServer = metrics?.server;
+    return dev;
   }
 
   /** Stops the server: answers waiting polls, closes connections and the database. Idempotent. */
@@ -321,6 +389,7 @@ export class DevServer {
     this.closing ??= (async () => {
       rejectAllQueries(this.#engine, unavailable('the Bastion dev server is shutting down'));
       this.#engine.close();
+      await this.#metricsServer?.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           this.#server.forceShutdown();

@@ -49,9 +49,16 @@ class TaskQueue {
 /** Pollers not seen for this long drop out of DescribeTaskQueue, as in Temporal. */
 const POLLER_TTL_MS = 5 * 60_000;
 
+/** Told of each task handed to a poller and of each backlog size change (the dev server's metrics). */
+export interface MatchingObserver {
+  dispatched(namespace: string, kind: QueueKind, name: string): void;
+  backlog(namespace: string, kind: QueueKind, name: string, size: number): void;
+}
+
 export class Matching {
   private readonly queues = new Map<string, TaskQueue>();
   private closed = false;
+  observer?: MatchingObserver;
 
   constructor(
     private readonly start: TaskStarter,
@@ -88,9 +95,11 @@ export class Matching {
       if (response === null) return; // stale: nobody needs it, and the poller keeps waiting
       q.waiters.shift();
       w.resolve(response);
+      this.observer?.dispatched(namespace, kind, name);
       return;
     }
     q.backlog.push(task);
+    this.observer?.backlog(namespace, kind, name, q.backlog.length);
   }
 
   /**
@@ -109,7 +118,11 @@ export class Matching {
         q.backlog.unshift(task); // not started (the change was rolled back): it stays first in line
         throw err;
       }
-      if (response !== null) return Promise.resolve(response);
+      if (response !== null) {
+        this.observer?.dispatched(request.namespace, kind, request.queue);
+        this.observer?.backlog(request.namespace, kind, request.queue, q.backlog.length);
+        return Promise.resolve(response);
+      }
     }
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -157,6 +170,7 @@ export class Matching {
     if (!q) return [];
     const tasks = q.backlog.splice(0);
     q.pollers.clear();
+    this.observer?.backlog(namespace, kind, name, 0);
     return tasks;
   }
 

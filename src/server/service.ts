@@ -4,6 +4,8 @@
  * Temporal's codes. Methods the dev server does not implement answer UNIMPLEMENTED
  * with the method's name (docs/dev-server.md lists them).
  */
+import { performance } from 'node:perf_hooks';
+import type { MetricsRecorder } from '../observability/recorder';
 import * as grpc from '@grpc/grpc-js';
 import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
@@ -237,6 +239,7 @@ const DECODE_ERROR = Symbol('decode-error');
 export function workflowServiceFor(
   engine: Engine,
   checkApiKey?: ApiKeyCheck,
+  metrics?: MetricsRecorder,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -260,7 +263,16 @@ export function workflowServiceFor(
       responseDeserialize: (b: Buffer) => b,
     };
     const handler = HANDLERS[m.name];
-    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, callback: grpc.sendUnaryData<object>) => {
+    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, answer: grpc.sendUnaryData<object>) => {
+      const began = metrics?.enabled ? performance.now() : 0;
+      const callback: grpc.sendUnaryData<object> = metrics?.enabled
+        ? (err, value) => {
+            const code = err ? (err.code ?? grpc.status.UNKNOWN) : grpc.status.OK;
+            metrics.count('bastion_dev_server_requests', { operation: m.name, status_code: grpc.status[code] ?? String(code) });
+            metrics.durationMs('bastion_dev_server_request_latency', { operation: m.name }, performance.now() - began);
+            answer(err, value);
+          }
+        : answer;
       const req = call.request;
       if (req[DECODE_ERROR]) {
         callback({

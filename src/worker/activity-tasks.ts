@@ -19,6 +19,7 @@ import {
 import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/codec-chain';
 import type { LocalActivityOutcome } from '../engine/run-driver';
 import type { Failure, LocalActivityRequest } from '../common/activation-protocol';
+import { performance } from 'node:perf_hooks';
 
 /** A Temporal failure as is; anything else as an ApplicationFailure (as the official SDK converts). */
 function ensureFailure(err: unknown): TemporalFailure {
@@ -118,6 +119,10 @@ export class ActivityTaskProcessor {
       decodeError = err;
     }
     const info = this.info(task, heartbeatDetails?.[0]);
+    const metrics = this.o.metrics;
+    const began = metrics.enabled ? performance.now() : 0;
+    if (metrics.enabled && info.startedTimestampMs > 0 && info.currentAttemptScheduledTimestampMs > 0)
+      metrics.activityScheduleToStart(info.startedTimestampMs - info.currentAttemptScheduledTimestampMs);
     const svc = this.connection.workflowService;
     let settled = false;
     let lastDetails: unknown[] | undefined;
@@ -136,6 +141,16 @@ export class ActivityTaskProcessor {
       if (settled) return;
       settled = true;
       heartbeater.stop();
+      if (metrics.enabled) {
+        const kind = outcome.ok ? 'completed' : outcome.error instanceof CancelledFailure ? 'cancelled' : 'failed';
+        metrics.activityEnded(
+          info.workflowType ?? '',
+          info.activityType ?? '',
+          kind,
+          performance.now() - began,
+          info.scheduledTimestampMs > 0 ? Date.now() - info.scheduledTimestampMs : undefined,
+        );
+      }
       try {
         if (outcome.ok) {
           let result: Payload[];

@@ -2,6 +2,8 @@
 export class Semaphore {
   private waiters: Array<() => void> = [];
   private used = 0;
+  /** Told each time the number of slots in use changes (the slot gauges). */
+  onChange?: (used: number, size: number) => void;
 
   constructor(readonly size: number) {}
 
@@ -13,6 +15,7 @@ export class Semaphore {
   tryAcquire(): boolean {
     if (this.used >= this.size) return false;
     this.used++;
+    this.onChange?.(this.used, this.size);
     return true;
   }
 
@@ -20,12 +23,14 @@ export class Semaphore {
     if (signal?.aborted) return Promise.resolve(false);
     if (this.used < this.size) {
       this.used++;
+      this.onChange?.(this.used, this.size);
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
       const grant = () => {
         signal?.removeEventListener('abort', onAbort);
         this.used++;
+        this.onChange?.(this.used, this.size);
         resolve(true);
       };
       const onAbort = () => {
@@ -39,6 +44,7 @@ export class Semaphore {
 
   release(): void {
     this.used--;
+    this.onChange?.(this.used, this.size);
     const next = this.waiters.shift();
     if (next) next();
   }

@@ -12,6 +12,8 @@ export class StickyCache {
   constructor(
     readonly capacity: number,
     private readonly onEvict: (runId: string) => void = () => undefined,
+    /** Told of each eviction made to free room (Core's forced evictions) and of each size change. */
+    private readonly observe: { forcedEviction(): void; size(n: number): void } | undefined = undefined,
   ) {}
 
   get size(): number {
@@ -54,8 +56,10 @@ export class StickyCache {
     while (this.runs.size > this.capacity) {
       const oldest = this.runs.keys().next().value as string;
       this.evictedForRoom++;
+      this.observe?.forcedEviction();
       this.evict(oldest);
     }
+    this.observe?.size(this.runs.size);
   }
 
   evict(runId: string): void {
@@ -63,6 +67,7 @@ export class StickyCache {
     if (!d) return;
     this.runs.delete(runId);
     this.evicted++;
+    this.observe?.size(this.runs.size);
     d.dispose();
     this.onEvict(runId);
   }

@@ -9,6 +9,9 @@ import { processLogger, type Logger } from '../common/logger';
 import { withLogFields } from '../common/log-fields';
 import type { Payload } from '../converter';
 import { validateSinks, type InjectedSinks } from './sinks';
+import { compileMetricsOption, type MetricsOptions } from '../observability/metrics-options';
+import { WorkerMetrics } from '../observability/worker-metrics';
+import { DEFAULT_EVENT_LOOP_DELAY_THRESHOLD_MS } from '../observability/health';
 
 /** @default 100 */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITY_TASK_EXECUTIONS = 100;
@@ -139,6 +142,22 @@ export interface WorkerOptions {
    * @throws {ConfigError} from `Worker.create`: `ERR_INVALID_OPTION` when a function is not `{ fn }`
    */
   sinks?: InjectedSinks;
+  /**
+   * Where this worker records Temporal's SDK metrics (`temporal_workflow_completed`,
+   * `temporal_worker_task_slots_available`…): `{ registry }` (a prom-client Registry),
+   * `{ meterProvider }` (OpenTelemetry) or `{ recorder }`; `false` records none.
+   * @default the process-wide metrics of `Runtime.install({ telemetryOptions })` (none unless installed)
+   * @throws {ConfigError} `ERR_OPTIONAL_PEER_MISSING` for `registry` without prom-client
+   */
+  metrics?: MetricsOptions | false;
+  /**
+   * Serves `/healthz` and `/readyz` for this worker (and `/metrics` when `metrics.registry`
+   * is given) on `host:port`. `/readyz` is 200 only while RUNNING with a live connection
+   * and a valid client certificate; `/healthz` is 200 unless FAILED or the event loop is
+   * wedged (delay over `eventLoopDelayThreshold`). The server is `worker.healthServer`.
+   * @default off
+   */
+  healthServer?: { port?: number; host?: string; eventLoopDelayThreshold?: Duration };
 }
 
 /** Interceptors of a worker: workflow modules (bundled with the workflows) and activity inbound factories (the official shape). */
@@ -215,6 +234,11 @@ export interface CompiledWorkerOptions {
   workflowInterceptorModules: string[];
   activityInterceptors: ActivityInterceptorsFactory[];
   sinks: InjectedSinks;
+  /** The worker's SDK metrics (a no-op recorder when metrics are off). */
+  metrics: WorkerMetrics;
+  /** The registry of `metrics.registry`, served by `healthServer` at `/metrics`. */
+  metricsRegistry?: MetricsOptions['registry'];
+  healthServer?: { port: number; host: string; eventLoopDelayThresholdMs: number };
 }
 
 function positiveInt(value: number | undefined, name: string, dflt: number, min = 1): number {
@@ -257,6 +281,8 @@ export const WORKER_OPTION_KEYS: readonly string[] = Object.keys({
   logger: 1,
   interceptors: 1,
   sinks: 1,
+  metrics: 1,
+  healthServer: 1,
 } satisfies Record<keyof WorkerOptions, 1>);
 
 /** Options of `@temporalio/worker` that Bastion names differently or does not have, with what to do instead. */
@@ -348,6 +374,29 @@ export function compileWorkerOptions(o: WorkerOptions): CompiledWorkerOptions {
     workflowInterceptorModules: o.interceptors?.workflowModules ?? [],
     activityInterceptors: compileActivityInterceptors(o.interceptors?.activity),
     sinks: validateSinks(o.sinks),
+    metrics: new WorkerMetrics(compileMetricsOption(o.metrics, 'metrics'), o.namespace ?? 'default', o.taskQueue),
+    metricsRegistry: o.metrics ? o.metrics.registry : undefined,
+    healthServer: compileHealthServer(o.healthServer),
+  };
+}
+
+function compileHealthServer(h: WorkerOptions['healthServer']): CompiledWorkerOptions['healthServer'] {
+  if (h === undefined) return undefined;
+  if (typeof h !== 'object' || h === null) throw invalidOption('healthServer', 'must be `{ port, host? }`, e.g. `{ port: 9464, host: "0.0.0.0" }`.');
+  for (const k of Object.keys(h))
+    if (!['port', 'host', 'eventLoopDelayThreshold'].includes(k))
+      throw invalidOption(`healthServer.${k}`, 'is not an option; known: `port`, `host`, `eventLoopDelayThreshold`.');
+  const port = h.port ?? 9464;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw invalidOption('healthServer.port', `must be a port number 0-65535 (0 picks a free one); got ${String(h.port)}.`);
+  if (h.host !== undefined && (typeof h.host !== 'string' || h.host === '')) throw invalidOption('healthServer.host', 'must be a host name or IP address.');
+  return {
+    port,
+    host: h.host ?? '127.0.0.1',
+    eventLoopDelayThresholdMs:
+      h.eventLoopDelayThreshold === undefined
+        ? DEFAULT_EVENT_LOOP_DELAY_THRESHOLD_MS
+        : parseDuration(h.eventLoopDelayThreshold, 'healthServer.eventLoopDelayThreshold'),
   };
 }
 

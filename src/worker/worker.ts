@@ -20,6 +20,9 @@ import type { SandboxCaller } from '../engine/run-driver';
 import { ConnectionStallWatch, type ConnectionStallStatus } from './connection-stall';
 import { backoffMs } from '../connection/retry-policy';
 import { runReplayHistories, runReplayHistory, type ReplayableHistory, type ReplayOptions, type ReplayResult } from './replay';
+import { healthSources, type HealthSource } from '../observability/health';
+import { ObservabilityServer } from '../observability/observability-server';
+import { processRegistry } from '../observability/runtime-telemetry';
 
 /** gRPC statuses that end a worker (configuration is wrong), as opposed to retrying. */
 const FATAL_POLL_STATUSES = new Set([3, 5, 7, 12, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
@@ -45,6 +48,10 @@ export class Worker {
   private fatal?: Error;
   private signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   private readonly stall: ConnectionStallWatch;
+  /** What the probes read: state, connection, certificate. */
+  private readonly health: HealthSource;
+  /** The server of the `healthServer` option: `/healthz`, `/readyz` (and `/metrics` with `metrics.registry`). */
+  healthServer?: ObservabilityServer;
 
   private constructor(
     readonly options: CompiledWorkerOptions,
@@ -55,9 +62,24 @@ export class Worker {
     // Every poller listens on the one abort signal.
     setMaxListeners(1000, this.pollAbort.signal);
     this.stall = new ConnectionStallWatch(connection, options.connectionStallThresholdMs, options.logger, { taskQueue: options.taskQueue });
-    this.machine = new WorkerStateMachine((from, to) =>
-      options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity }),
-    );
+    this.machine = new WorkerStateMachine((from, to) => {
+      options.logger.info(`worker state ${from} -> ${to}`, { taskQueue: options.taskQueue, identity: options.identity });
+      // A stopped worker leaves the process-wide probes; a FAILED one stays, so /healthz answers 503.
+      if (to === 'STOPPED') healthSources.delete(this.health);
+    });
+    this.health = {
+      name: `worker:${options.taskQueue}`,
+      state: () => this.machine.state,
+      connectionLive: () => {
+        if (this.connection.state !== 'open') return { live: false, reason: `connection ${this.connection.state}` };
+        if (this.stall.status().connectionStalled) return { live: false, reason: 'no call has succeeded within `connectionStallThreshold`' };
+        const channel = this.connection.health().channelState;
+        return channel === 'TRANSIENT_FAILURE' || channel === 'SHUTDOWN' ? { live: false, reason: `channel ${channel}` } : { live: true };
+      },
+      certificate: () => this.connection.tlsInfo(),
+    };
+    healthSources.add(this.health);
+    options.metrics.workerStarted();
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
     const local = this.activities;
     if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes, local ? (r) => local.runLocal(r) : undefined);
@@ -103,7 +125,22 @@ export class Worker {
       if (ownsConnection) await connection.close();
       throw err;
     }
-    return new Worker(o, connection, ownsConnection, sandboxes);
+    const worker = new Worker(o, connection, ownsConnection, sandboxes);
+    if (o.healthServer) {
+      try {
+        worker.healthServer = await ObservabilityServer.start({
+          ...o.healthServer,
+          // The worker's own registry, else the process-wide one of `Runtime.install` (when the worker records there).
+          registry: o.metricsRegistry ?? (options.metrics === undefined ? processRegistry() : undefined),
+          sources: () => [worker.health],
+          option: 'healthServer',
+        });
+      } catch (err) {
+        await worker.shutdown();
+        throw err;
+      }
+    }
+    return worker;
   }
 
   /** Replays one history with this workflow code; rejects with a DeterminismError if the code changed incompatibly. */
@@ -140,8 +177,13 @@ export class Worker {
     this.stall.start();
     const o = this.options;
     const loops: Promise<void>[] = [];
+    const metrics = o.metrics;
     if (this.workflows) {
       const wfSlots = new Semaphore(o.maxConcurrentWorkflowTaskExecutions);
+      if (metrics.enabled) {
+        wfSlots.onChange = (used, size) => metrics.slots('WorkflowWorker', used, size);
+        metrics.slots('WorkflowWorker', 0, wfSlots.size);
+      }
       const normal = Math.max(1, Math.round(o.maxConcurrentWorkflowTaskPolls * o.nonStickyToStickyPollRatio));
       const sticky = o.maxCachedWorkflows > 0 ? Math.max(1, o.maxConcurrentWorkflowTaskPolls - normal) : 0;
       for (let i = 0; i < normal; i++) loops.push(this.pollLoop('workflow', o.taskQueue, wfSlots));
@@ -149,6 +191,10 @@ export class Worker {
     }
     if (this.activities) {
       const actSlots = new Semaphore(o.maxConcurrentActivityTaskExecutions);
+      if (metrics.enabled) {
+        actSlots.onChange = (used, size) => metrics.slots('ActivityWorker', used, size);
+        metrics.slots('ActivityWorker', 0, actSlots.size);
+      }
       for (let i = 0; i < o.maxConcurrentActivityTaskPolls; i++) loops.push(this.pollLoop('activity', o.taskQueue, actSlots));
       if (this.workflows) {
         // Eager activity execution: activities the server hands back with a workflow
@@ -192,6 +238,7 @@ export class Worker {
       if (!(await slots.acquire(signal))) break;
       let task: Record<string, any> | undefined;
       this.pollers[kind]++;
+      this.options.metrics.pollers(kind, this.pollers[kind]);
       const pollStartedAt = Date.now();
       try {
         const request = {
@@ -206,6 +253,7 @@ export class Worker {
         failures = 0;
       } catch (err) {
         this.pollers[kind]--;
+        this.options.metrics.pollers(kind, this.pollers[kind]);
         slots.release();
         if (signal.aborted) break;
         const code = (err as { code?: number }).code;
@@ -233,7 +281,10 @@ export class Worker {
         continue;
       }
       this.pollers[kind]--;
-      if (!task?.taskToken || task.taskToken.length === 0) {
+      const gotTask = task?.taskToken !== undefined && task.taskToken !== null && task.taskToken.length > 0;
+      this.options.metrics.pollers(kind, this.pollers[kind]);
+      this.options.metrics.polled(kind, gotTask);
+      if (!gotTask) {
         slots.release();
         continue;
       }
@@ -281,6 +332,7 @@ export class Worker {
 
   /** Releases what a worker that never ran holds: its sandboxes and the connection it opened. */
   private async releaseResources(): Promise<void> {
+    await this.healthServer?.close();
     await this.sandboxes?.close();
     if (this.ownsConnection) await this.connection.close();
   }
@@ -329,6 +381,8 @@ export class Worker {
       this.machine.transition('STOPPED');
     }
     if (this.ownsConnection) await this.connection.close();
+    // A FAILED worker keeps answering /healthz with 503 (the server does not hold the process open).
+    if (this.machine.state === 'STOPPED') await this.healthServer?.close();
     o.logger.info('worker stopped', { afterMs: Date.now() - started });
   }
 

@@ -16,6 +16,8 @@ import { codecTransform, transformFailure, type CodecContext, type PayloadCodec,
 import { StickyCache } from './sticky-cache';
 import type { CompiledWorkerOptions } from './worker-options';
 import { temporal } from '../common/proto';
+import { performance } from 'node:perf_hooks';
+import type { WorkflowOutcome } from '../observability/worker-metrics';
 
 const { WorkflowTaskFailedCause, QueryResultType, CommandType } = temporal.api.enums.v1;
 const CAUSE_UNHANDLED_FAILURE = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
@@ -47,6 +49,21 @@ export interface EagerActivitySlots {
   release(): void;
 }
 
+/** The closing commands as Core's workflow counters name their outcome. */
+const OUTCOME_OF_COMMAND = new Map<number, WorkflowOutcome>([
+  [CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, 'completed'],
+  [CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION, 'failed'],
+  [CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION, 'canceled'],
+  [CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, 'continue_as_new'],
+]);
+
+/** Milliseconds since the epoch of a protobuf Timestamp (`undefined` when absent). */
+function timestampMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  if (!t) return undefined;
+  const ms = Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+  return ms > 0 ? ms : undefined;
+}
+
 /** At most this many eager activities are asked for per workflow task (the dev server's limit too). */
 const MAX_EAGER_ACTIVITIES = 3;
 const COMMAND_SCHEDULE_ACTIVITY_TASK = CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK;
@@ -72,7 +89,12 @@ export class WorkflowTaskProcessor {
   ) {
     this.sinks = new SinkDispatcher(o.sinks, o.logger);
     this.stickyQueue = `${o.taskQueue}-${o.identity.replace(/[^\w.@-]/g, '_')}-${randomUUID().replace(/-/g, '')}`;
-    this.cache = new StickyCache(o.maxCachedWorkflows);
+    const metrics = o.metrics;
+    this.cache = new StickyCache(
+      o.maxCachedWorkflows,
+      undefined,
+      metrics.enabled ? { forcedEviction: () => metrics.stickyCacheForcedEviction(), size: (n) => metrics.stickyCacheSize(n) } : undefined,
+    );
     this.dc = o.dataConverter;
     this.pc = this.dc.payloadConverter;
     this.codecs = this.dc.payloadCodecs ?? [];
@@ -191,10 +213,25 @@ export class WorkflowTaskProcessor {
     return driver;
   }
 
+  /** When each cached run's workflow started (its first event), for `workflow_endtoend_latency`. */
+  private readonly runStartMs = new WeakMap<RunDriver, number>();
+
   private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
     const runId: string = task.workflowExecution.runId;
     const startedEventId = num(task.startedEventId);
+    const metrics = this.o.metrics;
+    const began = metrics.enabled ? performance.now() : 0;
+    const workflowType: string = task.workflowType?.name ?? '';
     let driver = this.cache.lookup(runId);
+    const hadEarlierTasks = num(task.previousStartedEventId) > 0;
+    if (metrics.enabled) {
+      const scheduled = timestampMs(task.scheduledTime);
+      const started = timestampMs(task.startedTime);
+      metrics.workflowTaskScheduleToStart(scheduled !== undefined && started !== undefined ? started - scheduled : undefined);
+      // As Core counts them: a hit when the run was cached, a miss when a run with earlier tasks was not.
+      if (driver) metrics.stickyCacheLookup(true);
+      else if (hadEarlierTasks) metrics.stickyCacheLookup(false);
+    }
     if (driver && driver.lastStartedEventId !== num(task.previousStartedEventId)) {
       this.release(runId, driver);
       driver = undefined;
@@ -212,17 +249,26 @@ export class WorkflowTaskProcessor {
       })),
     );
     let result;
+    const replaying = !driver && hadEarlierTasks;
     try {
-      driver ??= this.newDriver(runId);
+      if (!driver) {
+        driver = this.newDriver(runId);
+        const first = events[0];
+        const startMs = first && eventId(first) === 1 ? timestampMs((first as { eventTime?: { seconds?: unknown; nanos?: number } }).eventTime) : undefined;
+        if (startMs !== undefined) this.runStartMs.set(driver, startMs);
+      }
       result = await driver.process(events, startedEventId, queryJobs);
+      if (replaying) metrics.workflowTaskLatency(workflowType, performance.now() - began, true);
     } catch (err) {
       if (driver) this.release(runId, driver);
       const nondeterministic = err instanceof DeterminismError;
+      metrics.workflowTaskFailed(workflowType, nondeterministic);
       this.reportTaskFailure(task, nondeterministic ? 'workflow task failed: nondeterminism' : 'workflow task failed', (err as Error)?.message);
       await this.respondFailed(task, nondeterministic ? CAUSE_NON_DETERMINISTIC : CAUSE_UNHANDLED_FAILURE, err);
       return;
     }
     if (result.taskFailure) {
+      metrics.workflowTaskFailed(workflowType, false);
       this.release(runId, driver);
       this.reportTaskFailure(task, 'workflow task failed: workflow code threw', result.taskFailure.message ?? undefined);
       const failure = await this.outgoingFailure(result.taskFailure, ctx).catch(() => undefined);
@@ -295,6 +341,14 @@ export class WorkflowTaskProcessor {
       this.o.logger.warn('RespondWorkflowTaskCompleted failed; the run leaves the cache', { runId, error: (err as Error).message });
       this.release(runId, driver);
       return;
+    }
+    if (metrics.enabled) {
+      metrics.workflowTaskLatency(workflowType, performance.now() - began, false);
+      const closingCommand = closing ? result.commands.find((c) => OUTCOME_OF_COMMAND.has(c.commandType)) : undefined;
+      if (closingCommand) {
+        const startMs = this.runStartMs.get(driver);
+        metrics.workflowClosed(workflowType, OUTCOME_OF_COMMAND.get(closingCommand.commandType)!, startMs === undefined ? undefined : Date.now() - startMs);
+      }
     }
     const eagerTasks = (response?.activityTasks ?? []).filter((t) => t?.taskToken && t.taskToken.length > 0).slice(0, reserved);
     for (const t of eagerTasks) this.eagerActivities!.run(t);

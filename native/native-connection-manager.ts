@@ -5,6 +5,13 @@
  * official `Worker` onto it (`worker.connection = next`), and closes the old one after a
  * grace period. Bad material is refused with a coded error; the old connection stays.
  */
+import {
+  handshakeFailureCause,
+  recordCertificate,
+  recordRotation,
+  recordTlsHandshakeFailure,
+  rotationRefusalReason,
+} from '../src/observability/connectivity-metrics';
 import { EventEmitter } from 'node:events';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { BastionError, ConnectionError, IllegalStateError, invalidOption } from '../src/common/errors';
@@ -60,7 +67,9 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
     this.#settings = settings;
     this.#options = settings.connection;
     this.#expiry = new ExpiryWatch(this.#options.expiryWarningDays, this.#options.logger);
-    this.#expiry.track(clientCertificateInfo(this.#options.tls));
+    const certificate = clientCertificateInfo(this.#options.tls);
+    this.#expiry.track(certificate);
+    if (certificate) recordCertificate(certificate, 'client', this.#options.address, this.#options.metrics);
     this.#follow();
   }
 
@@ -216,6 +225,17 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
 
   #refuse(source: RotationSource, problems: CertificateProblem[], cause?: unknown, diagnosis?: Awaited<ReturnType<typeof diagnose>>): never {
     const text = problems.map((p) => p.message).join(' ');
+    const metrics = this.#options.metrics;
+    recordRotation(
+      'refused',
+      rotationRefusalReason(
+        problems.map((p) => String(p.code)),
+        text,
+      ),
+      metrics,
+    );
+    const handshake = problems.some((p) => p.code === 'CONNECT_FAILED') ? handshakeFailureCause(describeCause(cause)) : undefined;
+    if (handshake) recordTlsHandshakeFailure(handshake, metrics);
     const tail = diagnosis ? ` ${describeDiagnosis(diagnosis)}` : '';
     const error = withDiagnosis(
       new ConnectionError(
@@ -304,6 +324,8 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
     this.#rotations++;
     const certificate = clientCertificateInfo(compiled);
     this.#expiry.track(certificate);
+    recordRotation('applied', '', this.#options.metrics);
+    if (certificate) recordCertificate(certificate, 'client', this.address, this.#options.metrics);
     const event: NativeRotationEvent = {
       rotationCount: this.#rotations,
       source,

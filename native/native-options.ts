@@ -64,7 +64,7 @@ export interface CompiledNativeOptions {
 }
 
 const OWN_KEYS = ['profile', 'configFile', 'watchCertificateFiles', 'closeGracePeriod'];
-const PASSED_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'expiryWarningDays', 'logger', 'connectTimeout'];
+const PASSED_KEYS = ['address', 'tls', 'apiKey', 'metadata', 'expiryWarningDays', 'logger', 'connectTimeout', 'metrics'];
 const NOT_IN_CORE: Readonly<Record<string, string>> = {
   callTimeout: 'Core sets the deadline of its calls itself (70 s for long polls); wrap client calls in `connection.withDeadline`.',
   longPollTimeout: 'Core uses 70 s for its long polls.',

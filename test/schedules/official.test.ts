@@ -1,0 +1,154 @@
+/**
+ * Dev server schedules judged by the official @temporalio/client and worker: a schedule
+ * firing every second, overlap SKIP while a run is open, pause/unpause, trigger, delete,
+ * and the scheduled-by search attributes on started workflows.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { startOfficialEnv, type OfficialEnv } from '../helpers/official-env';
+import { timed, waitFor } from '../helpers/wait';
+
+const test = suite('schedules (official client and worker)');
+let env: OfficialEnv;
+
+test.before(async () => {
+  env = await startOfficialEnv();
+});
+test.after(async () => {
+  await env?.close();
+});
+
+test(
+  'a schedule fires every second three times and starts workflows named and tagged as Temporal does',
+  timed(30_000, async () => {
+    const worker = await env.worker('sched-every');
+    await worker.runUntil(async () => {
+      const handle = await env.client.schedule.create({
+        scheduleId: 'every-second',
+        spec: { intervals: [{ every: '1s' }] },
+        action: { type: 'startWorkflow', workflowType: 'greet', args: ['sched'], taskQueue: 'sched-every', workflowId: 'every-wf' },
+        state: { remainingActions: 3 },
+      });
+      const done = await waitFor(
+        async () => {
+          const d = await handle.describe();
+          return d.info.numActionsTaken === 3 && d.info.runningActions.length === 0 ? d : null;
+        },
+        15_000,
+        'three completed actions',
+      );
+      assert.is(done.state.remainingActions, 0);
+      assert.equal(done.info.nextActionTimes, []);
+      assert.is(done.info.recentActions.length, 3);
+      for (const a of done.info.recentActions) {
+        assert.match(a.action.workflow.workflowId, /^every-wf-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        const wf = env.client.workflow.getHandle(a.action.workflow.workflowId);
+        assert.is(await wf.result(), 'Hello, sched!');
+        const desc = await wf.describe();
+        assert.equal(desc.searchAttributes.TemporalScheduledById, ['every-second']);
+        const nominal = a.action.workflow.workflowId.slice('every-wf-'.length);
+        assert.equal((desc.searchAttributes.TemporalScheduledStartTime as Date[])[0]!.toISOString(), new Date(nominal).toISOString());
+        assert.ok(a.takenAt.getTime() >= a.scheduledAt.getTime());
+      }
+      const times = done.info.recentActions.map((a) => a.scheduledAt.getTime());
+      assert.equal(
+        times.map((t) => t - times[0]!),
+        [0, 1000, 2000],
+      );
+      await handle.delete();
+    });
+  }),
+);
+
+test(
+  'overlap SKIP skips while the started run is open; pause, trigger, unpause and delete',
+  timed(30_000, async () => {
+    const worker = await env.worker('sched-skip');
+    await worker.runUntil(async () => {
+      const handle = await env.client.schedule.create({
+        scheduleId: 'skip-open',
+        spec: { intervals: [{ every: '1s' }] },
+        action: { type: 'startWorkflow', workflowType: 'accumulate', args: [1], taskQueue: 'sched-skip', workflowId: 'skip-wf' },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      });
+      const skipped = await waitFor(
+        async () => {
+          const d = await handle.describe();
+          return d.info.numActionsSkippedOverlap >= 2 ? d : null;
+        },
+        15_000,
+        'two skipped actions',
+      );
+      assert.is(skipped.info.numActionsTaken, 1);
+      assert.is(skipped.info.runningActions.length, 1);
+      assert.is(skipped.policies.overlap, ScheduleOverlapPolicy.SKIP);
+      const first = skipped.info.runningActions[0]!.workflow.workflowId;
+
+      await handle.pause('maintenance');
+      const paused = await handle.describe();
+      assert.is(paused.state.paused, true);
+      assert.is(paused.state.note, 'maintenance');
+      // A trigger starts even while paused (the official client asks ALLOW_ALL).
+      await handle.trigger();
+      const triggered = await waitFor(async () => {
+        const d = await handle.describe();
+        return d.info.numActionsTaken === 2 ? d : null;
+      });
+      assert.is(triggered.info.runningActions.length, 2);
+      const listed = [];
+      for await (const s of env.client.schedule.list()) listed.push(s);
+      const entry = listed.find((s) => s.scheduleId === 'skip-open');
+      assert.ok(entry);
+      assert.is(entry!.state.paused, true);
+      assert.is(entry!.action?.workflowType, 'accumulate');
+
+      for (const r of triggered.info.runningActions) await env.client.workflow.getHandle(r.workflow.workflowId).signal('done');
+      await env.client.workflow.getHandle(first).result();
+      await handle.unpause('back');
+      const resumed = await waitFor(async () => {
+        const d = await handle.describe();
+        return d.info.numActionsTaken >= 3 ? d : null;
+      });
+      assert.is(resumed.state.paused, false);
+      assert.is(resumed.state.note, 'back');
+      await handle.pause();
+      for (const r of (await handle.describe()).info.runningActions) await env.client.workflow.getHandle(r.workflow.workflowId).terminate('test over');
+      await handle.delete();
+      try {
+        await handle.describe();
+        assert.unreachable('described a deleted schedule');
+      } catch (err) {
+        assert.instance(err, ScheduleNotFoundError);
+      }
+    });
+  }),
+);
+
+test(
+  'update replaces the spec and policies; describe returns the canonical structured spec',
+  timed(15_000, async () => {
+    const handle = await env.client.schedule.create({
+      scheduleId: 'updatable',
+      spec: { cronExpressions: ['0 12 * * mon-fri'], timezone: 'Europe/Paris' },
+      action: { type: 'startWorkflow', workflowType: 'greet', args: ['x'], taskQueue: 'nobody' },
+      state: { paused: true, note: 'held' },
+    });
+    const before = await handle.describe();
+    assert.is(before.spec.timezone, 'Europe/Paris');
+    assert.equal(before.spec.calendars?.[0]?.hour, [{ start: 12, end: 12, step: 1 }]);
+    assert.equal(before.spec.calendars?.[0]?.dayOfWeek, [{ start: 'MONDAY', end: 'FRIDAY', step: 1 }]);
+    assert.is(before.info.nextActionTimes.length, 10);
+    assert.is(before.action.workflowId, 'updatable-workflow');
+    await handle.update((prev) => ({ ...prev, spec: { intervals: [{ every: '1h' }] }, policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE } }));
+    const after = await handle.describe();
+    assert.equal(after.spec.calendars, []);
+    assert.is(after.spec.intervals?.[0]?.every, 3_600_000);
+    assert.is(after.policies.overlap, ScheduleOverlapPolicy.BUFFER_ONE);
+    assert.is(after.state.paused, true);
+    assert.ok(after.info.lastUpdatedAt);
+    await handle.delete();
+  }),
+);
+
+test.run();

@@ -37,6 +37,7 @@ import {
   type WorkflowTerminateInput,
 } from './interceptors';
 import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
+import { ScheduleClient } from './schedule-client';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
 const { EventType, HistoryEventFilterType, WorkflowExecutionStatus: S } = temporal.api.enums.v1;
@@ -179,6 +180,8 @@ export class Client {
   readonly connection: Connection;
   readonly namespace: string;
   readonly workflow: WorkflowClient;
+  /** Schedules: create, getHandle, list (the official `client.schedule`). */
+  readonly schedule: ScheduleClient;
 
   constructor(options: ClientOptions) {
     if (!options?.connection) throw invalidOption('connection', 'is required: pass `await Connection.connect({ address })`.');
@@ -193,6 +196,7 @@ export class Client {
       options.interceptors?.workflow ?? [],
       dataConverter,
     );
+    this.schedule = new ScheduleClient(this.workflow);
   }
 
   get workflowService(): Connection['workflowService'] {

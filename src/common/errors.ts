@@ -202,6 +202,16 @@ export const ERROR_CODES = {
     className: 'QueryFailedError',
     doc: "The query handler threw, or the query could not be answered (the run's workflow task keeps failing); `cause` holds the failure.",
   },
+  ERR_CLIENT_SCHEDULE_ALREADY_RUNNING: {
+    area: 'client',
+    className: 'ScheduleAlreadyRunning',
+    doc: '`client.schedule.create` was given a `scheduleId` that a schedule in the namespace already has (the server answered ALREADY_EXISTS). Use another id, or `getHandle(scheduleId)` to reach the existing schedule.',
+  },
+  ERR_CLIENT_SCHEDULE_NOT_FOUND: {
+    area: 'client',
+    className: 'ScheduleNotFoundError',
+    doc: 'No schedule with this id exists in the namespace (deleted, never created, or another `namespace`); the message names the id.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

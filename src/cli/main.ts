@@ -18,6 +18,7 @@ import { workflowCancel, workflowDelete, workflowSignal, workflowTerminate } fro
 import { workflowCount, workflowQuery, workflowStack } from './workflow-query';
 import { workflowResult } from './workflow-result';
 import { workflowExecute, workflowStart } from './workflow-start';
+import { SCHEDULE_COMMANDS } from './schedule-commands';
 
 const HELP = `Usage: bastion <command> [flags]
 
@@ -40,13 +41,15 @@ Commands:
   workflow count        count workflow executions, optionally filtered by --query
   workflow describe     show an execution's status, pending activities and children
   workflow show         print an execution's event history (--output json for replay)
+  schedule create | describe | list | trigger | backfill | pause | unpause | toggle | delete
+                        schedules (flags as \`temporal schedule\` spells them)
   operator namespace list | describe | create
                         the server's namespaces
   certs ca | issue | csr | sign | inspect | verify | p12
                         the certificate toolkit: CAs, client/server certificates, requests,
                         PKCS#12, checks (including Temporal Cloud's CA rules)
 
-The operator commands (task-queue, workflow, operator) work against Bastion's dev server,
+The operator commands (task-queue, workflow, schedule, operator) work against Bastion's dev server,
 Temporal Server and Temporal Cloud.
 
 ${CONNECTION_FLAGS_HELP}
@@ -79,6 +82,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
     describe: workflowDescribe,
     show: workflowShow,
   },
+  schedule: SCHEDULE_COMMANDS,
   certs: { ca: certsCa, issue: certsIssue, csr: certsCsr, sign: certsSign, inspect: certsInspect, verify: certsVerify, p12: certsP12 },
 };
 

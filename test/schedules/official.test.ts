@@ -28,6 +28,8 @@ test(
         scheduleId: 'every-second',
         spec: { intervals: [{ every: '1s' }] },
         action: { type: 'startWorkflow', workflowType: 'greet', args: ['sched'], taskQueue: 'sched-every', workflowId: 'every-wf' },
+        // ALLOW_ALL: a slow run (a busy machine) must not make the next time skip.
+        policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
         state: { remainingActions: 3 },
       });
       const done = await waitFor(
@@ -148,6 +150,45 @@ test(
     assert.is(after.state.paused, true);
     assert.ok(after.info.lastUpdatedAt);
     await handle.delete();
+  }),
+);
+
+test(
+  'cronSchedule on StartWorkflowExecution: each run starts at a cron time and the next carries the last result',
+  timed(20_000, async () => {
+    const bad = await env.connection.workflowService
+      .startWorkflowExecution({
+        namespace: 'default',
+        workflowId: 'cron-bad',
+        workflowType: { name: 'greet' },
+        taskQueue: { name: 'q' },
+        cronSchedule: '* * 99 * *',
+        requestId: 'cron-bad',
+      })
+      .then(
+        () => null,
+        (err: { code: number; details: string }) => err,
+      );
+    assert.is(bad?.code, 3);
+    assert.match(bad!.details, /Invalid `cronSchedule` "\* \* 99 \* \*": `dayOfMonth` value 99 is out of range 1-31/);
+    const worker = await env.worker('sched-cron');
+    await worker.runUntil(async () => {
+      const first = await env.client.workflow.start('greet', { taskQueue: 'sched-cron', workflowId: 'cron-wf', args: ['cron'], cronSchedule: '* * * * * * *' });
+      const history = await waitFor(async () => {
+        const h = await env.client.workflow.getHandle('cron-wf', first.firstExecutionRunId).fetchHistory();
+        return h.events?.some((e) => e.workflowExecutionCompletedEventAttributes) ? h : null;
+      });
+      const startedAttrs = history.events![0]!.workflowExecutionStartedEventAttributes!;
+      assert.is(startedAttrs.cronSchedule, '* * * * * * *');
+      assert.ok(startedAttrs.firstWorkflowTaskBackoff, 'the first run waits for the next cron time');
+      const nextRunId = history.events!.at(-1)!.workflowExecutionCompletedEventAttributes!.newExecutionRunId!;
+      assert.ok(nextRunId, 'the completed run names the next one');
+      const next = (await env.client.workflow.getHandle('cron-wf', nextRunId).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+      assert.is(next.initiator, 3 /* CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE */);
+      assert.is(next.continuedExecutionRunId, first.firstExecutionRunId);
+      assert.is(Buffer.from(next.lastCompletionResult!.payloads![0]!.data!).toString(), '"Hello, cron!"');
+      await env.client.workflow.getHandle('cron-wf').terminate('test over');
+    });
   }),
 );
 

@@ -169,7 +169,12 @@ export const SCHEDULE_HANDLERS = {
       conflictToken: 1,
     };
     scheduler.records.set(key, rec);
-    applyPatch(scheduler, rec, req.initialPatch);
+    try {
+      applyPatch(scheduler, rec, req.initialPatch);
+    } catch (err) {
+      scheduler.records.delete(key);
+      throw err;
+    }
     scheduler.process(rec);
     return { conflictToken: token(rec.conflictToken) };
   },

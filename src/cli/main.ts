@@ -24,13 +24,15 @@ Commands:
   workflow count        count workflow executions, optionally filtered by --query
   workflow describe     show an execution's status, pending activities and children
   workflow show         print an execution's event history (--output json for replay)
+  schedule create | describe | list | trigger | backfill | pause | unpause | toggle | delete
+                        schedules (flags as \`temporal schedule\` spells them)
   operator namespace list | describe | create
                         the server's namespaces
   certs ca | issue | csr | sign | inspect | verify | p12
                         the certificate toolkit: CAs, client/server certificates, requests,
                         PKCS#12, checks (including Temporal Cloud's CA rules)
 
-The operator commands (task-queue, workflow, operator) work against Bastion's dev server,
+The operator commands (task-queue, workflow, schedule, operator) work against Bastion's dev server,
 Temporal Server and Temporal Cloud.
 
 ${CONNECTION_FLAGS_HELP}
@@ -84,6 +86,12 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
     verify: lazy(() => require('./certs-check').certsVerify),
     p12: lazy(() => require('./certs-p12').certsP12),
   },
+  schedule: Object.fromEntries(
+    ['create', 'describe', 'list', 'trigger', 'backfill', 'pause', 'unpause', 'toggle', 'delete'].map((name) => [
+      name,
+      lazy(() => (require('./schedule-commands').SCHEDULE_COMMANDS as Record<string, Command>)[name]!),
+    ]),
+  ),
 };
 
 /** Three-word commands (`bastion operator namespace list`). */

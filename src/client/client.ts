@@ -40,6 +40,7 @@ import {
   type WorkflowTerminateInput,
 } from './interceptors';
 import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
+import { ScheduleClient } from './schedule-client';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
 const { EventType, HistoryEventFilterType, WorkflowExecutionStatus: S } = temporal.api.enums.v1;
@@ -190,6 +191,8 @@ export class Client {
   readonly connection: Connection;
   readonly namespace: string;
   readonly workflow: WorkflowClient;
+  /** Schedules: create, getHandle, list (the official `client.schedule`). */
+  readonly schedule: ScheduleClient;
 
   constructor(options: ClientOptions) {
     if (!options?.connection) throw invalidOption('connection', 'is required: pass `await Connection.connect({ address })`.');
@@ -205,6 +208,7 @@ export class Client {
       dataConverter,
       options.metrics ? meteredWorkflowService(this.connection.workflowService, compileMetricsOption(options.metrics, 'metrics')) : undefined,
     );
+    this.schedule = new ScheduleClient(this.workflow);
   }
 
   get workflowService(): Connection['workflowService'] {

@@ -24,6 +24,29 @@ export type {
   WorkflowCancelInput,
   WorkflowDescribeInput,
 } from './interceptors';
+export { ScheduleClient, ScheduleHandle } from './schedule-client';
+export { ScheduleAlreadyRunning, ScheduleNotFoundError } from './schedule-errors';
+export { ScheduleOverlapPolicy, MONTHS, DAYS_OF_WEEK } from './schedule-types';
+export type {
+  ScheduleOptions,
+  ScheduleUpdateOptions,
+  ScheduleDescription,
+  ScheduleSummary,
+  ScheduleSpec,
+  ScheduleSpecDescription,
+  CalendarSpec,
+  CalendarSpecDescription,
+  IntervalSpec,
+  Backfill,
+  ScheduleOptionsAction,
+  ScheduleOptionsStartWorkflowAction,
+  ScheduleExecutionResult,
+  ScheduleListOptions,
+  Range,
+  LooseRange,
+  Month,
+  DayOfWeek,
+} from './schedule-types';
 export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
 export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
 export {

@@ -218,6 +218,16 @@ export const ERROR_CODES = {
     area: 'config',
     doc: 'The metrics and health-probe HTTP server could not listen on the given host and port (in use, not allowed); the message names the address and the option.',
   },
+  ERR_CLIENT_SCHEDULE_ALREADY_RUNNING: {
+    area: 'client',
+    className: 'ScheduleAlreadyRunning',
+    doc: '`client.schedule.create` was given a `scheduleId` that a schedule in the namespace already has (the server answered ALREADY_EXISTS). Use another id, or `getHandle(scheduleId)` to reach the existing schedule.',
+  },
+  ERR_CLIENT_SCHEDULE_NOT_FOUND: {
+    area: 'client',
+    className: 'ScheduleNotFoundError',
+    doc: 'No schedule with this id exists in the namespace (deleted, never created, or another `namespace`); the message names the id.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

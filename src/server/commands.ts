@@ -12,6 +12,7 @@ import { findLimitViolation, limitsOf } from './request-limits';
 import { isOpen, type ActivityState, type ExecutionState } from './state';
 import { echo } from './service-error';
 import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRun } from './workflows';
+import { continueCron } from './schedules/cron-workflows';
 import { MAX_EAGER_ACTIVITIES_PER_TASK, requestCancelActivity, scheduleActivity } from './activities';
 import { attributesFieldName } from './attribute-keys';
 
@@ -238,6 +239,11 @@ export function applyCommands(
         exec.memo = mergeFields(exec.memo, a.upsertedMemo?.fields, 'fields');
         break;
       case CT.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
+        if (exec.cronSchedule) {
+          const completed = makeEvent(ET.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, { result: a.result, workflowTaskCompletedEventId: completedId });
+          continueCron(engine, exec, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, completed, true, { lastCompletionResult: a.result });
+          break;
+        }
         closeRun(
           engine,
           exec,

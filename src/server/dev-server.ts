@@ -18,6 +18,7 @@ import { registerRunHooks } from './run-timers';
 import { workflowServiceFor } from './service';
 import { MemoryStore, type Store } from './store/store';
 import { SqliteStore } from './store/sqlite-store';
+import { closeScheduler, startScheduler } from './schedules/schedule-api';
 import { consoleLogger, type Logger, type LogLevel } from './logger';
 import { rejectAllQueries } from './queries';
 import { unavailable } from './service-error';
@@ -330,6 +331,7 @@ export class DevServer {
       eagerActivityExecution: o.eagerActivityExecution,
       clock: o.timeSkipping ? new TimeSkippingClock({ locked: true }) : new RealClock(),
     });
+    startScheduler(engine, o.dbFilename);
     const server = new grpc.Server({
       'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': 128 * 1024 * 1024,
@@ -358,6 +360,7 @@ export class DevServer {
       if (o.port !== 0) await probeListen(o.ip, o.port);
       port = await new Promise<number>((resolve, reject) => server.bindAsync(`${host}:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     } catch (err) {
+      closeScheduler(engine);
       engine.close();
       await metrics?.server.close();
       // grpc-js wraps the listen error in "No address added out of total 1 resolved errors: [...]".
@@ -388,6 +391,7 @@ export class DevServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       rejectAllQueries(this.#engine, unavailable('the Bastion dev server is shutting down'));
+      closeScheduler(this.#engine);
       this.#engine.close();
       await this.#metricsServer?.close();
       await new Promise<void>((resolve) => {

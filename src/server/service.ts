@@ -30,6 +30,7 @@ import { randomUUID } from 'node:crypto';
 import type { QueueKind } from './matching';
 import { guardCall, NAMESPACE_FILTER, type ApiKeyCheck } from './call-guard';
 import { checkRequestLimits, limitsOf } from './request-limits';
+import { SCHEDULE_HANDLERS } from './schedules/schedule-api';
 
 export const SERVER_VERSION = '1.27.0';
 /** Longest a long poll is held before answering "nothing yet". */
@@ -60,7 +61,7 @@ function namespaceInfo(engine: Engine, name: string): object {
       data: ns.data,
       id: ns.id,
       capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false },
-      supportsSchedules: false,
+      supportsSchedules: true,
     },
     config: {
       workflowExecutionRetentionTtl: { seconds: Math.floor(ns.retentionMs / 1000), nanos: 0 },
@@ -116,7 +117,7 @@ const HANDLERS: Record<string, Handler> = {
       signalAndQueryHeader: true,
       internalErrorDifferentiation: true,
       activityFailureIncludeHeartbeat: true,
-      supportsSchedules: false,
+      supportsSchedules: true,
       encodedFailureAttributes: true,
       buildIdBasedVersioning: false,
       upsertMemo: true,
@@ -219,6 +220,13 @@ const HANDLERS: Record<string, Handler> = {
     engine.touch(exec);
     return {};
   }),
+  CreateSchedule: sync(SCHEDULE_HANDLERS.CreateSchedule),
+  DescribeSchedule: sync(SCHEDULE_HANDLERS.DescribeSchedule),
+  UpdateSchedule: sync(SCHEDULE_HANDLERS.UpdateSchedule),
+  PatchSchedule: sync(SCHEDULE_HANDLERS.PatchSchedule),
+  DeleteSchedule: sync(SCHEDULE_HANDLERS.DeleteSchedule),
+  ListSchedules: sync(SCHEDULE_HANDLERS.ListSchedules),
+  ListScheduleMatchingTimes: sync(SCHEDULE_HANDLERS.ListScheduleMatchingTimes),
 };
 
 /** Names of the WorkflowService methods the dev server implements. */

@@ -96,6 +96,8 @@ export interface ExecutionState {
   closeEventId?: number;
   startRequestId: string;
   workflowTaskTimeoutMs: number;
+  /** StartWorkflowExecution's `cronSchedule`: each closing run starts the next at the next cron time. */
+  cronSchedule?: string;
   executionTimeoutMs: number;
   runTimeoutMs: number;
   /** Absolute deadline of the whole chain of runs (0 = none). */

@@ -6,6 +6,7 @@ import { isOpen, type ExecutionState } from './state';
 import { recordExternal, requestCancel, startRun, terminateRun } from './workflows';
 import { makeEvent, EventType } from './history';
 import { executionInfo } from './visibility';
+import { cronBackoffMs } from './schedules/cron-workflows';
 
 const Reuse = Enums.WorkflowIdReusePolicy;
 const Conflict = Enums.WorkflowIdConflictPolicy;
@@ -22,8 +23,7 @@ function validateStart(engine: Engine, req: Record<string, any>): void {
   requireId(req.workflowId, 'workflowId');
   requireId(req.workflowType?.name, 'workflowType.name');
   requireId(req.taskQueue?.name, 'taskQueue.name');
-  if (req.cronSchedule)
-    throw invalidArgument('`cronSchedule` is not supported by the Bastion dev server; use Temporal Server or Temporal Cloud for cron workflows.');
+  if (req.cronSchedule) cronBackoffMs(req.cronSchedule, Date.now());
   for (const f of ['workflowExecutionTimeout', 'workflowRunTimeout', 'workflowTaskTimeout']) {
     if (req[f] && ms(req[f]) < 0) throw invalidArgument(`\`${f}\` must not be negative.`);
   }
@@ -85,7 +85,8 @@ function newRunFromRequest(req: Record<string, any>) {
     retryPolicy: req.retryPolicy,
     identity: req.identity,
     requestId: req.requestId || `${Date.now()}-${Math.random()}`,
-    firstTaskBackoffMs: ms(req.workflowStartDelay) || undefined,
+    firstTaskBackoffMs: (req.cronSchedule ? cronBackoffMs(req.cronSchedule, Date.now()) : ms(req.workflowStartDelay)) || undefined,
+    cronSchedule: req.cronSchedule || undefined,
   };
 }
 

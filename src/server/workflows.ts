@@ -10,6 +10,7 @@ import { attrs, EventType, makeEvent } from './history';
 import type { JsonEvent, NewEvent } from './json-proto';
 import { dur, Enums, normalizeRetryPolicy, retryBackoffMs, retryDecision, Status, ts, retryPolicyToJson } from './common';
 import { isOpen, type ExecutionState, type ParentRef } from './state';
+import { continueCron } from './schedules/cron-workflows';
 
 const ET = EventType;
 const RS = Enums.RetryState;
@@ -42,6 +43,7 @@ export interface NewRun {
   attempt?: number;
   executionDeadlineMs?: number;
   firstTaskBackoffMs?: number;
+  cronSchedule?: string;
   /** A signal written right after the start event (SignalWithStart). */
   signal?: { signalName: string; input?: object; identity?: string; header?: object };
 }
@@ -65,6 +67,7 @@ export function startRun(engine: Engine, r: NewRun): ExecutionState {
     executionTimeMs: now + (r.firstTaskBackoffMs ?? 0),
     startRequestId: r.requestId,
     workflowTaskTimeoutMs: taskTimeoutMs,
+    cronSchedule: r.cronSchedule,
     executionTimeoutMs: r.executionTimeoutMs,
     runTimeoutMs,
     executionDeadlineMs,
@@ -111,6 +114,7 @@ export function startRun(engine: Engine, r: NewRun): ExecutionState {
         attempt: exec.attempt,
         workflowExecutionExpirationTime: executionDeadlineMs ? ts(executionDeadlineMs) : undefined,
         firstWorkflowTaskBackoff: r.firstTaskBackoffMs ? dur(r.firstTaskBackoffMs) : undefined,
+        cronSchedule: r.cronSchedule,
         memo: r.memo,
         searchAttributes: r.searchAttributes,
         header: r.header,
@@ -354,6 +358,7 @@ export function startNextRun(engine: Engine, prev: ExecutionState, runId: string
     continuedExecutionRunId: prev.runId,
     executionDeadlineMs: prev.executionDeadlineMs,
     identity: started.identity,
+    cronSchedule: prev.cronSchedule,
     ...over,
   });
 }
@@ -397,6 +402,8 @@ export function failRun(
       continuedFailure: failure,
       firstTaskBackoffMs: next.backoffMs,
     });
+  } else if (exec.cronSchedule) {
+    continueCron(engine, exec, status, event, workflowTaskCompletedEventId !== undefined, { continuedFailure: failure });
   } else {
     closeRun(engine, exec, status, event, workflowTaskCompletedEventId !== undefined);
   }

@@ -172,7 +172,6 @@ function nameOf(ref: WorkflowRef | SignalRef | QueryRef, what: string): string {
 }
 
 const dur = (ms: number | undefined) => (ms === undefined ? undefined : { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
-const WorkflowUpdateStageAccepted = 'ACCEPTED' as const;
 const optMs = (v: Duration | undefined, name: string) => (v === undefined ? undefined : parseDuration(v, name));
 const ts = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   t ? new Date(Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)) : undefined;
@@ -585,7 +584,7 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
   /** Sends an update and returns its handle once it reached `waitForStage` (ACCEPTED: the workflow accepted it). */
   async startUpdate<Ret, Args extends unknown[] = []>(
     def: UpdateDefinition<Ret, Args> | string,
-    options: WorkflowUpdateOptions & { args?: Args; waitForStage: typeof WorkflowUpdateStageAccepted },
+    options: WorkflowUpdateOptions & { args?: Args; waitForStage: 'ACCEPTED' },
   ): Promise<WorkflowUpdateHandle<Ret>> {
     return this.sendUpdate<Ret>(def, options, options?.waitForStage ?? 'ACCEPTED');
   }

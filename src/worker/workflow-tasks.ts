@@ -15,6 +15,7 @@ import { codecTransform, transformFailure, type CodecContext, type PayloadCodec,
 import { StickyCache } from './sticky-cache';
 import type { CompiledWorkerOptions } from './worker-options';
 import { temporal } from '../common/proto';
+import { updateRequestJobs, updateResponseMessages } from './update-messages';
 
 const { WorkflowTaskFailedCause, QueryResultType, CommandType } = temporal.api.enums.v1;
 const CAUSE_UNHANDLED_FAILURE = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
@@ -202,10 +203,11 @@ export class WorkflowTaskProcessor {
         args: (await this.decode(q.queryArgs?.payloads ?? [], ctx)) ?? [],
       })),
     );
+    const updates = await updateRequestJobs(task.messages, (p) => this.decode(p, ctx));
     let result;
     try {
       driver ??= this.newDriver(runId);
-      result = await driver.process(events, startedEventId, queryJobs);
+      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs]);
     } catch (err) {
       if (driver) this.release(runId, driver);
       const nondeterministic = err instanceof DeterminismError;
@@ -231,8 +233,13 @@ export class WorkflowTaskProcessor {
     const closing = result.commands.some((c) => CLOSING_COMMANDS.has(c.commandType));
     let commands: Array<Record<string, any>>;
     const queryResults: Record<string, object> = {};
+    let messages: object[] | undefined;
     try {
       commands = await encodeCommands(this.codecs, result.commands, scope);
+      messages = await updateResponseMessages(result.updateMessages, updates.requests, this.o.identity, {
+        encode: async (p) => (await this.encode(p, ctx)) ?? [],
+        failure: (f) => this.outgoingFailure(f, ctx),
+      });
       for (const q of result.queryResults) {
         if (q.failure) {
           const failure = await this.outgoingFailure(q.failure, ctx);
@@ -268,6 +275,7 @@ export class WorkflowTaskProcessor {
             }
           : undefined,
         queryResults: queryResults as never,
+        messages: messages as never,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
       } as never)) as never;
     } catch (err) {

@@ -40,7 +40,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  worker.shutdown();
+  void worker.shutdown();
   await running;
   await officialConnection.close();
   await env.close();

@@ -17,6 +17,7 @@ import { namespaceCreate, namespaceDescribe, namespaceList } from './namespace-c
 import { workflowCancel, workflowDelete, workflowSignal, workflowTerminate } from './workflow-control';
 import { workflowCount, workflowQuery, workflowStack } from './workflow-query';
 import { workflowResult } from './workflow-result';
+import { workflowUpdate } from './workflow-update';
 import { workflowExecute, workflowStart } from './workflow-start';
 
 const HELP = `Usage: bastion <command> [flags]
@@ -32,6 +33,8 @@ Commands:
   workflow result       wait for an execution to close and print its result
   workflow signal       send a signal (--name, --input)
   workflow query        query an execution (--name, --input)
+  workflow update execute
+                        send an update and print its result (--name, --input)
   workflow stack        ask the worker what an execution is waiting on (__stack_trace)
   workflow cancel       request cancellation
   workflow terminate    terminate at once (--reason)
@@ -70,6 +73,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
     result: workflowResult,
     signal: workflowSignal,
     query: workflowQuery,
+    update: workflowUpdate,
     stack: workflowStack,
     cancel: workflowCancel,
     terminate: workflowTerminate,

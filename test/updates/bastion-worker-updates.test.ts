@@ -13,7 +13,7 @@ import { Connection as OfficialConnection, Client as OfficialClient, WithStartWo
 import { Worker, bundleWorkflowCode } from '../../src/worker';
 import { WorkflowUpdateFailedError as BastionUpdateFailedError, WorkflowUpdateStage } from '../../src/client';
 import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
-import { runNode, spawnNode } from '../helpers/processes';
+import { BIN, runNode, spawnNode } from '../helpers/processes';
 import { temporal } from '@temporalio/proto';
 import type { History } from '../../src/client/client';
 import { timed } from '../helpers/wait';
@@ -103,6 +103,26 @@ test(
     assert.instance(await failureOf(h.executeUpdate(add, { args: [-2] })), BastionUpdateFailedError);
     assert.is(await h.executeUpdate(finish), 5);
     assert.is(await h.result(), 5);
+  }),
+);
+
+test(
+  'bastion workflow update execute prints the result (text and JSON); a refused update exits 1',
+  timed(30_000, async () => {
+    const h = await env.client.workflow.start(counter, { taskQueue: QUEUE, workflowId: `cli-${randomUUID()}`, args: [40] });
+    const base = ['workflow', 'update'];
+    const addr = ['--address', env.server.address];
+    const text = await runNode([BIN, ...base, 'execute', '-w', h.workflowId, '--name', 'add', '--input', '2', ...addr]);
+    assert.is(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Result\s+42/);
+    const asJson = await runNode([BIN, ...base, '-w', h.workflowId, '--name', 'add', '-i', '1', '--update-id', 'cli-1', '-o', 'json', ...addr]);
+    assert.is(asJson.code, 0, asJson.stderr);
+    assert.equal(JSON.parse(asJson.stdout), { name: 'add', updateId: 'cli-1', result: 43 });
+    const refused = await runNode([BIN, ...base, 'execute', '-w', h.workflowId, '--name', 'add', '--input', '-5', ...addr]);
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /negative amounts are refused: -5/);
+    await h.executeUpdate(finish);
+    assert.is(await h.result(), 43);
   }),
 );
 

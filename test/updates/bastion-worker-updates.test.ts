@@ -12,12 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { Connection as OfficialConnection, Client as OfficialClient, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker, bundleWorkflowCode } from '../../src/worker';
 import { WorkflowUpdateFailedError as BastionUpdateFailedError, WorkflowUpdateStage } from '../../src/client';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { quietLogger, startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
 import { BIN, runNode, spawnNode } from '../helpers/processes';
 import { temporal } from '@temporalio/proto';
 import type { History } from '../../src/client/client';
 import { timed } from '../helpers/wait';
-import { add, addSlowly, fail, finish, whoAmI, counter, noHandlers, finishSignal } from '../fixtures/update-workflows';
+import { add, addSlowly, fail, finish, whoAmI, counter, noHandlers, finishSignal, hang, leavesHandlerRunning } from '../fixtures/update-workflows';
 
 const WORKFLOWS = path.resolve(__dirname, '../fixtures/update-workflows.js');
 const QUEUE = 'updates-bastion-worker';
@@ -103,6 +103,27 @@ test(
     assert.instance(await failureOf(h.executeUpdate(add, { args: [-2] })), BastionUpdateFailedError);
     assert.is(await h.executeUpdate(finish), 5);
     assert.is(await h.result(), 5);
+  }),
+);
+
+test(
+  'a workflow that returns while an update handler runs: the TMPRL1102 warning names it, and the caller gets the failure',
+  timed(20_000, async () => {
+    const warnings: Array<{ message: string }> = [];
+    const logger = { ...quietLogger, warn: (message: string) => warnings.push({ message }) };
+    const queue = `${QUEUE}-warn`;
+    const w = await env.worker(queue, { workflowBundle: { code }, logger });
+    await w.runUntil(async () => {
+      const h = await official.workflow.start(leavesHandlerRunning, { taskQueue: queue, workflowId: `warn-${randomUUID()}` });
+      const u = await h.startUpdate(hang, { waitForStage: WorkflowUpdateStage.ACCEPTED, updateId: 'left-running' });
+      assert.is(await h.result(), 'left');
+      const err = await failureOf(u.result());
+      assert.instance(err, WorkflowUpdateFailedError);
+      assert.match(err.cause.message, /Workflow completed before the Update completed/);
+    });
+    const warning = warnings.find((x) => x.message.includes('[TMPRL1102]'));
+    assert.ok(warning, JSON.stringify(warnings));
+    assert.match(warning!.message, /"name":"hang","id":"left-running"/);
   }),
 );
 

@@ -16,6 +16,8 @@ Commands:
   workflow result       wait for an execution to close and print its result
   workflow signal       send a signal (--name, --input)
   workflow query        query an execution (--name, --input)
+  workflow update execute
+                        send an update and print its result (--name, --input)
   workflow stack        ask the worker what an execution is waiting on (__stack_trace)
   workflow cancel       request cancellation
   workflow terminate    terminate at once (--reason)
@@ -68,6 +70,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
     result: lazy(() => require('./workflow-result').workflowResult),
     signal: lazy(() => require('./workflow-control').workflowSignal),
     query: lazy(() => require('./workflow-query').workflowQuery),
+    update: lazy(() => require('./workflow-update').workflowUpdate),
     stack: lazy(() => require('./workflow-query').workflowStack),
     cancel: lazy(() => require('./workflow-control').workflowCancel),
     terminate: lazy(() => require('./workflow-control').workflowTerminate),

@@ -39,7 +39,17 @@ import {
   type WorkflowStartInput,
   type WorkflowTerminateInput,
 } from './interceptors';
-import type { QueryDefinition, SignalDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
+import type { QueryDefinition, SignalDefinition, UpdateDefinition, WithWorkflowArgs, Workflow, WorkflowResultType } from '../common/definitions';
+import {
+  encodeStage,
+  sendUpdate,
+  updateHandle,
+  updateRequest,
+  type WorkflowUpdateHandle,
+  type WorkflowUpdateOptions,
+  type WorkflowUpdateStage,
+} from './update-handle';
+import { conflictPolicyValue, startUpdateWithStart, type UpdateWithStartOptions, type WorkflowIdConflictPolicyName } from './with-start';
 import { ScheduleClient } from './schedule-client';
 import { QueryFailedError, QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from './errors';
 
@@ -116,8 +126,8 @@ export interface WorkflowOptions {
   searchAttributes?: Record<string, unknown[]>;
   /** temporal.api.enums.v1.WorkflowIdReusePolicy value */
   workflowIdReusePolicy?: number;
-  /** temporal.api.enums.v1.WorkflowIdConflictPolicy value */
-  workflowIdConflictPolicy?: number;
+  /** temporal.api.enums.v1.WorkflowIdConflictPolicy value, or its name as the official client takes it (`'USE_EXISTING'`) */
+  workflowIdConflictPolicy?: number | WorkflowIdConflictPolicyName;
   startDelay?: Duration;
 }
 
@@ -284,7 +294,8 @@ export class WorkflowClient {
     return Object.fromEntries(Object.entries(decoded).map(([k, p]) => [k, this.payloadConverter.fromPayload(p)]));
   }
 
-  private async startRequest(workflow: WorkflowRef, o: WorkflowOptions & { args?: readonly unknown[] }, headers: Headers = {}) {
+  /** @internal The StartWorkflowExecution request of `start` (also update-with-start's first operation). */
+  async startRequest(workflow: WorkflowRef, o: WorkflowOptions & { args?: readonly unknown[] }, headers: Headers = {}) {
     if (!o || typeof o.taskQueue !== 'string' || !o.taskQueue) throw invalidOption('taskQueue', 'is required.');
     if (typeof o.workflowId !== 'string' || !o.workflowId) throw invalidOption('workflowId', 'is required.');
     const pc = this.payloadConverter;
@@ -301,7 +312,7 @@ export class WorkflowClient {
       identity: this.identity,
       requestId: randomUUID(),
       workflowIdReusePolicy: o.workflowIdReusePolicy,
-      workflowIdConflictPolicy: o.workflowIdConflictPolicy,
+      workflowIdConflictPolicy: conflictPolicyValue(o.workflowIdConflictPolicy),
       retryPolicy: o.retry
         ? {
             initialInterval: dur(optMs(o.retry.initialInterval, 'retry.initialInterval')),
@@ -354,6 +365,32 @@ export class WorkflowClient {
   async execute<W extends Workflow = Workflow>(workflow: string | W, options: WorkflowStartOptions<W>): Promise<WorkflowResultType<W>> {
     const handle = await this.start(workflow, options);
     return handle.result();
+  }
+
+  /**
+   * Starts the workflow (or uses the running one, with conflict policy USE_EXISTING) and
+   * sends an update in one call; returns the update's result.
+   * @throws WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError (policy FAIL)
+   */
+  async executeUpdateWithStart<Ret, Args extends unknown[], W extends Workflow = Workflow>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: UpdateWithStartOptions<W> & { args?: Args },
+  ): Promise<Ret> {
+    const h = await startUpdateWithStart<Ret, W>(
+      this,
+      def,
+      { ...options, waitForStage: 'COMPLETED' },
+      (id, runId) => new WorkflowHandle<W>(this, id, undefined, runId),
+    );
+    return h.result();
+  }
+
+  /** Like {@link executeUpdateWithStart}, but returns the update handle once the update reached `waitForStage` (ACCEPTED). */
+  async startUpdateWithStart<Ret, Args extends unknown[], W extends Workflow = Workflow>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: UpdateWithStartOptions<W> & { args?: Args; waitForStage: 'ACCEPTED' },
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    return startUpdateWithStart<Ret, W>(this, def, options, (id, runId) => new WorkflowHandle<W>(this, id, undefined, runId));
   }
 
   /** Signals a workflow, starting it first if it is not running. */
@@ -561,6 +598,48 @@ export class WorkflowHandle<W extends Workflow = Workflow> {
         .catch((err) => this.notFound(err));
     });
     await run({ signalName: nameOf(def, 'signal'), args, workflowExecution: { workflowId: this.workflowId, runId: this.runId }, headers: {} });
+  }
+
+  /**
+   * Sends an update and waits for its result.
+   * @throws WorkflowUpdateFailedError with the failure as `cause`; WorkflowUpdateRPCTimeoutOrCancelledError
+   */
+  async executeUpdate<Ret, Args extends unknown[] = []>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options?: WorkflowUpdateOptions & { args?: Args },
+  ): Promise<Ret> {
+    const h = await this.sendUpdate<Ret>(def, options, 'COMPLETED');
+    return h.result();
+  }
+
+  /** Sends an update and returns its handle once it reached `waitForStage` (ACCEPTED: the workflow accepted it). */
+  async startUpdate<Ret, Args extends unknown[] = []>(
+    def: UpdateDefinition<Ret, Args> | string,
+    options: WorkflowUpdateOptions & { args?: Args; waitForStage: 'ACCEPTED' },
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    return this.sendUpdate<Ret>(def, options, options?.waitForStage ?? 'ACCEPTED');
+  }
+
+  /** A handle to an update sent before (by id); `result()` waits for its outcome. */
+  getUpdateHandle<Ret = unknown>(updateId: string, options?: { workflowRunId?: string }): WorkflowUpdateHandle<Ret> {
+    return updateHandle<Ret>(this.client, updateId, { workflowId: this.workflowId, runId: options?.workflowRunId ?? this.runId });
+  }
+
+  private async sendUpdate<Ret>(
+    def: UpdateDefinition<Ret, any[]> | string,
+    options: (WorkflowUpdateOptions & { args?: unknown[] }) | undefined,
+    stage: WorkflowUpdateStage,
+  ): Promise<WorkflowUpdateHandle<Ret>> {
+    const exec = { workflowId: this.workflowId, runId: this.runId };
+    const req = await updateRequest(this.client, exec, {
+      name: nameOf(def, 'update'),
+      args: [...(options?.args ?? [])],
+      updateId: options?.updateId,
+      stage: encodeStage(stage),
+      firstExecutionRunId: this.runId ? undefined : this.firstExecutionRunId,
+    });
+    const sent = await sendUpdate(this.client, req, exec);
+    return updateHandle<Ret>(this.client, req.request.meta.updateId, { workflowId: this.workflowId, runId: sent.runId }, sent.outcome);
   }
 
   /** Queries the workflow; with a definition, `args` are checked and the answer typed. */

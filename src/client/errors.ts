@@ -48,6 +48,20 @@ export class QueryNotRegisteredError extends ClientError {
   }
 }
 
+/** The update failed (rejected by its validator or the worker, or its handler threw a Temporal failure); `cause` holds the failure. */
+export class WorkflowUpdateFailedError extends ClientError {
+  constructor(message: string, cause: unknown) {
+    super('ERR_CLIENT_UPDATE_FAILED', message, { cause });
+  }
+}
+
+/** The update call hit its deadline or was cancelled before the stage asked for; the update may still run. */
+export class WorkflowUpdateRPCTimeoutOrCancelledError extends ClientError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_CLIENT_UPDATE_RPC_TIMEOUT_OR_CANCELLED', message, { cause });
+  }
+}
+
 /** The query handler threw, or the query could not be answered. */
 export class QueryFailedError extends ClientError {
   constructor(message: string, cause?: unknown) {

@@ -9,6 +9,10 @@
  * ```
  */
 export { Client, WorkflowClient, WorkflowHandle } from './client';
+export { WorkflowUpdateStage } from './update-handle';
+export type { WorkflowUpdateHandle, WorkflowUpdateOptions } from './update-handle';
+export { WithStartWorkflowOperation } from './with-start';
+export type { UpdateWithStartOptions, WorkflowIdConflictPolicyName } from './with-start';
 /** The connection, exported here too as `@temporalio/client` exports it. */
 export { Connection } from '../connection';
 export type { ConnectionOptions } from '../connection';
@@ -47,7 +51,15 @@ export type {
   Month,
   DayOfWeek,
 } from './schedule-types';
-export { WorkflowFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError, QueryNotRegisteredError, QueryFailedError } from './errors';
+export {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+  QueryNotRegisteredError,
+  QueryFailedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from './errors';
 export { BastionError, ClientError, ConnectionError, ConverterError } from '../common/errors';
 export {
   ApplicationFailure,

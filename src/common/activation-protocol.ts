@@ -61,7 +61,29 @@ export type Job =
   | { type: 'resolveSignalExternal'; seq: number; failure?: Failure }
   | { type: 'resolveCancelExternal'; seq: number; failure?: Failure }
   | { type: 'notifyHasPatch'; patchId: string }
+  | DoUpdateJob
   | { type: 'resolveLocalActivity'; seq: number; result: ResolutionResult };
+
+/** An update for the workflow: a new request (validator runs) or, replaying, an accepted one (it does not). */
+export interface DoUpdateJob {
+  type: 'doUpdate';
+  updateId: string;
+  protocolInstanceId: string;
+  name: string;
+  args: Payload[];
+  headers: Record<string, Payload>;
+  runValidator: boolean;
+}
+
+/** The workflow's answer to an update, in order; the host turns it into a protocol message. */
+export interface UpdateMessage {
+  protocolInstanceId: string;
+  /** The message id; accept and complete also appear as a PROTOCOL_MESSAGE command with this id. */
+  messageId: string;
+  accepted?: true;
+  rejected?: Failure;
+  completed?: { result?: Payload; failure?: Failure };
+}
 
 export interface Activation {
   /** Workflow time for this activation (the WorkflowTaskStarted event's time). */
@@ -104,6 +126,8 @@ export interface QueryResult {
 export interface ActivationCompletion {
   commands: TaggedCommand[];
   queryResults: QueryResult[];
+  /** Update acceptances, rejections and responses of this activation, in order. */
+  updateMessages?: UpdateMessage[];
   /** Set when workflow code failed the task (a non-Temporal error, or a runtime error). */
   taskFailure?: Failure;
   /** Calls workflow code made to sinks during the activation, for the worker to run after it. */

@@ -28,6 +28,15 @@ export interface QueryDefinition<Ret, Args extends unknown[] = [], Name extends 
   __args?: Args;
 }
 
+/** An update definition (`defineUpdate<number, [number]>('add')`). */
+export interface UpdateDefinition<Ret, Args extends unknown[] = [], Name extends string = string> {
+  type: 'update';
+  name: Name;
+  /** Phantom fields for typing only; never present at run time. */
+  __ret?: Ret;
+  __args?: Args;
+}
+
 /**
  * `args` as the workflow function declares them: required when it takes parameters,
  * optional when it takes none (the official client's rule).

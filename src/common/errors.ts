@@ -228,6 +228,16 @@ export const ERROR_CODES = {
     className: 'ScheduleNotFoundError',
     doc: 'No schedule with this id exists in the namespace (deleted, never created, or another `namespace`); the message names the id.',
   },
+  ERR_CLIENT_UPDATE_FAILED: {
+    area: 'client',
+    className: 'WorkflowUpdateFailedError',
+    doc: 'The workflow update failed: its validator rejected it, its handler threw a Temporal failure, the workflow has no handler for it, or the run closed before it completed; `cause` holds the failure (usually an ApplicationFailure).',
+  },
+  ERR_CLIENT_UPDATE_RPC_TIMEOUT_OR_CANCELLED: {
+    area: 'client',
+    className: 'WorkflowUpdateRPCTimeoutOrCancelledError',
+    doc: 'The update call reached its deadline or was cancelled before the update reached the stage asked for; the update may still run. Call `handle.getUpdateHandle(updateId).result()` to wait for it again.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

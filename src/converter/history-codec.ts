@@ -125,6 +125,13 @@ export async function decodeHistoryEvents<E extends Obj>(codecs: readonly Payloa
           if (a.markerName !== LOCAL_ACTIVITY_MARKER) return e;
           ctx = activityContext(scope, undefined, true);
           return withAttrs(e, key, await localActivityMarker(t, a, ctx));
+        case 41: {
+          // WorkflowExecutionUpdateAccepted: the update's arguments, replayed into the handler.
+          const input = a.acceptedRequest?.input;
+          if (!input?.args) return e;
+          const args = { ...input.args, payloads: (await t(input.args.payloads ?? [], ctx)) ?? [] };
+          return withAttrs(e, key, { ...copy(a), acceptedRequest: { ...a.acceptedRequest, input: { ...input, args } } });
+        }
         default:
           return e;
       }

@@ -16,6 +16,7 @@ import type {
   SinkCall,
   StartJob,
   TaggedCommand,
+  UpdateMessage,
 } from '../common/activation-protocol';
 import {
   EV,
@@ -32,6 +33,7 @@ import {
 } from './history-events';
 import { hashString } from '../common/hash-string';
 import { DeterminismError } from './determinism-error';
+import { acceptedUpdateJobs, isUpdateEvent, PROTOCOL_MESSAGE_COMMAND, protocolMessageIdOf } from './update-events';
 
 /** The host side of a sandbox: calls `globalThis.__bastion[method](arg)` with a time limit. */
 export interface SandboxCaller {
@@ -48,6 +50,8 @@ export interface SandboxCaller {
 export interface TaskResult {
   commands: Array<Record<string, any>>;
   queryResults: QueryResult[];
+  /** The workflow's update answers; the worker sends them as protocol messages. */
+  updateMessages?: UpdateMessage[];
   taskFailure?: Failure;
 }
 
@@ -132,6 +136,7 @@ export class RunDriver {
         const next = events[i + 1];
         if (next && num(next.eventType) === EV.WORKFLOW_TASK_COMPLETED && id > this.lastStartedEventId) {
           this.notifyPatches(events, i + 2);
+          this.jobs.push(...acceptedUpdateJobs(events, i + 2));
           const result = await this.activate(e, true, [], { events, from: i + 2 });
           if (result.taskFailure) throw new DeterminismError(`replaying workflow task ${id} failed: ${result.taskFailure.message}`, { eventId: id });
           replayed = this.finishCommands(result.commands);
@@ -169,7 +174,12 @@ export class RunDriver {
     const result = await this.activate(started, replaying, extraJobs);
     this.lastStartedEventId = eventId(started);
     this.lastCommands = this.finishCommands(result.commands);
-    return { commands: this.lastCommands.map((c) => c.command), queryResults: result.queryResults, taskFailure: result.taskFailure };
+    return {
+      commands: this.lastCommands.map((c) => c.command),
+      queryResults: result.queryResults,
+      taskFailure: result.taskFailure,
+      updateMessages: result.updateMessages,
+    };
   }
 
   /**
@@ -189,10 +199,12 @@ export class RunDriver {
     let completion = await this.call(jobs, this.lastTimestamp, replaying, eventId(started));
     const commands: TaggedCommand[] = [];
     const queryResults = [...completion.queryResults];
+    const updateMessages: UpdateMessage[] = [];
     for (;;) {
       const requests = completion.commands.filter((c) => c.kind === 'localActivity');
       commands.push(...completion.commands.filter((c) => c.kind !== 'localActivity'));
-      if (completion.taskFailure || requests.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure };
+      updateMessages.push(...(completion.updateMessages ?? []));
+      if (completion.taskFailure || requests.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure, updateMessages };
       const outcomes = replaying
         ? requests.map((r) => recordedOutcome(r.seq!, lookahead))
         : await Promise.all(requests.map((r) => this.runLocalActivity(r.command.localActivity as LocalActivityRequest)));
@@ -204,7 +216,7 @@ export class RunDriver {
         commands.push({ command: localActivityMarker(request, outcome) });
         resolutions.push({ type: 'resolveLocalActivity', seq: request.seq, result: localActivityResult(request, outcome) });
       });
-      if (resolutions.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure };
+      if (resolutions.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure, updateMessages };
       completion = await this.call(resolutions, this.lastTimestamp, replaying, eventId(started));
       queryResults.push(...completion.queryResults);
     }
@@ -228,7 +240,7 @@ export class RunDriver {
       // Workflow code lost an error in a promise nobody awaited: fail the task, as the official SDK does.
       return { commands: [], queryResults: [...c.queryResults], taskFailure: { message: rejection.message, stackTrace: rejection.stack ?? '' } as Failure };
     }
-    return { commands: [...c.commands], queryResults: [...c.queryResults], taskFailure: c.taskFailure };
+    return { commands: [...c.commands], queryResults: [...c.queryResults], taskFailure: c.taskFailure, updateMessages: c.updateMessages };
   }
 
   /** Before replaying a task, tell the workflow which patches its commands recorded. */
@@ -247,7 +259,13 @@ export class RunDriver {
    * in order; result events met on the way become jobs. Returns the index of the last
    * event consumed.
    */
-  private matchCommands(events: HistoryEvent[], from: number, commands: TaggedCommand[]): number {
+  private matchCommands(events: HistoryEvent[], from: number, allCommands: TaggedCommand[]): number {
+    // Update answers (protocol message commands) match their Update events by update id,
+    // wherever they fall among the other commands; the rest match in order.
+    const protocol = new Set(
+      allCommands.filter((c) => c.command.commandType === PROTOCOL_MESSAGE_COMMAND).map((c) => c.command.protocolMessageCommandAttributes?.messageId),
+    );
+    const commands = allCommands.filter((c) => c.command.commandType !== PROTOCOL_MESSAGE_COMMAND);
     let k = 0;
     let j = from;
     this.lastEventId = Math.max(this.lastEventId, eventId(events[from - 1]!));
@@ -256,6 +274,12 @@ export class RunDriver {
       const type = num(e.eventType);
       if (type === EV.WORKFLOW_TASK_SCHEDULED || type === EV.WORKFLOW_TASK_STARTED) break;
       const id = eventId(e);
+      if (isUpdateEvent(type)) {
+        const messageId = protocolMessageIdOf(type, attrsOf(e));
+        if (!protocol.delete(messageId)) throw DeterminismError.mismatch(id, eventName(type), messageId, undefined);
+        this.lastEventId = id;
+        continue;
+      }
       if (!isCommandEvent(type)) {
         const job = jobForEvent(e, (eid) => this.refs.get(eid));
         if (job) this.jobs.push(job);

@@ -15,6 +15,7 @@ import { closeRun, failRun, recordExternal, requestCancel, startNextRun, startRu
 import { continueCron } from './schedules/cron-workflows';
 import { MAX_EAGER_ACTIVITIES_PER_TASK, requestCancelActivity, scheduleActivity } from './activities';
 import { attributesFieldName } from './attribute-keys';
+import { applyProtocolMessageCommand } from './update-protocol';
 
 const ET = EventType;
 const CT = Enums.CommandType;
@@ -141,6 +142,7 @@ export function validateCommands(engine: Engine, exec: ExecutionState, commands:
       case CT.COMMAND_TYPE_RECORD_MARKER:
       case CT.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
       case CT.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
+      case CT.COMMAND_TYPE_PROTOCOL_MESSAGE: // checked against the task's messages (update-protocol.ts)
         break;
       default:
         err = bad(
@@ -186,6 +188,9 @@ export function applyCommands(
         if (wantsEager) eager.push(act);
         break;
       }
+      case CT.COMMAND_TYPE_PROTOCOL_MESSAGE:
+        applyProtocolMessageCommand(engine, exec, a.messageId, completedId);
+        break;
       case CT.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK:
         requestCancelActivity(engine, exec, a.scheduledEventId, completedId, post);
         break;

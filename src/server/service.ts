@@ -31,6 +31,7 @@ import type { QueueKind } from './matching';
 import { guardCall, NAMESPACE_FILTER, type ApiKeyCheck } from './call-guard';
 import { checkRequestLimits, limitsOf } from './request-limits';
 import { SCHEDULE_HANDLERS } from './schedules/schedule-api';
+import { executeMultiOperation, pollWorkflowExecutionUpdate, updateWorkflowExecution } from './updates';
 
 export const SERVER_VERSION = '1.27.0';
 /** Longest a long poll is held before answering "nothing yet". */
@@ -60,7 +61,7 @@ function namespaceInfo(engine: Engine, name: string): object {
       ownerEmail: ns.ownerEmail,
       data: ns.data,
       id: ns.id,
-      capabilities: { eagerWorkflowStart: false, syncUpdate: false, asyncUpdate: false },
+      capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true },
       supportsSchedules: true,
     },
     config: {
@@ -180,6 +181,9 @@ const HANDLERS: Record<string, Handler> = {
   CountWorkflowExecutions: (engine, req) => countWorkflowExecutions(engine, req),
   QueryWorkflow: (engine, req, ctx) => queryWorkflow(engine, req, ctx.onCancel, Math.max(1000, ctx.holdMs)),
   RespondQueryTaskCompleted: (engine, req) => respondQueryTaskCompleted(engine, req),
+  UpdateWorkflowExecution: (engine, req, ctx) => updateWorkflowExecution(engine, req, ctx),
+  PollWorkflowExecutionUpdate: (engine, req, ctx) => pollWorkflowExecutionUpdate(engine, req, ctx),
+  ExecuteMultiOperation: (engine, req, ctx) => executeMultiOperation(engine, req, ctx),
   PollWorkflowTaskQueue: pollHandler('workflow'),
   RespondWorkflowTaskCompleted: sync(respondWorkflowTaskCompleted),
   RespondWorkflowTaskFailed: sync(respondWorkflowTaskFailed),

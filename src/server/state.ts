@@ -126,6 +126,8 @@ export interface ExecutionState {
   signalRequestIds: string[];
   newExecutionRunId?: string;
   historySizeBytes: number;
+  /** Workflow updates by id (see update-registry.ts); absent until the first update. */
+  updates?: Record<string, import('./update-registry').UpdateRecord>;
 }
 
 export const RUNNING = 1;

@@ -16,6 +16,8 @@ import { startEagerActivity } from './activities';
 import { flushBuffered, scheduleWorkflowTask, terminateRun } from './workflows';
 import { fieldViolation, limitsOf } from './request-limits';
 import { applyCommands, validateCommands, isCloseCommand } from './commands';
+import { finishCompletionMessages, readCompletionMessages, requestMessages, updatesArrivedDuringTask } from './update-protocol';
+import { undelivered } from './update-registry';
 
 const ET = EventType;
 const Cause = Enums.WorkflowTaskFailedCause;
@@ -71,6 +73,7 @@ export function startWorkflowTask(engine: Engine, exec: ExecutionState, task: Ta
     backlogCountHint: 0,
     history: { events },
     nextPageToken,
+    messages: requestMessages(exec, started.eventId),
     workflowExecutionTaskQueue: { name: exec.taskQueue, kind: Enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: ts(wft.scheduledTimeMs),
     startedTime: ts(now),
@@ -93,7 +96,7 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
   const wft = exec.wft!;
   const commands: Array<Record<string, any>> = req.commands ?? [];
 
-  const invalid = validateCommands(engine, exec, commands);
+  const invalid = validateCommands(engine, exec, commands) ?? readCompletionMessages(exec, req.messages, commands);
   if (invalid?.terminate) {
     // As Temporal: the task fails with the command's BAD_…_ATTRIBUTES cause and the
     // workflow is terminated, since every retry of the task would send the same command.
@@ -115,11 +118,13 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
     failWorkflowTask(engine, exec, { cause: invalid.cause, failure: { message: invalid.message }, identity: req.identity });
     throw invalidArgument(invalid.message);
   }
-  if (exec.buffered.length > 0 && commands.some(isCloseCommand)) {
+  if ((exec.buffered.length > 0 || updatesArrivedDuringTask(exec)) && commands.some(isCloseCommand)) {
     // New events arrived while the task ran: the workflow must see them before closing.
     failWorkflowTask(engine, exec, {
       cause: Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-      failure: { message: 'The workflow tried to close while new events (such as signals) were waiting; they are delivered in a new workflow task.' },
+      failure: {
+        message: 'The workflow tried to close while new events (such as signals or updates) were waiting; they are delivered in a new workflow task.',
+      },
       identity: req.identity,
       keepAttempt: true,
     });
@@ -146,9 +151,10 @@ export function respondWorkflowTaskCompleted(engine: Engine, req: Record<string,
 
   const eager: ActivityState[] = [];
   const post = applyCommands(engine, exec, commands, completed.eventId, req.identity, engine.eagerActivityExecution ? eager : undefined);
+  if (isOpen(exec)) finishCompletionMessages(engine, exec, completed.eventId, wft.startedEventId!);
   if (isOpen(exec)) {
     const flushed = flushBuffered(engine, exec);
-    if (flushed > 0 || req.forceCreateNewWorkflowTask) scheduleWorkflowTask(engine, exec);
+    if (flushed > 0 || req.forceCreateNewWorkflowTask || undelivered(exec).length > 0) scheduleWorkflowTask(engine, exec);
   }
   for (const action of post) action();
   const activityTasks: object[] = [];

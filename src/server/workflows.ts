@@ -4,6 +4,7 @@
  * policies), continue-as-new and workflow retries.
  */
 import { serverNow } from './clock';
+import { abortUpdates } from './update-protocol';
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
 import { attrs, EventType, makeEvent } from './history';
@@ -259,6 +260,7 @@ export function closeRun(engine: Engine, exec: ExecutionState, status: number, c
   exec.activities = {};
   exec.timers = {};
   exec.sticky = undefined;
+  abortUpdates(engine, exec);
   applyParentClosePolicy(engine, exec);
   if (status !== Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) notifyParent(engine, exec, status, attrs(closeEvent));
   engine.touch(exec);

@@ -18,6 +18,7 @@ import type { CompiledWorkerOptions } from './worker-options';
 import { temporal } from '../common/proto';
 import { performance } from 'node:perf_hooks';
 import type { WorkflowOutcome } from '../observability/worker-metrics';
+import { updateRequestJobs, updateResponseMessages } from './update-messages';
 
 const { WorkflowTaskFailedCause, QueryResultType, CommandType } = temporal.api.enums.v1;
 const CAUSE_UNHANDLED_FAILURE = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
@@ -248,6 +249,7 @@ export class WorkflowTaskProcessor {
         args: (await this.decode(q.queryArgs?.payloads ?? [], ctx)) ?? [],
       })),
     );
+    const updates = await updateRequestJobs(task.messages, (p) => this.decode(p, ctx));
     let result;
     const replaying = !driver && hadEarlierTasks;
     try {
@@ -257,7 +259,7 @@ export class WorkflowTaskProcessor {
         const startMs = first && eventId(first) === 1 ? timestampMs((first as { eventTime?: { seconds?: unknown; nanos?: number } }).eventTime) : undefined;
         if (startMs !== undefined) this.runStartMs.set(driver, startMs);
       }
-      result = await driver.process(events, startedEventId, queryJobs);
+      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs]);
       if (replaying) metrics.workflowTaskLatency(workflowType, performance.now() - began, true);
     } catch (err) {
       if (driver) this.release(runId, driver);
@@ -286,8 +288,13 @@ export class WorkflowTaskProcessor {
     const closing = result.commands.some((c) => CLOSING_COMMANDS.has(c.commandType));
     let commands: Array<Record<string, any>>;
     const queryResults: Record<string, object> = {};
+    let messages: object[] | undefined;
     try {
       commands = await encodeCommands(this.codecs, result.commands, scope);
+      messages = await updateResponseMessages(result.updateMessages, updates.requests, this.o.identity, {
+        encode: async (p) => (await this.encode(p, ctx)) ?? [],
+        failure: (f) => this.outgoingFailure(f, ctx),
+      });
       for (const q of result.queryResults) {
         if (q.failure) {
           const failure = await this.outgoingFailure(q.failure, ctx);
@@ -323,6 +330,7 @@ export class WorkflowTaskProcessor {
             }
           : undefined,
         queryResults: queryResults as never,
+        messages: messages as never,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
       } as never)) as never;
     } catch (err) {

@@ -13,8 +13,17 @@
 export { proxyActivities, proxyLocalActivities, scheduleActivity, scheduleLocalActivity, ActivityCancellationType } from './activities';
 export type { ActivityOptions, LocalActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
 export { sleep, condition } from './timers';
-export { defineSignal, defineQuery, setHandler, setDefaultSignalHandler } from './handlers';
-export type { SignalDefinition, QueryDefinition } from './handlers';
+export {
+  defineSignal,
+  defineQuery,
+  defineUpdate,
+  setHandler,
+  setDefaultSignalHandler,
+  currentUpdateInfo,
+  allHandlersFinished,
+  HandlerUnfinishedPolicy,
+} from './handlers';
+export type { SignalDefinition, QueryDefinition, UpdateDefinition, UpdateInfo, UpdateHandlerOptions } from './handlers';
 export { startChild, executeChild, getExternalWorkflowHandle, ParentClosePolicy, ChildWorkflowCancellationType } from './children';
 export type { ChildWorkflowOptions, ChildWorkflowHandle, ExternalWorkflowHandle } from './children';
 export {

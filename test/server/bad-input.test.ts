@@ -225,9 +225,18 @@ test(
 test(
   'unimplemented methods answer UNIMPLEMENTED with the method name',
   timed(5000, async () => {
-    const e = await callError(svc().updateWorkflowExecution({ namespace: 'default' }));
+    const e = await callError(svc().resetWorkflowExecution({ namespace: 'default' }));
     assert.is(e.code, grpc.status.UNIMPLEMENTED);
-    assert.match(e.details, /UpdateWorkflowExecution/);
+    assert.match(e.details, /ResetWorkflowExecution/);
+  }),
+);
+
+test(
+  'an update without an update id is INVALID_ARGUMENT naming `request.meta.updateId`',
+  timed(5000, async () => {
+    const e = await callError(svc().updateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'w' } }));
+    assert.is(e.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(e.details, /`request\.meta\.updateId`/);
   }),
 );
 

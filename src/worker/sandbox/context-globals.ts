@@ -160,6 +160,16 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
     const method = CONSOLE_LEVELS[level] ?? 'info';
     logger[method](format(...args), { source: 'workflow console', level });
   };
+  // The sink of `log` from bastion/workflow (and of the runtime's own warnings, e.g. unfinished update handlers).
+  Object.defineProperty(context, '__bastionLog', {
+    value: (level: string, message: unknown, attrs: Record<string, unknown> | undefined) => {
+      const method = CONSOLE_LEVELS[level] ?? 'info';
+      logger[method](String(message), { ...(attrs ?? {}), source: 'workflow' });
+    },
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
   const setup = SETUP.runInContext(context) as (host: object) => object;
   const promisePrototype = setup({ write, levels: Object.keys(CONSOLE_LEVELS), prepareStackTrace: host.prepareStackTrace });
   return {

@@ -20,6 +20,7 @@ import { CancellationScope } from './cancellation-scope';
 import { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo } from './workflow-info';
 export { ContinueAsNew, CONTINUE_AS_NEW, type WorkflowInfo };
 import { seededRandom } from './random';
+import { UpdateRunner } from './updates';
 import {
   composeInterceptors,
   type QueryInput,
@@ -90,6 +91,10 @@ export class Activator {
   readonly sentPatches = new Set<string>();
   private completed = false;
   private started = false;
+  /** Update handlers, running updates and their answers (see updates.ts). */
+  readonly updates: UpdateRunner;
+  /** Signal handlers still running (for `allHandlersFinished()`). */
+  signalsInProgress = 0;
   inbound: WorkflowInboundCallsInterceptor[] = [];
   outbound: WorkflowOutboundCallsInterceptor[] = [];
 
@@ -99,6 +104,7 @@ export class Activator {
     private readonly interceptorModules: Array<{ interceptors?: WorkflowInterceptorsFactory }> = [],
   ) {
     this.payloadConverter = payloadConverter ?? defaultPayloadConverter;
+    this.updates = new UpdateRunner({ payloadConverter: this.payloadConverter, pushTagged: (c) => this.commands.push(c), failTask: (e) => this.failTask(e) });
     this.rootScope = CancellationScope.createRoot();
   }
 
@@ -123,7 +129,8 @@ export class Activator {
       this.info.unsafe.isReplaying = activation.isReplaying;
     }
     // Patches first so `patched()` answers correctly, then the start, signals, and the rest.
-    const order = (j: Job) => (j.type === 'notifyHasPatch' ? 0 : j.type === 'start' ? 1 : j.type === 'signal' ? 2 : j.type === 'query' ? 4 : 3);
+    const order = (j: Job) =>
+      j.type === 'notifyHasPatch' ? 0 : j.type === 'start' ? 1 : j.type === 'signal' || j.type === 'doUpdate' ? 2 : j.type === 'query' ? 4 : 3;
     const jobs = [...activation.jobs].sort((a, b) => order(a) - order(b));
     for (const job of jobs) {
       try {
@@ -153,13 +160,21 @@ export class Activator {
   }
 
   concludeActivation(): ActivationCompletion {
-    const out: ActivationCompletion = { commands: this.commands, queryResults: this.queryResults, taskFailure: this.taskFailure };
+    this.updates.rejectBuffered();
+    const updateMessages = this.updates.takeMessages();
+    // A command that closes the workflow goes last, after update answers given in the same activation.
+    const closing = this.commands.filter((c) => CLOSING.has(c.command.commandType));
+    const commands = closing.length ? [...this.commands.filter((c) => !CLOSING.has(c.command.commandType)), ...closing] : this.commands;
+    const out: ActivationCompletion = { commands, queryResults: this.queryResults, taskFailure: this.taskFailure, updateMessages };
     if (this.sinkCalls.length > 0) out.sinkCalls = this.sinkCalls;
     this.commands = [];
     this.queryResults = [];
     this.sinkCalls = [];
     this.taskFailure = undefined;
-    if (out.taskFailure) out.commands = [];
+    if (out.taskFailure) {
+      out.commands = [];
+      out.updateMessages = undefined;
+    }
     return out;
   }
 
@@ -186,6 +201,8 @@ export class Activator {
         return this.start(job, activation);
       case 'signal':
         return this.signal(job);
+      case 'doUpdate':
+        return this.updates.doUpdate(job);
       case 'query':
         return this.query(job);
       case 'cancelWorkflow':
@@ -270,12 +287,22 @@ export class Activator {
   private complete(command: Record<string, any>): void {
     if (this.completed) return;
     this.completed = true;
+    this.warnUnfinishedHandlers();
     command.commandType = COMMAND_TYPE.COMPLETE_WORKFLOW_EXECUTION;
     this.commands.push({ command });
   }
 
+  /** The official SDK's warning when update handlers (with the default policy) are still running at completion. */
+  private warnUnfinishedHandlers(): void {
+    const message = this.updates.unfinishedWarning();
+    if (!message || this.isReplaying) return;
+    const sink = (globalThis as { __bastionLog?: (level: string, message: string, attrs: Record<string, unknown>) => void }).__bastionLog;
+    sink?.('warn', message, { workflowId: this.info?.workflowId, runId: this.info?.runId, workflowType: this.info?.workflowType });
+  }
+
   private completeWithError(err: unknown): void {
     if (this.completed) return;
+    if (isContinueAsNew(err) || (this.rootScope.consideredCancelled && isCancellation(err)) || err instanceof TemporalFailure) this.warnUnfinishedHandlers();
     if (isContinueAsNew(err)) {
       this.completed = true;
       this.commands.push({
@@ -318,7 +345,15 @@ export class Activator {
       if (handler) await handler(...input.args);
       else await this.defaultSignalHandler!(input.signalName, ...input.args);
     });
-    this.runHandler(() => invoke({ signalName: job.signalName, args, headers: job.headers }));
+    this.signalsInProgress++;
+    this.runHandler(() => {
+      const r = invoke({ signalName: job.signalName, args, headers: job.headers });
+      r.then(
+        () => this.signalsInProgress--,
+        () => this.signalsInProgress--,
+      );
+      return r;
+    });
   }
 
   private runHandler(fn: () => unknown): void {
@@ -482,6 +517,9 @@ function mapValues<T, U>(o: Record<string, T>, f: (v: T) => U): Record<string, U
 export const OriginalDate = Date;
 /** The sandbox's Math.random before the runtime replaced it (until a run's seed is known). */
 const ORIGINAL_RANDOM = Math.random;
+
+/** Command types that close the workflow. */
+const CLOSING = new Set<number>([4, 5, 7, 10]);
 
 /** Temporal API command type numbers (temporal.api.enums.v1.CommandType). */
 export const COMMAND_TYPE = {

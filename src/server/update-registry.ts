@@ -9,7 +9,7 @@
 import type { Engine } from './engine';
 import type { ExecutionState } from './state';
 import { Enums } from './common';
-import { updateNowMs } from './update-clock';
+import { serverNow } from './clock';
 import type { ServiceError } from './service-error';
 
 const Stage = Enums.UpdateWorkflowExecutionLifecycleStage;
@@ -56,7 +56,7 @@ export function findUpdate(exec: ExecutionState, updateId: string): UpdateRecord
 }
 
 export function newUpdate(exec: ExecutionState, updateId: string, request: Record<string, any>): UpdateRecord {
-  const rec: UpdateRecord = { updateId, request, stage: 'admitted', admittedTimeMs: updateNowMs(), sentInTask: 0 };
+  const rec: UpdateRecord = { updateId, request, stage: 'admitted', admittedTimeMs: serverNow(), sentInTask: 0 };
   updatesOf(exec)[updateId] = rec;
   return rec;
 }

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import { DevServer } from '../../src/testing';
-import { setScheduleClock, wallClock } from '../../src/server/schedules/clock';
+import { setScheduleClock } from '../../src/server/schedules/clock';
 import { freePort, spawnDevServer } from '../helpers/processes';
 import { timed, waitFor } from '../helpers/wait';
 
@@ -21,7 +21,7 @@ test.before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bastion-sched-'));
 });
 test.after(() => {
-  setScheduleClock(wallClock);
+  setScheduleClock(undefined);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,7 +86,13 @@ test(
     await server.close();
     // The server was down for an hour (the scheduler's clock moves; nothing sleeps).
     const skew = 3_600_000;
-    setScheduleClock({ now: () => Date.now() + skew, setTimer: wallClock.setTimer });
+    setScheduleClock({
+      now: () => Date.now() + skew,
+      schedule: (dueMs, fn) => {
+        const t = setTimeout(fn, Math.max(0, Math.min(dueMs - skew - Date.now(), 2 ** 31 - 1)));
+        return () => clearTimeout(t);
+      },
+    });
     try {
       server = await DevServer.start({ dbFilename: db, logLevel: 'off' });
       connection = await Connection.connect({ address: server.address });
@@ -95,7 +101,7 @@ test(
       assert.ok(d.info.numActionsTaken <= 1, `taken ${d.info.numActionsTaken}`);
       assert.ok(d.info.nextActionTimes[0]!.getTime() > Date.now() + skew - 1000);
     } finally {
-      setScheduleClock(wallClock);
+      setScheduleClock(undefined);
       await connection.close();
       await server.close();
     }

@@ -1,30 +1,25 @@
 /**
- * The one place the scheduler reads time and arms timers, so the dev server's virtual
- * clock (time skipping) can drive schedules by replacing these two functions.
+ * The clock the scheduler reads and arms its timers on: the engine's (`engine.clock`,
+ * wall time or the time-skipping clock), unless a test has put another in its place with
+ * `setScheduleClock` (for example one skewed by an hour, to stand for a server that was down).
  */
+import type { ServerClock } from '../clock';
+
 export interface ScheduleClock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Calls `fn` after `delayMs`; returns a function that disarms it. */
-  setTimer(fn: () => void, delayMs: number): () => void;
+  /** Calls `fn` once the clock reaches `dueMs`; returns a function that disarms it. */
+  schedule(dueMs: number, fn: () => void): () => void;
 }
 
-/** Longest single timer: Node's setTimeout overflows past 2^31-1 ms, so longer waits re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+let override: ScheduleClock | undefined;
 
-/** The wall clock. */
-export const wallClock: ScheduleClock = {
-  now: () => Date.now(),
-  setTimer(fn, delayMs) {
-    const t = setTimeout(fn, Math.max(0, Math.min(delayMs, MAX_TIMER_MS)));
-    t.unref?.();
-    return () => clearTimeout(t);
-  },
-};
+/** Puts `clock` in place of every engine's clock for schedules; `undefined` restores the engines' own. */
+export function setScheduleClock(clock: ScheduleClock | undefined): void {
+  override = clock;
+}
 
-/** The clock schedules use; `setScheduleClock` points it elsewhere (a virtual clock). */
-export let scheduleClock: ScheduleClock = wallClock;
-
-export function setScheduleClock(clock: ScheduleClock): void {
-  scheduleClock = clock;
+/** The clock schedules of an engine with `engineClock` use. */
+export function scheduleClockOf(engineClock: ServerClock): ScheduleClock {
+  return override ?? engineClock;
 }

@@ -3,6 +3,7 @@
  * pause, unpause, backfill), List, Delete and ListScheduleMatchingTimes, over the
  * engine's Scheduler (one per engine, registered by the dev server).
  */
+import { scheduleClockOf } from './clock';
 import type { Engine } from '../engine';
 import { alreadyExists, echo, failedPrecondition, invalidArgument, notFound } from '../service-error';
 import { checkBlobSize, dur, ms, requireId, ts } from '../common';
@@ -10,7 +11,6 @@ import { canonicalSpec } from './spec';
 import { Scheduler } from './scheduler';
 import { MemoryScheduleStore, SqliteScheduleStore } from './schedule-store';
 import { DEFAULT_CATCHUP_WINDOW_MS, FUTURE_ACTION_TIMES, Overlap, recordKey, type ScheduleRecord } from './schedule-state';
-import { scheduleClock } from './clock';
 
 const schedulers = new WeakMap<Engine, Scheduler>();
 
@@ -91,7 +91,7 @@ const token = (n: number) => {
 
 function applyPatch(scheduler: Scheduler, rec: ScheduleRecord, patch: Record<string, any> | undefined): void {
   if (!patch) return;
-  const now = scheduleClock.now();
+  const now = scheduleClockOf(scheduler.engine.clock).now();
   if (patch.pause) rec.schedule.state = { ...rec.schedule.state, paused: true, notes: patch.pause };
   if (patch.unpause) rec.schedule.state = { ...rec.schedule.state, paused: undefined, notes: patch.unpause };
   if (patch.triggerImmediately) {
@@ -150,7 +150,7 @@ export const SCHEDULE_HANDLERS = {
         typeName: 'temporal.api.errordetails.v1.WorkflowExecutionAlreadyStartedFailure',
         value: { startRequestId: req.requestId ?? '', runId: '' },
       });
-    const now = scheduleClock.now();
+    const now = scheduleClockOf(engine.clock).now();
     const rec: ScheduleRecord = {
       namespace: req.namespace,
       scheduleId,
@@ -211,7 +211,7 @@ export const SCHEDULE_HANDLERS = {
     rec.schedule = schedule;
     if (req.memo) rec.memo = req.memo;
     if (req.searchAttributes) rec.searchAttributes = req.searchAttributes;
-    rec.updateTimeMs = scheduleClock.now();
+    rec.updateTimeMs = scheduleClockOf(engine.clock).now();
     rec.lastProcessedMs = Math.max(rec.lastProcessedMs, rec.updateTimeMs);
     rec.conflictToken++;
     scheduler.specChanged(rec);
@@ -222,7 +222,7 @@ export const SCHEDULE_HANDLERS = {
   PatchSchedule(engine: Engine, req: Record<string, any>): object {
     const { scheduler, rec } = find(engine, req);
     applyPatch(scheduler, rec, req.patch);
-    rec.updateTimeMs = scheduleClock.now();
+    rec.updateTimeMs = scheduleClockOf(engine.clock).now();
     scheduler.process(rec);
     return {};
   },

@@ -5,6 +5,7 @@
  * workflows, watches them close, and arms one timer for the next action time. Time and
  * timers come only from ./clock.ts.
  */
+import { scheduleClockOf } from './clock';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Engine } from '../engine';
@@ -13,7 +14,6 @@ import { Status } from '../common';
 import { isOpen, type ExecutionState } from '../state';
 import { startWorkflowExecution } from '../workflow-api';
 import { requestCancel, terminateRun } from '../workflows';
-import { scheduleClock } from './clock';
 import { CompiledSpec } from './spec';
 import type { ScheduleStore } from './schedule-store';
 import {
@@ -90,7 +90,7 @@ export class Scheduler {
   /** Takes the due times, runs the buffer, persists, and arms the next timer. */
   process(rec: ScheduleRecord): void {
     if (this.closed || !this.records.has(recordKey(rec.namespace, rec.scheduleId))) return;
-    const now = scheduleClock.now();
+    const now = scheduleClockOf(this.engine.clock).now();
     const spec = this.spec(rec);
     const window = this.catchupWindowMs(rec);
     let t = rec.lastProcessedMs;
@@ -120,10 +120,10 @@ export class Scheduler {
     if (!n) return;
     this.timers.set(
       key,
-      scheduleClock.setTimer(() => {
+      scheduleClockOf(this.engine.clock).schedule(n.actual, () => {
         this.timers.delete(key);
         this.safely(rec, () => this.process(rec));
-      }, n.actual - scheduleClock.now()),
+      }),
     );
   }
 
@@ -243,7 +243,13 @@ export class Scheduler {
     }
     rec.actionCount++;
     rec.running.push({ workflowId, runId });
-    rec.recent.push({ scheduleTimeMs: start.actualMs, actualTimeMs: scheduleClock.now(), workflowId, runId, status: Status.WORKFLOW_EXECUTION_STATUS_RUNNING });
+    rec.recent.push({
+      scheduleTimeMs: start.actualMs,
+      actualTimeMs: scheduleClockOf(this.engine.clock).now(),
+      workflowId,
+      runId,
+      status: Status.WORKFLOW_EXECUTION_STATUS_RUNNING,
+    });
     if (rec.recent.length > RECENT_ACTIONS_KEPT) rec.recent.splice(0, rec.recent.length - RECENT_ACTIONS_KEPT);
     this.watch(rec, { workflowId, runId });
   }

@@ -4,6 +4,7 @@
  * through `loadClientConnectConfig`), so a bad certificate, key or address fails with the
  * same code and sentence as `Connection.connect`.
  */
+import type { MetricsOptions } from '../src/observability/metrics-options';
 import { ConfigError, invalidOption } from '../src/common/errors';
 import { parsePositiveDuration, type Duration } from '../src/common/duration';
 import { compileConnectionOptions, type CompiledConnectionOptions, type ConnectionLogger, type ConnectionOptions } from '../src/connection/connection-options';
@@ -44,6 +45,13 @@ export interface NativeConnectOptions {
   watchCertificateFiles?: true | Omit<WatchCertificateFilesOptions, 'logger'>;
   /** Days before the client certificate's `notAfter` at which a warning is logged; `[]` for none. @default [30, 7, 1] */
   expiryWarningDays?: number[];
+  /**
+   * Where the connectivity metrics go (`x509_cert_not_after` of the client certificate,
+   * rotations applied and refused, TLS handshake failures), as for `Connection.connect`:
+   * `{ registry }`, `{ meterProvider }`, `{ recorder }` or `false`.
+   * @default the process-wide metrics of `Runtime.install({ telemetryOptions })`
+   */
+  metrics?: MetricsOptions | false;
   /** Rotations (info), refusals and expiry warnings (warn). Never given a secret. @default the process logger */
   logger?: ConnectionLogger;
   /** Limit of connecting and of the proving `GetSystemInfo` call, at start and at each rotation. @default '10s' */

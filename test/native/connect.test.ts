@@ -20,6 +20,8 @@ import { installQuietRuntime } from '../helpers/official-env';
 import { issueCertificate, makeTestPki, removeTestPki, type TestPki } from '../helpers/certs';
 import { quietLogger } from '../helpers/bastion-env';
 import { timed, withTimeout } from '../helpers/wait';
+import { Registry } from 'prom-client';
+import { inspectCertificate } from '../../certs';
 
 const test = suite('native: connectNative');
 let pki: TestPki;
@@ -119,11 +121,13 @@ server_name = "localhost"
 test(
   'setTlsConfig refuses a bad pair (with its code) and a pair the server refuses (with the diagnosis), then takes a good one; setApiKey; close is idempotent',
   timed(40_000, async () => {
+    const registry = new Registry();
     const native: NativeConnectionManager = await connectNative({
       address: server.address,
       tls: { ...serverTls(), clientCertPair: { crt: pki.client.certPath, key: pki.client.keyPath } },
       connectTimeout: '5s',
       logger: quietLogger,
+      metrics: { registry },
     });
     try {
       const first = native.connection;
@@ -160,6 +164,19 @@ test(
       assert.is(event.source, 'setTlsConfig');
       assert.is.not(native.connection, first);
       assert.match(native.tlsInfo()!.subject, 'n-next');
+      // The connectivity metrics, as Bastion's own Connection records them.
+      const series = async (name: string) => (await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values ?? [];
+      const notAfter = (await series('x509_cert_not_after')).filter((v) => v.labels.subject_CN === 'n-next').map((v) => v.value);
+      assert.equal(notAfter, [Math.floor(inspectCertificate(next.cert).certificates[0]!.notAfter.getTime() / 1000)]);
+      const rotations = await series('bastion_tls_rotations');
+      assert.equal(
+        rotations.filter((v) => v.labels.outcome === 'applied').map((v) => v.value),
+        [1],
+      );
+      assert.equal(
+        rotations.filter((v) => v.labels.reason === 'key_mismatch').map((v) => v.value),
+        [1],
+      );
       await native.connection.workflowService.getSystemInfo({});
       await native.setApiKey('a-new-key');
       await native.connection.workflowService.getSystemInfo({});

@@ -9,7 +9,8 @@ import { CompressionCodec, type CompressionCodecOptions } from '../codecs/compre
 import { EncryptionCodec, type EncryptionCodecOptions } from '../codecs/encryption-codec';
 import { KeyRing } from '../codecs/key-ring';
 import type { PayloadCodec } from '../codecs/payload-codec';
-import { booleanOption, ConfigError, invalidOption } from '../src/common/errors';
+import { booleanOption, invalidOption } from '../src/common/errors';
+import { requireNativePeer } from './peer';
 
 /** The official package the failure converter module loads, and the range Bastion is tested with. */
 export const FAILURE_CONVERTER_PEER = { name: '@temporalio/common', range: '^1.24.0' } as const;
@@ -51,32 +52,6 @@ export interface NativeDataConverter {
   /** {@link ENCRYPTED_FAILURE_CONVERTER_PATH}; absent with `encryptFailureAttributes: false`. */
   failureConverterPath?: string;
   payloadConverterPath?: string;
-}
-
-/**
- * Checks that an official package is installed in a version Bastion supports.
- *
- * @throws {ConfigError} `ERR_NATIVE_PEER_MISSING` naming the package and the range
- */
-export function requireNativePeer(peer: { name: string; range: string }, feature: string, load: (id: string) => unknown = require): void {
-  let version: string | undefined;
-  try {
-    version = (load(`${peer.name}/package.json`) as { version?: string }).version;
-  } catch (err) {
-    throw new ConfigError(
-      'ERR_NATIVE_PEER_MISSING',
-      `${feature} needs the package ${peer.name} (${peer.range}), an optional peer dependency of Bastion that is not installed. Install it with \`npm install ${peer.name}@${peer.range}\`.`,
-      { cause: err },
-    );
-  }
-  const [major, minor] = (version ?? '').split('.').map(Number);
-  const min = peer.range.replace(/^\^/, '').split('.').map(Number);
-  if (major !== min[0] || !(minor! >= min[1]!)) {
-    throw new ConfigError(
-      'ERR_NATIVE_PEER_MISSING',
-      `${feature} needs ${peer.name} ${peer.range}; version ${version ?? 'unknown'} is installed. Install a supported version with \`npm install ${peer.name}@${peer.range}\`.`,
-    );
-  }
 }
 
 /**

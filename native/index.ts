@@ -37,5 +37,6 @@ export { DEFAULT_CLOSE_GRACE_MS } from './native-options';
 export type { NativeConnectOptions } from './native-options';
 export { NATIVE_PEER_RANGE } from './peer';
 export type { DiagnosedError } from './connect-diagnosis';
-export { encryptedDataConverter, requireNativePeer, ENCRYPTED_FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PEER } from './data-converter';
+export { encryptedDataConverter, ENCRYPTED_FAILURE_CONVERTER_PATH, FAILURE_CONVERTER_PEER } from './data-converter';
+export { requireNativePeer } from './peer';
 export type { EncryptedDataConverterOptions, NativeDataConverter } from './data-converter';

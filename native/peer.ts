@@ -17,7 +17,13 @@ export const NATIVE_PEER_RANGE = '^1.24.0';
 export type OfficialWorkerModule = typeof import('@temporalio/worker');
 
 const PACKAGE = '@temporalio/worker';
-const MIN_MINOR = 24;
+
+/** Whether `version` (`1.24.3`) is in a caret range of a 1.x package (`^1.24.0`): same major, minor at least the range's. */
+function inCaretRange(version: string | undefined, range: string): boolean {
+  const [major, minor] = (version ?? '').split('.').map(Number);
+  const [minMajor, minMinor] = range.replace(/^\^/, '').split('.').map(Number);
+  return major === minMajor && minor! >= minMinor!;
+}
 
 function missing(problem: string, cause?: unknown): InstanceType<typeof ConfigError> {
   return new ConfigError(
@@ -42,8 +48,7 @@ export function loadOfficialWorker(): OfficialWorkerModule {
   } catch (err) {
     throw missing('is not installed', err);
   }
-  const m = /^(\d+)\.(\d+)\./.exec(version ?? '');
-  if (!m || Number(m[1]) !== 1 || Number(m[2]) < MIN_MINOR) throw missing(`is installed at version ${String(version)}, outside that range`);
+  if (!inCaretRange(version, NATIVE_PEER_RANGE)) throw missing(`is installed at version ${String(version)}, outside that range`);
   try {
     loaded = require(PACKAGE) as OfficialWorkerModule;
   } catch (err) {
@@ -51,4 +56,28 @@ export function loadOfficialWorker(): OfficialWorkerModule {
     throw missing(`is installed but could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, err);
   }
   return loaded;
+}
+
+/**
+ * Checks that an official package is installed in a version Bastion supports.
+ *
+ * @throws {ConfigError} `ERR_NATIVE_PEER_MISSING` naming the package and the range
+ */
+export function requireNativePeer(peer: { name: string; range: string }, feature: string, load: (id: string) => unknown = require): void {
+  let version: string | undefined;
+  try {
+    version = (load(`${peer.name}/package.json`) as { version?: string }).version;
+  } catch (err) {
+    throw new ConfigError(
+      'ERR_NATIVE_PEER_MISSING',
+      `${feature} needs the package ${peer.name} (${peer.range}), an optional peer dependency of Bastion that is not installed. Install it with \`npm install ${peer.name}@${peer.range}\`.`,
+      { cause: err },
+    );
+  }
+  if (!inCaretRange(version, peer.range)) {
+    throw new ConfigError(
+      'ERR_NATIVE_PEER_MISSING',
+      `${feature} needs ${peer.name} ${peer.range}; version ${version ?? 'unknown'} is installed. Install a supported version with \`npm install ${peer.name}@${peer.range}\`.`,
+    );
+  }
 }

@@ -37,7 +37,7 @@ Flags:
                           per task queue) and /healthz, /readyz on this port (needs prom-client)
 
 Flags of \`temporal server start-dev\` that mean nothing here (--dynamic-config-value,
---headless, --ui-port, --ui-ip, --http-port, --metrics-port, --search-attribute,
+--headless, --ui-port, --ui-ip, --http-port, --search-attribute,
 --sqlite-pragma, --log-config, ...) are accepted and reported once at debug level, so
 harnesses written for the Temporal CLI (@temporalio/testing's createLocal) run unchanged.
 
@@ -81,7 +81,6 @@ export const TEMPORAL_CLI_ACCEPTED_FLAGS: Record<string, { value?: boolean; repe
   'ui-asset-path': { value: true },
   'ui-codec-endpoint': { value: true },
   'http-port': { value: true },
-  'metrics-port': { value: true },
   'log-config': {},
 };
 

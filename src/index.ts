@@ -64,16 +64,23 @@ export {
   ActivityFailure,
   ApplicationFailure,
   ApplicationFailureCategory,
+  BinaryPayloadConverter,
   CancelledFailure,
   ChildWorkflowFailure,
   CompositePayloadConverter,
   createDefaultPayloadConverter,
+  decodeUtf8,
   defaultDataConverter,
   defaultPayloadConverter,
   DefaultFailureConverter,
+  encodeUtf8,
   errorToFailure,
   failureToError,
   isCancellation,
+  JsonPayloadConverter,
+  METADATA_ENCODING_KEY,
+  ProtobufBinaryPayloadConverter,
+  ProtobufJsonPayloadConverter,
   RetryState,
   rootCause,
   ServerFailure,
@@ -81,11 +88,12 @@ export {
   TerminatedFailure,
   TimeoutFailure,
   TimeoutType,
+  UndefinedPayloadConverter,
   toPayloads,
   fromPayloads,
   arrayFromPayloads,
 } from './converter';
-export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, ProtoFailure } from './converter';
+export type { DataConverter, DataConverterOptions, FailureConverter, Payload, PayloadConverter, PayloadConverterWithEncoding, ProtoFailure } from './converter';
 
 // Environment configuration (temporal.toml profiles and TEMPORAL_* variables).
 export { defaultConfigFilePath, DEFAULT_NAMESPACE, DEFAULT_PROFILE, loadClientConnectConfig } from './connection';

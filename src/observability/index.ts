@@ -3,7 +3,7 @@
  * expiry gauges as the x509-certificate-exporter names them, and health/readiness probes.
  *
  * ```ts
- * import { Runtime } from 'bastion';
+ * import { Runtime } from 'bastion-temporal';
  * Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: '0.0.0.0:9464' } } } });
  * // GET :9464/metrics, /healthz, /readyz
  * ```

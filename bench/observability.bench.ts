@@ -16,6 +16,7 @@ import { DevServer } from '../src/testing';
 import { Worker, bundleWorkflowCode } from '../src/worker';
 import { pct } from './bench-util';
 import { createPrometheusRecorder } from '../src/observability/prometheus-recorder';
+import { compileMetricsFormat } from '../src/observability/metrics-options';
 import type { MetricsRecorder } from '../src/observability/recorder';
 
 interface PhaseResult {
@@ -30,7 +31,7 @@ interface PhaseResult {
   pointsPerWorkflow: number;
 }
 
-const FORMAT = { useSecondsForDurations: false, globalTags: {}, metricPrefix: 'temporal_', countersTotalSuffix: false };
+const FORMAT = compileMetricsFormat({}, 'metrics');
 
 /** A prom-client recorder that counts the data points it is given. */
 function countingRecorder(registry: Registry): { recorder: MetricsRecorder; points: () => number } {

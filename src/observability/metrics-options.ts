@@ -5,7 +5,13 @@
 import { ConfigError, invalidOption } from '../common/errors';
 import { loadOptionalPeer } from './optional-peer';
 import { createOtelRecorder, type OtelMeterProvider } from './otel-recorder';
-import { createPrometheusRecorder, type CompiledMetricsFormat, type MetricsFormatOptions, type PrometheusRegistry } from './prometheus-recorder';
+import {
+  CORE_SERVICE_NAME,
+  createPrometheusRecorder,
+  type CompiledMetricsFormat,
+  type MetricsFormatOptions,
+  type PrometheusRegistry,
+} from './prometheus-recorder';
 import { NOOP_RECORDER, processMetrics, type MetricsRecorder } from './recorder';
 
 /**
@@ -27,7 +33,15 @@ export interface MetricsOptions extends MetricsFormatOptions {
   recorder?: MetricsRecorder;
 }
 
-const FORMAT_KEYS = ['useSecondsForDurations', 'globalTags', 'metricPrefix', 'countersTotalSuffix'];
+const FORMAT_KEYS = [
+  'useSecondsForDurations',
+  'globalTags',
+  'metricPrefix',
+  'countersTotalSuffix',
+  'attachServiceName',
+  'unitSuffix',
+  'histogramBucketOverrides',
+];
 
 /** The defaulted form of the format options. @throws {ConfigError} `ERR_INVALID_OPTION` naming the field */
 export function compileMetricsFormat(o: MetricsFormatOptions, option: string): CompiledMetricsFormat {
@@ -40,14 +54,32 @@ export function compileMetricsFormat(o: MetricsFormatOptions, option: string): C
   const prefix = o.metricPrefix ?? 'temporal_';
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:]?[a-zA-Z0-9_:]*$/.test(prefix))
     throw invalidOption(`${option}.metricPrefix`, 'must be a metric name prefix of letters, digits and `_` (e.g. `temporal_`).');
-  for (const k of ['useSecondsForDurations', 'countersTotalSuffix'] as const)
+  for (const k of ['useSecondsForDurations', 'countersTotalSuffix', 'attachServiceName', 'unitSuffix'] as const)
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidOption(`${option}.${k}`, 'must be `true` or `false`.');
   return {
     useSecondsForDurations: o.useSecondsForDurations ?? false,
     globalTags: { ...tags },
+    sdkTags: o.attachServiceName === false ? {} : { service_name: CORE_SERVICE_NAME },
     metricPrefix: prefix,
     countersTotalSuffix: o.countersTotalSuffix ?? false,
+    unitSuffix: o.unitSuffix ?? false,
+    histogramBucketOverrides: compileBucketOverrides(o.histogramBucketOverrides, `${option}.histogramBucketOverrides`),
   };
+}
+
+/** `histogramBucketOverrides` as ordered pairs, each list finite and strictly ascending. */
+function compileBucketOverrides(value: unknown, option: string): Array<[string, number[]]> {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidOption(option, 'must be an object of metric name to bucket boundaries, e.g. `{ request_latency: [10, 50, 100, 500] }`.');
+  return Object.entries(value as Record<string, unknown>).map(([name, buckets]) => {
+    const ok =
+      Array.isArray(buckets) &&
+      buckets.length > 0 &&
+      buckets.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > (buckets[i - 1] as number)));
+    if (!ok) throw invalidOption(`${option}.${name}`, 'must be a non-empty list of finite numbers in ascending order, e.g. `[10, 50, 100, 500]`.');
+    return [name, [...(buckets as number[])]];
+  });
 }
 
 /** The meter provider of `meterProvider`, loading @opentelemetry/api for `'global'`. */

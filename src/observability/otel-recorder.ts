@@ -5,7 +5,7 @@
  * metrics follow. Only the API's interfaces are used: any MeterProvider fits.
  */
 import { exportedName, METRIC_DEFINITIONS, type MetricLabels, type MetricName } from './metric-definitions';
-import type { CompiledMetricsFormat } from './prometheus-recorder';
+import { bucketsOf, tagsOf, type CompiledMetricsFormat } from './prometheus-recorder';
 import type { MetricsRecorder } from './recorder';
 
 /** The parts of @opentelemetry/api's `MeterProvider` Bastion calls (structural, so the package is not needed to name it). */
@@ -50,8 +50,7 @@ export function createOtelRecorder(format: CompiledMetricsFormat, meterProvider:
       const c = meter.createCounter(metricName, options);
       s = (v, a) => c.add(v, a);
     } else if (def.type === 'histogram') {
-      const scale = format.useSecondsForDurations ? 1000 : 1;
-      const h = meter.createHistogram(metricName, { ...options, advice: { explicitBucketBoundaries: (def.bucketsMs ?? []).map((b) => b / scale) } });
+      const h = meter.createHistogram(metricName, { ...options, advice: { explicitBucketBoundaries: bucketsOf(name, format) } });
       s = (v, a) => h.record(v, a);
     } else if (typeof meter.createGauge === 'function') {
       const g = meter.createGauge(metricName, options);
@@ -66,7 +65,7 @@ export function createOtelRecorder(format: CompiledMetricsFormat, meterProvider:
     return s;
   };
   const attributes = (name: MetricName, labels: MetricLabels): Record<string, string> => {
-    const out: Record<string, string> = { ...format.globalTags };
+    const out = tagsOf(name, format);
     for (const k of METRIC_DEFINITIONS[name].labels) if (labels[k] !== undefined) out[k] = labels[k]!;
     return out;
   };

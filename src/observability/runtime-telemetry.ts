@@ -17,7 +17,15 @@ import { ObservabilityServer, parseBindAddress } from './observability-server';
 export interface TelemetryOptions {
   metrics?: {
     /** A Prometheus endpoint: `{ bindAddress: '0.0.0.0:9464' }`, serving `/metrics`, `/healthz` and `/readyz`. */
-    prometheus?: { bindAddress: string; useSecondsForDurations?: boolean; countersTotalSuffix?: boolean };
+    prometheus?: {
+      bindAddress: string;
+      useSecondsForDurations?: boolean;
+      countersTotalSuffix?: boolean;
+      /** `_milliseconds` / `_seconds` on duration histogram names. @default false */
+      unitSuffix?: boolean;
+      /** Bucket boundaries per histogram name, in the exported unit. @default Core's buckets */
+      histogramBucketOverrides?: Record<string, number[]>;
+    };
     /** An OpenTelemetry `MeterProvider`, or `'global'` (from `@opentelemetry/api`). */
     meterProvider?: OtelMeterProvider | 'global';
     /** Export durations in seconds (for `meterProvider`; `prometheus` has its own). @default false */
@@ -26,6 +34,8 @@ export interface TelemetryOptions {
     metricPrefix?: string;
     /** Labels on every metric. */
     globalTags?: Record<string, string>;
+    /** The label `service_name="temporal-core-sdk"` on every metric, as Core puts it. @default true */
+    attachServiceName?: boolean;
   };
   /** Event-loop delay over which `/healthz` answers 503. @default '1s' */
   eventLoopDelayThreshold?: Duration;
@@ -47,7 +57,8 @@ export function processRegistry(): PrometheusRegistry | undefined {
   return installed ? installedRegistry : undefined;
 }
 
-const METRICS_KEYS = ['prometheus', 'meterProvider', 'useSecondsForDurations', 'metricPrefix', 'globalTags'];
+const METRICS_KEYS = ['prometheus', 'meterProvider', 'useSecondsForDurations', 'metricPrefix', 'globalTags', 'attachServiceName'];
+const PROMETHEUS_KEYS = ['bindAddress', 'useSecondsForDurations', 'countersTotalSuffix', 'unitSuffix', 'histogramBucketOverrides'];
 
 /**
  * Compiles `telemetryOptions` and makes its recorder the process-wide one (closing the server of a previous install).
@@ -81,9 +92,23 @@ export function installTelemetry(options: TelemetryOptions | undefined, logger: 
   let metricsServer: Promise<ObservabilityServer> | undefined;
   if (m.prometheus !== undefined) {
     const p = m.prometheus;
+    for (const key of Object.keys(p ?? {}))
+      if (!PROMETHEUS_KEYS.includes(key))
+        throw invalidOption(
+          `telemetryOptions.metrics.prometheus.${key}`,
+          `is not a Prometheus exporter option. Known: ${PROMETHEUS_KEYS.map((k) => `\`${k}\``).join(', ')}.`,
+        );
     const { host, port } = parseBindAddress(p?.bindAddress, 'telemetryOptions.metrics.prometheus.bindAddress');
     const format = compileMetricsFormat(
-      { globalTags: m.globalTags, metricPrefix: m.metricPrefix, useSecondsForDurations: p.useSecondsForDurations, countersTotalSuffix: p.countersTotalSuffix },
+      {
+        globalTags: m.globalTags,
+        metricPrefix: m.metricPrefix,
+        attachServiceName: m.attachServiceName,
+        useSecondsForDurations: p.useSecondsForDurations,
+        countersTotalSuffix: p.countersTotalSuffix,
+        unitSuffix: p.unitSuffix,
+        histogramBucketOverrides: p.histogramBucketOverrides,
+      },
       'telemetryOptions.metrics.prometheus',
     );
     const prom = createPrometheusRecorder(format, undefined, 'telemetryOptions.metrics.prometheus');
@@ -100,7 +125,7 @@ export function installTelemetry(options: TelemetryOptions | undefined, logger: 
   }
   if (m.meterProvider !== undefined) {
     const format = compileMetricsFormat(
-      { globalTags: m.globalTags, metricPrefix: m.metricPrefix, useSecondsForDurations: m.useSecondsForDurations },
+      { globalTags: m.globalTags, metricPrefix: m.metricPrefix, attachServiceName: m.attachServiceName, useSecondsForDurations: m.useSecondsForDurations },
       'telemetryOptions.metrics',
     );
     recorders.push(createOtelRecorder(format, resolveMeterProvider(m.meterProvider, 'telemetryOptions.metrics.meterProvider')));

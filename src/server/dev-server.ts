@@ -4,6 +4,7 @@
  * production runs on Temporal Server or Temporal Cloud.
  */
 import { createPrometheusRecorder } from '../observability/prometheus-recorder';
+import { compileMetricsFormat } from '../observability/metrics-options';
 import { ObservabilityServer } from '../observability/observability-server';
 import { recordCertificate } from '../observability/connectivity-metrics';
 import type { ProbeResult } from '../observability/health';
@@ -203,7 +204,8 @@ function compileMetricsServer(o: DevServerOptions, ip: string): CompiledOptions[
 /** The dev server's recorder and its `/metrics` server. */
 async function startMetrics(o: CompiledOptions, engine: Engine, material: ServerTlsMaterial | undefined) {
   if (!o.metrics) return undefined;
-  const format = { useSecondsForDurations: false, globalTags: {}, metricPrefix: 'temporal_', countersTotalSuffix: false };
+  // The server is not an SDK: no Core `service_name` label.
+  const format = compileMetricsFormat({ attachServiceName: false }, 'metricsPort');
   const recorder = createPrometheusRecorder(format, undefined, 'metricsPort');
   engine.matching.observer = {
     dispatched: (namespace, kind, name) => recorder.count('bastion_dev_server_tasks_dispatched', { namespace, task_queue: name, task_type: kind }),

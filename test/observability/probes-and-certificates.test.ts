@@ -253,11 +253,20 @@ test(
 );
 
 test(
-  'Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } }) serves /metrics in seconds when asked',
+  'Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } }) serves /metrics in seconds, unit-suffixed, with bucket overrides, when asked',
   timed(20_000, async () => {
     const runtime = Runtime.install({
       logger: quietLogger,
-      telemetryOptions: { metrics: { prometheus: { bindAddress: '127.0.0.1:0', useSecondsForDurations: true } } },
+      telemetryOptions: {
+        metrics: {
+          prometheus: {
+            bindAddress: '127.0.0.1:0',
+            useSecondsForDurations: true,
+            unitSuffix: true,
+            histogramBucketOverrides: { request_latency: [0.01, 0.1, 1] },
+          },
+        },
+      },
     });
     try {
       const http = await runtime.telemetry!.metricsServer!;
@@ -266,8 +275,13 @@ test(
       const res = await fetch(`${http.url}/metrics`);
       assert.is(res.status, 200);
       const text = await res.text();
-      assert.match(text, /temporal_request\{[^}]*operation="GetSystemInfo"/);
-      assert.match(text, /temporal_request_latency_bucket\{le="0\.05"/);
+      // Core's service_name label on the SDK metrics, not on the x509 exporter's.
+      assert.match(text, /temporal_request\{[^}]*operation="GetSystemInfo"[^}]*service_name="temporal-core-sdk"/);
+      assert.match(text, /x509_cert_not_after\{role="client"/);
+      assert.not.match(text, /x509_cert_not_after\{[^}]*service_name/);
+      const buckets = [...text.matchAll(/^temporal_request_latency_seconds_bucket\{le="([^"]+)"[^}]*operation="GetSystemInfo"/gm)].map((m) => m[1]);
+      assert.equal(buckets, ['0.01', '0.1', '1', '+Inf']);
+      assert.not.match(text, /^temporal_request_latency_bucket/m);
       // A worker's healthServer serves the process-wide registry when the worker records there.
       const c2 = await Connection.connect({ address: server.address, tls: tlsOf(pki.client.cert, pki.client.key), logger: quietLogger });
       const worker = await Worker.create({
@@ -307,6 +321,25 @@ test('option errors: a missing optional peer names the package and range; confli
   assert.throws(() => compileMetricsOption({ registry: new Registry(), globalTags: { 'bad-key': 'x' } }), /label names/);
   assert.throws(() => Runtime.install({ telemetryOptions: { metrics: { otel: { url: 'http://x' } } } as never }), /MeterProvider/);
   assert.throws(() => Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: 'nope' } } } }), /host:port/);
+  assert.throws(
+    () => Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: '127.0.0.1:0', unitSufix: true } as never } } }),
+    /`telemetryOptions\.metrics\.prometheus\.unitSufix` is not a Prometheus exporter option\. Known: .*`unitSuffix`/,
+  );
+  assert.throws(
+    () => compileMetricsOption({ registry: new Registry(), histogramBucketOverrides: { request_latency: [10, 5] } }),
+    /`metrics\.histogramBucketOverrides\.request_latency` must be a non-empty list of finite numbers in ascending order/,
+  );
+});
+
+test("attachServiceName: false leaves Core's service_name label off; globalTags stay on every metric", async () => {
+  const registry = new Registry();
+  const recorder = compileMetricsOption({ registry, attachServiceName: false, globalTags: { env: 'ci' } });
+  recorder.count('workflow_completed', { namespace: 'default', task_queue: 'q', workflow_type: 'w' });
+  recorder.gauge('x509_cert_not_after', { role: 'client', subject_CN: 'a', issuer_CN: 'b', serial_number: '1' }, 1);
+  const text = await registry.metrics();
+  assert.match(text, /temporal_workflow_completed\{[^}]*env="ci"/);
+  assert.match(text, /x509_cert_not_after\{[^}]*env="ci"/);
+  assert.not.match(text, /service_name/);
 });
 
 test.run();

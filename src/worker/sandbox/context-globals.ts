@@ -14,6 +14,13 @@ import { format } from 'node:util';
 import * as vm from 'node:vm';
 import { SANDBOX_INTERNAL_PREFIX } from './stack-traces';
 import type { Logger } from '../../common/logger';
+import { workflowLogFields } from '../../common/log-fields';
+
+/** What the sandbox's `console` learns of the current run (undefined outside a run). */
+interface ConsoleRun {
+  replaying?: unknown;
+  info?: Record<string, unknown>;
+}
 
 /** Where the sandbox's `console` writes (a `WorkerLogger` fits). */
 export type SandboxLogger = Logger;
@@ -96,7 +103,12 @@ const SETUP = new vm.Script(
   }, true);
   const write = host.write;
   const console = {};
-  for (const level of host.levels) console[level] = function (...args) { write(level, args); };
+  // The workflow runtime defines \`__bastion_console_run\` (install.ts): the current run's
+  // replay flag and info, so a record names its run and replay writes nothing.
+  for (const level of host.levels) console[level] = function (...args) {
+    const run = typeof globalThis.__bastion_console_run === 'function' ? globalThis.__bastion_console_run() : undefined;
+    write(level, args, run);
+  };
   define('console', console, true);
   Error.prepareStackTrace = host.prepareStackTrace;
   return Promise.prototype;
@@ -156,9 +168,11 @@ export function createSandboxContext(host: ContextHost): SandboxContext {
   }
 
   const { logger } = host;
-  const write = (level: string, args: unknown[]): void => {
+  const write = (level: string, args: unknown[], run: ConsoleRun | undefined): void => {
+    if (run?.replaying === true) return; // as the official sandbox's console: silent in replay
     const method = CONSOLE_LEVELS[level] ?? 'info';
-    logger[method](format(...args), { source: 'workflow console', level });
+    const fields = run?.info && typeof run.info === 'object' ? workflowLogFields(run.info) : {};
+    logger[method](format(...args), { ...fields, source: 'workflow console', level });
   };
   // The sink of `log` from bastion/workflow (and of the runtime's own warnings, e.g. unfinished update handlers).
   Object.defineProperty(context, '__bastionLog', {

@@ -55,6 +55,14 @@ export function installGlobals(): void {
     return hasActivator() ? activator().random() : originalRandom();
   };
 
+  // The sandbox's console (context-globals.ts) asks which run writes, and skips replay.
+  Object.defineProperty(g, '__bastion_console_run', {
+    value: () => (hasActivator() ? { replaying: activator().isReplaying, info: activator().info } : undefined),
+    writable: false,
+    configurable: false,
+    enumerable: false,
+  });
+
   // setTimeout is a durable timer of the current run; clearTimeout cancels it.
   g.setTimeout = function setTimeout(cb: (...a: unknown[]) => void, ms = 0, ...args: unknown[]): number {
     const run = activator();

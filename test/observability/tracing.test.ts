@@ -62,8 +62,11 @@ async function officialTracedWorker(taskQueue: string, traced: ReturnType<typeof
   });
 }
 
-/** A Bastion worker traced by Bastion's interceptors, its spans (workflow and activity) to `traced`. */
-function bastionTracedWorker(taskQueue: string, traced: ReturnType<typeof inMemoryProvider>) {
+/**
+ * A Bastion worker traced by Bastion's interceptors: its spans (workflow and activity) go to
+ * `traced`, or without it through the global tracer provider to the global exporter.
+ */
+function bastionTracedWorker(taskQueue: string, traced?: ReturnType<typeof inMemoryProvider>) {
   return Worker.create({
     connection,
     taskQueue,
@@ -74,9 +77,9 @@ function bastionTracedWorker(taskQueue: string, traced: ReturnType<typeof inMemo
     shutdownGraceTime: '1s',
     interceptors: {
       workflowModules: [WORKFLOW_INTERCEPTORS_MODULE],
-      activity: [openTelemetryActivityInterceptors({ tracer: traced.tracer('@temporalio/interceptor-activity') })],
+      activity: [openTelemetryActivityInterceptors(traced && { tracer: traced.tracer('@temporalio/interceptor-activity') })],
     },
-    sinks: { exporter: makeWorkflowExporter(traced.exporter) },
+    sinks: { exporter: makeWorkflowExporter(traced?.exporter ?? exporter) },
   });
 }
 
@@ -98,20 +101,13 @@ t(
   timed(60_000, async () => {
     exporter.reset();
     const client = new OfficialClient({ connection: env.connection, interceptors: { workflow: [new OfficialClientInterceptor()] } });
-    const worker = await Worker.create({
-      connection,
-      taskQueue: 'otel-to-bastion',
-      workflowsPath: WORKFLOWS_PATH,
-      activities: bastionActivities,
-      logger: quietLogger,
-      shutdownSignals: [],
-      shutdownGraceTime: '1s',
-      interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_MODULE], activity: [openTelemetryActivityInterceptors()] },
-      sinks: { exporter: makeWorkflowExporter(exporter) },
-    });
+    const worker = await bastionTracedWorker('otel-to-bastion');
     const result = await worker.runUntil(client.workflow.execute('greet', { taskQueue: 'otel-to-bastion', workflowId: 'otel-1', args: ['trace'] }));
     assert.is(result, 'Hello, trace!');
-    const spans = view(exporter.getFinishedSpans());
+    const spans = await waitFor(() => {
+      const all = view(exporter.getFinishedSpans());
+      return all.some((s) => s.name === 'RunWorkflow:greet') ? all : undefined;
+    });
     const [start, run, schedule, act] = chainOf(spans, ['StartWorkflow:greet', 'RunWorkflow:greet', 'StartActivity:greet', 'RunActivity:greet']);
     assert.is(start!.parentSpanId, undefined, 'the client span is the root');
     assert.is(start!.attributes.temporalWorkflowId, 'otel-1');

@@ -69,8 +69,15 @@ export interface LocalActivityOutcome {
   originalScheduleTimeMs: number;
 }
 
+/** The run a local activity belongs to (its `Context.info`, log fields and trace attributes). */
+export interface LocalActivityRun {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+}
+
 /** Runs a local activity (worker side). */
-export type LocalActivityExecutor = (request: LocalActivityRequest) => Promise<LocalActivityOutcome>;
+export type LocalActivityExecutor = (request: LocalActivityRequest, run: LocalActivityRun) => Promise<LocalActivityOutcome>;
 
 const noLocalActivities: LocalActivityExecutor = async (r) => {
   throw new Error(`local activity ${r.activityType} cannot run here (replay without its recorded marker)`);
@@ -90,6 +97,8 @@ export class RunDriver {
   /** Commands of the last task run, to match against its events when they come back. */
   private lastCommands: TaggedCommand[] = [];
   private historySizeBytes = 0;
+  /** Set from the WorkflowExecutionStarted event. */
+  private execution: LocalActivityRun;
   closed = false;
   /** Receives the sink calls of each activation (the worker runs them; see src/worker/sinks.ts). */
   onSinkCalls?: (calls: SinkCall[]) => void;
@@ -100,7 +109,9 @@ export class RunDriver {
     private readonly id: RunIdentity,
     private readonly activationTimeoutMs: number,
     private readonly runLocalActivity: LocalActivityExecutor = noLocalActivities,
-  ) {}
+  ) {
+    this.execution = { workflowId: '', runId, workflowType: '' };
+  }
 
   /**
    * Applies `events` (the new part of history, ending with the current task's
@@ -126,7 +137,9 @@ export class RunDriver {
       const type = num(e.eventType);
       const a = attrsOf(e);
       if (type === EV.WORKFLOW_EXECUTION_STARTED) {
-        this.jobs.push(this.startJob(e, a));
+        const start = this.startJob(e, a);
+        this.execution = { workflowId: start.info.workflowId, runId: this.runId, workflowType: start.workflowType ?? '' };
+        this.jobs.push(start);
       } else if (type === EV.WORKFLOW_TASK_STARTED) {
         this.historySizeBytes = num(a.historySizeBytes) || this.historySizeBytes;
         if (id === currentStartedEventId) {
@@ -207,7 +220,7 @@ export class RunDriver {
       if (completion.taskFailure || requests.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure, updateMessages };
       const outcomes = replaying
         ? requests.map((r) => recordedOutcome(r.seq!, lookahead))
-        : await Promise.all(requests.map((r) => this.runLocalActivity(r.command.localActivity as LocalActivityRequest)));
+        : await Promise.all(requests.map((r) => this.runLocalActivity(r.command.localActivity as LocalActivityRequest, this.execution)));
       const resolutions: Job[] = [];
       requests.forEach((r, k) => {
         const outcome = outcomes[k];

@@ -6,7 +6,7 @@
 import { createPrometheusRecorder } from '../observability/prometheus-recorder';
 import { compileMetricsFormat } from '../observability/metrics-options';
 import { ObservabilityServer } from '../observability/observability-server';
-import { recordCertificate } from '../observability/connectivity-metrics';
+import { recordCertificate, type ForgettingRecorder } from '../observability/connectivity-metrics';
 import type { ProbeResult } from '../observability/health';
 import { inspectCertificate } from '../../certs/inspect';
 import * as fs from 'node:fs';
@@ -201,6 +201,12 @@ function compileMetricsServer(o: DevServerOptions, ip: string): CompiledOptions[
   return { port: o.metricsPort, host };
 }
 
+/** `x509_cert_not_after`/`_not_before` of the server's certificate; a new one replaces the previous one's series. */
+function recordServerCertificate(material: ServerTlsMaterial, recorder: ForgettingRecorder): void {
+  const info = inspectCertificate(material.cert).certificates[0];
+  if (info) recordCertificate(info, 'server', 'dev-server', recorder);
+}
+
 /** The dev server's recorder and its `/metrics` server. */
 async function startMetrics(o: CompiledOptions, engine: Engine, material: ServerTlsMaterial | undefined) {
   if (!o.metrics) return undefined;
@@ -211,10 +217,7 @@ async function startMetrics(o: CompiledOptions, engine: Engine, material: Server
     dispatched: (namespace, kind, name) => recorder.count('bastion_dev_server_tasks_dispatched', { namespace, task_queue: name, task_type: kind }),
     backlog: (namespace, kind, name, size) => recorder.gauge('bastion_dev_server_task_backlog', { namespace, task_queue: name, task_type: kind }, size),
   };
-  if (material) {
-    const info = inspectCertificate(material.cert).certificates[0];
-    if (info) recordCertificate(info, 'server', 'dev-server', recorder);
-  }
+  if (material) recordServerCertificate(material, recorder);
   const up = (): ProbeResult => ({ status: 200, body: { status: 'ok', reasons: [], checks: {} } });
   const server = await ObservabilityServer.start({
     host: o.metrics.host,
@@ -239,6 +242,7 @@ export class DevServer {
   readonly #logger: Logger;
   readonly #apiKeys: boolean;
   #metricsServer: ObservabilityServer | undefined;
+  #metricsRecorder: ForgettingRecorder | undefined;
 
   /** `host:port` of the `/metrics` server (`metricsPort`), or undefined when off. */
   get metricsAddress(): string | undefined {
@@ -286,17 +290,6 @@ export class DevServer {
   }
 
   /**
-   * Replaces the server certificate and, for mTLS, the client-CA bundle without a
-   * restart: new handshakes use the new material, open connections carry on. The
-   * material is checked first (certificates parse, the key belongs to the certificate,
-   * not expired); mutual TLS cannot be switched on or off this way.
-   *
-   * ```ts
-   * server.setTlsConfig({ cert: 'server-2.pem', key: 'server-2.key', clientCa: 'old-and-new-ca.pem' });
-   * ```
-   * @throws {ConfigError} `ERR_TLS_CONFIG` or `ERR_CONFLICTING_OPTIONS`; the old material stays in force
-   */
-  /**
    * Counters for tests and tuning: activity attempts started since the server started,
    * by how they reached a worker (an activity poll, or eagerly with a workflow task's
    * completion).
@@ -305,6 +298,18 @@ export class DevServer {
     return { activityTasksByPoll: this.#engine.activityStarts.byPoll, activityTasksEager: this.#engine.activityStarts.eager };
   }
 
+  /**
+   * Replaces the server certificate and, for mTLS, the client-CA bundle without a
+   * restart: new handshakes use the new material, open connections carry on. The
+   * material is checked first (certificates parse, the key belongs to the certificate,
+   * not expired); mutual TLS cannot be switched on or off this way. With `metricsPort`,
+   * the certificate gauges move to the new certificate.
+   *
+   * ```ts
+   * server.setTlsConfig({ cert: 'server-2.pem', key: 'server-2.key', clientCa: 'old-and-new-ca.pem' });
+   * ```
+   * @throws {ConfigError} `ERR_TLS_CONFIG` or `ERR_CONFLICTING_OPTIONS`; the old material stays in force
+   */
   setTlsConfig(tls: DevServerTlsOptions): void {
     if (!this.#tlsProvider)
       throw new ConfigError('ERR_CONFLICTING_OPTIONS', 'The dev server was started without TLS; `setTlsConfig` cannot turn it on. Restart it with `tls`.');
@@ -318,6 +323,7 @@ export class DevServer {
       );
     }
     this.#tlsProvider.update(material);
+    if (this.#metricsRecorder) recordServerCertificate(material, this.#metricsRecorder);
     this.#logger.info('dev server TLS material replaced', { address: this.address, mtls: this.#tlsProvider.mutual });
   }
 
@@ -386,6 +392,7 @@ export class DevServer {
     });
     const dev = new DevServer(`${host}:${port}`, port, !!o.tls, server, engine, tlsProvider, o.logger, !!o.checkApiKey);
     dev.#metricsServer = metrics?.server;
+    dev.#metricsRecorder = metrics?.recorder;
     return dev;
   }
 

@@ -17,7 +17,7 @@ import {
   TemporalFailure,
 } from '../converter';
 import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/codec-chain';
-import type { LocalActivityOutcome } from '../engine/run-driver';
+import type { LocalActivityOutcome, LocalActivityRun } from '../engine/run-driver';
 import type { Failure, LocalActivityRequest } from '../common/activation-protocol';
 import { performance } from 'node:perf_hooks';
 
@@ -251,13 +251,7 @@ export class ActivityTaskProcessor {
         return;
       }
       try {
-        const inbound = this.o.activityInterceptors.map((f) => f(ctx).inbound).filter((x): x is ActivityInboundCallsInterceptor => !!x);
-        let execute = (input: ActivityExecuteInput) => Promise.resolve(fn(...input.args));
-        for (let i = inbound.length - 1; i >= 0; i--) {
-          const ic = inbound[i]!;
-          const inner = execute;
-          if (ic.execute) execute = (input) => ic.execute!(input, inner);
-        }
+        const execute = this.intercepted(ctx, fn);
         const result = await ctx.run(() => execute({ args, headers: (task.header?.fields ?? {}) as Record<string, Payload> }));
         await respond({ ok: true, result });
       } catch (error) {
@@ -277,12 +271,25 @@ export class ActivityTaskProcessor {
     }
   }
 
+  /** `fn` inside the worker's activity inbound interceptors (the first in the list is outermost). */
+  private intercepted(ctx: Context, fn: (...args: unknown[]) => unknown): (input: ActivityExecuteInput) => Promise<unknown> {
+    const inbound = this.o.activityInterceptors.map((f) => f(ctx).inbound).filter((x): x is ActivityInboundCallsInterceptor => !!x);
+    let execute = (input: ActivityExecuteInput) => Promise.resolve(fn(...input.args));
+    for (let i = inbound.length - 1; i >= 0; i--) {
+      const ic = inbound[i]!;
+      const inner = execute;
+      if (ic.execute) execute = (input) => ic.execute!(input, inner);
+    }
+    return execute;
+  }
+
   /**
    * Runs a local activity for a workflow task: attempts with the retry policy's backoff,
    * each bounded by start-to-close, all by schedule-to-close. Never throws: the outcome
-   * (result or failure) becomes the activity's marker.
+   * (result or failure) becomes the activity's marker. Each attempt runs inside the
+   * activity inbound interceptors, with the headers the workflow's outbound interceptors set.
    */
-  async runLocal(req: LocalActivityRequest): Promise<LocalActivityOutcome> {
+  async runLocal(req: LocalActivityRequest, run: LocalActivityRun): Promise<LocalActivityOutcome> {
     const scheduled = Date.now();
     const fn = this.o.activities[req.activityType];
     // Results and failures stay decoded here: the workflow reads them, and the worker
@@ -311,8 +318,8 @@ export class ActivityTaskProcessor {
         taskToken: new Uint8Array(),
         activityId: req.activityId,
         activityType: req.activityType,
-        workflowExecution: { workflowId: '', runId: '' },
-        workflowType: '',
+        workflowExecution: { workflowId: run.workflowId, runId: run.runId },
+        workflowType: run.workflowType,
         workflowNamespace: this.o.namespace,
         activityNamespace: this.o.namespace,
         taskQueue: this.o.taskQueue,
@@ -334,10 +341,11 @@ export class ActivityTaskProcessor {
       let timer: NodeJS.Timeout | undefined;
       try {
         const args = req.args.map((p) => this.pc.fromPayload(p));
-        const run = ctx.run(() => Promise.resolve(fn(...args)));
+        const execute = this.intercepted(ctx, fn);
+        const attemptDone = ctx.run(() => execute({ args, headers: req.headers ?? {} }));
         const result = Number.isFinite(limit)
           ? await Promise.race([
-              run,
+              attemptDone,
               new Promise<never>((_, reject) => {
                 timer = setTimeout(
                   () => {
@@ -348,7 +356,7 @@ export class ActivityTaskProcessor {
                 );
               }),
             ])
-          : await run;
+          : await attemptDone;
         return { result: this.pc.toPayload(result), attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled };
       } catch (err) {
         const failure = ensureFailure(err);

@@ -1,8 +1,10 @@
 /**
  * Replaying histories: runs workflow code over a recorded history and reports whether
  * it still issues the same commands. Use it in CI to catch nondeterministic changes
- * before they reach running workflows.
+ * before they reach running workflows. With `metrics`, each replayed history records
+ * `workflow_task_replay_latency` (or `workflow_task_execution_failed` when it fails).
  */
+import { performance } from 'node:perf_hooks';
 import * as fs from 'node:fs';
 import { invalidOption } from '../common/errors';
 import { RunDriver } from '../engine/run-driver';
@@ -17,6 +19,10 @@ import { historyFromJson } from '../engine/history-json';
 import { processLogger } from '../common/logger';
 import { SinkDispatcher } from './sink-dispatcher';
 import { validateSinks, type InjectedSinks } from './sinks';
+import { DeterminismError } from '../engine/determinism-error';
+import { compileMetricsOption, type MetricsOptions } from '../observability/metrics-options';
+import { NOOP_RECORDER, type MetricsRecorder } from '../observability/recorder';
+import { WorkerMetrics } from '../observability/worker-metrics';
 
 export interface ReplayOptions {
   workflowsPath?: string;
@@ -33,6 +39,15 @@ export interface ReplayOptions {
   activationTimeoutMs?: number;
   /** Sink functions, as for `Worker.create`; only those with `callDuringReplay: true` run during a replay. */
   sinks?: InjectedSinks;
+  /**
+   * Where to record each history's `workflow_task_replay_latency` (the time its workflow
+   * tasks took to replay) and, for a history that fails, `workflow_task_execution_failed`;
+   * labels `namespace`, `task_queue` (the history's) and `workflow_type`. Takes the same
+   * `{ registry }`, `{ meterProvider }` or `{ recorder }` as `Worker.create`'s `metrics`;
+   * for the process-wide metrics of `Runtime.install`, pass `{ recorder: Runtime.instance().telemetry!.recorder }`.
+   * @default nothing recorded (a replay is a check, not a worker: as the official Core's replay worker, it stays out of the process-wide metrics)
+   */
+  metrics?: MetricsOptions | false;
 }
 
 /** A History object (decoded) or its proto3 JSON (as `temporal workflow show --output json` writes it). */
@@ -71,9 +86,12 @@ interface Replayer {
   namespace: string;
   timeoutMs: number;
   sinks: SinkDispatcher;
+  metrics: MetricsRecorder;
 }
 
 async function replayer(options: ReplayOptions): Promise<Replayer> {
+  // Checked before bundling, so a bad option fails at once.
+  const metrics = options.metrics === undefined ? NOOP_RECORDER : compileMetricsOption(options.metrics, 'metrics');
   const dc = loadDataConverter(options.dataConverter);
   const sandboxes = new WorkflowSandboxes(await loadCode(options, dc), { encodeCommonAttributes: dc.encodeCommonAttributes === true });
   return {
@@ -82,6 +100,7 @@ async function replayer(options: ReplayOptions): Promise<Replayer> {
     namespace: options.namespace ?? 'default',
     timeoutMs: options.activationTimeoutMs ?? 5000,
     sinks: new SinkDispatcher(validateSinks(options.sinks), processLogger),
+    metrics,
   };
 }
 
@@ -93,17 +112,25 @@ async function replayOne(r: Replayer, history: ReplayableHistory, knownWorkflowI
   const runId: string = started.originalExecutionRunId || 'replay-run';
   // The started event does not name its own workflow id; the recorded one is in `workflowId` when the history came with it.
   const workflowId: string = knownWorkflowId || started.workflowId || (history as { workflowId?: string }).workflowId || 'replay';
-  const driver = new RunDriver(runId, r.sandboxes.create(), { namespace: r.namespace, taskQueue: started.taskQueue?.name ?? 'replay' }, r.timeoutMs);
+  const taskQueue: string = started.taskQueue?.name ?? 'replay';
+  const workflowType: string = started.workflowType?.name ?? '';
+  const metrics = new WorkerMetrics(r.metrics, r.namespace, taskQueue);
+  const driver = new RunDriver(runId, r.sandboxes.create(), { namespace: r.namespace, taskQueue }, r.timeoutMs);
   // Every activation of a replay is replayed: the workflow logger and sinks stay silent, as in the official SDK.
   driver.onSinkCalls = (calls) => r.sinks.dispatch(calls);
+  let began: number | undefined; // set once decoding is done: failures after it are the workflow's
   try {
     const events = await decodeHistoryEvents(r.dc.payloadCodecs ?? [], recorded, { namespace: r.namespace, workflowId });
-    const result = await driver.process(events, undefined);
-    const rr = result;
-    if (rr.taskFailure)
+    began = performance.now();
+    const rr = await driver.process(events, undefined);
+    if (rr.taskFailure) {
+      metrics.workflowTaskFailed(workflowType, false);
       return { workflowId, runId, error: Object.assign(new Error(rr.taskFailure.message ?? 'workflow task failed'), { name: 'WorkflowTaskFailure' }) };
+    }
+    metrics.workflowTaskLatency(workflowType, performance.now() - began, true);
     return { workflowId, runId };
   } catch (error) {
+    if (began !== undefined) metrics.workflowTaskFailed(workflowType, error instanceof DeterminismError);
     return { workflowId, runId, error: error as Error };
   } finally {
     driver.dispose();

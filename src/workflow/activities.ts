@@ -4,7 +4,7 @@ import { activator } from './runtime/current';
 import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
-import { composeInterceptors, type ActivityInput } from './interceptors';
+import { composeInterceptors, type ActivityInput, type LocalActivityInput } from './interceptors';
 import type { LocalActivityRequest } from '../common/activation-protocol';
 
 /** What happens to an activity when its scope is cancelled (same values as the official SDK). */
@@ -142,37 +142,35 @@ export function scheduleLocalActivity<R>(activityType: string, args: unknown[], 
   }
   const scope = CancellationScope.current();
   if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Local activity cancelled before it was scheduled'));
-  const { seq, promise } = a.issue<R>('localActivity', (seq) => {
-    const request: LocalActivityRequest = {
-      seq,
-      activityId: options.activityId ?? String(seq),
-      activityType,
-      args: a.toPayloads(args).payloads,
-      headers: {},
-      startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout, 'startToCloseTimeout'),
-      scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
-      retry: options.retry && {
-        initialIntervalMs: optionalMs(options.retry.initialInterval, 'retry.initialInterval'),
-        backoffCoefficient: options.retry.backoffCoefficient,
-        maximumIntervalMs: optionalMs(options.retry.maximumInterval, 'retry.maximumInterval'),
-        maximumAttempts: options.retry.maximumAttempts,
-        nonRetryableErrorTypes: options.retry.nonRetryableErrorTypes,
-      },
-    };
-    return { localActivity: request };
-  });
+  const seq = a.nextSeq('localActivity');
+  const run = composeInterceptors(a.outbound, 'scheduleLocalActivity', (input: LocalActivityInput) => issueLocalActivity(a, scope, input));
+  return run({ activityType, args, options, headers: {}, seq, attempt: 1 }) as Promise<R>;
+}
+
+function issueLocalActivity(a: ReturnType<typeof activator>, scope: CancellationScope, input: LocalActivityInput): Promise<unknown> {
+  const { activityType, options, seq } = input;
+  const request: LocalActivityRequest = {
+    seq,
+    activityId: options.activityId ?? String(seq),
+    activityType,
+    args: a.toPayloads(input.args).payloads,
+    headers: input.headers,
+    startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout, 'startToCloseTimeout'),
+    scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
+    retry: options.retry && {
+      initialIntervalMs: optionalMs(options.retry.initialInterval, 'retry.initialInterval'),
+      backoffCoefficient: options.retry.backoffCoefficient,
+      maximumIntervalMs: optionalMs(options.retry.maximumInterval, 'retry.maximumInterval'),
+      maximumAttempts: options.retry.maximumAttempts,
+      nonRetryableErrorTypes: options.retry.nonRetryableErrorTypes,
+    },
+  };
+  const promise = a.issueSeq('localActivity', seq, { localActivity: request });
   const unsubscribe = scope.onCancel(() => {
     a.settle(
       'localActivity',
       seq,
-      new ActivityFailure(
-        'Local activity cancelled',
-        activityType,
-        options.activityId ?? String(seq),
-        0,
-        'bastion',
-        new CancelledFailure('Local activity cancelled'),
-      ),
+      new ActivityFailure('Local activity cancelled', activityType, request.activityId, 0, 'bastion', new CancelledFailure('Local activity cancelled')),
     );
   });
   promise.then(unsubscribe, unsubscribe);

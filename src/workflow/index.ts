@@ -50,6 +50,7 @@ export type {
   SignalInput,
   QueryInput,
   ActivityInput,
+  LocalActivityInput,
   TimerInput,
   StartChildWorkflowExecutionInput,
   SignalWorkflowInput,

@@ -5,7 +5,7 @@
  * the command (to activities, children, signalled workflows).
  */
 import type { temporal } from '@temporalio/proto';
-import type { ActivityOptions } from './activities';
+import type { ActivityOptions, LocalActivityOptions } from './activities';
 import type { ChildWorkflowOptions } from './children';
 import type { ContinueAsNewOptions } from './misc';
 
@@ -43,6 +43,16 @@ export interface ActivityInput {
   headers: Headers;
   seq: number;
 }
+export interface LocalActivityInput {
+  activityType: string;
+  args: unknown[];
+  options: LocalActivityOptions;
+  /** Travel with the request to the activity's inbound interceptors (the trace context, for one). */
+  headers: Headers;
+  seq: number;
+  /** Always 1: Bastion's worker runs a local activity's retries itself, within the workflow task. */
+  attempt: number;
+}
 export interface TimerInput {
   durationMs: number;
   seq: number;
@@ -68,6 +78,7 @@ export interface ContinueAsNewInput {
 
 export interface WorkflowOutboundCallsInterceptor {
   scheduleActivity?(input: ActivityInput, next: Next<ActivityInput, Promise<unknown>>): Promise<unknown>;
+  scheduleLocalActivity?(input: LocalActivityInput, next: Next<LocalActivityInput, Promise<unknown>>): Promise<unknown>;
   startTimer?(input: TimerInput, next: Next<TimerInput, Promise<void>>): Promise<void>;
   startChildWorkflowExecution?(
     input: StartChildWorkflowExecutionInput,

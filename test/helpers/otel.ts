@@ -78,3 +78,39 @@ export function chainOf(spans: SpanView[], names: string[]): SpanView[] {
   }
   return found;
 }
+
+/** A tracer provider of its own (not the global one) with its own in-memory exporter: spans of one SDK kept apart. */
+export function inMemoryProvider(): { exporter: InMemorySpanExporter; tracer(name: string): api.Tracer } {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider();
+  provider.addSpanProcessor(new SimpleSpanProcessor(exporter));
+  return { exporter, tracer: (name) => provider.getTracer(name) };
+}
+
+/** The one span named `name` whose parent is `parent`; a message lists every span otherwise. */
+export function childOf(spans: SpanView[], parent: SpanView, name: string): SpanView {
+  const found = spans.filter((s) => s.name === name && s.parentSpanId === parent.spanId && s.traceId === parent.traceId);
+  if (found.length !== 1)
+    throw new Error(`${found.length} spans ${name} under ${parent.name}; spans: ${JSON.stringify(spans.map((s) => [s.name, s.spanId, s.parentSpanId]))}`);
+  return found[0]!;
+}
+
+/**
+ * The trees of `spans` as one string: each span as `name[status]`, its children in
+ * braces, siblings sorted, so two SDKs' traces of the same work compare equal.
+ */
+export function shapeOf(spans: SpanView[]): string {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const render = (s: SpanView): string => {
+    const children = spans
+      .filter((c) => c.parentSpanId === s.spanId)
+      .map(render)
+      .sort();
+    return `${s.name}[${s.status}]${children.length ? `{${children.join(',')}}` : ''}`;
+  };
+  return spans
+    .filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId))
+    .map(render)
+    .sort()
+    .join(',');
+}

@@ -1,6 +1,7 @@
 /**
- * The dev server's `/metrics` and `/healthz` (`metricsPort`), and codec failures counted
- * by code and the key id in use, through the process-wide recorder.
+ * The dev server's `/metrics` and `/healthz` (`metricsPort`), its own certificate's gauges
+ * across `setTlsConfig`, and codec failures counted by code and the key id in use, through
+ * the process-wide recorder.
  */
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
@@ -10,7 +11,10 @@ import { Runtime } from '../../src/common/logger';
 import { Client } from '../../src/client';
 import { EncryptionCodec, KeyRing } from '../../codecs';
 import type { OtelMeterProvider } from '../../src/observability/otel-recorder';
+import { DevServer } from '../../src/testing';
+import { inspectCertificate } from '../../certs';
 import { startBastionEnv, quietLogger } from '../helpers/bastion-env';
+import { issueCertificate, makeTestPki, removeTestPki } from '../helpers/certs';
 import { timed } from '../helpers/wait';
 
 const parse = require('parse-prometheus-text-format') as (
@@ -45,6 +49,59 @@ test(
       assert.is((await fetch(`http://${address}/readyz`)).status, 200);
     } finally {
       await env.close();
+    }
+  }),
+);
+
+/** The series of `name` on a `/metrics` page, as label sets with their values. */
+async function scrape(address: string, name: string): Promise<Array<{ labels: Record<string, string>; value: number }>> {
+  const res = await fetch(`http://${address}/metrics`);
+  assert.is(res.status, 200);
+  return (parse(await res.text()).find((f) => f.name === name)?.metrics ?? []).map((m) => ({ labels: m.labels ?? {}, value: Number(m.value) }));
+}
+
+test(
+  "the dev server's own certificate gauges follow setTlsConfig: the old certificate's series goes, the new one's comes; a refused change leaves them",
+  timed(30_000, async () => {
+    const pki = await makeTestPki();
+    const server = await DevServer.start({ logLevel: 'off', metricsPort: 0, tls: { cert: pki.server.cert, key: pki.server.key } });
+    try {
+      const address = server.metricsAddress!;
+      const series = (cert: string) => {
+        const c = inspectCertificate(cert).certificates[0]!;
+        return {
+          serial: BigInt(`0x${c.serialNumber}`).toString(),
+          notAfter: Math.floor(c.notAfter.getTime() / 1000),
+          notBefore: Math.floor(c.notBefore.getTime() / 1000),
+        };
+      };
+      const first = series(pki.server.cert);
+      const server0 = (await scrape(address, 'x509_cert_not_after')).filter((m) => m.labels.role === 'server');
+      assert.equal(
+        server0.map((m) => [m.labels.serial_number, m.value]),
+        [[first.serial, first.notAfter]],
+      );
+      assert.is(server0[0]!.labels.subject_CN, 'localhost');
+      const next = issueCertificate(pki.dir, 'server-gauge-next', {
+        cn: 'localhost',
+        kind: 'server',
+        issuer: pki.ca,
+        keyRole: 'server-gauge-next',
+        notAfter: new Date(Date.now() + 90 * 86400_000),
+      });
+      const second = series(next.cert);
+      assert.is.not(second.serial, first.serial);
+      server.setTlsConfig({ cert: next.cert, key: next.key });
+      const after = (name: string) =>
+        scrape(address, name).then((ms) => ms.filter((m) => m.labels.role === 'server').map((m) => [m.labels.serial_number, m.value]));
+      assert.equal(await after('x509_cert_not_after'), [[second.serial, second.notAfter]], 'one series, the new certificate');
+      assert.equal(await after('x509_cert_not_before'), [[second.serial, second.notBefore]]);
+      // Material the server refuses (the key of another certificate) changes nothing.
+      assert.throws(() => server.setTlsConfig({ cert: pki.server.cert, key: next.key }), /does not belong/);
+      assert.equal(await after('x509_cert_not_after'), [[second.serial, second.notAfter]]);
+    } finally {
+      await server.close();
+      removeTestPki(pki);
     }
   }),
 );

@@ -1,16 +1,19 @@
 /**
  * A workload on a Bastion worker with metrics on, then a scrape of `/metrics` parsed by a
  * real Prometheus text-format parser: each SDK metric is there with Core's labels and
- * counts equal to what ran.
+ * counts equal to what ran. `Worker.runReplayHistory` records replays only with `metrics`.
  */
+import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Registry } from 'prom-client';
 import { Connection } from '../../src/connection';
 import { Client } from '../../src/client';
-import { Worker } from '../../src/worker';
+import { Worker, bundleWorkflowCode } from '../../src/worker';
 import { DevServer } from '../../src/testing';
-import { bastionBundle, quietLogger } from '../helpers/bastion-env';
+import { Runtime } from '../../src/common/logger';
+import type { OtelMeterProvider } from '../../src/observability/otel-recorder';
+import { bastionBundle, quietLogger, startBastionEnv } from '../helpers/bastion-env';
 import * as activities from '../fixtures/bastion-activities';
 import { timed, waitFor } from '../helpers/wait';
 
@@ -189,6 +192,63 @@ test(
       await connection.close();
       await server.close();
     }
+  }),
+);
+
+test(
+  'Worker.runReplayHistory records workflow_task_replay_latency per history with `metrics`, a failed replay as NonDeterminismError; without `metrics`, nothing',
+  timed(90_000, async () => {
+    const env = await startBastionEnv();
+    const taskQueue = 'obs-replay';
+    let history: unknown;
+    try {
+      const worker = await env.worker(taskQueue);
+      await worker.runUntil(env.client.workflow.execute('greet', { taskQueue, workflowId: 'obs-replay-greet', args: ['r'] }));
+      history = (await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: 'obs-replay-greet' } }))
+        .history;
+    } finally {
+      await env.close();
+    }
+    const workflowBundle = await bastionBundle();
+    const labels = { namespace: 'default', task_queue: taskQueue, workflow_type: 'greet' };
+    // Process-wide metrics installed: a replay without `metrics` stays out of them, as the official Core's replay worker does.
+    const recorded: string[] = [];
+    const meterProvider: OtelMeterProvider = {
+      getMeter: () => ({
+        createCounter: (name) => ({ add: () => void recorded.push(name) }),
+        createHistogram: (name) => ({ record: () => void recorded.push(name) }),
+        createGauge: (name) => ({ record: () => void recorded.push(name) }),
+        createObservableGauge: () => ({ addCallback: () => undefined }),
+      }),
+    };
+    Runtime.install({ logger: quietLogger, telemetryOptions: { metrics: { meterProvider } } });
+    try {
+      await Worker.runReplayHistory({ workflowBundle }, history as never);
+      assert.equal(recorded, [], 'no data point without `metrics`');
+      // Opting in to the process-wide metrics.
+      await Worker.runReplayHistory({ workflowBundle, metrics: { recorder: Runtime.instance().telemetry!.recorder } }, history as never);
+      assert.equal(recorded, ['temporal_workflow_task_replay_latency']);
+    } finally {
+      Runtime.install({});
+    }
+
+    const registry = new Registry();
+    await Worker.runReplayHistory({ workflowBundle, metrics: { registry } }, history as never);
+    await Worker.runReplayHistory({ workflowBundle, metrics: { registry } }, history as never);
+    assert.is(await observations(registry, 'temporal_workflow_task_replay_latency', labels), 2, 'one observation per replayed history');
+    const changed = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/changed-workflows.js') });
+    const results = [];
+    for await (const r of Worker.runReplayHistories({ workflowBundle: changed, metrics: { registry } }, [history as never])) results.push(r);
+    assert.is((results[0]?.error as { code?: string } | undefined)?.code, 'ERR_NONDETERMINISM');
+    const failed = parsePrometheusTextFormat(await registry.metrics());
+    assert.is(total(failed, 'temporal_workflow_task_execution_failed', { ...labels, failure_reason: 'NonDeterminismError' }), 1);
+    assert.is(await observations(registry, 'temporal_workflow_task_replay_latency', labels), 2, 'a failed replay records no latency');
+    // A malformed option fails before anything is bundled.
+    const err = await Worker.runReplayHistory({ workflowBundle, metrics: { registry: {} as never } }, history as never).catch(
+      (e: { code?: string; message: string }) => e,
+    );
+    assert.is((err as { code?: string }).code, 'ERR_INVALID_OPTION');
+    assert.match((err as Error).message, '`metrics.registry`');
   }),
 );
 

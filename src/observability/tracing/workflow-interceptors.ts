@@ -1,9 +1,9 @@
 /**
  * Workflow-side tracing, run inside the workflow sandbox: `RunWorkflow:<type>` around the
- * run (child of the client's span from the `_tracer-data` header), `StartActivity:<type>`,
- * `StartChildWorkflow:<type>`, `SignalWorkflow:<name>` and `ContinueAsNew:<type>` around
- * outbound calls (whose headers carry their context on), `HandleSignal:<name>` and
- * `HandleQuery:<name>` around handlers. Names, header and format are those of
+ * run (child of the client's span from the `_tracer-data` header), `StartActivity:<type>`
+ * (activities and local activities), `StartChildWorkflow:<type>`, `SignalWorkflow:<name>`
+ * and `ContinueAsNew:<type>` around outbound calls (whose headers carry their context on),
+ * `HandleSignal:<name>` and `HandleQuery:<name>` around handlers. Names, header and format are those of
  * @temporalio/interceptors-opentelemetry 1.24.
  *
  * Workflow code stays deterministic: no OpenTelemetry SDK runs in the sandbox. Span ids are
@@ -20,6 +20,7 @@ import type {
   ActivityInput,
   ContinueAsNewInput,
   Headers,
+  LocalActivityInput,
   QueryInput,
   SignalInput,
   SignalWorkflowInput,
@@ -236,6 +237,13 @@ export class OpenTelemetryOutboundInterceptor implements WorkflowOutboundCallsIn
   protected readonly tracer = getTracer();
 
   async scheduleActivity(input: ActivityInput, next: (input: ActivityInput) => Promise<unknown>): Promise<unknown> {
+    return this.tracer.instrument(`${SpanName.ACTIVITY_START}${SPAN_DELIMITER}${input.activityType}`, () =>
+      next({ ...input, headers: this.tracer.inject(input.headers) }),
+    );
+  }
+
+  /** Local activities get the same `StartActivity:<type>` span; their `RunActivity` spans run in this worker. */
+  async scheduleLocalActivity(input: LocalActivityInput, next: (input: LocalActivityInput) => Promise<unknown>): Promise<unknown> {
     return this.tracer.instrument(`${SpanName.ACTIVITY_START}${SPAN_DELIMITER}${input.activityType}`, () =>
       next({ ...input, headers: this.tracer.inject(input.headers) }),
     );

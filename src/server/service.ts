@@ -7,9 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import type { MetricsRecorder } from '../observability/recorder';
 import * as grpc from '@grpc/grpc-js';
-import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
+import { WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
 import { toJsonForm } from './json-proto';
+import { unaryService, type RequestClass, type ServedService } from './unary-service';
 import { ServiceError, alreadyExists, clampStatusMessage, echo, wellFormed } from './service-error';
 import { Enums, requireId } from './common';
 import {
@@ -247,35 +248,21 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
 
 const DECODE_ERROR = Symbol('decode-error');
 
+/** The request in its JSON form, or the decode error for the handler to answer INVALID_ARGUMENT with. */
+function decodeRequest(requestClass: RequestClass, bytes: Buffer): object {
+  try {
+    return toJsonForm(requestClass, requestClass.decode(bytes));
+  } catch (err) {
+    return { [DECODE_ERROR]: (err as Error).message };
+  }
+}
+
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(
-  engine: Engine,
-  checkApiKey?: ApiKeyCheck,
-  metrics?: MetricsRecorder,
-): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
-  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
-  const implementation: grpc.UntypedServiceImplementation = {};
+export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck, metrics?: MetricsRecorder): ServedService {
   const limits = limitsOf(engine);
-  for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
-    const reqCls = m.requestClass as { decode(b: Uint8Array): object };
-    const resCls = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
-    definition[m.name] = {
-      path: m.path,
-      requestStream: false,
-      responseStream: false,
-      requestDeserialize: (b: Buffer) => {
-        try {
-          return toJsonForm(reqCls, reqCls.decode(b));
-        } catch (err) {
-          return { [DECODE_ERROR]: (err as Error).message };
-        }
-      },
-      requestSerialize: () => Buffer.alloc(0),
-      responseSerialize: (o: object) => Buffer.from(resCls.encode(o).finish()),
-      responseDeserialize: (b: Buffer) => b,
-    };
+  return unaryService(WORKFLOW_SERVICE_NAME, decodeRequest, (m) => {
     const handler = HANDLERS[m.name];
-    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, answer: grpc.sendUnaryData<object>) => {
+    return (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, answer: grpc.sendUnaryData<object>) => {
       const began = metrics?.enabled ? performance.now() : 0;
       const callback: grpc.sendUnaryData<object> = metrics?.enabled
         ? (err, value) => {
@@ -345,6 +332,5 @@ export function workflowServiceFor(
         callback(null, result);
       }
     };
-  }
-  return { definition, implementation };
+  });
 }

@@ -13,6 +13,7 @@ import { toJsonForm } from './json-proto';
 import { unaryService, type RequestClass, type ServedService } from './unary-service';
 import { ServiceError, alreadyExists, clampStatusMessage, echo, wellFormed } from './service-error';
 import { Enums, requireId } from './common';
+import { MAX_NAMESPACE_LENGTH } from './input-limits';
 import {
   startWorkflowExecution,
   signalWorkflowExecution,
@@ -139,7 +140,7 @@ const HANDLERS: Record<string, Handler> = {
     visibilityStore: 'bastion',
   }),
   RegisterNamespace: sync((engine, req) => {
-    const name = requireId(req.namespace, 'namespace', 255);
+    const name = requireId(req.namespace, 'namespace', MAX_NAMESPACE_LENGTH);
     if (engine.namespaces.has(name))
       throw alreadyExists(`Namespace ${echo(name)} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
     const retentionSeconds = Number(req.workflowExecutionRetentionPeriod?.seconds ?? 24 * 3600);
@@ -293,6 +294,8 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck, me
       }
       let refused;
       try {
+        // Limits first: an oversized id, name or token never reaches a lookup (see call-guard.ts).
+        checkRequestLimits(m.name, `temporal.api.workflowservice.v1.${m.name}Request`, req, limits);
         refused = guardCall(engine, m.name, req, call.metadata, checkApiKey);
       } catch (err) {
         callback(toStatus(err, m.name, engine));
@@ -300,12 +303,6 @@ export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck, me
       }
       if (refused) {
         callback(refused);
-        return;
-      }
-      try {
-        checkRequestLimits(m.name, `temporal.api.workflowservice.v1.${m.name}Request`, req, limits);
-      } catch (err) {
-        callback(toStatus(err, m.name, engine));
         return;
       }
       const deadline = call.getDeadline();

@@ -13,8 +13,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { type BastionError, CodecError, IllegalStateError, invalidOption } from '../src/common/errors';
+import { closeHttp, listenHttp } from '../src/common/http-listen';
 import { compileCodecServerOptions, type CodecServerOptions, type CompiledCodecServerOptions } from './codec-server-options';
 import { fail, handle, limitAnswer, type Answer } from './codec-server-handler';
 import { DecodeBudget, InFlightBytes, Semaphore } from './decode-budget';
@@ -204,14 +204,9 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
         );
       }
       transition(['created'], 'listening', 'listen');
+      let actual: number;
       try {
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(port, host, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
+        ({ port: actual } = await listenHttp(server, port, host));
       } catch (err) {
         state = 'closed';
         throw new CodecError(
@@ -220,7 +215,6 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
           { cause: err },
         );
       }
-      const actual = (server.address() as AddressInfo).port;
       const url = `${o.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actual}`;
       o.logger?.info('codec server listening', { url, tls: !!o.tls, auth: !!o.auth, cors: !!o.cors, ...limits });
       if (!isLoopbackHost(host) && (!o.tls || !o.auth))
@@ -234,15 +228,7 @@ export function createCodecServer(options: CodecServerOptions): CodecServer {
           return;
         }
         transition(['listening'], 'closing', 'close');
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), CODEC_SERVER_CLOSE_GRACE_MS);
-          force.unref();
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        await closeHttp(server, CODEC_SERVER_CLOSE_GRACE_MS);
         transition(['closing'], 'closed', 'finish closing');
       })();
       return closing;

@@ -18,13 +18,12 @@ import { BastionError, ConnectionError, IllegalStateError, invalidOption } from 
 import { describeCause, INSPECT_CUSTOM, redactedIfSet, redactedInspect } from '../src/common/redact';
 import { ExpiryWatch } from '../src/connection/expiry-watch';
 import { withOptionsView, type CompiledConnectionOptions } from '../src/connection/connection-options';
-import { readPem, withTlsView, type TlsConfig } from '../src/connection/tls-credentials';
-import { clientCertificateInfo, type ClientCertificateInfo } from '../src/connection/tls-material';
+import type { TlsConfig } from '../src/connection/tls-credentials';
+import { checkRotationTls, clientCertificateInfo, type ClientCertificateInfo } from '../src/connection/tls-material';
 import type { CertificatePair, CertificateWatcher } from '../certs/certificate-watcher';
 import type { CertificateProblem } from '../certs/verify';
 import { describeDiagnosis, diagnose, nativeConnectFailed, withDiagnosis, type DiagnosedError } from './connect-diagnosis';
 import { compileNativeOptions, watchedSource, type CompiledNativeOptions, type NativeConnectOptions } from './native-options';
-import { checkRotationMaterial } from './native-tls';
 import { openProven } from './open-native-connection';
 import type { NativeConnectionManagerEvents, NativeRotationEvent, RotationSource } from './rotation-events';
 import { loadOfficialWorker } from './peer';
@@ -273,17 +272,9 @@ export class NativeConnectionManager extends EventEmitter<NativeConnectionManage
         { code: 'ERR_INVALID_OPTION', message: 'The connection is plaintext; TLS cannot be switched on by rotation. Call `connectNative` with `tls`.' },
       ]);
     }
-    let clientCa: string | undefined;
-    if (clientCaInput !== undefined) {
-      try {
-        clientCa = readPem(clientCaInput, 'clientCa', 'certificate');
-      } catch (err) {
-        this.#refuse(source, [{ code: (err as BastionError).code ?? 'UNREADABLE', message: describeCause(err) }], err);
-      }
-    }
-    const checked = checkRotationMaterial(tls, this.#options.apiKey !== undefined, clientCa);
-    if (!checked.ok) this.#refuse(source, checked.problems, checked.cause);
-    const compiled = watcher ? withTlsView({ ...checked.tls, clientCertSource: watcher }) : checked.tls;
+    const checked = checkRotationTls(tls, this.#options.apiKey !== undefined, clientCaInput, watcher);
+    if ('problems' in checked) this.#refuse(source, checked.problems, checked.cause);
+    const compiled = checked.compiled;
     const nextOptions = withOptionsView({ ...this.#options, tls: compiled });
     let opened: { connection: NativeConnection; ms: number };
     try {

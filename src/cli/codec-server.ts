@@ -8,6 +8,7 @@ import { decodePayloads, encodePayloads, type PayloadCodec } from '../../codecs/
 import { CliError } from '../common/errors';
 import { consoleLogger, type LogLevel } from '../server/logger';
 import { parseFlags, wantsHelp, type Flags } from './args';
+import { portFlag, serveUntilSignal } from './serve-until-signal';
 
 export const CODEC_SERVER_HELP = `Usage: bastion codec-server --port N --keys FILE [flags]
 
@@ -136,8 +137,7 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
     'codec-server',
   );
   if (f.port === undefined) throw new CliError('ERR_CLI_USAGE', '`codec-server` needs `--port N` (0 for any free port).');
-  const port = Number(f.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
+  const port = portFlag(f.port);
   const ip = (f.ip as string | undefined) ?? '127.0.0.1';
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   const level = (f['log-level'] as string | undefined) ?? 'info';
@@ -176,17 +176,6 @@ export async function codecServerCommand(argv: string[]): Promise<number> {
   } else if (!tokens) {
     process.stderr.write('bastion: note: no --auth-token, --auth-token-env or --auth-token-file: anyone who can reach the port can decode payloads.\n');
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`received ${signal}, closing the codec server\n`);
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      server.close().then(resolve, resolve);
-    };
-    // Handlers first, then the line: whoever waits for the line may signal at once.
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.stdout.write(`bastion codec server listening on ${url}\n`);
-  });
+  await serveUntilSignal(server, 'codec server', [`bastion codec server listening on ${url}`]);
   return 0;
 }

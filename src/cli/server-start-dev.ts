@@ -4,7 +4,8 @@ import { CliError } from '../common/errors';
 import type { DevServerApiKey } from '../server/api-keys';
 import { DevServer, DEFAULT_DEV_SERVER_PORT } from '../server/dev-server';
 import { consoleLogger, type Logger, type LogLevel } from '../server/logger';
-import { parseFlags } from './args';
+import { parseFlags, wantsHelp } from './args';
+import { portFlag, serveUntilSignal } from './serve-until-signal';
 
 export const START_DEV_HELP = `Usage: bastion server start-dev [flags]
 
@@ -99,7 +100,7 @@ export function reportIgnoredFlags(f: Record<string, unknown>, names: string[], 
 }
 
 export async function startDev(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     process.stdout.write(START_DEV_HELP);
     return 0;
   }
@@ -125,8 +126,7 @@ export async function startDev(argv: string[]): Promise<number> {
     },
     'server start-dev',
   );
-  const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : Number(f.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('ERR_CLI_USAGE', `\`--port\` must be a number from 0 to 65535, got "${f.port}".`);
+  const port = f.port === undefined ? DEFAULT_DEV_SERVER_PORT : portFlag(f.port);
   const level = cliLogLevel(f['log-level'] as string | undefined);
   const format = f['log-format'] as string | undefined;
   if (format !== undefined && !['pretty', 'json'].includes(format))
@@ -136,9 +136,7 @@ export async function startDev(argv: string[]): Promise<number> {
   if (!!f['tls-cert'] !== !!f['tls-key']) throw new CliError('ERR_CLI_USAGE', '`--tls-cert` and `--tls-key` go together: pass both.');
   if (f['tls-client-ca'] && !f['tls-cert']) throw new CliError('ERR_CLI_USAGE', '`--tls-client-ca` needs `--tls-cert` and `--tls-key`: mTLS runs over TLS.');
   const blob = f['blob-size-limit'] === undefined ? undefined : Number(f['blob-size-limit']);
-  const metricsPort = f['metrics-port'] === undefined ? undefined : Number(f['metrics-port']);
-  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535))
-    throw new CliError('ERR_CLI_USAGE', `\`--metrics-port\` must be a number from 0 to 65535, got "${f['metrics-port']}".`);
+  const metricsPort = f['metrics-port'] === undefined ? undefined : portFlag(f['metrics-port'], 'metrics-port');
   const server = await DevServer.start({
     ip: f.ip as string | undefined,
     port,
@@ -170,21 +168,11 @@ export async function startDev(argv: string[]): Promise<number> {
       process.stderr.write(`received SIGHUP, TLS material NOT reloaded (the old material stays in force): ${(withFlagNames(err) as Error).message}\n`);
     }
   };
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`received ${signal}, closing the dev server\n`);
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      process.removeListener('SIGHUP', reload);
-      server.close().then(resolve, resolve);
-    };
-    // Handlers first, then the line: whoever waits for the line may signal at once.
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.on('SIGHUP', reload);
-    if (server.metricsAddress) process.stdout.write(`bastion dev server metrics on http://${server.metricsAddress}/metrics\n`);
-    process.stdout.write(`bastion dev server listening on ${server.address}\n`);
-  });
+  const lines = [
+    ...(server.metricsAddress ? [`bastion dev server metrics on http://${server.metricsAddress}/metrics`] : []),
+    `bastion dev server listening on ${server.address}`,
+  ];
+  await serveUntilSignal(server, 'dev server', lines, { SIGHUP: reload });
   return 0;
 }
 

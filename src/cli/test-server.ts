@@ -7,7 +7,8 @@ import { CliError } from '../common/errors';
 import { DevServer } from '../server/dev-server';
 import { consoleLogger } from '../server/logger';
 import { TimeSkippingClock } from '../server/clock';
-import { parseFlags } from './args';
+import { parseFlags, wantsHelp } from './args';
+import { serveUntilSignal } from './serve-until-signal';
 import { cliLogLevel } from './server-start-dev';
 
 export const TEST_SERVER_HELP = `Usage: bastion-test-server <port> [flags]
@@ -26,7 +27,7 @@ Flags:
 `;
 
 export async function testServerMain(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     process.stdout.write(TEST_SERVER_HELP);
     return 0;
   }
@@ -50,16 +51,6 @@ export async function testServerMain(argv: string[]): Promise<number> {
     timeSkipping: true,
   });
   if (f['enable-time-skipping'] === true) (server.clock as TimeSkippingClock).unlock();
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.stderr.write(`received ${signal}, closing the test server\n`);
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-      server.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    process.stdout.write(`bastion test server listening on ${server.address} (time skipping)\n`);
-  });
+  await serveUntilSignal(server, 'test server', [`bastion test server listening on ${server.address} (time skipping)`]);
   return 0;
 }

@@ -262,8 +262,22 @@ export class Connection implements AsyncDisposable {
       this.#compiled.logger.warn('TLS rotation refused; the previous settings stay in force', { address: this.address, problems });
       throw error;
     };
-    const checked = checkRotationTls(tls, this.#compiled, options.clientCa, source);
-    if ('problems' in checked) return refuse(checked.problems, checked.cause, checked.codes);
+    if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+      return refuse([
+        '`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.',
+      ]);
+    }
+    if (!this.#compiled.tls) return refuse(['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.']);
+    const checked = checkRotationTls(tls, this.#compiled.apiKey !== undefined, options.clientCa, source);
+    if ('problems' in checked) {
+      // Settings `compileTls` refused are reported in its words, which name the option.
+      if (checked.cause !== undefined) return refuse([checked.cause instanceof Error ? checked.cause.message : String(checked.cause)], checked.cause);
+      return refuse(
+        checked.problems.map((p) => p.message),
+        undefined,
+        checked.problems.map((p) => String(p.code)),
+      );
+    }
     const compiled = checked.compiled;
     const next = this.openChannel(compiled);
     if (options.verifyWithServer ?? true) {

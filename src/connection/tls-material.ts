@@ -2,12 +2,13 @@
  * Checks of client TLS material beyond what `compileTls` already does (PEM parses, key
  * matches, inside its validity window): the certificate is allowed as a TLS client, is not
  * a CA certificate, and — when the caller names the CA that should have issued it — chains
- * to that CA. Used by hot rotation before a new pair goes live, and by the doctor.
+ * to that CA. Used by hot rotation (of `Connection` and of the native connection manager)
+ * before a new pair goes live, and by the doctor.
  */
-import { pairInfo, type CertificatePairInfo } from '../../certs/certificate-watcher';
-import { verifyCertificate, type CertificateProblem } from '../../certs/verify';
-import type { CertificateWatcher } from '../../certs/certificate-watcher';
-import { compileTls, readPem, withTlsView, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
+import { checkClientPair, isCertificateSource, pairInfo, type CertificatePairInfo, type CertificateWatcher } from '../../certs/certificate-watcher';
+import type { CertificateProblem } from '../../certs/verify';
+import { BastionError } from '../common/errors';
+import { compileTls, readPem, withTlsView, type ClientCertPair, type CompiledTls, type PemSource, type TlsConfig } from './tls-credentials';
 
 /** What {@link checkClientTlsMaterial} found: `problems` empty means usable. */
 export interface TlsMaterialCheck {
@@ -25,15 +26,7 @@ export interface TlsMaterialCheck {
 export function checkClientTlsMaterial(tls: CompiledTls, clientCa?: string, at = new Date()): TlsMaterialCheck {
   const pair = tls.clientCertPair;
   if (!pair) return { problems: [] };
-  const { problems } = verifyCertificate({
-    certPem: pair.crt.toString('utf8'),
-    keyPem: pair.key.toString('utf8'),
-    caPems: clientCa === undefined ? undefined : [clientCa],
-    purpose: 'client',
-    at,
-    clockSkewMs: 0,
-  });
-  return { problems, info: pairInfo(pair.crt) };
+  return checkClientPair(pair.crt, pair.key, clientCa === undefined ? undefined : Buffer.from(clientCa), at);
 }
 
 /** `tlsInfo()` of a connection: the client certificate in force. Nothing secret. */
@@ -44,36 +37,62 @@ export function clientCertificateInfo(tls: CompiledTls | undefined): ClientCerti
   return tls?.clientCertPair ? pairInfo(tls.clientCertPair.crt) : undefined;
 }
 
+/** What {@link checkRotationTls} found: the settings to put in force, or the coded problems. */
+export type RotationTlsCheck = { compiled: CompiledTls } | { problems: CertificateProblem[]; cause?: unknown };
+
+function problemOf(err: unknown): CertificateProblem {
+  return { code: err instanceof BastionError ? err.code : 'UNREADABLE', message: err instanceof Error ? err.message : String(err) };
+}
+
 /**
- * The TLS settings a rotation (`setTlsConfig`, a watched file) would put in force, or the
- * problems (one sentence each) it must be refused for: not a settings object, a plaintext
- * connection, unreadable material, a certificate unfit for a TLS client or not issued by `clientCa`.
+ * The rule-by-rule problems of a raw `{ crt, key }` pair (`KEY_MISMATCH`, `EXPIRED`,
+ * `NOT_A_LEAF`, …), so a refusal names the rule rather than only `compileTls`'s sentence;
+ * none when the pair is absent, a watcher, or unreadable (then `compileTls`'s error says why).
  */
-export function checkRotationTls(
-  tls: unknown,
-  current: { readonly tls: CompiledTls | undefined; readonly apiKey: unknown },
-  clientCaSource: PemSource | undefined,
-  source: CertificateWatcher | undefined,
-): { compiled: CompiledTls } | { problems: string[]; cause?: unknown; codes?: string[] } {
-  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
-    return {
-      problems: [
-        '`tls` must be a TLS settings object `{ serverRootCACertificate?, clientCertPair?, serverNameOverride? }`; plaintext cannot be switched on by rotation.',
-      ],
-    };
-  }
-  if (!current.tls) return { problems: ['The connection is plaintext; TLS cannot be switched on by rotation. Open a new connection with `tls`.'] };
-  let compiled: CompiledTls;
-  let clientCa: string | undefined;
+function rawPairProblems(pair: unknown, clientCa: string | undefined): CertificateProblem[] {
+  if (!pair || typeof pair !== 'object' || isCertificateSource(pair)) return [];
+  const { crt, key } = pair as Partial<ClientCertPair>;
+  let crtPem: string;
+  let keyPem: string;
   try {
-    compiled = compileTls(tls as TlsConfig, current.apiKey !== undefined)!;
-    if (source) compiled = withTlsView({ ...compiled, clientCertSource: source });
+    crtPem = readPem(crt, 'tls.clientCertPair.crt', 'certificate');
+    keyPem = readPem(key, 'tls.clientCertPair.key', 'private key');
+  } catch {
+    return [];
+  }
+  return checkClientPair(Buffer.from(crtPem), Buffer.from(keyPem), clientCa === undefined ? undefined : Buffer.from(clientCa)).problems;
+}
+
+/**
+ * Checks the TLS settings a rotation (`setTlsConfig`, a watched file) would put in force,
+ * for `Connection` and the native connection manager alike: the CA named by `clientCaSource`
+ * is readable, `compileTls` accepts the settings (PEM parses, key matches, validity, not a
+ * CA), and the client certificate is allowed as a TLS client and, with `clientCaSource`,
+ * issued by that CA. A refusal carries coded problems: a verification rule's code when one
+ * names it, else the code of the error thrown (`ERR_TLS_CONFIG`, `ERR_INVALID_OPTION`, …),
+ * which is then the `cause`.
+ *
+ * @param tls settings already known to be an object (a caller refuses anything else with its own hint)
+ * @param clientCaSource the CA (PEM, Buffer or path) that must have issued the client certificate; unchecked when absent
+ * @param source the certificate watcher the settings come from, kept on the compiled form
+ */
+export function checkRotationTls(tls: TlsConfig, apiKeySet: boolean, clientCaSource: PemSource | undefined, source?: CertificateWatcher): RotationTlsCheck {
+  let clientCa: string | undefined;
+  let compiled: CompiledTls;
+  try {
     if (clientCaSource !== undefined) clientCa = readPem(clientCaSource, 'clientCa', 'certificate');
   } catch (err) {
-    return { problems: [err instanceof Error ? err.message : String(err)], cause: err };
+    return { problems: [problemOf(err)], cause: err };
   }
-  const check = checkClientTlsMaterial(compiled, clientCa);
-  return check.problems.length > 0 ? { problems: check.problems.map((p) => p.message), codes: check.problems.map((p) => String(p.code)) } : { compiled };
+  try {
+    compiled = compileTls(tls, apiKeySet)!;
+  } catch (err) {
+    const ruled = rawPairProblems(tls.clientCertPair, clientCa);
+    return { problems: ruled.length > 0 ? ruled : [problemOf(err)], cause: err };
+  }
+  if (source) compiled = withTlsView({ ...compiled, clientCertSource: source });
+  const { problems } = checkClientTlsMaterial(compiled, clientCa);
+  return problems.length > 0 ? { problems } : { compiled };
 }
 
 /** Options of `Connection.setTlsConfig`. */

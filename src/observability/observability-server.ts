@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../common/errors';
+import { closeHttp, listenHttp } from '../common/http-listen';
 import { EventLoopWatch, healthSources, liveness, readiness, DEFAULT_EVENT_LOOP_DELAY_THRESHOLD_MS, type HealthSource, type ProbeResult } from './health';
 import type { PrometheusRegistry } from './prometheus-recorder';
 
@@ -76,14 +77,9 @@ export class ObservabilityServer implements AsyncDisposable {
       }
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
     });
+    let a: AddressInfo;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      a = await listenHttp(server, port, host);
     } catch (err) {
       loop?.close();
       throw new ConfigError(
@@ -93,7 +89,6 @@ export class ObservabilityServer implements AsyncDisposable {
       );
     }
     server.unref();
-    const a = server.address() as AddressInfo;
     const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     return new ObservabilityServer(server, loop, `${shown}:${a.port}`, a.port);
   }
@@ -104,11 +99,10 @@ export class ObservabilityServer implements AsyncDisposable {
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
+    if (!this.closing) {
       this.loop?.close();
-      this.server.close(() => resolve());
-      this.server.closeAllConnections?.();
-    });
+      this.closing = closeHttp(this.server, 0);
+    }
     return this.closing;
   }
 

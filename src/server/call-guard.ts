@@ -1,6 +1,7 @@
 /**
  * What every WorkflowService call passes before its handler runs, in this order:
- * 1. input limits (names, ids and tokens not over their lengths), before any lookup;
+ * 1. request limits (request-limits.ts: names, ids and tokens not over their lengths,
+ *    nesting, blob sizes), checked by the service before any lookup;
  * 2. authentication: the API key, when the server requires keys (UNAUTHENTICATED);
  * 3. the namespace the call acts on: the request's `namespace`, or for a task-token call
  *    the namespace sealed inside the token (a forged token or one from another namespace
@@ -11,7 +12,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiKeyVerdict } from './api-keys';
 import type { Engine } from './engine';
-import { checkInputLimits } from './input-limits';
 import { openTaskToken, TASK_TOKEN_METHODS } from './task-token';
 
 export type ApiKeyCheck = (metadata: grpc.Metadata, namespace: unknown) => ApiKeyVerdict;
@@ -38,11 +38,10 @@ export function callNamespace(engine: Engine, method: string, req: Record<string
 }
 
 /**
- * Runs the checks above; `undefined` when the call may proceed, else the status to answer.
- * @throws ServiceError from the input limits or the task token (the caller maps it to a status)
+ * Runs checks 2 to 4 above; `undefined` when the call may proceed, else the status to answer.
+ * @throws ServiceError from the task token (the caller maps it to a status)
  */
 export function guardCall(engine: Engine, method: string, req: Record<string, any>, metadata: grpc.Metadata, checkApiKey?: ApiKeyCheck): ApiKeyVerdict {
-  checkInputLimits(req);
   if (!checkApiKey) {
     callNamespace(engine, method, req);
     return undefined;

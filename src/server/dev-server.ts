@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, ServerError, booleanOption, invalidOption } from '../common/errors';
-import { HEALTH_SERVICE_NAME, serviceMethods } from '../common/proto';
+import { HEALTH_SERVICE_NAME } from '../common/proto';
 import { Engine } from './engine';
 import { registerRunHooks } from './run-timers';
 import { workflowServiceFor } from './service';
@@ -32,6 +32,7 @@ import { MAX_NAMESPACE_LENGTH } from './input-limits';
 import { parseDuration } from '../common/duration';
 import { RealClock, TimeSkippingClock, type ServerClock } from './clock';
 import { testServiceFor } from './test-service';
+import { unaryService } from './unary-service';
 
 registerRunHooks();
 
@@ -423,21 +424,13 @@ export class DevServer {
 }
 
 function addHealthService(server: grpc.Server): void {
-  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
-  for (const m of serviceMethods(HEALTH_SERVICE_NAME)) {
-    if (m.name !== 'Check') continue;
-    const res = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
-    definition[m.name] = {
-      path: m.path,
-      requestStream: false,
-      responseStream: false,
-      requestDeserialize: (b: Buffer) => b,
-      requestSerialize: (b: Buffer) => b,
-      responseSerialize: (o: object) => Buffer.from(res.encode(o).finish()),
-      responseDeserialize: (b: Buffer) => b,
-    };
-  }
-  server.addService(definition, { Check: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }) });
+  const health = unaryService(
+    HEALTH_SERVICE_NAME,
+    (_, bytes) => bytes,
+    () => (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, { status: 1 }),
+    ['Check'],
+  );
+  server.addService(health.definition, health.implementation);
 }
 
 /** Binds and releases `ip:port`, so a busy port is reported as EADDRINUSE without grpc-js's log line. */

@@ -1,14 +1,13 @@
 /**
- * Length limits on the names and ids of a request, checked before any lookup, so an
- * oversized value is refused at once with INVALID_ARGUMENT naming the field and the limit
- * (and never travels into a lookup, a log, or an error message).
- *
- * Limits follow Temporal Server's defaults: ids and names at most 1,000 characters
- * (`limit.maxIDLength`); namespaces at most 255 (the dev server's registration limit, so
- * no longer name can exist); opaque tokens at most 8 KiB of base64 (the dev server's own
- * tokens stay far below).
+ * Which string fields of a request have a length limit, and what it is: ids and names at
+ * most 1,000 characters (Temporal Server's `limit.maxIDLength`), namespaces at most 255
+ * (the dev server's registration limit, so no longer name can exist), opaque tokens at
+ * most 8 KiB of base64 (the dev server's own tokens stay far below). The limits are
+ * applied, wherever in a request such a field appears, by the schema walk of
+ * request-limits.ts, before any lookup: an oversized value is refused at once with
+ * INVALID_ARGUMENT naming the field and the limit, and never travels into a lookup, a log,
+ * or an error message.
  */
-import { invalidArgument } from './service-error';
 
 /** Temporal's `limit.maxIDLength`. @default 1000 */
 export const MAX_ID_LENGTH = 1000;
@@ -17,51 +16,43 @@ export const MAX_NAMESPACE_LENGTH = 255;
 /** Longest task or page token, in base64 characters. @default 8192 */
 export const MAX_TOKEN_LENGTH = 8192;
 
-/** Field paths (as in the JSON form of requests) and their limits. */
-export const INPUT_LIMITS: ReadonlyArray<readonly [path: string, limit: number]> = [
-  ['namespace', MAX_NAMESPACE_LENGTH],
-  ['id', MAX_ID_LENGTH],
-  ['workflowId', MAX_ID_LENGTH],
-  ['runId', MAX_ID_LENGTH],
-  ['firstExecutionRunId', MAX_ID_LENGTH],
-  ['activityId', MAX_ID_LENGTH],
-  ['requestId', MAX_ID_LENGTH],
-  ['identity', MAX_ID_LENGTH],
-  ['signalName', MAX_ID_LENGTH],
-  ['binaryChecksum', MAX_ID_LENGTH],
-  ['stickyTaskQueue', MAX_ID_LENGTH],
-  ['workflowType.name', MAX_ID_LENGTH],
-  ['activityType.name', MAX_ID_LENGTH],
-  ['taskQueue.name', MAX_ID_LENGTH],
-  ['execution.workflowId', MAX_ID_LENGTH],
-  ['execution.runId', MAX_ID_LENGTH],
-  ['workflowExecution.workflowId', MAX_ID_LENGTH],
-  ['workflowExecution.runId', MAX_ID_LENGTH],
-  ['query.queryType', MAX_ID_LENGTH],
-  ['stickyAttributes.workerTaskQueue.name', MAX_ID_LENGTH],
-  ['workerVersionCapabilities.buildId', MAX_ID_LENGTH],
-  ['taskToken', MAX_TOKEN_LENGTH],
-  ['nextPageToken', MAX_TOKEN_LENGTH],
-];
+/** The kind of length limit a field has. */
+export type LengthLimit = 'id' | 'namespace' | 'token';
 
-function at(req: Record<string, unknown>, path: string): unknown {
-  let v: unknown = req;
-  for (const key of path.split('.')) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
+/** String fields that hold ids or names, wherever they appear. */
+const ID_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'workflowId',
+  'runId',
+  'firstExecutionRunId',
+  'requestId',
+  'identity',
+  'activityId',
+  'timerId',
+  'signalName',
+  'markerName',
+  'queryType',
+  'workflowNamespace',
+  'parentWorkflowNamespace',
+  'binaryChecksum',
+  'buildId',
+  'stickyTaskQueue',
+]);
+/** Bytes fields that hold the server's opaque tokens. */
+const TOKEN_FIELDS: ReadonlySet<string> = new Set(['taskToken', 'nextPageToken']);
+/** Message types whose `name` is an id (a type or a task queue name). */
+const NAMED_TYPES: ReadonlySet<string> = new Set([
+  'temporal.api.common.v1.WorkflowType',
+  'temporal.api.common.v1.ActivityType',
+  'temporal.api.taskqueue.v1.TaskQueue',
+]);
 
 /**
- * Refuses a request whose names, ids or tokens are over their limits.
- * @throws ServiceError INVALID_ARGUMENT naming the field, its length and the limit
+ * The length limit of field `name` (of proto type `kind`) in a message of type `typeName`
+ * (full name, no leading dot), or undefined when it has none.
  */
-export function checkInputLimits(req: Record<string, unknown>): void {
-  for (const [path, limit] of INPUT_LIMITS) {
-    const v = at(req, path);
-    if (typeof v === 'string' && v.length > limit) {
-      throw invalidArgument(`\`${path}\` is ${v.length} characters long; the limit is ${limit}. Use a shorter value.`);
-    }
-  }
+export function lengthLimitOf(typeName: string, name: string, kind: 'string' | 'bytes'): LengthLimit | undefined {
+  if (kind === 'bytes') return TOKEN_FIELDS.has(name) ? 'token' : undefined;
+  if (name === 'namespace') return 'namespace';
+  return ID_FIELDS.has(name) || (name === 'name' && NAMED_TYPES.has(typeName)) ? 'id' : undefined;
 }

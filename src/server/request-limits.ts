@@ -2,7 +2,8 @@
  * Limits every request is held to at the door, derived from the proto schema so that
  * each request type is covered: how deep messages nest (a Failure's cause chain, for
  * one), how large each payload blob is (inputs, results, details, failures, memo,
- * header, search attributes, marker details) and how long ids are. A request that
+ * header, search attributes, marker details) and how long ids, names and tokens are
+ * (input-limits.ts says which fields and their limits). A request that
  * passes can be stored, encoded into history events and served back to any SDK:
  * protobufjs and Temporal's Core both refuse messages nested more than 100 deep, and
  * history events, poll responses and worker activations wrap a request's values in up
@@ -16,12 +17,14 @@ import { invalidArgument } from './service-error';
 /** Deepest message nesting accepted in a request, counted from the request itself. @default 64 */
 export const MAX_NESTING_DEPTH = 64;
 export { MAX_ID_LENGTH } from './input-limits';
-import { MAX_ID_LENGTH } from './input-limits';
+import { MAX_ID_LENGTH, MAX_NAMESPACE_LENGTH, MAX_TOKEN_LENGTH, lengthLimitOf, type LengthLimit } from './input-limits';
 
 export interface RequestLimits {
   blobSizeLimitBytes: number;
   maxNestingDepth: number;
   maxIdLength: number;
+  maxNamespaceLength: number;
+  maxTokenLength: number;
 }
 
 export interface LimitViolation {
@@ -41,31 +44,19 @@ const BLOB_TYPES = new Set([
   'temporal.api.failure.v1.Failure',
 ]);
 
-/** String fields that hold ids, wherever they appear. */
-const ID_FIELDS = new Set([
-  'namespace',
-  'workflowId',
-  'runId',
-  'firstExecutionRunId',
-  'requestId',
-  'identity',
-  'activityId',
-  'timerId',
-  'signalName',
-  'markerName',
-  'queryType',
-  'workflowNamespace',
-  'parentWorkflowNamespace',
-]);
-/** Message types whose `name` is an id (a type or a task queue name). */
-const NAMED_TYPES = new Set(['temporal.api.common.v1.WorkflowType', 'temporal.api.common.v1.ActivityType', 'temporal.api.taskqueue.v1.TaskQueue']);
+/** The limit of each kind of length-limited field. */
+const LENGTH_LIMITS: Readonly<Record<LengthLimit, 'maxIdLength' | 'maxNamespaceLength' | 'maxTokenLength'>> = {
+  id: 'maxIdLength',
+  namespace: 'maxNamespaceLength',
+  token: 'maxTokenLength',
+};
 
 interface FieldInfo {
   name: string;
   kind: 'message' | 'bytes' | 'string' | 'other';
   type?: Type;
   blob: boolean;
-  id: boolean;
+  length: LengthLimit | undefined;
   list: boolean;
   map: boolean;
 }
@@ -76,7 +67,7 @@ const fieldCache = new Map<Type, Map<string, FieldInfo>>();
 function fieldsOf(type: Type): Map<string, FieldInfo> {
   let byName = fieldCache.get(type);
   if (byName) return byName;
-  const named = NAMED_TYPES.has(type.fullName.replace(/^\./, ''));
+  const typeName = type.fullName.replace(/^\./, '');
   const infos = type.fieldsArray.map((f: Field): FieldInfo => {
     f.resolve();
     const resolved = f.resolvedType && 'fieldsArray' in f.resolvedType ? (f.resolvedType as Type) : undefined;
@@ -86,7 +77,7 @@ function fieldsOf(type: Type): Map<string, FieldInfo> {
       kind,
       type: resolved,
       blob: !!resolved && BLOB_TYPES.has(resolved.fullName.replace(/^\./, '')),
-      id: kind === 'string' && (ID_FIELDS.has(f.name) || (named && f.name === 'name')),
+      length: kind === 'string' || kind === 'bytes' ? lengthLimitOf(typeName, f.name, kind) : undefined,
       list: f.repeated,
       map: f.map,
     };
@@ -193,12 +184,13 @@ class Walk {
   }
 
   private scalar(f: FieldInfo, s: string, parent: PathNode | undefined): number {
-    if (f.kind === 'bytes') return base64Length(s);
-    if (f.id && s.length > this.limits.maxIdLength) {
+    // A bytes value is base64 here: a token's limit counts its characters, a blob its bytes.
+    const max = f.length === undefined ? Infinity : this.limits[LENGTH_LIMITS[f.length]];
+    if (s.length > max) {
       const field = pathText({ parent, seg: `.${f.name}` });
-      this.violation = { kind: 'id', field, message: `\`${field}\` is ${s.length} characters long; the limit is ${this.limits.maxIdLength}.` };
+      this.violation = { kind: 'id', field, message: `\`${field}\` is ${s.length} characters long; the limit is ${max}. Use a shorter value.` };
     }
-    return s.length;
+    return f.kind === 'bytes' ? base64Length(s) : s.length;
   }
 }
 
@@ -271,5 +263,11 @@ export function fieldViolation(typeName: string, value: unknown, field: string, 
 
 /** The limits of a server whose blob size limit is `blobSizeLimitBytes`. */
 export function limitsOf(engine: { blobSizeLimitBytes: number }): RequestLimits {
-  return { blobSizeLimitBytes: engine.blobSizeLimitBytes, maxNestingDepth: MAX_NESTING_DEPTH, maxIdLength: MAX_ID_LENGTH };
+  return {
+    blobSizeLimitBytes: engine.blobSizeLimitBytes,
+    maxNestingDepth: MAX_NESTING_DEPTH,
+    maxIdLength: MAX_ID_LENGTH,
+    maxNamespaceLength: MAX_NAMESPACE_LENGTH,
+    maxTokenLength: MAX_TOKEN_LENGTH,
+  };
 }

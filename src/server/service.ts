@@ -7,11 +7,13 @@
 import { performance } from 'node:perf_hooks';
 import type { MetricsRecorder } from '../observability/recorder';
 import * as grpc from '@grpc/grpc-js';
-import { serviceMethods, WORKFLOW_SERVICE_NAME } from '../common/proto';
+import { WORKFLOW_SERVICE_NAME } from '../common/proto';
 import type { Engine } from './engine';
 import { toJsonForm } from './json-proto';
+import { unaryService, type RequestClass, type ServedService } from './unary-service';
 import { ServiceError, alreadyExists, clampStatusMessage, echo, wellFormed } from './service-error';
 import { Enums, requireId } from './common';
+import { MAX_NAMESPACE_LENGTH } from './input-limits';
 import {
   startWorkflowExecution,
   signalWorkflowExecution,
@@ -138,7 +140,7 @@ const HANDLERS: Record<string, Handler> = {
     visibilityStore: 'bastion',
   }),
   RegisterNamespace: sync((engine, req) => {
-    const name = requireId(req.namespace, 'namespace', 255);
+    const name = requireId(req.namespace, 'namespace', MAX_NAMESPACE_LENGTH);
     if (engine.namespaces.has(name))
       throw alreadyExists(`Namespace ${echo(name)} already exists.`, { typeName: 'temporal.api.errordetails.v1.NamespaceAlreadyExistsFailure', value: {} });
     const retentionSeconds = Number(req.workflowExecutionRetentionPeriod?.seconds ?? 24 * 3600);
@@ -247,35 +249,21 @@ function toStatus(err: unknown, method: string, engine: Engine): Partial<grpc.St
 
 const DECODE_ERROR = Symbol('decode-error');
 
+/** The request in its JSON form, or the decode error for the handler to answer INVALID_ARGUMENT with. */
+function decodeRequest(requestClass: RequestClass, bytes: Buffer): object {
+  try {
+    return toJsonForm(requestClass, requestClass.decode(bytes));
+  } catch (err) {
+    return { [DECODE_ERROR]: (err as Error).message };
+  }
+}
+
 /** grpc-js service definition and implementation of the WorkflowService over `engine`. */
-export function workflowServiceFor(
-  engine: Engine,
-  checkApiKey?: ApiKeyCheck,
-  metrics?: MetricsRecorder,
-): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
-  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
-  const implementation: grpc.UntypedServiceImplementation = {};
+export function workflowServiceFor(engine: Engine, checkApiKey?: ApiKeyCheck, metrics?: MetricsRecorder): ServedService {
   const limits = limitsOf(engine);
-  for (const m of serviceMethods(WORKFLOW_SERVICE_NAME)) {
-    const reqCls = m.requestClass as { decode(b: Uint8Array): object };
-    const resCls = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
-    definition[m.name] = {
-      path: m.path,
-      requestStream: false,
-      responseStream: false,
-      requestDeserialize: (b: Buffer) => {
-        try {
-          return toJsonForm(reqCls, reqCls.decode(b));
-        } catch (err) {
-          return { [DECODE_ERROR]: (err as Error).message };
-        }
-      },
-      requestSerialize: () => Buffer.alloc(0),
-      responseSerialize: (o: object) => Buffer.from(resCls.encode(o).finish()),
-      responseDeserialize: (b: Buffer) => b,
-    };
+  return unaryService(WORKFLOW_SERVICE_NAME, decodeRequest, (m) => {
     const handler = HANDLERS[m.name];
-    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, answer: grpc.sendUnaryData<object>) => {
+    return (call: grpc.ServerUnaryCall<Record<string | symbol, any>, object>, answer: grpc.sendUnaryData<object>) => {
       const began = metrics?.enabled ? performance.now() : 0;
       const callback: grpc.sendUnaryData<object> = metrics?.enabled
         ? (err, value) => {
@@ -306,6 +294,8 @@ export function workflowServiceFor(
       }
       let refused;
       try {
+        // Limits first: an oversized id, name or token never reaches a lookup (see call-guard.ts).
+        checkRequestLimits(m.name, `temporal.api.workflowservice.v1.${m.name}Request`, req, limits);
         refused = guardCall(engine, m.name, req, call.metadata, checkApiKey);
       } catch (err) {
         callback(toStatus(err, m.name, engine));
@@ -313,12 +303,6 @@ export function workflowServiceFor(
       }
       if (refused) {
         callback(refused);
-        return;
-      }
-      try {
-        checkRequestLimits(m.name, `temporal.api.workflowservice.v1.${m.name}Request`, req, limits);
-      } catch (err) {
-        callback(toStatus(err, m.name, engine));
         return;
       }
       const deadline = call.getDeadline();
@@ -345,6 +329,5 @@ export function workflowServiceFor(
         callback(null, result);
       }
     };
-  }
-  return { definition, implementation };
+  });
 }

@@ -6,9 +6,10 @@
  * (unlock around each wait for a result, `sleep()`, `currentTimeMs()`).
  */
 import * as grpc from '@grpc/grpc-js';
-import { msFromProto, serviceMethods, timestampFromMs } from '../common/proto';
+import { msFromProto, timestampFromMs } from '../common/proto';
 import { UnbalancedUnlockError, type TimeSkippingClock } from './clock';
 import type { Logger } from './logger';
+import { unaryService, type ServedService } from './unary-service';
 
 export const TEST_SERVICE_NAME = 'temporal.api.testservice.v1.TestService';
 
@@ -54,38 +55,25 @@ function toStatus(err: unknown, method: string, logger: Logger): Partial<grpc.St
 }
 
 /** grpc-js definition and implementation of the TestService over a time-skipping clock. */
-export function testServiceFor(
-  clock: TimeSkippingClock,
-  logger: Logger,
-): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
-  const definition: Record<string, grpc.MethodDefinition<any, any>> = {};
-  const implementation: grpc.UntypedServiceImplementation = {};
-  for (const m of serviceMethods(TEST_SERVICE_NAME)) {
-    const reqCls = m.requestClass as { decode(b: Uint8Array): object };
-    const resCls = m.responseClass as { encode(o: object): { finish(): Uint8Array } };
-    definition[m.name] = {
-      path: m.path,
-      requestStream: false,
-      responseStream: false,
-      requestDeserialize: (b: Buffer) => reqCls.decode(b),
-      requestSerialize: () => Buffer.alloc(0),
-      responseSerialize: (o: object) => Buffer.from(resCls.encode(o).finish()),
-      responseDeserialize: (b: Buffer) => b,
-    };
-    const handler = HANDLERS[m.name];
-    implementation[m.name] = (call: grpc.ServerUnaryCall<Record<string, any>, object>, callback: grpc.sendUnaryData<object>) => {
-      if (!handler) {
-        callback({ code: grpc.status.UNIMPLEMENTED, details: `TestService/${m.name} is not implemented by the Bastion dev server.` });
-        return;
-      }
-      logger.debug('test service call', { method: m.name, lockCount: clock.lockCount });
-      Promise.resolve()
-        .then(() => handler(clock, call.request))
-        .then(
-          (r) => callback(null, r),
-          (err) => callback(toStatus(err, m.name, logger)),
-        );
-    };
-  }
-  return { definition, implementation };
+export function testServiceFor(clock: TimeSkippingClock, logger: Logger): ServedService {
+  return unaryService(
+    TEST_SERVICE_NAME,
+    (requestClass, bytes) => requestClass.decode(bytes),
+    (m) => {
+      const handler = HANDLERS[m.name];
+      return (call: grpc.ServerUnaryCall<Record<string, any>, object>, callback: grpc.sendUnaryData<object>) => {
+        if (!handler) {
+          callback({ code: grpc.status.UNIMPLEMENTED, details: `TestService/${m.name} is not implemented by the Bastion dev server.` });
+          return;
+        }
+        logger.debug('test service call', { method: m.name, lockCount: clock.lockCount });
+        Promise.resolve()
+          .then(() => handler(clock, call.request))
+          .then(
+            (r) => callback(null, r),
+            (err) => callback(toStatus(err, m.name, logger)),
+          );
+      };
+    },
+  );
 }

@@ -7,7 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { parseDuration, parsePositiveDuration } from '../../src/common/duration';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { timed } from '../helpers/wait';
 
 const test = suite('durations');
@@ -80,23 +81,17 @@ test('protobuf Duration objects, as the official types allow them', () => {
   assert.throws(() => parseDuration({ seconds: 1, nanos: 2e9 }, 'x'), /protobuf Duration/);
 });
 
-let env: BastionEnv;
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env?.close();
-});
+const env = useEnv(test, () => startBastionEnv());
 
 test(
   'a workflow written with "1 minute", "2 hrs", "1.5 sec" and "5 msecs" runs on Bastion\'s worker',
   timed(60_000, async () => {
-    const worker = await env.worker('durations');
+    const worker = await env().worker('durations');
     const result = await worker.runUntil(
-      env.client.workflow.execute('humanDurations', { taskQueue: 'durations', workflowId: 'durations-1', args: ['you'], workflowRunTimeout: '1 hour' }),
+      env().client.workflow.execute('humanDurations', { taskQueue: 'durations', workflowId: 'durations-1', args: ['you'], workflowRunTimeout: '1 hour' }),
     );
     assert.is(result, 'Hello, you!');
-    const history = await env.client.workflow.getHandle('durations-1').fetchHistory();
+    const history = await env().client.workflow.getHandle('durations-1').fetchHistory();
     const scheduled = history.events.find((e: any) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
     assert.is(Number(scheduled.startToCloseTimeout!.seconds), 60);
     assert.is(Number(scheduled.scheduleToCloseTimeout!.seconds), 7200);

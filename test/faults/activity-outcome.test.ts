@@ -8,7 +8,8 @@ import * as assert from 'uvu/assert';
 import { status } from '@grpc/grpc-js';
 import { temporal } from '../../src/common/proto';
 import type { Connection } from '../../src/connection';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { timed, withTimeout } from '../helpers/wait';
 import { grpcStatusError, withWorkflowService } from '../helpers/service-override';
 
@@ -32,21 +33,15 @@ function timingOutConnection(real: Connection) {
   return { connection, stats };
 }
 
-let env: BastionEnv;
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env.close();
-});
+const env = useEnv(test, () => startBastionEnv());
 
 test(
   'the outcome is sent again and accepted: every activity ran once (attempt 1), no activity timeout',
   timed(60_000, async () => {
-    const { connection, stats } = timingOutConnection(env.connection);
+    const { connection, stats } = timingOutConnection(env().connection);
     const taskQueue = 'activity-outcome-deadline';
-    const worker = await env.worker(taskQueue, { connection: connection as Connection });
-    const handle = await env.client.workflow.start('threeSteps', { taskQueue, workflowId: 'activity-outcome-1', args: ['a'] });
+    const worker = await env().worker(taskQueue, { connection: connection as Connection });
+    const handle = await env().client.workflow.start('threeSteps', { taskQueue, workflowId: 'activity-outcome-1', args: ['a'] });
     // Without a second send, the first activity waits out its 10 s startToCloseTimeout and runs again.
     assert.is(await worker.runUntil(withTimeout(30_000, handle.result(), 'the result')), 'Hello, a-1! Hello, a-2! Hello, a-3!');
     assert.is(stats.timedOut, 1);

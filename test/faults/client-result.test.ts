@@ -6,25 +6,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Connection } from '../../src/connection';
 import { Client } from '../../src/client';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { timed, waitFor, withTimeout } from '../helpers/wait';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const test = suite('faults: a client waiting for a result');
 
-let env: BastionEnv;
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env.close();
-});
+const env = useEnv(test, () => startBastionEnv());
 
 test(
   'result() waits through expired long-poll deadlines (a slow relay) and refused connections, then returns the result',
   timed(60_000, async () => {
-    const proxy = await FaultProxy.start(env.server.address);
+    const proxy = await FaultProxy.start(env().server.address);
     const connection = await Connection.connect({
       address: proxy.address,
       longPollTimeout: '300ms',
@@ -45,7 +40,7 @@ test(
       await waitFor(() => connection.health().lastError?.code === 'UNAVAILABLE', 10_000, 'a refused long poll');
       await proxy.heal();
       assert.not.ok(settled, 'result() is still waiting');
-      const worker = await env.worker(taskQueue);
+      const worker = await env().worker(taskQueue);
       assert.is(await worker.runUntil(withTimeout(30_000, result, 'the result')), 'Hello, r-1! Hello, r-2! Hello, r-3!');
     } finally {
       await connection.close();

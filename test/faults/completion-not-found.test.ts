@@ -12,7 +12,8 @@ import * as assert from 'uvu/assert';
 import { status } from '@grpc/grpc-js';
 import { temporal } from '../../src/common/proto';
 import type { Connection } from '../../src/connection';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { timed, withTimeout } from '../helpers/wait';
 import { grpcStatusError, withWorkflowService } from '../helpers/service-override';
 
@@ -62,21 +63,15 @@ function injectingConnection(real: Connection) {
   return { connection, stats };
 }
 
-let env: BastionEnv;
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env.close();
-});
+const env = useEnv(test, () => startBastionEnv());
 
 test(
   "the run's next task completes on the same sandbox: no WorkflowTaskFailed, every workflow completes",
   timed(90_000, async () => {
-    const { connection, stats } = injectingConnection(env.connection);
+    const { connection, stats } = injectingConnection(env().connection);
     const taskQueue = 'completion-not-found';
-    const worker = await env.worker(taskQueue, { connection: connection as Connection });
-    const handles = await Promise.all([0, 1, 2].map((i) => env.client.workflow.start('threeSteps', { taskQueue, workflowId: `cnf-${i}`, args: [`n${i}`] })));
+    const worker = await env().worker(taskQueue, { connection: connection as Connection });
+    const handles = await Promise.all([0, 1, 2].map((i) => env().client.workflow.start('threeSteps', { taskQueue, workflowId: `cnf-${i}`, args: [`n${i}`] })));
     const results = await worker.runUntil(withTimeout(60_000, Promise.all(handles.map((h) => h.result())), 'workflow results'));
     assert.equal(
       results,

@@ -14,22 +14,22 @@ import { Worker, bundleWorkflowCode } from '../../src/worker';
 import { ApplicationFailure, defaultPayloadConverter, decodeUtf8 } from '../../src/converter';
 import { loadDataConverter } from '../../src/converter/load-data-converter';
 import { heartbeat } from '../../src/activity';
-import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv, quietLogger } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { codecActivities, encryptionCodec, leakedMarkers, newCodecKey } from '../helpers/test-codec';
 import { timed, waitFor } from '../helpers/wait';
 import { CompressionCodec, type EncryptionCodec } from '../../codecs';
 
 const test = suite('payload codec chain (Bastion worker + client)');
-let env: BastionEnv;
+const env = useEnv(test, () => startBastionEnv());
 let codec: EncryptionCodec;
 let client: Client;
 let code: string;
 
 test.before(async () => {
-  env = await startBastionEnv();
   codec = await encryptionCodec(newCodecKey());
   client = new Client({
-    connection: env.connection,
+    connection: env().connection,
     dataConverter: { payloadCodecs: [codec] },
     interceptors: {
       workflow: [{ start: (input, next) => next({ ...input, headers: { ...input.headers, trace: defaultPayloadConverter.toPayload('HEADER-IN-CLEAR') } }) }],
@@ -37,13 +37,10 @@ test.before(async () => {
   });
   code = (await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/codec-workflows.js') })).code;
 });
-test.after(async () => {
-  await env.close();
-});
 
 function codecWorker(taskQueue: string, release?: () => Promise<void>): Promise<Worker> {
   return Worker.create({
-    connection: env.connection,
+    connection: env().connection,
     taskQueue,
     workflowBundle: { code },
     activities: codecActivities((d) => heartbeat(d), undefined, release),
@@ -55,7 +52,7 @@ function codecWorker(taskQueue: string, release?: () => Promise<void>): Promise<
 }
 
 async function rawHistory(workflowId: string): Promise<{ bytes: Uint8Array; json: string; events: any[] }> {
-  const res = await env.connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+  const res = await env().connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
   const history = temporal.api.history.v1.History.fromObject(res.history ?? {});
   return {
     bytes: temporal.api.history.v1.History.encode(history).finish(),
@@ -79,7 +76,7 @@ test(
     }
     const notArray: any = (() => {
       try {
-        return new Client({ connection: env.connection, dataConverter: { payloadCodecs: codec as never } });
+        return new Client({ connection: env().connection, dataConverter: { payloadCodecs: codec as never } });
       } catch (e) {
         return e;
       }
@@ -91,7 +88,7 @@ test(
 
 function codecWorkerWith(payloadCodecs: unknown[]): Promise<Worker> {
   return Worker.create({
-    connection: env.connection,
+    connection: env().connection,
     taskQueue: 'codec-bad',
     activities: { a: async () => 1 },
     dataConverter: { payloadCodecs: payloadCodecs as never },
@@ -126,7 +123,7 @@ test(
       // Read the record without the codec, as the server holds it.
       const pending = await waitFor(
         async () => {
-          const raw = (await env.connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } })) as any;
+          const raw = (await env().connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: id } })) as any;
           return raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
         },
         10_000,
@@ -214,9 +211,9 @@ test(
   'a chain of compression then encryption: a 1 MB input and result, compressed before they are encrypted',
   timed(60_000, async () => {
     const chain = [new CompressionCodec({ thresholdBytes: 1024 }), codec];
-    const chainClient = new Client({ connection: env.connection, dataConverter: { payloadCodecs: chain } });
+    const chainClient = new Client({ connection: env().connection, dataConverter: { payloadCodecs: chain } });
     const worker = await Worker.create({
-      connection: env.connection,
+      connection: env().connection,
       taskQueue: 'codec-chain-2',
       workflowBundle: { code },
       activities: codecActivities((d) => heartbeat(d)),
@@ -250,7 +247,7 @@ test(
     await worker.runUntil(async () => {
       await client.workflow.execute('codecChild', { taskQueue: 'codec-chain-2', workflowId: id, args: ['x', 0] });
     });
-    const plain = new Client({ connection: env.connection });
+    const plain = new Client({ connection: env().connection });
     const err: any = await plain.workflow
       .getHandle(id)
       .result()

@@ -7,6 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +21,7 @@ import { ThreadSandboxes } from '../../src/worker/sandbox/thread-sandboxes';
 import { compileWorkerOptions } from '../../src/worker/worker-options';
 import { withTimeout } from '../helpers/wait';
 import { quietLogger } from '../helpers/bastion-env';
+import { liveContextsAfterGc } from '../helpers/gc';
 
 /** Workflows (for the real runtime) with module state, globals, time, randomness, built-ins. */
 const WORKFLOWS = `
@@ -303,6 +305,25 @@ test('the state of disposed runs can be collected', async ({ code }) => {
     refs.map((r, i) => (r.deref() === undefined ? -1 : i)).filter((i) => i >= 0),
     [],
   );
+});
+
+test("closing sandboxes disables their shared context's host-side AsyncLocalStorage, so Node's list of enabled ones lets it go", async ({ code }) => {
+  const contextsBefore = await liveContextsAfterGc();
+  const storages: Array<WeakRef<AsyncLocalStorage<unknown>>> = [];
+  for (let i = 0; i < 8; i++) {
+    const sandboxes = new WorkflowSandboxes(code, { logger: quietLogger });
+    const { s } = start(sandboxes, 'probeGlobals');
+    // The store that tells which run a rejected promise belongs to: enabled by the run's calls.
+    storages.push(new WeakRef((sandboxes as unknown as { context: { runs: AsyncLocalStorage<unknown> } }).context.runs));
+    s.dispose();
+    sandboxes.close();
+  }
+  const contextsKept = (await liveContextsAfterGc()) - contextsBefore;
+  // No `deref()` before the collections: it would keep its target alive until the job ends.
+  const alive = storages.filter((r) => r.deref() !== undefined).length;
+  // One may stay with the last context (as in the replay test); an enabled one never goes.
+  assert.ok(alive <= 1, `${alive} of 8 closed contexts' AsyncLocalStorage instances are still alive`);
+  assert.ok(contextsKept <= 1, `8 closed sandboxes kept ${contextsKept} contexts alive`);
 });
 
 test('with reuseContexts: false every run gets a context of its own', ({ code }) => {

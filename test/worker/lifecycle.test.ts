@@ -3,17 +3,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '../../src/worker';
-import { startBastionEnv, quietLogger, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv, quietLogger } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { timed, waitFor } from '../helpers/wait';
 
 const test = suite('Bastion worker lifecycle');
-let env: BastionEnv;
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env.close();
-});
+const env = useEnv(test, () => startBastionEnv());
 
 /** The states the worker went through, from its state machine (not from log text). */
 function statesOf(worker: Worker): string[] {
@@ -23,7 +18,7 @@ function statesOf(worker: Worker): string[] {
 const pendingActivity = async (workflowId: string) =>
   waitFor(
     async () => {
-      const d = await env.client.workflow.getHandle(workflowId).describe();
+      const d = await env().client.workflow.getHandle(workflowId).describe();
       return d.raw.pendingActivities?.some((a: any) => a.state === 2 /* STARTED */);
     },
     10_000,
@@ -33,7 +28,7 @@ const pendingActivity = async (workflowId: string) =>
 test(
   'goes through all seven states in order on a run with a slow activity; activities see shutdown at once',
   timed(30_000, async () => {
-    const worker = await env.worker('lc-states', { shutdownGraceTime: '5s' });
+    const worker = await env().worker('lc-states', { shutdownGraceTime: '5s' });
     assert.is(worker.getState(), 'INITIALIZED');
     const running = worker.run();
     assert.is(worker.getState(), 'RUNNING');
@@ -47,7 +42,7 @@ test(
     })();
     assert.is(err?.code, 'ERR_ILLEGAL_STATE');
     assert.match(err!.message, /not allowed in state RUNNING/);
-    const h = await env.client.workflow.start('slowActivity', { taskQueue: 'lc-states', workflowId: 'lc-states-1', args: ['noticeShutdown'] });
+    const h = await env().client.workflow.start('slowActivity', { taskQueue: 'lc-states', workflowId: 'lc-states-1', args: ['noticeShutdown'] });
     await pendingActivity(h.workflowId);
     void worker.shutdown();
     assert.is(worker.getState(), 'STOPPING');
@@ -63,9 +58,9 @@ test(
 test(
   'shutdownForceTime: run() settles even when an activity ignores cancellation; the attempt is reported failed',
   timed(30_000, async () => {
-    const worker = await env.worker('lc-force', { shutdownGraceTime: '200ms', shutdownForceTime: '1s' });
+    const worker = await env().worker('lc-force', { shutdownGraceTime: '200ms', shutdownForceTime: '1s' });
     const running = worker.run();
-    const h = await env.client.workflow.start('slowActivity', { taskQueue: 'lc-force', workflowId: 'lc-force-1', args: ['ignoreCancellation'] });
+    const h = await env().client.workflow.start('slowActivity', { taskQueue: 'lc-force', workflowId: 'lc-force-1', args: ['ignoreCancellation'] });
     await pendingActivity(h.workflowId);
     const t0 = Date.now();
     void worker.shutdown();
@@ -86,9 +81,9 @@ test(
 test(
   'shutdown() is idempotent: concurrent and repeated calls share one promise and never throw',
   timed(30_000, async () => {
-    const worker = await env.worker('lc-idem', { shutdownGraceTime: '5s' });
+    const worker = await env().worker('lc-idem', { shutdownGraceTime: '5s' });
     const running = worker.run();
-    const h = await env.client.workflow.start('slowActivity', { taskQueue: 'lc-idem', workflowId: 'lc-idem-1', args: ['noticeShutdown'] });
+    const h = await env().client.workflow.start('slowActivity', { taskQueue: 'lc-idem', workflowId: 'lc-idem-1', args: ['noticeShutdown'] });
     await pendingActivity(h.workflowId);
     const first = worker.shutdown();
     const second = worker.shutdown();
@@ -107,7 +102,7 @@ test(
   'a worker that never ran: shutdown() goes straight to STOPPED and releases its connection; run() afterwards is refused',
   timed(30_000, async () => {
     const { Connection } = await import('../../src/connection');
-    const connection = await Connection.connect({ address: env.server.address });
+    const connection = await Connection.connect({ address: env().server.address });
     const worker = await Worker.create({ connection, taskQueue: 'lc-never', activities: { a: async () => 1 }, shutdownSignals: [], logger: quietLogger });
     await worker.shutdown();
     assert.equal(statesOf(worker), ['INITIALIZED', 'STOPPED']);
@@ -131,10 +126,10 @@ test(
   timed(30_000, async () => {
     let captured: Worker | undefined;
     {
-      await using worker = await env.worker('lc-dispose');
+      await using worker = await env().worker('lc-dispose');
       captured = worker;
       void worker.run();
-      assert.is(await env.client.workflow.execute('greet', { taskQueue: 'lc-dispose', workflowId: 'lc-dispose-1', args: ['x'] }), 'Hello, x!');
+      assert.is(await env().client.workflow.execute('greet', { taskQueue: 'lc-dispose', workflowId: 'lc-dispose-1', args: ['x'] }), 'Hello, x!');
     }
     assert.is(captured.getState(), 'STOPPED');
   }),
@@ -143,9 +138,9 @@ test(
 test(
   'an infinite loop fails that workflow task after the activation timeout, and the worker stays healthy',
   timed(30_000, async () => {
-    const worker = await env.worker('lc-spin', { activationTimeout: '300ms' });
+    const worker = await env().worker('lc-spin', { activationTimeout: '300ms' });
     await worker.runUntil(async () => {
-      const spin = await env.client.workflow.start('spins', { taskQueue: 'lc-spin', workflowId: 'lc-spin-1' });
+      const spin = await env().client.workflow.start('spins', { taskQueue: 'lc-spin', workflowId: 'lc-spin-1' });
       const failed = await waitFor(async () => (await spin.fetchHistory()).events.find((e) => e.workflowTaskFailedEventAttributes), 10_000, 'task failed');
       assert.match(failed.workflowTaskFailedEventAttributes!.failure!.message!, /did not yield within 300 ms|300 ?ms/);
       // A deadlock is an unhandled failure of the worker, not nondeterminism: the server records that cause.
@@ -153,7 +148,7 @@ test(
         Number(failed.workflowTaskFailedEventAttributes!.cause),
         temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
       );
-      assert.is(await env.client.workflow.execute('greet', { taskQueue: 'lc-spin', workflowId: 'lc-spin-ok', args: ['still here'] }), 'Hello, still here!');
+      assert.is(await env().client.workflow.execute('greet', { taskQueue: 'lc-spin', workflowId: 'lc-spin-ok', args: ['still here'] }), 'Hello, still here!');
       await spin.terminate();
     });
     assert.is(worker.getState(), 'STOPPED');
@@ -163,9 +158,11 @@ test(
 test(
   'an unregistered activity fails with the registered ones named',
   timed(20_000, async () => {
-    const worker = await env.worker('lc-missing');
+    const worker = await env().worker('lc-missing');
     const err: any = await worker.runUntil(
-      env.client.workflow.execute('callsMissingActivity', { taskQueue: 'lc-missing', workflowId: 'lc-missing-1' }).catch((e: any) => e),
+      env()
+        .client.workflow.execute('callsMissingActivity', { taskQueue: 'lc-missing', workflowId: 'lc-missing-1' })
+        .catch((e: any) => e),
     );
     assert.match(err.cause.cause.message, /Activity function notRegistered is not registered on this worker.*Registered activities: \[.*greet/);
   }),
@@ -175,7 +172,7 @@ test(
   'Worker.create fails fast with a clear error for an unknown namespace or an unreachable server',
   timed(20_000, async () => {
     const e1: any = await Worker.create({
-      connection: env.connection,
+      connection: env().connection,
       namespace: 'nope',
       taskQueue: 'x',
       activities: { a: async () => 1 },

@@ -2,25 +2,20 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as path from 'node:path';
-import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
+import { startBastionEnv } from '../helpers/bastion-env';
+import { useEnv } from '../helpers/use-env';
 import { spawnNode } from '../helpers/processes';
 import { timed, waitFor } from '../helpers/wait';
 
 const test = suite('worker shutdown signals');
-let env: BastionEnv;
+const env = useEnv(test, () => startBastionEnv());
 const script = path.resolve(__dirname, '../fixtures/bastion-worker-process.js');
-test.before(async () => {
-  env = await startBastionEnv();
-});
-test.after(async () => {
-  await env.close();
-});
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] as const) {
   test(
     `${signal} shuts the worker down gracefully`,
     timed(30_000, async () => {
-      const w = spawnNode([script], { ADDRESS: env.server.address, TASK_QUEUE: `sig-${signal}` });
+      const w = spawnNode([script], { ADDRESS: env().server.address, TASK_QUEUE: `sig-${signal}` });
       await w.waitFor(/INITIALIZED -> RUNNING/, 20_000);
       w.kill(signal);
       const { code } = await w.exited;
@@ -34,15 +29,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] as const) {
 test(
   'a second signal ends the process by that signal (no process.exit in the library), even while an activity holds up the shutdown',
   timed(30_000, async () => {
-    const w = spawnNode([script], { ADDRESS: env.server.address, TASK_QUEUE: 'sig-twice', GRACE: '30s' });
+    const w = spawnNode([script], { ADDRESS: env().server.address, TASK_QUEUE: 'sig-twice', GRACE: '30s' });
     await w.waitFor(/INITIALIZED -> RUNNING/, 20_000);
-    const h = await env.client.workflow.start('slowActivity', { taskQueue: 'sig-twice', workflowId: 'sig-twice-1', args: ['ignoreCancellation'] });
+    const h = await env().client.workflow.start('slowActivity', { taskQueue: 'sig-twice', workflowId: 'sig-twice-1', args: ['ignoreCancellation'] });
     void h;
     // The workflow task needs a workflow worker; drive the activity by scheduling it from a Bastion worker in this process.
-    const wfWorker = await env.worker('sig-twice', { activities: {} as never });
+    const wfWorker = await env().worker('sig-twice', { activities: {} as never });
     const running = wfWorker.run();
     await waitFor(
-      async () => (await env.client.workflow.getHandle('sig-twice-1').describe()).raw.pendingActivities?.some((a: any) => a.state === 2),
+      async () => (await env().client.workflow.getHandle('sig-twice-1').describe()).raw.pendingActivities?.some((a: any) => a.state === 2),
       10_000,
       'activity running in the child',
     );
@@ -57,7 +52,7 @@ test(
     assert.not.match(w.output(), /run resolved/);
     void wfWorker.shutdown();
     await running;
-    await env.client.workflow.getHandle('sig-twice-1').terminate();
+    await env().client.workflow.getHandle('sig-twice-1').terminate();
   }),
 );
 

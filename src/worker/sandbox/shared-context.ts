@@ -297,7 +297,17 @@ export class SharedContext {
    */
   retire(): void {
     this.retired = true;
-    if (this.live === 0) this.sandbox.release();
+    if (this.live === 0) this.letGo();
+  }
+
+  /**
+   * Disables the AsyncLocalStorage instances of a context no run uses any more: those made
+   * inside it, and `runs` on the host side (which, left enabled, stays in Node's list for
+   * good, and Node visits every enabled one each time any async resource is made).
+   */
+  private letGo(): void {
+    this.sandbox.release();
+    this.runs.disable();
   }
 
   /** Lets go of a run: its globals are put away for good and it is no longer current. */
@@ -314,7 +324,7 @@ export class SharedContext {
       else throw err;
     } finally {
       // The last run of a retired context is gone: its AsyncLocalStorage instances can go too.
-      if (this.retired && this.live === 0) this.sandbox.release();
+      if (this.retired && this.live === 0) this.letGo();
     }
   }
 }

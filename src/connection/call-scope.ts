@@ -36,11 +36,23 @@ function serviceError(code: status, details: string, cause?: unknown): Error {
 
 /** The `AsyncLocalStorage` behind a connection's scopes, and the wrapper that applies them to its calls. */
 export class CallScopes {
-  readonly #storage = new AsyncLocalStorage<CallScope>();
+  private readonly storage = new AsyncLocalStorage<CallScope>();
+  #released = false;
+
+  /**
+   * Lets go of the storage when its connection closes: once used, an `AsyncLocalStorage`
+   * stays in Node's process-wide list of enabled ones (visited whenever an async resource
+   * is made) until disabled. Scopes already running lose their values, as their calls fail
+   * with `ERR_CONNECTION_CLOSED` anyway.
+   */
+  release(): void {
+    this.#released = true;
+    this.storage.disable();
+  }
 
   /** The scope in force for a call made now (`undefined` outside every scope). */
   current(): CallScope | undefined {
-    return this.#storage.getStore();
+    return this.storage.getStore();
   }
 
   withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> {
@@ -67,7 +79,9 @@ export class CallScopes {
 
   private async run<R>(scope: CallScope, fn: () => Promise<R>): Promise<R> {
     if (typeof fn !== 'function') throw invalidOption('fn', 'must be a function whose calls the scope applies to.');
-    return await this.#storage.run({ ...this.current(), ...scope }, fn);
+    // A closed connection's calls fail anyway; running fn outside the storage keeps it disabled.
+    if (this.#released) return await fn();
+    return await this.storage.run({ ...this.current(), ...scope }, fn);
   }
 
   /**

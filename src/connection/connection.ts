@@ -60,7 +60,7 @@ export class Connection implements AsyncDisposable {
   readonly operatorService: OperatorService;
   /** Always empty: read by `@temporalio/client`'s `Client`, which this connection also serves (docs/connection.md). */
   readonly plugins: ConnectionPlugin[] = [];
-  readonly #scopes = new CallScopes();
+  private readonly scopes = new CallScopes();
   #compiled: CompiledConnectionOptions;
   #channel: Channel;
   private channelCount = 0;
@@ -86,7 +86,7 @@ export class Connection implements AsyncDisposable {
     this.#channel = this.openChannel(options.tls);
     this.watchdog = setInterval(() => this.checkHandshake(), Math.min(1000, Math.max(25, Math.floor(options.connectTimeoutMs / 4))));
     this.watchdog.unref();
-    const call = this.#scopes.wrap((method, request, callOptions) => this.call(method, request, callOptions, true));
+    const call = this.scopes.wrap((method, request, callOptions) => this.call(method, request, callOptions, true));
     this.workflowService = createWorkflowService(call);
     this.operatorService = createOperatorService(call);
     this.expiry = new ExpiryWatch(options.expiryWarningDays, options.logger);
@@ -170,6 +170,7 @@ export class Connection implements AsyncDisposable {
       this.#channel.client.close();
       for (const c of this.#retiring) c.client.close();
       this.#retiring.clear();
+      this.scopes.release();
       this.transition(['closing'], 'closed');
     })();
     return this.closing;
@@ -182,17 +183,17 @@ export class Connection implements AsyncDisposable {
 
   /** Calls made inside `fn` fail with `DEADLINE_EXCEEDED` after `deadline` (a `Date` or epoch milliseconds). */
   withDeadline<R>(deadline: number | Date, fn: () => Promise<R>): Promise<R> {
-    return this.#scopes.withDeadline(deadline, fn);
+    return this.scopes.withDeadline(deadline, fn);
   }
 
   /** Calls made inside `fn` carry `metadata`, merged over the connection's headers and any outer scope's. */
   withMetadata<R>(metadata: Record<string, string | Buffer>, fn: () => Promise<R>): Promise<R> {
-    return this.#scopes.withMetadata(metadata, fn);
+    return this.scopes.withMetadata(metadata, fn);
   }
 
   /** Calls made inside `fn` are cancelled (`CANCELLED`, `cause` the reason) when `abortSignal` aborts. */
   withAbortSignal<R>(abortSignal: AbortSignal, fn: () => Promise<R>): Promise<R> {
-    return this.#scopes.withAbortSignal(abortSignal, fn);
+    return this.scopes.withAbortSignal(abortSignal, fn);
   }
 
   /**

@@ -12,6 +12,7 @@ import { Connection } from '../../src/connection';
 import { hangUntilCancelled, startRecordingServer, type RecordingServer } from './recording-server';
 import { rejection, thrown } from '../helpers/errors';
 import { timed, waitFor } from '../helpers/wait';
+import { collectGarbage } from '../helpers/gc';
 
 const test = suite('connection: call scopes');
 let server: RecordingServer;
@@ -105,6 +106,27 @@ test(
     assert.is(refused.code, status.CANCELLED);
   }),
 );
+
+test("closing a connection disables its scopes' AsyncLocalStorage, so Node's list of enabled ones lets it go", async () => {
+  const storages: Array<WeakRef<object>> = [];
+  for (let i = 0; i < 8; i++) {
+    const c = await Connection.connect({ address: server.address, tls: false });
+    // A scope enables the storage: from then on Node keeps it in its list until it is disabled.
+    await c.withMetadata({ 'x-n': String(i) }, () => c.workflowService.describeNamespace({ namespace: 'default' }));
+    storages.push(new WeakRef((c as unknown as { scopes: { storage: object } }).scopes.storage));
+    await c.close();
+    // A scope on a closed connection runs its function without enabling the storage again.
+    const late = await rejection(c.withMetadata({ 'x-n': 'late' }, () => c.workflowService.describeNamespace({ namespace: 'default' })));
+    assert.is(late.code, 'ERR_CONNECTION_CLOSED');
+  }
+  for (let round = 0; round < 6; round++) {
+    collectGarbage();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  // No `deref()` before the collections: it would keep its target alive until the job ends.
+  const alive = storages.filter((r) => r.deref() !== undefined).length;
+  assert.ok(alive <= 1, `${alive} of 8 closed connections' AsyncLocalStorage instances are still alive`);
+});
 
 test('refuses malformed scopes with ERR_INVALID_OPTION', () => {
   assert.is(thrown(() => connection.withDeadline('soon' as never, () => describe())).code, 'ERR_INVALID_OPTION');

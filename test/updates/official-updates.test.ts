@@ -76,7 +76,7 @@ test(
     const queue = `${QUEUE}-late`;
     const h = await startCounter(undefined, queue);
     // The server answers 2 s before the deadline with the stage reached.
-    const res = await env.connection.withDeadline(Date.now() + 3000, () =>
+    const res = await env.connection.withDeadline(Date.now() + 2500, () =>
       env.connection.workflowService.updateWorkflowExecution({
         namespace: 'default',
         workflowExecution: { workflowId: h.workflowId },

@@ -33,7 +33,7 @@ test(
       const client = () => new Client({ connection });
       const h = await client().workflow.start(counter, { taskQueue: 'restart-q', workflowId: 'restart-1', args: [7] });
       // The server answers 2 s before the deadline with the stage reached.
-      const res = await connection.withDeadline(Date.now() + 3000, () =>
+      const res = await connection.withDeadline(Date.now() + 2500, () =>
         connection.workflowService.updateWorkflowExecution({
           namespace: 'default',
           workflowExecution: { workflowId: h.workflowId },

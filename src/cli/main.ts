@@ -26,7 +26,7 @@ Commands:
   workflow count        count workflow executions, optionally filtered by --query
   workflow describe     show an execution's status, pending activities and children
   workflow show         print an execution's event history (--output json for replay)
-  schedule create | describe | list | trigger | backfill | pause | unpause | toggle | delete
+  schedule create | describe | list | count | trigger | backfill | pause | unpause | toggle | delete
                         schedules (flags as \`temporal schedule\` spells them)
   operator namespace list | describe | create
                         the server's namespaces
@@ -90,7 +90,7 @@ const COMMANDS: Readonly<Record<string, Readonly<Record<string, Command>>>> = {
     p12: lazy(() => require('./certs-p12').certsP12),
   },
   schedule: Object.fromEntries(
-    ['create', 'describe', 'list', 'trigger', 'backfill', 'pause', 'unpause', 'toggle', 'delete'].map((name) => [
+    ['create', 'describe', 'list', 'count', 'trigger', 'backfill', 'pause', 'unpause', 'toggle', 'delete'].map((name) => [
       name,
       lazy(() => (require('./schedule-commands').SCHEDULE_COMMANDS as Record<string, Command>)[name]!),
     ]),

@@ -1,12 +1,12 @@
 /**
- * `bastion schedule create|describe|list|trigger|pause|unpause|toggle|backfill|delete`,
+ * `bastion schedule create|describe|list|count|trigger|pause|unpause|toggle|backfill|delete`,
  * with the Temporal CLI's flag spellings (`temporal schedule …`). Workflow input goes
  * through `--codec-endpoint` when given; `--output json` prints the server's answer.
  */
 import { randomUUID } from 'node:crypto';
 import { CliError } from '../common/errors';
 import { parseDuration } from '../common/duration';
-import { durationFromMs, lookupType, temporal } from '../common/proto';
+import { durationFromMs, lookupType, temporal, toNumber } from '../common/proto';
 import { writeMessage, type ReflectedType } from '../converter/proto-json';
 import { parseFlags, wantsHelp, type Flags } from './args';
 import { callFailed, CONNECTION_FLAGS, CONNECTION_FLAGS_HELP, operatorSettings, withConnection, type OperatorSettings } from './operator-options';
@@ -28,7 +28,8 @@ Commands (flags as \`temporal schedule\` spells them):
              [--paused] [--notes TEXT] [--remaining-actions N]
              [--execution-timeout D] [--run-timeout D] [--task-timeout D]
   describe   -s ID          spec, action, state, recent and next actions
-  list                      the namespace's schedules
+  list       [-q QUERY]     the namespace's schedules
+  count      [-q QUERY]     how many schedules match (CountSchedules; no \`temporal\` equivalent)
   trigger    -s ID [--overlap-policy P]   start the action now
   backfill   -s ID --start-time T --end-time T [--overlap-policy P]
   pause      -s ID [--reason TEXT]
@@ -254,8 +255,10 @@ async function describe(argv: string[]): Promise<number> {
   return 0;
 }
 
+const QUERY_FLAG = { query: { value: true, alias: 'q' } } as const;
+
 async function listSchedules(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, { ...CONNECTION_FLAGS, query: { value: true, alias: 'q' } }, 'schedule list');
+  const flags = parseFlags(argv, { ...CONNECTION_FLAGS, ...QUERY_FLAG }, 'schedule list');
   const settings = operatorSettings(flags);
   const entries = await call(settings, 'ListSchedules', undefined, async (c) => {
     const out = [];
@@ -284,6 +287,17 @@ async function listSchedules(argv: string[]): Promise<number> {
             ]),
           ),
   );
+  return 0;
+}
+
+async function countSchedules(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, { ...CONNECTION_FLAGS, ...QUERY_FLAG }, 'schedule count');
+  const settings = operatorSettings(flags);
+  const res = await call(settings, 'CountSchedules', undefined, (c) =>
+    c.workflowService.countSchedules({ namespace: settings.namespace, query: str(flags, 'query') ?? '' }),
+  );
+  const count = toNumber(res.count);
+  emit(settings.output, { count }, () => `Total: ${count}`);
   return 0;
 }
 
@@ -339,6 +353,7 @@ export const SCHEDULE_COMMANDS = {
   create: helped(create),
   describe: helped(describe),
   list: helped(listSchedules),
+  count: helped(countSchedules),
   trigger: helped((argv) =>
     patch(argv, 'trigger', { 'overlap-policy': { value: true } }, (f) => ({ triggerImmediately: { overlapPolicy: overlap(f) } }), 'triggered'),
   ),

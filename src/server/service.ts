@@ -232,6 +232,7 @@ const HANDLERS: Record<string, Handler> = {
   PatchSchedule: sync(SCHEDULE_HANDLERS.PatchSchedule),
   DeleteSchedule: sync(SCHEDULE_HANDLERS.DeleteSchedule),
   ListSchedules: sync(SCHEDULE_HANDLERS.ListSchedules),
+  CountSchedules: sync(SCHEDULE_HANDLERS.CountSchedules),
   ListScheduleMatchingTimes: sync(SCHEDULE_HANDLERS.ListScheduleMatchingTimes),
 };
 

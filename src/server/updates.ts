@@ -7,8 +7,9 @@
  * far, and the official client asks again, as it does with Temporal Server.
  */
 import * as grpc from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine';
-import { checkBlobSize, Enums, requireId } from './common';
+import { checkBlobSize, Enums } from './common';
 import { ServiceError, echo, invalidArgument, notFound } from './service-error';
 import { isOpen, type ExecutionState } from './state';
 import { scheduleWorkflowTask } from './workflows';
@@ -28,9 +29,30 @@ const closedError = () =>
     value: { currentCluster: 'active', activeCluster: 'active' },
   });
 
+/** Temporal's limit on ids (`limit.maxIDLength`), update ids included. */
+const MAX_UPDATE_ID_CHARS = 1000;
+
+/**
+ * Checks an update request as Temporal's frontend does, and returns its update id. An
+ * empty id is replaced by a random UUID (written into the request), as Temporal does.
+ * Waiting for ADMITTED only is refused with PERMISSION_DENIED, as Temporal refuses it.
+ */
 function checkRequest(engine: Engine, req: Record<string, any>): string {
-  const updateId = requireId(req.request?.meta?.updateId, 'request.meta.updateId');
-  if (!req.request?.input?.name) throw invalidArgument('`request.input.name` is required: pass the name of the update handler.');
+  const meta = req.request?.meta;
+  if (!meta) throw invalidArgument('`request.meta` is required: it carries the `updateId` (leave the id empty for the server to choose one).');
+  const given = typeof meta.updateId === 'string' ? meta.updateId : '';
+  if (given.length > MAX_UPDATE_ID_CHARS) {
+    throw invalidArgument(`\`request.meta.updateId\` is ${given.length} characters long; the limit is ${MAX_UPDATE_ID_CHARS}. Use a shorter id.`);
+  }
+  const updateId = given || (meta.updateId = randomUUID());
+  if (!req.request.input) throw invalidArgument('`request.input` is required: it carries the name of the update handler and its arguments.');
+  if (!req.request.input.name) throw invalidArgument('`request.input.name` is required: pass the name of the update handler.');
+  if (Number(req.waitPolicy?.lifecycleStage ?? 0) === Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED) {
+    throw new ServiceError(
+      grpc.status.PERMISSION_DENIED,
+      '`waitPolicy.lifecycleStage` ADMITTED is not supported: Temporal does not wait for an update to be only admitted. Wait for ACCEPTED or COMPLETED; a call whose deadline nears is answered with the stage reached.',
+    );
+  }
   checkBlobSize(engine.blobSizeLimitBytes, 'request.input.args', req.request.input.args);
   return updateId;
 }
@@ -114,8 +136,9 @@ export function updateWorkflowExecution(engine: Engine, req: Record<string, any>
 
 export function pollWorkflowExecutionUpdate(engine: Engine, req: Record<string, any>, ctx: WaitContext): Promise<object> {
   engine.namespace(req.namespace);
-  const updateId = requireId(req.updateRef?.updateId, 'updateRef.updateId');
-  const exec = engine.requireRun(req.namespace, req.updateRef?.workflowExecution);
+  if (!req.updateRef) throw invalidArgument('`updateRef` is required: pass the workflow execution and the `updateId` to wait for.');
+  const updateId = typeof req.updateRef.updateId === 'string' ? req.updateRef.updateId : '';
+  const exec = engine.requireRun(req.namespace, req.updateRef.workflowExecution);
   if (!findUpdate(exec, updateId) && !settledUpdate(engine, exec.runId, updateId)) throw notFound(`update "${echo(updateId)}" not found`);
   const wanted = Number(req.waitPolicy?.lifecycleStage ?? 0);
   return waitForStage(engine, exec, updateId, wanted, ctx);
@@ -134,19 +157,20 @@ export async function executeMultiOperation(engine: Engine, req: Record<string, 
   }
   const start = { ...ops[0].startWorkflow, namespace: req.namespace };
   const update = { ...ops[1].updateWorkflow, namespace: req.namespace };
-  const updateId = checkRequest(engine, update);
-  if (update.workflowExecution?.workflowId && update.workflowExecution.workflowId !== start.workflowId)
-    throw invalidArgument("`operations[1].updateWorkflow.workflowExecution.workflowId` must equal the start operation's `workflowId`.");
-  if (update.workflowExecution?.runId) throw invalidArgument('`operations[1].updateWorkflow.workflowExecution.runId` must be empty for update-with-start.');
-  if (!start.workflowIdConflictPolicy)
-    throw invalidArgument('`operations[0].startWorkflow.workflowIdConflictPolicy` must be set for update-with-start (USE_EXISTING or FAIL).');
+  // Bad input in one operation fails it and aborts the other, as Temporal answers.
+  const updateId = asOperation(1, () => {
+    const id = checkRequest(engine, update);
+    if (update.workflowExecution?.workflowId && update.workflowExecution.workflowId !== start.workflowId)
+      throw invalidArgument("`operations[1].updateWorkflow.workflowExecution.workflowId` must equal the start operation's `workflowId`.");
+    if (update.workflowExecution?.runId) throw invalidArgument('`operations[1].updateWorkflow.workflowExecution.runId` must be empty for update-with-start.');
+    return id;
+  });
+  asOperation(0, () => {
+    if (!start.workflowIdConflictPolicy)
+      throw invalidArgument('`operations[0].startWorkflow.workflowIdConflictPolicy` must be set for update-with-start (USE_EXISTING or FAIL).');
+  });
   const { startResponse, exec } = engine.mutate(() => {
-    let startResponse: Record<string, any>;
-    try {
-      startResponse = startWorkflowExecution(engine, start) as Record<string, any>;
-    } catch (err) {
-      throw multiOperationError(err);
-    }
+    const startResponse = asOperation(0, () => startWorkflowExecution(engine, start) as Record<string, any>);
     const exec = engine.findRun(req.namespace, start.workflowId)!;
     admit(engine, exec, updateId, update.request);
     return { startResponse, exec };
@@ -155,16 +179,21 @@ export async function executeMultiOperation(engine: Engine, req: Record<string, 
   return { responses: [{ startWorkflow: startResponse }, { updateWorkflow: updateResponse }] };
 }
 
-/** A failed start, as Temporal reports a multi-operation failure: the start's status, the update aborted. */
-function multiOperationError(err: unknown): unknown {
-  if (!(err instanceof ServiceError)) return err;
-  return new ServiceError(err.status, err.message, {
-    typeName: 'temporal.api.errordetails.v1.MultiOperationExecutionFailure',
-    value: {
-      statuses: [
-        { code: err.status, message: err.message, details: [] },
-        { code: grpc.status.ABORTED, message: 'Operation was aborted.', details: [] },
-      ],
-    },
-  });
+/**
+ * Runs one operation's step of a multi-operation; a failure fails that operation with its
+ * status, and the other is aborted, in a `MultiOperationExecutionFailure` detail as
+ * Temporal answers.
+ */
+function asOperation<T>(index: 0 | 1, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (!(err instanceof ServiceError)) throw err;
+    const failed = { code: err.status, message: err.message, details: [] };
+    const aborted = { code: grpc.status.ABORTED, message: 'Operation was aborted.', details: [] };
+    throw new ServiceError(err.status, err.message, {
+      typeName: 'temporal.api.errordetails.v1.MultiOperationExecutionFailure',
+      value: { statuses: index === 0 ? [failed, aborted] : [aborted, failed] },
+    });
+  }
 }

@@ -9,13 +9,16 @@ import { Client } from '../../src/client';
 import { Worker, bundleWorkflowCode, type WorkerOptions } from '../../src/worker';
 import { DevServer, type DevServerOptions } from '../../src/testing';
 import * as activities from '../fixtures/bastion-activities';
+import type { EnvOptions } from './official-env';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../fixtures/workflows.js');
-let bundle: Promise<{ code: string }> | undefined;
+const bundles = new Map<string, Promise<{ code: string }>>();
 
-export function bastionBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
-  return bundle!;
+/** The workflows at `workflowsPath` bundled by Bastion's bundler, once per process. */
+export function bastionBundle(workflowsPath = WORKFLOWS_PATH): Promise<{ code: string }> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) bundles.set(workflowsPath, (bundle = bundleWorkflowCode({ workflowsPath })));
+  return bundle;
 }
 
 export const quietLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -28,20 +31,20 @@ export interface BastionEnv {
   close(): Promise<void>;
 }
 
-export async function startBastionEnv(options: DevServerOptions = {}): Promise<BastionEnv> {
+export async function startBastionEnv(options: DevServerOptions = {}, { fixtureWorkflows = true }: EnvOptions = {}): Promise<BastionEnv> {
   const server = await DevServer.start({ logLevel: 'off', ...options });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const code = (await bastionBundle()).code;
+  if (fixtureWorkflows) await bastionBundle();
   return {
     server,
     connection,
     client,
-    worker: (taskQueue, extra = {}) =>
+    worker: async (taskQueue, extra = {}) =>
       Worker.create({
         connection,
         taskQueue,
-        workflowBundle: { code },
+        ...(extra.workflowBundle || extra.workflowsPath ? {} : { workflowBundle: await bastionBundle() }),
         activities,
         shutdownGraceTime: '1s',
         shutdownSignals: [],

@@ -1,7 +1,7 @@
 /**
  * An environment for judging the dev server with the official Temporal SDK: a dev
  * server on port 0, an official client, and official workers sharing one webpack
- * bundle of test/fixtures/workflows.
+ * bundle of test/fixtures/workflows (made up front unless `fixtureWorkflows: false`).
  */
 import * as path from 'node:path';
 import { Connection, Client } from '@temporalio/client';
@@ -9,7 +9,7 @@ import { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode, t
 import { DevServer, type DevServerOptions } from '../../src/testing';
 
 let runtimeInstalled = false;
-let bundlePromise: Promise<{ code: string }> | undefined;
+const bundles = new Map<string, Promise<{ code: string }>>();
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../fixtures/workflows.js');
 
@@ -20,9 +20,11 @@ export function installQuietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 }
 
-export function workflowBundle(): Promise<{ code: string }> {
-  bundlePromise ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
-  return bundlePromise;
+/** The workflows at `workflowsPath` bundled by the official bundler, once per process. */
+export function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<{ code: string }> {
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) bundles.set(workflowsPath, (bundle = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') })));
+  return bundle;
 }
 
 export interface OfficialEnv {
@@ -30,19 +32,29 @@ export interface OfficialEnv {
   client: Client;
   connection: Connection;
   nativeConnection: NativeConnection;
-  /** Creates an official worker on `taskQueue` with the fixture activities. */
+  /** Creates an official worker on `taskQueue` with the fixture activities (and workflows, unless `extra` names others). */
   worker(taskQueue: string, extra?: Partial<WorkerOptions>): Promise<Worker>;
   close(): Promise<void>;
 }
 
-export async function startOfficialEnv(options: DevServerOptions = {}): Promise<OfficialEnv> {
+/** How a test environment is made beyond its dev server's options. */
+export interface EnvOptions {
+  /**
+   * Bundle test/fixtures/workflows before returning; with `false` it is bundled on the first
+   * `worker()` that needs it, so files whose workers run other workflows skip it.
+   * @default true
+   */
+  fixtureWorkflows?: boolean;
+}
+
+export async function startOfficialEnv(options: DevServerOptions = {}, { fixtureWorkflows = true }: EnvOptions = {}): Promise<OfficialEnv> {
   installQuietRuntime();
   const server = await DevServer.start({ logLevel: (process.env.BASTION_TEST_SERVER_LOG as never) ?? 'error', ...options });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection });
   const activities = await import('../fixtures/activities');
-  const bundle = await workflowBundle();
+  if (fixtureWorkflows) await workflowBundle();
   const workers: Worker[] = [];
   return {
     server,
@@ -50,7 +62,8 @@ export async function startOfficialEnv(options: DevServerOptions = {}): Promise<
     connection,
     nativeConnection,
     async worker(taskQueue, extra = {}) {
-      const w = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: bundle, activities, shutdownGraceTime: '1s', ...extra });
+      const workflows = extra.workflowBundle || extra.workflowsPath ? {} : { workflowBundle: await workflowBundle() };
+      const w = await Worker.create({ connection: nativeConnection, taskQueue, ...workflows, activities, shutdownGraceTime: '1s', ...extra });
       workers.push(w);
       return w;
     },

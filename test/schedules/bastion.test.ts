@@ -14,6 +14,7 @@ import { Connection } from '../../src/connection';
 import { DevServer } from '../../src/testing';
 import { startBastionEnv, type BastionEnv } from '../helpers/bastion-env';
 import { encryptionCodec, leakedMarkers, newCodecKey } from '../helpers/test-codec';
+import { describeUntil, everySecondThreeTimes, removeSchedule, skippedWhileOpen, threeCompletedActions } from '../helpers/schedule-steps';
 import { timed, waitFor } from '../helpers/wait';
 
 const test = suite('schedules (Bastion client and worker)');
@@ -31,27 +32,13 @@ test(
   timed(30_000, async () => {
     const worker = await env.worker('b-sched-every');
     await worker.runUntil(async () => {
-      const handle = await env.client.schedule.create({
-        scheduleId: 'b-every',
-        spec: { intervals: [{ every: '1s' }] },
-        action: { type: 'startWorkflow', workflowType: 'greet', args: ['bastion'], taskQueue: 'b-sched-every', workflowId: 'b-every-wf' },
-        state: { remainingActions: 3 },
-      });
-      const d = await waitFor(
-        async () => {
-          const x = await handle.describe();
-          return x.info.numActionsTaken === 3 && x.info.runningActions.length === 0 ? x : null;
-        },
-        15_000,
-        'three completed actions',
+      const handle = await env.client.schedule.create(
+        everySecondThreeTimes('b-every', { workflowType: 'greet', args: ['bastion'], taskQueue: 'b-sched-every', workflowId: 'b-every-wf' }),
       );
+      const d = await threeCompletedActions(handle, 'b-every-wf', (id) => env.client.workflow.getHandle(id).result(), 'Hello, bastion!');
       assert.is(d.state.remainingActions, 0);
       assert.equal(d.action.args, ['bastion']);
       assert.is(d.action.workflowType, 'greet');
-      for (const a of d.info.recentActions) {
-        assert.match(a.action.workflow.workflowId, /^b-every-wf-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-        assert.is(await env.client.workflow.getHandle(a.action.workflow.workflowId).result(), 'Hello, bastion!');
-      }
       await handle.delete();
     });
   }),
@@ -69,24 +56,17 @@ test(
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
         memo: { team: 'ops' },
       });
-      const skipped = await waitFor(async () => {
-        const x = await handle.describe();
-        return x.info.numActionsSkippedOverlap >= 1 ? x : null;
-      });
-      assert.is(skipped.info.numActionsTaken, 1);
+      const skipped = await skippedWhileOpen(handle, 1);
       assert.is(skipped.policies.catchupWindow, 60_000);
       assert.equal(skipped.memo, { team: 'ops' });
       await handle.pause('hold');
       assert.is((await handle.describe()).state.paused, true);
       await handle.trigger();
-      await waitFor(async () => (await handle.describe()).info.numActionsTaken === 2);
+      await describeUntil(handle, (x) => x.info.numActionsTaken === 2, 'the triggered action');
       // Two past minutes of a per-minute backfill: manual starts, all allowed.
       const end = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
       await handle.backfill({ start: new Date(end.getTime() - 2000), end, overlap: ScheduleOverlapPolicy.ALLOW_ALL });
-      const filled = await waitFor(async () => {
-        const x = await handle.describe();
-        return x.info.numActionsTaken === 5 ? x : null;
-      });
+      const filled = await describeUntil(handle, (x) => x.info.numActionsTaken === 5, 'three backfilled actions');
       const backfilled = filled.info.recentActions.slice(-3).map((a) => a.scheduledAt.getTime());
       assert.equal(backfilled, [end.getTime() - 2000, end.getTime() - 1000, end.getTime()]);
       const ids = [];
@@ -94,8 +74,6 @@ test(
       assert.equal(ids, ['b-skip']);
       await handle.unpause();
       assert.is((await handle.describe()).state.paused, false);
-      await handle.pause();
-      for (const r of (await handle.describe()).info.runningActions) await env.client.workflow.getHandle(r.workflow.workflowId).terminate('test over');
       try {
         await env.client.schedule.create({
           scheduleId: 'b-skip',
@@ -107,14 +85,8 @@ test(
         assert.instance(err, ScheduleAlreadyRunning);
         assert.is((err as ScheduleAlreadyRunning).code, 'ERR_CLIENT_SCHEDULE_ALREADY_RUNNING');
       }
-      await handle.delete();
-      try {
-        await handle.describe();
-        assert.unreachable('described a deleted schedule');
-      } catch (err) {
-        assert.instance(err, ScheduleNotFoundError);
-        assert.is((err as ScheduleNotFoundError).scheduleId, 'b-skip');
-      }
+      const gone = await removeSchedule(handle, (id) => env.client.workflow.getHandle(id).terminate('test over'), ScheduleNotFoundError);
+      assert.is(gone.scheduleId, 'b-skip');
     });
   }),
 );

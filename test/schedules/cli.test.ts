@@ -1,4 +1,4 @@
-/** `bastion schedule …` against the dev server: the Temporal CLI's flags, text and `--output json`. */
+/** `bastion schedule …` against the dev server: the Temporal CLI's flags, text and `--output json`; `count` (CountSchedules). */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DevServer } from '../../src/testing';
@@ -72,6 +72,42 @@ test(
     const gone = await cli('describe', '-s', 'cli-sched');
     assert.is(gone.code, 1);
     assert.match(gone.stderr, /Schedule cli-sched was not found in namespace default/);
+  }),
+);
+
+test(
+  'count: how many schedules the query matches (CountSchedules), in text and JSON; a query the dev server cannot filter by is refused',
+  timed(20_000, async () => {
+    const create = (id: string, ...more: string[]) => cli('create', '-s', id, '--interval', '1h', '--type', 'greet', '-t', 'count-q', ...more);
+    for (const [id, paused] of [
+      ['count-a', true],
+      ['count-b', true],
+      ['count-c', false],
+    ] as const) {
+      const r = await create(id, ...(paused ? ['--paused'] : []));
+      assert.is(r.code, 0, r.stderr);
+    }
+    const count = async (...query: string[]) => {
+      const r = await cli('count', ...query, '--output', 'json');
+      assert.is(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout).count as number;
+    };
+    assert.is(await count(), 3);
+    assert.is(await count('--query', 'TemporalSchedulePaused = true'), 2);
+    assert.is(await count('-q', 'TemporalSchedulePaused = false'), 1);
+    assert.is(await count('-q', 'ScheduleId = "count-b" AND TemporalSchedulePaused = true'), 1);
+    assert.is(await count('-q', "ScheduleId = 'count-c' AND TemporalSchedulePaused = true"), 0);
+    const text = await cli('count');
+    assert.is(text.code, 0, text.stderr);
+    assert.is(text.stdout.trim(), 'Total: 3');
+    const refused = await cli('count', '-q', 'WorkflowType = "greet"');
+    assert.is(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /CountSchedules was refused: `query` "WorkflowType = \\"greet\\"": the dev server filters schedules by `ScheduleId = "id"` and `TemporalSchedulePaused = true\|false` only/,
+    );
+    for (const id of ['count-a', 'count-b', 'count-c']) assert.is((await cli('delete', '-s', id)).code, 0);
+    assert.is(await count(), 0);
   }),
 );
 

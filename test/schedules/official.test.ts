@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { startOfficialEnv, type OfficialEnv } from '../helpers/official-env';
+import { describeUntil, everySecondThreeTimes, removeSchedule, skippedWhileOpen, threeCompletedActions } from '../helpers/schedule-steps';
 import { timed, waitFor } from '../helpers/wait';
 
 const test = suite('schedules (official client and worker)');
@@ -24,40 +25,19 @@ test(
   timed(30_000, async () => {
     const worker = await env.worker('sched-every');
     await worker.runUntil(async () => {
-      const handle = await env.client.schedule.create({
-        scheduleId: 'every-second',
-        spec: { intervals: [{ every: '1s' }] },
-        action: { type: 'startWorkflow', workflowType: 'greet', args: ['sched'], taskQueue: 'sched-every', workflowId: 'every-wf' },
-        // ALLOW_ALL: a slow run (a busy machine) must not make the next time skip.
-        policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
-        state: { remainingActions: 3 },
-      });
-      const done = await waitFor(
-        async () => {
-          const d = await handle.describe();
-          return d.info.numActionsTaken === 3 && d.info.runningActions.length === 0 ? d : null;
-        },
-        15_000,
-        'three completed actions',
+      const handle = await env.client.schedule.create(
+        everySecondThreeTimes('every-second', { workflowType: 'greet', args: ['sched'], taskQueue: 'sched-every', workflowId: 'every-wf' }),
       );
+      const done = await threeCompletedActions(handle, 'every-wf', (id) => env.client.workflow.getHandle(id).result(), 'Hello, sched!');
       assert.is(done.state.remainingActions, 0);
       assert.equal(done.info.nextActionTimes, []);
-      assert.is(done.info.recentActions.length, 3);
       for (const a of done.info.recentActions) {
-        assert.match(a.action.workflow.workflowId, /^every-wf-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-        const wf = env.client.workflow.getHandle(a.action.workflow.workflowId);
-        assert.is(await wf.result(), 'Hello, sched!');
-        const desc = await wf.describe();
+        const desc = await env.client.workflow.getHandle(a.action.workflow.workflowId).describe();
         assert.equal(desc.searchAttributes.TemporalScheduledById, ['every-second']);
         const nominal = a.action.workflow.workflowId.slice('every-wf-'.length);
         assert.equal((desc.searchAttributes.TemporalScheduledStartTime as Date[])[0]!.toISOString(), new Date(nominal).toISOString());
         assert.ok(a.takenAt.getTime() >= a.scheduledAt.getTime());
       }
-      const times = done.info.recentActions.map((a) => a.scheduledAt.getTime());
-      assert.equal(
-        times.map((t) => t - times[0]!),
-        [0, 1000, 2000],
-      );
       await handle.delete();
     });
   }),
@@ -74,16 +54,7 @@ test(
         action: { type: 'startWorkflow', workflowType: 'accumulate', args: [1], taskQueue: 'sched-skip', workflowId: 'skip-wf' },
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
       });
-      const skipped = await waitFor(
-        async () => {
-          const d = await handle.describe();
-          return d.info.numActionsSkippedOverlap >= 2 ? d : null;
-        },
-        15_000,
-        'two skipped actions',
-      );
-      assert.is(skipped.info.numActionsTaken, 1);
-      assert.is(skipped.info.runningActions.length, 1);
+      const skipped = await skippedWhileOpen(handle, 2);
       assert.is(skipped.policies.overlap, ScheduleOverlapPolicy.SKIP);
       const first = skipped.info.runningActions[0]!.workflow.workflowId;
 
@@ -93,10 +64,7 @@ test(
       assert.is(paused.state.note, 'maintenance');
       // A trigger starts even while paused (the official client asks ALLOW_ALL).
       await handle.trigger();
-      const triggered = await waitFor(async () => {
-        const d = await handle.describe();
-        return d.info.numActionsTaken === 2 ? d : null;
-      });
+      const triggered = await describeUntil(handle, (d) => d.info.numActionsTaken === 2, 'the triggered action');
       assert.is(triggered.info.runningActions.length, 2);
       const listed = [];
       for await (const s of env.client.schedule.list()) listed.push(s);
@@ -108,21 +76,10 @@ test(
       for (const r of triggered.info.runningActions) await env.client.workflow.getHandle(r.workflow.workflowId).signal('done');
       await env.client.workflow.getHandle(first).result();
       await handle.unpause('back');
-      const resumed = await waitFor(async () => {
-        const d = await handle.describe();
-        return d.info.numActionsTaken >= 3 ? d : null;
-      });
+      const resumed = await describeUntil(handle, (d) => d.info.numActionsTaken >= 3, 'an action after unpause');
       assert.is(resumed.state.paused, false);
       assert.is(resumed.state.note, 'back');
-      await handle.pause();
-      for (const r of (await handle.describe()).info.runningActions) await env.client.workflow.getHandle(r.workflow.workflowId).terminate('test over');
-      await handle.delete();
-      try {
-        await handle.describe();
-        assert.unreachable('described a deleted schedule');
-      } catch (err) {
-        assert.instance(err, ScheduleNotFoundError);
-      }
+      await removeSchedule(handle, (id) => env.client.workflow.getHandle(id).terminate('test over'), ScheduleNotFoundError);
     });
   }),
 );

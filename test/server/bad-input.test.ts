@@ -4,7 +4,7 @@
  */
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
-import { temporal } from '@temporalio/proto';
+import { google, temporal } from '@temporalio/proto';
 import { rawServerSuite } from '../helpers/raw-server';
 import { timed } from '../helpers/wait';
 
@@ -232,11 +232,89 @@ test(
 );
 
 test(
-  'an update without an update id is INVALID_ARGUMENT naming `request.meta.updateId`',
-  timed(5000, async () => {
-    const e = await callError(svc().updateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: 'w' } }));
-    assert.is(e.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(e.details, /`request\.meta\.updateId`/);
+  'update bad input answers as Temporal: INVALID_ARGUMENT naming the field, PERMISSION_DENIED for stage ADMITTED, NOT_FOUND for an unknown or empty id',
+  timed(10_000, async () => {
+    const Stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
+    const { runId } = await svc().startWorkflowExecution(start({ workflowId: 'update-target' }));
+    const workflowExecution = { workflowId: 'update-target' };
+    const update = (request: object, lifecycleStage: number = Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED) =>
+      callError(svc().updateWorkflowExecution({ namespace: 'default', workflowExecution, waitPolicy: { lifecycleStage }, request }));
+    const cases: Array<[string, Promise<{ code: number; details: string }>, number, RegExp]> = [
+      ['no meta', update({ input: { name: 'add' } }), grpc.status.INVALID_ARGUMENT, /`request\.meta` is required/],
+      [
+        'a long id',
+        update({ meta: { updateId: 'u'.repeat(1001) }, input: { name: 'add' } }),
+        grpc.status.INVALID_ARGUMENT,
+        /`request\.meta\.updateId` is 1001 characters long; the limit is 1000/,
+      ],
+      ['no input', update({ meta: { updateId: 'u1' } }), grpc.status.INVALID_ARGUMENT, /`request\.input` is required/],
+      ['an empty name', update({ meta: { updateId: 'u1' }, input: { name: '' } }), grpc.status.INVALID_ARGUMENT, /`request\.input\.name` is required/],
+      [
+        'stage ADMITTED',
+        update({ meta: { updateId: 'u1' }, input: { name: 'add' } }, Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED),
+        grpc.status.PERMISSION_DENIED,
+        /`waitPolicy\.lifecycleStage` ADMITTED is not supported.*Wait for ACCEPTED or COMPLETED/,
+      ],
+      [
+        'a poll without updateRef',
+        callError(svc().pollWorkflowExecutionUpdate({ namespace: 'default' })),
+        grpc.status.INVALID_ARGUMENT,
+        /`updateRef` is required/,
+      ],
+      [
+        'a poll of an unknown id',
+        callError(svc().pollWorkflowExecutionUpdate({ namespace: 'default', updateRef: { workflowExecution, updateId: 'nope' } })),
+        grpc.status.NOT_FOUND,
+        /^update "nope" not found$/,
+      ],
+      [
+        'a poll of an empty id',
+        callError(svc().pollWorkflowExecutionUpdate({ namespace: 'default', updateRef: { workflowExecution: { ...workflowExecution, runId }, updateId: '' } })),
+        grpc.status.NOT_FOUND,
+        /^update "" not found$/,
+      ],
+    ];
+    for (const [what, call, code, message] of cases) {
+      const e = await call;
+      assert.is(e.code, code, `${what}: ${e.details}`);
+      assert.match(e.details, message, what);
+    }
+    const none = await callError(svc().pollWorkflowExecutionUpdate({ namespace: 'default', updateRef: { workflowExecution, updateId: 'u1' } }));
+    assert.is(none.code, grpc.status.NOT_FOUND, 'no refused update was admitted');
+  }),
+);
+
+test(
+  'update-with-start with a bad update fails that operation and aborts the start, in a MultiOperationExecutionFailure',
+  timed(10_000, async () => {
+    const startOp = start({ workflowId: 'uws-bad', workflowIdConflictPolicy: temporal.api.enums.v1.WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL });
+    let err: grpc.ServiceError | undefined;
+    try {
+      await svc().executeMultiOperation({
+        namespace: 'default',
+        operations: [
+          { startWorkflow: startOp },
+          { updateWorkflow: { workflowExecution: { workflowId: 'uws-bad' }, request: { meta: { updateId: 'u1' }, input: { name: '' } } } },
+        ],
+      });
+    } catch (e) {
+      err = e as grpc.ServiceError;
+    }
+    assert.is(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err!.details, /`request\.input\.name` is required/);
+    const raw = err!.metadata?.get('grpc-status-details-bin')[0] as Buffer;
+    const status = google.rpc.Status.decode(raw);
+    assert.is(status.details[0]!.type_url, 'type.googleapis.com/temporal.api.errordetails.v1.MultiOperationExecutionFailure');
+    const failure = temporal.api.errordetails.v1.MultiOperationExecutionFailure.decode(status.details[0]!.value!);
+    assert.equal(
+      failure.statuses.map((s) => [s.code, s.message]),
+      [
+        [grpc.status.ABORTED, 'Operation was aborted.'],
+        [grpc.status.INVALID_ARGUMENT, err!.details],
+      ],
+    );
+    const e = await callError(svc().describeWorkflowExecution({ namespace: 'default', execution: { workflowId: 'uws-bad' } }));
+    assert.is(e.code, grpc.status.NOT_FOUND, 'the start was aborted');
   }),
 );
 

@@ -6,9 +6,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { Connection } from '../../src/connection';
 import {
@@ -20,44 +18,28 @@ import {
   WorkflowUpdateStage,
   ApplicationFailure,
 } from '../../src/client';
-import { startOfficialEnv, type OfficialEnv } from '../helpers/official-env';
+import { startOfficialUpdateEnv, type OfficialUpdateEnv } from '../helpers/update-env';
+import { rejection } from '../helpers/errors';
 import { encryptionCodec, leakedMarkers, newCodecKey } from '../helpers/test-codec';
 import { timed } from '../helpers/wait';
 import { add, addSlowly, fail, finish, counter, finishSignal } from '../fixtures/update-workflows';
 
 const QUEUE = 'updates-bastion-client';
 const test = suite('updates from the Bastion client to the official worker');
-let env: OfficialEnv;
+let updates: OfficialUpdateEnv;
 let connection: Connection;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
-let bundle: { code: string };
 
 test.before(async () => {
-  env = await startOfficialEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/update-workflows.js'), logger: new DefaultLogger('ERROR') });
-  worker = await env.worker(QUEUE, { workflowBundle: bundle });
-  running = worker.run();
-  connection = await Connection.connect({ address: env.server.address });
+  updates = await startOfficialUpdateEnv(QUEUE);
+  connection = await Connection.connect({ address: updates.env.server.address });
   client = new Client({ connection });
 });
 
 test.after(async () => {
-  worker.shutdown();
-  await running;
   await connection.close();
-  await env.close();
+  await updates.close();
 });
-
-async function failureOf(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
-}
 
 test(
   'executeUpdate, startUpdate with waitForStage and getUpdateHandle give the results',
@@ -77,18 +59,15 @@ test(
   'typed errors: validator rejection, handler failure, update on a closed workflow',
   timed(20_000, async () => {
     const h = await client.workflow.start(counter, { taskQueue: QUEUE, workflowId: `bc-${randomUUID()}`, args: [0] });
-    const rejected = await failureOf(h.executeUpdate(add, { args: [-3] }));
-    assert.instance(rejected, WorkflowUpdateFailedError);
+    const rejected = await rejection(h.executeUpdate(add, { args: [-3] }), WorkflowUpdateFailedError);
     assert.is(rejected.code, 'ERR_CLIENT_UPDATE_FAILED');
-    assert.match(rejected.cause.message, /negative amounts are refused: -3/);
-    const failed = await failureOf(h.executeUpdate(fail, { args: ['not today'] }));
-    assert.instance(failed, WorkflowUpdateFailedError);
+    assert.match((rejected.cause as Error).message, /negative amounts are refused: -3/);
+    const failed = await rejection(h.executeUpdate(fail, { args: ['not today'] }), WorkflowUpdateFailedError);
     assert.instance(failed.cause, ApplicationFailure);
-    assert.is(failed.cause.type, 'UpdateRefused');
+    assert.is((failed.cause as ApplicationFailure).type, 'UpdateRefused');
     await h.executeUpdate(finish);
     await h.result();
-    const closed = await failureOf(h.executeUpdate(add, { args: [1] }));
-    assert.instance(closed, WorkflowNotFoundError);
+    const closed = await rejection(h.executeUpdate(add, { args: [1] }), WorkflowNotFoundError);
     assert.match(closed.message, /workflow execution already completed/);
   }),
 );
@@ -107,9 +86,8 @@ test(
     const u = await client.workflow.startUpdateWithStart(add, { args: [2], startWorkflowOperation: again, waitForStage: 'ACCEPTED' });
     assert.is(await u.result(), 13);
     const refused = op('FAIL');
-    const err = await failureOf(client.workflow.executeUpdateWithStart(add, { args: [3], startWorkflowOperation: refused }));
-    assert.instance(err, WorkflowExecutionAlreadyStartedError);
-    assert.instance(await failureOf(refused.workflowHandle()), WorkflowExecutionAlreadyStartedError);
+    await rejection(client.workflow.executeUpdateWithStart(add, { args: [3], startWorkflowOperation: refused }), WorkflowExecutionAlreadyStartedError);
+    await rejection(refused.workflowHandle(), WorkflowExecutionAlreadyStartedError);
     await firstHandle.executeUpdate(finish);
     assert.is(await firstHandle.result(), 13);
   }),
@@ -121,13 +99,13 @@ test(
     const key = newCodecKey();
     const codec = await encryptionCodec(key);
     const queue = `${QUEUE}-codec`;
-    const codecWorker = await env.worker(queue, { workflowBundle: bundle, dataConverter: { payloadCodecs: [codec] } });
+    const codecWorker = await updates.worker(queue, { dataConverter: { payloadCodecs: [codec] } });
     const codecClient = new Client({ connection, dataConverter: { payloadCodecs: [codec] } });
     await codecWorker.runUntil(async () => {
       const h = await codecClient.workflow.start(counter, { taskQueue: queue, workflowId: `bc-codec-${randomUUID()}`, args: [424242] });
       assert.is(await h.executeUpdate(add, { args: [171717] }), 595959);
-      const err = await failureOf(h.executeUpdate(fail, { args: ['SECRET-REASON-31337'] }));
-      assert.is(err.cause.message, 'SECRET-REASON-31337');
+      const err = await rejection(h.executeUpdate(fail, { args: ['SECRET-REASON-31337'] }), WorkflowUpdateFailedError);
+      assert.is((err.cause as Error).message, 'SECRET-REASON-31337');
       await h.signal(finishSignal);
       assert.is(await h.result(), 595959);
       const raw = await connection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId: h.workflowId } });

@@ -1,8 +1,9 @@
 /**
  * Workflow updates on the dev server, judged by the official client and the official
- * worker: every wait stage, validator rejection leaving no event, handler failures,
- * dedupe by update id, update-with-start under both conflict policies, and the status
- * codes Temporal gives for bad input.
+ * worker: the wait stages (and the answer when the caller's deadline nears first),
+ * validator rejection leaving no event, handler failures, dedupe by update id (and an
+ * id the server chooses), update-with-start under both conflict policies, and the
+ * status codes Temporal gives for bad input (more in test/server/bad-input.test.ts).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,10 +12,10 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
-import * as path from 'node:path';
-import { startOfficialEnv, type OfficialEnv } from '../helpers/official-env';
-import { timed, waitFor } from '../helpers/wait';
+import type { OfficialEnv } from '../helpers/official-env';
+import { startOfficialUpdateEnv, type OfficialUpdateEnv } from '../helpers/update-env';
+import { rejection, type CaughtError } from '../helpers/errors';
+import { timed } from '../helpers/wait';
 import { add, addSlowly, fail, finish, whoAmI, counter, noHandlers, finishSignal } from '../fixtures/update-workflows';
 
 const Stage = temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage;
@@ -22,22 +23,16 @@ const ET = temporal.api.enums.v1.EventType;
 const QUEUE = 'updates-official';
 
 const test = suite('updates with the official client and worker');
+let updates: OfficialUpdateEnv;
 let env: OfficialEnv;
-let worker: Worker;
-let running: Promise<void>;
-let bundle: { code: string };
 
 test.before(async () => {
-  env = await startOfficialEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../fixtures/update-workflows.js'), logger: new DefaultLogger('ERROR') });
-  worker = await env.worker(QUEUE, { workflowBundle: bundle });
-  running = worker.run();
+  updates = await startOfficialUpdateEnv(QUEUE);
+  env = updates.env;
 });
 
 test.after(async () => {
-  worker.shutdown();
-  await running;
-  await env.close();
+  await updates.close();
 });
 
 const startCounter = (id = `counter-${randomUUID()}`, taskQueue = QUEUE) => env.client.workflow.start(counter, { taskQueue, workflowId: id, args: [10] });
@@ -45,15 +40,6 @@ const startCounter = (id = `counter-${randomUUID()}`, taskQueue = QUEUE) => env.
 async function eventTypes(workflowId: string): Promise<number[]> {
   const h = await env.client.workflow.getHandle(workflowId).fetchHistory();
   return (h.events ?? []).map((e) => Number(e.eventType));
-}
-
-async function failureOf(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a failure');
 }
 
 test(
@@ -85,19 +71,22 @@ test(
 );
 
 test(
-  'stage ADMITTED answers before any worker polls; the update completes once one does',
+  'with no worker polling, the call is answered with stage ADMITTED as its deadline nears; the update completes once a worker polls',
   timed(20_000, async () => {
     const queue = `${QUEUE}-late`;
     const h = await startCounter(undefined, queue);
-    const svc = env.client.workflowService;
-    const res = await svc.updateWorkflowExecution({
-      namespace: 'default',
-      workflowExecution: { workflowId: h.workflowId },
-      waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED },
-      request: { meta: { updateId: 'late-1' }, input: { name: 'add', args: { payloads: [defaultPayloadConverter.toPayload(2)] } } },
-    });
+    // The server answers 2 s before the deadline with the stage reached.
+    const res = await env.connection.withDeadline(Date.now() + 2500, () =>
+      env.connection.workflowService.updateWorkflowExecution({
+        namespace: 'default',
+        workflowExecution: { workflowId: h.workflowId },
+        waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED },
+        request: { meta: { updateId: 'late-1' }, input: { name: 'add', args: { payloads: [defaultPayloadConverter.toPayload(2)] } } },
+      }),
+    );
     assert.is(res.stage, Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED);
-    const late = await env.worker(queue, { workflowBundle: bundle });
+    assert.not.ok(res.outcome, 'no outcome yet');
+    const late = await updates.worker(queue);
     await late.runUntil(async () => {
       assert.is(await h.getUpdateHandle<number>('late-1').result(), 12);
       await h.executeUpdate(finish);
@@ -110,9 +99,8 @@ test(
   'a validator rejection fails the update and leaves no update event',
   timed(20_000, async () => {
     const h = await startCounter();
-    const err = await failureOf(h.executeUpdate(add, { args: [-1] }));
-    assert.instance(err, WorkflowUpdateFailedError);
-    assert.match(err.cause.message, /negative amounts are refused: -1/);
+    const err = await rejection(h.executeUpdate(add, { args: [-1] }), WorkflowUpdateFailedError);
+    assert.match(err.cause!.message, /negative amounts are refused: -1/);
     await h.executeUpdate(finish);
     await h.result();
     const types = await eventTypes(h.workflowId);
@@ -124,11 +112,10 @@ test(
   'a handler that throws an ApplicationFailure completes the update with that failure',
   timed(20_000, async () => {
     const h = await startCounter();
-    const err = await failureOf(h.executeUpdate(fail, { args: ['no thanks'] }));
-    assert.instance(err, WorkflowUpdateFailedError);
+    const err = await rejection(h.executeUpdate(fail, { args: ['no thanks'] }), WorkflowUpdateFailedError);
     assert.instance(err.cause, ApplicationFailure);
-    assert.is(err.cause.type, 'UpdateRefused');
-    assert.is(err.cause.message, 'no thanks');
+    assert.is((err.cause as ApplicationFailure).type, 'UpdateRefused');
+    assert.is(err.cause!.message, 'no thanks');
     await h.executeUpdate(finish);
     await h.result();
   }),
@@ -157,8 +144,7 @@ test(
     assert.is(await env.client.workflow.executeUpdateWithStart(add, { args: [2], startWorkflowOperation: second }), 103);
     assert.is((await first.workflowHandle()).workflowId, (await second.workflowHandle()).workflowId);
     const refused = new WithStartWorkflowOperation(counter, { workflowId, taskQueue: QUEUE, args: [0], workflowIdConflictPolicy: 'FAIL' });
-    const err = await failureOf(env.client.workflow.executeUpdateWithStart(add, { args: [3], startWorkflowOperation: refused }));
-    assert.instance(err, WorkflowExecutionAlreadyStartedError);
+    await rejection(env.client.workflow.executeUpdateWithStart(add, { args: [3], startWorkflowOperation: refused }), WorkflowExecutionAlreadyStartedError);
     const started = await env.client.workflow.startUpdateWithStart(add, {
       args: [4],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
@@ -178,18 +164,37 @@ test(
 );
 
 test(
+  'an empty update id is replaced by one the server chooses, which the handler sees and the answer names',
+  timed(20_000, async () => {
+    const h = await startCounter();
+    const res = await env.connection.workflowService.updateWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: h.workflowId },
+      waitPolicy: { lifecycleStage: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+      request: { meta: { updateId: '' }, input: { name: 'whoAmI' } },
+    });
+    const id = res.updateRef!.updateId!;
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.is(defaultPayloadConverter.fromPayload(res.outcome!.success!.payloads![0]!), `whoAmI:${id}`);
+    assert.is(await h.getUpdateHandle<string>(id).result(), `whoAmI:${id}`);
+    await h.executeUpdate(finish);
+    await h.result();
+  }),
+);
+
+test(
   'bad input: unknown update id, update on a closed workflow, an update with no handler',
   timed(20_000, async () => {
     const h = await startCounter();
     const svc = env.client.workflowService;
-    const unknown = await failureOf(
+    const unknown = await rejection<CaughtError>(
       svc.pollWorkflowExecutionUpdate({ namespace: 'default', updateRef: { workflowExecution: { workflowId: h.workflowId }, updateId: 'nope' } }),
     );
     assert.is(unknown.code, grpc.status.NOT_FOUND);
-    assert.match(unknown.details, /update "nope" not found/);
+    assert.match(unknown.details!, /update "nope" not found/);
     await h.executeUpdate(finish);
     await h.result();
-    const closed = await failureOf(
+    const closed = await rejection<CaughtError>(
       svc.updateWorkflowExecution({
         namespace: 'default',
         workflowExecution: { workflowId: h.workflowId },
@@ -198,11 +203,10 @@ test(
       }),
     );
     assert.is(closed.code, grpc.status.NOT_FOUND);
-    assert.match(closed.details, /workflow execution already completed/);
+    assert.match(closed.details!, /workflow execution already completed/);
     const bare = await env.client.workflow.start(noHandlers, { taskQueue: QUEUE, workflowId: `bare-${randomUUID()}` });
-    const err = await failureOf(bare.executeUpdate(add, { args: [1] }));
-    assert.instance(err, WorkflowUpdateFailedError);
-    assert.match(err.cause.message, /No registered handler for update: add/);
+    const err = await rejection(bare.executeUpdate(add, { args: [1] }), WorkflowUpdateFailedError);
+    assert.match(err.cause!.message, /No registered handler for update: add/);
     await bare.signal(finishSignal);
     assert.is(await bare.result(), 'done');
   }),
@@ -214,7 +218,6 @@ test(
     const ns = await env.client.workflowService.describeNamespace({ namespace: 'default' });
     assert.is(ns.namespaceInfo?.capabilities?.syncUpdate, true);
     assert.is(ns.namespaceInfo?.capabilities?.asyncUpdate, true);
-    await waitFor(() => true);
   }),
 );
 

@@ -1,6 +1,6 @@
 /**
  * The schedule RPCs of the WorkflowService: Create, Describe, Update, Patch (trigger,
- * pause, unpause, backfill), List, Delete and ListScheduleMatchingTimes, over the
+ * pause, unpause, backfill), List, Count, Delete and ListScheduleMatchingTimes, over the
  * engine's Scheduler (one per engine, registered by the dev server).
  */
 import { scheduleClockOf } from './clock';
@@ -234,12 +234,8 @@ export const SCHEDULE_HANDLERS = {
   },
 
   ListSchedules(engine: Engine, req: Record<string, any>): object {
-    engine.namespace(req.namespace);
-    const scheduler = schedulerOf(engine);
-    const match = scheduleQuery(req.query);
-    const all = [...scheduler.records.values()]
-      .filter((r) => r.namespace === req.namespace && match(r))
-      .sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : a.scheduleId > b.scheduleId ? 1 : 0));
+    const { scheduler, matching } = select(engine, req);
+    const all = matching.sort((a, b) => (a.scheduleId < b.scheduleId ? -1 : a.scheduleId > b.scheduleId ? 1 : 0));
     const offset = req.nextPageToken ? Number(Buffer.from(req.nextPageToken, 'base64').toString()) || 0 : 0;
     const size = req.maximumPageSize > 0 ? Math.min(req.maximumPageSize, 1000) : 1000;
     const page = all.slice(offset, offset + size);
@@ -261,6 +257,11 @@ export const SCHEDULE_HANDLERS = {
     };
   },
 
+  /** The number of the namespace's schedules that `query` matches (the ListSchedules filters); no GROUP BY. */
+  CountSchedules(engine: Engine, req: Record<string, any>): object {
+    return { count: select(engine, req).matching.length };
+  },
+
   ListScheduleMatchingTimes(engine: Engine, req: Record<string, any>): object {
     const { scheduler, rec } = find(engine, req);
     const from = tsMs(req.startTime);
@@ -276,8 +277,16 @@ export const SCHEDULE_HANDLERS = {
   },
 };
 
+/** The namespace's schedules that the request's `query` matches. */
+function select(engine: Engine, req: Record<string, any>): { scheduler: Scheduler; matching: ScheduleRecord[] } {
+  engine.namespace(req.namespace);
+  const scheduler = schedulerOf(engine);
+  const match = scheduleQuery(req.query);
+  return { scheduler, matching: [...scheduler.records.values()].filter((r) => r.namespace === req.namespace && match(r)) };
+}
+
 /**
- * The list query: empty, or `ScheduleId = "…"` / `TemporalSchedulePaused = true|false`
+ * The list and count query: empty, or `ScheduleId = "…"` / `TemporalSchedulePaused = true|false`
  * joined with AND (the dev server has no schedule visibility store beyond these).
  */
 function scheduleQuery(query: string | undefined): (r: ScheduleRecord) => boolean {
@@ -287,7 +296,7 @@ function scheduleQuery(query: string | undefined): (r: ScheduleRecord) => boolea
     const m = /^\s*(ScheduleId|TemporalSchedulePaused)\s*=\s*(?:"([^"]*)"|'([^']*)'|(true|false))\s*$/i.exec(clause);
     if (!m)
       throw invalidArgument(
-        `\`query\` ${JSON.stringify(echo(query))}: the dev server filters schedules by \`ScheduleId = "id"\` and \`TemporalSchedulePaused = true|false\` only.`,
+        `\`query\` "${echo(query)}": the dev server filters schedules by \`ScheduleId = "id"\` and \`TemporalSchedulePaused = true|false\` only.`,
       );
     const value = m[2] ?? m[3] ?? m[4];
     if (m[1]!.toLowerCase() === 'scheduleid') tests.push((r) => r.scheduleId === value);

@@ -1,0 +1,122 @@
+/**
+ * Workflow updates against one workflow, driven by Bastion's client, executed by a worker
+ * running in another process (`e2e-worker.js`, Bastion's or the official one). One
+ * `updateCounter` workflow per run; for each update (`increment`, whose handler adds to a
+ * counter, and `incrementAfterActivity`, whose handler first awaits one activity) it
+ * measures the round trip of `executeUpdate` (wait stage COMPLETED) one at a time, then
+ * updates per second with `--concurrency` in flight, and the worker's CPU time per update
+ * (from /proc). Each part stops after its count or `--seconds`, whichever comes first.
+ * At the end the workflow is released and its counter checked against the updates sent.
+ *
+ * Usage: node dist/bench/updates.bench.js --address HOST:PORT --task-queue Q
+ *          [--sequential 300] [--size 1000] [--concurrency 16] [--warmup 30] [--seconds 60] [--worker-pid PID]
+ * Prints one JSON line.
+ */
+import { performance } from 'node:perf_hooks';
+import { Client } from '../src/client';
+import { Connection } from '../src/connection';
+import { cpuSeconds, pct, pool } from './bench-util';
+import { flags, within } from './bench-stack';
+
+/** The two updates of the `updateCounter` bench workflow. */
+const UPDATES = ['increment', 'incrementAfterActivity'] as const;
+type UpdateName = (typeof UPDATES)[number];
+
+/** One part's figures: latencies in ms, the worker's CPU per update in ms. */
+interface PartResult {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  workerCpuMsPerUpdate?: number;
+}
+
+async function main(): Promise<void> {
+  const get = flags(process.argv.slice(2));
+  const num = (name: string, dflt: number): number => {
+    const v = get(name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`\`--${name}\` must be a non-negative integer; got ${v}.`);
+    return n;
+  };
+  const address = get('address');
+  const taskQueue = get('task-queue');
+  if (!address || !taskQueue) throw new Error('`--address` and `--task-queue` are required.');
+  const sequential = num('sequential', 300);
+  const size = num('size', 1000);
+  const concurrency = num('concurrency', 16);
+  const warmup = num('warmup', 30);
+  const capMs = num('seconds', 60) * 1000;
+  const workerPid = get('worker-pid') === undefined ? undefined : num('worker-pid', 0);
+
+  const connection = await Connection.connect({ address, tls: false });
+  const client = new Client({ connection });
+  const workflowId = `updates-${process.pid}-${Date.now().toString(36)}`;
+  const handle = await client.workflow.start('updateCounter', { taskQueue, workflowId, args: [] });
+  let sent = 0;
+  let where = 'warm-up';
+  const update = async (name: UpdateName): Promise<number> => {
+    const n = await within(handle.executeUpdate<number, [number]>(name, { args: [1] }), 60_000, () => `update ${name} (${where}, ${sent} completed)`);
+    sent++;
+    return n;
+  };
+
+  /** Runs `count` updates, `inFlight` at a time, until the count or the time cap; times each. */
+  async function part(name: UpdateName, count: number, inFlight: number): Promise<PartResult> {
+    const latencies: number[] = [];
+    const deadline = performance.now() + capMs;
+    const w0 = cpuSeconds(workerPid);
+    const t0 = performance.now();
+    await pool(count, inFlight, async () => {
+      if (performance.now() > deadline) return;
+      const t = performance.now();
+      const before = sent;
+      const value = await update(name);
+      // One at a time, each update sees every earlier one: the counter is exactly the number sent.
+      if (inFlight === 1 && value !== before + 1) throw new Error(`update ${name} returned ${value}, expected ${before + 1}`);
+      latencies.push(performance.now() - t);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const w1 = cpuSeconds(workerPid);
+    latencies.sort((a, b) => a - b);
+    return {
+      count: latencies.length,
+      seconds,
+      perSecond: latencies.length / seconds,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      max: latencies[latencies.length - 1] ?? 0,
+      workerCpuMsPerUpdate: w0 !== undefined && w1 !== undefined ? ((w1 - w0) * 1000) / Math.max(1, latencies.length) : undefined,
+    };
+  }
+
+  const result: Record<string, unknown> = { ok: false, sequential, size, concurrency, warmup, capSeconds: capMs / 1000 };
+  try {
+    for (const name of UPDATES) await pool(warmup, 1, () => update(name));
+    const parts: Record<string, { sequential: PartResult; concurrent: PartResult }> = {};
+    for (const name of UPDATES) {
+      where = `${name} one at a time`;
+      const seq = await part(name, sequential, 1);
+      where = `${name} ${concurrency} in flight`;
+      parts[name] = { sequential: seq, concurrent: await part(name, size, concurrency) };
+    }
+    where = 'release';
+    await handle.signal('release');
+    const final = await within(handle.result(), 60_000, () => 'the workflow result');
+    if (final !== sent) throw new Error(`the workflow counted ${String(final)} updates, the client completed ${sent}`);
+    Object.assign(result, { ok: true, updates: sent, parts });
+  } catch (err) {
+    Object.assign(result, { error: String((err as Error)?.stack ?? err), phase: where, completedInPhase: sent });
+  }
+  await connection.close().catch(() => undefined);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(result.ok ? 0 : 1);
+}
+
+main().catch((err) => {
+  process.stdout.write(JSON.stringify({ ok: false, error: String((err as Error)?.stack ?? err) }) + '\n');
+  process.exit(1);
+});

@@ -31,6 +31,8 @@ interface PartResult {
   p99: number;
   max: number;
   workerCpuMsPerUpdate?: number;
+  /** History events the part added per update: 5 when each update has a workflow task of its own, fewer when tasks carry several. */
+  eventsPerUpdate: number;
 }
 
 async function main(): Promise<void> {
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
   /** Runs `count` updates, `inFlight` at a time, until the count or the time cap; times each. */
   async function part(name: UpdateName, count: number, inFlight: number): Promise<PartResult> {
     const latencies: number[] = [];
+    const events0 = (await handle.describe()).historyLength;
     const deadline = performance.now() + capMs;
     const w0 = cpuSeconds(workerPid);
     const t0 = performance.now();
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     });
     const seconds = (performance.now() - t0) / 1000;
     const w1 = cpuSeconds(workerPid);
+    const events1 = (await handle.describe()).historyLength;
     latencies.sort((a, b) => a - b);
     return {
       count: latencies.length,
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
       p99: pct(latencies, 99),
       max: latencies[latencies.length - 1] ?? 0,
       workerCpuMsPerUpdate: w0 !== undefined && w1 !== undefined ? ((w1 - w0) * 1000) / Math.max(1, latencies.length) : undefined,
+      eventsPerUpdate: (events1 - events0) / Math.max(1, latencies.length),
     };
   }
 

@@ -75,11 +75,13 @@ ${row('one at a time: p50 round trip ms', update, 'sequential', 'p50', 1)}
 ${row('one at a time: p99 round trip ms', update, 'sequential', 'p99', 1)}
 ${row('one at a time: updates measured', update, 'sequential', 'count', 0)}
 ${row('one at a time: worker CPU ms / update', update, 'sequential', 'workerCpuMsPerUpdate', 2)}
+${row('one at a time: history events / update', update, 'sequential', 'eventsPerUpdate', 2)}
 ${row(`${CONCURRENCY} in flight: updates/s`, update, 'concurrent', 'perSecond', 0)}
 ${row(`${CONCURRENCY} in flight: p50 round trip ms`, update, 'concurrent', 'p50', 1)}
 ${row(`${CONCURRENCY} in flight: p99 round trip ms`, update, 'concurrent', 'p99', 1)}
 ${row(`${CONCURRENCY} in flight: updates measured`, update, 'concurrent', 'count', 0)}
 ${row(`${CONCURRENCY} in flight: worker CPU ms / update`, update, 'concurrent', 'workerCpuMsPerUpdate', 2)}
+${row(`${CONCURRENCY} in flight: history events / update`, update, 'concurrent', 'eventsPerUpdate', 2)}
 `;
   }
   const failText =
@@ -103,7 +105,11 @@ updates one at a time (the round trip of one update), then ${c.concurrent} with 
 (updates/s); each part stops early after ${c.seconds} s. One at a time, each update must return
 the counter with every earlier update in it, and at the end the workflow's counter must equal
 the updates completed. Worker CPU is the worker process's user + system time from
-\`/proc/<pid>/stat\` (all threads) over the part, per update (10 ms resolution). The
+\`/proc/<pid>/stat\` (all threads) over the part, per update (10 ms resolution). History events
+per update (from \`describe()\` before and after a part) show how many updates a workflow task
+carried: 5 when each update has a task of its own (scheduled, started, completed, accepted,
+completed), fewer when one task carries several (for \`incrementAfterActivity\` add the
+activity's and its task's events). The
 workflow's history grows by every update (a workflow task and the update's events), so the
 later parts run on a longer history, the same for both workers.
 ${opts.workerOptions ? `\nWorker options on both sides: \`${opts.workerOptions}\`.\n` : ''}${tables}

@@ -104,7 +104,7 @@ sent through the sink), which the A/B phases include.
     return {
       md,
       figures: {
-        loadAtStart,
+        load1mAtStart: loadAtStart[0],
         throughputCost: costs.metrics.throughput,
         cpuCost: costs.metrics.cpu,
         tracingThroughputCost: costs.tracing.throughput,

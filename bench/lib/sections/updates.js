@@ -129,7 +129,12 @@ ${failText.trimEnd()}
         },
       ]),
     );
-  const figures = { loadAtStart, concurrency: CONCURRENCY, increment: figure('increment'), incrementAfterActivity: figure('incrementAfterActivity') };
+  const figures = {
+    load1mAtStart: loadAtStart[0],
+    concurrency: CONCURRENCY,
+    increment: figure('increment'),
+    incrementAfterActivity: figure('incrementAfterActivity'),
+  };
   figures.ratios = {
     p50: ratioOf(figures.increment.bastion.p50, figures.increment.official.p50),
     p99: ratioOf(figures.increment.bastion.p99, figures.increment.official.p99),

@@ -18,7 +18,8 @@ import { Client } from '../src/client';
 import { Connection } from '../src/connection';
 import { DevServer } from '../src/testing';
 import { Worker, bundleWorkflowCode } from '../src/worker';
-import { pct } from './bench-util';
+import { intFlags, quietLogger, runMain } from './bench-util';
+import { alternatePhases, measureLoad, type LoadFigures } from './load-phases';
 import { createPrometheusRecorder } from '../src/observability/prometheus-recorder';
 import type { MetricsRecorder } from '../src/observability/recorder';
 import {
@@ -32,12 +33,9 @@ import { AlsContextManager } from '../test/helpers/otel';
 type Kind = 'off' | 'metrics' | 'tracing' | 'both';
 const KINDS: readonly Kind[] = ['off', 'metrics', 'tracing', 'both'];
 
-interface PhaseResult {
-  kind: Kind;
-  workflows: number;
-  throughput: number;
-  p50: number;
-  p99: number;
+/** One phase: the load's figures (workflows as `count`, workflows/s as `perSecond`) and what it cost. */
+interface PhaseResult extends LoadFigures {
+  /** The whole process's CPU (worker, client, dev server) per workflow. */
   cpuMsPerWorkflow: number;
   scrapeBytes: number;
   /** Data points recorded per workflow (metrics on). */
@@ -109,21 +107,15 @@ function nsPerPoint(): number {
   return ((used.user + used.system) * 1000) / N;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 4);
-  const runs = arg('runs', 2);
-  const concurrency = arg('concurrency', 50);
+  const num = intFlags(process.argv.slice(2));
+  const seconds = num('seconds', 4);
+  const runs = num('runs', 2);
+  const concurrency = num('concurrency', 50);
   const server = await DevServer.start({ logLevel: 'off' });
   const workflowsPath = path.resolve(__dirname, '../test/fixtures/workflows.js');
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: silent });
-  const tracedBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE], logger: silent });
+  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const tracedBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE], logger: quietLogger });
   const activities = { greet: async (name: string) => `Hello, ${name}!` };
   // The global tracer provider, as an application sets it up; phases without tracing have no interceptors to use it.
   const spans = countingSpanProcessor();
@@ -132,13 +124,14 @@ async function main(): Promise<void> {
   provider.register({ contextManager: new AlsContextManager() });
   let seq = 0;
 
-  async function phase(kind: Kind, taskQueue: string): Promise<PhaseResult> {
+  async function phase(kind: Kind, run: number): Promise<PhaseResult> {
+    const taskQueue = `obs-bench-${run}-${kind}`;
     const metricsOn = kind === 'metrics' || kind === 'both';
     const tracingOn = kind === 'tracing' || kind === 'both';
     const registry = new Registry();
     const counting = countingRecorder(registry);
     const metrics = metricsOn ? { recorder: counting.recorder } : (false as const);
-    const connection = await Connection.connect({ address: server.address, logger: silent, metrics });
+    const connection = await Connection.connect({ address: server.address, logger: quietLogger, metrics });
     const tracing = tracingOn
       ? {
           interceptors: { activity: [openTelemetryActivityInterceptors()] },
@@ -151,59 +144,39 @@ async function main(): Promise<void> {
       workflowBundle: tracingOn ? tracedBundle : bundle,
       activities,
       shutdownSignals: [],
-      logger: silent,
+      logger: quietLogger,
       metrics,
       ...tracing,
     });
     const running = worker.run();
     const client = new Client({ connection, ...(tracingOn ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}) });
     const spansBefore = spans.ended;
-    const latencies: number[] = [];
-    const end = Date.now() + seconds * 1000;
     const cpu = process.cpuUsage();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < end) {
-          const t = performance.now();
-          await client.workflow.execute('greet', { taskQueue, workflowId: `ob-${process.pid}-${++seq}`, args: ['x'] });
-          latencies.push(performance.now() - t);
-        }
-      }),
+    const load = await measureLoad({ concurrency, seconds }, () =>
+      client.workflow.execute('greet', { taskQueue, workflowId: `ob-${process.pid}-${++seq}`, args: ['x'] }),
     );
     const scrapeBytes = metricsOn ? (await registry.metrics()).length : 0;
-    const pointsPerWorkflow = counting.points() / Math.max(1, latencies.length);
-    const spansPerWorkflow = (spans.ended - spansBefore) / Math.max(1, latencies.length);
-    const elapsed = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
+    const workflows = Math.max(1, load.count);
     await worker.shutdown();
     await running;
     await connection.close();
-    latencies.sort((a, b) => a - b);
     return {
-      kind,
-      workflows: latencies.length,
-      throughput: latencies.length / elapsed,
-      p50: pct(latencies, 50),
-      p99: pct(latencies, 99),
-      cpuMsPerWorkflow: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
+      ...load,
+      cpuMsPerWorkflow: (used.user + used.system) / 1000 / workflows,
       scrapeBytes,
-      pointsPerWorkflow,
-      spansPerWorkflow,
+      pointsPerWorkflow: counting.points() / workflows,
+      spansPerWorkflow: (spans.ended - spansBefore) / workflows,
     };
   }
 
-  const results: PhaseResult[] = [];
-  await phase('off', 'obs-bench-warm'); // warm-up
-  for (let r = 0; r < runs; r++) {
-    for (const kind of r % 2 === 0 ? KINDS : [...KINDS].reverse()) {
-      const result = await phase(kind, `obs-bench-${r}-${kind}`);
-      results.push(result);
-      process.stderr.write(
-        `[observability] run ${r + 1}/${runs} ${kind.padEnd(7)}: ${result.throughput.toFixed(0)} wf/s, ${result.cpuMsPerWorkflow.toFixed(2)} CPU ms/wf, p99 ${result.p99.toFixed(0)} ms\n`,
-      );
-    }
-  }
+  const results = await alternatePhases({
+    name: 'observability',
+    kinds: KINDS,
+    runs,
+    phase,
+    describe: (r) => `${r.perSecond.toFixed(0)} wf/s, ${r.cpuMsPerWorkflow.toFixed(2)} CPU ms/wf, p99 ${r.p99.toFixed(0)} ms`,
+  });
   await server.close();
   const pointNs = nsPerPoint();
   const spanNs = nsPerSpan(provider.getTracer('bench'));
@@ -211,7 +184,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ seconds, runs, concurrency, results, pointNs, spanNs })}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

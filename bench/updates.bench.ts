@@ -12,38 +12,27 @@
  *          [--sequential 300] [--size 1000] [--concurrency 16] [--warmup 30] [--seconds 60] [--worker-pid PID]
  * Prints one JSON line.
  */
-import { performance } from 'node:perf_hooks';
 import { Client } from '../src/client';
 import { Connection } from '../src/connection';
-import { cpuSeconds, pct, pool } from './bench-util';
-import { flags, within } from './bench-stack';
+import { cpuSeconds, flags, intFlags, pool, runMain } from './bench-util';
+import { within } from './bench-stack';
+import { measureLoad, type LoadFigures } from './load-phases';
 
 /** The two updates of the `updateCounter` bench workflow. */
 const UPDATES = ['increment', 'incrementAfterActivity'] as const;
 type UpdateName = (typeof UPDATES)[number];
 
-/** One part's figures: latencies in ms, the worker's CPU per update in ms. */
-interface PartResult {
-  count: number;
-  seconds: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  max: number;
+/** One part's figures: updates as `count`, updates/s as `perSecond`, round trips in ms, the worker's CPU per update in ms. */
+interface PartResult extends LoadFigures {
   workerCpuMsPerUpdate?: number;
   /** History events the part added per update: 5 when each update has a workflow task of its own, fewer when tasks carry several. */
   eventsPerUpdate: number;
 }
 
 async function main(): Promise<void> {
-  const get = flags(process.argv.slice(2));
-  const num = (name: string, dflt: number): number => {
-    const v = get(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`\`--${name}\` must be a non-negative integer; got ${v}.`);
-    return n;
-  };
+  const argv = process.argv.slice(2);
+  const get = flags(argv);
+  const num = intFlags(argv);
   const address = get('address');
   const taskQueue = get('task-queue');
   if (!address || !taskQueue) throw new Error('`--address` and `--task-queue` are required.');
@@ -51,8 +40,8 @@ async function main(): Promise<void> {
   const size = num('size', 1000);
   const concurrency = num('concurrency', 16);
   const warmup = num('warmup', 30);
-  const capMs = num('seconds', 60) * 1000;
-  const workerPid = get('worker-pid') === undefined ? undefined : num('worker-pid', 0);
+  const capSeconds = num('seconds', 60);
+  const workerPid = get('worker-pid') === undefined ? undefined : num('worker-pid');
 
   const connection = await Connection.connect({ address, tls: false });
   const client = new Client({ connection });
@@ -68,37 +57,25 @@ async function main(): Promise<void> {
 
   /** Runs `count` updates, `inFlight` at a time, until the count or the time cap; times each. */
   async function part(name: UpdateName, count: number, inFlight: number): Promise<PartResult> {
-    const latencies: number[] = [];
     const events0 = (await handle.describe()).historyLength;
-    const deadline = performance.now() + capMs;
     const w0 = cpuSeconds(workerPid);
-    const t0 = performance.now();
-    await pool(count, inFlight, async () => {
-      if (performance.now() > deadline) return;
-      const t = performance.now();
+    const load = await measureLoad({ concurrency: inFlight, seconds: capSeconds, count }, async () => {
       const before = sent;
       const value = await update(name);
       // One at a time, each update sees every earlier one: the counter is exactly the number sent.
       if (inFlight === 1 && value !== before + 1) throw new Error(`update ${name} returned ${value}, expected ${before + 1}`);
-      latencies.push(performance.now() - t);
     });
-    const seconds = (performance.now() - t0) / 1000;
     const w1 = cpuSeconds(workerPid);
     const events1 = (await handle.describe()).historyLength;
-    latencies.sort((a, b) => a - b);
+    const updates = Math.max(1, load.count);
     return {
-      count: latencies.length,
-      seconds,
-      perSecond: latencies.length / seconds,
-      p50: pct(latencies, 50),
-      p99: pct(latencies, 99),
-      max: latencies[latencies.length - 1] ?? 0,
-      workerCpuMsPerUpdate: w0 !== undefined && w1 !== undefined ? ((w1 - w0) * 1000) / Math.max(1, latencies.length) : undefined,
-      eventsPerUpdate: (events1 - events0) / Math.max(1, latencies.length),
+      ...load,
+      workerCpuMsPerUpdate: w0 !== undefined && w1 !== undefined ? ((w1 - w0) * 1000) / updates : undefined,
+      eventsPerUpdate: (events1 - events0) / updates,
     };
   }
 
-  const result: Record<string, unknown> = { ok: false, sequential, size, concurrency, warmup, capSeconds: capMs / 1000 };
+  const result: Record<string, unknown> = { ok: false, sequential, size, concurrency, warmup, capSeconds };
   try {
     for (const name of UPDATES) await pool(warmup, 1, () => update(name));
     const parts: Record<string, { sequential: PartResult; concurrent: PartResult }> = {};
@@ -121,7 +98,4 @@ async function main(): Promise<void> {
   process.exit(result.ok ? 0 : 1);
 }
 
-main().catch((err) => {
-  process.stdout.write(JSON.stringify({ ok: false, error: String((err as Error)?.stack ?? err) }) + '\n');
-  process.exit(1);
-});
+runMain(main);

@@ -1,7 +1,7 @@
 'use strict';
 /** The cost of metrics and tracing: throughput and CPU per workflow with each off and on, alternated in one process. */
 const os = require('node:os');
-const { bench, runChild, failureText } = require('../child');
+const { runBenchJson } = require('../child');
 const { fmt, median, today } = require('../stats');
 
 const HEADING = '## Observability';
@@ -16,21 +16,20 @@ module.exports = {
     const seconds = opts.quick ? 2 : 5;
     const runs = Math.max(2, opts.runs);
     const loadAtStart = os.loadavg();
-    const res = await runChild(bench('observability.bench.js'), ['--seconds', String(seconds), '--runs', String(runs), '--concurrency', String(CONCURRENCY)]);
-    if (res.code !== 0 || !res.json?.results) throw new Error(`observability.bench failed: ${failureText(res)}`);
+    const json = await runBenchJson('observability.bench.js', { seconds, runs, concurrency: CONCURRENCY });
     const loadAtEnd = os.loadavg();
-    const of = Object.fromEntries(KINDS.map((k) => [k, res.json.results.filter((r) => r.kind === k)]));
+    const of = Object.fromEntries(KINDS.map((k) => [k, json.results.filter((r) => r.kind === k)]));
     const med = (kind, key) => median(of[kind].map((r) => r[key]));
     /** Throughput lost and CPU per workflow added by `kind` against `off`. */
     const cost = (kind) => ({
-      throughput: 1 - med(kind, 'throughput') / med('off', 'throughput'),
+      throughput: 1 - med(kind, 'perSecond') / med('off', 'perSecond'),
       cpu: med(kind, 'cpuMsPerWorkflow') / med('off', 'cpuMsPerWorkflow') - 1,
     });
     const costs = { metrics: cost('metrics'), tracing: cost('tracing'), both: cost('both') };
     const pctText = (x) => `${(x * 100).toFixed(1)} %`;
     const points = med('metrics', 'pointsPerWorkflow');
     const spans = med('tracing', 'spansPerWorkflow');
-    const { pointNs, spanNs } = res.json;
+    const { pointNs, spanNs } = json;
     const offCpuUs = med('off', 'cpuMsPerWorkflow') * 1000;
     const directUs = (points * pointNs) / 1000;
     const directShare = directUs / offCpuUs;
@@ -65,7 +64,7 @@ than the CPU row shows. Each cell is median (min – max).
 
 | figure | off | metrics | tracing | both |
 |---|---|---|---|---|
-${row('workflows/s', (r) => r.throughput)}
+${row('workflows/s', (r) => r.perSecond)}
 ${row('CPU ms per workflow', (r) => r.cpuMsPerWorkflow, 2)}
 ${row('p50 start-to-result ms', (r) => r.p50)}
 ${row('p99 start-to-result ms', (r) => r.p99)}

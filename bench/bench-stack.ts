@@ -162,14 +162,6 @@ export async function createWorker(sdk: Sdk, o: StackOptions, taskQueue: string,
   };
 }
 
-/** Reads `--name value` flags. */
-export function flags(argv: string[]): (name: string) => string | undefined {
-  return (name) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-}
-
 /** Resident memory and peak resident memory of a process in MiB, from /proc; undefined off Linux. */
 export function procMemMiB(pid: number | undefined): { rss: number; hwm: number } | undefined {
   try {

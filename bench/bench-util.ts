@@ -1,9 +1,43 @@
-/** What the benchmark scripts share: the dev server process, a concurrency pool, percentiles, CPU time. */
+/** What the benchmark scripts share: command-line flags, the main wrapper, the dev server process, a concurrency pool, percentiles, CPU time. */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
+
+/** Reads `--name value` flags. */
+export function flags(argv: string[]): (name: string) => string | undefined {
+  return (name) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+}
+
+/**
+ * Reads `--name N` flags as non-negative integers, `fallback` when absent.
+ * @throws Error naming the flag when its value is not a non-negative integer, or when it is absent without a fallback
+ */
+export function intFlags(argv: string[]): (name: string, fallback?: number) => number {
+  const get = flags(argv);
+  return (name, fallback) => {
+    const v = get(name);
+    if (v === undefined && fallback !== undefined) return fallback;
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < 0) throw new Error(`\`--${name}\` must be a non-negative integer; got ${v}.`);
+    return n;
+  };
+}
+
+/**
+ * Runs a benchmark child's `main`; if it throws, prints `{"ok":false,"error":…}` on stdout
+ * (the line bench/lib/child.js reads) and exits 1.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    process.stdout.write(JSON.stringify({ ok: false, error: String((err as Error)?.stack ?? err) }) + '\n');
+    process.exit(1);
+  });
+}
 
 /** CPU seconds (user + system) a process has used, from /proc; undefined off Linux. */
 export function cpuSeconds(pid: number | undefined): number | undefined {

@@ -7,8 +7,8 @@
  * Usage: node --expose-gc dist/bench/cache-memory.bench.js --sdk bastion|official --count N [--reuse-v8-context true|false]
  * Prints one JSON line: `{ ok, count, baseRssMiB, loadedRssMiB, perWorkflowKiB }`.
  */
-import { pool, startServer } from './bench-util';
-import { connectClient, createWorker, flags, sleep, type Sdk } from './bench-stack';
+import { pool, startServer, flags } from './bench-util';
+import { connectClient, createWorker, sleep, type Sdk } from './bench-stack';
 
 const settle = async (): Promise<number> => {
   for (let i = 0; i < 3; i++) {

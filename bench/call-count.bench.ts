@@ -10,8 +10,8 @@
  * Prints one JSON line: `{ ok, perWorkflow, byMethod }`.
  */
 import * as grpc from '@grpc/grpc-js';
-import { pool } from './bench-util';
-import { connectClient, createWorker, flags, type Sdk } from './bench-stack';
+import { pool, flags } from './bench-util';
+import { connectClient, createWorker, type Sdk } from './bench-stack';
 
 const counts = new Map<string, number>();
 let counting = false;

@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { cpuSeconds, pct, pool } from './bench-util';
-import { connectClient, flags, procMemMiB, within, type BenchClient, type Sdk } from './bench-stack';
+import { cpuSeconds, flags, intFlags, pct, pool, runMain } from './bench-util';
+import { connectClient, procMemMiB, within, type BenchClient, type Sdk } from './bench-stack';
 
 const SCENARIOS = ['one-activity', 'ten-activities', 'timer-signal', 'echo'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -49,13 +49,7 @@ async function runOne(client: BenchClient, scenario: Scenario, id: string, taskQ
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const get = flags(argv);
-  const num = (name: string, dflt?: number) => {
-    const v = get(name);
-    if (v === undefined && dflt !== undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`\`--${name}\` must be a non-negative integer; got ${v}.`);
-    return n;
-  };
+  const num = intFlags(argv);
   const sdk = get('sdk') as Sdk;
   const scenario = get('scenario') as Scenario;
   if (sdk !== 'bastion' && sdk !== 'official') throw new Error('`--sdk` must be `bastion` or `official`.');
@@ -129,7 +123,4 @@ async function main(): Promise<void> {
   process.exit(result.ok ? 0 : 1);
 }
 
-main().catch((err) => {
-  process.stdout.write(JSON.stringify({ ok: false, error: String((err as Error)?.stack ?? err) }) + '\n');
-  process.exit(1);
-});
+runMain(main);

@@ -9,7 +9,8 @@
  * JSON line (`ok`, warnings and errors the worker logged) and exits.
  */
 import { performance } from 'node:perf_hooks';
-import { createWorker, flags, logged, sleep, type Sdk } from './bench-stack';
+import { flags } from './bench-util';
+import { createWorker, logged, sleep, type Sdk } from './bench-stack';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

@@ -9,8 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { pool } from './bench-util';
-import { flags } from './bench-stack';
+import { pool, flags } from './bench-util';
 
 const PATH = '/bastion.bench.Floor/Echo';
 const identity = (b: Buffer) => b;

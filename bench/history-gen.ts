@@ -9,8 +9,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startServer } from './bench-util';
-import { createWorker, flags } from './bench-stack';
+import { startServer, flags } from './bench-util';
+import { createWorker } from './bench-stack';
 
 async function main(): Promise<void> {
   const get = flags(process.argv.slice(2));

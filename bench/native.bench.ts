@@ -11,23 +11,19 @@
  * Usage: node dist/bench/native.bench.js [--seconds 5] [--runs 2] [--every 2000] [--concurrency 50]
  */
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createCertificateAuthority, issueCertificate, type IssuedCertificate } from '../certs';
 import { Client } from '../src/client';
 import { Connection } from '../src/connection';
 import { DevServer } from '../src/testing';
 import { connectNative, type NativeRotationEvent } from '../native';
 import { benchActivities } from './fixtures/activities';
-import { pct } from './bench-util';
+import { intFlags, quietLogger, runMain } from './bench-util';
+import { alternatePhases, measureLoad, type LoadFigures } from './load-phases';
 
 type Kind = 'official' | 'native' | 'rotating';
 
-interface PhaseResult {
-  kind: Kind;
-  workflows: number;
-  throughput: number;
-  p50: number;
-  p99: number;
+/** One phase: the load's figures (workflows as `count`, workflows/s as `perSecond`) and its rotations. */
+interface PhaseResult extends LoadFigures {
   rotations: number;
   /** Per rotation: validation to swap; connecting and proving the new connection; the `worker.connection =` swap. */
   rotationMs: number[];
@@ -35,18 +31,12 @@ interface PhaseResult {
   swapMs: number[];
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 5);
-  const runs = arg('runs', 2);
-  const everyMs = arg('every', 2000);
-  const concurrency = arg('concurrency', 50);
+  const num = intFlags(process.argv.slice(2));
+  const seconds = num('seconds', 5);
+  const runs = num('runs', 2);
+  const everyMs = num('every', 2000);
+  const concurrency = num('concurrency', 50);
   const { Worker, NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } = await import('@temporalio/worker');
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
   const ca = await createCertificateAuthority({ commonName: 'Native bench CA', keyType: 'ecdsa-p256' });
@@ -59,7 +49,7 @@ async function main(): Promise<void> {
     serverNameOverride: 'localhost',
     clientCertPair: { crt: Buffer.from(c.certPem), key: Buffer.from(c.keyPem) },
   });
-  const clientConnection = await Connection.connect({ address: server.address, tls: tlsFor(clients[0]!), logger: silent });
+  const clientConnection = await Connection.connect({ address: server.address, tls: tlsFor(clients[0]!), logger: quietLogger });
   const client = new Client({ connection: clientConnection });
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: path.resolve(__dirname, 'fixtures/workflows.js'),
@@ -71,47 +61,32 @@ async function main(): Promise<void> {
   async function phase(kind: Kind, runIndex: number): Promise<PhaseResult> {
     const taskQueue = `native-bench-${kind}-${runIndex}`;
     const manager =
-      kind === 'official' ? undefined : await connectNative({ address: server.address, tls: tlsFor(clients[0]!), logger: silent, expiryWarningDays: [] });
+      kind === 'official' ? undefined : await connectNative({ address: server.address, tls: tlsFor(clients[0]!), logger: quietLogger, expiryWarningDays: [] });
     const connection = manager ? manager.connection : await NativeConnection.connect({ address: server.address, tls: tlsFor(clients[0]!) });
     const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities: benchActivities });
     const detach = manager?.attach(worker);
     const rotations: NativeRotationEvent[] = [];
     manager?.on('rotation', (e) => rotations.push(e));
-    const latencies: number[] = [];
     let stop = false;
-    const result = await worker.runUntil(async () => {
+    const load = await worker.runUntil(async () => {
       const rotator = (async () => {
         while (kind === 'rotating' && !stop) {
           await new Promise((r) => setTimeout(r, everyMs));
           if (!stop) await manager!.setTlsConfig(tlsFor(clients[next++ % clients.length]!));
         }
       })();
-      const end = Date.now() + seconds * 1000;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (Date.now() < end) {
-            const t = performance.now();
-            await client.workflow.execute('oneActivity', { taskQueue, workflowId: `nb-${process.pid}-${++seq}`, args: ['x'] });
-            latencies.push(performance.now() - t);
-          }
-        }),
+      const figures = await measureLoad({ concurrency, seconds }, () =>
+        client.workflow.execute('oneActivity', { taskQueue, workflowId: `nb-${process.pid}-${++seq}`, args: ['x'] }),
       );
-      const elapsed = (performance.now() - started) / 1000;
       stop = true;
       await rotator;
-      return elapsed;
+      return figures;
     });
     detach?.();
     if (manager) await manager.close();
     else await connection.close();
-    latencies.sort((a, b) => a - b);
     return {
-      kind,
-      workflows: latencies.length,
-      throughput: latencies.length / result,
-      p50: pct(latencies, 50),
-      p99: pct(latencies, 99),
+      ...load,
       rotations: rotations.length,
       rotationMs: rotations.map((r) => r.durationMs),
       connectMs: rotations.map((r) => r.connectMs),
@@ -119,23 +94,17 @@ async function main(): Promise<void> {
     };
   }
 
-  const results: PhaseResult[] = [];
-  await phase('official', -1); // warm-up
-  for (let r = 0; r < runs; r++) {
-    for (const kind of ['official', 'native', 'rotating'] as const) {
-      const res = await phase(kind, r);
-      results.push(res);
-      process.stderr.write(
-        `[native] run ${r + 1}/${runs} ${kind.padEnd(8)}: ${res.throughput.toFixed(0)} wf/s, p99 ${res.p99.toFixed(0)} ms${kind === 'rotating' ? `, ${res.rotations} rotations (swap max ${Math.max(0, ...res.swapMs).toFixed(2)} ms)` : ''}\n`,
-      );
-    }
-  }
+  const results = await alternatePhases({
+    name: 'native',
+    kinds: ['official', 'native', 'rotating'] as const,
+    runs,
+    phase,
+    describe: (r) =>
+      `${r.perSecond.toFixed(0)} wf/s, p99 ${r.p99.toFixed(0)} ms${r.rotations ? `, ${r.rotations} rotations (swap max ${Math.max(0, ...r.swapMs).toFixed(2)} ms)` : ''}`,
+  });
   await clientConnection.close();
   await server.close();
   process.stdout.write(`${JSON.stringify({ seconds, runs, everyMs, concurrency, results })}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -1,34 +1,78 @@
 /**
- * The cost of metrics: a Bastion worker and client on the in-process dev server running
- * `greet` workflows at a fixed number outstanding, with metrics off (`metrics: false`) and
- * on (a prom-client registry on the worker and its connection, scraped once per phase);
- * the phases alternate off / on in one process, each with a fresh connection and worker.
- * CPU is the whole process's (worker, client and dev server), per workflow.
- * Prints one JSON object on stdout.
+ * The cost of metrics and tracing: a Bastion worker and client on the in-process dev server
+ * running `greet` workflows at a fixed number outstanding, with neither (`off`), metrics
+ * (a prom-client registry on the worker and its connection, scraped once per phase),
+ * tracing (Bastion's OpenTelemetry interceptors on the client, the workflows and the
+ * activities, spans ended into a counting span processor that exports nothing), or both.
+ * The phases alternate off / metrics / tracing / both, then backwards, in one process, each
+ * with a fresh connection and worker. CPU is the whole process's (worker, client and dev
+ * server), per workflow. Prints one JSON object on stdout.
  *
  * Usage: node dist/bench/observability.bench.js [--seconds 4] [--runs 2] [--concurrency 50]
  */
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
+import type { Tracer } from '@opentelemetry/api';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client } from '../src/client';
 import { Connection } from '../src/connection';
 import { DevServer } from '../src/testing';
 import { Worker, bundleWorkflowCode } from '../src/worker';
-import { pct } from './bench-util';
+import { intFlags, quietLogger, runMain } from './bench-util';
+import { alternatePhases, measureLoad, type LoadFigures } from './load-phases';
 import { createPrometheusRecorder } from '../src/observability/prometheus-recorder';
 import { compileMetricsFormat } from '../src/observability/metrics-options';
 import type { MetricsRecorder } from '../src/observability/recorder';
+import {
+  OpenTelemetryWorkflowClientInterceptor,
+  WORKFLOW_INTERCEPTORS_MODULE,
+  makeWorkflowExporter,
+  openTelemetryActivityInterceptors,
+} from '../src/observability/tracing';
+import { AlsContextManager } from '../test/helpers/otel';
 
-interface PhaseResult {
-  metrics: boolean;
-  workflows: number;
-  throughput: number;
-  p50: number;
-  p99: number;
+type Kind = 'off' | 'metrics' | 'tracing' | 'both';
+const KINDS: readonly Kind[] = ['off', 'metrics', 'tracing', 'both'];
+
+/** One phase: the load's figures (workflows as `count`, workflows/s as `perSecond`) and what it cost. */
+interface PhaseResult extends LoadFigures {
+  /** The whole process's CPU (worker, client, dev server) per workflow. */
   cpuMsPerWorkflow: number;
   scrapeBytes: number;
   /** Data points recorded per workflow (metrics on). */
   pointsPerWorkflow: number;
+  /** Spans ended per workflow (tracing on): client, workflow and activity spans. */
+  spansPerWorkflow: number;
+}
+
+/** A span processor that counts the spans ended and exports nothing: the cost measured is making spans. */
+function countingSpanProcessor(): SpanProcessor & { ended: number } {
+  return {
+    ended: 0,
+    onStart: () => undefined,
+    onEnd() {
+      this.ended++;
+    },
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+  };
+}
+
+/** CPU nanoseconds per span of the registered tracer provider: start an active span, set three attributes, end it. */
+function nsPerSpan(tracer: Tracer): number {
+  const N = 50_000;
+  const one = (i: number) =>
+    tracer.startActiveSpan('RunActivity:greet', (span) => {
+      span.setAttribute('temporalActivityId', String(i));
+      span.setAttribute('temporalWorkflowId', 'wf');
+      span.setAttribute('run_id', 'run');
+      span.end();
+    });
+  for (let i = 0; i < 5_000; i++) one(i);
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < N; i++) one(i);
+  const used = process.cpuUsage(cpu);
+  return ((used.user + used.system) * 1000) / N;
 }
 
 const FORMAT = compileMetricsFormat({}, 'metrics');
@@ -64,80 +108,81 @@ function nsPerPoint(): number {
   return ((used.user + used.system) * 1000) / N;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 4);
-  const runs = arg('runs', 2);
-  const concurrency = arg('concurrency', 50);
+  const num = intFlags(process.argv.slice(2));
+  const seconds = num('seconds', 4);
+  const runs = num('runs', 2);
+  const concurrency = num('concurrency', 50);
   const server = await DevServer.start({ logLevel: 'off' });
-  const bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../test/fixtures/workflows.js'), logger: silent });
+  const workflowsPath = path.resolve(__dirname, '../test/fixtures/workflows.js');
+  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const tracedBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_MODULE], logger: quietLogger });
   const activities = { greet: async (name: string) => `Hello, ${name}!` };
+  // The global tracer provider, as an application sets it up; phases without tracing have no interceptors to use it.
+  const spans = countingSpanProcessor();
+  const provider = new BasicTracerProvider();
+  provider.addSpanProcessor(spans);
+  provider.register({ contextManager: new AlsContextManager() });
   let seq = 0;
 
-  async function phase(metricsOn: boolean, taskQueue: string): Promise<PhaseResult> {
+  async function phase(kind: Kind, run: number): Promise<PhaseResult> {
+    const taskQueue = `obs-bench-${run}-${kind}`;
+    const metricsOn = kind === 'metrics' || kind === 'both';
+    const tracingOn = kind === 'tracing' || kind === 'both';
     const registry = new Registry();
     const counting = countingRecorder(registry);
     const metrics = metricsOn ? { recorder: counting.recorder } : (false as const);
-    const connection = await Connection.connect({ address: server.address, logger: silent, metrics });
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: bundle, activities, shutdownSignals: [], logger: silent, metrics });
-    const running = worker.run();
-    const client = new Client({ connection });
-    const latencies: number[] = [];
-    const end = Date.now() + seconds * 1000;
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < end) {
-          const t = performance.now();
-          await client.workflow.execute('greet', { taskQueue, workflowId: `ob-${process.pid}-${++seq}`, args: ['x'] });
-          latencies.push(performance.now() - t);
+    const connection = await Connection.connect({ address: server.address, logger: quietLogger, metrics });
+    const tracing = tracingOn
+      ? {
+          interceptors: { activity: [openTelemetryActivityInterceptors()] },
+          sinks: { exporter: makeWorkflowExporter(spans, provider.resource) },
         }
-      }),
+      : {};
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: tracingOn ? tracedBundle : bundle,
+      activities,
+      shutdownSignals: [],
+      logger: quietLogger,
+      metrics,
+      ...tracing,
+    });
+    const running = worker.run();
+    const client = new Client({ connection, ...(tracingOn ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}) });
+    const spansBefore = spans.ended;
+    const cpu = process.cpuUsage();
+    const load = await measureLoad({ concurrency, seconds }, () =>
+      client.workflow.execute('greet', { taskQueue, workflowId: `ob-${process.pid}-${++seq}`, args: ['x'] }),
     );
     const scrapeBytes = metricsOn ? (await registry.metrics()).length : 0;
-    const pointsPerWorkflow = counting.points() / Math.max(1, latencies.length);
-    const elapsed = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
+    const workflows = Math.max(1, load.count);
     await worker.shutdown();
     await running;
     await connection.close();
-    latencies.sort((a, b) => a - b);
     return {
-      metrics: metricsOn,
-      workflows: latencies.length,
-      throughput: latencies.length / elapsed,
-      p50: pct(latencies, 50),
-      p99: pct(latencies, 99),
-      cpuMsPerWorkflow: (used.user + used.system) / 1000 / Math.max(1, latencies.length),
+      ...load,
+      cpuMsPerWorkflow: (used.user + used.system) / 1000 / workflows,
       scrapeBytes,
-      pointsPerWorkflow,
+      pointsPerWorkflow: counting.points() / workflows,
+      spansPerWorkflow: (spans.ended - spansBefore) / workflows,
     };
   }
 
-  const results: PhaseResult[] = [];
-  await phase(false, 'obs-bench-warm'); // warm-up
-  for (let r = 0; r < runs; r++) {
-    for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
-      const result = await phase(on, `obs-bench-${r}-${on ? 'on' : 'off'}`);
-      results.push(result);
-      process.stderr.write(
-        `[observability] run ${r + 1}/${runs} metrics ${on ? 'on ' : 'off'}: ${result.throughput.toFixed(0)} wf/s, ${result.cpuMsPerWorkflow.toFixed(2)} CPU ms/wf, p99 ${result.p99.toFixed(0)} ms\n`,
-      );
-    }
-  }
+  const results = await alternatePhases({
+    name: 'observability',
+    kinds: KINDS,
+    runs,
+    phase,
+    describe: (r) => `${r.perSecond.toFixed(0)} wf/s, ${r.cpuMsPerWorkflow.toFixed(2)} CPU ms/wf, p99 ${r.p99.toFixed(0)} ms`,
+  });
   await server.close();
   const pointNs = nsPerPoint();
-  process.stdout.write(`${JSON.stringify({ seconds, runs, concurrency, results, pointNs })}\n`);
+  const spanNs = nsPerSpan(provider.getTracer('bench'));
+  await provider.shutdown();
+  process.stdout.write(`${JSON.stringify({ seconds, runs, concurrency, results, pointNs, spanNs })}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -8,7 +8,8 @@
  */
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { BENCH_WORKFLOWS, flags } from './bench-stack';
+import { flags } from './bench-util';
+import { BENCH_WORKFLOWS } from './bench-stack';
 
 async function main(): Promise<void> {
   const get = flags(process.argv.slice(2));

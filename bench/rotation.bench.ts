@@ -14,15 +14,11 @@ import { Connection } from '../src/connection';
 import { DevServer } from '../src/testing';
 import { Worker, bundleWorkflowCode } from '../src/worker';
 import * as path from 'node:path';
-import { pct } from './bench-util';
+import { intFlags, pct, quietLogger, runMain } from './bench-util';
+import { alternatePhases, measureLoad, type LoadFigures } from './load-phases';
 
-interface PhaseResult {
-  rotating: boolean;
-  workflows: number;
-  throughput: number;
-  p50: number;
-  p99: number;
-  maxWorkflowMs: number;
+/** One phase: the load's figures (workflows as `count`, workflows/s as `perSecond`, the longest as `max`) and the probe's and rotations'. */
+interface PhaseResult extends LoadFigures {
   probeMaxMs: number;
   probeP99Ms: number;
   rotations: number;
@@ -30,18 +26,14 @@ interface PhaseResult {
   rotationMsMedian: number;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+type Kind = 'steady' | 'rotating';
 
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 4);
-  const runs = arg('runs', 2);
-  const everyMs = arg('every', 500);
-  const concurrency = arg('concurrency', 50);
+  const num = intFlags(process.argv.slice(2));
+  const seconds = num('seconds', 4);
+  const runs = num('runs', 2);
+  const everyMs = num('every', 500);
+  const concurrency = num('concurrency', 50);
   const ca = await createCertificateAuthority({ commonName: 'Rotation bench CA', keyType: 'ecdsa-p256' });
   const serverCert = await issueCertificate({ ca, profile: 'server', commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   const clients: IssuedCertificate[] = [];
@@ -52,8 +44,8 @@ async function main(): Promise<void> {
     serverNameOverride: 'localhost',
     clientCertPair: { crt: c.certPem, key: c.keyPem },
   });
-  const connection = await Connection.connect({ address: server.address, tls: tlsFor(clients[0]!), logger: silent });
-  const bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../test/fixtures/workflows.js'), logger: silent });
+  const connection = await Connection.connect({ address: server.address, tls: tlsFor(clients[0]!), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../test/fixtures/workflows.js'), logger: quietLogger });
   const activities = { greet: async (name: string) => `Hello, ${name}!` };
   const worker = await Worker.create({
     connection,
@@ -61,7 +53,7 @@ async function main(): Promise<void> {
     workflowBundle: bundle,
     activities,
     shutdownSignals: [],
-    logger: silent,
+    logger: quietLogger,
     shutdownGraceTime: '1s',
   });
   const running = worker.run();
@@ -69,11 +61,9 @@ async function main(): Promise<void> {
   let next = 1;
   let seq = 0;
 
-  async function phase(rotating: boolean): Promise<PhaseResult> {
-    const latencies: number[] = [];
+  async function phase(kind: Kind): Promise<PhaseResult> {
     const probe: number[] = [];
     const rotationMs: number[] = [];
-    const end = Date.now() + seconds * 1000;
     let stop = false;
     const probing = (async () => {
       while (!stop) {
@@ -83,7 +73,7 @@ async function main(): Promise<void> {
       }
     })();
     const rotator = (async () => {
-      while (rotating && !stop) {
+      while (kind === 'rotating' && !stop) {
         await new Promise((r) => setTimeout(r, everyMs));
         if (stop) break;
         const t = performance.now();
@@ -91,29 +81,15 @@ async function main(): Promise<void> {
         rotationMs.push(performance.now() - t);
       }
     })();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < end) {
-          const t = performance.now();
-          await client.workflow.execute('greet', { taskQueue: 'rotation-bench', workflowId: `rb-${process.pid}-${++seq}`, args: ['x'] });
-          latencies.push(performance.now() - t);
-        }
-      }),
+    const load = await measureLoad({ concurrency, seconds }, () =>
+      client.workflow.execute('greet', { taskQueue: 'rotation-bench', workflowId: `rb-${process.pid}-${++seq}`, args: ['x'] }),
     );
-    const elapsed = (performance.now() - started) / 1000;
     stop = true;
     await Promise.all([probing, rotator]);
-    latencies.sort((a, b) => a - b);
     probe.sort((a, b) => a - b);
     rotationMs.sort((a, b) => a - b);
     return {
-      rotating,
-      workflows: latencies.length,
-      throughput: latencies.length / elapsed,
-      p50: pct(latencies, 50),
-      p99: pct(latencies, 99),
-      maxWorkflowMs: latencies[latencies.length - 1] ?? 0,
+      ...load,
       probeMaxMs: probe[probe.length - 1] ?? 0,
       probeP99Ms: pct(probe, 99),
       rotations: rotationMs.length,
@@ -122,17 +98,14 @@ async function main(): Promise<void> {
     };
   }
 
-  const results: PhaseResult[] = [];
-  await phase(false); // warm-up
-  for (let r = 0; r < runs; r++) {
-    for (const rotating of [false, true]) {
-      const result = await phase(rotating);
-      results.push(result);
-      process.stderr.write(
-        `[rotation] run ${r + 1}/${runs} ${rotating ? 'rotating' : 'steady  '}: ${result.throughput.toFixed(0)} wf/s, p99 ${result.p99.toFixed(0)} ms, probe max ${result.probeMaxMs.toFixed(1)} ms, ${result.rotations} rotations (max ${result.rotationMsMax.toFixed(1)} ms)\n`,
-      );
-    }
-  }
+  const results = await alternatePhases({
+    name: 'rotation',
+    kinds: ['steady', 'rotating'] as const,
+    runs,
+    phase,
+    describe: (r) =>
+      `${r.perSecond.toFixed(0)} wf/s, p99 ${r.p99.toFixed(0)} ms, probe max ${r.probeMaxMs.toFixed(1)} ms, ${r.rotations} rotations (max ${r.rotationMsMax.toFixed(1)} ms)`,
+  });
   void worker.shutdown();
   await running;
   await connection.close();
@@ -140,7 +113,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ seconds, runs, everyMs, concurrency, results })}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -4,7 +4,7 @@
  * Runs the benchmarks and regenerates bench/RESULTS.md (and bench/results.json, bench/*.svg).
  *
  * Usage: npm run bench [-- --only SECTION[,SECTION]] [--runs N] [--size N] [--quick] [--worker-options JSON]
- *   sections  dev-server, worker, e2e, e2e-matrix, scaling, floor, codec, rotation, native, observability (all by default, in this order)
+ *   sections  dev-server, worker, e2e, e2e-matrix, scaling, floor, codec, rotation, native, observability, updates (all by default, in this order)
  *   --runs N  runs per figure (default 3); each cell is median (min – max)
  *   --size N  workflows per measured phase (dev-server end to end, worker and e2e scenarios)
  *   --quick   small sizes everywhere: for trying the suite out, not for quoting
@@ -34,6 +34,7 @@ const SECTION_MODULES = {
   rotation: require('./lib/sections/rotation'),
   native: require('./lib/sections/native'),
   observability: require('./lib/sections/observability'),
+  updates: require('./lib/sections/updates'),
 };
 
 /** The newest modification time under dir (ms), to notice a rebuild of dist/ during a run. */

@@ -49,6 +49,20 @@ function failureText(res) {
   return `${why}\n${res.stderr.trim().split('\n').slice(-15).join('\n')}`;
 }
 
+/**
+ * Runs the compiled benchmark child `name` with `--key value` for each entry of `flags` and
+ * resolves with its last JSON line, which must hold `results`.
+ * @throws Error with {@link failureText} when the child fails or prints no results
+ */
+async function runBenchJson(name, flags) {
+  const res = await runChild(
+    bench(name),
+    Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  );
+  if (res.code !== 0 || !res.json?.results) throw new Error(`${name} failed: ${failureText(res)}`);
+  return res.json;
+}
+
 /** Starts `bastion server start-dev --port 0 [extraArgs]` as its own process. */
 async function startServer(extraArgs = []) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/bastion.js'), 'server', 'start-dev', '--port', '0', ...extraArgs], {
@@ -138,4 +152,4 @@ function startLongLived(file, args, { env = {}, readyKey = 'ready', stopBy = 'st
   };
 }
 
-module.exports = { ROOT, DIST, CHILD_TIMEOUT_MS, bench, runChild, lastJson, failureText, startServer, startLongLived };
+module.exports = { ROOT, DIST, CHILD_TIMEOUT_MS, bench, runChild, runBenchJson, lastJson, failureText, startServer, startLongLived };

@@ -2,7 +2,7 @@
 /** Command-line options of bench/run.js, parsed and checked once. */
 
 /** Every section, in the order they run and appear in RESULTS.md. */
-const SECTIONS = ['dev-server', 'worker', 'e2e', 'e2e-matrix', 'scaling', 'floor', 'codec', 'rotation', 'native', 'observability'];
+const SECTIONS = ['dev-server', 'worker', 'e2e', 'e2e-matrix', 'scaling', 'floor', 'codec', 'rotation', 'native', 'observability', 'updates'];
 
 const USAGE = `Usage: npm run bench -- [--only SECTION[,SECTION]] [--runs N] [--size N] [--quick] [--worker-options JSON]
   sections: ${SECTIONS.join(', ')}`;

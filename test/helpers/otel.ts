@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as api from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
-class AlsContextManager implements api.ContextManager {
+/** A context manager over AsyncLocalStorage, as `@opentelemetry/context-async-hooks` gives an application. */
+export class AlsContextManager implements api.ContextManager {
   private readonly als = new AsyncLocalStorage<api.Context>();
   active(): api.Context {
     return this.als.getStore() ?? api.ROOT_CONTEXT;

@@ -13,7 +13,8 @@ const CODEC_ENV = { BENCH_CODEC_KEY: randomBytes(32).toString('base64') };
 
 /**
  * @param {{ address: string, serverPid?: number }} server
- * @param {{ worker: string, client: string, scenario: string, concurrency: number, size: number, tlsDir?: string, codec?: boolean, payloadBytes?: number, warmup?: number }} cell
+ * @param {{ worker: string, client: string, scenario: string, concurrency: number, size: number, tlsDir?: string, codec?: boolean, payloadBytes?: number, warmup?: number, driver?: string, driverArgs?: string[] }} cell
+ *   `driver`: another client child than e2e-client.js (e.g. `updates.bench.js`), given `driverArgs` instead of the scenario's.
  * @param {string} workerOptions JSON, or undefined
  * @returns {Promise<{ ok: true, json: object } | { ok: false, text: string }>}
  */
@@ -32,24 +33,23 @@ async function runCell(server, cell, workerOptions) {
   });
   try {
     const ready = await worker.ready;
+    const scenarioArgs = cell.driver
+      ? cell.driverArgs
+      : [
+          '--sdk',
+          cell.client,
+          '--scenario',
+          cell.scenario,
+          '--size',
+          String(cell.size),
+          '--concurrency',
+          String(cell.concurrency),
+          ...(cell.payloadBytes ? ['--payload-bytes', String(cell.payloadBytes)] : []),
+          ...(cell.warmup !== undefined ? ['--warmup', String(cell.warmup)] : []),
+        ];
     const res = await runChild(
-      bench('e2e-client.js'),
-      [
-        '--sdk',
-        cell.client,
-        ...common,
-        '--scenario',
-        cell.scenario,
-        '--size',
-        String(cell.size),
-        '--concurrency',
-        String(cell.concurrency),
-        '--worker-pid',
-        String(ready.pid),
-        ...(server.pid ? ['--server-pid', String(server.pid)] : []),
-        ...(cell.payloadBytes ? ['--payload-bytes', String(cell.payloadBytes)] : []),
-        ...(cell.warmup !== undefined ? ['--warmup', String(cell.warmup)] : []),
-      ],
+      bench(cell.driver ?? 'e2e-client.js'),
+      [...common, ...scenarioArgs, '--worker-pid', String(ready.pid), ...(server.pid ? ['--server-pid', String(server.pid)] : [])],
       { env: CODEC_ENV },
     );
     const end = await worker.stop();
@@ -73,8 +73,11 @@ async function runGroups({ opts, progress, name, makeGroups, summary, alternate 
   const { makeBenchPki } = require(path.join(DIST, 'bench-pki.js'));
   const pki = await makeBenchPki();
   const plain = await startServer();
-  const mtls = await startServer(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert]);
   const groups = makeGroups(pki.dir);
+  // The mTLS server only when a cell uses it.
+  const mtls = groups.some((g) => g.cells.some((c) => c.tlsDir))
+    ? await startServer(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert])
+    : undefined;
   const results = {}; // group id -> cell label -> [json]
   const failures = [];
   try {
@@ -101,7 +104,7 @@ async function runGroups({ opts, progress, name, makeGroups, summary, alternate 
     }
   } finally {
     await plain.stop();
-    await mtls.stop();
+    await mtls?.stop();
     fs.rmSync(pki.dir, { recursive: true, force: true });
   }
   return { groups, results, failures };

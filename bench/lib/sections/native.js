@@ -1,6 +1,6 @@
 'use strict';
 /** The official worker with and without bastion-temporal/native: steady, rotating every 2 s, and the swap itself. */
-const { bench, runChild, failureText } = require('../child');
+const { runBenchJson } = require('../child');
 const { fmt, median, today } = require('../stats');
 
 const HEADING = '## Native engine (bastion-temporal/native)';
@@ -13,23 +13,13 @@ module.exports = {
   plannedRuns: () => 1,
   async run({ opts, progress }) {
     const seconds = opts.quick ? 3 : 6;
-    const res = await runChild(bench('native.bench.js'), [
-      '--seconds',
-      String(seconds),
-      '--runs',
-      String(opts.runs),
-      '--every',
-      String(EVERY_MS),
-      '--concurrency',
-      String(CONCURRENCY),
-    ]);
-    if (res.code !== 0 || !res.json?.results) throw new Error(`native.bench failed: ${failureText(res)}`);
-    const of = (kind) => res.json.results.filter((r) => r.kind === kind);
+    const { results } = await runBenchJson('native.bench.js', { seconds, runs: opts.runs, every: EVERY_MS, concurrency: CONCURRENCY });
+    const of = (kind) => results.filter((r) => r.kind === kind);
     const official = of('official');
     const native = of('native');
     const rotating = of('rotating');
-    const steadyRatio = median(native.map((r) => r.throughput)) / median(official.map((r) => r.throughput));
-    const rotatingRatio = median(rotating.map((r) => r.throughput)) / median(official.map((r) => r.throughput));
+    const steadyRatio = median(native.map((r) => r.perSecond)) / median(official.map((r) => r.perSecond));
+    const rotatingRatio = median(rotating.map((r) => r.perSecond)) / median(official.map((r) => r.perSecond));
     const swaps = rotating.flatMap((r) => r.swapMs);
     const connects = rotating.flatMap((r) => r.connectMs);
     const whole = rotating.flatMap((r) => r.rotationMs);
@@ -50,7 +40,7 @@ phase. Each cell is median (min – max).
 
 | figure | official | native | native, rotating every ${EVERY_MS / 1000} s |
 |---|---|---|---|
-${row('workflows/s', (r) => r.throughput)}
+${row('workflows/s', (r) => r.perSecond)}
 ${row('p50 start-to-result ms', (r) => r.p50)}
 ${row('p99 start-to-result ms', (r) => r.p99)}
 | rotations per phase | – | – | ${fmt(rotating.map((r) => r.rotations))} |

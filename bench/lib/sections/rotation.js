@@ -1,6 +1,6 @@
 'use strict';
 /** The cost of a TLS rotation under load: steady state against rotating every 500 ms, alternated in one process. */
-const { bench, runChild, failureText } = require('../child');
+const { runBenchJson } = require('../child');
 const { fmt, median, today } = require('../stats');
 
 const HEADING = '## TLS rotation under load';
@@ -13,20 +13,10 @@ module.exports = {
   plannedRuns: () => 1,
   async run({ opts, progress }) {
     const seconds = opts.quick ? 2 : 5;
-    const res = await runChild(bench('rotation.bench.js'), [
-      '--seconds',
-      String(seconds),
-      '--runs',
-      String(opts.runs),
-      '--every',
-      String(EVERY_MS),
-      '--concurrency',
-      String(CONCURRENCY),
-    ]);
-    if (res.code !== 0 || !res.json?.results) throw new Error(`rotation.bench failed: ${failureText(res)}`);
-    const steady = res.json.results.filter((r) => !r.rotating);
-    const rotating = res.json.results.filter((r) => r.rotating);
-    const ratio = median(rotating.map((r) => r.throughput)) / median(steady.map((r) => r.throughput));
+    const { results } = await runBenchJson('rotation.bench.js', { seconds, runs: opts.runs, every: EVERY_MS, concurrency: CONCURRENCY });
+    const steady = results.filter((r) => r.kind === 'steady');
+    const rotating = results.filter((r) => r.kind === 'rotating');
+    const ratio = median(rotating.map((r) => r.perSecond)) / median(steady.map((r) => r.perSecond));
     const longestWait = Math.max(...rotating.map((r) => r.probeMaxMs));
     progress.step('rotation', `${ratio.toFixed(2)}× throughput while rotating; longest call ${longestWait.toFixed(0)} ms`);
     const row = (label, pick, digits = 0) => `| ${label} | ${fmt(steady.map(pick), digits)} | ${fmt(rotating.map(pick), digits)} |`;
@@ -41,10 +31,10 @@ throughout, so the longest wait of any single call across a switch is seen. Each
 
 | figure | steady | rotating every ${EVERY_MS} ms |
 |---|---|---|
-${row('workflows/s', (r) => r.throughput)}
+${row('workflows/s', (r) => r.perSecond)}
 ${row('p50 start-to-result ms', (r) => r.p50)}
 ${row('p99 start-to-result ms', (r) => r.p99)}
-${row('longest workflow ms', (r) => r.maxWorkflowMs)}
+${row('longest workflow ms', (r) => r.max)}
 ${row('longest single call (probe) ms', (r) => r.probeMaxMs, 1)}
 ${row('probe p99 ms', (r) => r.probeP99Ms, 1)}
 | rotations per phase | – | ${fmt(rotating.map((r) => r.rotations))} |

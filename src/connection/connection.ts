@@ -486,10 +486,12 @@ export class Connection implements AsyncDisposable {
         if (labels) metrics.durationMs(longPoll ? 'long_request_latency' : 'request_latency', labels, performance.now() - began);
         return value;
       } catch (err) {
-        if (labels && err !== MOVED) {
+        // A call its caller cancelled (a poll stopped by the worker's shutdown) is not a
+        // failure: Core drops such a call without recording it, so deploys show no failures.
+        if (labels && err !== MOVED && !signal?.aborted) {
           metrics.durationMs(longPoll ? 'long_request_latency' : 'request_latency', labels, performance.now() - began);
           const code = (err as { code?: unknown }).code;
-          const statusCode = typeof code === 'number' ? (grpc.status[code] ?? String(code)) : signal?.aborted ? 'CANCELLED' : 'TRANSPORT_ERROR';
+          const statusCode = typeof code === 'number' ? (grpc.status[code] ?? String(code)) : 'TRANSPORT_ERROR';
           metrics.count(longPoll ? 'long_request_failure' : 'request_failure', { ...labels, status_code: statusCode });
         }
         if (code14(err) && this.#compiled.tls) {

@@ -79,14 +79,14 @@ export const METRIC_DEFINITIONS = {
   workflow_task_execution_failed: counter([...WF, 'failure_reason'], 'Count of workflow task execution failures'),
   // Activities.
   activity_poll_no_task: counter(NS_TQ, 'Count of activity task queue poll timeouts (no new task)'),
-  activity_task_received: counter(NS_TQ, 'Count of activity task queue poll successes'),
+  activity_task_received: counter([...ACT, 'eager'], 'Count of activity task queue poll successes'),
   activity_schedule_to_start_latency: histogram(NS_TQ, 'Histogram of activity schedule-to-start latencies', SCHEDULE_TO_START_BUCKETS_MS),
   activity_execution_latency: histogram(ACT, 'Histogram of activity execution latencies', ACTIVITY_EXECUTION_BUCKETS_MS),
   activity_succeed_endtoend_latency: histogram(ACT, 'Histogram of activity execution latencies for successful activities', ACTIVITY_EXECUTION_BUCKETS_MS),
   activity_execution_failed: counter([...ACT, 'failure_reason'], 'Count of activity task execution failures'),
   activity_execution_cancelled: counter(ACT, 'Count of activity executions that ended cancelled'),
   // Worker: cache, slots, pollers.
-  sticky_cache_hit: counter(NS_TQ, 'Count of times the workflow cache was used for a new workflow task'),
+  sticky_cache_hit: counter(WF, 'Count of times the workflow cache was used for a new workflow task'),
   sticky_cache_miss: counter(NS_TQ, 'Count of times the workflow cache was missing a workflow for a sticky task'),
   sticky_cache_size: gauge(NS_TQ, 'Current number of cached workflows'),
   sticky_cache_total_forced_eviction: counter(NS_TQ, 'Count of evictions of cached workflows'),

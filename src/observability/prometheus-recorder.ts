@@ -87,7 +87,8 @@ export function createPrometheusRecorder(
   const reg = (registry ?? new prom.Registry()) as PromClient.Registry;
   const labelsOf = (name: MetricName, labels: MetricLabels): Record<string, string> => {
     const out: Record<string, string> = {};
-    for (const k of METRIC_DEFINITIONS[name].labels) out[k] = labels[k] ?? '';
+    // A label without a value is left out, as Core leaves it (a request without a task queue).
+    for (const k of METRIC_DEFINITIONS[name].labels) if (labels[k] !== undefined) out[k] = labels[k]!;
     return Object.assign(out, tagsOf(name, format));
   };
   const instruments = new Map<MetricName, Instrument>();
@@ -98,7 +99,7 @@ export function createPrometheusRecorder(
     let metricName = exportedName(name, format.metricPrefix);
     if (def.type === 'counter' && format.countersTotalSuffix) metricName += '_total';
     if (def.type === 'histogram' && def.unit === 'duration' && format.unitSuffix) metricName += format.useSecondsForDurations ? '_seconds' : '_milliseconds';
-    const config = { name: metricName, help: def.help, labelNames: Object.keys(labelsOf(name, {})), registers: [reg] };
+    const config = { name: metricName, help: def.help, labelNames: [...def.labels, ...Object.keys(tagsOf(name, format))], registers: [reg] };
     // A registry shared by two recorders (two workers) keeps one instrument per name.
     const existing = reg.getSingleMetric(metricName) as Instrument | undefined;
     if (existing) i = existing;

@@ -36,11 +36,23 @@ export class WorkerMetrics {
     if (this.recorder.enabled) this.recorder.count('worker_start', this.base);
   }
 
-  /** A poll returned: with a task or empty (long-poll timeout). */
+  /** A poll returned: with a task or empty (long-poll timeout). An activity task is counted by {@link activityTaskReceived}. */
   polled(kind: 'workflow' | 'sticky' | 'activity', gotTask: boolean): void {
     if (!this.recorder.enabled) return;
-    if (kind === 'activity') this.recorder.count(gotTask ? 'activity_task_received' : 'activity_poll_no_task', this.base);
-    else this.recorder.count(gotTask ? 'workflow_task_queue_poll_succeed' : 'workflow_task_queue_poll_empty', this.base);
+    if (kind === 'activity') {
+      if (!gotTask) this.recorder.count('activity_poll_no_task', this.base);
+    } else this.recorder.count(gotTask ? 'workflow_task_queue_poll_succeed' : 'workflow_task_queue_poll_empty', this.base);
+  }
+
+  /** An activity task arrived, from a poll or eagerly with a workflow task's completion (Core's labels). */
+  activityTaskReceived(task: { activityType?: { name?: string | null } | null; workflowType?: { name?: string | null } | null }, eager: boolean): void {
+    if (!this.recorder.enabled) return;
+    this.recorder.count('activity_task_received', {
+      ...this.base,
+      workflow_type: task.workflowType?.name ?? '',
+      activity_type: task.activityType?.name ?? '',
+      eager: String(eager),
+    });
   }
 
   pollers(kind: 'workflow' | 'sticky' | 'activity', count: number): void {
@@ -54,8 +66,11 @@ export class WorkerMetrics {
     this.recorder.gauge('worker_task_slots_available', labels, size - used);
   }
 
-  stickyCacheLookup(hit: boolean): void {
-    if (this.recorder.enabled) this.recorder.count(hit ? 'sticky_cache_hit' : 'sticky_cache_miss', this.base);
+  /** A workflow task found its run cached (a hit, labelled with the run's type as Core's are) or had to replay (a miss). */
+  stickyCacheLookup(hit: boolean, workflowType: string): void {
+    if (!this.recorder.enabled) return;
+    if (hit) this.recorder.count('sticky_cache_hit', { ...this.base, workflow_type: workflowType });
+    else this.recorder.count('sticky_cache_miss', this.base);
   }
 
   stickyCacheSize(size: number): void {

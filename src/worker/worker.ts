@@ -204,6 +204,7 @@ export class Worker {
           tryReserve: () => this.machine.state === 'RUNNING' && actSlots.tryAcquire(),
           release: () => actSlots.release(),
           run: (task) => {
+            metrics.activityTaskReceived(task, true);
             const p = activities.handle(task).finally(() => {
               actSlots.release();
               this.inFlightTasks.delete(p);
@@ -284,6 +285,7 @@ export class Worker {
       const gotTask = task?.taskToken !== undefined && task.taskToken !== null && task.taskToken.length > 0;
       this.options.metrics.pollers(kind, this.pollers[kind]);
       this.options.metrics.polled(kind, gotTask);
+      if (gotTask && kind === 'activity') this.options.metrics.activityTaskReceived(task, false);
       if (!gotTask) {
         slots.release();
         continue;

@@ -230,8 +230,8 @@ export class WorkflowTaskProcessor {
       const started = timestampMs(task.startedTime);
       metrics.workflowTaskScheduleToStart(scheduled !== undefined && started !== undefined ? started - scheduled : undefined);
       // As Core counts them: a hit when the run was cached, a miss when a run with earlier tasks was not.
-      if (driver) metrics.stickyCacheLookup(true);
-      else if (hadEarlierTasks) metrics.stickyCacheLookup(false);
+      if (driver) metrics.stickyCacheLookup(true, workflowType);
+      else if (hadEarlierTasks) metrics.stickyCacheLookup(false, workflowType);
     }
     if (driver && driver.lastStartedEventId !== num(task.previousStartedEventId)) {
       this.release(runId, driver);

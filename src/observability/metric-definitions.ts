@@ -82,7 +82,7 @@ export const METRIC_DEFINITIONS = {
   activity_task_received: counter([...ACT, 'eager'], 'Count of activity task queue poll successes'),
   activity_schedule_to_start_latency: histogram(NS_TQ, 'Histogram of activity schedule-to-start latencies', SCHEDULE_TO_START_BUCKETS_MS),
   activity_execution_latency: histogram(ACT, 'Histogram of activity execution latencies', ACTIVITY_EXECUTION_BUCKETS_MS),
-  activity_succeed_endtoend_latency: histogram(ACT, 'Histogram of activity execution latencies for successful activities', ACTIVITY_EXECUTION_BUCKETS_MS),
+  activity_succeed_endtoend_latency: histogram(ACT, 'Histogram of activity execution latencies for successful activities'),
   activity_execution_failed: counter([...ACT, 'failure_reason'], 'Count of activity task execution failures'),
   activity_execution_cancelled: counter(ACT, 'Count of activity executions that ended cancelled'),
   // Worker: cache, slots, pollers.

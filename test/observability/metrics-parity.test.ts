@@ -5,7 +5,7 @@
  * worker (Runtime `metrics.prometheus`, in its own process) and once on Bastion's worker
  * (a prom-client registry); both scrapes are parsed by a Prometheus text-format parser and
  * every family Core exports must be exported by Bastion with the same type and label keys,
- * and the values of Core's enumerated labels (worker_type, poller_type, failure_reason,
+ * and (histograms) the same buckets, and the values of Core's enumerated labels (worker_type, poller_type, failure_reason,
  * eager) must be Bastion's too.
  */
 import { suite } from 'uvu';
@@ -24,7 +24,7 @@ import { timed, waitFor } from '../helpers/wait';
 interface Family {
   name: string;
   type: string;
-  metrics: Array<{ labels?: Record<string, string> }>;
+  metrics: Array<{ labels?: Record<string, string>; buckets?: Record<string, string> }>;
 }
 // No types ship with the parser.
 const parsePrometheusTextFormat = require('parse-prometheus-text-format') as (text: string) => Family[];
@@ -49,6 +49,8 @@ interface Shape {
   labels: string[];
   /** The values each enumerated label took. */
   values: Map<string, Set<string>>;
+  /** A histogram's bucket boundaries. */
+  buckets: string;
 }
 
 /** Family name -> its shape. */
@@ -63,7 +65,7 @@ function shape(text: string): Map<string, Shape> {
         keys.add(k);
         if (ENUMERATED.includes(k)) values.set(k, (values.get(k) ?? new Set()).add(v));
       }
-    out.set(f.name, { type: f.type, labels: [...keys].sort(), values });
+    out.set(f.name, { type: f.type, labels: [...keys].sort(), values, buckets: Object.keys(f.metrics[0]?.buckets ?? {}).join(' ') });
   }
   return out;
 }
@@ -149,6 +151,7 @@ test(
       }
       if (o.type !== c.type || o.labels.join() !== c.labels.join())
         problems.push(`${name}: Core ${c.type} {${c.labels.join(', ')}}, Bastion ${o.type} {${o.labels.join(', ')}}`);
+      if (o.buckets !== c.buckets) problems.push(`${name}: Core's buckets ${c.buckets}, Bastion's ${o.buckets}`);
       for (const [key, values] of c.values)
         for (const v of values)
           if (!o.values.get(key)?.has(v) && !KNOWN_ABSENT[`${key}="${v}"`]) problems.push(`${name}: Core has ${key}="${v}", Bastion does not`);

@@ -110,12 +110,16 @@ export class WorkflowTaskProcessor {
    */
   async handle(task: Record<string, any>): Promise<void> {
     const runId: string | undefined = task.workflowExecution?.runId;
-    if (!runId) return this.handleOne(task);
+    if (!runId) return void (await this.handleOne(task));
     // Tasks of one run are handled one after another: a task the server hands out while
     // the previous one's completion is still being sent (or retried) waits for it, so the
-    // run's sandbox is never disposed under a task that is using it.
+    // run's sandbox is never disposed under a task that is using it. A task the server
+    // returned with a completion (`returnNewWorkflowTask`) follows at once, on the same slot.
+    const chain = async (): Promise<void> => {
+      for (let next: Record<string, any> | undefined = task; next;) next = await this.handleOne(next);
+    };
     const previous = this.runQueues.get(runId);
-    const mine = previous ? previous.then(() => this.handleOne(task)) : this.handleOne(task);
+    const mine = previous ? previous.then(chain) : chain();
     this.runQueues.set(runId, mine);
     try {
       await mine;
@@ -127,12 +131,13 @@ export class WorkflowTaskProcessor {
   /** The last task of each run with one in flight; the next task of that run waits for it. */
   private readonly runQueues = new Map<string, Promise<void>>();
 
-  private async handleOne(task: Record<string, any>): Promise<void> {
+  /** Handles one task; returns the run's next task when the server sent it with the completion. */
+  private async handleOne(task: Record<string, any>): Promise<Record<string, any> | undefined> {
     this.inFlight++;
     const runId: string | undefined = task.workflowExecution?.runId;
     try {
       if (task.query) await this.handleLegacyQuery(task);
-      else await this.handleWorkflowTask(task);
+      else return await this.handleWorkflowTask(task);
     } catch (err) {
       this.o.logger.error('workflow task processing failed', { runId, workflowId: task.workflowExecution?.workflowId, error: (err as Error)?.message });
       if (runId) this.release(runId, undefined);
@@ -217,7 +222,13 @@ export class WorkflowTaskProcessor {
   /** When each cached run's workflow started (its first event), for `workflow_endtoend_latency`. */
   private readonly runStartMs = new WeakMap<RunDriver, number>();
 
-  private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
+  /**
+   * Runs one workflow task and answers it. With the run cached (sticky), the completion asks
+   * for the run's next task (`returnNewWorkflowTask`, as Core does): when one is already
+   * scheduled (an update or signal arrived while this task ran) the server starts it and
+   * returns it here, saving the poll round trip; it is returned to be handled next.
+   */
+  private async handleWorkflowTask(task: Record<string, any>): Promise<Record<string, any> | undefined> {
     const runId: string = task.workflowExecution.runId;
     const startedEventId = num(task.startedEventId);
     const metrics = this.o.metrics;
@@ -316,7 +327,7 @@ export class WorkflowTaskProcessor {
     }
     const sticky = this.o.maxCachedWorkflows > 0 && !closing;
     const reserved = this.reserveEagerActivities(commands);
-    let response: { activityTasks?: Array<Record<string, any>> | null };
+    let response: { activityTasks?: Array<Record<string, any>> | null; workflowTask?: Record<string, any> | null };
     try {
       response = (await this.connection.workflowService.respondWorkflowTaskCompleted({
         taskToken: task.taskToken,
@@ -332,6 +343,7 @@ export class WorkflowTaskProcessor {
         queryResults: queryResults as never,
         messages: messages as never,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
+        returnNewWorkflowTask: sticky,
       } as never)) as never;
     } catch (err) {
       for (let i = 0; i < reserved; i++) this.eagerActivities!.release();
@@ -363,6 +375,8 @@ export class WorkflowTaskProcessor {
     for (let i = eagerTasks.length; i < reserved; i++) this.eagerActivities!.release();
     if (closing || !sticky) this.release(runId, driver);
     else this.cache.put(driver);
+    const next = response?.workflowTask;
+    return next?.taskToken && next.taskToken.length > 0 ? next : undefined;
   }
 
   /**

@@ -224,6 +224,33 @@ t(
   }),
 );
 
+t(
+  'runs sharing a sandbox context at once each keep their own active span (the storage they share keeps them apart)',
+  timed(60_000, async () => {
+    exporter.reset();
+    const client = new Client({ connection, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+    const worker = await bastionTracedWorker('otel-concurrent');
+    const ids = ['otel-c1', 'otel-c2', 'otel-c3', 'otel-c4', 'otel-c5'];
+    // threeSteps schedules its second and third activity after awaits: other runs' activations come in between.
+    const run = (workflowId: string) => client.workflow.execute('threeSteps', { taskQueue: 'otel-concurrent', workflowId, args: [workflowId] });
+    await worker.runUntil(Promise.all(ids.map(run)));
+    const spans = await waitFor(() => {
+      const all = view(exporter.getFinishedSpans());
+      return all.filter((s) => s.name === 'StartActivity:greet').length === 3 * ids.length ? all : undefined;
+    });
+    for (const id of ids) {
+      const start = spans.find((s) => s.name === 'StartWorkflow:threeSteps' && s.attributes.temporalWorkflowId === id);
+      assert.ok(start, `a StartWorkflow span for ${id}`);
+      const ofTrace = spans.filter((s) => s.traceId === start!.traceId);
+      const runSpan = childOf(ofTrace, start!, 'RunWorkflow:threeSteps');
+      assert.is(runSpan.attributes.workflowId, id);
+      const schedules = ofTrace.filter((s) => s.name === 'StartActivity:greet');
+      assert.is(schedules.length, 3, `${id}'s trace has its three StartActivity spans`);
+      for (const s of schedules) assert.is(s.parentSpanId, runSpan.spanId, `${id}'s StartActivity spans are children of its RunWorkflow`);
+    }
+  }),
+);
+
 t('the header carries a W3C traceparent as a json/plain payload, as the official package writes it', async () => {
   const { headersWithContext } = await import('../../src/observability/tracing');
   const api = otelApi();

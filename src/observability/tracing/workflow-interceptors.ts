@@ -30,6 +30,7 @@ import type {
   WorkflowInterceptors,
   WorkflowOutboundCallsInterceptor,
 } from '../../workflow';
+import { sharedAsyncStorage } from '../../workflow/runtime/async-storage';
 import { SPAN_DELIMITER, SpanName, TRACE_HEADER } from './definitions';
 
 /** A span context as the W3C `traceparent` carries it. */
@@ -92,15 +93,24 @@ interface Store {
   run<R>(ctx: SpanContextData | undefined, fn: () => R): R;
 }
 
-/** The active span of workflow code, kept across awaits (the sandbox's AsyncLocalStorage). */
+/**
+ * The active span of workflow code, kept across awaits in the AsyncLocalStorage that all
+ * runs of the sandbox context share (one per run would slow every promise of the sandbox
+ * thread, see async-storage.ts); a store names its run, so no run sees another's span.
+ */
 function makeStore(): Store {
-  const ALS = (globalThis as { AsyncLocalStorage?: new () => { getStore(): unknown; run<R>(s: unknown, fn: () => R): R } }).AsyncLocalStorage;
-  if (!ALS) {
+  const als = sharedAsyncStorage<{ runId: string; ctx: SpanContextData | undefined }>('tracing-active-span');
+  if (!als) {
     let current: SpanContextData | undefined;
     return { get: () => current, run: (ctx, fn) => ((current = ctx), fn()) };
   }
-  const als = new ALS();
-  return { get: () => (als.getStore() as { ctx?: SpanContextData } | undefined)?.ctx, run: (ctx, fn) => als.run({ ctx }, fn) };
+  return {
+    get: () => {
+      const store = als.getStore();
+      return store?.runId === workflowInfo().runId ? store.ctx : undefined;
+    },
+    run: (ctx, fn) => als.run({ runId: workflowInfo().runId, ctx }, fn),
+  };
 }
 
 /** The spans of one workflow run. Module state: the bundle evaluates this module per run. */

@@ -7,6 +7,7 @@
  */
 import type { DoUpdateJob, Failure, Payload, TaggedCommand, UpdateMessage } from '../../common/activation-protocol';
 import { TemporalFailure, ApplicationFailure, errorToFailure, type PayloadConverter } from '../../converter';
+import { sharedAsyncStorage, type AsyncStorage } from './async-storage';
 
 /** What happens to a handler still running when the workflow completes (the official SDK's values). */
 export const HandlerUnfinishedPolicy = {
@@ -36,16 +37,8 @@ export interface UpdateHost {
   failTask(err: unknown): void;
 }
 
-interface AsyncStorage<T> {
-  getStore(): T | undefined;
-  run<R>(store: T, fn: () => R): R;
-}
-
-let infoStorage: AsyncStorage<UpdateInfo> | undefined;
 function storage(): AsyncStorage<UpdateInfo> | undefined {
-  const ALS = (globalThis as { AsyncLocalStorage?: new () => AsyncStorage<UpdateInfo> }).AsyncLocalStorage;
-  if (!infoStorage && ALS) infoStorage = new ALS();
-  return infoStorage;
+  return sharedAsyncStorage<UpdateInfo>('update-info');
 }
 
 /** The update whose handler (or validator) is running, followed through awaits. */

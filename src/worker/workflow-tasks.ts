@@ -110,12 +110,13 @@ export class WorkflowTaskProcessor {
    */
   async handle(task: Record<string, any>): Promise<void> {
     const runId: string | undefined = task.workflowExecution?.runId;
-    if (!runId) return this.handleOne(task);
+    const receivedAtMs = Date.now();
+    if (!runId) return this.handleOne(task, receivedAtMs);
     // Tasks of one run are handled one after another: a task the server hands out while
     // the previous one's completion is still being sent (or retried) waits for it, so the
     // run's sandbox is never disposed under a task that is using it.
     const previous = this.runQueues.get(runId);
-    const mine = previous ? previous.then(() => this.handleOne(task)) : this.handleOne(task);
+    const mine = previous ? previous.then(() => this.handleOne(task, receivedAtMs)) : this.handleOne(task, receivedAtMs);
     this.runQueues.set(runId, mine);
     try {
       await mine;
@@ -127,12 +128,13 @@ export class WorkflowTaskProcessor {
   /** The last task of each run with one in flight; the next task of that run waits for it. */
   private readonly runQueues = new Map<string, Promise<void>>();
 
-  private async handleOne(task: Record<string, any>): Promise<void> {
+  /** `receivedAtMs`: when the poll brought the task (its local-activity heartbeat counts from then). */
+  private async handleOne(task: Record<string, any>, receivedAtMs: number): Promise<void> {
     this.inFlight++;
     const runId: string | undefined = task.workflowExecution?.runId;
     try {
       if (task.query) await this.handleLegacyQuery(task);
-      else await this.handleWorkflowTask(task);
+      else await this.handleWorkflowTask(task, receivedAtMs);
     } catch (err) {
       this.o.logger.error('workflow task processing failed', { runId, workflowId: task.workflowExecution?.workflowId, error: (err as Error)?.message });
       if (runId) this.release(runId, undefined);
@@ -217,7 +219,7 @@ export class WorkflowTaskProcessor {
   /** When each cached run's workflow started (its first event), for `workflow_endtoend_latency`. */
   private readonly runStartMs = new WeakMap<RunDriver, number>();
 
-  private async handleWorkflowTask(task: Record<string, any>): Promise<void> {
+  private async handleWorkflowTask(task: Record<string, any>, receivedAtMs: number): Promise<void> {
     const runId: string = task.workflowExecution.runId;
     const startedEventId = num(task.startedEventId);
     const metrics = this.o.metrics;
@@ -259,7 +261,7 @@ export class WorkflowTaskProcessor {
         const startMs = first && eventId(first) === 1 ? timestampMs((first as { eventTime?: { seconds?: unknown; nanos?: number } }).eventTime) : undefined;
         if (startMs !== undefined) this.runStartMs.set(driver, startMs);
       }
-      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs]);
+      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs], receivedAtMs);
       if (replaying) metrics.workflowTaskLatency(workflowType, performance.now() - began, true);
     } catch (err) {
       if (driver) this.release(runId, driver);
@@ -331,6 +333,8 @@ export class WorkflowTaskProcessor {
           : undefined,
         queryResults: queryResults as never,
         messages: messages as never,
+        // A local activity runs on past the task's heartbeat time: the run waits for it in the next task.
+        forceCreateNewWorkflowTask: result.forceNewTask === true,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
       } as never)) as never;
     } catch (err) {

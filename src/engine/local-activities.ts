@@ -12,6 +12,8 @@ import type { Failure, Job, LocalActivityBackoff, LocalActivityRequest, Payload,
 import { EV, attrsOf, num, type HistoryEvent } from './history-events';
 
 export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** The longest delay `setTimeout` takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** How a local activity ended, as the worker ran it (or as its marker recorded). */
 export interface LocalActivityOutcome {
@@ -118,7 +120,9 @@ export class PendingLocalActivities {
   /** Resolves true when one running activity finishes, false at `deadlineMs` (epoch ms) if none did by then. */
   async waitAny(deadlineMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - Date.now()))));
+    const deadline = new Promise<false>((resolve) => {
+      if (Number.isFinite(deadlineMs)) timer = setTimeout(() => resolve(false), Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS));
+    });
     try {
       const running = [...this.pending.values()].flatMap((p) => (p.running ? [p.running.then(() => true as const)] : []));
       return await Promise.race([...running, deadline]);

@@ -111,6 +111,11 @@ export class PendingLocalActivities {
     return out;
   }
 
+  /** Whether the workflow waits on none. */
+  get empty(): boolean {
+    return this.pending.size === 0;
+  }
+
   /** Whether any runs on this worker now. */
   get running(): boolean {
     for (const p of this.pending.values()) if (p.running) return true;

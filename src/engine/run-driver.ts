@@ -211,7 +211,8 @@ export class RunDriver {
    * Runs one workflow task's activation, then — while the workflow waits on local
    * activities — runs them (or, replaying, reads their markers from `lookahead`),
    * records a marker for each that finished and activates again with their results. A
-   * task after a heartbeat activates the workflow only if it brings jobs. Not replaying,
+   * task that finds local activities pending activates the workflow only if it brings
+   * jobs (or once one finished). Not replaying,
    * returns `forceNewTask` at `heartbeatAtMs` if an activity still runs then.
    */
   private async activate(
@@ -227,7 +228,8 @@ export class RunDriver {
     const out = { commands: [] as TaggedCommand[], queryResults: [] as QueryResult[], updateMessages: [] as UpdateMessage[] };
     if (!replaying) this.locals.runUnrecorded();
     for (let first = true; ; first = false) {
-      if (jobs.length > 0 || (first && !this.locals.running)) {
+      // As Core: a task that brings no jobs while local activities are pending activates nothing.
+      if (jobs.length > 0 || (first && this.locals.empty)) {
         const completion = await this.call(jobs, this.lastTimestamp, replaying, eventId(started));
         out.commands.push(...completion.commands.filter((c) => c.kind !== 'localActivity'));
         out.queryResults.push(...completion.queryResults);

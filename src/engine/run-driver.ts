@@ -84,6 +84,8 @@ const noLocalActivities: LocalActivityExecutor = async (r) => {
  * completed with the commands so far and a new one is asked for (Core's heartbeat).
  */
 const TASK_HEARTBEAT_FRACTION = 0.8;
+/** Complete, fail, cancel, continue-as-new. */
+const CLOSING_COMMANDS = new Set([4, 5, 7, 10]);
 
 const PATCH_MARKER = 'core_patch';
 
@@ -246,7 +248,9 @@ export class RunDriver {
         continue;
       }
       if (replaying || !this.locals.running) return out;
-      if (!(await this.locals.waitAny(heartbeatAtMs))) return { ...out, forceNewTask: true };
+      // A task that closes the run is not heartbeat: it waits for its local activities.
+      const closing = out.commands.some((c) => CLOSING_COMMANDS.has(c.command.commandType));
+      if (!(await this.locals.waitAny(closing ? Infinity : heartbeatAtMs))) return { ...out, forceNewTask: true };
       jobs = [];
     }
   }

@@ -511,6 +511,25 @@ la(
   },
 );
 
+la('a task that closes the run is not completed early for a local activity still running: it waits for it', async () => {
+  const h = new History().started({ workflowTaskTimeout: { seconds: 1 } });
+  const ws = h.task();
+  let finish!: (v: unknown) => void;
+  const outcome = new Promise<any>((resolve) => (finish = resolve));
+  const { driver: d } = driver([() => ({ commands: [laRequest(1), complete('early')] }), () => ({})], () => outcome);
+  let settled = false;
+  const task = d.process(h.events, ws, [], Date.now() - 1000).finally(() => (settled = true));
+  // The heartbeat time has passed, so the driver arms a 0 ms timer once it waits; a 1 ms
+  // timer armed after that one fires after it (Node runs due timers in order).
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 1));
+  assert.is(settled, false);
+  finish({ result: p('row'), attempt: 1, completeTimeMs: 1, originalScheduleTimeMs: 1 });
+  const res = await task;
+  assert.is(res.forceNewTask, undefined);
+  assert.equal(res.commands[0], complete('early').command);
+});
+
 la('replay: a marker recorded in a later task (after heartbeats) resolves the call in that task', async () => {
   const h = new History().started();
   const ws1 = h.task();

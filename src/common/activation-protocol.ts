@@ -62,7 +62,19 @@ export type Job =
   | { type: 'resolveCancelExternal'; seq: number; failure?: Failure }
   | { type: 'notifyHasPatch'; patchId: string }
   | DoUpdateJob
-  | { type: 'resolveLocalActivity'; seq: number; result: ResolutionResult };
+  | { type: 'resolveLocalActivity'; seq: number; result: ResolutionResult | { backoff: LocalActivityBackoff } };
+
+/**
+ * A local activity whose next retry waits longer than its `localRetryThreshold`: the
+ * workflow starts a durable timer of `backoffMs`, then schedules the activity again
+ * (a new sequence number) from `attempt`, keeping `originalScheduleTimeMs`.
+ */
+export interface LocalActivityBackoff {
+  /** The attempt to run after the timer (the failed attempt + 1). */
+  attempt: number;
+  backoffMs: number;
+  originalScheduleTimeMs?: number;
+}
 
 /** An update for the workflow: a new request (validator runs) or, replaying, an accepted one (it does not). */
 export interface DoUpdateJob {
@@ -107,7 +119,22 @@ export interface LocalActivityRequest {
   headers: Record<string, Payload>;
   startToCloseTimeoutMs?: number;
   scheduleToCloseTimeoutMs?: number;
-  retry?: { initialIntervalMs?: number; backoffCoefficient?: number; maximumIntervalMs?: number; maximumAttempts?: number; nonRetryableErrorTypes?: string[] };
+  retry?: LocalRetryPolicy;
+  /** The first attempt to run: 1, or the attempt after a backoff timer. */
+  attempt: number;
+  /** When the first attempt was scheduled (ms since the epoch), carried across backoff timers; unset on the first schedule. */
+  originalScheduleTimeMs?: number;
+  /** Retries whose backoff is longer than this go through a durable timer in the workflow. */
+  localRetryThresholdMs: number;
+}
+
+/** A retry policy with durations in milliseconds. */
+export interface LocalRetryPolicy {
+  initialIntervalMs?: number;
+  backoffCoefficient?: number;
+  maximumIntervalMs?: number;
+  maximumAttempts?: number;
+  nonRetryableErrorTypes?: string[];
 }
 
 export interface TaggedCommand {

@@ -19,7 +19,7 @@ export const FAILURE_SOURCE = 'TypeScriptSDK';
 
 const isRecord = (v: unknown): v is Record<PropertyKey, unknown> => typeof v === 'object' && v !== null;
 
-function mark(instance: object, name: string): void {
+export function mark(instance: object, name: string): void {
   Object.defineProperty(instance, Symbol.for(`bastion.failure.${name}`), { value: true, enumerable: false, configurable: true });
   Object.defineProperty(instance, Symbol.for(`__temporal_is${name}`), { value: true, enumerable: false, configurable: true });
 }
@@ -29,7 +29,7 @@ function mark(instance: object, name: string): void {
  * define their own `Symbol.hasInstance`, falls back to the prototype chain (as the official
  * SDK does), so `x instanceof MySubclass` is not true for every instance of the parent.
  */
-function failureClass(cls: abstract new (...args: never[]) => Error, name: string): void {
+export function failureClass(cls: abstract new (...args: never[]) => Error, name: string): void {
   const ours = Symbol.for(`bastion.failure.${name}`);
   const theirs = Symbol.for(`__temporal_is${name}`);
   Object.defineProperty(cls.prototype, 'name', { value: name, enumerable: true, writable: true, configurable: true });

@@ -10,7 +10,6 @@ import type {
   Failure,
   Job,
   LocalActivityRequest,
-  Payload,
   QueryResult,
   SeqKind,
   SinkCall,
@@ -34,6 +33,17 @@ import {
 import { hashString } from '../common/hash-string';
 import { DeterminismError } from './determinism-error';
 import { acceptedUpdateJobs, isUpdateEvent, PROTOCOL_MESSAGE_COMMAND, protocolMessageIdOf } from './update-events';
+import {
+  PendingLocalActivities,
+  localActivityMarker,
+  localActivityMarkerData,
+  localActivityResult,
+  resolveFromMarker,
+  type LocalActivityExecutor,
+  type LocalActivityRun,
+  type Lookahead,
+} from './local-activities';
+export type { LocalActivityExecutor, LocalActivityOutcome, LocalActivityRun } from './local-activities';
 
 /** The host side of a sandbox: calls `globalThis.__bastion[method](arg)` with a time limit. */
 export interface SandboxCaller {
@@ -49,6 +59,11 @@ export interface SandboxCaller {
 
 export interface TaskResult {
   commands: Array<Record<string, any>>;
+  /**
+   * Set when a local activity still runs at the heartbeat time: complete the task with
+   * `forceCreateNewWorkflowTask`; the run goes on waiting in the next task.
+   */
+  forceNewTask?: boolean;
   queryResults: QueryResult[];
   /** The workflow's update answers; the worker sends them as protocol messages. */
   updateMessages?: UpdateMessage[];
@@ -60,31 +75,19 @@ export interface RunIdentity {
   taskQueue: string;
 }
 
-/** How a local activity ended, as the worker ran it. */
-export interface LocalActivityOutcome {
-  result?: Payload;
-  failure?: Failure;
-  attempt: number;
-  completeTimeMs: number;
-  originalScheduleTimeMs: number;
-}
-
-/** The run a local activity belongs to (its `Context.info`, log fields and trace attributes). */
-export interface LocalActivityRun {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-}
-
-/** Runs a local activity (worker side). */
-export type LocalActivityExecutor = (request: LocalActivityRequest, run: LocalActivityRun) => Promise<LocalActivityOutcome>;
-
 const noLocalActivities: LocalActivityExecutor = async (r) => {
   throw new Error(`local activity ${r.activityType} cannot run here (replay without its recorded marker)`);
 };
 
+/**
+ * While a local activity runs past this fraction of the workflow task timeout, the task is
+ * completed with the commands so far and a new one is asked for (Core's heartbeat).
+ */
+const TASK_HEARTBEAT_FRACTION = 0.8;
+/** Complete, fail, cancel, continue-as-new. */
+const CLOSING_COMMANDS = new Set([4, 5, 7, 10]);
+
 const PATCH_MARKER = 'core_patch';
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 export class RunDriver {
   /** Last event id applied. */
@@ -99,6 +102,10 @@ export class RunDriver {
   private historySizeBytes = 0;
   /** Set from the WorkflowExecutionStarted event. */
   private execution: LocalActivityRun;
+  /** The workflow task timeout, from the WorkflowExecutionStarted event. */
+  private taskTimeoutMs = 10_000;
+  /** Local activities the workflow waits on; they may run on across tasks (see TASK_HEARTBEAT_FRACTION). */
+  private readonly locals: PendingLocalActivities;
   closed = false;
   /** Receives the sink calls of each activation (the worker runs them; see src/worker/sinks.ts). */
   onSinkCalls?: (calls: SinkCall[]) => void;
@@ -108,9 +115,10 @@ export class RunDriver {
     private readonly sandbox: SandboxCaller,
     private readonly id: RunIdentity,
     private readonly activationTimeoutMs: number,
-    private readonly runLocalActivity: LocalActivityExecutor = noLocalActivities,
+    runLocalActivity: LocalActivityExecutor = noLocalActivities,
   ) {
     this.execution = { workflowId: '', runId, workflowType: '' };
+    this.locals = new PendingLocalActivities(runLocalActivity, () => this.execution);
   }
 
   /**
@@ -121,14 +129,18 @@ export class RunDriver {
    */
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** Processes tasks of this run one at a time (a query may arrive while a task runs local activities). */
-  process(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[] = []): Promise<TaskResult> {
-    const run = this.queue.then(() => this.processNow(events, currentStartedEventId, extraJobs));
+  /**
+   * Processes tasks of this run one at a time (a query may arrive while a task runs local
+   * activities). `receivedAtMs` is when the worker got the task (epoch ms), which its
+   * heartbeat counts from. @default now
+   */
+  process(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[] = [], receivedAtMs = Date.now()): Promise<TaskResult> {
+    const run = this.queue.then(() => this.processNow(events, currentStartedEventId, extraJobs, receivedAtMs));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async processNow(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[]): Promise<TaskResult> {
+  private async processNow(events: HistoryEvent[], currentStartedEventId: number | undefined, extraJobs: Job[], receivedAtMs: number): Promise<TaskResult> {
     let replayed: TaggedCommand[] | undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -139,12 +151,13 @@ export class RunDriver {
       if (type === EV.WORKFLOW_EXECUTION_STARTED) {
         const start = this.startJob(e, a);
         this.execution = { workflowId: start.info.workflowId, runId: this.runId, workflowType: start.workflowType ?? '' };
+        this.taskTimeoutMs = start.info.taskTimeoutMs;
         this.jobs.push(start);
       } else if (type === EV.WORKFLOW_TASK_STARTED) {
         this.historySizeBytes = num(a.historySizeBytes) || this.historySizeBytes;
         if (id === currentStartedEventId) {
           this.lastEventId = id;
-          return this.runTask(e, false, extraJobs);
+          return this.runTask(e, extraJobs, receivedAtMs + this.taskTimeoutMs * TASK_HEARTBEAT_FRACTION);
         }
         const next = events[i + 1];
         if (next && num(next.eventType) === EV.WORKFLOW_TASK_COMPLETED && id > this.lastStartedEventId) {
@@ -183,8 +196,8 @@ export class RunDriver {
 
   private lastTimestamp = 0;
 
-  private async runTask(started: HistoryEvent, replaying: boolean, extraJobs: Job[]): Promise<TaskResult> {
-    const result = await this.activate(started, replaying, extraJobs);
+  private async runTask(started: HistoryEvent, extraJobs: Job[], heartbeatAtMs: number): Promise<TaskResult> {
+    const result = await this.activate(started, false, extraJobs, undefined, heartbeatAtMs);
     this.lastStartedEventId = eventId(started);
     this.lastCommands = this.finishCommands(result.commands);
     return {
@@ -192,46 +205,53 @@ export class RunDriver {
       queryResults: result.queryResults,
       taskFailure: result.taskFailure,
       updateMessages: result.updateMessages,
+      forceNewTask: result.forceNewTask,
     };
   }
 
   /**
    * Runs one workflow task's activation, then — while the workflow waits on local
    * activities — runs them (or, replaying, reads their markers from `lookahead`),
-   * records a marker for each and activates again with the results.
+   * records a marker for each that finished and activates again with their results. A
+   * task that finds local activities pending activates the workflow only if it brings
+   * jobs (or once one finished). Not replaying,
+   * returns `forceNewTask` at `heartbeatAtMs` if an activity still runs then.
    */
   private async activate(
     started: HistoryEvent,
     replaying: boolean,
     extraJobs: Job[],
-    lookahead?: { events: HistoryEvent[]; from: number },
-  ): Promise<ActivationCompletion> {
-    const jobs = [...this.jobs, ...extraJobs];
+    lookahead?: Lookahead,
+    heartbeatAtMs = Infinity,
+  ): Promise<ActivationCompletion & { forceNewTask?: boolean }> {
+    let jobs = [...this.jobs, ...extraJobs];
     this.jobs = [];
     this.lastTimestamp = eventTimeMs(started);
-    let completion = await this.call(jobs, this.lastTimestamp, replaying, eventId(started));
-    const commands: TaggedCommand[] = [];
-    const queryResults = [...completion.queryResults];
-    const updateMessages: UpdateMessage[] = [];
-    for (;;) {
-      const requests = completion.commands.filter((c) => c.kind === 'localActivity');
-      commands.push(...completion.commands.filter((c) => c.kind !== 'localActivity'));
-      updateMessages.push(...(completion.updateMessages ?? []));
-      if (completion.taskFailure || requests.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure, updateMessages };
-      const outcomes = replaying
-        ? requests.map((r) => recordedOutcome(r.seq!, lookahead))
-        : await Promise.all(requests.map((r) => this.runLocalActivity(r.command.localActivity as LocalActivityRequest, this.execution)));
-      const resolutions: Job[] = [];
-      requests.forEach((r, k) => {
-        const outcome = outcomes[k];
-        if (!outcome) return; // recorded in a later task (its marker resolves it there)
-        const request = r.command.localActivity as LocalActivityRequest;
-        commands.push({ command: localActivityMarker(request, outcome) });
-        resolutions.push({ type: 'resolveLocalActivity', seq: request.seq, result: localActivityResult(request, outcome) });
-      });
-      if (resolutions.length === 0) return { commands, queryResults, taskFailure: completion.taskFailure, updateMessages };
-      completion = await this.call(resolutions, this.lastTimestamp, replaying, eventId(started));
-      queryResults.push(...completion.queryResults);
+    const out = { commands: [] as TaggedCommand[], queryResults: [] as QueryResult[], updateMessages: [] as UpdateMessage[] };
+    if (!replaying) this.locals.runUnrecorded();
+    for (let first = true; ; first = false) {
+      // As Core: a task that brings no jobs while local activities are pending activates nothing.
+      if (jobs.length > 0 || (first && this.locals.empty)) {
+        const completion = await this.call(jobs, this.lastTimestamp, replaying, eventId(started));
+        out.commands.push(...completion.commands.filter((c) => c.kind !== 'localActivity'));
+        out.queryResults.push(...completion.queryResults);
+        out.updateMessages.push(...(completion.updateMessages ?? []));
+        if (completion.taskFailure) return { ...out, taskFailure: completion.taskFailure };
+        const requests = completion.commands.filter((c) => c.kind === 'localActivity').map((c) => c.command.localActivity as LocalActivityRequest);
+        this.locals.add(requests, replaying);
+      }
+      if (replaying) this.locals.readMarkers(lookahead);
+      const finished = this.locals.takeFinished();
+      if (finished.length > 0) {
+        for (const { request, outcome } of finished) out.commands.push({ command: localActivityMarker(request, outcome) });
+        jobs = finished.map(({ request, outcome }): Job => ({ type: 'resolveLocalActivity', seq: request.seq, result: localActivityResult(request, outcome) }));
+        continue;
+      }
+      if (replaying || !this.locals.running) return out;
+      // A task that closes the run is not heartbeat: it waits for its local activities.
+      const closing = out.commands.some((c) => CLOSING_COMMANDS.has(c.command.commandType));
+      if (!(await this.locals.waitAny(closing ? Infinity : heartbeatAtMs))) return { ...out, forceNewTask: true };
+      jobs = [];
     }
   }
 
@@ -316,11 +336,8 @@ export class RunDriver {
         // A local activity marker recorded in a later task than the one that asked for it.
         const la = type === EV.MARKER_RECORDED ? localActivityMarkerData(a) : undefined;
         if (la) {
-          this.jobs.push({
-            type: 'resolveLocalActivity',
-            seq: la.seq,
-            result: localActivityResult({ activityType: la.activity_type, activityId: la.activity_id } as LocalActivityRequest, outcomeFromMarker(a, la)),
-          });
+          this.jobs.push(resolveFromMarker(a, la));
+          this.locals.forget(la.seq);
           this.lastEventId = id;
           continue;
         }
@@ -412,6 +429,7 @@ export class RunDriver {
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.locals.dispose();
     this.sandbox.dispose();
   }
 }
@@ -504,78 +522,3 @@ function describeCommand(c: TaggedCommand): string {
 }
 
 export type { SeqKind };
-
-interface LocalActivityMarkerData {
-  seq: number;
-  attempt: number;
-  activity_id: string;
-  activity_type: string;
-}
-
-function localActivityMarkerData(a: Record<string, any>): LocalActivityMarkerData | undefined {
-  if (a.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
-  const p = a.details?.data?.payloads?.[0];
-  if (!p?.data) return undefined;
-  try {
-    return JSON.parse(new TextDecoder().decode(p.data));
-  } catch {
-    return undefined;
-  }
-}
-
-function outcomeFromMarker(a: Record<string, any>, data: LocalActivityMarkerData): LocalActivityOutcome {
-  return { result: a.details?.result?.payloads?.[0], failure: a.failure ?? undefined, attempt: data.attempt, completeTimeMs: 0, originalScheduleTimeMs: 0 };
-}
-
-/** On replay: the outcome a local activity's marker recorded, among the task's events. */
-function recordedOutcome(seq: number, lookahead: { events: HistoryEvent[]; from: number } | undefined): LocalActivityOutcome | undefined {
-  if (!lookahead) return undefined;
-  for (let j = lookahead.from; j < lookahead.events.length; j++) {
-    const e = lookahead.events[j]!;
-    const t = num(e.eventType);
-    if (t === EV.WORKFLOW_TASK_SCHEDULED || t === EV.WORKFLOW_TASK_STARTED) break;
-    if (t !== EV.MARKER_RECORDED) continue;
-    const a = attrsOf(e);
-    const data = localActivityMarkerData(a);
-    if (data?.seq === seq) return outcomeFromMarker(a, data);
-  }
-  return undefined;
-}
-
-const jsonPayload = (value: unknown): Payload => ({
-  metadata: { encoding: new TextEncoder().encode('json/plain') },
-  data: new TextEncoder().encode(JSON.stringify(value)),
-});
-
-/** The RecordMarker command of a finished local activity, in the official SDK's format. */
-function localActivityMarker(r: LocalActivityRequest, o: LocalActivityOutcome): Record<string, any> {
-  const ts = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
-  const details: Record<string, unknown> = {
-    data: {
-      payloads: [
-        jsonPayload({
-          seq: r.seq,
-          attempt: o.attempt,
-          activity_id: r.activityId,
-          activity_type: r.activityType,
-          complete_time: ts(o.completeTimeMs),
-          backoff: null,
-          original_schedule_time: ts(o.originalScheduleTimeMs),
-        }),
-      ],
-    },
-  };
-  if (o.result) details.result = { payloads: [o.result] };
-  return { commandType: 9, recordMarkerCommandAttributes: { markerName: LOCAL_ACTIVITY_MARKER, details, failure: o.failure } };
-}
-
-function localActivityResult(r: LocalActivityRequest, o: LocalActivityOutcome): { completed: Payload | undefined } | { failed: Failure } {
-  if (!o.failure) return { completed: o.result };
-  return {
-    failed: {
-      message: 'Local Activity task failed',
-      cause: o.failure,
-      activityFailureInfo: { activityType: { name: r.activityType }, activityId: r.activityId },
-    } as Failure,
-  };
-}

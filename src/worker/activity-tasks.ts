@@ -9,7 +9,6 @@ import { Context, type ActivityInfo } from '../activity/context';
 import {
   ApplicationFailure,
   CancelledFailure,
-  TimeoutFailure,
   ensureApplicationFailure,
   type DataConverter,
   type Payload,
@@ -17,8 +16,9 @@ import {
   TemporalFailure,
 } from '../converter';
 import { codecTransform, transformFailure, type CodecContext, type PayloadCodec, type PayloadsTransform } from '../converter/codec-chain';
-import type { LocalActivityOutcome, LocalActivityRun } from '../engine/run-driver';
-import type { Failure, LocalActivityRequest } from '../common/activation-protocol';
+import type { LocalActivityOutcome, LocalActivityRun } from '../engine/local-activities';
+import type { LocalActivityRequest } from '../common/activation-protocol';
+import { runLocalActivity } from './local-activity-runner';
 import { performance } from 'node:perf_hooks';
 
 /** A Temporal failure as is; anything else as an ApplicationFailure (as the official SDK converts). */
@@ -283,92 +283,14 @@ export class ActivityTaskProcessor {
     return execute;
   }
 
-  /**
-   * Runs a local activity for a workflow task: attempts with the retry policy's backoff,
-   * each bounded by start-to-close, all by schedule-to-close. Never throws: the outcome
-   * (result or failure) becomes the activity's marker. Each attempt runs inside the
-   * activity inbound interceptors, with the headers the workflow's outbound interceptors set.
-   */
-  async runLocal(req: LocalActivityRequest, run: LocalActivityRun): Promise<LocalActivityOutcome> {
-    const scheduled = Date.now();
-    const fn = this.o.activities[req.activityType];
-    // Results and failures stay decoded here: the workflow reads them, and the worker
-    // encodes the marker command that records them.
-    const fail = (err: unknown, attempt: number): LocalActivityOutcome => ({
-      failure: this.dc.failureConverter.errorToFailure(ensureFailure(err), this.pc) as Failure,
-      attempt,
-      completeTimeMs: Date.now(),
-      originalScheduleTimeMs: scheduled,
-    });
-    if (!fn) {
-      return fail(
-        ApplicationFailure.create({
-          message: `Local activity function ${req.activityType} is not registered on this worker. Registered activities: [${Object.keys(this.o.activities).join(', ')}].`,
-          type: 'NotFoundError',
-          nonRetryable: true,
-        }),
-        1,
-      );
-    }
-    const r = req.retry ?? {};
-    const initial = r.initialIntervalMs ?? 1000;
-    const deadline = req.scheduleToCloseTimeoutMs ? scheduled + req.scheduleToCloseTimeoutMs : Infinity;
-    for (let attempt = 1; ; attempt++) {
-      const laInfo: ActivityInfo = {
-        taskToken: new Uint8Array(),
-        activityId: req.activityId,
-        activityType: req.activityType,
-        workflowExecution: { workflowId: run.workflowId, runId: run.runId },
-        workflowType: run.workflowType,
-        workflowNamespace: this.o.namespace,
-        activityNamespace: this.o.namespace,
-        taskQueue: this.o.taskQueue,
-        attempt,
-        isLocal: true,
-        heartbeatDetails: undefined,
-        startToCloseTimeoutMs: req.startToCloseTimeoutMs ?? 0,
-        scheduleToCloseTimeoutMs: req.scheduleToCloseTimeoutMs,
-        scheduledTimestampMs: scheduled,
-        currentAttemptScheduledTimestampMs: Date.now(),
-        startedTimestampMs: Date.now(),
-      };
-      const ctx = new Context(
-        laInfo,
-        { heartbeat: () => undefined, log: withLogFields(this.o.logger, activityLogFields(laInfo)) },
-        this.shutdownController.signal,
-      );
-      const limit = Math.min(req.startToCloseTimeoutMs ?? Infinity, deadline - Date.now());
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const args = req.args.map((p) => this.pc.fromPayload(p));
-        const execute = this.intercepted(ctx, fn);
-        const attemptDone = ctx.run(() => execute({ args, headers: req.headers ?? {} }));
-        const result = Number.isFinite(limit)
-          ? await Promise.race([
-              attemptDone,
-              new Promise<never>((_, reject) => {
-                timer = setTimeout(
-                  () => {
-                    ctx.cancel('TIMED_OUT');
-                    reject(new TimeoutFailure(`local activity ${req.activityType} timed out after ${Math.round(limit)} ms`, undefined, 1));
-                  },
-                  Math.max(0, limit),
-                );
-              }),
-            ])
-          : await attemptDone;
-        return { result: this.pc.toPayload(result), attempt, completeTimeMs: Date.now(), originalScheduleTimeMs: scheduled };
-      } catch (err) {
-        const failure = ensureFailure(err);
-        const nonRetryable = failure instanceof ApplicationFailure && (failure.nonRetryable || (r.nonRetryableErrorTypes ?? []).includes(failure.type ?? ''));
-        const backoff = Math.min(initial * Math.pow(r.backoffCoefficient ?? 2, attempt - 1), r.maximumIntervalMs ?? initial * 100);
-        if (nonRetryable || (r.maximumAttempts && attempt >= r.maximumAttempts) || Date.now() + backoff >= deadline || this.shutdownController.signal.aborted)
-          return fail(failure, attempt);
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-      } finally {
-        if (timer) clearTimeout(timer);
-      }
-    }
+  /** Runs one schedule of a local activity for a workflow task (see local-activity-runner.ts). */
+  runLocal(req: LocalActivityRequest, run: LocalActivityRun, signal?: AbortSignal): Promise<LocalActivityOutcome> {
+    return runLocalActivity(
+      { options: this.o, dataConverter: this.dc, shutdownSignal: this.shutdownController.signal, intercepted: (ctx, fn) => this.intercepted(ctx, fn) },
+      req,
+      run,
+      signal,
+    );
   }
 
   private info(task: Record<string, any>, details: Payload | undefined): ActivityInfo {

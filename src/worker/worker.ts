@@ -82,7 +82,8 @@ export class Worker {
     options.metrics.workerStarted();
     if (Object.keys(options.activities).length > 0) this.activities = new ActivityTaskProcessor(options, connection);
     const local = this.activities;
-    if (sandboxes) this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes, local ? (r, run) => local.runLocal(r, run) : undefined);
+    if (sandboxes)
+      this.workflows = new WorkflowTaskProcessor(options, connection, sandboxes, local ? (r, run, signal) => local.runLocal(r, run, signal) : undefined);
   }
 
   /**

@@ -110,13 +110,15 @@ export class WorkflowTaskProcessor {
    */
   async handle(task: Record<string, any>): Promise<void> {
     const runId: string | undefined = task.workflowExecution?.runId;
-    if (!runId) return void (await this.handleOne(task));
+    const receivedAtMs = Date.now();
+    if (!runId) return void (await this.handleOne(task, receivedAtMs));
     // Tasks of one run are handled one after another: a task the server hands out while
     // the previous one's completion is still being sent (or retried) waits for it, so the
     // run's sandbox is never disposed under a task that is using it. A task the server
     // returned with a completion (`returnNewWorkflowTask`) follows at once, on the same slot.
     const chain = async (): Promise<void> => {
-      for (let next: Record<string, any> | undefined = task; next;) next = await this.handleOne(next);
+      let next: Record<string, any> | undefined = await this.handleOne(task, receivedAtMs);
+      while (next) next = await this.handleOne(next, Date.now());
     };
     const previous = this.runQueues.get(runId);
     const mine = previous ? previous.then(chain) : chain();
@@ -131,13 +133,16 @@ export class WorkflowTaskProcessor {
   /** The last task of each run with one in flight; the next task of that run waits for it. */
   private readonly runQueues = new Map<string, Promise<void>>();
 
-  /** Handles one task; returns the run's next task when the server sent it with the completion. */
-  private async handleOne(task: Record<string, any>): Promise<Record<string, any> | undefined> {
+  /**
+   * Handles one task; returns the run's next task when the server sent it with the completion.
+   * `receivedAtMs`: when the task arrived (its local-activity heartbeat counts from then).
+   */
+  private async handleOne(task: Record<string, any>, receivedAtMs: number): Promise<Record<string, any> | undefined> {
     this.inFlight++;
     const runId: string | undefined = task.workflowExecution?.runId;
     try {
       if (task.query) await this.handleLegacyQuery(task);
-      else return await this.handleWorkflowTask(task);
+      else return await this.handleWorkflowTask(task, receivedAtMs);
     } catch (err) {
       this.o.logger.error('workflow task processing failed', { runId, workflowId: task.workflowExecution?.workflowId, error: (err as Error)?.message });
       if (runId) this.release(runId, undefined);
@@ -228,7 +233,7 @@ export class WorkflowTaskProcessor {
    * scheduled (an update or signal arrived while this task ran) the server starts it and
    * returns it here, saving the poll round trip; it is returned to be handled next.
    */
-  private async handleWorkflowTask(task: Record<string, any>): Promise<Record<string, any> | undefined> {
+  private async handleWorkflowTask(task: Record<string, any>, receivedAtMs: number): Promise<Record<string, any> | undefined> {
     const runId: string = task.workflowExecution.runId;
     const startedEventId = num(task.startedEventId);
     const metrics = this.o.metrics;
@@ -270,7 +275,7 @@ export class WorkflowTaskProcessor {
         const startMs = first && eventId(first) === 1 ? timestampMs((first as { eventTime?: { seconds?: unknown; nanos?: number } }).eventTime) : undefined;
         if (startMs !== undefined) this.runStartMs.set(driver, startMs);
       }
-      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs]);
+      result = await driver.process(events, startedEventId, [...queryJobs, ...updates.jobs], receivedAtMs);
       if (replaying) metrics.workflowTaskLatency(workflowType, performance.now() - began, true);
     } catch (err) {
       if (driver) this.release(runId, driver);
@@ -342,6 +347,8 @@ export class WorkflowTaskProcessor {
           : undefined,
         queryResults: queryResults as never,
         messages: messages as never,
+        // A local activity runs on past the task's heartbeat time: the run waits for it in the next task.
+        forceCreateNewWorkflowTask: result.forceNewTask === true,
         sdkMetadata: { sdkName: 'bastion', sdkVersion: '0.1.0' },
         returnNewWorkflowTask: sticky,
       } as never)) as never;

@@ -1,11 +1,11 @@
-/** Calling activities from workflow code: `proxyActivities` and `scheduleActivity`. */
+/** Calling activities from workflow code: `proxyActivities` and `scheduleActivity` (local activities: local-activities.ts). */
 import { ActivityFailure, CancelledFailure } from '../converter';
 import { activator } from './runtime/current';
 import { COMMAND_TYPE } from './runtime/activator';
 import { CancellationScope } from './runtime/cancellation-scope';
 import { durationProto, optionalMs } from './runtime/durations';
-import { composeInterceptors, type ActivityInput, type LocalActivityInput } from './interceptors';
-import type { LocalActivityRequest } from '../common/activation-protocol';
+import { composeInterceptors, type ActivityInput } from './interceptors';
+import type { LocalRetryPolicy } from '../common/activation-protocol';
 
 /** What happens to an activity when its scope is cancelled (same values as the official SDK). */
 export enum ActivityCancellationType {
@@ -38,18 +38,30 @@ export interface ActivityOptions {
   allowEagerDispatch?: boolean;
 }
 
-/** A RetryPolicy as the Temporal API wants it. */
-export function compileRetryPolicy(p: RetryPolicy | undefined): Record<string, unknown> | undefined {
-  if (!p) return undefined;
+/** A RetryPolicy checked, with its durations in milliseconds. */
+export function retryPolicyMs(p: RetryPolicy): LocalRetryPolicy {
   if (p.backoffCoefficient !== undefined && p.backoffCoefficient < 1) throw new TypeError('`retry.backoffCoefficient` must be at least 1');
   if (p.maximumAttempts !== undefined && (!Number.isInteger(p.maximumAttempts) || p.maximumAttempts < 0))
     throw new TypeError('`retry.maximumAttempts` must be a non-negative integer (0 = unlimited)');
   return {
-    initialInterval: durationProto(optionalMs(p.initialInterval, 'retry.initialInterval')),
+    initialIntervalMs: optionalMs(p.initialInterval, 'retry.initialInterval'),
     backoffCoefficient: p.backoffCoefficient,
-    maximumInterval: durationProto(optionalMs(p.maximumInterval, 'retry.maximumInterval')),
+    maximumIntervalMs: optionalMs(p.maximumInterval, 'retry.maximumInterval'),
     maximumAttempts: p.maximumAttempts,
     nonRetryableErrorTypes: p.nonRetryableErrorTypes,
+  };
+}
+
+/** A RetryPolicy as the Temporal API wants it. */
+export function compileRetryPolicy(p: RetryPolicy | undefined): Record<string, unknown> | undefined {
+  if (!p) return undefined;
+  const r = retryPolicyMs(p);
+  return {
+    initialInterval: durationProto(r.initialIntervalMs),
+    backoffCoefficient: r.backoffCoefficient,
+    maximumInterval: durationProto(r.maximumIntervalMs),
+    maximumAttempts: r.maximumAttempts,
+    nonRetryableErrorTypes: r.nonRetryableErrorTypes,
   };
 }
 
@@ -99,11 +111,11 @@ function issueActivity(a: ReturnType<typeof activator>, scope: CancellationScope
   return promise;
 }
 
-type ActivityFn = (...args: any[]) => Promise<any>;
+export type ActivityFn = (...args: any[]) => Promise<any>;
 export type ActivityInterfaceFor<T> = { [K in keyof T]: T[K] extends ActivityFn ? T[K] : never };
 
 /** Validates activity options and returns a proxy whose properties call `schedule` by name. */
-function activityProxy<A, O extends { startToCloseTimeout?: unknown; scheduleToCloseTimeout?: unknown }>(
+export function activityProxy<A, O extends { startToCloseTimeout?: unknown; scheduleToCloseTimeout?: unknown }>(
   options: O,
   schedule: (activityType: string, args: unknown[], options: O) => Promise<unknown>,
 ): ActivityInterfaceFor<A> {
@@ -122,62 +134,4 @@ function activityProxy<A, O extends { startToCloseTimeout?: unknown; scheduleToC
 /** A proxy whose properties schedule the activity of the same name with `options`. */
 export function proxyActivities<A = Record<string, ActivityFn>>(options: ActivityOptions): ActivityInterfaceFor<A> {
   return activityProxy<A, ActivityOptions>(options, scheduleActivity);
-}
-
-export interface LocalActivityOptions {
-  activityId?: string;
-  startToCloseTimeout?: number | string;
-  scheduleToCloseTimeout?: number | string;
-  retry?: RetryPolicy;
-}
-
-/**
- * Runs an activity in the worker itself, as part of the workflow task: no round trip
- * through the server, its result recorded as a marker in history. For short work.
- */
-export function scheduleLocalActivity<R>(activityType: string, args: unknown[], options: LocalActivityOptions): Promise<R> {
-  const a = activator();
-  if (options.startToCloseTimeout === undefined && options.scheduleToCloseTimeout === undefined) {
-    throw new TypeError('Required either scheduleToCloseTimeout or startToCloseTimeout');
-  }
-  const scope = CancellationScope.current();
-  if (scope.consideredCancelled) return Promise.reject(new CancelledFailure('Local activity cancelled before it was scheduled'));
-  const seq = a.nextSeq('localActivity');
-  const run = composeInterceptors(a.outbound, 'scheduleLocalActivity', (input: LocalActivityInput) => issueLocalActivity(a, scope, input));
-  return run({ activityType, args, options, headers: {}, seq, attempt: 1 }) as Promise<R>;
-}
-
-function issueLocalActivity(a: ReturnType<typeof activator>, scope: CancellationScope, input: LocalActivityInput): Promise<unknown> {
-  const { activityType, options, seq } = input;
-  const request: LocalActivityRequest = {
-    seq,
-    activityId: options.activityId ?? String(seq),
-    activityType,
-    args: a.toPayloads(input.args).payloads,
-    headers: input.headers,
-    startToCloseTimeoutMs: optionalMs(options.startToCloseTimeout, 'startToCloseTimeout'),
-    scheduleToCloseTimeoutMs: optionalMs(options.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
-    retry: options.retry && {
-      initialIntervalMs: optionalMs(options.retry.initialInterval, 'retry.initialInterval'),
-      backoffCoefficient: options.retry.backoffCoefficient,
-      maximumIntervalMs: optionalMs(options.retry.maximumInterval, 'retry.maximumInterval'),
-      maximumAttempts: options.retry.maximumAttempts,
-      nonRetryableErrorTypes: options.retry.nonRetryableErrorTypes,
-    },
-  };
-  const promise = a.issueSeq('localActivity', seq, { localActivity: request });
-  const unsubscribe = scope.onCancel(() => {
-    a.settle(
-      'localActivity',
-      seq,
-      new ActivityFailure('Local activity cancelled', activityType, request.activityId, 0, 'bastion', new CancelledFailure('Local activity cancelled')),
-    );
-  });
-  promise.then(unsubscribe, unsubscribe);
-  return promise;
-}
-
-/** A proxy whose properties run the local activity of the same name with `options`. */
-export function proxyLocalActivities<A = Record<string, ActivityFn>>(options: LocalActivityOptions): ActivityInterfaceFor<A> {
-  return activityProxy<A, LocalActivityOptions>(options, scheduleLocalActivity);
 }

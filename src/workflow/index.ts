@@ -10,8 +10,11 @@
  * export async function hello(name: string) { await sleep('1s'); return greet(name); }
  * ```
  */
-export { proxyActivities, proxyLocalActivities, scheduleActivity, scheduleLocalActivity, ActivityCancellationType } from './activities';
-export type { ActivityOptions, LocalActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
+export { proxyActivities, scheduleActivity, ActivityCancellationType } from './activities';
+export type { ActivityOptions, RetryPolicy, ActivityInterfaceFor } from './activities';
+export { proxyLocalActivities, scheduleLocalActivity, DEFAULT_LOCAL_RETRY_THRESHOLD_MS } from './local-activities';
+export type { LocalActivityOptions } from './local-activities';
+export { LocalActivityDoBackoff } from './local-activity-backoff';
 export { sleep, condition } from './timers';
 export {
   defineSignal,
@@ -57,6 +60,7 @@ export type {
   ContinueAsNewInput,
   Headers,
   Next,
+  Timestamp,
 } from './interceptors';
 export { CancellationScope } from './runtime/cancellation-scope';
 export type { CancellationScopeOptions } from './runtime/cancellation-scope';

@@ -5,13 +5,16 @@
  * the command (to activities, children, signalled workflows).
  */
 import type { temporal } from '@temporalio/proto';
-import type { ActivityOptions, LocalActivityOptions } from './activities';
+import type { ActivityOptions } from './activities';
+import type { LocalActivityOptions } from './local-activities';
 import type { ChildWorkflowOptions } from './children';
 import type { ContinueAsNewOptions } from './misc';
+import type { Timestamp } from './runtime/durations';
 
 type Payload = temporal.api.common.v1.IPayload;
 
 export type Headers = Record<string, Payload>;
+export type { Timestamp };
 export type Next<I, O> = (input: I) => O;
 
 export interface WorkflowExecuteInput {
@@ -50,8 +53,14 @@ export interface LocalActivityInput {
   /** Travel with the request to the activity's inbound interceptors (the trace context, for one). */
   headers: Headers;
   seq: number;
-  /** Always 1: Bastion's worker runs a local activity's retries itself, within the workflow task. */
+  /**
+   * The first attempt this schedule runs: 1, then — when a retry's backoff is longer than
+   * `localRetryThreshold` and the workflow waited for it on a durable timer — the attempt
+   * after the failed one. Retries under the threshold run within this schedule.
+   */
   attempt: number;
+  /** When the first attempt was scheduled; set on the schedules after a backoff timer. */
+  originalScheduleTime?: Timestamp;
 }
 export interface TimerInput {
   durationMs: number;

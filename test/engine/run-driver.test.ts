@@ -10,7 +10,7 @@ import { RunDriver, type LocalActivityExecutor, type SandboxCaller } from '../..
 import { DeterminismError } from '../../src/engine/determinism-error';
 import { EV, type HistoryEvent } from '../../src/engine/history-events';
 import { hashString } from '../../src/common/hash-string';
-import type { Activation, ActivationCompletion, TaggedCommand } from '../../src/common/activation-protocol';
+import type { Activation, ActivationCompletion, Failure, TaggedCommand } from '../../src/common/activation-protocol';
 import { defaultPayloadConverter } from '../../src/converter';
 import { temporal } from '../../src/common/proto';
 
@@ -405,5 +405,165 @@ nd('a history that stops before the current WorkflowTaskStarted is reported', as
   assert.match(err.message, /does not reach its WorkflowTaskStarted event 99/);
 });
 
+// ---- local activities: backoffs and heartbeats ----------------------------------------
+
+const la = suite('engine: RunDriver local activity backoffs and heartbeats');
+
+const laRequest = (seq: number, attempt = 1): TaggedCommand => ({
+  command: { localActivity: { seq, activityId: String(seq), activityType: 'lookup', args: [], headers: {}, attempt, localRetryThresholdMs: 60_000 } },
+  kind: 'localActivity',
+  seq,
+});
+const markerData = (c: Record<string, any>) => JSON.parse(new TextDecoder().decode(c.recordMarkerCommandAttributes.details.data.payloads[0].data));
+const boom: Failure = { message: 'boom', applicationFailureInfo: { type: 'Error' } };
+
+/** A local activity marker event as history records it. */
+function markerEvent(h: History, data: Record<string, unknown>, result?: unknown, failure?: Failure): number {
+  return h.add(EV.MARKER_RECORDED, 'markerRecordedEventAttributes', {
+    markerName: 'core_local_activity',
+    details: {
+      data: { payloads: [{ data: new TextEncoder().encode(JSON.stringify({ activity_id: String(data.seq), activity_type: 'lookup', ...data })) }] },
+      ...(result === undefined ? {} : { result: { payloads: [p(result)] } }),
+    },
+    failure,
+  });
+}
+
+la('a backoff outcome is recorded with the failure and the backoff, and resolves the call with a backoff for the next attempt', async () => {
+  const h = new History().started();
+  const ws = h.task();
+  const { sandbox, driver: d } = driver([() => ({ commands: [laRequest(1, 2)] }), () => ({ commands: [timer(1)] })], async () => ({
+    failure: boom,
+    attempt: 2,
+    completeTimeMs: 5_000,
+    originalScheduleTimeMs: 4_000,
+    backoffMs: 90_000,
+  }));
+  const res = await d.process(h.events, ws);
+  assert.equal(sandbox.activations[1]!.jobs, [
+    { type: 'resolveLocalActivity', seq: 1, result: { backoff: { attempt: 3, backoffMs: 90_000, originalScheduleTimeMs: 4_000 } } },
+  ]);
+  const [marker, t1] = res.commands;
+  assert.equal(markerData(marker!), {
+    seq: 1,
+    attempt: 2,
+    activity_id: '1',
+    activity_type: 'lookup',
+    complete_time: { seconds: 5, nanos: 0 },
+    backoff: { seconds: 90, nanos: 0 },
+    original_schedule_time: { seconds: 4, nanos: 0 },
+  });
+  assert.equal(marker!.recordMarkerCommandAttributes.failure, boom);
+  assert.equal(t1, timer(1).command);
+});
+
+la('replaying a marker with a backoff resolves the call with the backoff it recorded', async () => {
+  const h = new History().started();
+  const ws1 = h.task();
+  h.completed(ws1);
+  markerEvent(h, { seq: 1, attempt: 1, backoff: { seconds: 120, nanos: 0 }, original_schedule_time: { seconds: 7, nanos: 0 } }, undefined, boom);
+  h.timerStarted('1');
+  h.timerFired('1', 6);
+  const ws2 = h.task();
+  const script = [
+    () => ({ commands: [laRequest(1)] }),
+    () => ({ commands: [timer(1)] }),
+    () => ({ commands: [laRequest(2, 2)] }),
+    () => ({ commands: [complete('ok')] }),
+  ];
+  const { sandbox, driver: d } = driver(script, async (r) => ({
+    result: p(`ran ${r.seq}`),
+    attempt: r.attempt,
+    completeTimeMs: 1,
+    originalScheduleTimeMs: 7_000,
+  }));
+  const res = await d.process(h.events, ws2);
+  assert.equal(sandbox.activations[1]!.jobs, [
+    { type: 'resolveLocalActivity', seq: 1, result: { backoff: { attempt: 2, backoffMs: 120_000, originalScheduleTimeMs: 7_000 } } },
+  ]);
+  assert.is(sandbox.activations[1]!.isReplaying, true);
+  assert.equal(markerData(res.commands[0]!).attempt, 2, 'the schedule after the timer runs from the next attempt');
+});
+
+la(
+  'a local activity still running at 80% of the task timeout: the task completes with the commands so far and a forced new task; the next task waits on without activating',
+  async () => {
+    const h = new History().started({ workflowTaskTimeout: { seconds: 1 } });
+    const ws1 = h.task();
+    let finish!: (v: unknown) => void;
+    const outcome = new Promise<any>((resolve) => (finish = resolve));
+    const { sandbox, driver: d } = driver([() => ({ commands: [timer(1), laRequest(2)] }), () => ({ commands: [complete('found')] })], () => outcome);
+    // Received a second ago: the heartbeat time (800 ms after) has passed.
+    const first = await d.process(h.events, ws1, [], Date.now() - 1000);
+    assert.is(first.forceNewTask, true);
+    assert.equal(first.commands, [timer(1).command]);
+    h.completed(ws1);
+    h.timerStarted('1');
+    const ws2 = h.task();
+    const second = d.process(h.events, ws2, [], Date.now());
+    finish({ result: p('row'), attempt: 1, completeTimeMs: 1, originalScheduleTimeMs: 1 });
+    const res = await second;
+    assert.is(res.forceNewTask, undefined);
+    assert.is(sandbox.activations.length, 2, 'the task after the heartbeat brought no jobs: no activation until the result');
+    assert.equal(sandbox.activations[1]!.jobs, [{ type: 'resolveLocalActivity', seq: 2, result: { completed: p('row') } }]);
+    assert.is(res.commands[0]!.recordMarkerCommandAttributes.markerName, 'core_local_activity');
+    assert.equal(res.commands[1], complete('found').command);
+  },
+);
+
+la('a task that closes the run is not completed early for a local activity still running: it waits for it', async () => {
+  const h = new History().started({ workflowTaskTimeout: { seconds: 1 } });
+  const ws = h.task();
+  let finish!: (v: unknown) => void;
+  const outcome = new Promise<any>((resolve) => (finish = resolve));
+  const { driver: d } = driver([() => ({ commands: [laRequest(1), complete('early')] }), () => ({})], () => outcome);
+  let settled = false;
+  const task = d.process(h.events, ws, [], Date.now() - 1000).finally(() => (settled = true));
+  // The heartbeat time has passed, so the driver arms a 0 ms timer once it waits; a 1 ms
+  // timer armed after that one fires after it (Node runs due timers in order).
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 1));
+  assert.is(settled, false);
+  finish({ result: p('row'), attempt: 1, completeTimeMs: 1, originalScheduleTimeMs: 1 });
+  const res = await task;
+  assert.is(res.forceNewTask, undefined);
+  assert.equal(res.commands[0], complete('early').command);
+});
+
+la('replay: a marker recorded in a later task (after heartbeats) resolves the call in that task', async () => {
+  const h = new History().started();
+  const ws1 = h.task();
+  h.completed(ws1);
+  const ws2 = h.task();
+  h.completed(ws2);
+  markerEvent(h, { seq: 1, attempt: 1 }, 'row');
+  h.add(EV.WORKFLOW_EXECUTION_COMPLETED, 'workflowExecutionCompletedEventAttributes', {});
+  const { sandbox, driver: d } = driver([() => ({ commands: [laRequest(1)] }), () => ({ commands: [complete('found')] })]);
+  await d.process(h.events, undefined);
+  assert.equal(
+    sandbox.activations.map((a) => a.historyLength),
+    [ws1, ws2],
+    'resolved within the second task (which, bringing no jobs, activates only with the result)',
+  );
+  assert.equal(sandbox.activations[1]!.jobs, [{ type: 'resolveLocalActivity', seq: 1, result: { completed: p('row') } }]);
+});
+
+la('a local activity whose marker history lacks (the worker stopped) runs again in the first task that is not replayed', async () => {
+  const h = new History().started();
+  const ws1 = h.task();
+  h.completed(ws1);
+  const ws2 = h.task();
+  const ran: number[] = [];
+  const { sandbox, driver: d } = driver([() => ({ commands: [laRequest(1)] }), () => ({ commands: [complete('found')] })], async (r) => {
+    ran.push(r.seq);
+    return { result: p('row'), attempt: 1, completeTimeMs: 1, originalScheduleTimeMs: 1 };
+  });
+  const res = await d.process(h.events, ws2);
+  assert.equal(ran, [1]);
+  assert.is(sandbox.activations.length, 2);
+  assert.is(res.commands[0]!.recordMarkerCommandAttributes.markerName, 'core_local_activity');
+});
+
 run.run();
 nd.run();
+la.run();

@@ -251,6 +251,43 @@ t(
   }),
 );
 
+t(
+  'a local activity retried after a backoff timer opens a new StartActivity per schedule, as the official package traces it',
+  timed(90_000, async () => {
+    // Fails twice; backoffs of 20 and 40 ms are over the 10 ms threshold, so each retry is scheduled after a timer.
+    const args = (sdk: string) => [`otel-backoff-${sdk}`, 2, '20ms', '10ms'];
+    const official = inMemoryProvider();
+    const officialWorker = await officialTracedWorker('otel-backoff-official', official);
+    const officialResult = await officialWorker.runUntil(
+      env.client.workflow.execute('localBackoff', { taskQueue: 'otel-backoff-official', workflowId: 'otel-backoff-official', args: args('official') }),
+    );
+    const bastion = inMemoryProvider();
+    const bastionWorker = await bastionTracedWorker('otel-backoff-bastion', bastion);
+    const bastionResult = await bastionWorker.runUntil(
+      env.client.workflow.execute('localBackoff', { taskQueue: 'otel-backoff-bastion', workflowId: 'otel-backoff-bastion', args: args('bastion') }),
+    );
+    assert.is(bastionResult, officialResult);
+    const expected =
+      'RunWorkflow:localBackoff[1]{StartActivity:flaky[1]{RunActivity:flaky[1]},StartActivity:flaky[2]{RunActivity:flaky[2]},StartActivity:flaky[2]{RunActivity:flaky[2]}}';
+    const spansOf = (p: ReturnType<typeof inMemoryProvider>) =>
+      waitFor(() => {
+        const spans = view(p.exporter.getFinishedSpans());
+        return spans.some((s) => s.name === 'RunWorkflow:localBackoff') ? spans : undefined;
+      });
+    const [o, b] = [await spansOf(official), await spansOf(bastion)];
+    assert.is(shapeOf(o), expected, 'the official package traces backoff timers so');
+    assert.is(shapeOf(b), expected);
+    // The schedules that end in a backoff end with the same error event in both.
+    const backoffEnds = (p: ReturnType<typeof inMemoryProvider>) =>
+      p.exporter
+        .getFinishedSpans()
+        .filter((s) => s.name === 'StartActivity:flaky' && s.status.code === 2)
+        .map((s) => JSON.stringify([s.status.message, s.events.map((e) => [e.name, e.attributes?.['exception.type'], e.attributes?.['exception.message']])]));
+    assert.is(backoffEnds(bastion).length, 2);
+    assert.equal(backoffEnds(bastion), backoffEnds(official));
+  }),
+);
+
 t('the header carries a W3C traceparent as a json/plain payload, as the official package writes it', async () => {
   const { headersWithContext } = await import('../../src/observability/tracing');
   const api = otelApi();

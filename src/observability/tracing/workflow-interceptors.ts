@@ -88,6 +88,17 @@ function fnv(s: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The `exception` event's attributes as OpenTelemetry's `recordException` sets them (type from `code`, else `name`; an empty message left out). */
+function exceptionAttributes(err: unknown): Record<string, string> {
+  if (typeof err === 'string') return { 'exception.message': err };
+  const e = (err ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const attributes: Record<string, string> = {};
+  if (e.code) attributes['exception.type'] = String(e.code);
+  else if (e.name) attributes['exception.type'] = String(e.name);
+  if (e.message) attributes['exception.message'] = String(e.message);
+  return attributes;
+}
+
 interface Store {
   get(): SpanContextData | undefined;
   run<R>(ctx: SpanContextData | undefined, fn: () => R): R;
@@ -194,11 +205,8 @@ class WorkflowTracer {
         const message = typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err);
         const benign = (err as { category?: unknown })?.category === 'BENIGN';
         span.status = benign ? { code: STATUS_UNSET, message } : { code: STATUS_ERROR, message };
-        span.events.push({
-          name: 'exception',
-          time: hrTime(Date.now()),
-          attributes: { 'exception.type': String((err as Error)?.name ?? 'Error'), 'exception.message': message },
-        });
+        const attributes = exceptionAttributes(err);
+        if (Object.keys(attributes).length > 0) span.events.push({ name: 'exception', time: hrTime(Date.now()), attributes });
       }
       throw err;
     } finally {

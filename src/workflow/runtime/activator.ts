@@ -30,6 +30,7 @@ import {
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
 } from '../interceptors';
+import { LocalActivityDoBackoff } from '../local-activity-backoff';
 import { TemporalFailure, defaultPayloadConverter, errorToFailure, failureToError, isCancellation, type PayloadConverter } from '../../converter';
 
 interface Pending {
@@ -50,6 +51,8 @@ function describeCommand(kind: SeqKind, command: Record<string, any>): string {
   if (child) return `child workflow ${child.workflowType?.name} (id ${child.workflowId})`;
   const signal = command.signalExternalWorkflowExecutionCommandAttributes;
   if (signal) return `signal ${signal.signalName} to workflow ${signal.execution?.workflowId}`;
+  const local = command.localActivity;
+  if (local) return `local activity ${local.activityType} (id ${local.activityId}, attempt ${local.attempt})`;
   return kind;
 }
 
@@ -227,6 +230,7 @@ export class Activator {
       case 'resolveCancelExternal':
         return this.resolve('cancelExternal', job.seq, job.failure ? { failed: job.failure } : { completed: undefined });
       case 'resolveLocalActivity':
+        if ('backoff' in job.result) return this.settle('localActivity', job.seq, LocalActivityDoBackoff.from(job.result.backoff));
         return this.resolve('localActivity', job.seq, job.result);
     }
   }

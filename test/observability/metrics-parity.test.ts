@@ -19,7 +19,8 @@ import { DevServer } from '../../src/testing';
 import { bastionBundle, quietLogger } from '../helpers/bastion-env';
 import { freePort, spawnNode } from '../helpers/processes';
 import * as activities from '../fixtures/bastion-activities';
-import { timed, waitFor } from '../helpers/wait';
+import { timed } from '../helpers/wait';
+import { metricsWorkload } from '../helpers/metrics-workload';
 
 interface Family {
   name: string;
@@ -70,30 +71,6 @@ function shape(text: string): Map<string, Shape> {
   return out;
 }
 
-/** The workload, through Bastion's client, on whichever worker polls `taskQueue`. */
-async function workload(client: Client, taskQueue: string): Promise<void> {
-  const id = (s: string) => `parity-${taskQueue}-${s}`;
-  await client.workflow.execute('greet', { taskQueue, workflowId: id('g1'), args: ['a'] });
-  await client.workflow.execute('greet', { taskQueue, workflowId: id('g2'), args: ['b'] });
-  await client.workflow.execute('retrying', { taskQueue, workflowId: id('retry'), args: [1, false] });
-  await client.workflow.execute('countdown', { taskQueue, workflowId: id('can'), args: [1] });
-  await client.workflow.execute('failing', { taskQueue, workflowId: id('fail'), args: [] }).catch(() => undefined);
-  const cancelled = await client.workflow.start('cancellableActivity', { taskQueue, workflowId: id('cancel'), args: [] });
-  await waitFor(async () => ((await cancelled.describe()).raw.pendingActivities?.length ?? 0) > 0, 20_000, 'the activity running');
-  await cancelled.cancel();
-  await cancelled.result().catch(() => undefined);
-  // Two open runs on a one-run cache: signalling the first misses the cache.
-  const a = await client.workflow.start('accumulate', { taskQueue, workflowId: id('acc-a'), args: [1] });
-  await waitFor(async () => (await a.query('total')) === 1, 20_000, 'first task of a');
-  const b = await client.workflow.start('accumulate', { taskQueue, workflowId: id('acc-b'), args: [2] });
-  await waitFor(async () => (await b.query('total')) === 2, 20_000, 'first task of b');
-  await a.signal('add', 5);
-  await a.signal('done');
-  await b.signal('done');
-  assert.is(await a.result(), 6);
-  assert.is(await b.result(), 2);
-}
-
 test(
   'the series families Core and Bastion both export have the same type and label keys',
   timed(180_000, async () => {
@@ -109,7 +86,7 @@ test(
     let core: Map<string, Shape>;
     try {
       await official.waitFor(/worker running/, 120_000);
-      await workload(client, 'parity-official');
+      await metricsWorkload(client, 'parity-official');
       core = shape(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
     } finally {
       official.kill('SIGTERM');
@@ -131,7 +108,7 @@ test(
     });
     let ours: Map<string, Shape>;
     try {
-      await worker.runUntil(workload(client, 'parity-bastion'));
+      await worker.runUntil(metricsWorkload(client, 'parity-bastion'));
       ours = shape(await registry.metrics());
     } finally {
       await wconn.close();

@@ -15,7 +15,8 @@ import { Runtime } from '../../src/common/logger';
 import type { OtelMeterProvider } from '../../src/observability/otel-recorder';
 import { bastionBundle, quietLogger, startBastionEnv } from '../helpers/bastion-env';
 import * as activities from '../fixtures/bastion-activities';
-import { timed, waitFor } from '../helpers/wait';
+import { timed } from '../helpers/wait';
+import { metricsWorkload } from '../helpers/metrics-workload';
 
 interface Family {
   name: string;
@@ -69,35 +70,7 @@ test(
     });
     const running = worker.run();
     try {
-      const id = (s: string) => `obs-${s}-${Date.now()}`;
-      // Two workflows with activities, one activity failure (retried), one continue-as-new.
-      assert.is(await client.workflow.execute('greet', { taskQueue, workflowId: id('g1'), args: ['a'] }), 'Hello, a!');
-      await client.workflow.execute('greet', { taskQueue, workflowId: id('g2'), args: ['b'] });
-      await client.workflow.execute('retrying', { taskQueue, workflowId: id('retry'), args: [1, false] });
-      await client.workflow.execute('countdown', { taskQueue, workflowId: id('can'), args: [1] });
-      // A workflow failure.
-      await client.workflow.execute('failing', { taskQueue, workflowId: id('fail'), args: [] }).then(
-        () => assert.unreachable('should fail'),
-        () => undefined,
-      );
-      // A cancellation: the activity is cancelled, the workflow ends cancelled.
-      const cancelled = await client.workflow.start('cancellableActivity', { taskQueue, workflowId: id('cancel'), args: [] });
-      await waitFor(() => worker.getStatus().inFlight.activities > 0, 10_000, 'activity running');
-      await cancelled.cancel();
-      await cancelled.result().then(
-        () => assert.unreachable('should be cancelled'),
-        () => undefined,
-      );
-      // A sticky-cache eviction: two open runs on a one-run cache; signalling the first misses the cache.
-      const a = await client.workflow.start('accumulate', { taskQueue, workflowId: id('acc-a'), args: [1] });
-      await waitFor(async () => (await a.query('total')) === 1, 10_000, 'first task of a');
-      const b = await client.workflow.start('accumulate', { taskQueue, workflowId: id('acc-b'), args: [2] });
-      await waitFor(async () => (await b.query('total')) === 2, 10_000, 'first task of b');
-      await a.signal('add', 5);
-      await a.signal('done');
-      await b.signal('done');
-      assert.is(await a.result(), 6);
-      assert.is(await b.result(), 2);
+      await metricsWorkload(client, taskQueue);
 
       const res = await fetch(`${worker.healthServer!.url}/metrics`);
       assert.is(res.status, 200);

@@ -12,7 +12,7 @@ import { Connection } from '../../src/connection';
 import { hangUntilCancelled, startRecordingServer, type RecordingServer } from './recording-server';
 import { rejection, thrown } from '../helpers/errors';
 import { timed, waitFor } from '../helpers/wait';
-import { collectGarbage } from '../helpers/gc';
+import { collectGarbageRounds } from '../helpers/gc';
 
 const test = suite('connection: call scopes');
 let server: RecordingServer;
@@ -119,10 +119,7 @@ test("closing a connection disables its scopes' AsyncLocalStorage, so Node's lis
     const late = await rejection(c.withMetadata({ 'x-n': 'late' }, () => c.workflowService.describeNamespace({ namespace: 'default' })));
     assert.is(late.code, 'ERR_CONNECTION_CLOSED');
   }
-  for (let round = 0; round < 6; round++) {
-    collectGarbage();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await collectGarbageRounds(6);
   // No `deref()` before the collections: it would keep its target alive until the job ends.
   const alive = storages.filter((r) => r.deref() !== undefined).length;
   assert.ok(alive <= 1, `${alive} of 8 closed connections' AsyncLocalStorage instances are still alive`);

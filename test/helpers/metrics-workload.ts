@@ -6,8 +6,29 @@
  * official one), with the fixture workflows.
  */
 import * as assert from 'uvu/assert';
+import type { Registry } from 'prom-client';
 import type { Client } from '../../src/client';
+import type { Connection } from '../../src/connection';
+import { Worker, type WorkerOptions } from '../../src/worker';
+import * as activities from '../fixtures/bastion-activities';
+import { bastionBundle, quietLogger } from './bastion-env';
 import { waitFor } from './wait';
+
+/** A Bastion worker for {@link metricsWorkload}: the fixture workflows, a one-run cache, metrics into `registry`. */
+export async function meteredWorker(connection: Connection, taskQueue: string, registry: Registry, extra: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await bastionBundle(),
+    activities,
+    shutdownGraceTime: '1s',
+    shutdownSignals: [],
+    logger: quietLogger,
+    maxCachedWorkflows: 1,
+    metrics: { registry },
+    ...extra,
+  });
+}
 
 export async function metricsWorkload(client: Client, taskQueue: string): Promise<void> {
   const id = (s: string) => `obs-${taskQueue}-${s}-${Date.now()}`;

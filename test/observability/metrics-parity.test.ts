@@ -14,13 +14,11 @@ import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import { Connection } from '../../src/connection';
 import { Client } from '../../src/client';
-import { Worker } from '../../src/worker';
 import { DevServer } from '../../src/testing';
-import { bastionBundle, quietLogger } from '../helpers/bastion-env';
+import { quietLogger } from '../helpers/bastion-env';
 import { freePort, spawnNode } from '../helpers/processes';
-import * as activities from '../fixtures/bastion-activities';
 import { timed } from '../helpers/wait';
-import { metricsWorkload } from '../helpers/metrics-workload';
+import { meteredWorker, metricsWorkload } from '../helpers/metrics-workload';
 
 interface Family {
   name: string;
@@ -95,17 +93,7 @@ test(
 
     const registry = new Registry();
     const wconn = await Connection.connect({ address: server.address, logger: quietLogger, metrics: { registry } });
-    const worker = await Worker.create({
-      connection: wconn,
-      taskQueue: 'parity-bastion',
-      workflowBundle: await bastionBundle(),
-      activities,
-      shutdownGraceTime: '1s',
-      shutdownSignals: [],
-      logger: quietLogger,
-      maxCachedWorkflows: 1,
-      metrics: { registry },
-    });
+    const worker = await meteredWorker(wconn, 'parity-bastion', registry);
     let ours: Map<string, Shape>;
     try {
       await worker.runUntil(metricsWorkload(client, 'parity-bastion'));

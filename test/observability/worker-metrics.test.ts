@@ -14,9 +14,8 @@ import { DevServer } from '../../src/testing';
 import { Runtime } from '../../src/common/logger';
 import type { OtelMeterProvider } from '../../src/observability/otel-recorder';
 import { bastionBundle, quietLogger, startBastionEnv } from '../helpers/bastion-env';
-import * as activities from '../fixtures/bastion-activities';
 import { timed } from '../helpers/wait';
-import { metricsWorkload } from '../helpers/metrics-workload';
+import { meteredWorker, metricsWorkload } from '../helpers/metrics-workload';
 
 interface Family {
   name: string;
@@ -56,18 +55,7 @@ test(
     const connection = await Connection.connect({ address: server.address, metrics: { registry } });
     const client = new Client({ connection });
     const taskQueue = 'obs-metrics';
-    const worker = await Worker.create({
-      connection,
-      taskQueue,
-      workflowBundle: await bastionBundle(),
-      activities,
-      shutdownGraceTime: '1s',
-      shutdownSignals: [],
-      logger: quietLogger,
-      maxCachedWorkflows: 1,
-      metrics: { registry },
-      healthServer: { port: 0 },
-    });
+    const worker = await meteredWorker(connection, taskQueue, registry, { healthServer: { port: 0 } });
     const running = worker.run();
     try {
       await metricsWorkload(client, taskQueue);
